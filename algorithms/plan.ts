@@ -1,0 +1,85 @@
+// The result of placing a graph: what `opplace place --json` prints, what the viewer draws and
+// what the exporters read. Plain JSON data.
+
+export type AlgorithmName = 'm-topo' | 'm-etf' | 'm-sct' | 'single' | 'sequential' | 'refine';
+export const ALGORITHMS: AlgorithmName[] = ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential', 'refine'];
+
+export type GroupingMode = 'none' | 'colocation' | 'coplace';
+
+export interface PlacementOptions {
+  algorithm: AlgorithmName;
+  /** Number of devices. */
+  devices: number;
+  /** Memory limit per device in bytes (length = devices). */
+  memoryLimits: number[];
+  /** Interconnect preset name or custom `LATENCY_US:GBPS` (see algorithms/cost). */
+  comm: string;
+  grouping: GroupingMode;
+  fuse: boolean;
+  /** m-SCT favourite-child threshold θ. */
+  theta?: number;
+  /** Refinement budget and seed (issue 6). */
+  budgetMs?: number;
+  seed?: number;
+  /** Device topology spec, e.g. `2x4:nvlink4/ib200` (issue 6). */
+  topology?: string;
+}
+
+export interface DevicePlan {
+  index: number;
+  memoryLimitBytes: number;
+  peakBytes: number;
+  busyUs: number;
+  /** Breakdown of the peak for the memory panel. */
+  persistentBytes?: number;
+  /** Peak of output (activation) bytes alive at once. */
+  peakActivationBytes?: number;
+  /** Temporary bytes alive at the moment of the peak. */
+  temporaryAtPeakBytes?: number;
+  /** Memory over time: [timeUs, bytesInUse] steps, sorted by time. */
+  memoryTimeline?: [number, number][];
+}
+
+export interface ScheduledOp {
+  node: string;
+  device: number;
+  startUs: number;
+  endUs: number;
+}
+
+export interface Transfer {
+  from: string;
+  to: string;
+  /** Tensor name when known. */
+  tensor?: string;
+  bytes: number;
+  srcDevice: number;
+  dstDevice: number;
+  startUs: number;
+  endUs: number;
+}
+
+export interface Plan {
+  file: string;
+  algorithm: AlgorithmName;
+  feasible: boolean;
+  makespanUs: number;
+  lowerBoundUs: number;
+  placeMs: number;
+  devices: DevicePlan[];
+  /** Every original node exactly once. Empty when infeasible. */
+  schedule: ScheduledOp[];
+  transfers: Transfer[];
+  /** Node ids on the critical path, in time order. */
+  criticalPath: string[];
+  /** When infeasible: which op/group did not fit where. */
+  reason?: string;
+  /** When infeasible: smallest uniform per-device memory for which the algorithm succeeds. */
+  minimumMemoryBytes?: number;
+  /** Time on one device (sum of compute) for the speed-up display. */
+  singleDeviceUs?: number;
+  /** The options the plan was made with. */
+  options?: PlacementOptions;
+  /** Refinement report (issue 6). */
+  refine?: { startAlgorithm: AlgorithmName; startMakespanUs: number; gainPercent: number; movedOps: number; devicesChanged: number[] };
+}
