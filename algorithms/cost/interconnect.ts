@@ -1,0 +1,43 @@
+// Communication cost between devices: time = latency + bytes × µs-per-byte.
+import { OpplaceError } from '../errors';
+
+export interface Link {
+  name: string;
+  latencyUs: number;
+  /** Microseconds per byte (1 / bandwidth). */
+  usPerByte: number;
+}
+
+const gbps = (gbPerS: number) => 1e6 / (gbPerS * 1e9); // µs per byte for GB/s
+
+/** Presets: Baechi's measurement, and datasheet per-direction bandwidths with typical latencies. */
+export const INTERCONNECT_PRESETS: Record<string, Link> = {
+  // Baechi measured 134 µs + 0.0001754 µs/byte (≈ 5.7 GB/s) between its GPUs.
+  baechi: { name: 'baechi', latencyUs: 134, usPerByte: 0.0001754 },
+  pcie4: { name: 'pcie4', latencyUs: 10, usPerByte: gbps(25) }, // x16 ≈ 32 GB/s raw, ~25 effective
+  pcie5: { name: 'pcie5', latencyUs: 8, usPerByte: gbps(50) },
+  nvlink3: { name: 'nvlink3', latencyUs: 5, usPerByte: gbps(300) }, // A100: 600 GB/s bidirectional
+  nvlink4: { name: 'nvlink4', latencyUs: 4, usPerByte: gbps(450) }, // H100: 900 GB/s bidirectional
+  ib200: { name: 'ib200', latencyUs: 5, usPerByte: gbps(25) }, // HDR InfiniBand 200 Gb/s
+  ib400: { name: 'ib400', latencyUs: 5, usPerByte: gbps(50) }, // NDR 400 Gb/s
+  none: { name: 'none', latencyUs: 0, usPerByte: 0 },
+};
+
+/** A preset name or `LATENCY_US:GBPS` (GB/s), e.g. `10:25`. */
+export function parseInterconnect(spec: string): Link {
+  const preset = INTERCONNECT_PRESETS[spec.trim().toLowerCase()];
+  if (preset) return preset;
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*:\s*([0-9]+(?:\.[0-9]+)?)\s*$/.exec(spec);
+  if (m) {
+    const bw = Number(m[2]);
+    if (bw <= 0) throw new OpplaceError(`interconnect "${spec}": bandwidth must be > 0 GB/s`);
+    return { name: spec.trim(), latencyUs: Number(m[1]), usPerByte: gbps(bw) };
+  }
+  throw new OpplaceError(`unknown interconnect "${spec}" (presets: ${Object.keys(INTERCONNECT_PRESETS).join(', ')}; or LATENCY_US:GBPS)`);
+}
+
+/** Transfer time of one tensor over a link; zero bytes still pay no latency only on `none`. */
+export function transferTimeUs(bytes: number, link: Link): number {
+  if (link.latencyUs === 0 && link.usPerByte === 0) return 0;
+  return link.latencyUs + bytes * link.usPerByte;
+}

@@ -1,0 +1,46 @@
+// Parsing and printing sizes and times for options and reports.
+import { OpplaceError } from './errors';
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1, '': 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+  k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40,
+};
+
+/** '16GiB' → 17179869184; '512MiB'; '1TiB'; '1.5GB'; a plain number is bytes. */
+export function parseSize(text: string, what = 'size'): number {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) throw new OpplaceError(`invalid ${what} "${text}" (use e.g. 16GiB, 512MiB, 1TiB or a number of bytes)`);
+  const unit = SIZE_UNITS[m[2].toLowerCase()];
+  if (unit === undefined) throw new OpplaceError(`invalid ${what} "${text}": unknown unit "${m[2]}" (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)`);
+  const v = Number(m[1]) * unit;
+  if (!Number.isFinite(v) || v < 0) throw new OpplaceError(`invalid ${what} "${text}"`);
+  return Math.round(v);
+}
+
+/** '16GiB' or '16GiB,16GiB,8GiB,8GiB' for `devices` devices. One value applies to all. */
+export function parseMemoryLimits(text: string, devices: number): number[] {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s.length);
+  if (parts.length === 0) throw new OpplaceError('--memory needs a size, e.g. 16GiB');
+  const sizes = parts.map((p) => parseSize(p, 'memory limit'));
+  if (sizes.length === 1) return Array(devices).fill(sizes[0]);
+  if (sizes.length !== devices) throw new OpplaceError(`--memory lists ${sizes.length} limits but --devices is ${devices}`);
+  return sizes;
+}
+
+export function formatBytes(bytes: number): string {
+  const abs = Math.abs(bytes);
+  if (abs < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[i]}`;
+}
+
+export function formatUs(us: number): string {
+  if (us >= 1e6) return `${(us / 1e6).toFixed(3)} s`;
+  if (us >= 1e3) return `${(us / 1e3).toFixed(2)} ms`;
+  return `${us.toFixed(1)} µs`;
+}
