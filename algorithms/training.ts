@@ -1,0 +1,120 @@
+// Training memory model for graphs that have no measured training profile (e.g. an ONNX export of
+// a forward pass). Baechi places the forward graph and colocates each gradient op with its forward
+// op; we synthesise the backward graph so placement and simulation see the real step:
+//   - every forward op v gets a backward op `v/grad` (time ≈ 2× forward, as a backward pass
+//     computes gradients w.r.t. both inputs and weights), colocated with v;
+//   - each forward edge u → v becomes a gradient edge v/grad → u/grad carrying a tensor of the same
+//     size (the gradient of an activation has the activation's shape);
+//   - the activations v produced stay alive until v/grad has run: an edge v → v/grad carries them
+//     (the simulator frees an output after its last consumer);
+//   - persistent memory of v = weights × (1 + 1 gradient + optimizer slots): sgd 0, momentum 1,
+//     adam 2 (first and second moments).
+import { OpplaceError } from './errors';
+import { OpEdge, OpGraph, OpNode, indexGraph, outputBytes } from './graph';
+
+export type Optimizer = 'sgd' | 'momentum' | 'adam';
+export const OPTIMIZERS: Optimizer[] = ['sgd', 'momentum', 'adam'];
+
+/** Optimizer state slots per parameter. */
+export function optimizerSlots(optimizer: Optimizer): number {
+  switch (optimizer) {
+    case 'sgd':
+      return 0;
+    case 'momentum':
+      return 1;
+    case 'adam':
+      return 2;
+    default:
+      throw new OpplaceError(`unknown optimizer "${String(optimizer)}" (expected ${OPTIMIZERS.join(', ')})`);
+  }
+}
+
+export interface TrainingOptions {
+  optimizer: Optimizer;
+  /** Backward time as a multiple of forward time (default 2). */
+  backwardFactor?: number;
+}
+
+export const GRAD_SUFFIX = '/grad';
+
+/** Returns a new graph: forward ops, synthesised backward ops and training persistent memory. */
+export function trainingGraph(graph: OpGraph, options: TrainingOptions): OpGraph {
+  const slots = optimizerSlots(options.optimizer);
+  const factor = options.backwardFactor ?? 2;
+  const ids = new Set(graph.nodes.map((n) => n.id));
+  const gradId = (id: string) => {
+    let g = id + GRAD_SUFFIX;
+    while (ids.has(g)) g += "'";
+    return g;
+  };
+  const index = indexGraph(graph);
+  const forward: OpNode[] = [];
+  const backward: OpNode[] = [];
+  const edges: OpEdge[] = [];
+  const gradOf = new Map<string, string>();
+  for (const v of index.topo) {
+    const n = graph.nodes[v];
+    const group = n.colocationGroup ?? `train:${n.id}`;
+    forward.push({ ...n, colocationGroup: group, persistentBytes: n.persistentBytes * (2 + slots) });
+    const g = gradId(n.id);
+    gradOf.set(n.id, g);
+    // The gradient w.r.t. v's inputs has the inputs' sizes; its output slot is sized like the
+    // largest input activation (or v's own output for a source op).
+    let inBytes = 0;
+    for (const k of index.inEdges[v]) inBytes = Math.max(inBytes, graph.edges[k].bytes);
+    const outBytes = inBytes || outputBytes(n);
+    backward.push({
+      id: g,
+      name: n.name + GRAD_SUFFIX,
+      opType: n.opType + 'Grad',
+      namespace: n.namespace,
+      computeUs: n.computeUs * factor,
+      persistentBytes: 0,
+      temporaryBytes: n.temporaryBytes,
+      outputs: [{ name: g + ':0', bytes: outBytes, shape: null, dtype: n.outputs[0]?.dtype }],
+      colocationGroup: group,
+      flops: n.flops !== undefined ? n.flops * factor : undefined,
+      memoryAccessBytes: n.memoryAccessBytes !== undefined ? n.memoryAccessBytes * factor : undefined,
+      modulePath: n.modulePath,
+    });
+  }
+  for (const e of graph.edges) edges.push(e);
+  // saved activations: v → v/grad (one edge per node, carrying everything v produced)
+  for (const v of index.topo) {
+    const n = graph.nodes[v];
+    const bytes = outputBytes(n);
+    edges.push({ from: n.id, to: gradOf.get(n.id)!, tensor: n.outputs[0]?.name ?? n.id, bytes });
+  }
+  // gradient flow: for each forward edge u → v, v/grad → u/grad
+  for (const e of graph.edges) {
+    edges.push({ from: gradOf.get(e.to)!, to: gradOf.get(e.from)!, tensor: gradOf.get(e.to)! + ':0', bytes: e.bytes });
+  }
+  // Backward ops in reverse topological order so the stable topo order reads naturally.
+  backward.reverse();
+  return {
+    ...graph,
+    name: `${graph.name} (training, ${options.optimizer})`,
+    nodes: [...forward, ...backward],
+    edges,
+    warnings: [...graph.warnings],
+  };
+}
+
+/** The hand-computable training footprint on one device: weights, grads, optimizer, activations. */
+export function trainingMemoryEstimate(graph: OpGraph, optimizer: Optimizer): {
+  weightBytes: number;
+  gradientBytes: number;
+  optimizerBytes: number;
+  activationBytes: number;
+  totalBytes: number;
+} {
+  let weightBytes = 0;
+  let activationBytes = 0;
+  for (const n of graph.nodes) {
+    weightBytes += n.persistentBytes;
+    activationBytes += outputBytes(n);
+  }
+  const gradientBytes = weightBytes;
+  const optimizerBytes = weightBytes * optimizerSlots(optimizer);
+  return { weightBytes, gradientBytes, optimizerBytes, activationBytes, totalBytes: weightBytes + gradientBytes + optimizerBytes + activationBytes };
+}
