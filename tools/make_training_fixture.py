@@ -17,7 +17,17 @@ import torchvision
 def main(out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     torch.manual_seed(0)
-    model = torchvision.models.resnet50().eval()
+    model = torchvision.models.resnet50()
+    # Fresh BatchNorm layers (γ=1, β=0, mean 0, var 1) fold into all-zero conv biases, which the
+    # exporter de-duplicates into shared initializers; random statistics keep every weight distinct.
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+    model.eval()
     with tempfile.TemporaryDirectory() as tmp:
         full = os.path.join(tmp, "resnet50.onnx")
         torch.onnx.export(model, torch.randn(1, 3, 224, 224), full, opset_version=13,

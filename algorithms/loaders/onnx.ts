@@ -1,0 +1,466 @@
+// ONNX loader: ModelProto bytes → OpGraph with inferred shapes, weights and per-op cost inputs.
+//
+// Decisions (issue 2 §2–3):
+// - Weights are initializers (also external-data ones: dims only, the data file is never opened),
+//   `Constant` nodes, and `ConstantOfShape` nodes whose shape input is itself constant (the
+//   onnx-light pattern: an int64 `*__SHAPE` initializer), and `Identity` of a weight (PyTorch's
+//   deduplicated initializers: an alias of the same storage). These weight-producing nodes are folded
+//   away: they are not graph nodes and no edge leaves them; the tensors they make are held as
+//   weights. A ConstantOfShape fed by a computed shape stays a normal node.
+// - A weight's bytes are `persistentBytes` of the first graph node (in file order) that consumes
+//   it. A weight consumed by several nodes puts all of them in one colocation group and its bytes
+//   count once (on that first consumer).
+// - A parameter is an element of a floating-point weight that a graph node consumes, where the
+//   weight is an initializer or a ConstantOfShape output (the definition the onnx-light README
+//   counts with). `Constant` node tensors (Clip bounds, scale scalars, LSTM initial states) and
+//   integer weights (shape vectors, indices) add to persistentBytes but are not parameters; weights only
+//   consumed by folded producers (the `__SHAPE` vectors) and unused initializers count nowhere.
+//   `node.parameterCount` is set on the owning node, so the node counts sum to stats.parameterCount.
+// - Graph inputs are not nodes: the first op that reads an input reads it from outside.
+// - If/Loop/Scan are single opaque nodes; outer-scope tensors their subgraphs read become edges.
+import { OpplaceError } from '../errors';
+import { OpEdge, OpGraph, OpNode, TensorInfo, validateGraph } from '../graph';
+import { opCost } from '../onnx/cost';
+import { bytesPerElement, dtypeName, isFloatType } from '../onnx/dtypes';
+import { inferNode } from '../onnx/infer';
+import { modulePathOf, namespaceOf, uniqueNodeIds } from '../onnx/naming';
+import { OnnxGraph, OnnxModel, OnnxNode, OnnxValueInfo, decodeOnnxModel, hasField, int64ToNumber } from '../onnx/proto';
+import { Attrs, tensorDims, tensorValues } from '../onnx/tensorData';
+import { Shape, TensorMeta, cleanDim, numel } from '../onnx/values';
+import type { LoadOptions } from './index';
+
+const SUBGRAPH_OPS = new Set(['If', 'Loop', 'Scan', 'SequenceMap']);
+const DEFAULT_OPSET = 13;
+
+export function parseOnnx(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): OpGraph {
+  const model = decodeOnnxModel(bytes, fileName);
+  const graph = onnxModelToGraph(model, fileName, options);
+  validateGraph(graph);
+  return graph;
+}
+
+/** Builds the OpGraph of an already decoded model (see the decisions at the top of this file). */
+export function onnxModelToGraph(model: OnnxModel, fileName: string, options: LoadOptions = {}): OpGraph {
+  const g = model.graph;
+  if (!g || !hasField(model, 'graph')) {
+    throw new OpplaceError('the file decodes as protobuf but holds no ONNX graph (is it an ONNX model?)', { file: fileName });
+  }
+  const nodes = g.node ?? [];
+  if (nodes.length === 0) throw new OpplaceError('the ONNX graph has no nodes', { file: fileName });
+  nodes.forEach((n, i) => {
+    if (!n.op_type) throw new OpplaceError(`node #${i} has no op_type: the file is not a valid ONNX model`, { file: fileName, node: n.name || undefined });
+  });
+  const batch = options.batch ?? 1;
+  if (!Number.isSafeInteger(batch) || batch < 1) throw new OpplaceError(`batch must be a positive integer, got ${String(batch)}`, { file: fileName });
+  const ctx = new BuildContext(model, g, fileName, options, batch);
+  return ctx.build();
+}
+
+interface WeightInfo {
+  meta: TensorMeta;
+  /** The weight whose storage this one is (itself, or the source of an Identity alias chain). */
+  root: string;
+  /** Initializers and ConstantOfShape outputs hold parameters; Constant nodes hold constants (scalars, masks, initial states). */
+  parameters: boolean;
+  /** Graph-node indices (ONNX node list) that consume it, in file order. */
+  consumers: number[];
+}
+
+class BuildContext {
+  private readonly nodes: OnnxNode[];
+  private readonly metas = new Map<string, TensorMeta>();
+  private readonly declared = new Map<string, TensorMeta>();
+  private readonly producer = new Map<string, number>();
+  private readonly weights = new Map<string, WeightInfo>();
+  private readonly folded: boolean[];
+  private readonly warnings: string[] = [];
+  private readonly opset: number;
+
+  constructor(
+    model: OnnxModel,
+    private readonly g: OnnxGraph,
+    private readonly file: string,
+    private readonly options: LoadOptions,
+    private readonly batch: number,
+  ) {
+    this.nodes = g.node ?? [];
+    this.folded = new Array(this.nodes.length).fill(false);
+    let opset = 0;
+    for (const o of model.opset_import ?? []) if (!o.domain || o.domain === 'ai.onnx') opset = int64ToNumber(o.version);
+    this.opset = opset > 0 ? opset : DEFAULT_OPSET;
+  }
+
+  build(): OpGraph {
+    this.indexProducers();
+    this.readInitializers();
+    this.readInputsAndDeclarations();
+    const order = this.topologicalOrder();
+    const unknownOps = new Map<string, number>();
+    const opaqueOps = new Map<string, number>();
+    for (const i of order) this.inferAndFold(i, unknownOps, opaqueOps);
+    for (const [op, n] of unknownOps) this.warnings.push(`unknown op type "${op}" (${n} node${n > 1 ? 's' : ''}): kept as nodes with unknown output shapes`);
+    for (const [op, n] of opaqueOps) this.warnings.push(`${op} (${n} node${n > 1 ? 's' : ''}) kept as single opaque nodes: subgraphs are not expanded, output shapes unknown`);
+    return this.assemble();
+  }
+
+  private err(detail: string, node?: number): OpplaceError {
+    const n = node === undefined ? undefined : this.nodes[node];
+    return new OpplaceError(detail, { file: this.file, node: n ? n.name || `${n.op_type}_${node}` : undefined });
+  }
+
+  private indexProducers(): void {
+    this.nodes.forEach((n, i) => {
+      for (const out of n.output ?? []) {
+        if (!out) continue;
+        const prev = this.producer.get(out);
+        if (prev !== undefined) {
+          const p = this.nodes[prev];
+          throw this.err(`tensor "${out}" is produced twice (also by node "${p.name || `${p.op_type}_${prev}`}")`, i);
+        }
+        this.producer.set(out, i);
+      }
+    });
+  }
+
+  private readInitializers(): void {
+    for (const t of this.g.initializer ?? []) {
+      const name = t.name ?? '';
+      const dims = tensorDims(t);
+      if (!dims) throw new OpplaceError(`initializer "${name}" has invalid dims [${(t.dims ?? []).map(int64ToNumber).join(', ')}]`, { file: this.file });
+      if (this.producer.has(name)) throw this.err(`initializer "${name}" is also produced by a node`, this.producer.get(name));
+      const value = tensorValues(t);
+      const meta: TensorMeta = { shape: dims, dtype: t.data_type ?? 0, ...(value ? { value } : {}) };
+      this.metas.set(name, meta);
+      this.weights.set(name, { meta, root: name, parameters: true, consumers: [] });
+    }
+  }
+
+  private readInputsAndDeclarations(): void {
+    const inputs = (this.g.input ?? []).filter((vi) => vi.name && !this.metas.has(vi.name) && !this.producer.has(vi.name));
+    // Symbolic names used for the leading dim of a real input are the batch: they take options.batch everywhere.
+    const batchParams = new Set<string>();
+    for (const vi of inputs) {
+      const d0 = vi.type?.tensor_type?.shape?.dim?.[0];
+      if (d0?.dim_param && !hasField(d0, 'dim_value')) batchParams.add(d0.dim_param);
+    }
+    for (const vi of inputs) this.metas.set(vi.name!, this.valueInfoMeta(vi, batchParams, true));
+    for (const vi of [...(this.g.value_info ?? []), ...(this.g.output ?? []), ...(this.g.input ?? [])]) {
+      if (vi.name && !this.declared.has(vi.name)) this.declared.set(vi.name, this.valueInfoMeta(vi, batchParams, false));
+    }
+  }
+
+  private valueInfoMeta(vi: OnnxValueInfo, batchParams: Set<string>, isInput: boolean): TensorMeta {
+    const tt = vi.type?.tensor_type;
+    if (!tt) return { shape: null, dtype: 0 };
+    const dtype = tt.elem_type ?? 0;
+    if (!tt.shape) return { shape: null, dtype };
+    const shape = (tt.shape.dim ?? []).map((d, i) => {
+      if (hasField(d, 'dim_value')) return cleanDim(int64ToNumber(d.dim_value));
+      if (d.dim_param && batchParams.has(d.dim_param)) return this.batch;
+      if (isInput && i === 0) return this.batch; // missing or symbolic leading dim of an input
+      return null;
+    });
+    return { shape: shape.length > 64 ? null : shape, dtype };
+  }
+
+  /** Kahn's algorithm, smallest node index first, so files already in order keep their order. */
+  private topologicalOrder(): number[] {
+    const n = this.nodes.length;
+    const succ: number[][] = Array.from({ length: n }, () => []);
+    const indeg = new Int32Array(n);
+    this.nodes.forEach((_, i) => {
+      const seen = new Set<number>();
+      for (const name of this.inputsOf(i)) {
+        const p = this.producer.get(name);
+        if (p === undefined || seen.has(p)) continue;
+        if (p === i) throw this.err(`the node consumes its own output "${name}" (a cycle)`, i);
+        seen.add(p);
+        succ[p].push(i);
+        indeg[i]++;
+      }
+    });
+    const heap = new MinHeap();
+    for (let i = 0; i < n; i++) if (indeg[i] === 0) heap.push(i);
+    const order: number[] = [];
+    while (heap.size) {
+      const u = heap.pop();
+      order.push(u);
+      for (const v of succ[u]) if (--indeg[v] === 0) heap.push(v);
+    }
+    if (order.length !== n) {
+      const stuck = indeg.findIndex((d) => d > 0);
+      throw this.err('the ONNX graph has a cycle through this node', stuck);
+    }
+    return order;
+  }
+
+  private readonly inputCache = new Map<number, string[]>();
+
+  /** Explicit inputs (non-empty names, deduplicated) plus outer-scope tensors read by subgraphs. */
+  private inputsOf(i: number): string[] {
+    const cached = this.inputCache.get(i);
+    if (cached) return cached;
+    const node = this.nodes[i];
+    const names = new Set<string>();
+    for (const x of node.input ?? []) if (x) names.add(x);
+    for (const x of this.implicitInputs(node)) names.add(x);
+    const list = [...names];
+    this.inputCache.set(i, list);
+    return list;
+  }
+
+  private implicitInputs(node: OnnxNode): string[] {
+    const found: string[] = [];
+    const stack: OnnxGraph[] = [];
+    for (const a of node.attribute ?? []) {
+      if (a.g) stack.push(a.g);
+      for (const sg of a.graphs ?? []) stack.push(sg);
+    }
+    while (stack.length) {
+      const sg = stack.pop()!;
+      const local = new Set<string>();
+      for (const t of sg.initializer ?? []) if (t.name) local.add(t.name);
+      for (const vi of sg.input ?? []) if (vi.name) local.add(vi.name);
+      for (const n of sg.node ?? []) for (const o of n.output ?? []) local.add(o);
+      for (const n of sg.node ?? []) {
+        for (const x of n.input ?? []) if (x && !local.has(x) && (this.producer.has(x) || this.metas.has(x))) found.push(x);
+        for (const a of n.attribute ?? []) {
+          if (a.g) stack.push(a.g);
+          for (const s of a.graphs ?? []) stack.push(s);
+        }
+      }
+    }
+    return found;
+  }
+
+  private isWeight(name: string): boolean {
+    return this.weights.has(name);
+  }
+
+  private inferAndFold(i: number, unknownOps: Map<string, number>, opaqueOps: Map<string, number>): void {
+    const node = this.nodes[i];
+    const op = node.op_type!;
+    const domain = node.domain ?? '';
+    const inputs = (node.input ?? []).map((name) => (name ? this.metas.get(name) ?? { shape: null, dtype: 0 } : undefined));
+    const outputs = node.output ?? [];
+    let metas: TensorMeta[];
+    if (SUBGRAPH_OPS.has(op)) {
+      opaqueOps.set(op, (opaqueOps.get(op) ?? 0) + 1);
+      metas = outputs.map(() => ({ shape: null, dtype: 0 }));
+    } else if (domain !== '' && domain !== 'ai.onnx') {
+      const key = `${domain}::${op}`;
+      unknownOps.set(key, (unknownOps.get(key) ?? 0) + 1);
+      metas = outputs.map(() => ({ shape: null, dtype: 0 }));
+    } else {
+      const r = inferNode({ opType: op, attrs: new Attrs(node), inputs, nOutputs: outputs.length, opset: this.opset });
+      if (!r.known) unknownOps.set(op, (unknownOps.get(op) ?? 0) + 1);
+      metas = r.outputs;
+    }
+    // Weight producers are folded away (see the top of the file).
+    const producesWeight =
+      (op === 'Constant' && (node.input ?? []).every((x) => !x)) ||
+      (op === 'ConstantOfShape' && !!node.input?.[0] && this.isWeight(node.input[0])) ||
+      (op === 'Identity' && !!node.input?.[0] && this.isWeight(node.input[0]));
+    // An Identity of a weight (PyTorch emits them for deduplicated initializers) aliases its storage.
+    const root = op === 'Identity' && producesWeight ? this.weights.get(node.input![0])!.root : undefined;
+    if (producesWeight && (domain === '' || domain === 'ai.onnx')) this.folded[i] = true;
+    outputs.forEach((name, k) => {
+      if (!name) return;
+      const meta = mergeDeclared(metas[k] ?? { shape: null, dtype: 0 }, this.declared.get(name));
+      this.metas.set(name, meta);
+      if (this.folded[i]) this.weights.set(name, { meta, root: root ?? name, parameters: op === 'ConstantOfShape', consumers: [] });
+    });
+  }
+
+  private tensorBytes(meta: TensorMeta | undefined): number {
+    if (!meta) return 0;
+    const n = numel(meta.shape);
+    return n === null ? 0 : n * bytesPerElement(meta.dtype, this.options.dtype);
+  }
+
+  private assemble(): OpGraph {
+    const keep = (i: number) => !this.folded[i];
+    const ids = uniqueNodeIds(this.nodes, keep);
+    const opNodes: OpNode[] = [];
+    const nodeAt = new Map<number, OpNode>();
+    const edges: OpEdge[] = [];
+    this.nodes.forEach((node, i) => {
+      if (!keep(i)) return;
+      const name = node.name ?? '';
+      const outputs: TensorInfo[] = [];
+      for (const out of node.output ?? []) {
+        if (!out) continue;
+        const m = this.metas.get(out);
+        const info: TensorInfo = { name: out, bytes: this.tensorBytes(m), shape: m?.shape ?? null };
+        const dt = m ? dtypeName(m.dtype) : undefined;
+        if (dt) info.dtype = dt;
+        outputs.push(info);
+      }
+      const inNames = node.input ?? [];
+      const cost = opCost({
+        opType: node.op_type!,
+        attrs: new Attrs(node),
+        inputs: inNames.map((x) => (x ? this.metas.get(x)?.shape ?? null : undefined)),
+        outputs: (node.output ?? []).map((x) => (x ? this.metas.get(x)?.shape ?? null : null)),
+        inputBytes: inNames.map((x) => (x ? this.tensorBytes(this.metas.get(x)) : 0)),
+        outputBytes: outputs.map((t) => t.bytes),
+      });
+      const opNode: OpNode = {
+        id: ids[i]!,
+        name: name || ids[i]!,
+        opType: node.op_type!,
+        namespace: namespaceOf(name),
+        computeUs: 0,
+        persistentBytes: 0,
+        temporaryBytes: 0,
+        outputs,
+        flops: cost.flops,
+        memoryAccessBytes: cost.memoryAccessBytes,
+        parameterCount: 0,
+      };
+      const mp = modulePathOf(name);
+      if (mp) opNode.modulePath = mp;
+      opNodes.push(opNode);
+      nodeAt.set(i, opNode);
+      for (const x of this.inputsOf(i)) {
+        const w = this.weights.get(x);
+        if (!w) continue;
+        const storage = this.weights.get(w.root)!;
+        if (storage.consumers[storage.consumers.length - 1] !== i) storage.consumers.push(i);
+      }
+    });
+    // Edges follow node order then input order: deterministic.
+    this.nodes.forEach((_, i) => {
+      if (!keep(i)) return;
+      for (const x of this.inputsOf(i)) {
+        const p = this.producer.get(x);
+        if (p === undefined || !keep(p) || p === i) continue;
+        edges.push({ from: ids[p]!, to: ids[i]!, tensor: x, bytes: this.tensorBytes(this.metas.get(x)) });
+      }
+    });
+    if (opNodes.length === 0) {
+      throw new OpplaceError('the ONNX graph has only constant-producing nodes (Constant/ConstantOfShape/Identity of weights): no operators to place', { file: this.file });
+    }
+    const stats = this.assignWeights(nodeAt);
+    const tensors: Record<string, (number | null)[] | null> = {};
+    for (const [name, m] of this.metas) tensors[name] = m.shape;
+    const missing = this.missingInputs();
+    if (missing.length) {
+      this.warnings.push(`${missing.length} tensor(s) are read but neither produced, initialized nor declared as graph inputs (shapes unknown): ${missing.slice(0, 5).map((x) => `"${x}"`).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+    }
+    return {
+      name: graphName(this.g.name, this.file),
+      nodes: opNodes,
+      edges,
+      source: { file: this.file, format: 'onnx' },
+      warnings: this.warnings,
+      stats,
+      tensors,
+    };
+  }
+
+  /** persistentBytes, parameterCount and colocation groups from weight consumption. */
+  private assignWeights(nodeAt: Map<number, OpNode>): { parameterCount: number; parameterBytes: number } {
+    let parameterCount = 0;
+    let parameterBytes = 0;
+    const parent = new Map<number, number>();
+    const find = (x: number): number => {
+      let r = x;
+      while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+      parent.set(x, r);
+      return r;
+    };
+    const groupName = new Map<number, string>();
+    for (const [name, w] of this.weights) {
+      if (w.consumers.length === 0) continue;
+      const owner = nodeAt.get(w.consumers[0])!;
+      const bytes = this.tensorBytes(w.meta);
+      owner.persistentBytes += bytes;
+      if (w.parameters && isFloatType(w.meta.dtype)) {
+        const n = numel(w.meta.shape) ?? 0;
+        owner.parameterCount = (owner.parameterCount ?? 0) + n;
+        parameterCount += n;
+        parameterBytes += bytes;
+      }
+      if (w.consumers.length > 1) {
+        const roots = w.consumers.map(find);
+        const root = Math.min(...roots);
+        const label = roots.map((r) => groupName.get(r)).find((x) => x) ?? `weights:${name}`;
+        for (const r of roots) parent.set(r, root);
+        for (const c of w.consumers) parent.set(c, root);
+        groupName.set(root, label);
+      }
+    }
+    for (const [i, node] of nodeAt) {
+      if (!parent.has(i)) continue;
+      const label = groupName.get(find(i));
+      if (label) node.colocationGroup = label;
+    }
+    return { parameterCount, parameterBytes };
+  }
+
+  private missingInputs(): string[] {
+    const out = new Set<string>();
+    this.nodes.forEach((n) => {
+      for (const x of n.input ?? []) if (x && !this.metas.has(x)) out.add(x);
+    });
+    return [...out];
+  }
+}
+
+// Names exporters give every graph; the file name says more.
+const GENERIC_GRAPH_NAMES = new Set(['', 'torch_jit', 'torch-jit-export', 'main_graph', 'graph', 'model', 'tf2onnx']);
+
+function graphName(name: string | undefined, file: string): string {
+  if (name && !GENERIC_GRAPH_NAMES.has(name)) return name;
+  const base = file.split(/[\\/]/).pop() || file;
+  return base.replace(/\.onnx$/i, '');
+}
+
+/** Fills what inference left unknown from the shapes the file declares (value_info, graph outputs). */
+function mergeDeclared(inferred: TensorMeta, declared: TensorMeta | undefined): TensorMeta {
+  if (!declared) return inferred;
+  const dtype = inferred.dtype || declared.dtype;
+  let shape: Shape = inferred.shape;
+  if (!shape) shape = declared.shape;
+  else if (declared.shape && declared.shape.length === shape.length) shape = shape.map((d, k) => (d === null ? declared.shape![k] : d));
+  return { ...inferred, shape, dtype };
+}
+
+class MinHeap {
+  private readonly a: number[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(x: number): void {
+    const a = this.a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= x) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = x;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const r = l + 1;
+        const c = r < a.length && a[r] < a[l] ? r : l;
+        if (a[c] >= last) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}

@@ -1,0 +1,157 @@
+// Per-op work for the roofline cost model: floating-point operations and bytes moved (read +
+// written) of one forward (inference) execution. Counts are the usual analytic ones (a multiply-add
+// is 2 FLOPs); cheap elementwise ops get a small per-element constant. Unknown shapes count 0.
+import { einsumDims } from './infer';
+import { Attrs } from './tensorData';
+import { Shape, numel } from './values';
+
+export interface CostInput {
+  opType: string;
+  attrs: Attrs;
+  inputs: (Shape | undefined)[];
+  outputs: Shape[];
+  /** Bytes of each input / output tensor (0 when unknown). */
+  inputBytes: number[];
+  outputBytes: number[];
+}
+
+export interface OpCost {
+  flops: number;
+  memoryAccessBytes: number;
+}
+
+// FLOPs per output element of elementwise ops (transcendentals cost a few).
+const PER_ELEMENT: Record<string, number> = {
+  Relu: 1, LeakyRelu: 2, PRelu: 2, Elu: 3, Selu: 4, Celu: 4, ThresholdedRelu: 1, Clip: 2, Sigmoid: 4, HardSigmoid: 3,
+  HardSwish: 4, Tanh: 5, Softplus: 4, Softsign: 3, Mish: 8, Gelu: 8, FastGelu: 8, QuickGelu: 5, Erf: 6, Exp: 2, Log: 2, Sqrt: 2,
+  Reciprocal: 1, Neg: 1, Abs: 1, Floor: 1, Ceil: 1, Round: 1, Sign: 1, Sin: 4, Cos: 4, Tan: 4, Pow: 4, Not: 1,
+  Add: 1, Sub: 1, Mul: 1, Div: 1, Mod: 1, Max: 1, Min: 1, Equal: 1, Less: 1, Greater: 1, LessOrEqual: 1, GreaterOrEqual: 1,
+  And: 1, Or: 1, Xor: 1, Where: 1, Cast: 0, CumSum: 1, Trilu: 0, IsNaN: 1, IsInf: 1,
+  Softmax: 5, LogSoftmax: 5, Hardmax: 2, BatchNormalization: 2, InstanceNormalization: 5, LayerNormalization: 8,
+  GroupNormalization: 5, MeanVarianceNormalization: 5, LpNormalization: 3, QuantizeLinear: 2, DequantizeLinear: 2,
+};
+
+// Ops that only reinterpret or route data; a runtime implements them without touching the elements.
+const VIEW_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Shape', 'Size', 'Constant']);
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const count = (s: Shape | undefined) => numel(s) ?? 0;
+
+function product(xs: readonly (number | null)[]): number {
+  let p = 1;
+  for (const x of xs) p *= x ?? 0;
+  return p;
+}
+
+function flopsOf(c: CostInput): number {
+  const out0 = count(c.outputs[0]);
+  const in0 = count(c.inputs[0]);
+  switch (c.opType) {
+    case 'Conv':
+    case 'ConvInteger': {
+      const w = c.inputs[1];
+      if (!w || w.length < 2) return 0;
+      const macs = out0 * product(w.slice(1)); // (Cin/group) × kernel per output element
+      return 2 * macs + (c.inputs[2] ? out0 : 0);
+    }
+    case 'ConvTranspose': {
+      const w = c.inputs[1];
+      if (!w || w.length < 2) return 0;
+      return 2 * in0 * product(w.slice(1)) + (c.inputs[2] ? out0 : 0);
+    }
+    case 'Gemm': {
+      const a = c.inputs[0];
+      if (!a || a.length !== 2) return 0;
+      const k = (c.attrs.int('transA', 0) ? a[0] : a[1]) ?? 0;
+      return 2 * out0 * k + (c.inputs[2] ? out0 : 0);
+    }
+    case 'MatMul':
+    case 'MatMulInteger': {
+      const a = c.inputs[0];
+      if (!a || a.length === 0) return 0;
+      return 2 * out0 * (a[a.length - 1] ?? 0);
+    }
+    case 'MaxPool':
+    case 'AveragePool':
+    case 'LpPool':
+      return out0 * product(c.attrs.ints('kernel_shape') ?? []);
+    case 'GlobalAveragePool':
+    case 'GlobalMaxPool':
+    case 'GlobalLpPool':
+    case 'ReduceMean':
+    case 'ReduceSum':
+    case 'ReduceMax':
+    case 'ReduceMin':
+    case 'ReduceProd':
+    case 'ReduceL1':
+    case 'ReduceL2':
+    case 'ReduceLogSum':
+    case 'ReduceLogSumExp':
+    case 'ReduceSumSquare':
+    case 'ArgMax':
+    case 'ArgMin':
+    case 'TopK':
+      return in0;
+    case 'LRN':
+      return out0 * (2 * c.attrs.int('size', 1) + 3);
+    case 'Sum':
+    case 'Mean':
+      return out0 * Math.max(1, c.inputs.length - 1) + (c.opType === 'Mean' ? out0 : 0);
+    case 'Einsum': {
+      // one multiply-add per point of the full index space (all letters, broadcast '...')
+      const e = einsumDims(c.attrs.string('equation', ''), c.inputs.map((s) => s ?? null));
+      if (!e) return 0;
+      return 2 * product([...e.dims.values()]) * product(e.ellipsis);
+    }
+    case 'Resize':
+    case 'Upsample': {
+      const mode = c.attrs.string('mode', 'nearest');
+      return out0 * (mode === 'nearest' ? 1 : mode === 'cubic' ? 16 : 4);
+    }
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN': {
+      const x = c.inputs[0];
+      if (!x || x.length !== 3) return 0;
+      const layout = c.attrs.int('layout', 0);
+      const seq = (layout ? x[1] : x[0]) ?? 0;
+      const batch = (layout ? x[0] : x[1]) ?? 0;
+      const input = x[2] ?? 0;
+      const w = c.inputs[1];
+      const dirs = w && w[0] !== null ? w[0] : 1;
+      const gates = c.opType === 'LSTM' ? 4 : c.opType === 'GRU' ? 3 : 1;
+      const hidden = c.attrs.int('hidden_size', w && w[1] !== null ? w[1] / gates : 0);
+      // per step and direction: gate matmuls on x and h, bias adds, and the gate nonlinearities
+      const perStep = gates * 2 * hidden * (input + hidden) + gates * 2 * hidden + 6 * hidden;
+      return seq * batch * dirs * perStep;
+    }
+    default: {
+      const k = PER_ELEMENT[c.opType];
+      return k === undefined ? 0 : k * out0;
+    }
+  }
+}
+
+function bytesOf(c: CostInput): number {
+  if (VIEW_OPS.has(c.opType)) return 0;
+  const written = sum(c.outputBytes);
+  switch (c.opType) {
+    // index-driven reads touch only what they copy, not the whole source tensor
+    case 'Gather':
+    case 'GatherElements':
+    case 'GatherND':
+    case 'Slice':
+      return 2 * written + (c.inputBytes[1] ?? 0) * (c.opType === 'Slice' ? 0 : 1);
+    case 'ConstantOfShape':
+    case 'Range':
+      return written;
+    default:
+      return sum(c.inputBytes) + written;
+  }
+}
+
+export function opCost(c: CostInput): OpCost {
+  const flops = flopsOf(c);
+  const bytes = bytesOf(c);
+  return { flops: Number.isFinite(flops) && flops > 0 ? flops : 0, memoryAccessBytes: Number.isFinite(bytes) && bytes > 0 ? bytes : 0 };
+}

@@ -1,0 +1,114 @@
+// Shapes and small constant values: the data that shape inference and constant folding pass along.
+// A shape is null when even the rank is unknown; a dim is null when unknown. `value` holds the
+// row-major contents of a tensor small enough to fold (shape vectors, axes, scales…).
+import { MAX_FOLDED_ELEMENTS } from './tensorData';
+
+export type Dim = number | null;
+export type Shape = Dim[] | null;
+
+export interface TensorMeta {
+  shape: Shape;
+  /** ONNX element type; 0 when unknown. */
+  dtype: number;
+  value?: number[];
+}
+
+export const MAX_RANK = 64;
+
+/** A dim that is a non-negative safe integer, else null (guards against corrupt or absurd input). */
+export function cleanDim(d: unknown): Dim {
+  return typeof d === 'number' && Number.isSafeInteger(d) && d >= 0 ? d : null;
+}
+
+export function cleanShape(s: Shape | undefined): Shape {
+  if (!s || s.length > MAX_RANK) return null;
+  return s.map(cleanDim);
+}
+
+/** Number of elements, or null when any dim is unknown. */
+export function numel(s: Shape | undefined): number | null {
+  if (!s) return null;
+  let n = 1;
+  for (const d of s) {
+    if (d === null) return null;
+    n *= d;
+  }
+  return n;
+}
+
+export function isFullyKnown(s: Shape | undefined): s is number[] {
+  return !!s && s.every((d) => d !== null);
+}
+
+/** Normalises a possibly negative axis for a given rank; null when out of range. */
+export function normAxis(axis: number, rank: number): number | null {
+  const a = axis < 0 ? axis + rank : axis;
+  return Number.isInteger(a) && a >= 0 && a < rank ? a : null;
+}
+
+/** Numpy broadcasting of two shapes; null when the rank is unknown or the dims cannot broadcast. */
+export function broadcastShapes(a: Shape, b: Shape): Shape {
+  if (!a || !b) return null;
+  const rank = Math.max(a.length, b.length);
+  const out: Dim[] = new Array(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = i < rank - a.length ? 1 : a[i - (rank - a.length)];
+    const db = i < rank - b.length ? 1 : b[i - (rank - b.length)];
+    if (da === 1) out[i] = db;
+    else if (db === 1) out[i] = da;
+    else if (da === null) out[i] = db;
+    else if (db === null) out[i] = da;
+    else if (da === db) out[i] = da;
+    else return null;
+  }
+  return out;
+}
+
+export function broadcastAll(shapes: Shape[]): Shape {
+  if (shapes.length === 0) return null;
+  let s: Shape = shapes[0];
+  for (let i = 1; i < shapes.length; i++) s = broadcastShapes(s, shapes[i]);
+  return s;
+}
+
+function stridesOf(shape: readonly number[]): number[] {
+  const st = new Array(shape.length).fill(0);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = shape[i] === 1 ? 0 : acc; // broadcast dims read the same element
+    acc *= shape[i];
+  }
+  return st;
+}
+
+/**
+ * Elementwise fold with numpy broadcasting: `fn` gets one value per input. Undefined when any
+ * input value or shape is unknown or the result would be too big to fold.
+ */
+export function foldElementwise(inputs: (TensorMeta | undefined)[], out: Shape, fn: (...xs: number[]) => number): number[] | undefined {
+  if (!isFullyKnown(out)) return undefined;
+  const n = numel(out)!;
+  if (n > MAX_FOLDED_ELEMENTS) return undefined;
+  const parts: { v: number[]; st: number[] }[] = [];
+  for (const t of inputs) {
+    if (!t || !t.value || !isFullyKnown(t.shape) || t.value.length !== numel(t.shape)) return undefined;
+    const aligned = [...new Array(out.length - t.shape.length).fill(1), ...t.shape];
+    parts.push({ v: t.value, st: stridesOf(aligned) });
+  }
+  const res: number[] = new Array(n);
+  const idx = new Array(out.length).fill(0);
+  const args = new Array(parts.length);
+  for (let k = 0; k < n; k++) {
+    for (let p = 0; p < parts.length; p++) {
+      let off = 0;
+      for (let d = 0; d < out.length; d++) off += idx[d] * parts[p].st[d];
+      args[p] = parts[p].v[off];
+    }
+    res[k] = fn(...args);
+    for (let d = out.length - 1; d >= 0; d--) {
+      if (++idx[d] < out[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return res;
+}

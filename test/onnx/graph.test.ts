@@ -1,0 +1,151 @@
+// How an ONNX graph becomes an OpGraph: ids, namespaces, folded weight producers, parameters,
+// shared weights, opaque subgraph ops, unknown ops, edges.
+import { strict as assert } from 'node:assert';
+import { parseOnnx } from '../../algorithms/loaders/onnx';
+import { namespaceOf, modulePathOf } from '../../algorithms/onnx/naming';
+import { OnnxGraph } from '../../algorithms/onnx/proto';
+import { externalTensor, floatTensor, intTensor, modelBytes, node, valueInfo } from './build';
+
+const parse = (spec: Parameters<typeof modelBytes>[0], options = {}) => parseOnnx(modelBytes(spec), 'm.onnx', options);
+const byId = (g: ReturnType<typeof parse>, id: string) => {
+  const n = g.nodes.find((x) => x.id === id);
+  assert.ok(n, `no node ${id} in ${g.nodes.map((x) => x.id).join(', ')}`);
+  return n;
+};
+
+describe('ONNX → OpGraph', () => {
+  it('ids: node name, else OpType_index; clashes get deterministic suffixes', () => {
+    const g = parse({
+      inputs: [valueInfo('x', [1, 4])],
+      nodes: [node('Relu', ['x'], ['a'], {}, 'act'), node('Relu', ['a'], ['b']), node('Relu', ['b'], ['c'], {}, 'act'), node('Sigmoid', ['c'], ['d'], {}, 'Relu_1')],
+    });
+    assert.deepEqual(g.nodes.map((n) => n.id), ['act', 'Relu_1_2', 'act_2', 'Relu_1']);
+    assert.deepEqual(g.edges.map((e) => [e.from, e.to, e.tensor, e.bytes]), [
+      ['act', 'Relu_1_2', 'a', 16],
+      ['Relu_1_2', 'act_2', 'b', 16],
+      ['act_2', 'Relu_1', 'c', 16],
+    ]);
+  });
+
+  it('namespaces from PyTorch, Caffe2 and dotted names; module path for PyTorch names', () => {
+    assert.deepEqual(namespaceOf('/layer1/layer1.0/conv1/Conv'), ['layer1', '0', 'conv1']);
+    assert.equal(modulePathOf('/layer1/layer1.0/conv1/Conv'), 'layer1.0.conv1');
+    assert.deepEqual(namespaceOf('/encoder/layers.0/self_attn/MatMul'), ['encoder', 'layers', '0', 'self_attn']);
+    assert.deepEqual(namespaceOf('gpu_0/res2_0_branch2a_1'), ['gpu_0']);
+    assert.deepEqual(namespaceOf('features.3.conv'), ['features', '3']);
+    assert.deepEqual(namespaceOf('Conv_12'), []);
+    assert.equal(modulePathOf('Conv_12'), undefined);
+  });
+
+  it('folds Constant and ConstantOfShape(shape initializer) producers into the consumer; parameters count only float initializer/ConstantOfShape weights', () => {
+    const g = parse({
+      inputs: [valueInfo('x', ['batch', 8])],
+      initializers: [intTensor('w__SHAPE', [16, 8]), floatTensor('unused', [1000]), intTensor('shape', [-1, 4])],
+      nodes: [
+        node('ConstantOfShape', ['w__SHAPE'], ['w'], { value: floatTensor('', [1], [0.5]) }),
+        node('Constant', [], ['scale'], { value: floatTensor('', [16], new Array(16).fill(2)) }),
+        node('MatMul', ['x', 'wt'], ['y'], {}, 'mm'),
+        node('Transpose', ['w'], ['wt'], {}, 'tw'),
+        node('Mul', ['y', 'scale'], ['z'], {}, 'mul'),
+        node('Reshape', ['z', 'shape'], ['r'], {}, 'rs'),
+      ],
+    }, { batch: 3 });
+    assert.deepEqual(g.nodes.map((n) => n.id), ['mm', 'tw', 'mul', 'rs']); // file order, producers folded
+    assert.equal(g.stats!.parameterCount, 128); // w only: not the Constant, not the shapes, not 'unused'
+    assert.equal(byId(g, 'tw').parameterCount, 128);
+    assert.equal(byId(g, 'tw').persistentBytes, 512);
+    assert.equal(byId(g, 'mul').persistentBytes, 64); // Constant's bytes, not a parameter
+    assert.equal(byId(g, 'mul').parameterCount, 0);
+    assert.equal(byId(g, 'rs').persistentBytes, 16); // int64 shape vector
+    assert.deepEqual(g.tensors!['r'], [12, 4]);
+    assert.deepEqual(g.tensors!['w'], [16, 8]);
+    // edges only between graph nodes; tw → mm although mm comes first in the file
+    assert.deepEqual(g.edges.map((e) => `${e.from}>${e.to}:${e.tensor}`), ['tw>mm:wt', 'mm>mul:y', 'mul>rs:z']);
+    assert.equal(byId(g, 'mm').flops, 2 * 3 * 16 * 8);
+  });
+
+  it('ConstantOfShape fed by a computed shape stays a node', () => {
+    const g = parse({
+      inputs: [valueInfo('x', [2, 5])],
+      nodes: [node('Shape', ['x'], ['s'], {}, 'shape'), node('ConstantOfShape', ['s'], ['zeros'], {}, 'zeros'), node('Add', ['x', 'zeros'], ['y'], {}, 'add')],
+    });
+    assert.deepEqual(g.nodes.map((n) => n.id), ['shape', 'zeros', 'add']);
+    assert.deepEqual(byId(g, 'zeros').outputs[0].shape, [2, 5]);
+    assert.equal(g.stats!.parameterCount, 0);
+  });
+
+  it('a weight shared by several nodes forms one colocation group and counts once', () => {
+    const spec = (link: boolean) => ({
+      inputs: [valueInfo('a', [1, 8]), valueInfo('b', [1, 8])],
+      initializers: [floatTensor('w', [8, 8]), floatTensor('v', [8, 8]), floatTensor('u', [8, 8])],
+      nodes: [
+        node('MatMul', ['a', 'w'], ['a1'], {}, 'first'),
+        node('MatMul', ['b', 'w'], ['b1'], {}, 'second'),
+        node('MatMul', ['b1', 'v'], ['b2'], {}, 'third'),
+        node('MatMul', ['a1', 'v'], ['a2'], {}, 'fourth'),
+        node('MatMul', ['a2', 'u'], ['a3'], {}, 'alone'),
+        ...(link ? [node('Add', ['w', 'v'], ['wv'], {}, 'link')] : []),
+      ],
+    });
+    const g = parse(spec(false));
+    assert.equal(g.stats!.parameterCount, 3 * 64);
+    assert.deepEqual(g.nodes.map((n) => n.persistentBytes), [256, 0, 256, 0, 256]);
+    assert.deepEqual(g.nodes.map((n) => n.colocationGroup), ['weights:w', 'weights:w', 'weights:v', 'weights:v', undefined]);
+    // a node reading both shared weights joins the two groups into one
+    const linked = parse(spec(true));
+    assert.equal(linked.stats!.parameterCount, 3 * 64);
+    assert.deepEqual(linked.nodes.map((n) => n.colocationGroup), ['weights:w', 'weights:w', 'weights:w', 'weights:w', undefined, 'weights:w']);
+    assert.equal(byId(linked, 'link').persistentBytes, 0);
+  });
+
+  it('weights with external data use dims only (the data file need not exist)', () => {
+    const g = parse({
+      inputs: [valueInfo('x', [1, 3, 8, 8])],
+      initializers: [externalTensor('w', [16, 3, 3, 3]), externalTensor('b', [16])],
+      nodes: [node('Conv', ['x', 'w', 'b'], ['y'], { pads: [1, 1, 1, 1] }, 'conv')],
+    });
+    assert.equal(g.stats!.parameterCount, 16 * 27 + 16);
+    assert.deepEqual(g.nodes[0].outputs[0].shape, [1, 16, 8, 8]);
+  });
+
+  it('If/Loop/Scan are single opaque nodes; outer tensors their bodies read become edges', () => {
+    const body: OnnxGraph = { name: 'then', node: [node('Add', ['h', 'h'], ['o'])], output: [valueInfo('o', null)] };
+    const g = parse({
+      inputs: [valueInfo('x', [2]), valueInfo('cond', [], 9)],
+      nodes: [node('Relu', ['x'], ['h'], {}, 'relu'), node('If', ['cond'], ['out'], { then_branch: body, else_branch: body }, 'branch'), node('Neg', ['out'], ['y'], {}, 'neg')],
+    });
+    assert.deepEqual(g.nodes.map((n) => n.id), ['relu', 'branch', 'neg']); // body nodes are not expanded
+    assert.deepEqual(g.edges.map((e) => `${e.from}>${e.to}:${e.tensor}`), ['relu>branch:h', 'branch>neg:out']);
+    assert.equal(byId(g, 'branch').outputs[0].shape, null);
+    assert.equal(g.warnings.length, 1);
+    assert.match(g.warnings[0], /If .*opaque/);
+  });
+
+  it('unknown ops: kept, shapes unknown, one warning per op type; declared shapes are used', () => {
+    const g = parse({
+      inputs: [valueInfo('x', [2, 3])],
+      outputs: [valueInfo('z', [2, 7])],
+      nodes: [node('Mystery', ['x'], ['y']), node('Mystery', ['y'], ['z']), node('Custom', ['z'], ['w'], {}, undefined, 'com.example')],
+    });
+    assert.deepEqual(g.nodes.map((n) => n.id), ['Mystery_0', 'Mystery_1', 'Custom_2']);
+    assert.equal(g.nodes[0].outputs[0].shape, null);
+    assert.deepEqual(g.nodes[1].outputs[0].shape, [2, 7]); // from the graph output declaration
+    assert.deepEqual(g.warnings, [
+      'unknown op type "Mystery" (2 nodes): kept as nodes with unknown output shapes',
+      'unknown op type "com.example::Custom" (1 node): kept as nodes with unknown output shapes',
+    ]);
+    assert.equal(g.tensors!['y'], null);
+  });
+
+  it('symbolic batch dims (by name, everywhere) and missing leading dims take the batch option', () => {
+    const g = parse({
+      inputs: [valueInfo('x', ['N', 'seq', 4]), { name: 'm', type: { tensor_type: { elem_type: 1, shape: { dim: [{}, { dim_value: 4 }] } } } }],
+      outputs: [valueInfo('y', ['N', 'seq', 4])],
+      nodes: [node('Relu', ['x'], ['y'], {}, 'r'), node('Relu', ['m'], ['n'], {}, 's')],
+    }, { batch: 5 });
+    assert.deepEqual(g.tensors!['x'], [5, null, 4]);
+    assert.deepEqual(g.tensors!['y'], [5, null, 4]);
+    assert.deepEqual(g.tensors!['m'], [5, 4]);
+    assert.equal(byId(g, 'r').outputs[0].bytes, 0); // unknown dim → size unknown
+  });
+});

@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""Makes the ONNX test fixtures in test/fixtures/onnx/ (run with /usr/bin/python3: Debian's
+python3-torch 1.13, python3-torchvision and python3-onnx 1.12).
+
+Each model is exported with torch.onnx.export (random weights, fixed seed), then its large
+floating-point initializers are stripped: raw data removed and replaced by an external-data
+reference to a file that does not exist (`<name>.weights.bin`), so the fixture keeps only dims and
+stays small. The value_info torch writes is dropped too. Integer initializers and small tensors keep their data (shape inference needs them).
+Next to each `<name>.onnx` goes `<name>.shapes.json`: the shapes onnx.shape_inference.infer_shapes
+gives for every tensor (name -> list of dims; a symbolic dim is its dim_param string, an unknown
+dim null). Usage: /usr/bin/python3 tools/make_onnx_fixtures.py [OUT_DIR]
+"""
+import json
+import os
+import sys
+
+import onnx
+import onnx.shape_inference
+import torch
+import torch.nn as nn
+import torchvision
+
+STRIP_ABOVE_ELEMENTS = 16
+
+
+class TinyTransformer(nn.Module):
+    """Token embedding (Gather) + 2 transformer encoder layers (LayerNorm, Softmax) + classifier."""
+
+    def __init__(self, vocab=1000, d=64, heads=4, layers=2, classes=10):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.pos = nn.Parameter(torch.randn(1, 16, d))
+        layer = nn.TransformerEncoderLayer(d, heads, dim_feedforward=128, dropout=0.0, activation='gelu', batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers)
+        self.norm = nn.LayerNorm(d)
+        self.head = nn.Linear(d, classes)
+
+    def forward(self, tokens):
+        x = self.embed(tokens) + self.pos[:, : tokens.shape[1]]
+        x = self.encoder(x)
+        x = self.norm(x).mean(dim=1)
+        return torch.softmax(self.head(x), dim=-1)
+
+
+class TinySeq2Seq(nn.Module):
+    """GNMT-style recurrent model: embedding, 2-layer LSTM encoder (bidirectional first layer), GRU decoder."""
+
+    def __init__(self, vocab=500, d=32, hidden=48):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.enc1 = nn.LSTM(d, hidden, bidirectional=True)
+        self.enc2 = nn.LSTM(2 * hidden, hidden)
+        self.dec = nn.GRU(hidden, hidden)
+        self.out = nn.Linear(hidden, vocab)
+
+    def forward(self, tokens):  # tokens: [seq, batch]
+        x = self.embed(tokens)
+        x, _ = self.enc1(x)
+        x, _ = self.enc2(x)
+        x, _ = self.dec(x)
+        return torch.log_softmax(self.out(x), dim=-1)
+
+
+class UpsampleNet(nn.Module):
+    """ConvTranspose, Resize, Pad, Concat, Split/Slice, Transpose, ReduceMean, Where, Expand, Clip."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(8, 8, 4, stride=2, padding=1)
+        self.pool = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        y = torch.relu(self.down(x))
+        u = self.up(y)
+        r = nn.functional.interpolate(y, scale_factor=2.0, mode='nearest')
+        z = torch.cat([u, r], dim=1)
+        a, b = torch.split(z, [6, 10], dim=1)
+        p = nn.functional.pad(a, (1, 1, 2, 2))
+        m = self.pool(p).mean(dim=(2, 3))
+        t = b[:, :, 1:-1:2, :].transpose(2, 3).clamp(-1.0, 1.0)
+        s = torch.where(m > 0, m, torch.zeros_like(m))
+        return self.fc(s[:, :4]), t.flatten(1).unsqueeze(0).squeeze(0)
+
+
+def fixtures():
+    torch.manual_seed(0)
+    return [
+        # name, module, example inputs, dynamic axes, opset
+        ('resnet18', torchvision.models.resnet18(), (torch.randn(1, 3, 224, 224),), None, 13),
+        ('mobilenet_v2', torchvision.models.mobilenet_v2(), (torch.randn(2, 3, 224, 224),), {'input': {0: 'batch'}, 'output': {0: 'batch'}}, 13),
+        ('squeezenet1_0', torchvision.models.squeezenet1_0(), (torch.randn(1, 3, 224, 224),), None, 13),
+        ('tiny_transformer', TinyTransformer(), (torch.randint(0, 1000, (2, 16)),), {'input': {0: 'batch'}, 'output': {0: 'batch'}}, 13),
+        ('tiny_transformer_op17', TinyTransformer(), (torch.randint(0, 1000, (2, 16)),), None, 17),
+        ('tiny_seq2seq', TinySeq2Seq(), (torch.randint(0, 500, (12, 3)),), None, 13),
+        ('upsample_net', UpsampleNet(), (torch.randn(1, 3, 32, 32),), None, 13),
+        # torchvision's VisionTransformer at ViT-Tiny size, 4 layers (ViT-B/16 would be > 200 KB even stripped)
+        ('vit_tiny', torchvision.models.vision_transformer.VisionTransformer(image_size=224, patch_size=16, num_layers=4, num_heads=3, hidden_dim=192, mlp_dim=768),
+         (torch.randn(1, 3, 224, 224),), {'input': {0: 'batch'}, 'output': {0: 'batch'}}, 13),
+    ]
+
+
+def strip_weights(model, name):
+    # torch writes its own inferred shapes as value_info; drop them so both onnx and opplace infer from scratch
+    del model.graph.value_info[:]
+    for t in model.graph.initializer:
+        n = 1
+        for d in t.dims:
+            n *= d
+        floating = t.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE, onnx.TensorProto.BFLOAT16)
+        if not floating or n <= STRIP_ABOVE_ELEMENTS:
+            continue
+        size = len(t.raw_data) if t.HasField('raw_data') else n * 4
+        t.ClearField('raw_data')
+        t.ClearField('float_data')
+        t.ClearField('double_data')
+        t.ClearField('int32_data')
+        t.data_location = onnx.TensorProto.EXTERNAL
+        del t.external_data[:]
+        for k, v in (('location', name + '.weights.bin'), ('offset', '0'), ('length', str(size))):
+            e = t.external_data.add()
+            e.key = k
+            e.value = v
+
+
+def dims_of(value_info):
+    tt = value_info.type.tensor_type
+    if not tt.HasField('shape'):
+        return None
+    out = []
+    for d in tt.shape.dim:
+        if d.HasField('dim_value'):
+            out.append(d.dim_value)
+        elif d.HasField('dim_param'):
+            out.append(d.dim_param)
+        else:
+            out.append(None)
+    return out
+
+
+def reference_shapes(model):
+    """Shapes from ONNX's own shape inference (with data propagation) for every tensor it knows."""
+    inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
+    g = inferred.graph
+    shapes = {}
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        if vi.type.HasField('tensor_type'):
+            shapes[vi.name] = dims_of(vi)
+    return shapes
+
+
+def main():
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'onnx')
+    os.makedirs(out_dir, exist_ok=True)
+    for name, module, args, dynamic, opset in fixtures():
+        module.eval()
+        path = os.path.join(out_dir, name + '.onnx')
+        tmp = path + '.full'
+        torch.onnx.export(module, args, tmp, opset_version=opset, input_names=['input'], output_names=['output'] if name != 'upsample_net' else ['output', 'output2'],
+                          dynamic_axes=dynamic, do_constant_folding=True)
+        model = onnx.load(tmp)
+        os.remove(tmp)
+        strip_weights(model, name)
+        onnx.save(model, path)
+        with open(os.path.join(out_dir, name + '.shapes.json'), 'w') as f:
+            json.dump(reference_shapes(model), f, indent=0, sort_keys=True)
+        print(f'{name}: {os.path.getsize(path)} bytes, {len(model.graph.node)} nodes, opset {opset}')
+
+
+if __name__ == '__main__':
+    main()
