@@ -58,6 +58,8 @@ export interface OpGraph {
   stats?: { parameterCount?: number; parameterBytes?: number };
   /** Every tensor whose shape the loader knows or inferred, name → dims (null = unknown dim). */
   tensors?: Record<string, (number | null)[] | null>;
+  /** Free-form facts from the source format (e.g. dnn-partitioning `maxSizePerFPGA`); JSON values only. */
+  meta?: Record<string, unknown>;
 }
 
 /** Adjacency built once per graph; index-based for speed in the placers. */

@@ -1,0 +1,157 @@
+// Loader for the JSON graphs of "Efficient Algorithms for Device Placement of DNN Graph Operators"
+// (NeurIPS 2020, ../shared/data/dnn-partitioning). Node: {id, name, fpgaLatency (ms), size (bytes),
+// isBackwardNode, colorClass?, …}; edge: {sourceId, destId, cost (ms), size? (bytes)}.
+// Mapping: id → id (as a string), fpgaLatency ms → computeUs, size → persistentBytes, one output
+// tensor whose bytes are the largest outgoing edge size, colorClass → colocationGroup.
+import { OpplaceError } from '../errors';
+import { OpEdge, OpGraph, OpNode } from '../graph';
+import type { LoadOptions } from './index';
+import { parseJsonBytes } from './jsonText';
+
+/** The single output tensor of node `id` (edges from it carry this name). */
+export const dnnTensorName = (id: string) => `t${id}`;
+
+type Json = unknown;
+
+function isObject(v: Json): v is Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: Json): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function baseName(fileName: string): string {
+  const parts = fileName.split(/[\\/]/);
+  return parts[parts.length - 1].replace(/\.json$/i, '');
+}
+
+/**
+ * Op type from the node name. Layer graphs name nodes `node12` / `node12grad`; operator graphs use
+ * ONNX-runtime style names (`Reshape5`, `Gelu_3_Grad/GeluGrad_0`, `AdamOptimizer_…`) and lower-case
+ * or numeric weight names (`bert.encoder…weight`, `gpu_0/res2_0_branch2a_w_0`, `99`).
+ */
+export function dnnOpType(name: string, isBackward: boolean): string {
+  if (/^node\d+grad$/i.test(name)) return 'Backward';
+  if (/^node\d+$/i.test(name)) return 'Layer';
+  const grad = /_Grad\/([A-Za-z]+)/.exec(name);
+  if (grad) return grad[1];
+  const head = /^([A-Z][A-Za-z]*)/.exec(name);
+  if (head) return head[1];
+  // Lower-case or numeric names are initializers (weights) in these exports, e.g. `99`, `96_transposed`.
+  if (/^[a-z0-9]/.test(name)) return 'Parameter';
+  return isBackward ? 'Backward' : 'Op';
+}
+
+/** Namespace for grouping: dotted weight names and slash paths, without the last component. */
+function dnnNamespace(name: string): string[] {
+  if (name.includes('/')) return name.split('/').slice(0, -1);
+  if (/^[a-z]/.test(name) && name.includes('.')) return name.split('.').slice(0, -1);
+  return [];
+}
+
+interface FieldContext {
+  file: string;
+  /** e.g. `node #3 (id 17)` or `edge #5`. */
+  where: string;
+  node?: string;
+}
+
+function fail(ctx: FieldContext, field: string, expected: string, got: Json): never {
+  throw new OpplaceError(`${ctx.where}: field "${field}" must be ${expected}, got ${describe(got)}`, { file: ctx.file, node: ctx.node });
+}
+
+function nonNegativeNumber(obj: Record<string, Json>, field: string, ctx: FieldContext, optional = false): number | undefined {
+  const v = obj[field];
+  if (v === undefined && optional) return undefined;
+  if (v === undefined) throw new OpplaceError(`${ctx.where}: missing field "${field}"`, { file: ctx.file, node: ctx.node });
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(ctx, field, 'a number ≥ 0', v);
+  return v;
+}
+
+function integer(obj: Record<string, Json>, field: string, ctx: FieldContext, optional = false): number | undefined {
+  const v = obj[field];
+  if (v === undefined && optional) return undefined;
+  if (v === undefined) throw new OpplaceError(`${ctx.where}: missing field "${field}"`, { file: ctx.file, node: ctx.node });
+  if (typeof v !== 'number' || !Number.isInteger(v)) fail(ctx, field, 'an integer', v);
+  return v;
+}
+
+/** `true`/`false` or 0/1, as the format allows both. */
+function flag(obj: Record<string, Json>, field: string, ctx: FieldContext): boolean {
+  const v = obj[field];
+  if (v === undefined) return false;
+  if (v === true || v === 1) return true;
+  if (v === false || v === 0) return false;
+  return fail(ctx, field, 'true, false, 0 or 1', v);
+}
+
+export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _options: LoadOptions = {}): OpGraph {
+  const file = fileName;
+  const doc = parseJsonBytes(bytes, file);
+  if (!isObject(doc)) throw new OpplaceError(`expected a JSON object with "nodes" and "edges", got ${describe(doc)}`, { file });
+  if (!Array.isArray(doc.nodes)) throw new OpplaceError(`field "nodes" must be an array, got ${describe(doc.nodes)}`, { file });
+  if (!Array.isArray(doc.edges)) throw new OpplaceError(`field "edges" must be an array, got ${describe(doc.edges)}`, { file });
+
+  const nodes: OpNode[] = [];
+  const indexOf = new Map<string, number>();
+  doc.nodes.forEach((raw: Json, i: number) => {
+    if (!isObject(raw)) throw new OpplaceError(`node #${i}: expected an object, got ${describe(raw)}`, { file });
+    const idNum = integer(raw, 'id', { file, where: `node #${i}` })!;
+    const id = String(idNum);
+    const ctx: FieldContext = { file, where: `node #${i} (id ${id})`, node: id };
+    if (indexOf.has(id)) throw new OpplaceError(`${ctx.where}: duplicate id (also node #${indexOf.get(id)})`, { file, node: id });
+    const name = raw.name === undefined ? id : raw.name;
+    if (typeof name !== 'string') fail(ctx, 'name', 'a string', name);
+    const latencyMs = nonNegativeNumber(raw, 'fpgaLatency', ctx)!;
+    const size = nonNegativeNumber(raw, 'size', ctx)!;
+    const backward = flag(raw, 'isBackwardNode', ctx);
+    flag(raw, 'supportedOnFpga', ctx); // validated only: opplace places everything on accelerators
+    const color = integer(raw, 'colorClass', ctx, true);
+    const node: OpNode = {
+      id,
+      name: name as string,
+      opType: dnnOpType(name as string, backward),
+      namespace: dnnNamespace(name as string),
+      computeUs: latencyMs * 1000,
+      persistentBytes: size,
+      temporaryBytes: 0,
+      outputs: [],
+    };
+    if (color !== undefined) node.colocationGroup = String(color);
+    indexOf.set(id, i);
+    nodes.push(node);
+  });
+
+  const edges: OpEdge[] = [];
+  const largestOut = new Map<string, number>();
+  doc.edges.forEach((raw: Json, k: number) => {
+    if (!isObject(raw)) throw new OpplaceError(`edge #${k}: expected an object, got ${describe(raw)}`, { file });
+    const ctx: FieldContext = { file, where: `edge #${k}` };
+    const from = String(integer(raw, 'sourceId', ctx));
+    const to = String(integer(raw, 'destId', ctx));
+    const ectx: FieldContext = { file, where: `edge #${k} (${from} → ${to})`, node: from };
+    if (!indexOf.has(from)) throw new OpplaceError(`${ectx.where}: sourceId ${from} is not the id of any node`, { file });
+    if (!indexOf.has(to)) throw new OpplaceError(`${ectx.where}: destId ${to} is not the id of any node`, { file });
+    nonNegativeNumber(raw, 'cost', ectx, true);
+    // `size` is optional in the format (debug information); without it the edge carries 0 bytes.
+    const size = nonNegativeNumber(raw, 'size', ectx, true) ?? 0;
+    largestOut.set(from, Math.max(largestOut.get(from) ?? 0, size));
+    edges.push({ from, to, tensor: dnnTensorName(from), bytes: size });
+  });
+
+  for (const node of nodes) {
+    const bytes = largestOut.get(node.id);
+    if (bytes !== undefined) node.outputs.push({ name: dnnTensorName(node.id), bytes, shape: null });
+  }
+
+  const meta: Record<string, unknown> = {};
+  for (const key of ['maxSizePerFPGA', 'maxFPGAs', 'maxCPUs']) {
+    if (typeof doc[key] === 'number') meta[key] = doc[key];
+  }
+  return { name: baseName(fileName), nodes, edges, warnings: [], source: { file, format: 'dnn-partitioning' }, meta };
+}

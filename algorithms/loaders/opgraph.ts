@@ -1,0 +1,308 @@
+// opplace's own graph format, `*.opgraph.json`, version 1 — documented by schema/opgraph.schema.json.
+// It is the OpGraph of algorithms/graph.ts as JSON, plus a format tag and a version, so profilers
+// and generators can hand opplace measured times and memory. Optional fields take defaults
+// (namespace [], computeUs 0, outputs [] …); unknown fields are errors so typos do not pass silently.
+import { OpplaceError } from '../errors';
+import { OpEdge, OpGraph, OpNode, TensorInfo } from '../graph';
+import type { LoadOptions } from './index';
+import { parseJsonBytes } from './jsonText';
+
+export const OPGRAPH_FORMAT = 'opgraph';
+export const OPGRAPH_VERSION = 1;
+
+type Json = unknown;
+type Obj = Record<string, Json>;
+type Shape = (number | null)[] | null;
+
+const TOP_KEYS = ['$schema', 'format', 'version', 'name', 'nodes', 'edges', 'warnings', 'stats', 'tensors', 'meta'];
+const NODE_KEYS = ['id', 'name', 'opType', 'namespace', 'computeUs', 'persistentBytes', 'temporaryBytes', 'outputs', 'colocationGroup', 'flops', 'memoryAccessBytes', 'parameterCount', 'modulePath'];
+const TENSOR_KEYS = ['name', 'bytes', 'shape', 'dtype'];
+const EDGE_KEYS = ['from', 'to', 'tensor', 'bytes'];
+
+const isObject = (v: Json): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function describe(v: Json): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Where a field lives, for messages: `node #3 ("conv1")`, `edge #0 (a → b)`. */
+interface Place {
+  file: string;
+  where: string;
+  node?: string;
+}
+
+function fail(p: Place, field: string, expected: string, got: Json): never {
+  throw new OpplaceError(`${p.where}: field "${field}" must be ${expected}, got ${describe(got)}`, { file: p.file, node: p.node });
+}
+
+function checkKeys(obj: Obj, allowed: string[], p: Place): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) {
+      throw new OpplaceError(`${p.where}: unknown field "${k}" (allowed: ${allowed.join(', ')})`, { file: p.file, node: p.node });
+    }
+  }
+}
+
+function str(obj: Obj, field: string, p: Place, dflt?: string): string {
+  const v = obj[field];
+  if (v === undefined) {
+    if (dflt !== undefined) return dflt;
+    throw new OpplaceError(`${p.where}: missing field "${field}"`, { file: p.file, node: p.node });
+  }
+  if (typeof v !== 'string') fail(p, field, 'a string', v);
+  return v;
+}
+
+function nonEmptyStr(obj: Obj, field: string, p: Place, dflt?: string): string {
+  const s = str(obj, field, p, dflt);
+  if (s === '') fail(p, field, 'a non-empty string', s);
+  return s;
+}
+
+function optStr(obj: Obj, field: string, p: Place): string | undefined {
+  return obj[field] === undefined ? undefined : str(obj, field, p);
+}
+
+function num(obj: Obj, field: string, p: Place, dflt: number): number;
+function num(obj: Obj, field: string, p: Place, dflt?: number): number | undefined;
+function num(obj: Obj, field: string, p: Place, dflt?: number): number | undefined {
+  const v = obj[field];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(p, field, 'a number ≥ 0', v);
+  return v;
+}
+
+function int(obj: Obj, field: string, p: Place): number | undefined {
+  const v = num(obj, field, p);
+  if (v !== undefined && !Number.isInteger(v)) fail(p, field, 'an integer ≥ 0', v);
+  return v;
+}
+
+function shapeOf(v: Json, field: string, p: Place): Shape {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) fail(p, field, 'an array of integers (null for an unknown dim) or null', v);
+  return v.map((d, i) => {
+    if (d === null) return null;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) fail(p, `${field}[${i}]`, 'an integer ≥ 0 or null', d);
+    return d;
+  });
+}
+
+function parseTensor(raw: Json, p: Place): TensorInfo {
+  if (!isObject(raw)) throw new OpplaceError(`${p.where}: expected an object, got ${describe(raw)}`, { file: p.file, node: p.node });
+  checkKeys(raw, TENSOR_KEYS, p);
+  const t: TensorInfo = { name: nonEmptyStr(raw, 'name', p), bytes: 0, shape: shapeOf(raw.shape, 'shape', p) };
+  const bytes = num(raw, 'bytes', p);
+  if (bytes === undefined) throw new OpplaceError(`${p.where}: missing field "bytes"`, { file: p.file, node: p.node });
+  t.bytes = bytes;
+  const dtype = optStr(raw, 'dtype', p);
+  if (dtype !== undefined) t.dtype = dtype;
+  return t;
+}
+
+function parseNode(raw: Json, i: number, file: string): OpNode {
+  if (!isObject(raw)) throw new OpplaceError(`node #${i}: expected an object, got ${describe(raw)}`, { file });
+  const id = nonEmptyStr(raw, 'id', { file, where: `node #${i}` });
+  const p: Place = { file, where: `node #${i}`, node: id };
+  checkKeys(raw, NODE_KEYS, p);
+  const namespace = raw.namespace ?? [];
+  if (!Array.isArray(namespace) || namespace.some((s) => typeof s !== 'string')) fail(p, 'namespace', 'an array of strings', namespace);
+  const outputsRaw = raw.outputs ?? [];
+  if (!Array.isArray(outputsRaw)) fail(p, 'outputs', 'an array', outputsRaw);
+  const node: OpNode = {
+    id,
+    name: str(raw, 'name', p, id),
+    opType: str(raw, 'opType', p, 'Op'),
+    namespace: namespace as string[],
+    computeUs: num(raw, 'computeUs', p, 0),
+    persistentBytes: num(raw, 'persistentBytes', p, 0),
+    temporaryBytes: num(raw, 'temporaryBytes', p, 0),
+    outputs: outputsRaw.map((t, k) => parseTensor(t, { ...p, where: `node #${i} output #${k}` })),
+  };
+  const names = new Set<string>();
+  for (const t of node.outputs) {
+    if (names.has(t.name)) throw new OpplaceError(`node #${i}: two outputs are named "${t.name}"`, { file, node: id });
+    names.add(t.name);
+  }
+  const group = optStr(raw, 'colocationGroup', p);
+  if (group !== undefined) node.colocationGroup = group;
+  const flops = num(raw, 'flops', p);
+  if (flops !== undefined) node.flops = flops;
+  const mem = num(raw, 'memoryAccessBytes', p);
+  if (mem !== undefined) node.memoryAccessBytes = mem;
+  const params = int(raw, 'parameterCount', p);
+  if (params !== undefined) node.parameterCount = params;
+  const modulePath = optStr(raw, 'modulePath', p);
+  if (modulePath !== undefined) node.modulePath = modulePath;
+  return node;
+}
+
+function parseEdge(raw: Json, k: number, file: string, nodes: Map<string, OpNode>): OpEdge {
+  if (!isObject(raw)) throw new OpplaceError(`edge #${k}: expected an object, got ${describe(raw)}`, { file });
+  const p0: Place = { file, where: `edge #${k}` };
+  checkKeys(raw, EDGE_KEYS, p0);
+  const from = nonEmptyStr(raw, 'from', p0);
+  const to = nonEmptyStr(raw, 'to', p0);
+  const p: Place = { file, where: `edge #${k} (${from} → ${to})`, node: from };
+  const src = nodes.get(from);
+  if (!src) throw new OpplaceError(`${p.where}: "from" names a missing node "${from}"`, { file });
+  if (!nodes.has(to)) throw new OpplaceError(`${p.where}: "to" names a missing node "${to}"`, { file, node: from });
+  const tensor = nonEmptyStr(raw, 'tensor', p, src.outputs[0]?.name ?? from);
+  const declared = src.outputs.find((t) => t.name === tensor);
+  const bytes = num(raw, 'bytes', p, declared?.bytes ?? 0);
+  return { from, to, tensor, bytes };
+}
+
+/** Adds an output slot for every edge tensor its producer does not list (bytes = largest edge). */
+function addImpliedOutputs(nodes: Map<string, OpNode>, edges: OpEdge[]): void {
+  const implied = new Map<string, TensorInfo>(); // `${from}\u0000${tensor}` → slot added here
+  for (const e of edges) {
+    const src = nodes.get(e.from)!;
+    const key = `${e.from}\u0000${e.tensor}`;
+    const added = implied.get(key);
+    if (added) added.bytes = Math.max(added.bytes, e.bytes);
+    else if (!src.outputs.some((t) => t.name === e.tensor)) {
+      const slot: TensorInfo = { name: e.tensor, bytes: e.bytes, shape: null };
+      src.outputs.push(slot);
+      implied.set(key, slot);
+    }
+  }
+}
+
+function parseTensorsMap(raw: Json, file: string): Record<string, Shape> {
+  if (!isObject(raw)) fail({ file, where: 'top level' }, 'tensors', 'an object (tensor name → shape)', raw);
+  const out: Record<string, Shape> = {};
+  for (const [name, dims] of Object.entries(raw)) out[name] = shapeOf(dims, `tensors["${name}"]`, { file, where: 'top level' });
+  return out;
+}
+
+function baseName(fileName: string): string {
+  const parts = fileName.split(/[\\/]/);
+  return parts[parts.length - 1].replace(/\.opgraph\.json$/i, '').replace(/\.json$/i, '');
+}
+
+/** Validates and converts a parsed JSON document (already `JSON.parse`d) into an OpGraph. */
+export function opgraphFromJson(doc: Json, fileName: string): OpGraph {
+  const file = fileName;
+  const top: Place = { file, where: 'top level' };
+  if (!isObject(doc)) throw new OpplaceError(`expected a JSON object {"format": "opgraph", …}, got ${describe(doc)}`, { file });
+  if (doc.format !== OPGRAPH_FORMAT) {
+    throw new OpplaceError(`field "format" must be "opgraph", got ${doc.format === undefined ? 'nothing' : describe(doc.format)}`, { file });
+  }
+  if (doc.version === undefined) throw new OpplaceError('missing field "version" (this opplace reads version 1)', { file });
+  if (typeof doc.version !== 'number' || !Number.isInteger(doc.version)) fail(top, 'version', 'an integer', doc.version);
+  if (doc.version !== OPGRAPH_VERSION) {
+    const why = doc.version > OPGRAPH_VERSION ? 'written by a newer opplace' : 'unknown version';
+    throw new OpplaceError(`opgraph version ${doc.version} (${why}); this opplace reads version ${OPGRAPH_VERSION}`, { file });
+  }
+  checkKeys(doc, TOP_KEYS, top);
+  if (!Array.isArray(doc.nodes)) fail(top, 'nodes', 'an array', doc.nodes);
+  if (!Array.isArray(doc.edges)) fail(top, 'edges', 'an array', doc.edges);
+
+  const nodes = doc.nodes.map((n, i) => parseNode(n, i, file));
+  const byId = new Map<string, OpNode>();
+  nodes.forEach((n, i) => {
+    if (byId.has(n.id)) throw new OpplaceError(`node #${i}: duplicate node id "${n.id}"`, { file, node: n.id });
+    byId.set(n.id, n);
+  });
+  const edges = doc.edges.map((e, k) => parseEdge(e, k, file, byId));
+  addImpliedOutputs(byId, edges);
+
+  const graph: OpGraph = { name: str(doc, 'name', top, baseName(fileName)), nodes, edges, warnings: [], source: { file, format: 'opgraph' } };
+  if (doc.warnings !== undefined) {
+    if (!Array.isArray(doc.warnings) || doc.warnings.some((w) => typeof w !== 'string')) fail(top, 'warnings', 'an array of strings', doc.warnings);
+    graph.warnings = [...(doc.warnings as string[])];
+  }
+  if (doc.stats !== undefined) {
+    if (!isObject(doc.stats)) fail(top, 'stats', 'an object', doc.stats);
+    const p: Place = { file, where: 'stats' };
+    checkKeys(doc.stats, ['parameterCount', 'parameterBytes'], p);
+    graph.stats = {};
+    const pc = int(doc.stats, 'parameterCount', p);
+    if (pc !== undefined) graph.stats.parameterCount = pc;
+    const pb = num(doc.stats, 'parameterBytes', p);
+    if (pb !== undefined) graph.stats.parameterBytes = pb;
+  }
+  if (doc.tensors !== undefined) graph.tensors = parseTensorsMap(doc.tensors, file);
+  if (doc.meta !== undefined) {
+    if (!isObject(doc.meta)) fail(top, 'meta', 'an object', doc.meta);
+    graph.meta = doc.meta;
+  }
+  return graph;
+}
+
+export function parseOpgraph(bytes: Uint8Array, fileName: string, _options: LoadOptions = {}): OpGraph {
+  return opgraphFromJson(parseJsonBytes(bytes, fileName), fileName);
+}
+
+// ---- writing ----
+
+function tensorJson(t: TensorInfo): Obj {
+  const o: Obj = { name: t.name, bytes: t.bytes, shape: t.shape };
+  if (t.dtype !== undefined) o.dtype = t.dtype;
+  return o;
+}
+
+function nodeJson(n: OpNode): Obj {
+  // Fixed key order (the schema's), optional fields only when set: same graph → same bytes.
+  const o: Obj = {
+    id: n.id,
+    name: n.name,
+    opType: n.opType,
+    namespace: n.namespace,
+    computeUs: n.computeUs,
+    persistentBytes: n.persistentBytes,
+    temporaryBytes: n.temporaryBytes,
+    outputs: n.outputs.map(tensorJson),
+  };
+  if (n.colocationGroup !== undefined) o.colocationGroup = n.colocationGroup;
+  if (n.flops !== undefined) o.flops = n.flops;
+  if (n.memoryAccessBytes !== undefined) o.memoryAccessBytes = n.memoryAccessBytes;
+  if (n.parameterCount !== undefined) o.parameterCount = n.parameterCount;
+  if (n.modulePath !== undefined) o.modulePath = n.modulePath;
+  return o;
+}
+
+function checkFinite(graph: OpGraph): void {
+  // JSON has no NaN/Infinity (JSON.stringify would write null); refuse instead of writing a bad file.
+  for (const n of graph.nodes) {
+    for (const [k, v] of Object.entries(n)) {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new OpplaceError(`cannot write ${k} = ${v} to an opgraph file`, { node: n.id });
+    }
+    for (const t of n.outputs) if (!Number.isFinite(t.bytes)) throw new OpplaceError(`cannot write output "${t.name}" with ${t.bytes} bytes`, { node: n.id });
+  }
+  for (const e of graph.edges) if (!Number.isFinite(e.bytes)) throw new OpplaceError(`cannot write edge ${e.from} → ${e.to} with ${e.bytes} bytes`, { node: e.from });
+}
+
+/**
+ * Writes a graph as an opgraph v1 document: deterministic (fixed key order, graph order kept),
+ * one node or edge per line so files diff well. `source` is not written (it is where the graph was
+ * read from, not part of it).
+ */
+export function serializeOpgraph(graph: OpGraph): string {
+  checkFinite(graph);
+  const lines: string[] = ['{', `  "format": "${OPGRAPH_FORMAT}",`, `  "version": ${OPGRAPH_VERSION},`, `  "name": ${JSON.stringify(graph.name)},`];
+  const list = (key: string, items: Obj[], last: boolean) => {
+    if (items.length === 0) lines.push(`  "${key}": []${last ? '' : ','}`);
+    else {
+      lines.push(`  "${key}": [`);
+      items.forEach((it, i) => lines.push(`    ${JSON.stringify(it)}${i < items.length - 1 ? ',' : ''}`));
+      lines.push(`  ]${last ? '' : ','}`);
+    }
+  };
+  const extras: [string, Json][] = [];
+  if (graph.warnings.length) extras.push(['warnings', graph.warnings]);
+  if (graph.stats) extras.push(['stats', graph.stats]);
+  if (graph.tensors) extras.push(['tensors', graph.tensors]);
+  if (graph.meta) extras.push(['meta', graph.meta]);
+  list('nodes', graph.nodes.map(nodeJson), false);
+  list('edges', graph.edges.map((e) => ({ from: e.from, to: e.to, tensor: e.tensor, bytes: e.bytes })), extras.length === 0);
+  extras.forEach(([k, v], i) => lines.push(`  "${k}": ${JSON.stringify(v)}${i < extras.length - 1 ? ',' : ''}`));
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}

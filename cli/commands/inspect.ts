@@ -1,0 +1,140 @@
+// `opplace inspect FILE...`: what is in a model file — size, parameters, FLOPs, op types, shapes,
+// and how long one step would take on one device. Each file is handled on its own: a bad file is
+// reported on stderr and the others still print; the exit code is 2 if any file failed.
+import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
+import type { OpGraph } from '../../algorithms/graph';
+import { MODEL_FORMATS, ModelFormat } from '../../algorithms/loaders/index';
+import { DEFAULT_DEVICE, DEVICE_PRESETS, getDevicePreset, parseDtype } from '../../algorithms/cost/devices';
+import type { CostModelSummary } from '../../algorithms/cost/roofline';
+import { prepareGraphFromFile, PrepareOptions, summarizeGraph, GraphSummary } from '../../algorithms/pipeline';
+import { formatBytes, formatUs } from '../../algorithms/units';
+import { intOption, parseCommandArgs } from '../args';
+import type { CliIO } from '../io';
+
+const HELP = `usage: opplace inspect FILE... [options]
+
+Summarises model files: nodes, edges, op types, parameters, activation bytes, FLOPs and the
+estimated time of one step on a single device.
+
+options:
+  --format F         onnx | opgraph | dnn-partitioning | stg (default: from the file name)
+  --batch N          value for symbolic or missing batch dims (default 1)
+  --dtype D          fp32 | fp16 | bf16: peak used by the cost model (default fp32)
+  --device-type P    GPU preset for the cost model (default ${DEFAULT_DEVICE}):
+                     ${Object.keys(DEVICE_PRESETS).join(', ')}
+  --json             one JSON object per file, one per line
+  -h, --help         this help
+`;
+
+const SPEC = {
+  format: { type: 'string' },
+  batch: { type: 'string' },
+  dtype: { type: 'string' },
+  'device-type': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Everything `--json` prints for one file. */
+export interface InspectRecord extends GraphSummary {
+  file: string;
+  device: string;
+  dtype: string;
+  tensors: Record<string, (number | null)[] | null>;
+}
+
+function parseFormat(text: string | undefined): ModelFormat | undefined {
+  if (text === undefined) return undefined;
+  if ((MODEL_FORMATS as string[]).includes(text)) return text as ModelFormat;
+  throw new OpplaceError(`--format must be one of ${MODEL_FORMATS.join(', ')}, got "${text}"`);
+}
+
+/** The loader's tensor table, or else the known output shapes. */
+function tensorShapes(graph: OpGraph): Record<string, (number | null)[] | null> {
+  if (graph.tensors) return graph.tensors;
+  const out: Record<string, (number | null)[] | null> = {};
+  for (const n of graph.nodes) for (const t of n.outputs) if (t.shape) out[t.name] = t.shape;
+  return out;
+}
+
+export function inspectRecord(file: string, graph: OpGraph): InspectRecord {
+  const cost = graph.meta?.costModel as CostModelSummary | undefined;
+  return { file, ...summarizeGraph(graph), device: cost?.device ?? DEFAULT_DEVICE, dtype: cost?.dtype ?? 'fp32', tensors: tensorShapes(graph) };
+}
+
+/** 1234567 → "1,234,567" without depending on the machine's locale. */
+function groupDigits(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function formatFlops(f: number): string {
+  const units: [number, string][] = [[1e15, 'PFLOP'], [1e12, 'TFLOP'], [1e9, 'GFLOP'], [1e6, 'MFLOP'], [1e3, 'kFLOP']];
+  for (const [v, u] of units) if (f >= v) return `${(f / v).toFixed(2)} ${u}`;
+  return `${f} FLOP`;
+}
+
+export function formatInspect(r: InspectRecord, graph: OpGraph): string {
+  const cost = graph.meta?.costModel as CostModelSummary | undefined;
+  const row = (k: string, v: string) => `  ${k.padEnd(16)} ${v}`;
+  const lines = [`${r.file}  (${r.format ?? '?'}, "${r.name}")`];
+  lines.push(row('nodes', groupDigits(r.nodes)));
+  lines.push(row('edges', groupDigits(r.edges)));
+  lines.push(row('parameters', r.parameterCount === null ? 'unknown (not in this format)' : `${groupDigits(r.parameterCount)}${r.parameterBytes === null ? '' : ` (${formatBytes(r.parameterBytes)})`}`));
+  lines.push(row('persistent', formatBytes(r.persistentBytes)));
+  lines.push(row('activations', `${formatBytes(r.activationBytes)} (all outputs)`));
+  lines.push(row('FLOPs', r.flops === null ? 'unknown (not in this format)' : formatFlops(r.flops)));
+  let how = 'times from the file';
+  if (cost && cost.estimatedNodes > 0) {
+    how = `${cost.deviceName}, ${cost.dtype}; ${groupDigits(cost.estimatedNodes)} op(s) estimated by the roofline model${cost.measuredNodes ? `, ${groupDigits(cost.measuredNodes)} measured` : ''}`;
+  }
+  lines.push(row('single device', `${formatUs(r.estimatedSingleDeviceUs)} (${how})`));
+  const types = Object.entries(r.opTypes);
+  const shown = types.slice(0, 12).map(([t, c]) => `${t} ${c}`);
+  if (types.length > 12) shown.push(`… ${types.length - 12} more`);
+  lines.push(row('op types', shown.join(', ')));
+  if (r.warnings.length) {
+    lines.push(row('warnings', String(r.warnings.length)));
+    for (const w of r.warnings.slice(0, 10)) lines.push(`    - ${w}`);
+    if (r.warnings.length > 10) lines.push(`    … ${r.warnings.length - 10} more (see --json)`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, SPEC, 'inspect');
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new OpplaceError('no model file given (usage: opplace inspect FILE... [--json])');
+  const device = values['device-type'] === undefined ? undefined : getDevicePreset(values['device-type']);
+  const options: PrepareOptions = {
+    format: parseFormat(values.format),
+    batch: intOption(values.batch, 'batch', 1),
+    dtype: values.dtype === undefined ? undefined : parseDtype(values.dtype),
+    device,
+  };
+
+  let failed = 0;
+  let internal = false;
+  positionals.forEach((file, i) => {
+    try {
+      const graph = prepareGraphFromFile(file, options);
+      const record = inspectRecord(file, graph);
+      if (values.json) io.out(JSON.stringify(record) + '\n');
+      else io.out((i > 0 ? '\n' : '') + formatInspect(record, graph));
+    } catch (e) {
+      failed++;
+      if (isOpplaceError(e)) {
+        io.err(`opplace inspect: ${(e as Error).message}\n`);
+      } else {
+        // A bug in a loader, not the user's fault: say so, but keep going with the other files.
+        internal = true;
+        const detail = process.env.OPPLACE_DEBUG ? (e as Error)?.stack : (e as Error)?.message;
+        io.err(`opplace inspect: ${file}: internal error while reading the file: ${detail ?? String(e)}\n`);
+      }
+    }
+  });
+  if (failed === 0) return 0;
+  return internal ? 1 : 2;
+}
