@@ -1,0 +1,68 @@
+// Plan exporters: one pure function per target format; this file dispatches by format name.
+import { OpplaceError } from '../errors';
+import { OpGraph } from '../graph';
+import { Plan } from '../plan';
+import { exportAccelerate } from './accelerate';
+import { exportCsv } from './csv';
+import { exportOnnx } from './onnx';
+import { exportTorchSplit } from './torchSplit';
+
+export type ExportFormat = 'accelerate' | 'torch-split' | 'onnx' | 'csv';
+export const EXPORT_FORMATS: ExportFormat[] = ['accelerate', 'torch-split', 'onnx', 'csv'];
+
+export interface ExportInput {
+  graph: OpGraph;
+  plan: Plan;
+  /** For messages: where the plan came from. */
+  planFile?: string;
+  /** ONNX export only: the original model bytes and file name. */
+  modelBytes?: Uint8Array;
+  modelFile?: string;
+}
+
+export interface ExportResult {
+  /** File contents (text for JSON/CSV, binary for ONNX). */
+  data: string | Uint8Array;
+  /** Suggested file suffix, e.g. '.device_map.json'. */
+  suffix: string;
+  /** Things the user should know (moved ops, unannotated nodes). */
+  notes: string[];
+}
+
+export function parseExportFormat(text: string | undefined): ExportFormat {
+  if (text === undefined) throw new OpplaceError(`--to is required: one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!(EXPORT_FORMATS as string[]).includes(text)) {
+    throw new OpplaceError(`unknown export format "${text}" (expected one of ${EXPORT_FORMATS.join(', ')})`);
+  }
+  return text as ExportFormat;
+}
+
+export function exportPlan(format: ExportFormat, input: ExportInput): ExportResult {
+  const { graph, plan, planFile } = input;
+  switch (format) {
+    case 'accelerate':
+      return { data: JSON.stringify(exportAccelerate(graph, plan, planFile), null, 2) + '\n', suffix: '.device_map.json', notes: [] };
+    case 'torch-split': {
+      const split = exportTorchSplit(graph, plan, planFile);
+      const notes = split.stages.map((s, k) => `stage ${k} → plan device ${s.device}: ${s.nodes} ops, ${s.first} … ${s.last}${s.splitAt ? ` (split at ${s.splitAt})` : ''}`);
+      return { data: JSON.stringify(split.splitSpec, null, 2) + '\n', suffix: '.split.json', notes: [...notes, ...split.notes] };
+    }
+    case 'csv':
+      return { data: exportCsv(graph, plan, planFile), suffix: '.plan.csv', notes: [] };
+    case 'onnx': {
+      if (!input.modelBytes || !input.modelFile) {
+        throw new OpplaceError('the onnx export needs the original .onnx model', { file: planFile });
+      }
+      const r = exportOnnx(input.modelBytes, input.modelFile, graph, plan, planFile);
+      const notes = [`${r.annotated} nodes annotated with their plan device, ${r.inherited} folded nodes with their consumer's`];
+      if (r.unannotated.length) notes.push(`${r.unannotated.length} nodes without a device (nothing placed consumes them): ${r.unannotated.slice(0, 5).join(', ')}${r.unannotated.length > 5 ? ', …' : ''}`);
+      return { data: r.bytes, suffix: '.placed.onnx', notes };
+    }
+  }
+}
+
+export { exportAccelerate, deviceFor } from './accelerate';
+export { exportTorchSplit } from './torchSplit';
+export { exportCsv } from './csv';
+export { exportOnnx, DEVICE_KEY, PLACEMENT_KEY } from './onnx';
+export { parsePlanJson, isPlanLike } from './planCheck';

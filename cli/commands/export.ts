@@ -1,0 +1,221 @@
+// `opplace export PLAN_OR_MODEL --to accelerate|torch-split|onnx|csv [--plan plan.json] [--out FILE]`
+//
+// PLAN_OR_MODEL is either
+//   - a plan (`opplace place --json --out plan.json`): the model is the plan's `file` (or --model), or
+//   - a model file: with --plan its plan is read from there, otherwise the model is placed first
+//     with the same options as `opplace place` (--devices, --memory, --algorithm, …).
+// The onnx export writes a copy (default `<model>.placed.onnx`) and refuses to overwrite the input.
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { OpplaceError } from '../../algorithms/errors';
+import { EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat, parsePlanJson } from '../../algorithms/export';
+import { OpGraph } from '../../algorithms/graph';
+import { MODEL_FORMATS } from '../../algorithms/loaders';
+import { readModelBytes } from '../../algorithms/loaders/readFile';
+import { getDevicePreset, parseDtype } from '../../algorithms/cost/devices';
+import { prepareGraph, PrepareOptions } from '../../algorithms/pipeline';
+import { ALGORITHMS, GroupingMode, Plan, PlacementOptions } from '../../algorithms/plan';
+import { placeGraph, validatePlacementOptions } from '../../algorithms/placement';
+import { parseMemoryLimits } from '../../algorithms/units';
+import { parseInterconnect } from '../../algorithms/cost/interconnect';
+import { intOption, parseCommandArgs } from '../args';
+import type { CliIO } from '../io';
+
+const HELP = `usage: opplace export PLAN_OR_MODEL --to FORMAT [options]
+
+Writes a plan in a form a framework can run.
+  PLAN_OR_MODEL   a plan JSON (from \`opplace place --json --out plan.json\`; the model is the plan's
+                  "file" unless --model is given), or a model file (placed first with the options
+                  below, unless --plan gives its plan)
+
+formats (--to):
+  accelerate      Hugging Face Accelerate device_map {"module.path": gpu_index}, collapsed to the
+                  shortest covering module prefixes (graphs from tools/opplace_profile.py)
+  torch-split     torch.distributed.pipelining split points {fqn: "BEGINNING"}, when the plan is a
+                  pipeline of contiguous stages in topological order
+  onnx            a copy of the .onnx model with metadata_props opplace.device on every node
+                  (default --out: <model>.placed.onnx; never the input file)
+  csv             node,op,device,start_us,end_us,memory_bytes (RFC 4180)
+
+options:
+  --to FORMAT           ${EXPORT_FORMATS.join(' | ')}
+  --out FILE            output file (default: stdout; for onnx <model>.placed.onnx)
+  --plan FILE           the plan of the model given as PLAN_OR_MODEL
+  --model FILE          the model of the plan given as PLAN_OR_MODEL (default: the plan's "file")
+  --format F            model format (${MODEL_FORMATS.join(', ')}); --batch N, --dtype fp32|fp16|bf16,
+                        --device-type P (cost model), as \`opplace place\`
+placement (model without --plan; same flags and defaults as \`opplace place\`):
+  --devices N (default 4)  --memory SIZE[,SIZE…] (default 16GiB)  --algorithm A (default m-etf)
+  --comm PRESET|LAT_US:GBPS (default baechi)  --grouping none|colocation|coplace (default colocation)
+  --fuse  --theta X
+`;
+
+const SPEC = {
+  to: { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  plan: { type: 'string' },
+  model: { type: 'string' },
+  format: { type: 'string' },
+  batch: { type: 'string' },
+  dtype: { type: 'string' },
+  devices: { type: 'string', short: 'd' },
+  memory: { type: 'string', short: 'm' },
+  algorithm: { type: 'string', short: 'a' },
+  comm: { type: 'string' },
+  grouping: { type: 'string' },
+  fuse: { type: 'boolean' },
+  theta: { type: 'string' },
+  'device-type': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseCommandArgs<typeof SPEC>>['values'];
+
+function parseChoice<T extends string>(value: string | undefined, name: string, choices: readonly T[], dflt: T): T {
+  if (value === undefined) return dflt;
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new OpplaceError(`--${name} must be one of ${choices.join(', ')}, got "${value}"`);
+}
+
+/** How the model is loaded and costed: the same flags and defaults as `opplace place`. */
+function prepareOptionsFrom(v: Values): PrepareOptions {
+  return {
+    format: v.format === undefined ? undefined : parseChoice(v.format, 'format', MODEL_FORMATS, 'onnx'),
+    batch: intOption(v.batch, 'batch', 1),
+    dtype: v.dtype === undefined ? undefined : parseDtype(v.dtype),
+    device: v['device-type'] === undefined ? undefined : getDevicePreset(v['device-type']),
+  };
+}
+
+/** The placement options of `opplace place`, from the same flags and defaults. */
+export function placementOptionsFrom(v: Values): PlacementOptions {
+  const devices = intOption(v.devices, 'devices', 4);
+  const options: PlacementOptions = {
+    algorithm: parseChoice(v.algorithm, 'algorithm', ALGORITHMS, 'm-etf'),
+    devices,
+    memoryLimits: parseMemoryLimits(v.memory ?? '16GiB', devices),
+    comm: v.comm ?? 'baechi',
+    grouping: parseChoice<GroupingMode>(v.grouping, 'grouping', ['none', 'colocation', 'coplace'], 'colocation'),
+    fuse: Boolean(v.fuse),
+  };
+  if (v.theta !== undefined) {
+    const theta = Number(v.theta);
+    if (!(theta > 0 && theta <= 1)) throw new OpplaceError(`--theta must be a number in (0, 1], got "${v.theta}"`);
+    options.theta = theta;
+  }
+  parseInterconnect(options.comm);
+  validatePlacementOptions(options);
+  return options;
+}
+
+function readText(file: string): string {
+  return new TextDecoder('utf-8').decode(readModelBytes(file));
+}
+
+/** A `.json` file whose content is a plan (not a model). */
+function looksLikePlanFile(file: string, bytes: Uint8Array): boolean {
+  if (!file.toLowerCase().endsWith('.json') || file.toLowerCase().endsWith('.opgraph.json')) return false;
+  let data: unknown;
+  try {
+    data = JSON.parse(new TextDecoder('utf-8').decode(bytes));
+  } catch {
+    return false; // not JSON: let the model loader say what is wrong
+  }
+  if (Array.isArray(data) && data.length > 0 && data.every(isPlanLike)) {
+    // `opplace place a b --out plans.json` writes an array
+    throw new OpplaceError(`holds ${data.length} plans; export takes one — place one model per --out file`, { file });
+  }
+  return isPlanLike(data);
+}
+
+/** The plan's model path: as written, else relative to the plan's folder. */
+function modelOfPlan(plan: Plan, planFile: string): string {
+  if (!plan.file) throw new OpplaceError('the plan names no model ("file"); pass --model', { file: planFile });
+  if (existsSync(plan.file) || path.isAbsolute(plan.file)) return plan.file;
+  const beside = path.join(path.dirname(planFile), plan.file);
+  return existsSync(beside) ? beside : plan.file;
+}
+
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs(argv, SPEC, 'export');
+  if (v.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new OpplaceError(`expected one PLAN_OR_MODEL file, got ${positionals.length === 0 ? 'none' : positionals.join(' ')} (see \`opplace export --help\`)`);
+  }
+  const format: ExportFormat = parseExportFormat(v.to);
+  const input = positionals[0];
+  const inputBytes = readModelBytes(input);
+  const prepare = prepareOptionsFrom(v);
+
+  let plan: Plan | undefined;
+  let planFile: string | undefined;
+  let modelFile: string;
+  const inputIsPlan = looksLikePlanFile(input, inputBytes);
+  if (inputIsPlan) {
+    if (v.plan !== undefined) throw new OpplaceError(`${input} is already a plan; --plan is for a model given as PLAN_OR_MODEL`);
+    planFile = input;
+    plan = parsePlanJson(new TextDecoder('utf-8').decode(inputBytes), planFile);
+    modelFile = v.model ?? modelOfPlan(plan, planFile);
+  } else {
+    if (v.model !== undefined) throw new OpplaceError(`${input} is a model; --model is for a plan given as PLAN_OR_MODEL`);
+    modelFile = input;
+    planFile = v.plan;
+  }
+  // cheap checks first, before loading and placing
+  const modelIsOnnx = prepare.format ? prepare.format === 'onnx' : modelFile.toLowerCase().endsWith('.onnx');
+  if (format === 'onnx' && !modelIsOnnx) throw new OpplaceError('the onnx export needs an .onnx model', { file: modelFile });
+  let out = v.out;
+  if (format === 'onnx' && out === undefined) out = modelFile.replace(/\.onnx$/i, '') + '.placed.onnx';
+  if (out !== undefined) {
+    for (const src of [modelFile, input, ...(planFile ? [planFile] : [])]) {
+      if (samePath(out, src)) throw new OpplaceError(`--out ${out} is an input file; opplace never overwrites its inputs — choose another name`, { file: src });
+    }
+  }
+  const placingHere = !inputIsPlan && v.plan === undefined;
+  const placeFlags = (['devices', 'memory', 'algorithm', 'comm', 'grouping', 'fuse', 'theta'] as const).filter((k) => v[k] !== undefined);
+  if (!placingHere && placeFlags.length) {
+    throw new OpplaceError(`--${placeFlags[0]} is a placement option; it applies only when PLAN_OR_MODEL is a model given without --plan`);
+  }
+  const placeOptions = placingHere ? placementOptionsFrom(v) : undefined;
+  const graph: OpGraph = prepareGraph(inputIsPlan ? readModelBytes(modelFile) : inputBytes, modelFile, prepare);
+  if (!inputIsPlan) {
+    if (v.plan !== undefined) {
+      plan = parsePlanJson(readText(v.plan), v.plan);
+    } else {
+      plan = await placeGraph(graph, placeOptions!, modelFile);
+      if (!plan.feasible) {
+        throw new OpplaceError(`the placement is infeasible, nothing to export${plan.reason ? `: ${plan.reason}` : ''}`, { file: modelFile, exitCode: 3 });
+      }
+    }
+  }
+
+  const modelBytes = format === 'onnx' ? (modelFile === input ? inputBytes : readModelBytes(modelFile)) : undefined;
+  const result = exportPlan(format, { graph, plan: plan!, planFile, modelBytes, modelFile });
+  if (out !== undefined) {
+    try {
+      writeFileSync(out, result.data);
+    } catch (e) {
+      throw new OpplaceError(`cannot write the export (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: out });
+    }
+    io.err(`wrote ${out} (${format})\n`);
+  } else {
+    // only text formats reach here: the onnx export always has a file name
+    io.out(result.data as string);
+  }
+  for (const note of result.notes) io.err(`note: ${note}\n`);
+  return 0;
+}
