@@ -21,6 +21,8 @@ export interface PlacementOptions {
   /** Refinement budget and seed (issue 6). */
   budgetMs?: number;
   seed?: number;
+  /** Refine the chosen placer's plan (issue 6; implied by algorithm 'refine'). */
+  refine?: boolean;
   /** Device topology spec, e.g. `2x4:nvlink4/ib200` (issue 6). */
   topology?: string;
 }
@@ -72,6 +74,10 @@ export interface Plan {
   transfers: Transfer[];
   /** Node ids on the critical path, in time order. */
   criticalPath: string[];
+  /** Indices into `transfers` of the transfers on the critical path, in time order. */
+  criticalTransfers?: number[];
+  /** m-SCT: how the favourite-child LP was solved and its optimum (µs). */
+  lp?: { method: string; objectiveUs: number };
   /** When infeasible: which op/group did not fit where. */
   reason?: string;
   /** When infeasible: smallest uniform per-device memory for which the algorithm succeeds. */
@@ -81,5 +87,5 @@ export interface Plan {
   /** The options the plan was made with. */
   options?: PlacementOptions;
   /** Refinement report (issue 6). */
-  refine?: { startAlgorithm: AlgorithmName; startMakespanUs: number; gainPercent: number; movedOps: number; devicesChanged: number[] };
+  refine?: { startAlgorithm: AlgorithmName; startMakespanUs: number; gainPercent: number; movedOps: number; devicesChanged: number[]; evaluations?: number; stoppedByClock?: boolean };
 }

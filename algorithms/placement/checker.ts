@@ -1,0 +1,181 @@
+// An independent schedule checker (tests run it on every plan): it re-derives everything from the
+// graph and the plan alone, without the scheduler's data structures. Returns the problems found,
+// empty when the plan is valid.
+//   - every original node exactly once, on a valid device, for exactly its compute time;
+//   - no two ops overlap on a device; no two transfers overlap on a device's channel;
+//   - every edge across devices is served by a transfer of its tensor to the consumer's device
+//     that starts after the producer ends, ends before the consumer starts and lasts the link's
+//     transfer time; a tensor is sent at most once per destination; same-device edges in order;
+//   - memory (persistent + outputs until their last use + temporaries + received copies) never
+//     above the device's limit (only for feasible plans: `single` may report an overflow);
+//   - makespan = last end.
+import type { OpGraph } from '../graph';
+import type { Plan, PlacementOptions } from '../plan';
+import { parseInterconnect, transferTimeUs } from '../cost/interconnect';
+
+const tol = (t: number) => 1e-6 * Math.max(1, Math.abs(t));
+
+export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<PlacementOptions, 'devices' | 'memoryLimits' | 'comm'>): string[] {
+  const problems: string[] = [];
+  const report = (msg: string) => {
+    if (problems.length < 50) problems.push(msg);
+  };
+  const D = options.devices;
+  const link = parseInterconnect(options.comm);
+  const nodeById = new Map(graph.nodes.map((n) => [n.id, n]));
+  const op = new Map<string, { device: number; start: number; end: number }>();
+  for (const s of plan.schedule) {
+    const node = nodeById.get(s.node);
+    if (!node) { report(`schedule has unknown node "${s.node}"`); continue; }
+    if (op.has(s.node)) { report(`node "${s.node}" is scheduled twice`); continue; }
+    if (!Number.isInteger(s.device) || s.device < 0 || s.device >= D) report(`node "${s.node}" on invalid device ${s.device}`);
+    if (!(s.startUs >= -tol(0))) report(`node "${s.node}" starts before 0 (${s.startUs})`);
+    if (Math.abs(s.endUs - s.startUs - node.computeUs) > tol(s.endUs)) report(`node "${s.node}" runs ${s.endUs - s.startUs} µs, expected ${node.computeUs}`);
+    op.set(s.node, { device: s.device, start: s.startUs, end: s.endUs });
+  }
+  if (!plan.feasible && plan.schedule.length === 0) {
+    // An infeasible plan carries no schedule; it must say why.
+    if (!plan.reason) report('infeasible plan without a reason');
+    if (plan.transfers.length) report('infeasible plan lists transfers');
+    return problems;
+  }
+  {
+    for (const n of graph.nodes) if (!op.has(n.id)) report(`node "${n.id}" is not scheduled`);
+  }
+  if (problems.length) return problems;
+
+  // compute overlap per device
+  const perDevice: { start: number; end: number; id: string }[][] = Array.from({ length: D }, () => []);
+  for (const [id, o] of op) perDevice[o.device].push({ start: o.start, end: o.end, id });
+  perDevice.forEach((list, d) => {
+    list.sort((a, b) => a.start - b.start || a.end - b.end);
+    for (let k = 1; k < list.length; k++) {
+      if (list[k].start < list[k - 1].end - tol(list[k].start)) report(`device ${d}: "${list[k].id}" starts at ${list[k].start} before "${list[k - 1].id}" ends at ${list[k - 1].end}`);
+    }
+  });
+
+  // transfers: validity, once per (tensor, destination), channel overlap
+  const tensorBytes = new Map<string, number>();
+  for (const e of graph.edges) {
+    const key = e.from + '\u0000' + e.tensor;
+    tensorBytes.set(key, Math.max(tensorBytes.get(key) ?? 0, e.bytes));
+  }
+  const sent = new Map<string, { start: number; end: number }>(); // from\0tensor\0dst
+  const channel: { start: number; end: number; what: string }[][] = Array.from({ length: D }, () => []);
+  for (const tr of plan.transfers) {
+    const what = `transfer ${tr.from}:${tr.tensor ?? ''} ${tr.srcDevice}→${tr.dstDevice}`;
+    const prod = op.get(tr.from);
+    const key = tr.from + '\u0000' + (tr.tensor ?? '');
+    const bytes = tensorBytes.get(key);
+    if (!prod || bytes === undefined) { report(`${what}: no such tensor`); continue; }
+    if (tr.srcDevice !== prod.device) report(`${what}: producer runs on device ${prod.device}`);
+    if (tr.srcDevice === tr.dstDevice) report(`${what}: source and destination are the same device`);
+    if (tr.startUs < prod.end - tol(prod.end)) report(`${what}: starts at ${tr.startUs} before its producer ends at ${prod.end}`);
+    const expect = transferTimeUs(bytes, link);
+    if (Math.abs(tr.endUs - tr.startUs - expect) > tol(tr.endUs)) report(`${what}: lasts ${tr.endUs - tr.startUs} µs, the link needs ${expect}`);
+    const sk = key + '\u0000' + tr.dstDevice;
+    if (sent.has(sk)) report(`${what}: tensor sent twice to device ${tr.dstDevice}`);
+    sent.set(sk, { start: tr.startUs, end: tr.endUs });
+    if (tr.srcDevice >= 0 && tr.srcDevice < D) channel[tr.srcDevice].push({ start: tr.startUs, end: tr.endUs, what });
+    if (tr.dstDevice >= 0 && tr.dstDevice < D) channel[tr.dstDevice].push({ start: tr.startUs, end: tr.endUs, what });
+  }
+  channel.forEach((list, d) => {
+    list.sort((a, b) => a.start - b.start || a.end - b.end);
+    for (let k = 1; k < list.length; k++) {
+      if (list[k].start < list[k - 1].end - tol(list[k].start)) report(`channel of device ${d}: ${list[k].what} overlaps ${list[k - 1].what}`);
+    }
+  });
+
+  // precedence
+  for (const e of graph.edges) {
+    const a = op.get(e.from)!;
+    const b = op.get(e.to)!;
+    if (a.device === b.device) {
+      if (b.start < a.end - tol(a.end)) report(`edge ${e.from} → ${e.to}: consumer starts at ${b.start} before producer ends at ${a.end}`);
+    } else {
+      const tr = sent.get(e.from + '\u0000' + e.tensor + '\u0000' + b.device);
+      if (!tr) report(`edge ${e.from} → ${e.to}: tensor "${e.tensor}" never sent to device ${b.device}`);
+      else if (b.start < tr.end - tol(tr.end)) report(`edge ${e.from} → ${e.to}: consumer starts at ${b.start} before the transfer ends at ${tr.end}`);
+    }
+  }
+
+  // makespan
+  let last = 0;
+  for (const o of op.values()) last = Math.max(last, o.end);
+  for (const tr of plan.transfers) last = Math.max(last, tr.endUs);
+  if (Math.abs(plan.makespanUs - last) > tol(last)) report(`makespan ${plan.makespanUs} but the last end is ${last}`);
+
+  // memory
+  if (plan.feasible) {
+    const peaks = memoryPeaks(graph, op, plan, D);
+    for (let d = 0; d < D; d++) {
+      const limit = options.memoryLimits[d];
+      if (peaks[d] > limit + 0.5) report(`device ${d}: memory peaks at ${peaks[d]} bytes, above its limit ${limit}`);
+    }
+  }
+  return problems;
+}
+
+/** Peak memory per device from first principles (see the model in the header). */
+function memoryPeaks(graph: OpGraph, op: Map<string, { device: number; start: number; end: number }>, plan: Plan, D: number): number[] {
+  const persistent = new Array(D).fill(0);
+  const events: [number, number][][] = Array.from({ length: D }, () => []);
+  const outBlock = new Map<string, number>();
+  const lastUse = new Map<string, number>();
+  const tensorSum = new Map<string, number>();
+  const seenTensor = new Set<string>();
+  const tensorConsumers = new Map<string, string[]>();
+  for (const e of graph.edges) {
+    const key = e.from + '\u0000' + e.tensor;
+    if (!seenTensor.has(key)) {
+      seenTensor.add(key);
+      tensorConsumers.set(key, []);
+    }
+    const cs = tensorConsumers.get(key)!;
+    if (!cs.includes(e.to)) cs.push(e.to);
+  }
+  const tensorBytes = new Map<string, number>();
+  for (const e of graph.edges) {
+    const key = e.from + '\u0000' + e.tensor;
+    tensorBytes.set(key, Math.max(tensorBytes.get(key) ?? 0, e.bytes));
+  }
+  for (const [key, b] of tensorBytes) {
+    const from = key.split('\u0000')[0];
+    tensorSum.set(from, (tensorSum.get(from) ?? 0) + b);
+  }
+  for (const n of graph.nodes) {
+    let declared = 0;
+    for (const o of n.outputs) declared += o.bytes;
+    outBlock.set(n.id, Math.max(declared, tensorSum.get(n.id) ?? 0));
+    lastUse.set(n.id, op.get(n.id)!.end);
+  }
+  for (const e of graph.edges) lastUse.set(e.from, Math.max(lastUse.get(e.from)!, op.get(e.to)!.end));
+  for (const tr of plan.transfers) {
+    lastUse.set(tr.from, Math.max(lastUse.get(tr.from)!, tr.endUs));
+    const key = tr.from + '\u0000' + (tr.tensor ?? '');
+    let free = tr.endUs;
+    for (const c of tensorConsumers.get(key) ?? []) {
+      const o = op.get(c)!;
+      if (o.device === tr.dstDevice) free = Math.max(free, o.end);
+    }
+    const b = tensorBytes.get(key) ?? 0;
+    events[tr.dstDevice].push([tr.startUs, b], [free, -b]);
+  }
+  for (const n of graph.nodes) {
+    const o = op.get(n.id)!;
+    persistent[o.device] += n.persistentBytes;
+    const out = outBlock.get(n.id)!;
+    events[o.device].push([o.start, out + n.temporaryBytes], [o.end, -n.temporaryBytes], [lastUse.get(n.id)!, -out]);
+  }
+  return events.map((list, d) => {
+    // frees before allocations at the same instant
+    list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let cur = persistent[d];
+    let peak = cur;
+    for (const [, delta] of list) {
+      cur += delta;
+      if (cur > peak) peak = cur;
+    }
+    return peak;
+  });
+}

@@ -1,0 +1,397 @@
+// The one event-driven scheduling core behind m-TOPO, m-ETF, m-SCT, the baselines and the replay
+// simulator. Each device has a compute timeline and one communication channel shared by its sends
+// and receives; a tensor goes to a device at most once; memory follows the model in model.ts.
+//
+// Selection is ETF's: the (ready op, device) pair with the smallest earliest start, ties to the
+// lower topological rank, then the lower device. Instead of re-evaluating every ready op at every
+// step, each device keeps two heaps (Baechi's cached per-device ready times):
+//   pending[d]  ready ops keyed by when their inputs can be on d (a lower bound: channel and
+//               device free times only grow, so a stale key is never too late);
+//   avail[d]    ops whose inputs are already there by the time d is free, keyed by rank — they all
+//               start when d is free, so the lowest rank wins.
+// Per step each device validates only its top entry (O(inputs)), so a step costs O(devices ·
+// inputs · log V) instead of O(ready · devices · inputs).
+import { KeyedHeap } from './heap';
+import { MemoryLine } from './memoryLine';
+import type { Problem } from './problem';
+import { formatBytes } from '../units';
+import { OpplaceError } from '../errors';
+
+export interface CorePolicy {
+  devices: number;
+  /** Memory limit per device in bytes (Infinity = unlimited). */
+  limits: number[];
+  /** Coarse node → device, or -1 where the core may choose. */
+  fixedDevice?: Int32Array;
+  /** Replay: each device runs exactly these coarse nodes in this order. */
+  deviceOrder?: number[][];
+  /** m-SCT favourite child / parent per coarse node (-1 = none). */
+  favChild?: Int32Array;
+  favParent?: Int32Array;
+  /** Place without checking limits (the `single` baseline reports the overflow afterwards). */
+  ignoreMemory?: boolean;
+}
+
+export interface CoreTransfer {
+  /** Coarse tensor index. */
+  tensor: number;
+  src: number;
+  dst: number;
+  start: number;
+  end: number;
+}
+
+export interface CoreResult {
+  feasible: boolean;
+  reason?: string;
+  /** Coarse node that could not be placed (when infeasible). */
+  failedNode?: number;
+  device: Int32Array;
+  start: Float64Array;
+  end: Float64Array;
+  transfers: CoreTransfer[];
+  /** Coarse nodes per device in the order they run. */
+  order: number[][];
+}
+
+interface Evaluation {
+  start: number;
+  /** Latest input arrival on the device (ignoring the device being busy). */
+  dataReady: number;
+  /** Earliest start of any new incoming transfer (Infinity when none). */
+  firstCopy: number;
+  copyBytes: number;
+}
+
+const NONE = -1;
+
+export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
+  const { n, compute, tProducer, tCommUs, tBytes, inTensors, succ, pred, topoRank, group } = problem;
+  const D = policy.devices;
+  const T = tProducer.length;
+  const limits = policy.limits;
+  const checkMemory = !policy.ignoreMemory;
+
+  const device = new Int32Array(n).fill(NONE);
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  const devFree = new Float64Array(D);
+  const chanFree = new Float64Array(D);
+  const arrival = new Float64Array(T * D).fill(NaN);
+  const copyLastUse = new Float64Array(T * D);
+  const copyDevices: number[][] = Array.from({ length: T }, () => []);
+  const tensorPending = new Int32Array(T);
+  for (let k = 0; k < T; k++) tensorPending[k] = problem.tConsumers[k].length;
+  const succPending = new Int32Array(n);
+  const predPending = new Int32Array(n);
+  const lastUse = new Float64Array(n);
+  for (let v = 0; v < n; v++) {
+    succPending[v] = succ[v].length;
+    predPending[v] = pred[v].length;
+  }
+  const groupDevice = new Int32Array(problem.groupCount).fill(NONE);
+  const memory = Array.from({ length: D }, () => new MemoryLine());
+  const transfers: CoreTransfer[] = [];
+  const order: number[][] = Array.from({ length: D }, () => []);
+
+  // m-SCT: the favourite child a device is waiting for.
+  const favChild = policy.favChild;
+  const favParent = policy.favParent;
+  const reservedFor = new Int32Array(D).fill(NONE);
+
+  // Replay: position in each device's order.
+  const replay = policy.deviceOrder;
+  const replayDevice = new Int32Array(n).fill(NONE);
+  const replayPos = new Int32Array(D);
+  if (replay) replay.forEach((list, d) => list.forEach((v) => (replayDevice[v] = d)));
+
+  const pending = Array.from({ length: D }, () => new KeyedHeap());
+  const avail = Array.from({ length: D }, () => new KeyedHeap());
+  // Memory: a start (v, d) must wait for (frees known so far), and ops that cannot fit on d now.
+  const memNotBefore = new Map<number, number>();
+  const blockedOn = new Uint8Array(n * D);
+  const memBlocked: number[][] = Array.from({ length: D }, () => []);
+
+  const scratchChan = new Float64Array(D);
+  const ev: Evaluation = { start: 0, dataReady: 0, firstCopy: 0, copyBytes: 0 };
+
+  const isAllowed = (v: number, d: number): boolean => {
+    if (replay) return replayDevice[v] === d;
+    const fixed = policy.fixedDevice ? policy.fixedDevice[v] : NONE;
+    if (fixed >= 0) return fixed === d;
+    const g = group[v];
+    return g < 0 || groupDevice[g] < 0 || groupDevice[g] === d;
+  };
+
+  /** Earliest start of v on d with every new transfer and the start not before `notBefore`. */
+  const evaluate = (v: number, d: number, notBefore: number, out: Evaluation, commit: boolean) => {
+    for (let x = 0; x < D; x++) scratchChan[x] = chanFree[x];
+    let ready = notBefore;
+    let firstCopy = Infinity;
+    let copyBytes = 0;
+    for (const k of inTensors[v]) {
+      const p = tProducer[k];
+      const pd = device[p];
+      let at: number;
+      if (pd === d) at = end[p];
+      else {
+        const known = arrival[k * D + d];
+        if (known === known) at = known; // not NaN: already sent to d
+        else {
+          const s = Math.max(end[p], scratchChan[pd], scratchChan[d], notBefore);
+          at = s + tCommUs[k];
+          scratchChan[pd] = at;
+          scratchChan[d] = at;
+          if (s < firstCopy) firstCopy = s;
+          copyBytes += tBytes[k];
+          if (commit) {
+            arrival[k * D + d] = at;
+            transfers.push({ tensor: k, src: pd, dst: d, start: s, end: at });
+            copyDevices[k].push(d);
+            memory[d].insert(s, tBytes[k]);
+            if (at > lastUse[p]) lastUse[p] = at;
+          }
+        }
+      }
+      if (at > ready) ready = at;
+    }
+    if (commit) for (let x = 0; x < D; x++) chanFree[x] = scratchChan[x];
+    out.dataReady = ready;
+    out.start = Math.max(ready, devFree[d]);
+    out.firstCopy = firstCopy;
+    out.copyBytes = copyBytes;
+  };
+
+  /** When v's inputs (and memory, as far as known) allow it to start on d, ignoring d being busy. */
+  const readyOn = (v: number, d: number): number => {
+    const nb = memNotBefore.get(v * D + d) ?? 0;
+    evaluate(v, d, nb, ev, false);
+    return ev.dataReady;
+  };
+
+  const newPersistent = (v: number, d: number): number => {
+    const g = group[v];
+    if (g < 0) return problem.persistent[v];
+    return groupDevice[g] === d ? 0 : problem.groupPersistent[g];
+  };
+
+  /**
+   * Memory-aware plan of v on d starting from `nb`: returns the start and the lower bound its
+   * transfers and start must respect, or Infinity when it cannot fit with what is known now.
+   */
+  const memoryPlan = (v: number, d: number, nb: number): { start: number; notBefore: number } => {
+    evaluate(v, d, nb, ev, false);
+    if (!checkMemory) return { start: ev.start, notBefore: nb };
+    const line = memory[d];
+    const persist = newPersistent(v, d);
+    const room = limits[d] - line.persistent - persist;
+    if (persist > 0 && line.maxDynamic > room) return { start: Infinity, notBefore: nb };
+    const need = problem.outBytes[v] + problem.temporary[v] + ev.copyBytes;
+    const from = Math.min(ev.start, ev.firstCopy);
+    const fit = line.earliestFit(from, need, room);
+    if (fit === from) return { start: ev.start, notBefore: nb };
+    if (fit === Infinity) return { start: Infinity, notBefore: nb };
+    // Wait for the frees: re-plan the transfers so that nothing starts before `fit`.
+    evaluate(v, d, fit, ev, false);
+    return { start: ev.start, notBefore: fit };
+  };
+
+  const makeReady = (c: number) => {
+    if (replay) {
+      const d = replayDevice[c];
+      if (replay[d][replayPos[d]] !== c) return; // waits for its turn on the device
+    }
+    let best = Infinity;
+    for (let d = 0; d < D; d++) {
+      if (!isAllowed(c, d)) continue;
+      const r = readyOn(c, d);
+      pending[d].push(c, r, topoRank[c]);
+      const s = Math.max(r, devFree[d]);
+      if (s < best) best = s;
+    }
+    if (favParent && favChild) {
+      // m-SCT: the device of the favourite parent waits for this child if it gives the earliest start.
+      const i = favParent[c];
+      if (i >= 0 && favChild[i] === c && device[i] >= 0) {
+        const di = device[i];
+        if (reservedFor[di] === NONE && isAllowed(c, di) && Math.max(readyOn(c, di), devFree[di]) <= best) reservedFor[di] = c;
+      }
+    }
+  };
+
+  const unblock = (d: number) => {
+    if (!memBlocked[d].length) return;
+    for (const w of memBlocked[d]) {
+      blockedOn[w * D + d] = 0;
+      memNotBefore.delete(w * D + d);
+      if (device[w] === NONE) pending[d].push(w, 0, topoRank[w]);
+    }
+    memBlocked[d] = [];
+  };
+
+  const commit = (v: number, d: number, notBefore: number) => {
+    evaluate(v, d, notBefore, ev, true);
+    const s = ev.start;
+    const e = s + compute[v];
+    device[v] = d;
+    start[v] = s;
+    end[v] = e;
+    devFree[d] = e;
+    order[d].push(v);
+    const line = memory[d];
+    const g = group[v];
+    if (g >= 0) {
+      if (groupDevice[g] < 0) {
+        groupDevice[g] = d;
+        line.persistent += problem.groupPersistent[g];
+      }
+    } else line.persistent += problem.persistent[v];
+    line.insert(s, problem.outBytes[v] + problem.temporary[v]);
+    line.insert(e, -problem.temporary[v]);
+    lastUse[v] = e;
+    if (succ[v].length === 0 && problem.outBytes[v] > 0) line.insert(e, -problem.outBytes[v]);
+    for (const k of inTensors[v]) {
+      const p = tProducer[k];
+      if (e > lastUse[p]) lastUse[p] = e;
+      if (device[p] !== d && e > copyLastUse[k * D + d]) copyLastUse[k * D + d] = e;
+      if (--tensorPending[k] === 0) {
+        for (const cd of copyDevices[k]) {
+          memory[cd].insert(copyLastUse[k * D + cd], -tBytes[k]);
+          unblock(cd);
+        }
+      }
+    }
+    for (const p of pred[v]) {
+      if (--succPending[p] === 0) {
+        memory[device[p]].insert(lastUse[p], -problem.outBytes[p]);
+        unblock(device[p]);
+      }
+    }
+    if (problem.temporary[v] > 0) unblock(d);
+    for (let x = 0; x < D; x++) if (reservedFor[x] === v) reservedFor[x] = NONE;
+    if (replay) {
+      const next = replay[d][++replayPos[d]];
+      if (next !== undefined && predPending[next] === 0) makeReady(next);
+    }
+    for (const c of succ[v]) if (--predPending[c] === 0) makeReady(c);
+  };
+
+  const usable = (v: number, d: number) => device[v] === NONE && !blockedOn[v * D + d] && isAllowed(v, d);
+  const candStart = new Float64Array(D);
+
+  /** The op device d would run next and its start (candStart[d]), or NONE. */
+  const candidateOn = (d: number): number => {
+    const pd = pending[d];
+    const av = avail[d];
+    const free = devFree[d];
+    while (pd.size && pd.peekKey() <= free) {
+      const [v] = pd.pop();
+      if (!usable(v, d)) continue;
+      const r = readyOn(v, d);
+      if (r > free) pd.push(v, r, topoRank[v]);
+      else av.push(v, topoRank[v], 0);
+    }
+    while (av.size) {
+      const v = av.peekItem();
+      if (!usable(v, d)) { av.pop(); continue; }
+      const r = readyOn(v, d);
+      if (r > free) { av.pop(); pd.push(v, r, topoRank[v]); continue; }
+      candStart[d] = free;
+      return v;
+    }
+    while (pd.size) {
+      const v = pd.peekItem();
+      const key = pd.peekKey();
+      if (!usable(v, d)) { pd.pop(); continue; }
+      const r = readyOn(v, d);
+      if (r > key) { pd.pop(); pd.push(v, r, topoRank[v]); continue; }
+      candStart[d] = Math.max(r, free);
+      return v;
+    }
+    return NONE;
+  };
+
+  /** m-SCT: an op whose inputs are on every device by the time d is free gains nothing by waiting. */
+  const isUrgent = (v: number, d: number): boolean => {
+    for (let x = 0; x < D; x++) if (isAllowed(v, x) && readyOn(v, x) > devFree[d]) return false;
+    return true;
+  };
+
+  for (let v = 0; v < n; v++) if (predPending[v] === 0) makeReady(v);
+
+  let placed = 0;
+  while (placed < n) {
+    let bestV = NONE;
+    let bestD = NONE;
+    let bestStart = Infinity;
+    for (let d = 0; d < D; d++) {
+      let v = candidateOn(d);
+      let s = candStart[d];
+      const c = reservedFor[d];
+      if (c !== NONE) {
+        if (!usable(c, d)) reservedFor[d] = NONE;
+        else if (v !== c && (v === NONE || !isUrgent(v, d))) {
+          v = c;
+          s = Math.max(readyOn(c, d), devFree[d]);
+        }
+      }
+      if (v === NONE) continue;
+      if (s < bestStart || (s === bestStart && topoRank[v] < topoRank[bestV])) {
+        bestStart = s;
+        bestV = v;
+        bestD = d;
+      }
+    }
+    if (bestV === NONE) {
+      let failed = NONE;
+      for (let v = 0; v < n; v++) {
+        if (device[v] === NONE && predPending[v] === 0 && (failed === NONE || topoRank[v] < topoRank[failed])) failed = v;
+      }
+      if (failed !== NONE && memBlocked.some((l) => l.length)) return { ...infeasible(failed), device, start, end, transfers, order };
+      if (replay) throw new OpplaceError('the device order contradicts the graph: a device waits for an op that depends on a later one');
+      throw new Error('internal: scheduler stalled');
+    }
+    const plan = memoryPlan(bestV, bestD, memNotBefore.get(bestV * D + bestD) ?? 0);
+    if (plan.start === Infinity) {
+      blockedOn[bestV * D + bestD] = 1;
+      memBlocked[bestD].push(bestV);
+      if (reservedFor[bestD] === bestV) reservedFor[bestD] = NONE;
+      continue;
+    }
+    if (plan.start > bestStart) {
+      // Memory makes it wait: remember and choose again (others may go first).
+      memNotBefore.set(bestV * D + bestD, plan.notBefore);
+      continue;
+    }
+    commit(bestV, bestD, plan.notBefore);
+    placed++;
+  }
+  return { feasible: true, device, start, end, transfers, order };
+
+  function infeasible(v: number): { feasible: false; reason: string; failedNode: number } {
+    const node = problem.graph.nodes[problem.members[v][0]];
+    const what = problem.members[v].length > 1 ? `op "${node.id}" (fused with ${problem.members[v].length - 1} more)` : `op "${node.id}"`;
+    const g = group[v];
+    const groupText = g >= 0 ? ` of group "${problem.groupName[g]}"` : '';
+    let bestRoom = -Infinity;
+    let bestD = 0;
+    let bestNeed = 0;
+    for (let d = 0; d < D; d++) {
+      if (!isAllowed(v, d)) continue;
+      evaluate(v, d, 0, ev, false);
+      const line = memory[d];
+      const need = newPersistent(v, d) + problem.outBytes[v] + problem.temporary[v] + ev.copyBytes;
+      const inUse = line.cum.length ? line.cum[line.cum.length - 1] : 0;
+      const room = limits[d] - line.persistent - inUse;
+      if (bestRoom === -Infinity || room - need > bestRoom - bestNeed) {
+        bestRoom = room;
+        bestD = d;
+        bestNeed = need;
+      }
+    }
+    const reason = `${what}${groupText} does not fit on any device: it needs ${formatBytes(bestNeed)} ` +
+      `(persistent, outputs, workspace and received inputs) but device ${bestD} has at most ${formatBytes(Math.max(0, bestRoom))} free ` +
+      `of its ${formatBytes(limits[bestD])} limit`;
+    return { feasible: false, reason, failedNode: v };
+  }
+}

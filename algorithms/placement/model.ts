@@ -1,0 +1,76 @@
+// The memory and communication model shared (as definitions only) by the scheduler, the simulator
+// and the independent checker: what a tensor is, how many bytes a node's outputs occupy.
+//
+// A tensor is identified by its producer and its name; it is sent at most once to each device,
+// however many consumers it has there. A node's output block (all its outputs) is allocated when
+// it starts and freed when its last consumer has run and its last outgoing transfer has ended
+// (at its own end when nothing consumes it). A received copy is allocated on the destination when
+// the transfer starts and freed when the last consumer of that tensor on that device has run.
+// Temporary memory lives from start to end; persistent memory for the whole step.
+import type { OpGraph } from '../graph';
+
+export interface TensorTable {
+  /** Tensor ids per original node index (producer). */
+  producer: Int32Array;
+  name: string[];
+  bytes: Float64Array;
+  /** Distinct consumer node indices per tensor, in edge order. */
+  consumers: number[][];
+  /** Distinct tensors each node consumes, in edge order. */
+  inputs: number[][];
+  /** Output block bytes per node: max(declared outputs, sum of its tensors). */
+  nodeOutBytes: Float64Array;
+}
+
+export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): TensorTable {
+  const n = graph.nodes.length;
+  // tensor ids of each producer (nodes have few outputs, so a short list beats string keys)
+  const byProducer: number[][] = Array.from({ length: n }, () => []);
+  const producer: number[] = [];
+  const name: string[] = [];
+  const bytes: number[] = [];
+  const consumers: number[][] = [];
+  const inputs: number[][] = Array.from({ length: n }, () => []);
+  for (const e of graph.edges) {
+    const a = indexOf.get(e.from)!;
+    const b = indexOf.get(e.to)!;
+    const tensorName = e.tensor ?? '';
+    let t: number | undefined;
+    for (const x of byProducer[a]) if (name[x] === tensorName) { t = x; break; }
+    if (t === undefined) {
+      t = producer.length;
+      byProducer[a].push(t);
+      producer.push(a);
+      name.push(tensorName);
+      bytes.push(e.bytes);
+      consumers.push([]);
+    } else if (e.bytes > bytes[t]) {
+      bytes[t] = e.bytes;
+    }
+    const cs = consumers[t];
+    if (!cs.includes(b)) {
+      cs.push(b);
+      inputs[b].push(t);
+    }
+  }
+  const tensorSum = new Float64Array(n);
+  for (let t = 0; t < producer.length; t++) tensorSum[producer[t]] += bytes[t];
+  const nodeOutBytes = new Float64Array(n);
+  graph.nodes.forEach((node, i) => {
+    let declared = 0;
+    for (const o of node.outputs) declared += o.bytes;
+    nodeOutBytes[i] = Math.max(declared, tensorSum[i]);
+  });
+  return {
+    producer: Int32Array.from(producer),
+    name,
+    bytes: Float64Array.from(bytes),
+    consumers,
+    inputs,
+    nodeOutBytes,
+  };
+}
+
+/** Relative tolerance for comparing floating-point times. */
+export const TIME_EPS = 1e-6;
+export const timeTol = (t: number) => TIME_EPS * Math.max(1, Math.abs(t));

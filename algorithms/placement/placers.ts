@@ -1,0 +1,104 @@
+// The placers as policies over the shared scheduling core.
+//   m-topo      fill devices in topological order up to a cap, then schedule (Baechi's m-TOPO)
+//   sequential  fill each device up to its real limit (Accelerate's device_map="sequential")
+//   m-etf       earliest-start list scheduling with memory checks
+//   m-sct       m-ETF plus waiting for favourite children (favourite-child LP, sctLp.ts)
+//   single      everything on device 0, limit ignored (the overflow is reported afterwards)
+import type { AlgorithmName } from '../plan';
+import { formatBytes } from '../units';
+import { CoreResult, runCore } from './core';
+import type { Problem } from './problem';
+import type { FavouriteChildren, SctLpInput } from './sctLp';
+
+export type CoreOutcome = CoreResult | { feasible: false; reason: string };
+
+/**
+ * Topological fill: each device takes ops until the next would pass its cap. Memory per op is
+ * persistent + temporary + outputs, counted as never freed (Baechi's m-TOPO accounting); a group's
+ * persistent total is reserved on the device that takes its first op.
+ */
+export function topologicalFill(problem: Problem, limits: number[], uniformCap: boolean): { fixed: Int32Array } | { feasible: false; reason: string } {
+  const D = limits.length;
+  const { n, topo, persistent, temporary, outBytes, group, groupPersistent } = problem;
+  const mem = new Float64Array(n);
+  let total = 0;
+  let largest = 0;
+  for (let c = 0; c < n; c++) {
+    mem[c] = persistent[c] + temporary[c] + outBytes[c];
+    total += mem[c];
+    if (mem[c] > largest) largest = mem[c];
+  }
+  const caps = uniformCap ? limits.map((l) => Math.min(l, total / D + largest)) : limits.slice();
+  const used = new Float64Array(D);
+  const groupDevice = new Int32Array(problem.groupCount).fill(-1);
+  const fixed = new Int32Array(n).fill(-1);
+  let cur = 0;
+  for (const c of topo) {
+    const g = group[c];
+    if (g >= 0 && groupDevice[g] >= 0) {
+      const d = groupDevice[g];
+      const need = mem[c] - persistent[c];
+      if (used[d] + need > limits[d]) {
+        return { feasible: false, reason: `${describe(problem, c)} of group "${problem.groupName[g]}" must join device ${d}, which would need ${formatBytes(used[d] + need)} of its ${formatBytes(limits[d])} limit` };
+      }
+      used[d] += need;
+      fixed[c] = d;
+      continue;
+    }
+    const need = g >= 0 ? mem[c] - persistent[c] + groupPersistent[g] : mem[c];
+    while (cur < D && used[cur] + need > caps[cur]) cur++;
+    if (cur === D) {
+      let most = 0;
+      for (let d = 0; d < D; d++) most = Math.max(most, limits[d] - used[d]);
+      return { feasible: false, reason: `${describe(problem, c)}${g >= 0 ? ` (group "${problem.groupName[g]}")` : ''} needs ${formatBytes(need)} but every device is filled up (the most left on any device is ${formatBytes(Math.max(0, most))})` };
+    }
+    fixed[c] = cur;
+    used[cur] += need;
+    if (g >= 0) groupDevice[g] = cur;
+  }
+  return { fixed };
+}
+
+export function describe(problem: Problem, c: number): string {
+  const first = problem.graph.nodes[problem.members[c][0]].id;
+  return problem.members[c].length > 1 ? `op "${first}" (fused with ${problem.members[c].length - 1} more)` : `op "${first}"`;
+}
+
+/** The favourite-child LP input over the coarse graph: comm of a pair = sum over its tensors. */
+export function sctLpInput(problem: Problem): SctLpInput {
+  const byPair = new Map<number, number>();
+  const edges: { from: number; to: number; c: number }[] = [];
+  for (let k = 0; k < problem.tProducer.length; k++) {
+    const from = problem.tProducer[k];
+    for (const to of problem.tConsumers[k]) {
+      const key = from * problem.n + to;
+      const at = byPair.get(key);
+      if (at === undefined) {
+        byPair.set(key, edges.length);
+        edges.push({ from, to, c: problem.tCommUs[k] });
+      } else edges[at].c += problem.tCommUs[k];
+    }
+  }
+  return { n: problem.n, p: Float64Array.from(problem.compute), edges };
+}
+
+export function runPlacer(problem: Problem, algorithm: AlgorithmName, limits: number[], favourites?: FavouriteChildren): CoreOutcome {
+  const D = limits.length;
+  switch (algorithm) {
+    case 'm-topo':
+    case 'sequential': {
+      const fill = topologicalFill(problem, limits, algorithm === 'm-topo' && limits.every((l) => l === limits[0]));
+      if (!('fixed' in fill)) return fill;
+      return runCore(problem, { devices: D, limits, fixedDevice: fill.fixed });
+    }
+    case 'single':
+      return runCore(problem, { devices: D, limits, fixedDevice: new Int32Array(problem.n), ignoreMemory: true });
+    case 'm-etf':
+      return runCore(problem, { devices: D, limits });
+    case 'm-sct':
+      if (!favourites) throw new Error('internal: m-SCT needs favourite children');
+      return runCore(problem, { devices: D, limits, favChild: favourites.favChild, favParent: favourites.favParent });
+    default:
+      throw new Error(`internal: no placer "${algorithm}"`);
+  }
+}

@@ -1,0 +1,292 @@
+// Preprocessing: turns an OpGraph plus options into the index-based problem the scheduling core
+// works on. Colocation groups (from the loaders), Baechi's co-placement heuristic and op fusion
+// happen here; every coarse node remembers its original members so plans can be expanded back.
+import { GraphIndex, OpGraph, indexGraph } from '../graph';
+import type { GroupingMode } from '../plan';
+import { Link, transferTimeUs } from '../cost/interconnect';
+import { KeyedHeap } from './heap';
+import { TensorTable, buildTensorTable } from './model';
+
+export interface Problem {
+  graph: OpGraph;
+  index: GraphIndex;
+  tensors: TensorTable;
+  link: Link;
+  /** Number of coarse nodes (after fusion). */
+  n: number;
+  /** Original node indices of each coarse node, in topological order. */
+  members: number[][];
+  /** Coarse node of each original node. */
+  coarseOf: Int32Array;
+  compute: Float64Array;
+  persistent: Float64Array;
+  /** Temporary bytes, including fused-away intermediate outputs (freed at the end). */
+  temporary: Float64Array;
+  /** Output block that outlives the node (tensors some other coarse node consumes). */
+  outBytes: Float64Array;
+  /** Colocation group per coarse node, -1 = none. */
+  group: Int32Array;
+  groupCount: number;
+  groupPersistent: Float64Array;
+  /** Names of groups for messages. */
+  groupName: string[];
+  /** Coarse tensors = original tensor ids with a consumer outside their producer's coarse node. */
+  tensorIds: Int32Array;
+  /** Coarse producer and coarse consumers per coarse tensor k (index into tensorIds). */
+  tProducer: Int32Array;
+  tConsumers: number[][];
+  tBytes: Float64Array;
+  tCommUs: Float64Array;
+  /** Coarse tensors consumed by each coarse node. */
+  inTensors: number[][];
+  succ: number[][];
+  pred: number[][];
+  /** Stable topological order of coarse nodes and each node's position in it. */
+  topo: Int32Array;
+  topoRank: Int32Array;
+}
+
+class UnionFind {
+  parent: Int32Array;
+  constructor(n: number) {
+    this.parent = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.parent[i] = i;
+  }
+  find(x: number): number {
+    const p = this.parent;
+    while (p[x] !== x) {
+      p[x] = p[p[x]];
+      x = p[x];
+    }
+    return x;
+  }
+  /** Keeps the smaller root so that results do not depend on merge order. */
+  union(a: number, b: number): number {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra === rb) return ra;
+    if (ra < rb) {
+      this.parent[rb] = ra;
+      return ra;
+    }
+    this.parent[ra] = rb;
+    return rb;
+  }
+}
+
+/** Group root per original node (-1 = ungrouped) for the grouping mode. */
+export function colocationGroups(graph: OpGraph, index: GraphIndex, mode: GroupingMode): Int32Array {
+  const n = graph.nodes.length;
+  const out = new Int32Array(n).fill(-1);
+  if (mode === 'none') return out;
+  const uf = new UnionFind(n);
+  const firstOfGroup = new Map<string, number>();
+  graph.nodes.forEach((node, i) => {
+    const g = node.colocationGroup;
+    if (g === undefined || g === '') return;
+    const first = firstOfGroup.get(g);
+    if (first === undefined) firstOfGroup.set(g, i);
+    else uf.union(first, i);
+  });
+  const grouped = new Uint8Array(n);
+  graph.nodes.forEach((node, i) => {
+    if (node.colocationGroup) grouped[i] = 1;
+  });
+  if (mode === 'coplace') {
+    // Baechi's co-placement: an op with a single consumer goes with that consumer. Out-degrees
+    // are those of the original graph, so one union-find pass reaches the fixpoint.
+    for (let i = 0; i < n; i++) {
+      if (index.succ[i].length === 1) {
+        uf.union(i, index.succ[i][0]);
+        grouped[i] = 1;
+        grouped[index.succ[i][0]] = 1;
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) if (grouped[i]) out[i] = uf.find(i);
+  return out;
+}
+
+/**
+ * Fuses directly connected ops of the same group. A pair u → v is fused only when u has no other
+ * successor or v has no other predecessor in the current (contracted) graph, which can never
+ * create a cycle: any other u ⇝ v path would need another edge out of u or into v.
+ */
+export function fuseNodes(index: GraphIndex, group: Int32Array): Int32Array {
+  const n = index.succ.length;
+  const uf = new UnionFind(n);
+  const succ: Set<number>[] = index.succ.map((s) => new Set(s));
+  const pred: Set<number>[] = index.pred.map((p) => new Set(p));
+  const merge = (u: number, v: number) => {
+    // u, v are roots with edge u → v. Contract v into the surviving root.
+    const r = uf.union(u, v);
+    const gone = r === u ? v : u;
+    const s = new Set<number>();
+    const p = new Set<number>();
+    for (const x of succ[u]) if (x !== v) s.add(x);
+    for (const x of succ[v]) s.add(x);
+    for (const x of pred[u]) p.add(x);
+    for (const x of pred[v]) if (x !== u) p.add(x);
+    for (const x of s) {
+      pred[x].delete(gone);
+      pred[x].add(r);
+    }
+    for (const x of p) {
+      succ[x].delete(gone);
+      succ[x].add(r);
+    }
+    succ[r] = s;
+    pred[r] = p;
+    succ[gone] = new Set();
+    pred[gone] = new Set();
+  };
+  for (const u0 of index.topo) {
+    if (group[u0] < 0) continue;
+    for (const v0 of index.succ[u0]) {
+      if (group[v0] !== group[u0]) continue;
+      const u = uf.find(u0);
+      const v = uf.find(v0);
+      if (u === v || !succ[u].has(v)) continue;
+      if (succ[u].size === 1 || pred[v].size === 1) merge(u, v);
+    }
+  }
+  const rep = new Int32Array(n);
+  for (let i = 0; i < n; i++) rep[i] = uf.find(i);
+  return rep;
+}
+
+export interface ProblemOptions {
+  grouping: GroupingMode;
+  fuse: boolean;
+  link: Link;
+}
+
+export function buildProblem(graph: OpGraph, options: ProblemOptions, index: GraphIndex = indexGraph(graph)): Problem {
+  const N = graph.nodes.length;
+  const tensors = buildTensorTable(graph, index.indexOf);
+  const groupRoot = colocationGroups(graph, index, options.grouping);
+  const rep = options.fuse ? fuseNodes(index, groupRoot) : Int32Array.from({ length: N }, (_, i) => i);
+
+  // Coarse ids in order of their first member's topological rank.
+  const coarseOf = new Int32Array(N).fill(-1);
+  const members: number[][] = [];
+  const repToCoarse = new Map<number, number>();
+  for (const i of index.topo) {
+    const r = rep[i];
+    let c = repToCoarse.get(r);
+    if (c === undefined) {
+      c = members.length;
+      repToCoarse.set(r, c);
+      members.push([]);
+    }
+    coarseOf[i] = c;
+    members[c].push(i);
+  }
+  const n = members.length;
+
+  // Groups renumbered densely in order of first appearance.
+  const group = new Int32Array(n).fill(-1);
+  const groupIdOfRoot = new Map<number, number>();
+  const groupName: string[] = [];
+  for (let c = 0; c < n; c++) {
+    const root = groupRoot[members[c][0]];
+    if (root < 0) continue;
+    let g = groupIdOfRoot.get(root);
+    if (g === undefined) {
+      g = groupName.length;
+      groupIdOfRoot.set(root, g);
+      groupName.push(graph.nodes[root].colocationGroup ?? `co-placed with ${graph.nodes[root].id}`);
+    }
+    group[c] = g;
+  }
+
+  const compute = new Float64Array(n);
+  const persistent = new Float64Array(n);
+  const temporary = new Float64Array(n);
+  const outBytes = new Float64Array(n);
+  const groupPersistent = new Float64Array(groupName.length);
+  const tensorIds: number[] = [];
+  const tConsumers: number[][] = [];
+  const producedBy = tensorsByNode(tensors);
+  for (let c = 0; c < n; c++) {
+    let maxTemp = 0;
+    let internalOut = 0;
+    for (const i of members[c]) {
+      const node = graph.nodes[i];
+      compute[c] += node.computeUs;
+      persistent[c] += node.persistentBytes;
+      maxTemp = Math.max(maxTemp, node.temporaryBytes);
+      let external = false;
+      for (const t of producedBy[i]) {
+        const outside: number[] = [];
+        for (const consumer of tensors.consumers[t]) {
+          const cc = coarseOf[consumer];
+          if (cc !== c && !outside.includes(cc)) outside.push(cc);
+        }
+        if (outside.length) {
+          external = true;
+          tensorIds.push(t);
+          tConsumers.push(outside);
+        }
+      }
+      if (external) outBytes[c] += tensors.nodeOutBytes[i];
+      else internalOut += tensors.nodeOutBytes[i];
+    }
+    temporary[c] = maxTemp + internalOut;
+    if (group[c] >= 0) groupPersistent[group[c]] += persistent[c];
+  }
+
+  const T = tensorIds.length;
+  const tProducer = new Int32Array(T);
+  const tBytes = new Float64Array(T);
+  const tCommUs = new Float64Array(T);
+  const inTensors: number[][] = Array.from({ length: n }, () => []);
+  const succ: number[][] = Array.from({ length: n }, () => []);
+  const pred: number[][] = Array.from({ length: n }, () => []);
+  for (let k = 0; k < T; k++) {
+    const t = tensorIds[k];
+    const p = coarseOf[tensors.producer[t]];
+    tProducer[k] = p;
+    tBytes[k] = tensors.bytes[t];
+    tCommUs[k] = transferTimeUs(tensors.bytes[t], options.link);
+    for (const c of tConsumers[k]) {
+      inTensors[c].push(k);
+      if (!succ[p].includes(c)) {
+        succ[p].push(c);
+        pred[c].push(p);
+      }
+    }
+  }
+  const topo = coarseTopo(n, succ, pred);
+  const topoRank = new Int32Array(n);
+  topo.forEach((c, r) => (topoRank[c] = r));
+  return {
+    graph, index, tensors, link: options.link, n, members, coarseOf, compute, persistent, temporary, outBytes,
+    group, groupCount: groupName.length, groupPersistent, groupName,
+    tensorIds: Int32Array.from(tensorIds), tProducer, tConsumers, tBytes, tCommUs, inTensors, succ, pred, topo, topoRank,
+  };
+}
+
+/** Tensor ids produced by each original node. */
+function tensorsByNode(tensors: TensorTable): number[][] {
+  const byNode: number[][] = Array.from({ length: tensors.nodeOutBytes.length }, () => []);
+  for (let t = 0; t < tensors.producer.length; t++) byNode[tensors.producer[t]].push(t);
+  return byNode;
+}
+
+/** Kahn with a heap on node id (coarse ids already follow the original topological order). */
+function coarseTopo(n: number, succ: number[][], pred: number[][]): Int32Array {
+  const deg = new Int32Array(n);
+  for (let c = 0; c < n; c++) deg[c] = pred[c].length;
+  const heap = new KeyedHeap();
+  for (let c = 0; c < n; c++) if (deg[c] === 0) heap.push(c, c, 0);
+  const order = new Int32Array(n);
+  let k = 0;
+  while (heap.size) {
+    const [c] = heap.pop();
+    order[k++] = c;
+    for (const s of succ[c]) if (--deg[s] === 0) heap.push(s, s, 0);
+  }
+  if (k !== n) throw new Error('internal: fusion created a cycle');
+  return order;
+}

@@ -1,0 +1,318 @@
+// From a core result to the plan pieces users see: the schedule and transfers in terms of the
+// original nodes, per-device memory timelines and peaks, busy time, the critical path, and the
+// lower bound. Also the replay simulator (`simulateSchedule`).
+import type { OpGraph } from '../graph';
+import { GraphIndex, indexGraph } from '../graph';
+import type { DevicePlan, ScheduledOp, Transfer } from '../plan';
+import type { CoreResult } from './core';
+import { runCore } from './core';
+import { buildTensorTable, TensorTable, timeTol } from './model';
+import type { Problem } from './problem';
+import { buildProblem } from './problem';
+import { parseInterconnect } from '../cost/interconnect';
+import { OpplaceError } from '../errors';
+
+export interface PlanPieces {
+  feasible: boolean;
+  reason?: string;
+  makespanUs: number;
+  devices: DevicePlan[];
+  schedule: ScheduledOp[];
+  transfers: Transfer[];
+  criticalPath: string[];
+  /** Indices into `transfers` that lie on the critical path. */
+  criticalTransfers: number[];
+}
+
+/** Expands coarse (grouped/fused) results into original nodes: members run back to back. */
+export function expandSchedule(problem: Problem, res: CoreResult): { schedule: ScheduledOp[]; transfers: Transfer[] } {
+  const { graph, members, tensors } = problem;
+  const nodeStart = new Float64Array(graph.nodes.length);
+  const nodeDevice = new Int32Array(graph.nodes.length);
+  const schedule: ScheduledOp[] = [];
+  for (let c = 0; c < problem.n; c++) {
+    let t = res.start[c];
+    for (const i of members[c]) {
+      const e = t + graph.nodes[i].computeUs;
+      nodeStart[i] = t;
+      nodeDevice[i] = res.device[c];
+      schedule.push({ node: graph.nodes[i].id, device: res.device[c], startUs: t, endUs: e });
+      t = e;
+    }
+  }
+  const rank = problem.index.topoRank;
+  const order = schedule.map((_, k) => k);
+  const idx = problem.index.indexOf;
+  order.sort((a, b) => schedule[a].startUs - schedule[b].startUs || rank[idx.get(schedule[a].node)!] - rank[idx.get(schedule[b].node)!]);
+  const transfers: Transfer[] = res.transfers.map((tr) => {
+    const t = problem.tensorIds[tr.tensor];
+    const p = tensors.producer[t];
+    let to = -1;
+    for (const c of tensors.consumers[t]) {
+      if (nodeDevice[c] === tr.dst && (to < 0 || nodeStart[c] < nodeStart[to])) to = c;
+    }
+    return {
+      from: graph.nodes[p].id,
+      to: graph.nodes[to].id,
+      tensor: tensors.name[t],
+      bytes: tensors.bytes[t],
+      srcDevice: tr.src,
+      dstDevice: tr.dst,
+      startUs: tr.start,
+      endUs: tr.end,
+    };
+  });
+  transfers.sort((a, b) => a.startUs - b.startUs || a.srcDevice - b.srcDevice || a.dstDevice - b.dstDevice);
+  return { schedule: order.map((k) => schedule[k]), transfers };
+}
+
+/** Per-device memory over time (original nodes, the model in model.ts), persistent included. */
+export function memoryTimelines(graph: OpGraph, index: GraphIndex, schedule: ScheduledOp[], transfers: Transfer[], devices: number, tensors: TensorTable = buildTensorTable(graph, index.indexOf)): { timeline: [number, number][]; peak: number; persistent: number; peakActivation: number }[] {
+  const n = graph.nodes.length;
+  const dev = new Int32Array(n).fill(-1);
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  for (const s of schedule) {
+    const i = index.indexOf.get(s.node)!;
+    dev[i] = s.device;
+    start[i] = s.startUs;
+    end[i] = s.endUs;
+  }
+  // events per device: [time, kind(0 free,1 alloc), delta, isTemp]
+  const events: [number, number, number, number][][] = Array.from({ length: devices }, () => []);
+  const persistent = new Float64Array(devices);
+  const freeAt = new Float64Array(n);
+  for (let i = 0; i < n; i++) freeAt[i] = end[i];
+  for (let t = 0; t < tensors.producer.length; t++) {
+    const p = tensors.producer[t];
+    for (const c of tensors.consumers[t]) if (end[c] > freeAt[p]) freeAt[p] = end[c];
+  }
+  const tensorKey = new Map<string, number>();
+  for (let t = 0; t < tensors.producer.length; t++) tensorKey.set(graph.nodes[tensors.producer[t]].id + '\u0000' + tensors.name[t], t);
+  for (const tr of transfers) {
+    const t = tensorKey.get(tr.from + '\u0000' + (tr.tensor ?? ''));
+    if (t === undefined) continue;
+    const p = tensors.producer[t];
+    if (tr.endUs > freeAt[p]) freeAt[p] = tr.endUs;
+    let last = tr.endUs;
+    for (const c of tensors.consumers[t]) if (dev[c] === tr.dstDevice && end[c] > last) last = end[c];
+    events[tr.dstDevice].push([tr.startUs, 1, tensors.bytes[t], 0], [last, 0, -tensors.bytes[t], 0]);
+  }
+  for (let i = 0; i < n; i++) {
+    const d = dev[i];
+    if (d < 0) continue;
+    const node = graph.nodes[i];
+    persistent[d] += node.persistentBytes;
+    const out = tensors.nodeOutBytes[i];
+    if (out + node.temporaryBytes > 0) events[d].push([start[i], 1, out + node.temporaryBytes, 0]);
+    if (node.temporaryBytes > 0) events[d].push([end[i], 0, -node.temporaryBytes, node.temporaryBytes]);
+    if (out > 0) events[d].push([freeAt[i], 0, -out, 0]);
+  }
+  return events.map((evs, d) => {
+    evs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const timeline: [number, number][] = [[0, persistent[d]]];
+    let cur = persistent[d];
+    let peak = cur;
+    let peakDyn = 0;
+    for (let k = 0; k < evs.length; k++) {
+      cur += evs[k][2];
+      const last = k === evs.length - 1 || evs[k + 1][0] !== evs[k][0];
+      if (!last) continue;
+      const tl = timeline[timeline.length - 1];
+      if (tl[0] === evs[k][0]) tl[1] = cur;
+      else timeline.push([evs[k][0], cur]);
+      if (cur > peak) peak = cur;
+      if (cur - persistent[d] > peakDyn) peakDyn = cur - persistent[d];
+    }
+    return { timeline, peak, persistent: persistent[d], peakActivation: peakDyn };
+  });
+}
+
+/**
+ * Walks back from the op that ends last, each time to what made the current item start when it
+ * did: an input arriving (local producer or transfer), the previous op on the device, or for a
+ * transfer its producer or the previous transfer on one of its channels. Stops at time 0 or a gap.
+ */
+export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: ScheduledOp[], transfers: Transfer[]): { nodes: string[]; transfers: number[] } {
+  if (schedule.length === 0) return { nodes: [], transfers: [] };
+  const byId = new Map<string, ScheduledOp>();
+  for (const s of schedule) byId.set(s.node, s);
+  // ops per device sorted by end, to find the one that ended when another started
+  const devOps = new Map<number, ScheduledOp[]>();
+  for (const s of schedule) {
+    if (!devOps.has(s.device)) devOps.set(s.device, []);
+    devOps.get(s.device)!.push(s);
+  }
+  for (const list of devOps.values()) list.sort((a, b) => a.endUs - b.endUs || a.startUs - b.startUs);
+  const endingAt = (list: ScheduledOp[], t: number, not: ScheduledOp): ScheduledOp | null => {
+    let lo = 0;
+    let hi = list.length;
+    const from = t - timeTol(t);
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].endUs < from) lo = mid + 1;
+      else hi = mid;
+    }
+    // among ops ending at t, the one that started last (zero-length ops chain back in order)
+    let found: ScheduledOp | null = null;
+    for (let k = lo; k < list.length && list[k].endUs <= t + timeTol(t); k++) {
+      if (list[k] !== not && list[k].startUs <= not.startUs && !visited.has(list[k].node)) found = list[k];
+    }
+    return found;
+  };
+  const incoming = new Map<string, number[]>(); // "dst\0from" → transfer indices
+  transfers.forEach((tr, k) => {
+    const key = tr.dstDevice + '\u0000' + tr.from;
+    if (!incoming.has(key)) incoming.set(key, []);
+    incoming.get(key)!.push(k);
+  });
+  const chanEnds = new Map<string, number[]>(); // device\0time → transfers ending then on that channel
+  transfers.forEach((tr, k) => {
+    for (const d of [tr.srcDevice, tr.dstDevice]) {
+      const key = d + '\u0000' + tr.endUs;
+      if (!chanEnds.has(key)) chanEnds.set(key, []);
+      chanEnds.get(key)!.push(k);
+    }
+  });
+  let last = schedule[0];
+  for (const s of schedule) if (s.endUs > last.endUs || (s.endUs === last.endUs && s.startUs > last.startUs)) last = s;
+  const nodes: string[] = [];
+  const crit: number[] = [];
+  const near = (a: number, b: number) => Math.abs(a - b) <= timeTol(Math.max(a, b));
+  let op: ScheduledOp | null = last;
+  let guard = schedule.length + transfers.length + 1;
+  const visited = new Set<string>();
+  const seenTransfer = new Set<number>();
+  while (op && guard-- > 0 && !visited.has(op.node)) {
+    visited.add(op.node);
+    nodes.push(op.node);
+    if (op.startUs <= timeTol(0)) break;
+    const cur: ScheduledOp = op;
+    op = null;
+    const i = index.indexOf.get(cur.node)!;
+    // data dependencies first
+    for (const p of index.pred[i]) {
+      const ps = byId.get(graph.nodes[p].id)!;
+      if (ps.device === cur.device && near(ps.endUs, cur.startUs)) { op = ps; break; }
+      const ks = incoming.get(cur.device + '\u0000' + ps.node) ?? [];
+      for (const k of ks) {
+        if (!near(transfers[k].endUs, cur.startUs)) continue;
+        // follow the transfer chain back to an op
+        let tk = k;
+        const chain: number[] = [];
+        for (let hop = 0; hop < transfers.length; hop++) {
+          chain.push(tk);
+          const tr = transfers[tk];
+          const prod = byId.get(tr.from)!;
+          if (near(prod.endUs, tr.startUs)) {
+            op = prod;
+            crit.push(...chain);
+            break;
+          }
+          seenTransfer.add(tk);
+          // channel-bound: another transfer on one of its channels ended just then
+          const prev = (chanEnds.get(tr.srcDevice + '\u0000' + tr.startUs) ?? []).concat(chanEnds.get(tr.dstDevice + '\u0000' + tr.startUs) ?? []);
+          const next = prev.find((x) => !seenTransfer.has(x));
+          if (next === undefined) break;
+          tk = next;
+        }
+        if (op) break;
+      }
+      if (op) break;
+    }
+    if (!op) {
+      // the device was busy until then
+      op = endingAt(devOps.get(cur.device)!, cur.startUs, cur);
+    }
+  }
+  nodes.reverse();
+  crit.reverse();
+  return { nodes, transfers: crit };
+}
+
+/** max(longest path without communication, total work / devices). */
+export function lowerBound(graph: OpGraph, devices: number, index: GraphIndex = indexGraph(graph)): number {
+  const n = graph.nodes.length;
+  const finish = new Float64Array(n);
+  let longest = 0;
+  let total = 0;
+  for (const v of index.topo) {
+    let s = 0;
+    for (const p of index.pred[v]) if (finish[p] > s) s = finish[p];
+    finish[v] = s + graph.nodes[v].computeUs;
+    if (finish[v] > longest) longest = finish[v];
+    total += graph.nodes[v].computeUs;
+  }
+  return Math.max(longest, total / Math.max(1, devices));
+}
+
+/** Everything of a plan except the bookkeeping fields (file, algorithm, timing). */
+export function planPieces(problem: Problem, res: CoreResult, limits: number[]): PlanPieces {
+  const D = limits.length;
+  const { schedule, transfers } = expandSchedule(problem, res);
+  const mem = memoryTimelines(problem.graph, problem.index, schedule, transfers, D, problem.tensors);
+  const busy = new Float64Array(D);
+  let makespan = 0;
+  for (const s of schedule) {
+    busy[s.device] += s.endUs - s.startUs;
+    if (s.endUs > makespan) makespan = s.endUs;
+  }
+  for (const tr of transfers) if (tr.endUs > makespan) makespan = tr.endUs;
+  const cp = criticalPath(problem.graph, problem.index, schedule, transfers);
+  const devices: DevicePlan[] = limits.map((limit, d) => ({
+    index: d,
+    memoryLimitBytes: limit,
+    peakBytes: mem[d].peak,
+    busyUs: busy[d],
+    persistentBytes: mem[d].persistent,
+    peakActivationBytes: mem[d].peakActivation,
+    memoryTimeline: mem[d].timeline,
+  }));
+  return { feasible: true, makespanUs: makespan, devices, schedule, transfers, criticalPath: cp.nodes, criticalTransfers: cp.transfers };
+}
+
+export interface SimulateInput {
+  /** Device per original node id. */
+  assignment: Record<string, number> | Map<string, number>;
+  /** Original node ids per device in run order; default: each device runs its ops in topological order. */
+  order?: string[][];
+  devices: number;
+  memoryLimits?: number[];
+  comm?: string;
+}
+
+/**
+ * Replays a given placement with the shared core: each device runs its ops in the given order,
+ * with the channel and memory model of the placers. Limits are not enforced (the peaks say
+ * whether they hold); the result is the plan pieces.
+ */
+export function simulateSchedule(graph: OpGraph, input: SimulateInput): PlanPieces {
+  const index = indexGraph(graph);
+  const problem = buildProblem(graph, { grouping: 'none', fuse: false, link: parseInterconnect(input.comm ?? 'baechi') }, index);
+  const D = input.devices;
+  const get = (id: string) => (input.assignment instanceof Map ? input.assignment.get(id) : input.assignment[id]);
+  const order: number[][] = Array.from({ length: D }, () => []);
+  if (input.order) {
+    const seen = new Set<string>();
+    input.order.forEach((list, d) => {
+      for (const id of list) {
+        const i = index.indexOf.get(id);
+        if (i === undefined) throw new OpplaceError(`order lists unknown node "${id}"`, { node: id });
+        if (seen.has(id)) throw new OpplaceError('node appears twice in the device order', { node: id });
+        seen.add(id);
+        order[d].push(problem.coarseOf[i]);
+      }
+    });
+    if (seen.size !== graph.nodes.length) throw new OpplaceError(`the device order lists ${seen.size} of ${graph.nodes.length} nodes`);
+  } else {
+    for (const v of index.topo) {
+      const id = graph.nodes[v].id;
+      const d = get(id);
+      if (d === undefined || !Number.isInteger(d) || d < 0 || d >= D) throw new OpplaceError(`no valid device (got ${String(d)}; devices 0..${D - 1})`, { node: id });
+      order[d].push(problem.coarseOf[v]);
+    }
+  }
+  const limits = input.memoryLimits ?? Array(D).fill(Infinity);
+  const res = runCore(problem, { devices: D, limits, deviceOrder: order, ignoreMemory: true });
+  return planPieces(problem, res, limits);
+}

@@ -1,0 +1,43 @@
+// Small graph builders for the placement tests.
+import type { OpEdge, OpGraph, OpNode } from '../../algorithms/graph';
+import type { PlacementOptions } from '../../algorithms/plan';
+
+export interface NodeSpec {
+  id: string;
+  us: number;
+  out?: number;
+  temp?: number;
+  persist?: number;
+  group?: string;
+}
+
+/** Edges as [from, to, bytes]; each edge carries the producer's single output tensor. */
+export function makeGraph(nodes: NodeSpec[], edges: [string, string, number][], name = 'test'): OpGraph {
+  const bytesOf = new Map<string, number>();
+  for (const [from, , b] of edges) bytesOf.set(from, Math.max(bytesOf.get(from) ?? 0, b));
+  const opNodes: OpNode[] = nodes.map((n) => ({
+    id: n.id,
+    name: n.id,
+    opType: 'Op',
+    namespace: [],
+    computeUs: n.us,
+    persistentBytes: n.persist ?? 0,
+    temporaryBytes: n.temp ?? 0,
+    outputs: [{ name: `${n.id}:0`, bytes: n.out ?? bytesOf.get(n.id) ?? 0, shape: null }],
+    ...(n.group ? { colocationGroup: n.group } : {}),
+  }));
+  const opEdges: OpEdge[] = edges.map(([from, to, bytes]) => ({ from, to, tensor: `${from}:0`, bytes }));
+  return { name, nodes: opNodes, edges: opEdges, warnings: [], source: { file: `${name}.json` } };
+}
+
+export function options(partial: Partial<PlacementOptions> & Pick<PlacementOptions, 'algorithm' | 'devices'>): PlacementOptions {
+  return {
+    memoryLimits: Array(partial.devices).fill(Infinity),
+    comm: 'none',
+    grouping: 'colocation',
+    fuse: false,
+    ...partial,
+  };
+}
+
+export const PLACERS = ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential'] as const;
