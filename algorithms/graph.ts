@@ -3,6 +3,7 @@
 // Plain data (JSON-serialisable) so it crosses worker and webview boundaries unchanged.
 
 import { OpplaceError } from './errors';
+import { MinHeap } from './minHeap';
 
 /** One output slot of an operator. `shape` is null when unknown; a dim is null when unknown. */
 export interface TensorInfo {
@@ -192,43 +193,13 @@ export function topologicalOrder(graph: OpGraph, succ?: number[][], indeg?: Int3
     }
   }
   const deg = Int32Array.from(indeg);
-  // binary min-heap of node indices
-  const heap: number[] = [];
-  const push = (x: number) => {
-    heap.push(x);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (heap[p] <= x) break;
-      heap[i] = heap[p];
-      i = p;
-    }
-    heap[i] = x;
-  };
-  const pop = (): number => {
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= heap.length) break;
-        const r = l + 1;
-        const c = r < heap.length && heap[r] < heap[l] ? r : l;
-        if (heap[c] >= last) break;
-        heap[i] = heap[c];
-        i = c;
-      }
-      heap[i] = last;
-    }
-    return top;
-  };
-  for (let i = 0; i < n; i++) if (deg[i] === 0) push(i);
+  const heap = new MinHeap();
+  for (let i = 0; i < n; i++) if (deg[i] === 0) heap.push(i);
   const order: number[] = [];
-  while (heap.length) {
-    const u = pop();
+  while (heap.size) {
+    const u = heap.pop();
     order.push(u);
-    for (const v of succ[u]) if (--deg[v] === 0) push(v);
+    for (const v of succ[u]) if (--deg[v] === 0) heap.push(v);
   }
   if (order.length !== n) {
     const cyc = findCycle(graph);

@@ -18,6 +18,7 @@
 //   `node.parameterCount` is set on the owning node, so the node counts sum to stats.parameterCount.
 // - Graph inputs are not nodes: the first op that reads an input reads it from outside.
 // - If/Loop/Scan are single opaque nodes; outer-scope tensors their subgraphs read become edges.
+import { MinHeap } from '../minHeap';
 import { OpplaceError } from '../errors';
 import { OpEdge, OpGraph, OpNode, TensorInfo, validateGraph } from '../graph';
 import { opCost } from '../onnx/cost';
@@ -425,42 +426,4 @@ function mergeDeclared(inferred: TensorMeta, declared: TensorMeta | undefined): 
   if (!shape) shape = declared.shape;
   else if (declared.shape && declared.shape.length === shape.length) shape = shape.map((d, k) => (d === null ? declared.shape![k] : d));
   return { ...inferred, shape, dtype };
-}
-
-class MinHeap {
-  private readonly a: number[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  push(x: number): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p] <= x) break;
-      a[i] = a[p];
-      i = p;
-    }
-    a[i] = x;
-  }
-  pop(): number {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const r = l + 1;
-        const c = r < a.length && a[r] < a[l] ? r : l;
-        if (a[c] >= last) break;
-        a[i] = a[c];
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
 }
