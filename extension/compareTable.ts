@@ -1,0 +1,130 @@
+// Compare Algorithms: one row per placer, rendered as a static HTML page (a script-less webview)
+// and as Markdown (for copy/paste). Pure: rows in → text out.
+import { formatBytes, formatUs } from '../algorithms/units';
+import type { CompareRow } from './workerProtocol';
+
+export interface CompareCell {
+  algorithm: string;
+  status: string;
+  stepTime: string;
+  speedup: string;
+  maxPeak: string;
+  transfers: string;
+  placeTime: string;
+  note: string;
+}
+
+export const COMPARE_HEADERS: [keyof CompareCell, string][] = [
+  ['algorithm', 'Algorithm'],
+  ['status', 'Status'],
+  ['stepTime', 'Step time'],
+  ['speedup', 'Speed-up vs 1 device'],
+  ['maxPeak', 'Largest device peak'],
+  ['transfers', 'Transfers'],
+  ['placeTime', 'Placement time'],
+  ['note', 'Note'],
+];
+
+/** Table cells for each row; the speed-up uses the plan's own single-device time when it has one. */
+export function compareCells(rows: CompareRow[]): CompareCell[] {
+  const single = rows.find((r) => r.algorithm === 'single' && r.plan?.feasible)?.plan?.makespanUs;
+  return rows.map((r) => {
+    if (!r.plan) {
+      return { algorithm: r.algorithm, status: 'error', stepTime: '—', speedup: '—', maxPeak: '—', transfers: '—', placeTime: '—', note: r.error?.message ?? 'failed' };
+    }
+    const p = r.plan;
+    const base = p.singleDeviceUs ?? single;
+    const feasible = p.feasible;
+    return {
+      algorithm: r.algorithm,
+      status: feasible ? 'feasible' : 'infeasible',
+      stepTime: feasible ? formatUs(p.makespanUs) : '—',
+      speedup: feasible && base && p.makespanUs > 0 ? `${(base / p.makespanUs).toFixed(2)}×` : '—',
+      maxPeak: p.devices.length ? formatBytes(Math.max(...p.devices.map((d) => d.peakBytes))) : '—',
+      transfers: feasible ? String(p.transfers.length) : '—',
+      placeTime: `${p.placeMs.toFixed(0)} ms`,
+      note: feasible ? '' : [p.reason, p.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytes(p.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; '),
+    };
+  });
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+function escapeMarkdownCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function compareMarkdown(title: string, rows: CompareRow[]): string {
+  const cells = compareCells(rows);
+  const head = `| ${COMPARE_HEADERS.map(([, h]) => h).join(' | ')} |`;
+  const rule = `|${COMPARE_HEADERS.map(() => '---').join('|')}|`;
+  const body = cells.map((c) => `| ${COMPARE_HEADERS.map(([k]) => escapeMarkdownCell(c[k])).join(' | ')} |`);
+  return [`# ${title}`, '', head, rule, ...body, ''].join('\n');
+}
+
+/** A complete HTML page without scripts: CSP `default-src 'none'`, the one style block by nonce. */
+export function compareHtml(title: string, subtitle: string, rows: CompareRow[], nonce: string): string {
+  const cells = compareCells(rows);
+  const head = COMPARE_HEADERS.map(([, h]) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
+  const body = cells
+    .map((c) => `<tr data-algorithm="${escapeHtml(c.algorithm)}" class="${c.status}">${COMPARE_HEADERS.map(([k]) => `<td class="col-${k}">${escapeHtml(c[k])}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${escapeHtml(title)}</title>
+<style nonce="${nonce}">
+  body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 1.5em; }
+  table { border-collapse: collapse; margin-top: 1em; }
+  th, td { text-align: left; padding: 4px 12px; border-bottom: 1px solid var(--vscode-panel-border, #8884); }
+  th { font-weight: 600; }
+  td.col-stepTime, td.col-speedup, td.col-maxPeak, td.col-transfers, td.col-placeTime { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  th { white-space: nowrap; }
+  td.col-note { max-width: 40em; }
+  tr.infeasible td.col-status, tr.error td.col-status { color: var(--vscode-errorForeground, #c00); }
+  .subtitle { color: var(--vscode-descriptionForeground); }
+</style>
+</head>
+<body>
+<h2>${escapeHtml(title)}</h2>
+<div class="subtitle">${escapeHtml(subtitle)}</div>
+<table id="compare-table">
+<thead><tr>${head}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>
+</body>
+</html>`;
+}
+
+/**
+ * What a viewer shows when its model cannot be loaded at all (no graph to draw): the error in
+ * the CLI's words and where the details are. Script-less; replaced by the viewer once a later
+ * load (file saved, settings changed, Re-place) succeeds.
+ */
+export function loadErrorHtml(title: string, message: string, nonce: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}';">
+<title>${escapeHtml(title)}</title>
+<style nonce="${nonce}">
+  body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 1em 1.5em; }
+  #load-error { color: var(--vscode-errorForeground, #c00); white-space: pre-wrap; font-family: var(--vscode-editor-font-family, monospace); }
+  .hint { color: var(--vscode-descriptionForeground); margin-top: 1em; }
+</style>
+</head>
+<body>
+<h2>${escapeHtml(title)}</h2>
+<div id="load-error" role="alert">${escapeHtml(message)}</div>
+<div class="hint">Fix the file or the opplace settings; the view re-loads when the file changes, the settings change, or on “opplace: Re-place”. Details are in the “opplace” output channel.</div>
+</body>
+</html>`;
+}

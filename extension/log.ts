@@ -1,0 +1,32 @@
+// The "opplace" output channel and error notifications. A user error shows exactly the CLI's text
+// (OpplaceError.message); anything else is a bug: a short notification, the stack in the channel.
+import * as vscode from 'vscode';
+import { JobError } from './placeRunner';
+
+export class Log {
+  constructor(readonly channel: vscode.OutputChannel) {}
+
+  info(message: string): void {
+    this.channel.appendLine(`[${new Date().toISOString()}] ${message}`);
+  }
+
+  warn(message: string): void {
+    this.info(`warning: ${message}`);
+  }
+
+  /** Logs the details and shows a notification; returns the text shown (also sent to the viewer). */
+  showError(e: unknown, what: string): string {
+    const text = userText(e);
+    const stack = e instanceof JobError ? e.failure.stack : e instanceof Error && e.name !== 'OpplaceError' ? e.stack : undefined;
+    this.info(`${what} failed: ${text}${stack ? `\n${stack}` : ''}`);
+    const internal = !(e instanceof JobError ? e.failure.userError : e instanceof Error && e.name === 'OpplaceError');
+    void vscode.window.showErrorMessage(internal ? `opplace: ${what} failed (internal error): ${text} — details in the "opplace" output channel` : text);
+    return text;
+  }
+}
+
+export function userText(e: unknown): string {
+  if (e instanceof JobError) return e.failure.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

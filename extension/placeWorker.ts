@@ -1,0 +1,39 @@
+// Placement worker (bundled to dist/placeWorker.js, started by placeRunner with worker_threads).
+// One job per worker: the host terminates the worker to cancel, so no cancellation checks here.
+import { parentPort } from 'node:worker_threads';
+import { prepare, place } from './engine';
+import type { CompareRow, WorkerJob, WorkerReply } from './workerProtocol';
+import { toFailure } from './workerProtocol';
+
+async function runJob(job: WorkerJob, post: (r: WorkerReply) => void): Promise<WorkerReply> {
+  post({ kind: 'progress', message: `loading ${baseName(job.fileName)}` });
+  const graph = await prepare(job.bytes, job.fileName, job.load);
+  if (job.kind === 'place') {
+    post({ kind: 'progress', message: `placing ${graph.nodes.length} ops with ${job.options.algorithm} on ${job.options.devices} devices` });
+    const plan = await place(graph, job.options);
+    return { kind: 'placed', graph, plan };
+  }
+  const rows: CompareRow[] = [];
+  for (const [i, algorithm] of job.algorithms.entries()) {
+    post({ kind: 'progress', message: `${algorithm} (${i + 1}/${job.algorithms.length})`, fraction: i / job.algorithms.length });
+    try {
+      rows.push({ algorithm, plan: await place(graph, { ...job.options, algorithm }) });
+    } catch (e) {
+      // One algorithm failing (e.g. infeasible) is a row of the table, not a failed comparison.
+      rows.push({ algorithm, error: toFailure(e) });
+    }
+  }
+  return { kind: 'compared', graph, rows };
+}
+
+function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}
+
+if (parentPort) {
+  const port = parentPort;
+  port.once('message', (job: WorkerJob) => {
+    const post = (r: WorkerReply) => port.postMessage(r);
+    runJob(job, post).then(post, (e) => post({ kind: 'failed', error: toFailure(e) }));
+  });
+}

@@ -1,0 +1,355 @@
+// One placement viewer: a webview (a panel opened by "Place on Devices…", or the read-only custom
+// editor) showing one model file. It owns the current graph, plan and options, runs placements in
+// the worker, answers the webview's messages and re-places when the file or the settings change.
+import * as vscode from 'vscode';
+import type { OpGraph } from '../algorithms/graph';
+import type { Plan, PlacementOptions } from '../algorithms/plan';
+import { INTERCONNECT_PRESETS } from '../algorithms/cost/interconnect';
+import { OpplaceError } from '../algorithms/errors';
+import {
+  ExportFormat,
+  HostToWebviewMessage,
+  PROTOCOL_VERSION,
+  ThemeKind,
+  WebviewToHostMessage,
+} from '../webview/protocol';
+import { acceptMessage } from './messages';
+import { loadErrorHtml } from './compareTable';
+import type { Log } from './log';
+import { isCancelled, runWithProgress } from './progress';
+import type { RunningJob } from './placeRunner';
+import { ResolvedSettings, mergeViewerOptions } from './settings';
+import { infeasibleText, planSummary, baseName } from './userMessages';
+import { buildWebviewHtml, makeNonce } from '../webview/html';
+
+/** What a view needs from the extension (kept narrow so views stay simple to reason about). */
+export interface ViewHost {
+  extensionUri: vscode.Uri;
+  workerScript: string;
+  log: Log;
+  /** The settings for this file (throws OpplaceError on a bad setting). */
+  settingsFor(uri: vscode.Uri): ResolvedSettings;
+  exportFormats(uri: vscode.Uri): ExportFormat[];
+  canOpenReport(): boolean;
+  exportPlan(view: PlacementView, format?: ExportFormat): Promise<void>;
+  openReport(view: PlacementView): Promise<void>;
+  saveLimits(view: PlacementView, limits: number[]): Promise<void>;
+  viewActivated(view: PlacementView): void;
+  viewDisposed(view: PlacementView): void;
+  /** The view's restorable state changed (the viewer's own choices); the host persists it. */
+  viewStateChanged(view: PlacementView): void;
+}
+
+/** What a view needs to come back after a window reload: its file and the viewer's choices. */
+export interface SavedViewState {
+  uri: string;
+  viewerOptions?: PlacementOptions;
+  viewerBatch?: number;
+}
+
+export function themeKind(kind: vscode.ColorThemeKind): ThemeKind {
+  switch (kind) {
+    case vscode.ColorThemeKind.Light:
+      return 'light';
+    case vscode.ColorThemeKind.HighContrast:
+      return 'high-contrast';
+    case vscode.ColorThemeKind.HighContrastLight:
+      return 'high-contrast-light';
+    default:
+      return 'dark';
+  }
+}
+
+export function mediaRoot(extensionUri: vscode.Uri): vscode.Uri {
+  return vscode.Uri.joinPath(extensionUri, 'media');
+}
+
+/** Scripts on, and only the extension's media folder readable. */
+export function viewerWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [mediaRoot(extensionUri)] };
+}
+
+const RELOAD_DEBOUNCE_MS = 300;
+
+export class PlacementView implements vscode.Disposable {
+  graph: OpGraph | undefined;
+  plan: Plan | undefined;
+  options: PlacementOptions | undefined;
+  batchSize: number | undefined;
+  /** Placement options the user chose in the viewer; dropped when the settings change. */
+  private viewerOptions: PlacementOptions | undefined;
+  private viewerBatch: number | undefined;
+  private webviewReady = false;
+  private initSent = false;
+  private running: RunningJob | undefined;
+  private generation = 0;
+  /** Load options of the graph the webview has; a change means the webview must re-lay out. */
+  private graphKey = '';
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+  /** True while the panel shows the load-error page instead of the viewer. */
+  private showingLoadError = false;
+  /** Settled when the latest placement ends (tests and commands wait on it). */
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly uri: vscode.Uri,
+    private readonly host: ViewHost,
+    restored?: SavedViewState,
+  ) {
+    this.viewerOptions = restored?.viewerOptions;
+    this.viewerBatch = restored?.viewerBatch;
+    const webview = panel.webview;
+    webview.options = viewerWebviewOptions(host.extensionUri);
+    webview.html = this.html();
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
+      panel.onDidChangeViewState(() => {
+        if (panel.active) host.viewActivated(this);
+      }),
+      panel.onDidDispose(() => this.dispose()),
+      vscode.window.onDidChangeActiveColorTheme((t) => this.post({ type: 'theme', theme: themeKind(t.kind) })),
+      this.watchFile(),
+    );
+    if (panel.active) host.viewActivated(this);
+  }
+
+  get title(): string {
+    return baseName(this.uri.path);
+  }
+
+  savedState(): SavedViewState {
+    return {
+      uri: this.uri.toString(),
+      ...(this.viewerOptions ? { viewerOptions: this.viewerOptions } : {}),
+      ...(this.viewerBatch !== undefined ? { viewerBatch: this.viewerBatch } : {}),
+    };
+  }
+
+  /** Resolves when no placement is running. */
+  whenIdle(): Promise<void> {
+    return this.idle;
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const media = mediaRoot(this.host.extensionUri);
+    return buildWebviewHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'webview.js')).toString(),
+      workerUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'layout-worker.js')).toString(),
+      title: `Placement: ${this.title}`,
+    });
+  }
+
+  private watchFile(): vscode.Disposable {
+    const dir = vscode.Uri.joinPath(this.uri, '..');
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, baseName(this.uri.path)));
+    const onChange = (u: vscode.Uri) => {
+      if (u.toString() !== this.uri.toString()) return;
+      // Editors save in several writes; wait for the file to settle before re-loading it.
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => {
+        this.host.log.info(`${this.uri.fsPath} changed on disk: re-loading and re-placing`);
+        void this.place({ reason: 'file changed' });
+      }, RELOAD_DEBOUNCE_MS);
+    };
+    return vscode.Disposable.from(watcher, watcher.onDidChange(onChange), watcher.onDidCreate(onChange));
+  }
+
+  /** Called when `opplace.*` settings changed: the settings win over the viewer's own choices. */
+  settingsChanged(): void {
+    this.viewerOptions = undefined;
+    this.viewerBatch = undefined;
+    this.host.viewStateChanged(this);
+    void this.place({ reason: 'settings changed' });
+  }
+
+  /** Runs a placement with the current settings and viewer choices, and shows the result. */
+  place(opts: { reason: string; requestId?: number } = { reason: 'place' }): Promise<void> {
+    const run = this.runPlacement(opts.reason, opts.requestId);
+    this.idle = run.catch(() => undefined);
+    return this.idle;
+  }
+
+  private async runPlacement(reason: string, requestId: number | undefined): Promise<void> {
+    const generation = ++this.generation;
+    // A newer request supersedes a running one: stop its worker now rather than let it finish.
+    const previous = this.running;
+    this.running = undefined;
+    previous?.cancel();
+    let settings: ResolvedSettings;
+    let bytes: Uint8Array;
+    try {
+      settings = this.host.settingsFor(this.uri);
+      bytes = await vscode.workspace.fs.readFile(this.uri);
+    } catch (e) {
+      const text = this.host.log.showError(fileError(e, this.uri), `placing ${this.title}`);
+      this.showFailure(text, requestId);
+      return;
+    }
+    if (generation !== this.generation || this.disposed) return;
+    const options = this.viewerOptions ? mergeViewerOptions(settings.placement, this.viewerOptions) : settings.placement;
+    const load = { ...settings.load, ...(this.viewerBatch !== undefined ? { batch: this.viewerBatch } : {}) };
+    this.host.log.info(`${reason}: ${this.uri.fsPath} with ${JSON.stringify({ ...options, load })}`);
+    this.post({ type: 'busy', busy: true, message: `Placing with ${options.algorithm}…` });
+    const job = runWithProgress(
+      this.host.workerScript,
+      `opplace: placing ${this.title} (${options.algorithm}, ${options.devices} devices)`,
+      { kind: 'place', bytes, fileName: this.uri.fsPath || this.uri.path, load, options },
+      (message, fraction) => this.post({ type: 'progress', message, fraction }),
+    );
+    this.running = job;
+    try {
+      const result = await job.result;
+      if (generation !== this.generation || this.disposed || result.kind !== 'placed') return;
+      const key = JSON.stringify(load);
+      const graphChanged = this.graphKey !== '' && (key !== this.graphKey || reason === 'file changed');
+      this.graphKey = key;
+      this.graph = result.graph;
+      this.plan = result.plan;
+      this.options = result.plan.options ?? options;
+      this.batchSize = load.batch;
+      this.host.log.info(planSummary(result.plan));
+      for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
+      if (this.showingLoadError) this.restartWebview();
+      else if (!this.initSent) this.sendInit();
+      else if (graphChanged) this.restartWebview();
+      else this.post({ type: 'plan', requestId, plan: result.plan, options: this.options });
+      const problem = infeasibleText(result.plan);
+      if (problem) {
+        this.host.log.info(problem);
+        void vscode.window.showErrorMessage(problem);
+      }
+    } catch (e) {
+      if (generation !== this.generation || this.disposed) return;
+      if (isCancelled(e)) {
+        this.host.log.info(`placement of ${this.title} cancelled`);
+        this.post({ type: 'error', requestId, message: 'Placement cancelled.' });
+      } else {
+        const text = this.host.log.showError(e, `placing ${this.title}`);
+        this.showFailure(text, requestId);
+      }
+    } finally {
+      if (generation === this.generation) {
+        this.running = undefined;
+        this.post({ type: 'busy', busy: false });
+      }
+    }
+  }
+
+  /**
+   * A new graph (file changed on disk, other batch size or dtype) needs a new layout: the viewer
+   * lays out once per init, so the page is started afresh and gets an init with the new graph.
+   */
+  private restartWebview(): void {
+    this.webviewReady = false;
+    this.initSent = false;
+    this.showingLoadError = false;
+    this.panel.webview.html = this.html();
+  }
+
+  /**
+   * A failed placement: the viewer shows the message; when there is no graph to show at all (the
+   * file does not load, a setting is invalid) the panel shows the error page instead.
+   */
+  private showFailure(text: string, requestId: number | undefined): void {
+    if (this.graph && !this.showingLoadError) {
+      this.post({ type: 'error', requestId, message: text });
+      return;
+    }
+    this.showingLoadError = true;
+    this.webviewReady = false;
+    this.initSent = false;
+    this.panel.webview.html = loadErrorHtml(`Placement: ${this.title}`, text, makeNonce());
+  }
+
+  private sendInit(): void {
+    if (!this.webviewReady || !this.graph || !this.options) return;
+    this.initSent = true;
+    this.post({
+      type: 'init',
+      protocolVersion: PROTOCOL_VERSION,
+      graph: this.graph,
+      plan: this.plan ?? null,
+      options: this.options,
+      presets: Object.keys(INTERCONNECT_PRESETS),
+      file: this.title,
+      batchSize: this.batchSize,
+      theme: themeKind(vscode.window.activeColorTheme.kind),
+      capabilities: { export: this.host.exportFormats(this.uri), openInBrowser: this.host.canOpenReport(), saveLimits: true, batchSize: true },
+    });
+  }
+
+  private post(message: HostToWebviewMessage): void {
+    if (this.disposed || !this.webviewReady) return;
+    void this.panel.webview.postMessage(message);
+  }
+
+  /** Every message from the webview is untrusted: validate against the protocol, else log and drop. */
+  private receive(raw: unknown): void {
+    const message = acceptMessage(raw, this.title, (text) => this.host.log.warn(text));
+    if (message) void this.handle(message);
+  }
+
+  private async handle(m: WebviewToHostMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        if (m.protocolVersion !== PROTOCOL_VERSION) {
+          this.host.log.warn(`viewer speaks protocol ${m.protocolVersion}, host ${PROTOCOL_VERSION}`);
+        }
+        // A webview that was hidden and re-created (or restored) starts from scratch.
+        this.webviewReady = true;
+        this.initSent = false;
+        this.sendInit();
+        return;
+      case 'replace':
+        this.viewerOptions = m.options;
+        if (m.batchSize !== undefined) this.viewerBatch = m.batchSize;
+        this.host.viewStateChanged(this);
+        await this.place({ reason: 'viewer changed options', requestId: m.requestId });
+        return;
+      case 'saveLimits':
+        await this.host.saveLimits(this, m.memoryLimits);
+        return;
+      case 'export':
+        await this.host.exportPlan(this, m.format);
+        return;
+      case 'openInBrowser':
+        await this.host.openReport(this);
+        return;
+      case 'select':
+        return;
+      case 'log':
+        this.host.log.info(`viewer ${m.level}: ${m.message}`);
+        return;
+    }
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.generation++;
+    this.running?.cancel();
+    clearTimeout(this.reloadTimer);
+    for (const d of this.disposables) d.dispose();
+    this.host.viewDisposed(this);
+    this.panel.dispose();
+  }
+}
+
+/** File-system errors from vscode.workspace.fs as the CLI words them ("no such file"). */
+function fileError(e: unknown, uri: vscode.Uri): unknown {
+  if (e instanceof vscode.FileSystemError) {
+    const detail = e.code === 'FileNotFound' ? 'no such file' : e.code === 'FileIsADirectory' ? 'is a directory, not a model file' : `cannot read the file (${e.code})`;
+    return new OpplaceError(detail, { file: uri.fsPath });
+  }
+  return e;
+}
