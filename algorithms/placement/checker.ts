@@ -5,23 +5,26 @@
 //   - no two ops overlap on a device; no two transfers overlap on a device's channel;
 //   - every edge across devices is served by a transfer of its tensor to the consumer's device
 //     that starts after the producer ends, ends before the consumer starts and lasts the link's
-//     transfer time; a tensor is sent at most once per destination; same-device edges in order;
+//     transfer time (with a topology: the link between its two devices); a tensor is sent at most
+//     once per destination; same-device edges in order;
 //   - memory (persistent + outputs until their last use + temporaries + received copies) never
 //     above the device's limit (only for feasible plans: `single` may report an overflow);
 //   - makespan = last end.
 import type { OpGraph } from '../graph';
 import type { Plan, PlacementOptions } from '../plan';
 import { parseInterconnect, transferTimeUs } from '../cost/interconnect';
+import { linkBetween, parseTopology } from '../cost/topology';
 
 const tol = (t: number) => 1e-6 * Math.max(1, Math.abs(t));
 
-export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<PlacementOptions, 'devices' | 'memoryLimits' | 'comm'>): string[] {
+export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<PlacementOptions, 'devices' | 'memoryLimits' | 'comm' | 'topology'>): string[] {
   const problems: string[] = [];
   const report = (msg: string) => {
     if (problems.length < 50) problems.push(msg);
   };
   const D = options.devices;
   const link = parseInterconnect(options.comm);
+  const topology = options.topology !== undefined ? parseTopology(options.topology, D) : undefined;
   const nodeById = new Map(graph.nodes.map((n) => [n.id, n]));
   const op = new Map<string, { device: number; start: number; end: number }>();
   for (const s of plan.schedule) {
@@ -71,7 +74,8 @@ export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<Placemen
     if (tr.srcDevice !== prod.device) report(`${what}: producer runs on device ${prod.device}`);
     if (tr.srcDevice === tr.dstDevice) report(`${what}: source and destination are the same device`);
     if (tr.startUs < prod.end - tol(prod.end)) report(`${what}: starts at ${tr.startUs} before its producer ends at ${prod.end}`);
-    const expect = transferTimeUs(bytes, link);
+    const validPair = tr.srcDevice !== tr.dstDevice && [tr.srcDevice, tr.dstDevice].every((d) => Number.isInteger(d) && d >= 0 && d < D);
+    const expect = transferTimeUs(bytes, topology && validPair ? linkBetween(topology, tr.srcDevice, tr.dstDevice) : link);
     if (Math.abs(tr.endUs - tr.startUs - expect) > tol(tr.endUs)) report(`${what}: lasts ${tr.endUs - tr.startUs} µs, the link needs ${expect}`);
     const sk = key + '\u0000' + tr.dstDevice;
     if (sent.has(sk)) report(`${what}: tensor sent twice to device ${tr.dstDevice}`);

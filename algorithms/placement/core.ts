@@ -71,6 +71,10 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
   const T = tProducer.length;
   const limits = policy.limits;
   const checkMemory = !policy.ignoreMemory;
+  // Topology: each pair of devices has its link (cost/topology.ts); without one, all pairs share tCommUs.
+  const pairLink = problem.topology?.pairLink;
+  const commByLink = problem.tCommByLink;
+  if (problem.topology && problem.topology.devices !== D) throw new Error(`internal: topology of ${problem.topology.devices} devices, placing on ${D}`);
 
   const device = new Int32Array(n).fill(NONE);
   const start = new Float64Array(n);
@@ -139,7 +143,7 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
         if (known === known) at = known; // not NaN: already sent to d
         else {
           const s = Math.max(end[p], scratchChan[pd], scratchChan[d], notBefore);
-          at = s + tCommUs[k];
+          at = s + (pairLink ? commByLink![pairLink[pd * D + d]][k] : tCommUs[k]);
           scratchChan[pd] = at;
           scratchChan[d] = at;
           if (s < firstCopy) firstCopy = s;
@@ -311,6 +315,33 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
     return NONE;
   };
 
+  /**
+   * Topology tie-break between two devices where op v would start at the same time (`better`):
+   *   1. the host already holding more placed co-inputs of v's consumers (ops whose outputs meet
+   *      v's downstream), so data that will be combined is produced on one host;
+   *   2. the host with fewer devices busy at that time, so independent work spreads over hosts
+   *      and each piece can grow inside its own host.
+   * With one host both are always equal, so the plan is the uniform-link one.
+   */
+  const gpusPerHost = problem.topology?.gpusPerHost ?? D;
+  const hostBusyAt = (d: number, t: number): number => {
+    const first = d - (d % gpusPerHost);
+    let busy = 0;
+    for (let x = first; x < first + gpusPerHost; x++) if (devFree[x] > t) busy++;
+    return busy;
+  };
+  const coInputsOnHost = (v: number, d: number): number => {
+    const host = Math.floor(d / gpusPerHost);
+    let count = 0;
+    for (const c of succ[v]) for (const p of pred[c]) if (p !== v && device[p] >= 0 && Math.floor(device[p] / gpusPerHost) === host) count++;
+    return count;
+  };
+  const betterHost = (v: number, d: number, than: number, t: number): boolean => {
+    const a = coInputsOnHost(v, d);
+    const b = coInputsOnHost(v, than);
+    return a !== b ? a > b : hostBusyAt(d, t) < hostBusyAt(than, t);
+  };
+
   /** m-SCT: an op whose inputs are on every device by the time d is free gains nothing by waiting. */
   const isUrgent = (v: number, d: number): boolean => {
     for (let x = 0; x < D; x++) if (isAllowed(v, x) && readyOn(v, x) > devFree[d]) return false;
@@ -336,7 +367,7 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
         }
       }
       if (v === NONE) continue;
-      if (s < bestStart || (s === bestStart && topoRank[v] < topoRank[bestV])) {
+      if (s < bestStart || (s === bestStart && (topoRank[v] < topoRank[bestV] || (v === bestV && pairLink !== undefined && betterHost(v, d, bestD, s))))) {
         bestStart = s;
         bestV = v;
         bestD = d;

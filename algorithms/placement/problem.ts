@@ -2,8 +2,9 @@
 // works on. Colocation groups (from the loaders), Baechi's co-placement heuristic and op fusion
 // happen here; every coarse node remembers its original members so plans can be expanded back.
 import { GraphIndex, OpGraph, indexGraph } from '../graph';
-import type { GroupingMode } from '../plan';
-import { Link, transferTimeUs } from '../cost/interconnect';
+import type { GroupingMode, PlacementOptions } from '../plan';
+import { Link, parseInterconnect, transferTimeUs } from '../cost/interconnect';
+import { parseTopology, Topology } from '../cost/topology';
 import { KeyedHeap } from './heap';
 import { TensorTable, buildTensorTable } from './model';
 
@@ -36,7 +37,16 @@ export interface Problem {
   tProducer: Int32Array;
   tConsumers: number[][];
   tBytes: Float64Array;
+  /**
+   * Transfer time per coarse tensor between two devices: over `link`, or with a topology the mean
+   * over all ordered pairs of different devices (HEFT's average cost — what the estimates that do
+   * not know the devices yet, like the m-SCT LP, use). The core uses `tCommByLink` per pair.
+   */
   tCommUs: Float64Array;
+  /** Device topology (cost/topology.ts); undefined = every pair of devices uses `link`. */
+  topology?: Topology;
+  /** With a topology: transfer time per link kind and coarse tensor, tCommByLink[topology.links index][k]. */
+  tCommByLink?: Float64Array[];
   /** Coarse tensors consumed by each coarse node. */
   inTensors: number[][];
   succ: number[][];
@@ -159,6 +169,18 @@ export interface ProblemOptions {
   grouping: GroupingMode;
   fuse: boolean;
   link: Link;
+  /** Per-pair links; replaces `link` for transfers when given. */
+  topology?: Topology;
+}
+
+/** Problem options of placement options: grouping, fusion, and the link or (when given) the topology. */
+export function problemOptionsOf(options: Pick<PlacementOptions, 'grouping' | 'fuse' | 'comm' | 'topology' | 'devices'>): ProblemOptions {
+  return {
+    grouping: options.grouping,
+    fuse: options.fuse,
+    link: parseInterconnect(options.comm),
+    ...(options.topology !== undefined ? { topology: parseTopology(options.topology, options.devices) } : {}),
+  };
 }
 
 export function buildProblem(graph: OpGraph, options: ProblemOptions, index: GraphIndex = indexGraph(graph)): Problem {
@@ -260,11 +282,38 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
   const topo = coarseTopo(n, succ, pred);
   const topoRank = new Int32Array(n);
   topo.forEach((c, r) => (topoRank[c] = r));
+  const byLink = options.topology ? topologyCommUs(options.topology, tBytes, tCommUs) : undefined;
   return {
+    ...(options.topology ? { topology: options.topology, tCommByLink: byLink } : {}),
     graph, index, tensors, link: options.link, n, members, coarseOf, compute, persistent, temporary, outBytes,
     group, groupCount: groupName.length, groupPersistent, groupName,
     tensorIds: Int32Array.from(tensorIds), tProducer, tConsumers, tBytes, tCommUs, inTensors, succ, pred, topo, topoRank,
   };
+}
+
+/**
+ * Per link kind of the topology, the transfer time of every coarse tensor; overwrites `mean` with
+ * the average over ordered pairs of different devices (exactly one link's time when only one kind
+ * of pair exists, so a one-host topology costs what a uniform link does).
+ */
+function topologyCommUs(topology: Topology, bytes: Float64Array, mean: Float64Array): Float64Array[] {
+  const byLink = topology.links.map((link) => Float64Array.from(bytes, (b) => transferTimeUs(b, link)));
+  const pairs = new Array<number>(topology.links.length).fill(0);
+  for (const l of topology.pairLink) if (l >= 0) pairs[l]++;
+  const used = pairs.map((count, l) => (count > 0 ? l : -1)).filter((l) => l >= 0);
+  const total = pairs.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < bytes.length; k++) {
+    if (used.length === 1) mean[k] = byLink[used[0]][k];
+    else if (used.length > 1) mean[k] = used.reduce((s, l) => s + pairs[l] * byLink[l][k], 0) / total;
+  }
+  return byLink;
+}
+
+/** Transfer time of coarse tensor k from device a to device b ≠ a (the link of that pair). */
+export function commUsBetween(problem: Problem, k: number, a: number, b: number): number {
+  const t = problem.topology;
+  if (!t) return problem.tCommUs[k];
+  return problem.tCommByLink![t.pairLink[a * t.devices + b]][k];
 }
 
 /** Tensor ids produced by each original node. */

@@ -10,6 +10,7 @@ import { buildTensorTable, TensorTable, timeTol } from './model';
 import type { Problem } from './problem';
 import { buildProblem } from './problem';
 import { parseInterconnect } from '../cost/interconnect';
+import { parseTopology } from '../cost/topology';
 import { OpplaceError } from '../errors';
 
 export interface PlanPieces {
@@ -279,6 +280,8 @@ export interface SimulateInput {
   devices: number;
   memoryLimits?: number[];
   comm?: string;
+  /** Device topology spec (cost/topology.ts), e.g. `2x4:nvlink4/ib200`; replaces `comm` for transfers. */
+  topology?: string;
 }
 
 /**
@@ -288,7 +291,10 @@ export interface SimulateInput {
  */
 export function simulateSchedule(graph: OpGraph, input: SimulateInput): PlanPieces {
   const index = indexGraph(graph);
-  const problem = buildProblem(graph, { grouping: 'none', fuse: false, link: parseInterconnect(input.comm ?? 'baechi') }, index);
+  const problem = buildProblem(graph, {
+    grouping: 'none', fuse: false, link: parseInterconnect(input.comm ?? 'baechi'),
+    ...(input.topology !== undefined ? { topology: parseTopology(input.topology, input.devices) } : {}),
+  }, index);
   const D = input.devices;
   const get = (id: string) => (input.assignment instanceof Map ? input.assignment.get(id) : input.assignment[id]);
   const order: number[][] = Array.from({ length: D }, () => []);
