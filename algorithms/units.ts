@@ -30,13 +30,27 @@ export function parseMemoryLimits(text: string, devices: number): number[] {
 }
 
 export function formatBytes(bytes: number): string {
+  return formatBytesRounded(bytes, 'nearest');
+}
+
+function formatBytesRounded(bytes: number, rounding: 'nearest' | 'up'): string {
   const abs = Math.abs(bytes);
   if (abs < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let v = bytes / 1024;
   let i = 0;
   while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[i]}`;
+  const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  if (rounding === 'up') {
+    const scale = 10 ** digits;
+    v = Math.ceil(v * scale - 1e-9) / scale;
+  }
+  return `${v.toFixed(digits)} ${units[i]}`;
+}
+
+/** A memory requirement for messages: rounded up, so "fits with X" is true of the X printed. */
+export function formatBytesAtLeast(bytes: number): string {
+  return formatBytesRounded(bytes, 'up');
 }
 
 export function formatUs(us: number): string {

@@ -1,6 +1,6 @@
 // Compare Algorithms: one row per placer, rendered as a static HTML page (a script-less webview)
 // and as Markdown (for copy/paste). Pure: rows in → text out.
-import { formatBytes, formatUs } from '../algorithms/units';
+import { formatBytes, formatBytesAtLeast, formatUs } from '../algorithms/units';
 import type { CompareRow } from './workerProtocol';
 
 export interface CompareCell {
@@ -43,7 +43,7 @@ export function compareCells(rows: CompareRow[]): CompareCell[] {
       maxPeak: p.devices.length ? formatBytes(Math.max(...p.devices.map((d) => d.peakBytes))) : '—',
       transfers: feasible ? String(p.transfers.length) : '—',
       placeTime: `${p.placeMs.toFixed(0)} ms`,
-      note: feasible ? '' : [p.reason, p.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytes(p.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; '),
+      note: feasible ? '' : [p.reason, p.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytesAtLeast(p.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; '),
     };
   });
 }

@@ -1,7 +1,7 @@
 // User-facing texts the extension shows, built from engine results. Pure, unit-tested.
 // The wording follows the CLI: an OpplaceError's message as is; an infeasible plan names the op
 // (the engine's `reason`) and the smallest uniform per-device memory that would work.
-import { formatBytes } from '../algorithms/units';
+import { formatBytes, formatBytesAtLeast } from '../algorithms/units';
 import type { Plan } from '../algorithms/plan';
 
 /**
@@ -13,7 +13,7 @@ export function infeasibleText(plan: Plan): string | null {
   const label = plan.schedule.length === 0 ? 'infeasible' : 'over the limit';
   let text = `${baseName(plan.file)} (${plan.algorithm}): ${label}: ${plan.reason ?? 'no placement fits the memory limits'}`;
   if (plan.minimumMemoryBytes !== undefined) {
-    text += ` — smallest uniform memory per device that works: ${formatBytes(plan.minimumMemoryBytes)}`;
+    text += ` — smallest uniform memory per device that works: ${formatBytesAtLeast(plan.minimumMemoryBytes)}`;
   }
   return text;
 }
