@@ -57,8 +57,15 @@ export interface Transfer {
   bytes: number;
   srcDevice: number;
   dstDevice: number;
+  /** Receive start: the destination channel is busy from here to `endUs` (the data is there then). */
   startUs: number;
   endUs: number;
+  /**
+   * Send start (Baechi's channel model): the source channel is busy from here for the transfer
+   * time (endUs − startUs); ≤ startUs, which is later when the destination channel was busy.
+   * Absent = startUs.
+   */
+  sendStartUs?: number;
 }
 
 export interface Plan {

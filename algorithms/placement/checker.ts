@@ -2,7 +2,9 @@
 // graph and the plan alone, without the scheduler's data structures. Returns the problems found,
 // empty when the plan is valid.
 //   - every original node exactly once, on a valid device, for exactly its compute time;
-//   - no two ops overlap on a device; no two transfers overlap on a device's channel;
+//   - no two ops overlap on a device; no two transfers overlap on a device's channel (Baechi's
+//     model: the source channel is busy from the send start, the destination channel from the
+//     receive start, each for the transfer time; the receive never starts before the send);
 //   - every edge across devices is served by a transfer of its tensor to the consumer's device
 //     that starts after the producer ends, ends before the consumer starts and lasts the link's
 //     transfer time (with a topology: the link between its two devices); a tensor is sent at most
@@ -73,14 +75,16 @@ export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<Placemen
     if (!prod || bytes === undefined) { report(`${what}: no such tensor`); continue; }
     if (tr.srcDevice !== prod.device) report(`${what}: producer runs on device ${prod.device}`);
     if (tr.srcDevice === tr.dstDevice) report(`${what}: source and destination are the same device`);
-    if (tr.startUs < prod.end - tol(prod.end)) report(`${what}: starts at ${tr.startUs} before its producer ends at ${prod.end}`);
+    const sendStart = tr.sendStartUs ?? tr.startUs;
+    if (sendStart < prod.end - tol(prod.end)) report(`${what}: starts at ${sendStart} before its producer ends at ${prod.end}`);
+    if (tr.startUs < sendStart - tol(sendStart)) report(`${what}: is received from ${tr.startUs}, before it is sent at ${sendStart}`);
     const validPair = tr.srcDevice !== tr.dstDevice && [tr.srcDevice, tr.dstDevice].every((d) => Number.isInteger(d) && d >= 0 && d < D);
     const expect = transferTimeUs(bytes, topology && validPair ? linkBetween(topology, tr.srcDevice, tr.dstDevice) : link);
     if (Math.abs(tr.endUs - tr.startUs - expect) > tol(tr.endUs)) report(`${what}: lasts ${tr.endUs - tr.startUs} µs, the link needs ${expect}`);
     const sk = key + '\u0000' + tr.dstDevice;
     if (sent.has(sk)) report(`${what}: tensor sent twice to device ${tr.dstDevice}`);
     sent.set(sk, { start: tr.startUs, end: tr.endUs });
-    if (tr.srcDevice >= 0 && tr.srcDevice < D) channel[tr.srcDevice].push({ start: tr.startUs, end: tr.endUs, what });
+    if (tr.srcDevice >= 0 && tr.srcDevice < D) channel[tr.srcDevice].push({ start: sendStart, end: sendStart + (tr.endUs - tr.startUs), what });
     if (tr.dstDevice >= 0 && tr.dstDevice < D) channel[tr.dstDevice].push({ start: tr.startUs, end: tr.endUs, what });
   }
   channel.forEach((list, d) => {

@@ -37,6 +37,9 @@ export interface CoreTransfer {
   tensor: number;
   src: number;
   dst: number;
+  /** Send start on the source channel, which is busy from here for the transfer time. */
+  sendStart: number;
+  /** Receive start on the destination channel (≥ sendStart); the data is there at `end`. */
   start: number;
   end: number;
 }
@@ -98,10 +101,8 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
   const transfers: CoreTransfer[] = [];
   const order: number[][] = Array.from({ length: D }, () => []);
 
-  // m-SCT: the favourite child a device is waiting for.
+  // m-SCT: favourite child per coarse node (favParent is implied: the rounding keeps ≤ 1 each way).
   const favChild = policy.favChild;
-  const favParent = policy.favParent;
-  const reservedFor = new Int32Array(D).fill(NONE);
 
   // Replay: position in each device's order.
   const replay = policy.deviceOrder;
@@ -142,15 +143,20 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
         const known = arrival[k * D + d];
         if (known === known) at = known; // not NaN: already sent to d
         else {
-          const s = Math.max(end[p], scratchChan[pd], scratchChan[d], notBefore);
-          at = s + (pairLink ? commByLink![pairLink[pd * D + d]][k] : tCommUs[k]);
-          scratchChan[pd] = at;
+          // Baechi's channel model: the send starts when the producer is done and the source
+          // channel is free, the receive when the send has started and the destination channel is
+          // free; each channel is busy for the transfer time from its own start.
+          const cost = pairLink ? commByLink![pairLink[pd * D + d]][k] : tCommUs[k];
+          const sendStart = Math.max(end[p], scratchChan[pd]);
+          const s = Math.max(sendStart, scratchChan[d], notBefore);
+          at = s + cost;
+          scratchChan[pd] = sendStart + cost;
           scratchChan[d] = at;
           if (s < firstCopy) firstCopy = s;
           copyBytes += tBytes[k];
           if (commit) {
             arrival[k * D + d] = at;
-            transfers.push({ tensor: k, src: pd, dst: d, start: s, end: at });
+            transfers.push({ tensor: k, src: pd, dst: d, sendStart, start: s, end: at });
             copyDevices[k].push(d);
             memory[d].insert(s, tBytes[k]);
             if (at > lastUse[p]) lastUse[p] = at;
@@ -213,14 +219,6 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
       const s = Math.max(r, devFree[d]);
       if (s < best) best = s;
     }
-    if (favParent && favChild) {
-      // m-SCT: the device of the favourite parent waits for this child if it gives the earliest start.
-      const i = favParent[c];
-      if (i >= 0 && favChild[i] === c && device[i] >= 0) {
-        const di = device[i];
-        if (reservedFor[di] === NONE && isAllowed(c, di) && Math.max(readyOn(c, di), devFree[di]) <= best) reservedFor[di] = c;
-      }
-    }
   };
 
   const unblock = (d: number) => {
@@ -272,7 +270,6 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
       }
     }
     if (problem.temporary[v] > 0) unblock(d);
-    for (let x = 0; x < D; x++) if (reservedFor[x] === v) reservedFor[x] = NONE;
     if (replay) {
       const next = replay[d][++replayPos[d]];
       if (next !== undefined && predPending[next] === 0) makeReady(next);
@@ -342,10 +339,28 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
     return a !== b ? a > b : hostBusyAt(d, t) < hostBusyAt(than, t);
   };
 
-  /** m-SCT: an op whose inputs are on every device by the time d is free gains nothing by waiting. */
-  const isUrgent = (v: number, d: number): boolean => {
-    for (let x = 0; x < D; x++) if (isAllowed(v, x) && readyOn(v, x) > devFree[d]) return false;
+  /**
+   * m-SCT: an op is urgent at time `now` when its start time (inputs there and the device free)
+   * has passed on every device that may run it — waiting cannot make it start earlier anywhere.
+   */
+  const isUrgent = (v: number, now: number): boolean => {
+    for (let x = 0; x < D; x++) if (usable(v, x) && Math.max(readyOn(v, x), devFree[x]) > now) return false;
     return true;
+  };
+
+  /**
+   * m-SCT, Baechi's AWAKE state: device d waits for the favourite child of the op it ran last,
+   * when that child is ready (all its parents placed) and d gives it the earliest start of all
+   * devices (ties count). NONE when d is not awake.
+   */
+  const awakeFor = (d: number): number => {
+    const ran = order[d];
+    if (!favChild || ran.length === 0) return NONE;
+    const c = favChild[ran[ran.length - 1]];
+    if (c < 0 || predPending[c] !== 0 || !usable(c, d)) return NONE;
+    const s = Math.max(readyOn(c, d), devFree[d]);
+    for (let x = 0; x < D; x++) if (x !== d && usable(c, x) && Math.max(readyOn(c, x), devFree[x]) < s) return NONE;
+    return c;
   };
 
   for (let v = 0; v < n; v++) if (predPending[v] === 0) makeReady(v);
@@ -358,12 +373,13 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
     for (let d = 0; d < D; d++) {
       let v = candidateOn(d);
       let s = candStart[d];
-      const c = reservedFor[d];
-      if (c !== NONE) {
-        if (!usable(c, d)) reservedFor[d] = NONE;
-        else if (v !== c && (v === NONE || !isUrgent(v, d))) {
+      const c = awakeFor(d);
+      if (c !== NONE && v !== c) {
+        // awake: run the ETF choice only if it is urgent by the time d could run it, else wait
+        const cs = Math.max(readyOn(c, d), devFree[d]);
+        if (v === NONE || !isUrgent(v, Math.max(s, devFree[d]))) {
           v = c;
-          s = Math.max(readyOn(c, d), devFree[d]);
+          s = cs;
         }
       }
       if (v === NONE) continue;
@@ -386,7 +402,6 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
     if (plan.start === Infinity) {
       blockedOn[bestV * D + bestD] = 1;
       memBlocked[bestD].push(bestV);
-      if (reservedFor[bestD] === bestV) reservedFor[bestD] = NONE;
       continue;
     }
     if (plan.start > bestStart) {

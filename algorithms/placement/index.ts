@@ -5,8 +5,9 @@ import { OpGraph, indexGraph, validateGraph } from '../graph';
 import { OpplaceError } from '../errors';
 import { ALGORITHMS, AlgorithmName, Plan, PlacementOptions } from '../plan';
 import { parseInterconnect } from '../cost/interconnect';
-import { formatBytes } from '../units';
-import { buildProblem, Problem } from './problem';
+import { formatBytes, formatBytesAtLeast } from '../units';
+import { buildProblem, Problem, problemOptionsOf } from './problem';
+import { parseTopology } from '../cost/topology';
 import { runPlacer } from './placers';
 import type { CoreResult } from './core';
 import { lowerBound, planPieces } from './simulate';
@@ -17,7 +18,7 @@ import { placeRefined, refineFeasibleAt, RefineReport, validateRefineOptions, wa
 export { checkSchedule } from './checker';
 export { simulateSchedule, lowerBound, criticalPath, memoryTimelines } from './simulate';
 export type { PlanPieces, SimulateInput } from './simulate';
-export { buildProblem } from './problem';
+export { buildProblem, problemOptionsOf } from './problem';
 
 const GROUPINGS = ['none', 'colocation', 'coplace'];
 
@@ -47,6 +48,13 @@ export function validatePlacementOptions(options: PlacementOptions, file?: strin
     throw new OpplaceError(`theta must be a number in (0, 1], got ${String(options.theta)}`, ctx);
   }
   parseInterconnect(options.comm);
+  if (options.topology !== undefined) {
+    try {
+      parseTopology(options.topology, options.devices);
+    } catch (e) {
+      throw e instanceof OpplaceError ? new OpplaceError(e.detail, ctx) : e;
+    }
+  }
 }
 
 /** Memory that is surely enough for any placer: everything at once on every device. */
@@ -85,7 +93,7 @@ export async function placeGraph(graph: OpGraph, options: PlacementOptions, file
   const limits = options.memoryLimits.slice();
   const started = now();
   const index = indexGraph(graph);
-  const problem = buildProblem(graph, { grouping: options.grouping, fuse: options.fuse, link: parseInterconnect(options.comm) }, index);
+  const problem = buildProblem(graph, problemOptionsOf(options), index);
   let favourites: FavouriteChildren | undefined;
   let outcome: ReturnType<typeof runPlacer>;
   let refineReport: RefineReport | undefined;
@@ -145,7 +153,7 @@ export async function placeGraph(graph: OpGraph, options: PlacementOptions, file
     schedule: [],
     transfers: [],
     criticalPath: [],
-    reason: minimumMemoryBytes !== undefined ? `${reason}; it would fit with ${formatBytes(minimumMemoryBytes)} per device` : reason,
+    reason: minimumMemoryBytes !== undefined ? `${reason}; it would fit with ${formatBytesAtLeast(minimumMemoryBytes)} per device` : reason,
     ...(minimumMemoryBytes !== undefined ? { minimumMemoryBytes } : {}),
   };
 }

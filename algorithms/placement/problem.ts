@@ -21,7 +21,11 @@ export interface Problem {
   coarseOf: Int32Array;
   compute: Float64Array;
   persistent: Float64Array;
-  /** Temporary bytes, including fused-away intermediate outputs (freed at the end). */
+  /**
+   * Temporary bytes: for a fused node, the peak over its members (run back to back) of the
+   * member's workspace plus the fused-away intermediate outputs alive at that point (see
+   * fusedTemporary); for a single op its workspace.
+   */
   temporary: Float64Array;
   /** Output block that outlives the node (tensors some other coarse node consumes). */
   outBytes: Float64Array;
@@ -231,13 +235,11 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
   const tConsumers: number[][] = [];
   const producedBy = tensorsByNode(tensors);
   for (let c = 0; c < n; c++) {
-    let maxTemp = 0;
-    let internalOut = 0;
+    const internalOut: number[] = [];
     for (const i of members[c]) {
       const node = graph.nodes[i];
       compute[c] += node.computeUs;
       persistent[c] += node.persistentBytes;
-      maxTemp = Math.max(maxTemp, node.temporaryBytes);
       let external = false;
       for (const t of producedBy[i]) {
         const outside: number[] = [];
@@ -252,9 +254,9 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
         }
       }
       if (external) outBytes[c] += tensors.nodeOutBytes[i];
-      else internalOut += tensors.nodeOutBytes[i];
+      internalOut.push(external ? 0 : tensors.nodeOutBytes[i]);
     }
-    temporary[c] = maxTemp + internalOut;
+    temporary[c] = fusedTemporary(graph, tensors, producedBy, members[c], internalOut);
     if (group[c] >= 0) groupPersistent[group[c]] += persistent[c];
   }
 
@@ -314,6 +316,39 @@ export function commUsBetween(problem: Problem, k: number, a: number, b: number)
   const t = problem.topology;
   if (!t) return problem.tCommUs[k];
   return problem.tCommByLink![t.pairLink[a * t.devices + b]][k];
+}
+
+/**
+ * Temporary memory of a coarse node whose members run back to back in `members` order: the peak,
+ * over the members, of the running member's workspace plus every internal output (a member's
+ * output block no other coarse node consumes, `internalOut`) allocated at its producer's start
+ * and not yet freed — freed when its last consumer inside the node ends, or at the producer's own
+ * end when nothing consumes it (model.ts). Baechi's fusion keeps temporary = max over the pair;
+ * this is that plus the intermediates that really are alive, never the sum of all of them, so
+ * long fused chains do not claim memory they never hold at once. Outputs leaving the node are
+ * in outBytes (held from the node's start, an upper bound of the expanded schedule).
+ */
+export function fusedTemporary(graph: OpGraph, tensors: TensorTable, producedBy: number[][], members: number[], internalOut: number[]): number {
+  const m = members.length;
+  if (m === 1) return graph.nodes[members[0]].temporaryBytes + internalOut[0];
+  const pos = new Map<number, number>();
+  members.forEach((i, k) => pos.set(i, k));
+  // live[k] accumulates through a difference array: +bytes at the producer, − after the last consumer
+  const delta = new Float64Array(m + 1);
+  members.forEach((i, k) => {
+    if (internalOut[k] === 0) return;
+    let last = k;
+    for (const t of producedBy[i]) for (const consumer of tensors.consumers[t]) last = Math.max(last, pos.get(consumer) ?? k);
+    delta[k] += internalOut[k];
+    delta[last + 1] -= internalOut[k];
+  });
+  let live = 0;
+  let peak = 0;
+  for (let k = 0; k < m; k++) {
+    live += delta[k];
+    peak = Math.max(peak, live + graph.nodes[members[k]].temporaryBytes);
+  }
+  return peak;
 }
 
 /** Tensor ids produced by each original node. */

@@ -61,6 +61,7 @@ export function expandSchedule(problem: Problem, res: CoreResult): { schedule: S
       dstDevice: tr.dst,
       startUs: tr.start,
       endUs: tr.end,
+      ...(tr.sendStart < tr.start ? { sendStartUs: tr.sendStart } : {}),
     };
   });
   transfers.sort((a, b) => a.startUs - b.startUs || a.srcDevice - b.srcDevice || a.dstDevice - b.dstDevice);
@@ -167,14 +168,30 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
     if (!incoming.has(key)) incoming.set(key, []);
     incoming.get(key)!.push(k);
   });
-  const chanEnds = new Map<string, number[]>(); // device\0time → transfers ending then on that channel
+  // Per device, when each transfer leaves its channel free: a send ends at sendStart + duration,
+  // a receive at endUs (Baechi's channel model, plan.ts Transfer). Sorted for binary search.
+  const sendStartOf = (tr: Transfer) => tr.sendStartUs ?? tr.startUs;
+  const chanEnds: { t: number; k: number; asSender: boolean }[][] = [];
   transfers.forEach((tr, k) => {
-    for (const d of [tr.srcDevice, tr.dstDevice]) {
-      const key = d + '\u0000' + tr.endUs;
-      if (!chanEnds.has(key)) chanEnds.set(key, []);
-      chanEnds.get(key)!.push(k);
-    }
+    const sides: [number, number, boolean][] = [[tr.srcDevice, sendStartOf(tr) + (tr.endUs - tr.startUs), true], [tr.dstDevice, tr.endUs, false]];
+    for (const [d, t, asSender] of sides) (chanEnds[d] ??= []).push({ t, k, asSender });
   });
+  for (const list of chanEnds) list?.sort((a, b) => a.t - b.t || a.k - b.k);
+  /** A transfer not yet walked that left device d's channel free at time t. */
+  const channelFreedAt = (d: number, t: number): { k: number; asSender: boolean } | undefined => {
+    const list = chanEnds[d];
+    if (!list) return undefined;
+    let lo = 0;
+    let hi = list.length;
+    const from = t - timeTol(t);
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].t < from) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let j = lo; j < list.length && list[j].t <= t + timeTol(t); j++) if (!seenTransfer.has(list[j].k)) return list[j];
+    return undefined;
+  };
   let last = schedule[0];
   for (const s of schedule) if (s.endUs > last.endUs || (s.endUs === last.endUs && s.startUs > last.startUs)) last = s;
   const nodes: string[] = [];
@@ -198,24 +215,31 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
       const ks = incoming.get(cur.device + '\u0000' + ps.node) ?? [];
       for (const k of ks) {
         if (!near(transfers[k].endUs, cur.startUs)) continue;
-        // follow the transfer chain back to an op
+        // follow the transfer chain back to an op; `viaSend`: the chain reached this transfer
+        // through the end of its send (so its send start matters), else through its receive
         let tk = k;
+        let viaSend = false;
         const chain: number[] = [];
         for (let hop = 0; hop < transfers.length; hop++) {
           chain.push(tk);
           const tr = transfers[tk];
           const prod = byId.get(tr.from)!;
-          if (near(prod.endUs, tr.startUs)) {
+          const sendStart = sendStartOf(tr);
+          const recvWaited: boolean = !viaSend && tr.startUs > sendStart + timeTol(tr.startUs);
+          if (!recvWaited && near(prod.endUs, sendStart)) {
             op = prod;
             crit.push(...chain);
             break;
           }
           seenTransfer.add(tk);
-          // channel-bound: another transfer on one of its channels ended just then
-          const prev = (chanEnds.get(tr.srcDevice + '\u0000' + tr.startUs) ?? []).concat(chanEnds.get(tr.dstDevice + '\u0000' + tr.startUs) ?? []);
-          const next = prev.find((x) => !seenTransfer.has(x));
-          if (next === undefined) break;
-          tk = next;
+          // channel-bound: another transfer freed the destination channel when the receive
+          // started, or the source channel when the send started
+          const prev: { k: number; asSender: boolean } | undefined = recvWaited
+            ? channelFreedAt(tr.dstDevice, tr.startUs)
+            : channelFreedAt(tr.srcDevice, sendStart) ?? (viaSend ? undefined : channelFreedAt(tr.dstDevice, tr.startUs));
+          if (prev === undefined) break;
+          tk = prev.k;
+          viaSend = prev.asSender;
         }
         if (op) break;
       }

@@ -10,10 +10,10 @@ import { INTERCONNECT_PRESETS, parseInterconnect } from '../../algorithms/cost/i
 import { prepareGraphFromFile, PrepareOptions } from '../../algorithms/pipeline';
 import { ALGORITHMS, AlgorithmName, GroupingMode, Plan, PlacementOptions } from '../../algorithms/plan';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement/index';
-import { formatBytes, formatUs, parseMemoryLimits } from '../../algorithms/units';
+import { formatBytes, formatBytesAtLeast, formatUs, parseMemoryLimits } from '../../algorithms/units';
 import { intOption, parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { parseTraining, refineOptions } from '../placementArgs';
+import { devicesAndTopology, parseTraining, refineOptions, TOPOLOGY_HELP } from '../placementArgs';
 import { trainingGraph } from '../../algorithms/training';
 
 const HELP = `usage: opplace place FILE... [options]
@@ -31,7 +31,7 @@ options:
   --algorithm A      ${ALGORITHMS.join(' | ')} (default m-etf)
   --comm PRESET      interconnect: ${Object.keys(INTERCONNECT_PRESETS).join(', ')}, or LATENCY_US:GBPS
                      (default baechi: 134 µs + 5.7 GB/s, as measured by Baechi)
-  --grouping G       none | colocation | coplace (default colocation)
+${TOPOLOGY_HELP}  --grouping G       none | colocation | coplace (default colocation)
   --fuse             fuse connected ops of the same group before placing
   --theta X          m-SCT favourite-child threshold in (0, 1] (default 0.5)
   --refine           improve the placer's plan by local search (--algorithm refine starts
@@ -56,6 +56,7 @@ const SPEC = {
   memory: { type: 'string' },
   algorithm: { type: 'string' },
   comm: { type: 'string' },
+  topology: { type: 'string' },
   grouping: { type: 'string' },
   fuse: { type: 'boolean' },
   theta: { type: 'string' },
@@ -112,11 +113,11 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export function formatPlan(plan: Plan, graph: OpGraph): string {
   const o = plan.options!;
-  const head = `${plan.file}  (${plan.algorithm}, ${o.devices} device${o.devices > 1 ? 's' : ''}, comm ${o.comm}, grouping ${o.grouping}${o.fuse ? ', fused' : ''}; ${graph.nodes.length} ops)`;
+  const head = `${plan.file}  (${plan.algorithm}, ${o.devices} device${o.devices > 1 ? 's' : ''}, ${o.topology !== undefined ? `topology ${o.topology}` : `comm ${o.comm}`}, grouping ${o.grouping}${o.fuse ? ', fused' : ''}; ${graph.nodes.length} ops)`;
   const lines = [head];
   if (!plan.feasible && plan.schedule.length === 0) {
     lines.push(`  infeasible: ${plan.reason}`);
-    if (plan.minimumMemoryBytes !== undefined) lines.push(`  smallest uniform memory per device that works: ${formatBytes(plan.minimumMemoryBytes)}`);
+    if (plan.minimumMemoryBytes !== undefined) lines.push(`  smallest uniform memory per device that works: ${formatBytesAtLeast(plan.minimumMemoryBytes)}`);
     lines.push(`  lower bound ${formatUs(plan.lowerBoundUs)} · tried in ${plan.placeMs.toFixed(1)} ms`);
     return lines.join('\n');
   }
@@ -149,7 +150,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new OpplaceError('no model file given (see `opplace place --help`)');
-  const devices = intOption(values.devices, 'devices', 4);
+  const { devices, topology } = devicesAndTopology(values);
   const options: PlacementOptions = {
     algorithm: parseChoice(values.algorithm, 'algorithm', ALGORITHMS, 'm-etf') as AlgorithmName,
     devices,
@@ -159,6 +160,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     fuse: Boolean(values.fuse),
     ...(values.theta !== undefined ? { theta: parseTheta(values.theta) } : {}),
     ...refineOptions(values),
+    ...(topology !== undefined ? { topology } : {}),
   };
   const training = parseTraining(values.training);
   parseInterconnect(options.comm);

@@ -1,0 +1,136 @@
+// `opplace compare FILE...`: every placer on the same model and devices in one table — makespan,
+// gap to the lower bound, peak memory per device, transfers, placement time, whether it fits.
+// Exit code 3 when no placer finds a plan for some file, 2 on bad input.
+import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
+import { ALGORITHMS, AlgorithmName, Plan, PlacementOptions } from '../../algorithms/plan';
+import { placeGraph } from '../../algorithms/placement/index';
+import { formatBytes, formatUs } from '../../algorithms/units';
+import { parseCommandArgs } from '../args';
+import type { CliIO } from '../io';
+import { loadPlacementGraph, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+
+/** Table order: Baechi's placers, the refinement, the baselines. */
+export const COMPARED: AlgorithmName[] = ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential'];
+
+const HELP = `usage: opplace compare FILE... [options]
+
+Runs the placers (${COMPARED.join(', ')}) on each model with the same devices and
+limits and prints one table: makespan, gap to the lower bound, peak memory per device, transfers
+(count and bytes), placement time and whether the plan fits. Exit code 3 when no placer fits a
+model, 2 on bad input.
+
+options:
+  --devices N        number of devices (default 4)
+  --memory SIZE[,SIZE...]
+                     memory limit per device, one for all or one per device (default 16GiB)
+  --only A,B,...     compare only these placers
+${PLACEMENT_HELP}  --json             one JSON object per file, one per line
+  -h, --help         this help
+`;
+
+const SPEC = { ...PLACEMENT_SPEC, only: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
+export interface CompareRow {
+  algorithm: AlgorithmName;
+  feasible: boolean;
+  makespanUs: number | null;
+  /** makespan / lower bound − 1, in percent. */
+  gapPercent: number | null;
+  peakBytes: number[];
+  transfers: number;
+  transferBytes: number;
+  placeMs: number;
+  reason?: string;
+  minimumMemoryBytes?: number;
+  refineGainPercent?: number;
+}
+
+export function compareRow(plan: Plan): CompareRow {
+  const ok = plan.feasible;
+  let transferBytes = 0;
+  for (const t of plan.transfers) transferBytes += t.bytes;
+  const row: CompareRow = {
+    algorithm: plan.algorithm,
+    feasible: ok,
+    makespanUs: plan.schedule.length ? plan.makespanUs : null,
+    gapPercent: plan.schedule.length && plan.lowerBoundUs > 0 ? Math.round((plan.makespanUs / plan.lowerBoundUs - 1) * 1e5) / 1e3 : null,
+    peakBytes: plan.schedule.length ? plan.devices.map((d) => d.peakBytes) : [],
+    transfers: plan.transfers.length,
+    transferBytes,
+    placeMs: Math.round(plan.placeMs * 1000) / 1000,
+  };
+  if (!ok && plan.reason) row.reason = plan.reason;
+  if (plan.minimumMemoryBytes !== undefined) row.minimumMemoryBytes = plan.minimumMemoryBytes;
+  if (plan.refine) row.refineGainPercent = plan.refine.gainPercent;
+  return row;
+}
+
+function parseOnly(value: string | undefined): AlgorithmName[] {
+  if (value === undefined) return COMPARED;
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new OpplaceError('--only needs at least one placer');
+  for (const a of list) if (!(ALGORITHMS as string[]).includes(a)) throw new OpplaceError(`--only: unknown placer "${a}" (expected ${COMPARED.join(', ')})`);
+  return COMPARED.filter((a) => list.includes(a));
+}
+
+function formatTable(file: string, options: PlacementOptions, lowerBoundUs: number, rows: CompareRow[]): string {
+  const head = `${file}  (${options.devices} device${options.devices > 1 ? 's' : ''}, limits ${[...new Set(options.memoryLimits)].map((l) => (Number.isFinite(l) ? formatBytes(l) : '∞')).join('/')}, comm ${options.comm}, grouping ${options.grouping}; lower bound ${formatUs(lowerBoundUs)})`;
+  const table = [['placer', 'fits', 'makespan', 'gap', 'peak memory per device', 'transfers', 'bytes moved', 'time']];
+  for (const r of rows) {
+    table.push([
+      r.algorithm,
+      r.feasible ? 'yes' : 'no',
+      r.makespanUs === null ? '-' : formatUs(r.makespanUs),
+      r.gapPercent === null ? '-' : `${r.gapPercent.toFixed(1)}%`,
+      r.peakBytes.length ? r.peakBytes.map(formatBytes).join(' ') : '-',
+      String(r.transfers),
+      formatBytes(r.transferBytes),
+      `${r.placeMs.toFixed(0)} ms`,
+    ]);
+  }
+  const widths = table[0].map((_, c) => Math.max(...table.map((t) => t[c].length)));
+  const lines = [head, ...table.map((t) => '  ' + t.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))];
+  const feasible = rows.filter((r) => r.feasible && r.makespanUs !== null);
+  if (feasible.length) {
+    const best = feasible.reduce((a, b) => (b.makespanUs! < a.makespanUs! ? b : a));
+    lines.push(`  fastest plan that fits: ${best.algorithm} (${formatUs(best.makespanUs!)})`);
+  } else lines.push('  no placer fits this model in these limits');
+  for (const r of rows) if (!r.feasible && r.reason) lines.push(`  ${r.algorithm}: ${r.reason}`);
+  return lines.join('\n');
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, SPEC, 'compare');
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new OpplaceError('no model file given (see `opplace compare --help`)');
+  if (values.algorithm !== undefined) throw new OpplaceError('compare runs every placer: use --only A,B instead of --algorithm');
+  if (values.refine) throw new OpplaceError('compare already lists the refine placer: drop --refine');
+  const base = placementOptions(values);
+  const algorithms = parseOnly(values.only);
+  const training = parseTraining(values.training);
+  const prepare = prepareOptions(values);
+  let exit = 0;
+  for (const file of positionals) {
+    const rows: CompareRow[] = [];
+    let lowerBoundUs = 0;
+    try {
+      const graph = loadPlacementGraph(file, prepare, training);
+      for (const algorithm of algorithms) {
+        const plan = await placeGraph(graph, { ...base, algorithm }, file);
+        lowerBoundUs = plan.lowerBoundUs;
+        rows.push(compareRow(plan));
+      }
+    } catch (e) {
+      if (!isOpplaceError(e)) throw e;
+      io.err(`opplace compare: ${(e as Error).message}\n`);
+      exit = 2;
+      continue;
+    }
+    if (!rows.some((r) => r.feasible) && exit === 0) exit = 3;
+    io.out(values.json ? JSON.stringify({ file, devices: base.devices, memoryLimits: base.memoryLimits, comm: base.comm, lowerBoundUs, results: rows }) + '\n' : formatTable(file, base, lowerBoundUs, rows) + '\n\n');
+  }
+  return exit;
+}

@@ -1,0 +1,73 @@
+// The standalone HTML report (`opplace place … --report FILE`): one self-contained file with the
+// viewer bundle, the layout worker source (started from a blob: URL), the graph and plan, and
+// highs.wasm as base64 so re-placing with m-SCT works in the page. Opens from file:// offline.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { OpGraph } from '../algorithms/graph';
+import type { Plan, PlacementOptions } from '../algorithms/plan';
+import { OpplaceError } from '../algorithms/errors';
+import { INTERCONNECT_PRESETS } from '../algorithms/cost/interconnect';
+import { buildStandaloneHtml } from '../webview/html';
+import { PROTOCOL_VERSION, type InitMessage } from '../webview/protocol';
+
+export interface ReportInput {
+  graph: OpGraph;
+  plan: Plan | null;
+  options: PlacementOptions;
+  /** Model file the report is about (shown in the title). */
+  file?: string;
+  /** Leave out highs.wasm (≈ 3 MB); m-SCT re-placing in the page then reports an error. */
+  withoutHighs?: boolean;
+}
+
+/** Where the built viewer bundles live: `media/` next to `dist/` (bundled CLI) or `cli/` (tsx). */
+export function mediaDir(): string {
+  return path.resolve(__dirname, '..', 'media');
+}
+
+function readBundle(name: string): string {
+  const file = path.join(mediaDir(), name);
+  if (!existsSync(file)) {
+    throw new OpplaceError(`the viewer bundle ${file} is missing; run \`npm run build\` first`);
+  }
+  return readFileSync(file, 'utf8');
+}
+
+function highsWasmBase64(): string {
+  let file: string;
+  try {
+    file = require.resolve('highs/runtime');
+  } catch {
+    file = path.resolve(__dirname, '..', 'node_modules', 'highs', 'build', 'highs.wasm');
+  }
+  if (!existsSync(file)) throw new OpplaceError(`cannot find highs.wasm (looked at ${file}) for the report`);
+  return readFileSync(file).toString('base64');
+}
+
+export function reportInitMessage(input: ReportInput): InitMessage {
+  return {
+    type: 'init',
+    protocolVersion: PROTOCOL_VERSION,
+    graph: input.graph,
+    plan: input.plan,
+    options: input.options,
+    presets: Object.keys(INTERCONNECT_PRESETS),
+    file: input.file ?? input.graph.source?.file ?? input.graph.name,
+    capabilities: {},
+  };
+}
+
+/**
+ * The report as one HTML string. Deterministic: the CSP nonce is derived from the content (a static
+ * file gains nothing from a random nonce; only the page's own scripts carry it).
+ */
+export function buildReportHtml(input: ReportInput): string {
+  const appJs = readBundle('report.js');
+  const workerJs = readBundle('layout-worker.js');
+  const init = reportInitMessage(input);
+  const wasm = input.withoutHighs ? undefined : highsWasmBase64();
+  const nonce = createHash('sha256').update(appJs).update(JSON.stringify(init)).digest('base64').replace(/[+/=]/g, '').slice(0, 32);
+  const name = path.basename(init.file ?? 'graph');
+  return buildStandaloneHtml({ nonce, appJs, workerJs, init, highsWasmBase64: wasm, title: `opplace — ${name}` });
+}
