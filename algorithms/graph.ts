@@ -243,3 +243,11 @@ export function outputBytes(node: OpNode): number {
   for (const t of node.outputs) s += t.bytes;
   return s;
 }
+
+/** Everything the graph would hold at once: persistent + temporary + every output. The basis of
+ * "limit = factor × total / devices" in tests and benchmarks. */
+export function totalMemoryBytes(graph: OpGraph): number {
+  let s = 0;
+  for (const n of graph.nodes) s += n.persistentBytes + n.temporaryBytes + outputBytes(n);
+  return s;
+}

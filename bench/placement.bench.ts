@@ -1,6 +1,7 @@
 // Placement benchmark: STG optimality gaps per algorithm and processor count (no communication,
 // no memory), and placement time of m-ETF / m-SCT on BERT-L12 training and generated DNN-shaped
 // graphs up to 100k nodes on 8 devices. `npx tsx bench/run.ts placement`.
+import { totalMemoryBytes } from '../algorithms/graph';
 import { dataPath } from '../test/helpers/paths';
 import { loadModel } from '../algorithms/loaders/readFile';
 import { placeGraph } from '../algorithms/placement/index';
@@ -46,14 +47,6 @@ async function stgTable(): Promise<string> {
   return lines.join('\n');
 }
 
-function totalMemory(g: OpGraph): number {
-  let s = 0;
-  for (const n of g.nodes) {
-    s += n.persistentBytes + n.temporaryBytes;
-    for (const o of n.outputs) s += o.bytes;
-  }
-  return s;
-}
 
 async function timePlacement(graph: OpGraph, algorithm: AlgorithmName, devices: number, repeats: number, limit: number): Promise<{ ms: number; plan: Plan }> {
   const options = { algorithm, devices, memoryLimits: Array(devices).fill(limit), comm: 'baechi', grouping: 'colocation' as const, fuse: false };
@@ -83,7 +76,7 @@ async function speedTable(): Promise<string> {
   for (const { name, graph } of inputs) {
     const repeats = graph.nodes.length > 50000 ? 1 : graph.nodes.length > 20000 ? 2 : 5;
     // 2× the average memory per device; if m-ETF does not fit there, 1.25× its minimum
-    let limit = Math.ceil((totalMemory(graph) / 8) * 2) || 1;
+    let limit = Math.ceil((totalMemoryBytes(graph) / 8) * 2) || 1;
     const probe = await timePlacement(graph, 'm-etf', 8, 1, limit);
     if (!probe.plan.feasible && probe.plan.minimumMemoryBytes) limit = Math.ceil(probe.plan.minimumMemoryBytes * 1.25);
     const etf = await timePlacement(graph, 'm-etf', 8, repeats, limit);

@@ -6,6 +6,7 @@
 //     max ≤ 5 %).
 // `npx tsx bench/run.ts refine`; budgets: REFINE_DNN_BUDGET_MS (default 2000, the CLI default)
 // and REFINE_STG_BUDGET_MS (default 250). Every plan is checked by checkSchedule.
+import { totalMemoryBytes } from '../algorithms/graph';
 import { readdirSync } from 'node:fs';
 import { dataPath } from '../test/helpers/paths';
 import { loadModel } from '../algorithms/loaders/readFile';
@@ -17,14 +18,6 @@ import { stgCases, stgGraph } from '../test/placement/stgSuite';
 const DNN_BUDGET_MS = Number(process.env.REFINE_DNN_BUDGET_MS ?? 2000);
 const STG_BUDGET_MS = Number(process.env.REFINE_STG_BUDGET_MS ?? 250);
 
-function totalMemory(g: OpGraph): number {
-  let s = 0;
-  for (const n of g.nodes) {
-    s += n.persistentBytes + n.temporaryBytes;
-    for (const o of n.outputs) s += o.bytes;
-  }
-  return s;
-}
 
 const ms = (us: number) => (Number.isFinite(us) ? (us / 1000).toFixed(1) : 'fails');
 
@@ -39,7 +32,7 @@ async function dnnTable(): Promise<string> {
     for (const level of ['LayerGraphs', 'OperatorGraphs']) {
       for (const f of readdirSync(dataPath('dnn-partitioning', kind, level)).sort()) {
         const graph = loadModel(dataPath('dnn-partitioning', kind, level, f));
-        const total = totalMemory(graph);
+        const total = totalMemoryBytes(graph);
         for (const devices of [2, 4, 8]) {
           cases++;
           const base: PlacementOptions = { algorithm: 'm-etf', devices, memoryLimits: Array(devices).fill(Math.floor((1.2 * total) / devices)), comm: 'baechi', grouping: 'colocation', fuse: false };

@@ -1,6 +1,7 @@
 // dnn-partitioning graphs (real profiled DNNs, training and inference), Baechi's communication
 // costs, 2–8 devices with limits from 1.1× to 2× of total memory / devices: every plan passes the
 // checker (which includes the limits) and infeasible plans carry a reason and a minimum memory.
+import { totalMemoryBytes } from '../../algorithms/graph';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { dataPath } from '../helpers/paths';
@@ -9,14 +10,6 @@ import { checkSchedule, placeGraph } from '../../algorithms/placement/index';
 import type { AlgorithmName, PlacementOptions } from '../../algorithms/plan';
 import type { OpGraph } from '../../algorithms/graph';
 
-function totalMemory(g: OpGraph): number {
-  let s = 0;
-  for (const n of g.nodes) {
-    s += n.persistentBytes + n.temporaryBytes;
-    for (const o of n.outputs) s += o.bytes;
-  }
-  return s;
-}
 
 const FACTORS = [1.1, 1.5, 2];
 const ALGORITHMS: AlgorithmName[] = ['m-etf', 'm-sct', 'm-topo', 'sequential'];
@@ -37,7 +30,7 @@ describe('placement: dnn-partitioning graphs under memory limits', function () {
 
   it('same graph and options → the same plan, byte for byte (BERT-L3 training, every placer)', async () => {
     const graph = loadModel(dataPath('dnn-partitioning', 'throughput-inputs', 'OperatorGraphs', 'bert_l-3_training.json'));
-    const limit = Math.floor(totalMemory(graph) / 4 * 2);
+    const limit = Math.floor(totalMemoryBytes(graph) / 4 * 2);
     for (const algorithm of ['m-etf', 'm-sct', 'm-topo', 'sequential', 'single'] as AlgorithmName[]) {
       const options: PlacementOptions = { algorithm, devices: 4, memoryLimits: Array(4).fill(limit), comm: 'baechi', grouping: 'coplace', fuse: true };
       const a = await placeGraph(graph, options);
@@ -57,7 +50,7 @@ describe('placement: dnn-partitioning graphs under memory limits', function () {
     it(`${short}: every plan valid and within its limits`, async () => {
       const graph = loadModel(file);
       const big = graph.nodes.length > 600;
-      const total = totalMemory(graph);
+      const total = totalMemoryBytes(graph);
       let feasible = 0;
       // Small graphs: every device count 2–8 and factor; large ones: a rotating sample.
       const runs: [number, number][] = [];

@@ -1,6 +1,7 @@
 // The refinement placer (issue 6): valid plans within every limit, never worse than its start,
 // deterministic, clear errors; a sampled subset of the dnn-partitioning and STG targets (the full
 // sets run in bench/refine.bench.ts).
+import { totalMemoryBytes } from '../../algorithms/graph';
 import assert from 'node:assert/strict';
 import { dataPath } from '../helpers/paths';
 import { loadModel } from '../../algorithms/loaders/readFile';
@@ -11,19 +12,11 @@ import type { PlacementOptions, Plan } from '../../algorithms/plan';
 import { makeGraph } from '../placement/helpers';
 import { stgCases, stgGraph } from '../placement/stgSuite';
 
-function totalMemory(g: OpGraph): number {
-  let s = 0;
-  for (const n of g.nodes) {
-    s += n.persistentBytes + n.temporaryBytes;
-    for (const o of n.outputs) s += o.bytes;
-  }
-  return s;
-}
 
 const dnn = (kind: string, level: string, file: string) => dataPath('dnn-partitioning', kind, level, file);
 
 function dnnOptions(graph: OpGraph, devices: number, algorithm: PlacementOptions['algorithm'], extra: Partial<PlacementOptions> = {}): PlacementOptions {
-  const limit = Math.floor((1.2 * totalMemory(graph)) / devices);
+  const limit = Math.floor((1.2 * totalMemoryBytes(graph)) / devices);
   return { algorithm, devices, memoryLimits: Array(devices).fill(limit), comm: 'baechi', grouping: 'colocation', fuse: false, ...extra };
 }
 
