@@ -4,17 +4,12 @@
 import { writeFileSync } from 'node:fs';
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import type { OpGraph } from '../../algorithms/graph';
-import { MODEL_FORMATS, ModelFormat } from '../../algorithms/loaders/index';
-import { DEFAULT_DEVICE, DEVICE_PRESETS, getDevicePreset, parseDtype } from '../../algorithms/cost/devices';
-import { INTERCONNECT_PRESETS, parseInterconnect } from '../../algorithms/cost/interconnect';
-import { prepareGraphFromFile, PrepareOptions } from '../../algorithms/pipeline';
-import { ALGORITHMS, AlgorithmName, GroupingMode, Plan, PlacementOptions } from '../../algorithms/plan';
+import { ALGORITHMS, Plan, PlacementOptions } from '../../algorithms/plan';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement/index';
-import { formatBytes, formatBytesAtLeast, formatUs, parseMemoryLimits } from '../../algorithms/units';
-import { intOption, parseCommandArgs } from '../args';
+import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
+import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { devicesAndTopology, parseTraining, refineOptions, TOPOLOGY_HELP } from '../placementArgs';
-import { trainingGraph } from '../../algorithms/training';
+import { loadPlacementGraph, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 const HELP = `usage: opplace place FILE... [options]
 
@@ -29,63 +24,19 @@ options:
                      memory limit per device, one for all or one per device
                      (e.g. 16GiB, 512MiB, 1TiB or bytes; default 16GiB)
   --algorithm A      ${ALGORITHMS.join(' | ')} (default m-etf)
-  --comm PRESET      interconnect: ${Object.keys(INTERCONNECT_PRESETS).join(', ')}, or LATENCY_US:GBPS
-                     (default baechi: 134 µs + 5.7 GB/s, as measured by Baechi)
-${TOPOLOGY_HELP}  --grouping G       none | colocation | coplace (default colocation)
-  --fuse             fuse connected ops of the same group before placing
-  --theta X          m-SCT favourite-child threshold in (0, 1] (default 0.5)
-  --refine           improve the placer's plan by local search (--algorithm refine starts
-                     from the best of m-etf and m-sct)
-  --budget-ms MS     refinement budget (default 2000), turned into a fixed amount of work:
-                     the same input and options give the same plan
-  --seed N           refinement random seed (default 1)
-  --training OPT     model a training step: sgd | momentum | adam
-  --format F         ${MODEL_FORMATS.join(' | ')} (default: from the file name)
-  --batch N          value for symbolic or missing batch dims (default 1)
-  --dtype D          fp32 | fp16 | bf16 for the cost model (default fp32)
-  --device-type P    GPU preset for the cost model (default ${DEFAULT_DEVICE}):
-                     ${Object.keys(DEVICE_PRESETS).join(', ')}
-  --json             one JSON object per file, one per line
+${PLACEMENT_HELP}  --json             one JSON object per file, one per line
   --out FILE         write the full plan (a JSON array when several files) to FILE
   --report FILE      write a standalone HTML report of the plan (one input file)
   -h, --help         this help
 `;
 
 const SPEC = {
-  devices: { type: 'string' },
-  memory: { type: 'string' },
-  algorithm: { type: 'string' },
-  comm: { type: 'string' },
-  topology: { type: 'string' },
-  grouping: { type: 'string' },
-  fuse: { type: 'boolean' },
-  theta: { type: 'string' },
-  refine: { type: 'boolean' },
-  'budget-ms': { type: 'string' },
-  seed: { type: 'string' },
-  training: { type: 'string' },
-  format: { type: 'string' },
-  batch: { type: 'string' },
-  dtype: { type: 'string' },
-  'device-type': { type: 'string' },
+  ...PLACEMENT_SPEC,
   json: { type: 'boolean' },
   out: { type: 'string' },
   report: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-function parseChoice<T extends string>(value: string | undefined, name: string, choices: readonly T[], dflt: T): T {
-  if (value === undefined) return dflt;
-  if ((choices as readonly string[]).includes(value)) return value as T;
-  throw new OpplaceError(`--${name} must be one of ${choices.join(', ')}, got "${value}"`);
-}
-
-function parseTheta(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const t = Number(value);
-  if (!(t > 0 && t <= 1)) throw new OpplaceError(`--theta must be a number in (0, 1], got "${value}"`);
-  return t;
-}
 
 /** What `--json` prints per file (the issue's fields; the full plan goes to --out). */
 export function planRecord(plan: Plan): Record<string, unknown> {
@@ -150,28 +101,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new OpplaceError('no model file given (see `opplace place --help`)');
-  const { devices, topology } = devicesAndTopology(values);
-  const options: PlacementOptions = {
-    algorithm: parseChoice(values.algorithm, 'algorithm', ALGORITHMS, 'm-etf') as AlgorithmName,
-    devices,
-    memoryLimits: parseMemoryLimits(values.memory ?? '16GiB', devices),
-    comm: values.comm ?? 'baechi',
-    grouping: parseChoice<GroupingMode>(values.grouping, 'grouping', ['none', 'colocation', 'coplace'], 'colocation'),
-    fuse: Boolean(values.fuse),
-    ...(values.theta !== undefined ? { theta: parseTheta(values.theta) } : {}),
-    ...refineOptions(values),
-    ...(topology !== undefined ? { topology } : {}),
-  };
+  const options = placementOptions(values);
   const training = parseTraining(values.training);
-  parseInterconnect(options.comm);
   validatePlacementOptions(options);
   if (values.report !== undefined && positionals.length !== 1) throw new OpplaceError('--report takes exactly one model file');
-  const prepare: PrepareOptions = {
-    format: values.format === undefined ? undefined : (parseChoice(values.format, 'format', MODEL_FORMATS, 'onnx') as ModelFormat),
-    batch: intOption(values.batch, 'batch', 1),
-    dtype: values.dtype === undefined ? undefined : parseDtype(values.dtype),
-    device: values['device-type'] === undefined ? undefined : getDevicePreset(values['device-type']),
-  };
+  const prepare = prepareOptions(values);
 
   let exit = 0;
   const plans: Plan[] = [];
@@ -179,8 +113,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     let graph: OpGraph;
     let plan: Plan;
     try {
-      graph = prepareGraphFromFile(file, prepare);
-      if (training) graph = trainingGraph(graph, { optimizer: training });
+      graph = loadPlacementGraph(file, prepare, training);
       if (graph.nodes.every((n) => n.computeUs <= 0)) io.err(`opplace place: ${file}: no op has a compute time; the makespan will be 0\n`);
       plan = await placeGraph(graph, options, file);
     } catch (e) {

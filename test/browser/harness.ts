@@ -1,0 +1,54 @@
+// Shared by the browser tests and the viewer benchmark: Chromium via playwright-core (flags from
+// ../shared/notes/vscode-e2e.md), report files under test-artifacts/, page error collection.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { OpGraph } from '../../algorithms/graph';
+import type { Plan, PlacementOptions } from '../../algorithms/plan';
+import { buildReportHtml } from '../../cli/report';
+import { buildViewerBundles, REPO_ROOT } from './bundles';
+
+export const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser');
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let built: Promise<void> | null = null;
+/** Builds the viewer bundles once per process. */
+export function ensureBundles(): Promise<void> {
+  if (!built) built = buildViewerBundles();
+  return built;
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+export function writeReport(name: string, graph: OpGraph, plan: Plan | null, options: PlacementOptions, withoutHighs = false): string {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.html`);
+  writeFileSync(file, buildReportHtml({ graph, plan, options, file: graph.source?.file ?? name, withoutHighs }));
+  return file;
+}
+
+/** Console errors, page errors and CSP violations seen by a page. */
+export function collectProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  return problems;
+}
+
+/** Opens a report from disk (file://) and waits until the first layout is drawn. */
+export async function openReport(page: Page, file: string, query = ''): Promise<number> {
+  const t0 = Date.now();
+  await page.goto('file://' + file + query);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  return Date.now() - t0;
+}
+
+export function screenshotPath(name: string): string {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return path.join(ARTIFACTS, `${name}.png`);
+}

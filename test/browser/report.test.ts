@@ -1,0 +1,245 @@
+// The standalone report in real Chromium (file://, strict CSP, layout in a blob: worker):
+// DAG elements per visible node with the plan's device classes, critical path marked, memory bars
+// equal to the plan's peaks, re-placing from the memory-limit controls, no page errors.
+import { strict as assert } from 'node:assert';
+import type { Browser, Page } from 'playwright-core';
+import type { OpGraph } from '../../algorithms/graph';
+import type { Plan, PlacementOptions } from '../../algorithms/plan';
+import { prepareGraphFromFile } from '../../algorithms/pipeline';
+import { placeGraph } from '../../algorithms/placement/index';
+import { generateDnnDag } from '../../algorithms/placement/generateDag';
+import { dataPath } from '../helpers/paths';
+import { collectProblems, ensureBundles, launchChromium, openReport, screenshotPath, writeReport } from './harness';
+
+const GiB = 2 ** 30;
+
+interface Case {
+  name: string;
+  file: string;
+  options: PlacementOptions;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'onnx-resnet50',
+    file: dataPath('onnx-light', 'light_resnet50.onnx'),
+    options: { algorithm: 'm-etf', devices: 4, memoryLimits: [16 * GiB, 16 * GiB, 16 * GiB, 16 * GiB], comm: 'pcie4', grouping: 'none', fuse: false },
+  },
+  {
+    name: 'dnn-resnet50-training',
+    file: dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'resnet50_training.json'),
+    options: { algorithm: 'm-topo', devices: 4, memoryLimits: [20 * GiB, 20 * GiB, 20 * GiB, 20 * GiB], comm: 'baechi', grouping: 'none', fuse: false },
+  },
+];
+
+/** What the page shows, read from the DOM only. */
+async function domState(page: Page) {
+  return page.evaluate(() => {
+    const nodes = [...document.querySelectorAll('#dag [data-node-id]')].map((e) => ({
+      id: e.getAttribute('data-node-id')!,
+      device: /(?:^| )device-(\d+)(?: |$)/.exec(e.getAttribute('class') ?? '')?.[1] ?? null,
+      critical: (e.getAttribute('class') ?? '').split(' ').includes('critical'),
+    }));
+    const bars = [...document.querySelectorAll('#memory .mem-bar')].map((e) => ({
+      device: Number(e.getAttribute('data-device')),
+      peak: Number(e.getAttribute('data-peak-bytes')),
+      over: (e.getAttribute('class') ?? '').includes(' over'),
+    }));
+    return { nodes, bars, planVersion: document.body.dataset.planVersion ?? '0' };
+  });
+}
+
+function deviceOfPlan(plan: Plan): Map<string, number> {
+  return new Map(plan.schedule.map((s) => [s.node, s.device]));
+}
+
+function assertDomMatchesPlan(dom: Awaited<ReturnType<typeof domState>>, graph: OpGraph, plan: Plan, where: string): void {
+  // One element per visible node; these graphs are small enough to open fully expanded.
+  assert.equal(dom.nodes.length, graph.nodes.length, `${where}: one DAG element per node`);
+  assert.equal(new Set(dom.nodes.map((n) => n.id)).size, dom.nodes.length, `${where}: node ids unique`);
+  const dev = deviceOfPlan(plan);
+  for (const n of dom.nodes) {
+    const expected = dev.get(n.id);
+    assert.equal(n.device === null ? undefined : Number(n.device), expected, `${where}: device class of ${n.id}`);
+  }
+  const crit = new Set(plan.criticalPath);
+  const marked = dom.nodes.filter((n) => n.critical).map((n) => n.id).sort();
+  assert.deepEqual(marked, [...crit].sort(), `${where}: critical-path elements`);
+  assert.equal(dom.bars.length, plan.devices.length, `${where}: one memory bar per device`);
+  for (const b of dom.bars) {
+    const d = plan.devices[b.device];
+    assert.equal(b.peak, d.peakBytes, `${where}: memory bar of GPU ${b.device}`);
+    assert.equal(b.over, d.peakBytes > d.memoryLimitBytes, `${where}: over-limit marking of GPU ${b.device}`);
+  }
+}
+
+describe('viewer report in Chromium', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+
+  before(async () => {
+    await ensureBundles();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  for (const c of CASES) {
+    it(`${c.name}: DAG, critical path, memory bars and re-placing from the controls`, async () => {
+      const graph = prepareGraphFromFile(c.file);
+      const plan = await placeGraph(graph, c.options);
+      assert.ok(plan.feasible, 'the starting plan is feasible');
+      assert.ok(plan.criticalPath.length > 0);
+      const report = writeReport(c.name, graph, plan, c.options);
+
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const problems = collectProblems(page);
+      await openReport(page, report);
+      // Every op is either drawn or inside a collapsed box; then open everything for the checks.
+      const covered = await page.evaluate(() => document.querySelectorAll('#dag [data-node-id]').length + [...document.querySelectorAll('#dag g.item.group')].reduce((s, g) => s + Number(g.getAttribute('data-members')), 0));
+      assert.equal(covered, graph.nodes.length, 'drawn ops + ops in boxes = all ops');
+      await page.evaluate(() => window.opplaceViewer!.expandAll());
+      const before = await domState(page);
+      assertDomMatchesPlan(before, graph, plan, 'initial');
+      const edgesDrawn = await page.evaluate(() => (document.querySelector('#dag path.edges.same')?.getAttribute('d') ?? '').length + (document.querySelector('#dag path.edges.cross')?.getAttribute('d') ?? '').length);
+      assert.ok(edgesDrawn > 0, 'edges are drawn');
+      assert.equal(await page.evaluate(() => window.opplaceViewer!.state().layoutMode), 'worker', 'layout ran in the blob: worker');
+      await page.screenshot({ path: screenshotPath(`${c.name}-initial`) });
+
+      // Timeline → DAG: hovering an op's bar in GPU 0's compute lane highlights that op in the DAG.
+      const op = [...plan.schedule].filter((s) => s.device === 0).sort((a, b) => b.endUs - b.startUs - (a.endUs - a.startUs))[0];
+      const box = (await page.locator('#timeline').boundingBox())!;
+      const x = box.x + 70 + (((op.startUs + op.endUs) / 2) / plan.makespanUs) * (box.width - 70 - 8);
+      await page.mouse.move(x, box.y + 6 + 8);
+      await page.waitForSelector('#dag g.item.hover');
+      assert.equal(await page.locator('#dag g.item.hover').getAttribute('data-node-id'), op.node, 'timeline hover highlights the op in the DAG');
+      await page.mouse.move(5, 5);
+
+      // Critical-path toggle: the marking is visual (CSS), the class stays for the data.
+      await page.locator('#toggle-critical').click();
+      assert.equal(await page.locator('#dag path.edges.critical').getAttribute('d'), '', 'critical edges hidden when toggled off');
+      await page.locator('#toggle-critical').click();
+      assert.notEqual(await page.locator('#dag path.edges.critical').getAttribute('d'), '', 'critical edges back');
+
+      // Tighten GPU 0 to half its peak: the page re-places with the engine and recolours.
+      const newLimit = Math.floor(plan.devices[0].peakBytes / 2);
+      const field = page.locator('#mem-0 input');
+      await field.fill(String(newLimit));
+      await field.press('Enter');
+      await page.waitForFunction((v) => (document.body.dataset.planVersion ?? '0') !== v, before.planVersion, { timeout: 60_000 });
+      const after = await domState(page);
+      const expected = await placeGraph(graph, { ...c.options, memoryLimits: [newLimit, ...c.options.memoryLimits.slice(1)] });
+      const pagePlan = (await page.evaluate(() => window.opplaceViewer!.state().plan)) as Plan;
+      assert.deepEqual(pagePlan.schedule, expected.schedule, 'the page placed exactly as the engine does in Node');
+      assert.equal(pagePlan.options?.memoryLimits[0], newLimit);
+      if (expected.feasible) {
+        assertDomMatchesPlan(after, graph, expected, 'after re-place');
+        assert.ok(expected.devices[0].peakBytes <= newLimit, 'GPU 0 respects its new limit');
+        const onGpu0 = (dom: typeof before) => dom.nodes.filter((n) => n.device === '0').length;
+        assert.notEqual(onGpu0(after), onGpu0(before), 'colours changed: GPU 0 holds a different number of ops');
+        assert.notEqual(after.bars[0].peak, before.bars[0].peak, 'GPU 0 bar changed');
+      } else {
+        assert.ok(after.nodes.every((n) => n.device === null), 'infeasible: nothing coloured as placed');
+        assert.match(await page.locator('#header').innerText(), /infeasible/);
+      }
+      const layoutsBefore = 2; // the first layout and expandAll
+      assert.equal(await page.evaluate(() => window.opplaceViewer!.state().layouts), layoutsBefore, 're-placing did not re-run layout');
+      await page.screenshot({ path: screenshotPath(`${c.name}-replaced`) });
+      // Dark and forced-colours (high contrast) themes: screenshots to look at.
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.screenshot({ path: screenshotPath(`${c.name}-dark`) });
+      await page.emulateMedia({ colorScheme: 'dark', forcedColors: 'active' });
+      await page.screenshot({ path: screenshotPath(`${c.name}-forced-colors`) });
+      await page.emulateMedia({ colorScheme: 'light', forcedColors: 'none' });
+
+      // m-SCT in the page: HiGHS (inlined wasm) solves the LP under the report's strict CSP.
+      if (c.name.startsWith('onnx')) {
+        const v = await page.evaluate(() => document.body.dataset.planVersion ?? '0');
+        await page.locator('#ctl-algorithm').click();
+        await page.locator('#ctl-algorithm li', { hasText: 'm-sct' }).click();
+        await page.waitForFunction((x) => (document.body.dataset.planVersion ?? '0') !== x, v, { timeout: 60_000 });
+        const sct = (await page.evaluate(() => window.opplaceViewer!.state().plan)) as Plan;
+        assert.equal(sct.algorithm, 'm-sct');
+        const sctNode = await placeGraph(graph, { ...c.options, algorithm: 'm-sct', memoryLimits: [newLimit, ...c.options.memoryLimits.slice(1)] });
+        assert.deepEqual(sct.schedule, sctNode.schedule, 'm-SCT in the page equals m-SCT in Node');
+        assert.match(await page.locator('#header').innerText(), /m-sct/);
+      }
+
+      // Search by op type: matches are marked and counted.
+      const query = graph.nodes[Math.floor(graph.nodes.length / 2)].opType.toLowerCase();
+      await page.locator('#search input').fill(query);
+      await page.locator('#search input').press('Enter');
+      await page.waitForSelector('#dag g.item.match');
+      const hits = graph.nodes.filter((n) => [n.opType, n.name, n.id].some((t) => t.toLowerCase().includes(query))).length;
+      assert.equal(await page.locator('#dag g.item.match').count(), Math.min(hits, 200), `search "${query}"`);
+
+      // Hover: tooltip with the op's details; the timeline lane highlights it.
+      // The search centred the view on its first hit (in graph order).
+      const firstHit = graph.nodes.find((n) => [n.opType, n.name, n.id].some((t) => t.toLowerCase().includes(query)))!;
+      const first = page.locator(`#dag [data-node-id="${firstHit.id}"]`);
+      await first.hover();
+      await page.waitForSelector('#tooltip', { state: 'visible' });
+      assert.match(await page.locator('#tooltip').innerText(), /op\s/);
+
+      // Group by colocation group instead of namespace: a new layout, still covering every op.
+      const layoutsNow = await page.evaluate(() => window.opplaceViewer!.state().layouts);
+      await page.locator('#group-by').click();
+      await page.locator('#group-by li', { hasText: 'colocation' }).click();
+      await page.waitForFunction((n) => window.opplaceViewer!.state().layouts > n, layoutsNow);
+      const coveredAfter = await page.evaluate(() => document.querySelectorAll('#dag [data-node-id]').length + [...document.querySelectorAll('#dag g.item.group')].reduce((s, g) => s + Number(g.getAttribute('data-members')), 0));
+      assert.equal(coveredAfter, graph.nodes.length, 'colocation grouping covers every op');
+      await page.screenshot({ path: screenshotPath(`${c.name}-by-colocation`) });
+      await page.close();
+      assert.deepEqual(problems, [], 'no console errors or page errors');
+    });
+  }
+
+  it('falls back to layout in the page (nonce-injected script) when workers are unavailable', async () => {
+    const graph = prepareGraphFromFile(dataPath('onnx-light', 'light_squeezenet.onnx'));
+    const options: PlacementOptions = { algorithm: 'm-topo', devices: 2, memoryLimits: [GiB, GiB], comm: 'pcie4', grouping: 'none', fuse: false };
+    const plan = await placeGraph(graph, options);
+    const report = writeReport('squeezenet-no-worker', graph, plan, options);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const problems = collectProblems(page);
+    await openReport(page, report, '?noWorker');
+    assert.equal(await page.evaluate(() => window.opplaceViewer!.state().layoutMode), 'page');
+    assertDomMatchesPlan(await domState(page), graph, plan, 'in-page layout');
+    await page.close();
+    assert.deepEqual(problems, [], 'the injected layout script passes the CSP');
+  });
+
+  it('groups a 3k-node generated graph into boxes and expands one on click', async () => {
+    
+    const graph = generateDnnDag({ nodes: 1500, seed: 7, training: true });
+    assert.ok(graph.nodes.length > 2500);
+    const options: PlacementOptions = { algorithm: 'm-etf', devices: 2, memoryLimits: [64 * GiB, 64 * GiB], comm: 'nvlink4', grouping: 'none', fuse: false };
+    const plan = await placeGraph(graph, options);
+    const report = writeReport('generated-3k', graph, plan, options);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const problems = collectProblems(page);
+    await openReport(page, report);
+    await page.screenshot({ path: screenshotPath('generated-3k-initial') });
+    const boxes = page.locator('#dag g.item.group');
+    const nBoxes = await boxes.count();
+    assert.ok(nBoxes > 0, 'big graph opens with collapsed boxes');
+    const visible = await page.evaluate(() => window.opplaceViewer!.state().visibleItems);
+    assert.ok(visible <= 400, `at most the initial budget of items (${visible})`);
+    // Every box shows its members' device mix: segment counts add up to the box's members.
+    const box = boxes.first();
+    const members = Number(await box.getAttribute('data-members'));
+    const groupId = (await box.getAttribute('data-group-id'))!;
+    const nodesBefore = await page.locator('#dag [data-node-id]').count();
+    await page.evaluate((gid) => window.opplaceViewer!.dag.centerOn(gid), groupId);
+    await page.screenshot({ path: screenshotPath('generated-3k-collapsed') });
+    await box.click();
+    await page.waitForFunction((gid) => !document.querySelector(`#dag g.item.group[data-group-id="${CSS.escape(gid)}"]`), groupId);
+    await page.waitForFunction((n) => document.querySelectorAll('#dag [data-node-id]').length > n || document.querySelectorAll('#dag g.item.group').length > 0, nodesBefore);
+    const framed = await page.locator(`#dag g.scope-frame[data-scope-id="${groupId}"]`).count();
+    assert.equal(framed, 1, 'the expanded group is drawn as a frame');
+    assert.ok(members > 1);
+    await page.screenshot({ path: screenshotPath('generated-3k-expanded') });
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+});

@@ -1,0 +1,130 @@
+// The VS Code webview bundle (media/webview.js) in Chromium, outside VS Code: the page from
+// buildWebviewHtml with its strict CSP (nonce scripts, worker-src blob:, connect-src = cspSource),
+// served over http like a webview resource, with a stand-in for acquireVsCodeApi that records
+// messages. Checks the protocol round trip: ready → init → replace → plan, and error display.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { prepareGraphFromFile } from '../../algorithms/pipeline';
+import { placeGraph } from '../../algorithms/placement/index';
+import type { PlacementOptions } from '../../algorithms/plan';
+import { buildWebviewHtml, makeNonce } from '../../webview/html';
+import { isWebviewToHostMessage, PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
+import { dataPath } from '../helpers/paths';
+import { REPO_ROOT } from './bundles';
+import { collectProblems, ensureBundles, launchChromium, screenshotPath } from './harness';
+
+describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+  let server: http.Server;
+  let origin = '';
+  let html = '';
+
+  before(async () => {
+    await ensureBundles();
+    browser = await launchChromium();
+    server = http.createServer((req, res) => {
+      if (req.url === '/favicon.ico') {
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      if (req.url === '/index.html') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(html);
+        return;
+      }
+      const file = path.join(REPO_ROOT, 'media', path.basename(req.url ?? ''));
+      try {
+        const body = readFileSync(file);
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        res.end(body);
+      } catch {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  it('ready → init draws the plan; control change → replace; plan and error replies are shown', async () => {
+    const graph = prepareGraphFromFile(dataPath('onnx-light', 'light_squeezenet.onnx'));
+    const options: PlacementOptions = { algorithm: 'm-etf', devices: 2, memoryLimits: [8 * 2 ** 30, 8 * 2 ** 30], comm: 'pcie4', grouping: 'none', fuse: false };
+    const plan = await placeGraph(graph, options);
+    const nonce = makeNonce();
+    html = buildWebviewHtml({ cspSource: origin, nonce, scriptUri: `${origin}/webview.js`, workerUri: `${origin}/layout-worker.js`, title: 'squeezenet' });
+
+    const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
+    const problems = collectProblems(page);
+    const fromWebview: WebviewToHostMessage[] = [];
+    const invalid: unknown[] = [];
+    await page.exposeFunction('__hostReceive', (m: unknown) => {
+      if (isWebviewToHostMessage(m)) fromWebview.push(m);
+      else invalid.push(m);
+    });
+    // A string: tsx would wrap a function in a `__name` helper the page does not have.
+    await page.addInitScript('window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__hostReceive(m) });');
+    await page.goto(`${origin}/index.html`);
+    await page.waitForFunction(() => true);
+    await waitFor(() => fromWebview.some((m) => m.type === 'ready')).catch((e) => {
+      throw new Error(`${e.message}; page problems: ${problems.join('; ')}`);
+    });
+    const ready = fromWebview.find((m) => m.type === 'ready')!;
+    assert.equal((ready as { protocolVersion: number }).protocolVersion, PROTOCOL_VERSION);
+
+    const init: InitMessage = { type: 'init', protocolVersion: PROTOCOL_VERSION, graph, plan, options, presets: ['pcie4', 'nvlink4'], file: 'squeezenet.onnx', capabilities: { saveLimits: true, export: ['plan-json', 'csv'], openInBrowser: true } };
+    await page.evaluate((m) => window.postMessage(m, '*'), init as unknown as Record<string, unknown>);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    assert.equal(await page.locator('#dag [data-node-id]').count(), graph.nodes.length);
+    assert.equal(await page.evaluate(() => window.opplaceViewer!.state().layoutMode), 'worker', 'blob: worker allowed by the CSP');
+
+    // Change the algorithm: the webview asks the host, which answers with a plan.
+    await page.locator('#mem-all input').fill('1GiB');
+    await page.locator('#mem-all input').press('Enter');
+    await waitFor(() => fromWebview.some((m) => m.type === 'replace'));
+    const req = fromWebview.find((m) => m.type === 'replace') as Extract<WebviewToHostMessage, { type: 'replace' }>;
+    assert.deepEqual(req.options.memoryLimits, [2 ** 30, 2 ** 30]);
+    const newPlan = await placeGraph(graph, req.options);
+    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'plan', requestId: req.requestId, plan: newPlan, options: req.options } as unknown as Record<string, unknown>);
+    await page.waitForFunction(() => document.body.dataset.planVersion === '1');
+    const peaks = await page.$$eval('#memory .mem-bar', (els) => els.map((e) => Number(e.getAttribute('data-peak-bytes'))));
+    assert.deepEqual(peaks, newPlan.devices.map((d) => d.peakBytes));
+
+    // An error reply is shown in the status line.
+    await page.locator('#mem-0 input').fill('2GiB');
+    await page.locator('#mem-0 input').press('Enter');
+    await waitFor(() => fromWebview.filter((m) => m.type === 'replace').length === 2);
+    const req2 = fromWebview.filter((m) => m.type === 'replace')[1] as Extract<WebviewToHostMessage, { type: 'replace' }>;
+    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'error', requestId: req2.requestId, message: 'squeezenet.onnx: node "conv1": does not fit' });
+    await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('does not fit'));
+
+    // Buttons map to their messages.
+    await page.locator('#ctl-save-limits').click();
+    await page.locator('#ctl-open-browser').click();
+    await page.locator('#dag [data-node-id]').first().click();
+    await waitFor(() => ['saveLimits', 'openInBrowser', 'select'].every((t) => fromWebview.some((m) => m.type === t)));
+    const save = fromWebview.find((m) => m.type === 'saveLimits') as Extract<WebviewToHostMessage, { type: 'saveLimits' }>;
+    assert.deepEqual(save.memoryLimits, [2 * 2 ** 30, 2 ** 30]);
+    await page.screenshot({ path: screenshotPath('webview-squeezenet') });
+    assert.deepEqual(invalid, [], 'every webview message passes isWebviewToHostMessage');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting for a webview message');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

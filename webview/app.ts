@@ -1,0 +1,548 @@
+// The viewer: wires the model, the layout worker, the DAG, the memory panel, the timeline, the
+// summary and the controls. The same code runs in the VS Code webview and the standalone report;
+// only the PlacementHost differs. Layout depends on the graph and the expanded groups only; a new
+// plan recolours the existing elements.
+import type { OpGraph } from '../algorithms/graph';
+import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
+import { ALGORITHMS } from '../algorithms/plan';
+import { formatBytes, formatUs } from '../algorithms/units';
+import { createControls, type ControlsView } from './controls';
+import { createDagView, GROUP_SIZE, NODE_SIZE, type DagScene, type DagView } from './dag';
+import type { LayoutClient } from './layoutClient';
+import { absoluteLayout, quickLayoutScopes, type LayoutScope, type ScopeResult } from './layoutCore';
+import { renderMemoryBars, renderMemoryOverTime } from './memoryPanel';
+import {
+  ancestorsOf,
+  autoExpand,
+  buildGroupTree,
+  DEFAULT_TREE_OPTIONS,
+  drawnEdges,
+  planView,
+  scopeLayoutEdges,
+  searchNodes,
+  visibleGraph,
+  type GroupTree,
+  type PlanView,
+  type VisibleGraph,
+} from './model';
+import { SupersededError, type PlacementHost } from './placementHost';
+import type { InitMessage } from './protocol';
+import { deviceColour } from './styles';
+import { renderSummary } from './summary';
+import { createTimeline, LANE_PAIR_H, type TimelineView } from './timeline';
+
+/** Items visible at first paint: small graphs open fully, big ones as an overview of boxes. */
+export const INITIAL_VISIBLE_BUDGET = 400;
+export const INITIAL_VISIBLE_BUDGET_BIG = 250;
+
+export interface ViewerHandle {
+  /** Resolves when the current layout is drawn (tests and benchmarks wait on it). */
+  ready: Promise<void>;
+  state(): ViewerState;
+  expand(groupId: string): Promise<void>;
+  expandAll(maxVisible?: number): Promise<void>;
+  setPlan(plan: Plan, options: PlacementOptions): void;
+  replace(options: PlacementOptions): Promise<void>;
+  dag: DagView;
+}
+
+export interface ViewerState {
+  visibleItems: number;
+  visibleNodes: number;
+  layoutMode: string;
+  plan: Plan | null;
+  options: PlacementOptions;
+  lastLayoutMs: number;
+  /** Time ELK itself spent in the last layout (the rest: messaging, edge routing, drawing). */
+  lastElkMs: number;
+  lastRecolourMs: number;
+  lastPlaceMs: number;
+  layouts: number;
+  error: string | null;
+}
+
+function $(id: string): HTMLElement {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`viewer page is missing #${id}`);
+  return e;
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+function shapeText(shape: (number | null)[] | null): string {
+  return shape ? `[${shape.map((d) => (d === null ? '?' : String(d))).join('×')}]` : '?';
+}
+
+export function startViewer(init: InitMessage, host: PlacementHost, layoutClient: LayoutClient): ViewerHandle {
+  // `let`: a re-costed graph (new batch size) with the same structure replaces it without re-layout.
+  let graph: OpGraph = init.graph;
+  const idx = new Map<string, number>();
+  graph.nodes.forEach((n, i) => idx.set(n.id, i));
+  // Group boxes by namespace path, or by colocation/fused group (switchable in the DAG tools).
+  let tree: GroupTree = buildGroupTree(graph);
+  performance.mark('opplace:tree-built');
+  // Big graphs open with fewer items: ELK's time grows faster than linearly in a scope's size.
+  let expanded = autoExpand(tree, graph.nodes.length > 5000 ? INITIAL_VISIBLE_BUDGET_BIG : INITIAL_VISIBLE_BUDGET);
+  let vis: VisibleGraph = visibleGraph(graph, tree, expanded);
+  let plan: Plan | null = init.plan;
+  let options: PlacementOptions = init.options;
+  let pv: PlanView = planView(graph, plan, idx);
+  let showCritical = true;
+  let selectedNode: number | null = null;
+  let memDevice = 0;
+  let layoutSeq = 0;
+  let lastLayoutMs = 0;
+  let lastElkMs = 0;
+  let lastRecolourMs = 0;
+  let lastPlaceMs = 0;
+  let layouts = 0;
+  let error: string | null = null;
+  let matches: number[] = [];
+  let matchCursor = 0;
+
+  const title = init.file ?? graph.source?.file ?? graph.name;
+  const statusEl = $('status');
+  const tooltip = $('tooltip');
+  const details = $('details');
+  const memSvg = $('memory') as unknown as SVGSVGElement;
+  const memTimeSvg = $('memtime') as unknown as SVGSVGElement;
+
+  // ── status line ──
+  let busyText = '';
+  function setStatus(text: string, kind: 'info' | 'error' = 'info', fraction?: number): void {
+    statusEl.replaceChildren();
+    statusEl.className = kind === 'error' ? 'error' : '';
+    if (text) statusEl.append(text);
+    if (fraction !== undefined) {
+      const p = document.createElement('progress');
+      p.max = 1;
+      p.value = fraction;
+      statusEl.append(p);
+    }
+  }
+  host.setEvents({
+    onPlan: (r) => applyResult(r),
+    onBusy: (b, m) => {
+      busyText = b ? m ?? 'placing…' : '';
+      setStatus(busyText);
+    },
+    onProgress: (m, f) => setStatus(m, 'info', f),
+    onError: (m) => showError(m),
+    onTheme: () => redrawThemed(),
+  });
+  // VS Code switches themes by changing body classes and CSS variables; canvases must redraw.
+  new MutationObserver(() => redrawThemed()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  function redrawThemed(): void {
+    timeline.redraw();
+  }
+
+  function showError(message: string): void {
+    error = message;
+    setStatus(message, 'error');
+  }
+
+  // ── tooltip ──
+  function showTip(html: string | null, ev: MouseEvent | null): void {
+    if (!html || !ev) {
+      tooltip.style.display = 'none';
+      return;
+    }
+    tooltip.innerHTML = html;
+    tooltip.style.display = 'block';
+    const pad = 14;
+    const r = tooltip.getBoundingClientRect();
+    const x = ev.clientX + pad + r.width > window.innerWidth ? ev.clientX - r.width - pad : ev.clientX + pad;
+    const y = ev.clientY + pad + r.height > window.innerHeight ? ev.clientY - r.height - pad : ev.clientY + pad;
+    tooltip.style.left = `${Math.max(0, x)}px`;
+    tooltip.style.top = `${Math.max(0, y)}px`;
+  }
+
+  function nodeHtml(i: number): string {
+    const n = graph.nodes[i];
+    const d = pv.deviceOf[i];
+    const outs = n.outputs.map((t) => `${esc(t.name)} ${shapeText(t.shape)} ${esc(t.dtype ?? '')} (${formatBytes(t.bytes)})`).join('<br>');
+    const rows: [string, string][] = [
+      ['op', esc(n.opType)],
+      ['name', esc(n.name)],
+      ['device', d >= 0 ? `GPU ${d}` : 'not placed'],
+      ['time', formatUs(n.computeUs)],
+      ['start / end', Number.isFinite(pv.startUs[i]) ? `${formatUs(pv.startUs[i])} → ${formatUs(pv.endUs[i])}` : '—'],
+      ['persistent', formatBytes(n.persistentBytes)],
+      ['temporary', formatBytes(n.temporaryBytes)],
+      ['outputs', outs || '—'],
+    ];
+    if (n.namespace.length) rows.push(['namespace', esc(n.namespace.join('/'))]);
+    if (pv.critical[i]) rows.push(['', '<b>on the critical path</b>']);
+    return `<table>${rows.map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join('')}</table>`;
+  }
+
+  function groupHtml(gid: string): string {
+    const g = tree.groups.get(gid)!;
+    const perDev = new Map<number, number>();
+    let crit = 0;
+    let time = 0;
+    for (const m of g.members) {
+      perDev.set(pv.deviceOf[m], (perDev.get(pv.deviceOf[m]) ?? 0) + 1);
+      if (pv.critical[m]) crit++;
+      time += graph.nodes[m].computeUs;
+    }
+    const mix = [...perDev.entries()].sort((a, b) => a[0] - b[0]).map(([d, c]) => `${d >= 0 ? `GPU ${d}` : 'unplaced'}: ${c}`).join(', ');
+    return `<b>${esc(g.label)}</b> (click to expand)<table><tr><td>ops</td><td>${g.members.length}</td></tr><tr><td>devices</td><td>${mix}</td></tr><tr><td>compute</td><td>${formatUs(time)}</td></tr><tr><td>critical ops</td><td>${crit}</td></tr></table>`;
+  }
+
+  // ── DAG ──
+  let hoverItem: string | null = null;
+  const dag = createDagView($('dag'), {
+    onHover(itemId, ev) {
+      if (itemId !== hoverItem) {
+        hoverItem = itemId;
+        dag.setHover(itemId);
+        const i = itemId && !itemId.startsWith('group:') ? idx.get(itemId) ?? null : null;
+        timeline.setHover(i);
+      }
+      if (!itemId) return showTip(null, null);
+      showTip(itemId.startsWith('group:') ? groupHtml(itemId) : nodeHtml(idx.get(itemId)!), ev);
+    },
+    onClickNode(i) {
+      selectNode(i);
+    },
+    onToggleGroup(gid) {
+      void toggle(gid);
+    },
+    onBackground() {
+      selectNode(null);
+    },
+  });
+
+  function selectNode(i: number | null): void {
+    selectedNode = i;
+    const id = i === null ? null : graph.nodes[i].id;
+    dag.setSelected(id);
+    details.innerHTML = i === null ? 'Hover or click an operator.' : nodeHtml(i);
+    host.select(id);
+  }
+
+  // ── timeline ──
+  const timelineWrap = $('timeline-wrap');
+  const timeline: TimelineView = createTimeline($('timeline') as HTMLCanvasElement, {
+    onHoverNode(i, ev) {
+      const id = i === null ? null : vis.repOf[i];
+      if (id !== hoverItem) {
+        hoverItem = id;
+        dag.setHover(id);
+      }
+      timeline.setHover(i);
+      showTip(i === null ? null : nodeHtml(i), ev);
+    },
+    onHoverTransfer(k, ev) {
+      const t = k === null || !plan ? null : plan.transfers[k];
+      showTip(t ? `<b>transfer</b> GPU ${t.srcDevice} → GPU ${t.dstDevice}<br>${esc(t.from)} → ${esc(t.to)}<br>${formatBytes(t.bytes)}, ${formatUs(t.startUs)} → ${formatUs(t.endUs)}` : null, ev);
+    },
+    onClickNode(i) {
+      void reveal(i).then(() => selectNode(i));
+    },
+  });
+
+  // ── legend and tools ──
+  function renderLegend(): void {
+    const legend = $('legend');
+    legend.replaceChildren();
+    const devices = plan?.devices.length ?? options.devices;
+    for (let d = 0; d < devices; d++) {
+      const s = document.createElement('span');
+      s.className = `device-${d}`;
+      const sw = document.createElement('span');
+      sw.className = 'sw';
+      s.append(sw, `GPU ${d}`);
+      legend.append(s);
+    }
+    for (const [cls, text] of [['cross', 'cross-device edge (transfer)'], ['crit', 'critical path']]) {
+      const s = document.createElement('span');
+      const sw = document.createElement('span');
+      sw.className = `sw ${cls}`;
+      s.append(sw, text);
+      legend.append(s);
+    }
+  }
+
+  function buildTools(): void {
+    const tools = $('dag-tools');
+    tools.replaceChildren();
+    const search = document.createElement('vscode-textfield') as HTMLElement & { value: string };
+    search.id = 'search';
+    search.setAttribute('placeholder', 'search name or op type');
+    const count = document.createElement('span');
+    count.id = 'search-count';
+    const run = () => {
+      matches = searchNodes(graph, search.value);
+      matchCursor = 0;
+      count.textContent = search.value.trim() ? `${matches.length}${matches.length === 200 ? '+' : ''} found` : '';
+      void showMatch();
+    };
+    search.addEventListener('change', run);
+    search.addEventListener('keydown', (ev) => {
+      if ((ev as KeyboardEvent).key === 'Enter') {
+        if (matches.length && search.value.trim()) {
+          matchCursor = (matchCursor + 1) % matches.length;
+          void showMatch();
+        } else run();
+      }
+    });
+    const fit = document.createElement('vscode-button');
+    fit.id = 'fit';
+    fit.setAttribute('secondary', '');
+    fit.textContent = 'Fit';
+    fit.addEventListener('click', () => dag.fit());
+    const crit = document.createElement('vscode-checkbox') as HTMLElement & { checked: boolean };
+    crit.id = 'toggle-critical';
+    crit.setAttribute('label', 'critical path');
+    crit.checked = true;
+    crit.addEventListener('change', () => {
+      showCritical = crit.checked;
+      dag.setShowCritical(showCritical);
+    });
+    const collapse = document.createElement('vscode-button');
+    collapse.id = 'collapse-all';
+    collapse.setAttribute('secondary', '');
+    collapse.textContent = 'Collapse';
+    collapse.addEventListener('click', () => {
+      expanded = new Set([tree.root]);
+      void relayout(true);
+    });
+    const groupBy = document.createElement('vscode-single-select') as HTMLElement & { value: string };
+    groupBy.id = 'group-by';
+    groupBy.title = 'group boxes by';
+    for (const [v, label] of [['namespace', 'by namespace'], ['colocation', 'by colocation group']]) {
+      const o = document.createElement('vscode-option');
+      o.setAttribute('value', v);
+      o.textContent = label;
+      groupBy.appendChild(o);
+    }
+    groupBy.value = 'namespace';
+    groupBy.addEventListener('change', () => {
+      tree = buildGroupTree(graph, { ...DEFAULT_TREE_OPTIONS, groupBy: groupBy.value === 'colocation' ? 'colocation' : 'namespace' });
+      expanded = autoExpand(tree, graph.nodes.length > 5000 ? INITIAL_VISIBLE_BUDGET_BIG : INITIAL_VISIBLE_BUDGET);
+      void relayout(true);
+    });
+    tools.append(search, count, fit, collapse, groupBy, crit);
+  }
+
+  async function showMatch(): Promise<void> {
+    if (!matches.length) {
+      dag.setMatches(new Set());
+      return;
+    }
+    const target = matches[matchCursor];
+    await reveal(target);
+    dag.setMatches(new Set(matches.map((i) => vis.repOf[i])));
+    dag.centerOn(vis.repOf[target]);
+  }
+
+  /** Expands the groups that hide node i, then re-lays out. */
+  async function reveal(i: number): Promise<void> {
+    if (!vis.repOf[i].startsWith('group:')) return;
+    for (const g of ancestorsOf(tree, i)) expanded.add(g);
+    await relayout(false);
+  }
+
+  async function toggle(gid: string): Promise<void> {
+    if (expanded.has(gid)) {
+      // Collapse the group and everything inside it.
+      const stack = [gid];
+      while (stack.length) {
+        const g = stack.pop()!;
+        expanded.delete(g);
+        stack.push(...(tree.groups.get(g)?.groups ?? []));
+      }
+    } else expanded.add(gid);
+    await relayout(false);
+  }
+
+  // ── layout ──
+  function layoutScopesFor(v: VisibleGraph): LayoutScope[] {
+    const edgesByScope = scopeLayoutEdges(graph, tree, v, idx);
+    const scopeSet = new Set(v.scopes);
+    return v.scopes.map((scope) => {
+      const g = tree.groups.get(scope)!;
+      const children = [
+        ...g.groups.map((cid) => (scopeSet.has(cid) ? { id: cid, isScope: true } : { id: cid, width: GROUP_SIZE.width, height: GROUP_SIZE.height })),
+        ...g.nodes.map((i) => ({ id: graph.nodes[i].id, width: NODE_SIZE.width, height: NODE_SIZE.height })),
+      ];
+      return { scope, children, edges: edgesByScope.get(scope) ?? [] };
+    });
+  }
+
+  function drawScene(scopes: LayoutScope[], results: Record<string, ScopeResult>): void {
+    const layout = absoluteLayout(tree.root, scopes, results);
+    const scene: DagScene = { graph, tree, vis, layout, scopes, results, edges: drawnEdges(graph, vis, idx) };
+    dag.render(scene, pv, plan?.devices.length ?? options.devices);
+  }
+
+  async function relayout(fit: boolean): Promise<void> {
+    const seq = ++layoutSeq;
+    const t0 = performance.now();
+    const nextVis = visibleGraph(graph, tree, expanded);
+    const scopes = layoutScopesFor(nextVis);
+    setStatus(`laying out ${nextVis.items.length} items…`, 'info', 0);
+    if (layouts === 0) {
+      // First paint: a quick layered layout now, ELK's when the worker has it.
+      const quick = quickLayoutScopes({ requestId: seq, scopes });
+      vis = nextVis;
+      drawScene(scopes, quick.results);
+      if (fit) dag.fit();
+      document.body.dataset.firstPaintAt = String(Math.round(performance.now()));
+    }
+    let response;
+    try {
+      response = await layoutClient.layout({ requestId: seq, scopes }, (p) => {
+        if (seq === layoutSeq) setStatus(`laying out… ${p.done}/${p.total} groups`, 'info', p.done / p.total);
+      });
+    } catch (e) {
+      showError((e as Error).message);
+      return;
+    }
+    if (seq !== layoutSeq) return; // a newer layout superseded this one
+    vis = nextVis;
+    performance.mark('opplace:layout-done');
+    drawScene(scopes, response.results);
+    if (fit && !dag.userMoved()) dag.fit();
+    lastLayoutMs = performance.now() - t0;
+    lastElkMs = response.elkMs;
+    layouts++;
+    if (selectedNode !== null) dag.setSelected(vis.repOf[selectedNode]);
+    setStatus(error ?? busyText, error ? 'error' : 'info');
+  }
+
+  // ── plan ──
+  /** Same ops and edges in the same order: only costs changed, so the layout stays valid. */
+  function sameStructure(a: OpGraph, b: OpGraph): boolean {
+    if (a.nodes.length !== b.nodes.length || a.edges.length !== b.edges.length) return false;
+    for (let i = 0; i < a.nodes.length; i++) if (a.nodes[i].id !== b.nodes[i].id) return false;
+    for (let k = 0; k < a.edges.length; k++) if (a.edges[k].from !== b.edges[k].from || a.edges[k].to !== b.edges[k].to) return false;
+    return true;
+  }
+
+  function applyResult(r: { plan: Plan; options: PlacementOptions; graph?: OpGraph }): void {
+    if (r.graph && r.graph !== graph) {
+      if (!sameStructure(graph, r.graph)) {
+        showError('the model’s structure changed; close and reopen the placement view');
+        return;
+      }
+      graph = r.graph;
+    }
+    setPlan(r.plan, r.options);
+  }
+
+  function setPlan(p: Plan, o: PlacementOptions): void {
+    const t0 = performance.now();
+    plan = p;
+    options = o;
+    error = null;
+    pv = planView(graph, plan, idx);
+    dag.recolour(pv, plan.devices.length);
+    renderSummary($('header'), title, plan);
+    if (memDevice >= plan.devices.length) memDevice = 0;
+    renderMemory();
+    timeline.setPlan(plan, graph, idx, pv.critical);
+    sizeTimeline();
+    renderLegend();
+    controls.setOptions(o);
+    if (selectedNode !== null) details.innerHTML = nodeHtml(selectedNode);
+    lastRecolourMs = performance.now() - t0;
+    document.body.dataset.planVersion = String(Number(document.body.dataset.planVersion ?? '0') + 1);
+  }
+
+  function renderMemory(): void {
+    renderMemoryBars(memSvg, plan, memDevice, {
+      onSelectDevice(d) {
+        memDevice = d;
+        renderMemory();
+      },
+      onHover: showTip,
+    });
+    $('memtime-title').textContent = `Memory over time — GPU ${memDevice}`;
+    renderMemoryOverTime(memTimeSvg, plan, memDevice);
+  }
+
+  async function replace(o: PlacementOptions, batchSize?: number): Promise<void> {
+    const t0 = performance.now();
+    try {
+      const r = await host.replace(o, batchSize);
+      lastPlaceMs = performance.now() - t0;
+      applyResult(r);
+      setStatus('');
+    } catch (e) {
+      if (e instanceof SupersededError) return;
+      showError((e as Error).message);
+    }
+  }
+
+  const algorithms: AlgorithmName[] = ALGORITHMS.filter((a) => a !== 'refine');
+  const controls: ControlsView = createControls(
+    $('controls'),
+    {
+      algorithms: algorithms.includes(options.algorithm) ? algorithms : [...algorithms, options.algorithm],
+      presets: init.presets,
+      batchSize: init.capabilities?.batchSize ? init.batchSize : undefined,
+      canSaveLimits: !!init.capabilities?.saveLimits && !!host.saveLimits,
+      exportFormats: host.exportAs ? init.capabilities?.export ?? [] : [],
+      canOpenInBrowser: !!init.capabilities?.openInBrowser && !!host.openInBrowser,
+    },
+    options,
+    {
+      onChange: (o, b) => void replace(o, b),
+      onSaveLimits: host.saveLimits?.bind(host),
+      onExport: host.exportAs?.bind(host),
+      onOpenInBrowser: host.openInBrowser?.bind(host),
+    },
+  );
+
+  function sizeTimeline(): void {
+    const devices = plan?.devices.length ?? options.devices;
+    timelineWrap.style.height = `${Math.min(320, Math.max(70, devices * LANE_PAIR_H + 30))}px`;
+  }
+
+  sizeTimeline();
+  buildTools();
+  renderSummary($('header'), title, plan);
+  renderLegend();
+  renderMemory();
+  timeline.setPlan(plan, graph, idx, pv.critical);
+  dag.setShowCritical(true);
+  window.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') selectNode(null);
+  });
+  const ready = relayout(true);
+
+  return {
+    ready,
+    dag,
+    state: () => ({
+      visibleItems: vis.items.length,
+      visibleNodes: vis.items.filter((i) => i.kind === 'node').length,
+      layoutMode: layoutClient.mode,
+      plan,
+      options,
+      lastLayoutMs,
+      lastElkMs,
+      lastRecolourMs,
+      lastPlaceMs,
+      layouts,
+      error,
+    }),
+    expand: (gid) => {
+      expanded.add(gid);
+      return relayout(false);
+    },
+    async expandAll(maxVisible = Infinity) {
+      expanded = autoExpand(tree, maxVisible);
+      await relayout(true);
+    },
+    setPlan,
+    replace: (o) => replace(o),
+  };
+}
+
+export { deviceColour };

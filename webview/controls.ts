@@ -1,0 +1,224 @@
+// Re-place controls (@vscode-elements/elements): device count, per-device memory limits (one field
+// each plus "all"), algorithm, interconnect preset, batch size, grouping and fusion. Any change
+// re-places through the PlacementHost; layout is untouched (the DAG only recolours).
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import type { AlgorithmName, GroupingMode, PlacementOptions } from '../algorithms/plan';
+import { formatBytes, parseSize } from '../algorithms/units';
+import { resizeLimits } from './model';
+import type { ExportFormat } from './protocol';
+
+export interface ControlsConfig {
+  algorithms: AlgorithmName[];
+  presets: string[];
+  batchSize?: number;
+  canSaveLimits: boolean;
+  exportFormats: ExportFormat[];
+  canOpenInBrowser: boolean;
+}
+
+export interface ControlsCallbacks {
+  onChange(options: PlacementOptions, batchSize?: number): void;
+  onSaveLimits?(limits: number[]): void;
+  onExport?(format: ExportFormat): void;
+  onOpenInBrowser?(): void;
+}
+
+export interface ControlsView {
+  setOptions(options: PlacementOptions): void;
+}
+
+type ValueEl = HTMLElement & { value: string; checked?: boolean; invalid?: boolean };
+
+const MAX_DEVICES_UI = 64;
+
+/** Compact, re-parseable size text: "16 GiB". */
+export function sizeText(bytes: number): string {
+  return formatBytes(bytes);
+}
+
+
+function el<K extends string>(tag: K, attrs: Record<string, string> = {}, text?: string): ValueEl {
+  const e = document.createElement(tag) as unknown as ValueEl;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function labelled(label: string, control: HTMLElement): HTMLElement {
+  const wrap = document.createElement('label');
+  wrap.className = 'ctl';
+  const s = document.createElement('span');
+  s.textContent = label;
+  wrap.append(s, control);
+  return wrap;
+}
+
+function select(id: string, values: string[], current: string): ValueEl {
+  const s = el('vscode-single-select', { id });
+  for (const v of values) {
+    const o = el('vscode-option', { value: v }, v);
+    if (v === current) o.setAttribute('selected', '');
+    s.appendChild(o);
+  }
+  s.value = current;
+  return s;
+}
+
+export function createControls(root: HTMLElement, config: ControlsConfig, initial: PlacementOptions, cb: ControlsCallbacks): ControlsView {
+  let options: PlacementOptions = { ...initial, memoryLimits: initial.memoryLimits.slice() };
+  let batchSize = config.batchSize;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fire = () => {
+    clearTimeout(timer);
+    // Debounce: typing "16GiB" into several fields should place once.
+    timer = setTimeout(() => cb.onChange({ ...options, memoryLimits: options.memoryLimits.slice() }, batchSize), 120);
+  };
+
+  root.replaceChildren();
+  const devices = el('vscode-textfield', { id: 'ctl-devices', type: 'number', min: '1', max: String(MAX_DEVICES_UI), class: 'num' });
+  devices.value = String(options.devices);
+  const all = el('vscode-textfield', { id: 'mem-all', class: 'mem', placeholder: 'e.g. 16GiB' });
+  const memFields = document.createElement('div');
+  memFields.className = 'mem-fields';
+  const memError = document.createElement('div');
+  memError.className = 'invalid-msg';
+  const algo = select('ctl-algorithm', config.algorithms, options.algorithm);
+  const presets = config.presets.includes(options.comm) ? config.presets : [options.comm, ...config.presets];
+  const comm = select('ctl-comm', presets, options.comm);
+  const grouping = select('ctl-grouping', ['none', 'colocation', 'coplace'], options.grouping);
+  const fuse = el('vscode-checkbox', { id: 'ctl-fuse', label: 'fuse chains' });
+  fuse.checked = options.fuse;
+  const batch = el('vscode-textfield', { id: 'ctl-batch', type: 'number', min: '1', class: 'num' });
+
+  function memField(d: number): ValueEl {
+    const f = el('vscode-textfield', { id: `mem-${d}`, class: 'mem', 'aria-label': `memory limit of GPU ${d}` });
+    f.value = sizeText(options.memoryLimits[d]);
+    f.addEventListener('change', () => {
+      try {
+        const v = parseSize(f.value, `memory limit of GPU ${d}`);
+        f.invalid = false;
+        memError.textContent = '';
+        if (v === options.memoryLimits[d]) return;
+        options.memoryLimits[d] = v;
+        fire();
+      } catch (e) {
+        f.invalid = true;
+        memError.textContent = (e as Error).message;
+      }
+    });
+    return labelled(`GPU ${d}`, f) as unknown as ValueEl;
+  }
+
+  function rebuildMemFields(): void {
+    // Same device count: update the values in place (creating web components is not free).
+    const existing = memFields.querySelectorAll<ValueEl>('vscode-textfield');
+    if (existing.length === options.memoryLimits.length) existing.forEach((f, d) => {
+      const text = sizeText(options.memoryLimits[d]);
+      if (f.value !== text && document.activeElement !== f) f.value = text;
+    });
+    else memFields.replaceChildren(...options.memoryLimits.map((_, d) => memField(d)));
+    const same = options.memoryLimits.every((l) => l === options.memoryLimits[0]);
+    all.value = same ? sizeText(options.memoryLimits[0]) : '';
+  }
+
+  devices.addEventListener('change', () => {
+    const n = Number(devices.value);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_DEVICES_UI) {
+      devices.invalid = true;
+      memError.textContent = `device count must be a whole number from 1 to ${MAX_DEVICES_UI}`;
+      return;
+    }
+    devices.invalid = false;
+    memError.textContent = '';
+    if (n === options.devices) return;
+    options = { ...options, devices: n, memoryLimits: resizeLimits(options.memoryLimits, n, options.memoryLimits[0] ?? 16 * 2 ** 30) };
+    rebuildMemFields();
+    fire();
+  });
+  all.addEventListener('change', () => {
+    if (!all.value.trim()) return;
+    try {
+      const v = parseSize(all.value, 'memory limit');
+      all.invalid = false;
+      memError.textContent = '';
+      options.memoryLimits = options.memoryLimits.map(() => v);
+      rebuildMemFields();
+      fire();
+    } catch (e) {
+      all.invalid = true;
+      memError.textContent = (e as Error).message;
+    }
+  });
+  algo.addEventListener('change', () => {
+    options = { ...options, algorithm: algo.value as AlgorithmName };
+    fire();
+  });
+  comm.addEventListener('change', () => {
+    options = { ...options, comm: comm.value };
+    fire();
+  });
+  grouping.addEventListener('change', () => {
+    options = { ...options, grouping: grouping.value as GroupingMode };
+    fire();
+  });
+  fuse.addEventListener('change', () => {
+    options = { ...options, fuse: !!fuse.checked };
+    fire();
+  });
+  batch.addEventListener('change', () => {
+    const n = Number(batch.value);
+    if (!Number.isInteger(n) || n < 1) {
+      batch.invalid = true;
+      return;
+    }
+    batch.invalid = false;
+    batchSize = n;
+    fire();
+  });
+
+  root.append(labelled('devices', devices), labelled('memory: all', all));
+  const memWrap = document.createElement('div');
+  memWrap.className = 'ctl';
+  memWrap.append(memFields, memError);
+  root.append(memWrap, labelled('algorithm', algo), labelled('interconnect', comm), labelled('grouping', grouping));
+  if (config.batchSize !== undefined) {
+    batch.value = String(config.batchSize);
+    root.append(labelled('batch size', batch));
+  }
+  root.append(fuse);
+  if (config.canSaveLimits && cb.onSaveLimits) {
+    const b = el('vscode-button', { id: 'ctl-save-limits', secondary: '' }, 'Save limits');
+    b.addEventListener('click', () => cb.onSaveLimits!(options.memoryLimits.slice()));
+    root.append(b);
+  }
+  if (config.exportFormats.length && cb.onExport) {
+    const ex = select('ctl-export', ['export…', ...config.exportFormats], 'export…');
+    ex.addEventListener('change', () => {
+      if (ex.value !== 'export…') cb.onExport!(ex.value as ExportFormat);
+      ex.value = 'export…';
+    });
+    root.append(labelled('export', ex));
+  }
+  if (config.canOpenInBrowser && cb.onOpenInBrowser) {
+    const b = el('vscode-button', { id: 'ctl-open-browser', secondary: '' }, 'Open in browser');
+    b.addEventListener('click', () => cb.onOpenInBrowser!());
+    root.append(b);
+  }
+  rebuildMemFields();
+
+  return {
+    setOptions(o) {
+      options = { ...o, memoryLimits: o.memoryLimits.slice() };
+      devices.value = String(o.devices);
+      algo.value = o.algorithm;
+      comm.value = o.comm;
+      grouping.value = o.grouping;
+      fuse.checked = o.fuse;
+      rebuildMemFields();
+    },
+  };
+}

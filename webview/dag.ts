@@ -1,0 +1,408 @@
+// Drawing the DAG with d3: one <g class="item node device-K [critical]" data-node-id> per visible op,
+// one <g class="item group" data-group-id> per collapsed box (stacked device-mix bar, op count,
+// memory), dashed frames for expanded groups, edges as three combined paths (same device, cross
+// device, critical) so thousands of edges stay cheap to pan and zoom. Re-placing only recolours.
+import { select, type Selection } from 'd3-selection';
+import { zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
+import type { OpGraph } from '../algorithms/graph';
+import { formatBytes } from '../algorithms/units';
+import type { AbsoluteLayout, Box, LayoutScope, ScopeResult } from './layoutCore';
+import { SCOPE_PAD } from './layoutCore';
+import type { DrawnEdge, GroupTree, PlanView, VisibleGraph } from './model';
+import { deviceMix, groupMemoryBytes } from './model';
+
+export const NODE_SIZE = { width: 150, height: 32 };
+export const GROUP_SIZE = { width: 176, height: 56 };
+/** Below this scale labels are hidden; fit never zooms further out than this unless the graph fits. */
+export const MIN_FIT_SCALE = 0.3;
+
+export interface DagCallbacks {
+  onHover(itemId: string | null, ev: MouseEvent | null): void;
+  onClickNode(nodeIndex: number): void;
+  onToggleGroup(groupId: string): void;
+  onBackground(): void;
+}
+
+export interface DagScene {
+  graph: OpGraph;
+  tree: GroupTree;
+  vis: VisibleGraph;
+  layout: AbsoluteLayout;
+  scopes: LayoutScope[];
+  results: Record<string, ScopeResult>;
+  edges: DrawnEdge[];
+}
+
+type Pt = [number, number];
+
+/** Middle-ellipsis so both the start and the distinctive end of long names stay visible. */
+export function truncate(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const head = Math.ceil((max - 1) / 2);
+  return s.slice(0, head) + '…' + s.slice(s.length - (max - 1 - head));
+}
+
+/** Polyline through points, or a vertical cubic from the source's bottom to the target's top. */
+function edgePath(points: Pt[]): string {
+  if (points.length === 2) {
+    const [[x1, y1], [x2, y2]] = points;
+    const my = (y1 + y2) / 2;
+    return `M${x1.toFixed(1)},${y1.toFixed(1)}C${x1.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${y2.toFixed(1)}`;
+  }
+  return 'M' + points.map((p) => `${p[0].toFixed(1)},${p[1].toFixed(1)}`).join('L');
+}
+
+const HEAVY_OPS = /^(conv|convtranspose|matmul|gemm|lstm|gru|rnn|attention|multiheadattention|einsum|linear|dense)/i;
+const MOVE_OPS = /^(concat|split|reshape|transpose|flatten|squeeze|unsqueeze|gather|slice|pad|expand|identity|shape|cast|tile)/i;
+
+/** Shape by op kind: square = compute-heavy (conv/matmul), pill = data movement, rounded = the rest. */
+export function cornerRadius(opType: string): number {
+  if (HEAVY_OPS.test(opType)) return 0;
+  if (MOVE_OPS.test(opType)) return NODE_SIZE.height / 2;
+  return 4;
+}
+
+export interface DagView {
+  render(scene: DagScene, pv: PlanView, devices: number): void;
+  recolour(pv: PlanView, devices: number): void;
+  setShowCritical(on: boolean): void;
+  setHover(itemId: string | null): void;
+  setSelected(itemId: string | null): void;
+  setMatches(itemIds: Set<string>): void;
+  fit(): void;
+  /** True once the user panned or zoomed (then a late layout does not re-fit under them). */
+  userMoved(): boolean;
+  centerOn(itemId: string): void;
+  /** For benchmarks: apply a zoom transform programmatically. */
+  zoomBy(k: number, dx: number, dy: number): void;
+  itemElement(itemId: string): SVGGElement | null;
+}
+
+/**
+ * `host` is a plain <div>: the scene is an <svg> inside it moved with a CSS transform on its own
+ * compositor layer. Pan/zoom then never re-lays out or repaints thousands of SVG elements (a
+ * `transform` attribute on an SVG <g> forces SVG layout of the subtree every frame).
+ */
+export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
+  const svgEl = hostEl; // classes (lod-low, moving, show-critical) live on the host
+  const host = select(hostEl);
+  const sceneSvg = host.append('svg').attr('class', 'scene').attr('width', 1).attr('height', 1);
+  const sceneEl = sceneSvg.node()!;
+  const viewport = sceneSvg.append('g').attr('class', 'viewport');
+  const framesLayer = viewport.append('g').attr('class', 'frames');
+  const edgeLayer = viewport.append('g').attr('class', 'edge-layer');
+  const pathSame = edgeLayer.append('path').attr('class', 'edges same');
+  const pathCross = edgeLayer.append('path').attr('class', 'edges cross');
+  const pathCrit = edgeLayer.append('path').attr('class', 'edges critical');
+  const itemLayer = viewport.append('g').attr('class', 'items');
+
+  let scene: DagScene | null = null;
+  let edgePoints: string[] = [];
+  let showCritical = true;
+  let lastPv: PlanView | null = null;
+  let lastDevices = 1;
+  let hoverId: string | null = null;
+  let selectedId: string | null = null;
+  let matchIds = new Set<string>();
+  const elements = new Map<string, SVGGElement>();
+
+  const zoomer: ZoomBehavior<HTMLElement, unknown> = zoom<HTMLElement, unknown>()
+    .scaleExtent([0.02, 4])
+    .on('zoom', (ev: { transform: ZoomTransform; sourceEvent: unknown }) => {
+      if (ev.sourceEvent) moved = true; // a user gesture, not fit()/centerOn()
+      pendingTransform = ev.transform;
+      if (!zoomFrame) zoomFrame = requestAnimationFrame(applyTransform);
+      // The compositor scales the layer's old raster while moving (fast, but blurry after a zoom);
+      // once the motion stops, recreate the layer so it is rasterised sharp at the new scale.
+      clearTimeout(sharpenTimer);
+      sharpenTimer = setTimeout(() => {
+        sceneEl.style.willChange = 'auto';
+        requestAnimationFrame(() => requestAnimationFrame(() => (sceneEl.style.willChange = '')));
+      }, 250);
+    });
+  let pendingTransform: ZoomTransform | null = null;
+  let zoomFrame = 0;
+  let moved = false;
+  let sharpenTimer: ReturnType<typeof setTimeout> | undefined;
+  // One DOM write per frame however many wheel/drag events arrive.
+  function applyTransform(): void {
+    zoomFrame = 0;
+    if (!pendingTransform) return;
+    const t = pendingTransform;
+    sceneEl.style.transform = `translate(${t.x}px,${t.y}px) scale(${t.k})`;
+    // Level of detail: labels are unreadable (and costly) when far out.
+    const low = pendingTransform.k < 0.45;
+    if (svgEl.classList.contains('lod-low') !== low) svgEl.classList.toggle('lod-low', low);
+    pendingTransform = null;
+  }
+  host.call(zoomer).on('dblclick.zoom', null);
+
+  // Event delegation: one listener per kind for any number of items.
+  const itemOf = (t: EventTarget | null): SVGGElement | null => (t instanceof Element ? (t.closest('g.item') as SVGGElement | null) : null);
+  svgEl.addEventListener('mouseover', (ev) => {
+    const g = itemOf(ev.target);
+    cb.onHover(g ? idOf(g) : null, ev);
+  });
+  svgEl.addEventListener('mousemove', (ev) => {
+    const g = itemOf(ev.target);
+    if (g) cb.onHover(idOf(g), ev);
+  });
+  svgEl.addEventListener('mouseleave', () => cb.onHover(null, null));
+  svgEl.addEventListener('click', (ev) => {
+    const t = ev.target as Element;
+    const frameTitle = t.closest?.('.scope-frame text');
+    if (frameTitle) {
+      cb.onToggleGroup((frameTitle.parentNode as Element).getAttribute('data-scope-id')!);
+      return;
+    }
+    const g = itemOf(ev.target);
+    if (!g) return cb.onBackground();
+    const gid = g.getAttribute('data-group-id');
+    if (gid) cb.onToggleGroup(gid);
+    else cb.onClickNode(Number(g.getAttribute('data-index')));
+  });
+
+  function idOf(g: Element): string {
+    return g.getAttribute('data-node-id') ?? g.getAttribute('data-group-id')!;
+  }
+
+  function boxOf(id: string): Box | undefined {
+    return scene?.layout.boxes.get(id);
+  }
+
+  /** Points of each drawn edge: the ELK route when both ends are siblings of one scope, else a curve. */
+  function computeEdgePoints(s: DagScene): string[] {
+    const scopeOfItem = new Map<string, string>();
+    for (const sc of s.scopes) for (const c of sc.children) scopeOfItem.set(c.id, sc.scope);
+    return s.edges.map((e) => {
+      const a = boxOf(e.source);
+      const b = boxOf(e.target);
+      if (!a || !b) return '';
+      const sa = scopeOfItem.get(e.source);
+      if (sa && sa === scopeOfItem.get(e.target)) {
+        const route = s.results[sa]?.routes[e.source + '\u0000' + e.target];
+        const o = s.layout.origins.get(sa);
+        if (route && o) return edgePath(route.map((p) => [p[0] + o.x, p[1] + o.y] as Pt));
+      }
+      return edgePath([
+        [a.x + a.width / 2, a.y + a.height],
+        [b.x + b.width / 2, b.y],
+      ]);
+    });
+  }
+
+  function render(s: DagScene, pv: PlanView, devices: number): void {
+    scene = s;
+    elements.clear();
+    // Frames of expanded (non-root) groups, with a clickable title that collapses them.
+    const frames = s.vis.scopes.filter((id) => id !== s.tree.root && s.layout.boxes.has(id));
+    framesLayer
+      .selectAll<SVGGElement, string>('g.scope-frame')
+      .data(frames, (d) => d)
+      .join((enter) => {
+        const g = enter.append('g').attr('class', 'scope-frame');
+        g.append('rect').attr('rx', 4);
+        g.append('text').attr('x', 6).attr('y', 15);
+        return g;
+      })
+      .attr('data-scope-id', (d) => d)
+      .attr('transform', (d) => {
+        const b = boxOf(d)!;
+        return `translate(${b.x},${b.y})`;
+      })
+      .call((g) => {
+        g.select('rect').attr('width', (d) => boxOf(d)!.width).attr('height', (d) => boxOf(d)!.height);
+        g.select('text').text((d) => `▾ ${truncate(s.tree.groups.get(d)?.label ?? d, Math.floor(boxOf(d)!.width / 6.5))}`);
+      });
+    void SCOPE_PAD;
+
+    const items = s.vis.items.filter((it) => s.layout.boxes.has(it.id));
+    itemLayer
+      .selectAll<SVGGElement, (typeof items)[number]>('g.item')
+      .data(items, (d) => d.id)
+      .join((enter) => enter.append('g'))
+      .each(function (d) {
+        const g = select(this);
+        const b = boxOf(d.id)!;
+        g.attr('transform', `translate(${b.x},${b.y})`);
+        elements.set(d.id, this);
+        if (g.attr('data-built') === d.kind) return; // content only depends on the item, not the layout
+        g.selectAll('*').remove();
+        g.attr('data-built', d.kind);
+        if (d.kind === 'node') buildNode(g, s.graph, d.node!, d.id);
+        else buildGroup(g, s, d.id);
+      });
+    edgePoints = computeEdgePoints(s);
+    sceneSvg.attr('width', Math.ceil(s.layout.width + 20)).attr('height', Math.ceil(s.layout.height + 20));
+    recolour(pv, devices);
+  }
+
+  function buildNode(g: Selection<SVGGElement, unknown, null, undefined>, graph: OpGraph, i: number, id: string): void {
+    const n = graph.nodes[i];
+    g.attr('data-node-id', id).attr('data-index', i).attr('data-group-id', null);
+    const rx = cornerRadius(n.opType);
+    const x = rx > 8 ? 12 : 6; // keep labels inside a pill's rounded ends
+    g.append('rect').attr('width', NODE_SIZE.width).attr('height', NODE_SIZE.height).attr('rx', rx);
+    g.append('text').attr('class', 'op').attr('x', x).attr('y', 13).text(truncate(n.opType, 22));
+    g.append('text').attr('class', 'name').attr('x', x).attr('y', 26).text(truncate(n.name, 24 - (x > 6 ? 1 : 0)));
+  }
+
+  function buildGroup(g: Selection<SVGGElement, unknown, null, undefined>, s: DagScene, gid: string): void {
+    const grp = s.tree.groups.get(gid)!;
+    g.attr('data-group-id', gid).attr('data-node-id', null).attr('data-members', grp.members.length);
+    g.append('rect').attr('class', 'box').attr('width', GROUP_SIZE.width).attr('height', GROUP_SIZE.height).attr('rx', 5);
+    g.append('text').attr('x', 8).attr('y', 15).text(`▸ ${truncate(grp.label, 25)}`);
+    g.append('text').attr('class', 'sub').attr('x', 8).attr('y', 30).text(`${grp.members.length} ops · ${formatBytes(groupMemoryBytes(s.graph, grp.members))}`);
+    g.append('g').attr('class', 'mix').attr('transform', `translate(8,${GROUP_SIZE.height - 16})`);
+  }
+
+  function recolour(pv: PlanView, devices: number): void {
+    lastPv = pv;
+    lastDevices = devices;
+    if (!scene) return;
+    const s = scene;
+    for (const it of s.vis.items) {
+      const el = elements.get(it.id);
+      if (!el) continue;
+      if (it.kind === 'node') {
+        const d = pv.deviceOf[it.node!];
+        let cls = `item node ${d >= 0 ? `device-${d}` : 'unplaced'}`;
+        if (pv.critical[it.node!]) cls += ' critical';
+        el.setAttribute('class', cls + stateClasses(it.id));
+      } else {
+        const grp = s.tree.groups.get(it.id)!;
+        let crit = false;
+        for (const m of grp.members) if (pv.critical[m]) {
+          crit = true;
+          break;
+        }
+        el.setAttribute('class', `item group${crit && showCritical ? ' critical' : ''}` + stateClasses(it.id));
+        drawMix(el, deviceMix(grp.members, pv.deviceOf, devices), grp.members.length);
+      }
+    }
+    // Edge categories: critical wins over cross-device, cross over same-device.
+    const same: string[] = [];
+    const cross: string[] = [];
+    const crit: string[] = [];
+    s.edges.forEach((e, k) => {
+      const p = edgePoints[k];
+      if (!p) return;
+      let isCross = false;
+      let isCrit = false;
+      for (const ge of e.edges) {
+        if (pv.crossEdge[ge]) isCross = true;
+        if (pv.criticalEdge[ge]) isCrit = true;
+      }
+      if (isCrit && showCritical) crit.push(p);
+      else if (isCross) cross.push(p);
+      else same.push(p);
+    });
+    pathSame.attr('d', same.join(''));
+    pathCross.attr('d', cross.join(''));
+    pathCrit.attr('d', crit.join(''));
+  }
+
+  function stateClasses(id: string): string {
+    return (id === hoverId ? ' hover' : '') + (id === selectedId ? ' selected' : '') + (matchIds.has(id) ? ' match' : '');
+  }
+
+  function drawMix(el: SVGGElement, mix: number[], total: number): void {
+    const width = GROUP_SIZE.width - 16;
+    const bar = select(el).select<SVGGElement>('g.mix');
+    const segs: { d: number; x: number; w: number }[] = [];
+    let x = 0;
+    mix.forEach((c, d) => {
+      if (!c) return;
+      const w = (c / Math.max(1, total)) * width;
+      segs.push({ d: d === mix.length - 1 ? -1 : d, x, w });
+      x += w;
+    });
+    bar
+      .selectAll('rect')
+      .data(segs)
+      .join('rect')
+      .attr('class', (s) => (s.d >= 0 ? `device-${s.d}` : 'unplaced'))
+      .attr('x', (s) => s.x)
+      .attr('width', (s) => Math.max(0.5, s.w))
+      .attr('height', 8)
+      .style('fill', (s) => (s.d >= 0 ? 'var(--dev-fill)' : 'var(--vscode-disabledForeground, #888)'));
+  }
+
+  function refreshStates(): void {
+    if (lastPv) recolourStatesOnly();
+  }
+
+  /** Hover/selection/match changes touch a handful of elements, not the whole scene. */
+  function recolourStatesOnly(): void {
+    for (const [id, el] of elements) {
+      const base = (el.getAttribute('class') ?? '').replace(/ (hover|selected|match)\b/g, '');
+      el.setAttribute('class', base + stateClasses(id));
+    }
+  }
+
+  function setState(update: () => void, touched: (string | null)[]): void {
+    update();
+    for (const id of touched) {
+      if (!id) continue;
+      const el = elements.get(id);
+      if (!el) continue;
+      const base = (el.getAttribute('class') ?? '').replace(/ (hover|selected|match)\b/g, '');
+      el.setAttribute('class', base + stateClasses(id));
+    }
+  }
+
+  function fit(): void {
+    if (!scene) return;
+    const { width, height } = scene.layout;
+    const vw = svgEl.clientWidth || 800;
+    const vh = svgEl.clientHeight || 600;
+    // Whole graph when it is readable that way; otherwise fit the width (at least MIN_FIT_SCALE)
+    // and start at the top: a 200-op chain shrunk to a hairline helps nobody.
+    const whole = Math.min((vw - 20) / Math.max(1, width), (vh - 60) / Math.max(1, height));
+    const k = Math.min(1.5, whole >= MIN_FIT_SCALE ? whole : Math.max(MIN_FIT_SCALE, Math.min(1, (vw - 20) / Math.max(1, width))));
+    // Centred when it fits; otherwise start at the top-left (where the graph's inputs are).
+    const tx = width * k <= vw - 20 ? (vw - width * k) / 2 : 10;
+    const ty = 44 + Math.max(0, (vh - 50 - height * k) / 2);
+    const t = zoomIdentity.translate(tx, ty).scale(k);
+    host.call(zoomer.transform, t);
+  }
+
+  return {
+    render,
+    recolour,
+    setShowCritical(on) {
+      showCritical = on;
+      svgEl.classList.toggle('show-critical', on);
+      if (lastPv) recolour(lastPv, lastDevices);
+    },
+    setHover(id) {
+      const prev = hoverId;
+      setState(() => (hoverId = id), [prev, id]);
+    },
+    setSelected(id) {
+      const prev = selectedId;
+      setState(() => (selectedId = id), [prev, id]);
+    },
+    setMatches(ids) {
+      const prev = matchIds;
+      matchIds = ids;
+      refreshStates();
+      void prev;
+    },
+    fit,
+    userMoved: () => moved,
+    centerOn(id) {
+      const b = boxOf(id);
+      if (!b) return;
+      const vw = svgEl.clientWidth || 800;
+      const vh = svgEl.clientHeight || 600;
+      const k = Math.max(0.8, 1);
+      host.call(zoomer.transform, zoomIdentity.translate(vw / 2 - (b.x + b.width / 2) * k, vh / 2 - (b.y + b.height / 2) * k).scale(k));
+    },
+    zoomBy(k, dx, dy) {
+      host.call(zoomer.scaleBy, k);
+      host.call(zoomer.translateBy, dx, dy);
+    },
+    itemElement: (id) => elements.get(id) ?? null,
+  };
+}

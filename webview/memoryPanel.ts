@@ -1,0 +1,138 @@
+// Memory panel: one bar per device stacked persistent / peak activations / temporary, the limit as
+// a dashed line, over-limit in the error colour; plus the memory-over-time curve of one device.
+// Each bar carries data-peak-bytes (= the plan's peakBytes) and data-limit-bytes for tests/tools.
+import { select } from 'd3-selection';
+import { scaleLinear } from 'd3-scale';
+import type { DevicePlan, Plan } from '../algorithms/plan';
+import { formatBytes, formatUs } from '../algorithms/units';
+
+export interface MemorySegments {
+  persistent: number;
+  activations: number;
+  temporary: number;
+}
+
+/**
+ * The stacked parts of a device's peak. When the plan lacks the breakdown the whole peak is shown
+ * as activations; when the parts do not add up to the peak the difference goes to activations,
+ * so the bar's total is always exactly `peakBytes`.
+ */
+export function memorySegments(d: DevicePlan): MemorySegments {
+  const persistent = Math.max(0, Math.min(d.peakBytes, d.persistentBytes ?? 0));
+  const temporary = Math.max(0, Math.min(d.peakBytes - persistent, d.temporaryAtPeakBytes ?? 0));
+  return { persistent, temporary, activations: Math.max(0, d.peakBytes - persistent - temporary) };
+}
+
+export interface MemoryPanelCallbacks {
+  onSelectDevice(d: number): void;
+  onHover(html: string | null, ev: MouseEvent | null): void;
+}
+
+export function renderMemoryBars(svgEl: SVGSVGElement, plan: Plan | null, selected: number, cb: MemoryPanelCallbacks): void {
+  const svg = select(svgEl);
+  svg.selectAll('*').remove();
+  if (!plan || plan.devices.length === 0) return;
+  const devs = plan.devices;
+  const width = svgEl.clientWidth || Number(svgEl.getAttribute('width')) || 300;
+  const height = Number(svgEl.getAttribute('height')) || 180;
+  const margin = { top: 14, right: 6, bottom: 30, left: 54 };
+  const maxV = memoryScaleMax(devs.map((d) => d.peakBytes), devs.map((d) => d.memoryLimitBytes));
+  const y = scaleLinear().domain([0, maxV * 1.05]).range([height - margin.bottom, margin.top]);
+  const band = (width - margin.left - margin.right) / devs.length;
+  const barW = Math.max(4, Math.min(46, band * 0.7));
+
+  const axis = svg.append('g').attr('class', 'axis');
+  for (const t of y.ticks(4)) {
+    axis.append('line').attr('x1', margin.left - 4).attr('x2', width - margin.right).attr('y1', y(t)).attr('y2', y(t)).style('opacity', 0.4);
+    axis.append('text').attr('x', margin.left - 6).attr('y', y(t) + 3).attr('text-anchor', 'end').text(formatBytes(t));
+  }
+
+  devs.forEach((d, k) => {
+    const seg = memorySegments(d);
+    const over = Number.isFinite(d.memoryLimitBytes) && d.peakBytes > d.memoryLimitBytes;
+    const x = margin.left + k * band + (band - barW) / 2;
+    const g = svg
+      .append('g')
+      .attr('class', `mem-bar device-${d.index}${over ? ' over' : ''}${d.index === selected ? ' selected' : ''}`)
+      .attr('data-device', d.index)
+      .attr('data-peak-bytes', d.peakBytes)
+      .attr('data-limit-bytes', d.memoryLimitBytes);
+    let base = 0;
+    for (const [name, v] of [['persistent', seg.persistent], ['activations', seg.activations], ['temporary', seg.temporary]] as const) {
+      if (v <= 0) continue;
+      g.append('rect').attr('class', `seg-${name}`).attr('x', x).attr('width', barW).attr('y', y(base + v)).attr('height', Math.max(0.5, y(base) - y(base + v)));
+      base += v;
+    }
+    g.append('rect').attr('class', 'frame').attr('x', x).attr('width', barW).attr('y', y(d.peakBytes)).attr('height', Math.max(0, y(0) - y(d.peakBytes)));
+    if (Number.isFinite(d.memoryLimitBytes) && d.memoryLimitBytes > 0) {
+      if (d.memoryLimitBytes <= maxV * 1.05) {
+        g.append('line').attr('class', 'limit').attr('x1', x - 4).attr('x2', x + barW + 4).attr('y1', y(d.memoryLimitBytes)).attr('y2', y(d.memoryLimitBytes));
+      } else {
+        // Limit far above the peak: say so at the top instead of squashing the bars.
+        g.append('text').attr('class', 'limit-off').attr('x', x + barW / 2).attr('y', margin.top - 3).attr('text-anchor', 'middle').text(`↑ ${formatBytes(d.memoryLimitBytes)}`);
+      }
+    }
+    g.append('text').attr('class', 'val').attr('x', x + barW / 2).attr('y', height - margin.bottom + 12).attr('text-anchor', 'middle').text(`GPU ${d.index}`);
+    g.append('text').attr('class', 'val').attr('x', x + barW / 2).attr('y', height - margin.bottom + 24).attr('text-anchor', 'middle').text(devs.length <= 6 ? formatBytes(d.peakBytes) : '');
+    const tip = [
+      `<b>GPU ${d.index}</b>${over ? ' — <b>over its limit</b>' : ''}`,
+      `<table><tr><td>peak</td><td>${formatBytes(d.peakBytes)}</td></tr>`,
+      `<tr><td>limit</td><td>${formatBytes(d.memoryLimitBytes)}</td></tr>`,
+      `<tr><td>persistent</td><td>${formatBytes(seg.persistent)}</td></tr>`,
+      `<tr><td>peak activations</td><td>${formatBytes(seg.activations)}</td></tr>`,
+      `<tr><td>temporary at peak</td><td>${formatBytes(seg.temporary)}</td></tr>`,
+      `<tr><td>busy</td><td>${formatUs(d.busyUs)}</td></tr></table>`,
+    ].join('');
+    const node = g.node()!;
+    node.addEventListener('mousemove', (ev) => cb.onHover(tip, ev));
+    node.addEventListener('mouseleave', () => cb.onHover(null, null));
+    node.addEventListener('click', () => cb.onSelectDevice(d.index));
+  });
+}
+
+/**
+ * Top of the memory axis: the largest peak, and the limits too unless they are far above the peaks
+ * (16 GiB limits over 60 MiB peaks would flatten every bar); then limits are only labelled.
+ */
+export function memoryScaleMax(peaks: number[], limits: number[]): number {
+  const peak = Math.max(1, ...peaks);
+  const finite = limits.filter((l) => Number.isFinite(l) && l > 0);
+  const limit = finite.length ? Math.max(...finite) : 0;
+  // No usage at all (infeasible plan): scale to the limits so their lines show.
+  if (peak <= 1) return limit > 0 ? limit : 1;
+  return limit > 0 && limit <= peak * 3 ? Math.max(peak, limit) : peak;
+}
+
+/** Step curve of bytes in use over the step, with the limit line. */
+export function renderMemoryOverTime(svgEl: SVGSVGElement, plan: Plan | null, device: number): void {
+  const svg = select(svgEl);
+  svg.selectAll('*').remove();
+  const d = plan?.devices.find((x) => x.index === device);
+  const width = svgEl.clientWidth || Number(svgEl.getAttribute('width')) || 300;
+  const height = Number(svgEl.getAttribute('height')) || 130;
+  if (!plan || !d || !d.memoryTimeline || d.memoryTimeline.length === 0) {
+    svg.append('text').attr('x', 4).attr('y', 20).attr('class', 'axis').append('tspan').text(plan && !plan.feasible ? 'no schedule (infeasible)' : 'no memory timeline in this plan');
+    return;
+  }
+  const tl = d.memoryTimeline;
+  const margin = { top: 8, right: 8, bottom: 18, left: 54 };
+  const tMax = Math.max(plan.makespanUs, tl[tl.length - 1][0], 1);
+  const vMax = memoryScaleMax([d.peakBytes, ...tl.map((p) => p[1])], [d.memoryLimitBytes]);
+  const x = scaleLinear().domain([0, tMax]).range([margin.left, width - margin.right]);
+  const y = scaleLinear().domain([0, vMax * 1.05]).range([height - margin.bottom, margin.top]);
+  let path = `M${x(0)},${y(0)}`;
+  let prev = 0;
+  for (const [t, v] of tl) {
+    path += `L${x(t).toFixed(1)},${y(prev).toFixed(1)}L${x(t).toFixed(1)},${y(v).toFixed(1)}`;
+    prev = v;
+  }
+  path += `L${x(tMax)},${y(prev)}L${x(tMax)},${y(0)}Z`;
+  const axis = svg.append('g').attr('class', 'axis');
+  for (const t of y.ticks(3)) axis.append('text').attr('x', margin.left - 6).attr('y', y(t) + 3).attr('text-anchor', 'end').text(formatBytes(t));
+  for (const t of x.ticks(3)) axis.append('text').attr('x', x(t)).attr('y', height - 4).attr('text-anchor', 'middle').text(formatUs(t));
+  axis.append('line').attr('x1', margin.left).attr('x2', width - margin.right).attr('y1', y(0)).attr('y2', y(0));
+  svg.append('g').attr('class', `device-${device}`).append('path').attr('class', 'mem-curve').attr('d', path);
+  if (Number.isFinite(d.memoryLimitBytes) && d.memoryLimitBytes > 0 && d.memoryLimitBytes <= vMax * 1.05) {
+    svg.append('line').attr('class', 'limit').attr('x1', margin.left).attr('x2', width - margin.right).attr('y1', y(d.memoryLimitBytes)).attr('y2', y(d.memoryLimitBytes));
+  }
+}

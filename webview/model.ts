@@ -1,0 +1,527 @@
+// The viewer's data model: a group tree over the op graph (namespace path, colocation/fused group,
+// or topological chunks for flat graphs), which groups are expanded, and what is visible.
+// Pure functions, no DOM: data in → data out. Layout depends only on this (never on the plan),
+// so re-placing recolours without re-running layout.
+
+import type { OpGraph } from '../algorithms/graph';
+import type { Plan } from '../algorithms/plan';
+
+/** A box of the group tree. Leaves of the tree are op nodes (indices into graph.nodes). */
+export interface ViewGroup {
+  /** `group:` + path, stable across sessions for the same graph. */
+  id: string;
+  label: string;
+  parent: string | null;
+  depth: number;
+  /** Child groups in first-member topological order. */
+  groups: string[];
+  /** Op nodes directly inside (not in a child group), topological order. */
+  nodes: number[];
+  /** All op nodes below, topological order. */
+  members: number[];
+}
+
+export interface GroupTree {
+  root: string;
+  groups: Map<string, ViewGroup>;
+  /** For each node index, the innermost group holding it. */
+  groupOf: string[];
+}
+
+export type GroupBy = 'namespace' | 'colocation';
+
+export interface TreeOptions {
+  groupBy: GroupBy;
+  /** A box with more direct children than this is split into topological chunks. */
+  maxChildren: number;
+}
+
+export const DEFAULT_TREE_OPTIONS: TreeOptions = { groupBy: 'namespace', maxChildren: 250 };
+
+/** Stable topological order of node indices (Kahn, ties by input order). Assumes a DAG. */
+export function topoOrder(graph: OpGraph): number[] {
+  const n = graph.nodes.length;
+  const idx = new Map<string, number>();
+  graph.nodes.forEach((node, i) => idx.set(node.id, i));
+  const succ: number[][] = Array.from({ length: n }, () => []);
+  const indeg = new Int32Array(n);
+  for (const e of graph.edges) {
+    const a = idx.get(e.from);
+    const b = idx.get(e.to);
+    if (a === undefined || b === undefined || a === b) continue;
+    succ[a].push(b);
+    indeg[b]++;
+  }
+  // Ready nodes in input order: a simple bucket queue keyed by index keeps it O(n log n) worst case.
+  const ready: number[] = [];
+  for (let i = 0; i < n; i++) if (indeg[i] === 0) ready.push(i);
+  const heap = new MinHeap(ready);
+  const order: number[] = [];
+  while (heap.size) {
+    const u = heap.pop();
+    order.push(u);
+    for (const v of succ[u]) if (--indeg[v] === 0) heap.push(v);
+  }
+  // Cycle (should not happen after validateGraph): append the rest in input order.
+  if (order.length < n) {
+    const seen = new Uint8Array(n);
+    order.forEach((i) => (seen[i] = 1));
+    for (let i = 0; i < n; i++) if (!seen[i]) order.push(i);
+  }
+  return order;
+}
+
+class MinHeap {
+  private a: number[] = [];
+  constructor(init: number[]) {
+    for (const x of init) this.push(x);
+  }
+  get size(): number {
+    return this.a.length;
+  }
+  push(x: number): void {
+    const a = this.a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= x) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = x;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const r = l + 1;
+        const c = r < a.length && a[r] < a[l] ? r : l;
+        if (a[c] >= last) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
+/** The grouping path of a node: its namespace, or its colocation group as one level. */
+function pathOf(graph: OpGraph, i: number, by: GroupBy): string[] {
+  const node = graph.nodes[i];
+  if (by === 'colocation') return node.colocationGroup ? [`colocation ${node.colocationGroup}`] : [];
+  return node.namespace ?? [];
+}
+
+/**
+ * Builds the group tree. Chains of single-child groups are merged ("a/b/c" as one box) so that
+ * expanding always reveals something; boxes with more than `maxChildren` direct children are split
+ * into consecutive topological chunks so every ELK call stays small (fast, no stack overflow).
+ */
+export function buildGroupTree(graph: OpGraph, opts: TreeOptions = DEFAULT_TREE_OPTIONS): GroupTree {
+  const order = topoOrder(graph);
+  const groups = new Map<string, ViewGroup>();
+  const root: ViewGroup = { id: 'group:', label: graph.name || 'graph', parent: null, depth: 0, groups: [], nodes: [], members: [] };
+  groups.set(root.id, root);
+  // Raw tree by path prefix.
+  for (const i of order) {
+    const path = pathOf(graph, i, opts.groupBy);
+    let g = root;
+    g.members.push(i);
+    for (let d = 0; d < path.length; d++) {
+      const id = 'group:' + path.slice(0, d + 1).map(encodeSegment).join('/');
+      let child = groups.get(id);
+      if (!child) {
+        child = { id, label: path[d], parent: g.id, depth: d + 1, groups: [], nodes: [], members: [] };
+        groups.set(id, child);
+        g.groups.push(id);
+      }
+      child.members.push(i);
+      g = child;
+    }
+    g.nodes.push(i);
+  }
+  compressChains(groups, root.id);
+  splitWideGroups(groups, root.id, opts.maxChildren, graph);
+  recomputeDepth(groups, root.id, 0);
+  const groupOf: string[] = new Array(graph.nodes.length);
+  for (const g of groups.values()) for (const i of g.nodes) groupOf[i] = g.id;
+  return { root: root.id, groups, groupOf };
+}
+
+function encodeSegment(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\//g, '%2F');
+}
+
+/** A group whose only content is one child group is replaced by that child (labels joined). */
+function compressChains(groups: Map<string, ViewGroup>, id: string): void {
+  const g = groups.get(id)!;
+  g.groups = g.groups.map((cid) => {
+    let c = groups.get(cid)!;
+    while (c.nodes.length === 0 && c.groups.length === 1) {
+      const only = groups.get(c.groups[0])!;
+      groups.delete(c.id);
+      only.label = `${c.label}/${only.label}`;
+      only.parent = g.id;
+      c = only;
+    }
+    // A group holding exactly one op is pointless as a box: hoist the op.
+    return c.id;
+  });
+  const keep: string[] = [];
+  for (const cid of g.groups) {
+    const c = groups.get(cid)!;
+    if (c.members.length === 1) {
+      g.nodes.push(c.members[0]);
+      deleteSubtree(groups, cid);
+    } else keep.push(cid);
+  }
+  g.groups = keep;
+  for (const cid of keep) compressChains(groups, cid);
+}
+
+function deleteSubtree(groups: Map<string, ViewGroup>, id: string): void {
+  const g = groups.get(id);
+  if (!g) return;
+  for (const c of g.groups) deleteSubtree(groups, c);
+  groups.delete(id);
+}
+
+function recomputeDepth(groups: Map<string, ViewGroup>, id: string, depth: number): void {
+  const g = groups.get(id)!;
+  g.depth = depth;
+  for (const c of g.groups) recomputeDepth(groups, c, depth + 1);
+}
+
+/** Topological position of every node, for ordering children and chunks. */
+function rankOf(graph: OpGraph): Int32Array {
+  const order = topoOrder(graph);
+  const rank = new Int32Array(graph.nodes.length);
+  order.forEach((v, r) => (rank[v] = r));
+  return rank;
+}
+
+function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChildren: number, graph: OpGraph): void {
+  const rank = rankOf(graph);
+  const firstRank = (kind: 'g' | 'n', x: string | number): number =>
+    kind === 'n' ? rank[x as number] : rank[groups.get(x as string)!.members[0]];
+  const visit = (id: string): void => {
+    const g = groups.get(id)!;
+    for (const c of [...g.groups]) visit(c);
+    g.nodes.sort((a, b) => rank[a] - rank[b]);
+    g.members.sort((a, b) => rank[a] - rank[b]);
+    g.groups.sort((a, b) => firstRank('g', a) - firstRank('g', b));
+    const count = g.groups.length + g.nodes.length;
+    if (count <= maxChildren) return;
+    // Children in topological order, cut into chunks; each chunk becomes a child group.
+    const kids: { kind: 'g' | 'n'; x: string | number; r: number }[] = [
+      ...g.groups.map((x) => ({ kind: 'g' as const, x, r: firstRank('g', x) })),
+      ...g.nodes.map((x) => ({ kind: 'n' as const, x, r: firstRank('n', x) })),
+    ].sort((a, b) => a.r - b.r);
+    const chunks = Math.ceil(kids.length / maxChildren);
+    const per = Math.ceil(kids.length / chunks);
+    g.groups = [];
+    g.nodes = [];
+    for (let c = 0; c < chunks; c++) {
+      const part = kids.slice(c * per, (c + 1) * per);
+      const cid = `${g.id}#${c + 1}`;
+      const chunk: ViewGroup = {
+        id: cid,
+        label: `${g.parent === null ? 'ops' : g.label} ${c * per + 1}–${c * per + part.length}`,
+        parent: g.id,
+        depth: g.depth + 1,
+        groups: [],
+        nodes: [],
+        members: [],
+      };
+      for (const k of part) {
+        if (k.kind === 'n') {
+          chunk.nodes.push(k.x as number);
+          chunk.members.push(k.x as number);
+        } else {
+          const child = groups.get(k.x as string)!;
+          child.parent = cid;
+          chunk.groups.push(child.id);
+          chunk.members.push(...child.members);
+        }
+      }
+      chunk.members.sort((a, b) => rank[a] - rank[b]);
+      groups.set(cid, chunk);
+      g.groups.push(cid);
+    }
+    // More chunks than fit in one box: split again one level up (recursion on the new box).
+    if (g.groups.length > maxChildren) visit(id);
+  };
+  visit(rootId);
+}
+
+// ───────────────────────────── visibility ─────────────────────────────
+
+/** A thing drawn in the DAG: an op node or a collapsed group box. */
+export interface VisibleItem {
+  id: string;
+  kind: 'node' | 'group';
+  /** Node index for kind 'node'. */
+  node?: number;
+  /** The expanded group that contains this item (its layout scope). */
+  scope: string;
+}
+
+export interface VisibleGraph {
+  items: VisibleItem[];
+  /** Expanded groups (layout scopes), parents before children. */
+  scopes: string[];
+  /** For each node index, the id of the visible item that stands for it. */
+  repOf: string[];
+}
+
+/** The visible items given which groups are expanded (the root always is). */
+export function visibleGraph(graph: OpGraph, tree: GroupTree, expanded: ReadonlySet<string>): VisibleGraph {
+  const items: VisibleItem[] = [];
+  const scopes: string[] = [];
+  const repOf: string[] = new Array(graph.nodes.length);
+  const visit = (gid: string): void => {
+    const g = tree.groups.get(gid)!;
+    scopes.push(gid);
+    for (const cid of g.groups) {
+      if (expanded.has(cid)) visit(cid);
+      else {
+        items.push({ id: cid, kind: 'group', scope: gid });
+        for (const m of tree.groups.get(cid)!.members) repOf[m] = cid;
+      }
+    }
+    for (const i of g.nodes) {
+      const id = graph.nodes[i].id;
+      items.push({ id, kind: 'node', node: i, scope: gid });
+      repOf[i] = id;
+    }
+  };
+  visit(tree.root);
+  return { items, scopes, repOf };
+}
+
+/**
+ * Expands groups breadth-first (largest first) while the number of visible items stays within
+ * `budget`, so small graphs open fully expanded and big ones open as a readable overview.
+ */
+export function autoExpand(tree: GroupTree, budget: number): Set<string> {
+  const expanded = new Set<string>([tree.root]);
+  const root = tree.groups.get(tree.root)!;
+  let visible = root.groups.length + root.nodes.length;
+  let frontier = [...root.groups];
+  while (frontier.length) {
+    frontier.sort((a, b) => tree.groups.get(b)!.members.length - tree.groups.get(a)!.members.length);
+    const next: string[] = [];
+    for (const gid of frontier) {
+      const g = tree.groups.get(gid)!;
+      const grow = g.groups.length + g.nodes.length - 1;
+      if (visible + grow > budget) continue;
+      expanded.add(gid);
+      visible += grow;
+      next.push(...g.groups);
+    }
+    frontier = next;
+  }
+  return expanded;
+}
+
+/** The groups to expand so that `nodeIndex` becomes visible (for search and timeline clicks). */
+export function ancestorsOf(tree: GroupTree, nodeIndex: number): string[] {
+  const out: string[] = [];
+  let gid: string | null = tree.groupOf[nodeIndex];
+  while (gid) {
+    out.push(gid);
+    gid = tree.groups.get(gid)?.parent ?? null;
+  }
+  return out.reverse();
+}
+
+// ───────────────────────────── scoped layout input ─────────────────────────────
+
+/** One ELK call: the items directly inside an expanded group and the edges among them. */
+export interface ScopeLayoutInput {
+  scope: string;
+  children: { id: string; width: number; height: number }[];
+  edges: { id: string; source: string; target: string }[];
+}
+
+/**
+ * Edges for every layout scope in one pass: a graph edge u→v belongs to the lowest expanded group
+ * holding both ends, between the two children of that group that contain u and v. Deduplicated.
+ */
+export function scopeLayoutEdges(graph: OpGraph, tree: GroupTree, vis: VisibleGraph, idx: Map<string, number>): Map<string, { id: string; source: string; target: string }[]> {
+  const out = new Map<string, { id: string; source: string; target: string }[]>();
+  for (const s of vis.scopes) out.set(s, []);
+  const seen = new Set<string>();
+  // Chain from a node's visible item up to the root: [item, scope, parent scope, …].
+  const chainOf = (i: number): string[] => {
+    const rep = vis.repOf[i];
+    const chain = [rep];
+    let p: string | null = rep.startsWith('group:') ? tree.groups.get(rep)!.parent : tree.groupOf[i];
+    while (p !== null) {
+      chain.push(p);
+      p = tree.groups.get(p)!.parent;
+    }
+    return chain;
+  };
+  const chains = new Map<number, string[]>();
+  const chain = (i: number) => {
+    let c = chains.get(i);
+    if (!c) chains.set(i, (c = chainOf(i)));
+    return c;
+  };
+  for (const e of graph.edges) {
+    const a = idx.get(e.from);
+    const b = idx.get(e.to);
+    if (a === undefined || b === undefined) continue;
+    const ca = chain(a);
+    const cb = chain(b);
+    if (ca[0] === cb[0]) continue;
+    // Walk both chains from the root end while they agree; the last shared entry is the scope.
+    let i = ca.length - 1;
+    let j = cb.length - 1;
+    while (i > 0 && j > 0 && ca[i - 1] === cb[j - 1]) {
+      i--;
+      j--;
+    }
+    const scope = ca[i];
+    const source = ca[i - 1];
+    const target = cb[j - 1];
+    if (source === undefined || target === undefined || source === target) continue;
+    const key = source + '\u0000' + target;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const list = out.get(scope);
+    if (list) list.push({ id: `e${seen.size}`, source, target });
+  }
+  return out;
+}
+
+/** An edge as drawn: between two visible items, aggregating the graph edges it stands for. */
+export interface DrawnEdge {
+  source: string;
+  target: string;
+  edges: number[];
+}
+
+export function drawnEdges(graph: OpGraph, vis: VisibleGraph, idx: Map<string, number>): DrawnEdge[] {
+  const byKey = new Map<string, DrawnEdge>();
+  graph.edges.forEach((e, k) => {
+    const a = idx.get(e.from);
+    const b = idx.get(e.to);
+    if (a === undefined || b === undefined) return;
+    const s = vis.repOf[a];
+    const t = vis.repOf[b];
+    if (s === t) return;
+    const key = s + '\u0000' + t;
+    let d = byKey.get(key);
+    if (!d) byKey.set(key, (d = { source: s, target: t, edges: [] }));
+    d.edges.push(k);
+  });
+  return [...byKey.values()];
+}
+
+// ───────────────────────────── plan-derived colouring ─────────────────────────────
+
+export interface PlanView {
+  deviceOf: Int32Array; // -1 when not scheduled
+  startUs: Float64Array;
+  endUs: Float64Array;
+  critical: Uint8Array;
+  /** Graph edge index → true when source and target run on different devices. */
+  crossEdge: Uint8Array;
+  /** Graph edge index → on the critical path (consecutive critical ops joined by the edge). */
+  criticalEdge: Uint8Array;
+}
+
+export function planView(graph: OpGraph, plan: Plan | null, idx: Map<string, number>): PlanView {
+  const n = graph.nodes.length;
+  const deviceOf = new Int32Array(n).fill(-1);
+  const startUs = new Float64Array(n).fill(NaN);
+  const endUs = new Float64Array(n).fill(NaN);
+  const critical = new Uint8Array(n);
+  const crossEdge = new Uint8Array(graph.edges.length);
+  const criticalEdge = new Uint8Array(graph.edges.length);
+  if (!plan) return { deviceOf, startUs, endUs, critical, crossEdge, criticalEdge };
+  for (const s of plan.schedule) {
+    const i = idx.get(s.node);
+    if (i === undefined) continue;
+    deviceOf[i] = s.device;
+    startUs[i] = s.startUs;
+    endUs[i] = s.endUs;
+  }
+  const critPos = new Map<number, number>();
+  plan.criticalPath.forEach((id, k) => {
+    const i = idx.get(id);
+    if (i !== undefined) {
+      critical[i] = 1;
+      critPos.set(i, k);
+    }
+  });
+  graph.edges.forEach((e, k) => {
+    const a = idx.get(e.from)!;
+    const b = idx.get(e.to)!;
+    if (deviceOf[a] >= 0 && deviceOf[b] >= 0 && deviceOf[a] !== deviceOf[b]) crossEdge[k] = 1;
+    const pa = critPos.get(a);
+    const pb = critPos.get(b);
+    if (pa !== undefined && pb !== undefined && pb === pa + 1) criticalEdge[k] = 1;
+  });
+  return { deviceOf, startUs, endUs, critical, crossEdge, criticalEdge };
+}
+
+/** Members per device for a group box (index = device; last slot = unplaced). */
+export function deviceMix(members: number[], deviceOf: Int32Array, devices: number): number[] {
+  const mix = new Array(devices + 1).fill(0);
+  for (const m of members) {
+    const d = deviceOf[m];
+    mix[d >= 0 && d < devices ? d : devices]++;
+  }
+  return mix;
+}
+
+/** The device holding most members of a group (ties → lower index); -1 if none placed. */
+export function majorityDevice(mix: number[]): number {
+  let best = -1;
+  let bestCount = 0;
+  for (let d = 0; d < mix.length - 1; d++) if (mix[d] > bestCount) {
+    best = d;
+    bestCount = mix[d];
+  }
+  return best;
+}
+
+/** Memory a group holds: persistent + temporary + output bytes of its members. */
+export function groupMemoryBytes(graph: OpGraph, members: number[]): number {
+  let s = 0;
+  for (const m of members) {
+    const n = graph.nodes[m];
+    s += n.persistentBytes + n.temporaryBytes;
+    for (const t of n.outputs) s += t.bytes;
+  }
+  return s;
+}
+
+/** Case-insensitive match on node name, id or op type. */
+export function searchNodes(graph: OpGraph, query: string, limit = 200): number[] {
+  const q = query.trim().toLowerCase();
+  if (!q) return [];
+  const out: number[] = [];
+  for (let i = 0; i < graph.nodes.length && out.length < limit; i++) {
+    const n = graph.nodes[i];
+    if (n.name.toLowerCase().includes(q) || n.id.toLowerCase().includes(q) || n.opType.toLowerCase().includes(q)) out.push(i);
+  }
+  return out;
+}
+
+/** Resizes a limits array to `devices`, new devices taking the last known limit. */
+export function resizeLimits(limits: number[], devices: number, fallback: number): number[] {
+  const out = limits.slice(0, devices);
+  while (out.length < devices) out.push(out.length ? out[out.length - 1] : fallback);
+  return out;
+}

@@ -1,0 +1,123 @@
+// Who places the graph when the user changes a control. In VS Code the extension host does (the
+// webview posts `replace` and waits for `plan`); in the standalone report the engine runs in the
+// page (see reportHost.ts). The viewer only talks to this interface.
+import type { OpGraph } from '../algorithms/graph';
+import type { Plan, PlacementOptions } from '../algorithms/plan';
+import {
+  PROTOCOL_VERSION,
+  isHostToWebviewMessage,
+  type ExportFormat,
+  type HostToWebviewMessage,
+  type InitMessage,
+  type WebviewToHostMessage,
+} from './protocol';
+
+export interface PlaceResult {
+  plan: Plan;
+  options: PlacementOptions;
+  /** The re-costed graph when the host changed it (e.g. a new batch size). */
+  graph?: OpGraph;
+}
+
+export interface HostEvents {
+  /** The host pushed a plan on its own (e.g. settings changed). */
+  onPlan?(r: PlaceResult): void;
+  onBusy?(busy: boolean, message?: string): void;
+  onProgress?(message: string, fraction?: number): void;
+  onError?(message: string): void;
+  onTheme?(theme: string): void;
+}
+
+export interface PlacementHost {
+  readonly kind: 'vscode' | 'standalone';
+  /** Places with new options. Rejects with an Error whose message is user-facing. */
+  replace(options: PlacementOptions, batchSize?: number): Promise<PlaceResult>;
+  saveLimits?(memoryLimits: number[]): void;
+  exportAs?(format: ExportFormat): void;
+  openInBrowser?(): void;
+  select(nodeId: string | null): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  setEvents(events: HostEvents): void;
+}
+
+/** Thrown when a newer replace superseded this one; the viewer ignores it. */
+export class SupersededError extends Error {
+  constructor() {
+    super('superseded by a newer request');
+    this.name = 'SupersededError';
+  }
+}
+
+interface VsCodeApi {
+  postMessage(msg: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+/** The VS Code side: messages over postMessage, validated on arrival. Resolves with the init message. */
+export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMessage> } {
+  const api = acquireVsCodeApi();
+  const post = (m: WebviewToHostMessage) => api.postMessage(m);
+  let events: HostEvents = {};
+  let nextRequest = 1;
+  let pending: { id: number; resolve: (r: PlaceResult) => void; reject: (e: Error) => void } | null = null;
+  let resolveInit!: (m: InitMessage) => void;
+  const init = new Promise<InitMessage>((r) => (resolveInit = r));
+
+  window.addEventListener('message', (ev: MessageEvent) => {
+    const m: unknown = ev.data;
+    if (!isHostToWebviewMessage(m)) return; // not ours (VS Code posts internal messages too)
+    handle(m);
+  });
+
+  function handle(m: HostToWebviewMessage): void {
+    switch (m.type) {
+      case 'init':
+        resolveInit(m);
+        return;
+      case 'plan':
+        if (m.requestId !== undefined && pending && m.requestId === pending.id) {
+          pending.resolve({ plan: m.plan, options: m.options, ...(m.graph ? { graph: m.graph } : {}) });
+          pending = null;
+        } else if (m.requestId === undefined) events.onPlan?.({ plan: m.plan, options: m.options, ...(m.graph ? { graph: m.graph } : {}) });
+        return;
+      case 'error':
+        if (m.requestId !== undefined && pending && m.requestId === pending.id) {
+          pending.reject(new Error(m.message));
+          pending = null;
+        } else if (m.requestId === undefined) events.onError?.(m.message); // else: a superseded request
+        return;
+      case 'busy':
+        events.onBusy?.(m.busy, m.message);
+        return;
+      case 'progress':
+        events.onProgress?.(m.message, m.fraction);
+        return;
+      case 'theme':
+        events.onTheme?.(m.theme);
+        return;
+    }
+  }
+
+  const host: PlacementHost = {
+    kind: 'vscode',
+    replace(options, batchSize) {
+      if (pending) pending.reject(new SupersededError());
+      const id = nextRequest++;
+      return new Promise<PlaceResult>((resolve, reject) => {
+        pending = { id, resolve, reject };
+        post({ type: 'replace', requestId: id, options, ...(batchSize !== undefined ? { batchSize } : {}) });
+      });
+    },
+    saveLimits: (memoryLimits) => post({ type: 'saveLimits', memoryLimits }),
+    exportAs: (format) => post({ type: 'export', format }),
+    openInBrowser: () => post({ type: 'openInBrowser' }),
+    select: (nodeId) => post({ type: 'select', nodeId }),
+    log: (level, message) => post({ type: 'log', level, message: message.slice(0, 10_000) }),
+    setEvents(e) {
+      events = e;
+    },
+  };
+  post({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
+  return { host, init };
+}

@@ -1,0 +1,205 @@
+// THE message protocol between the VS Code extension host and the placement viewer webview.
+// Both sides import this file. Messages are plain JSON (they cross `postMessage`).
+// The host must validate every incoming message with `isWebviewToHostMessage`; the webview
+// validates what it receives with `isHostToWebviewMessage`.
+//
+// Flow: the webview posts `ready` once its script runs; the host answers `init`. When the user
+// changes a control the webview posts `replace {requestId, options}`; the host answers with
+// `busy`/`progress` while placing, then `plan {requestId, plan}` or `error {requestId, message}`.
+// A newer `replace` supersedes an older one: the webview ignores replies whose requestId is stale.
+
+import type { OpGraph } from '../algorithms/graph';
+import type { Plan, PlacementOptions } from '../algorithms/plan';
+import { ALGORITHMS } from '../algorithms/plan';
+
+/** Bump when a message shape changes incompatibly. */
+export const PROTOCOL_VERSION = 1;
+
+export type ThemeKind = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
+export const THEME_KINDS: ThemeKind[] = ['light', 'dark', 'high-contrast', 'high-contrast-light'];
+
+/** What `export` asks the host to write. `plan-json` = the Plan as JSON, `html` = standalone report. */
+export type ExportFormat = 'plan-json' | 'csv' | 'accelerate' | 'torch-split' | 'onnx' | 'html' | 'svg';
+export const EXPORT_FORMATS: ExportFormat[] = ['plan-json', 'csv', 'accelerate', 'torch-split', 'onnx', 'html', 'svg'];
+
+// ───────────────────────────── host → webview ─────────────────────────────
+
+export interface InitMessage {
+  type: 'init';
+  protocolVersion: number;
+  graph: OpGraph;
+  /** The current plan; null when placement has not finished yet (the webview shows the DAG alone). */
+  plan: Plan | null;
+  /** The options `plan` was made with (and the initial state of the controls). */
+  options: PlacementOptions;
+  /** Interconnect preset names for the "interconnect" control (e.g. Object.keys(INTERCONNECT_PRESETS)). */
+  presets: string[];
+  /** Model file name, shown in the header. */
+  file?: string;
+  /** Batch size the graph was costed with, when the host supports re-costing on change. */
+  batchSize?: number;
+  theme?: ThemeKind;
+  /** Features the host supports; the webview hides controls for the others. */
+  capabilities?: { export?: ExportFormat[]; openInBrowser?: boolean; saveLimits?: boolean; batchSize?: boolean };
+}
+
+export interface PlanMessage {
+  type: 'plan';
+  /** The requestId of the `replace` this answers; absent when the host re-placed on its own. */
+  requestId?: number;
+  plan: Plan;
+  options: PlacementOptions;
+  /** Set when the graph itself changed (e.g. new batch size): the webview re-lays out. */
+  graph?: OpGraph;
+}
+
+export interface BusyMessage {
+  type: 'busy';
+  busy: boolean;
+  message?: string;
+}
+
+export interface ProgressMessage {
+  type: 'progress';
+  /** 0..1 when known. */
+  fraction?: number;
+  message: string;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  requestId?: number;
+  /** One user-facing sentence (an OpplaceError message). */
+  message: string;
+}
+
+export interface ThemeMessage {
+  type: 'theme';
+  theme: ThemeKind;
+}
+
+export type HostToWebviewMessage = InitMessage | PlanMessage | BusyMessage | ProgressMessage | ErrorMessage | ThemeMessage;
+
+// ───────────────────────────── webview → host ─────────────────────────────
+
+export interface ReadyMessage {
+  type: 'ready';
+  protocolVersion: number;
+}
+
+/** Options the viewer may change; the host fills in the rest from the current options. */
+export interface ReplaceMessage {
+  type: 'replace';
+  requestId: number;
+  options: PlacementOptions;
+  /** Present when the user changed the batch size (host re-costs the graph). */
+  batchSize?: number;
+}
+
+export interface SaveLimitsMessage {
+  type: 'saveLimits';
+  /** Bytes per device, persisted by the host in the settings. */
+  memoryLimits: number[];
+}
+
+export interface ExportRequestMessage {
+  type: 'export';
+  format: ExportFormat;
+}
+
+export interface OpenInBrowserMessage {
+  type: 'openInBrowser';
+}
+
+export interface SelectMessage {
+  type: 'select';
+  /** Node id (or group id, prefixed `group:`) the user selected; null clears the selection. */
+  nodeId: string | null;
+}
+
+/** Errors and diagnostics the webview wants in the host's output channel. */
+export interface LogMessage {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export type WebviewToHostMessage =
+  | ReadyMessage
+  | ReplaceMessage
+  | SaveLimitsMessage
+  | ExportRequestMessage
+  | OpenInBrowserMessage
+  | SelectMessage
+  | LogMessage;
+
+// ───────────────────────────── validators ─────────────────────────────
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isFiniteNonNeg = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+const isString = (x: unknown): x is string => typeof x === 'string';
+const MAX_STRING = 100_000;
+const MAX_DEVICES = 4096;
+
+/** Structural check of PlacementOptions as it arrives from the webview (untrusted). */
+export function isPlacementOptions(x: unknown): x is PlacementOptions {
+  if (!isObj(x)) return false;
+  if (!isString(x.algorithm) || !(ALGORITHMS as string[]).includes(x.algorithm)) return false;
+  if (typeof x.devices !== 'number' || !Number.isInteger(x.devices) || x.devices < 1 || x.devices > MAX_DEVICES) return false;
+  if (!Array.isArray(x.memoryLimits) || x.memoryLimits.length !== x.devices || !x.memoryLimits.every(isFiniteNonNeg)) return false;
+  if (!isString(x.comm) || x.comm.length > 200) return false;
+  if (x.grouping !== 'none' && x.grouping !== 'colocation' && x.grouping !== 'coplace') return false;
+  if (typeof x.fuse !== 'boolean') return false;
+  for (const k of ['theta', 'budgetMs', 'seed'] as const) if (x[k] !== undefined && !(typeof x[k] === 'number' && Number.isFinite(x[k]))) return false;
+  if (x.topology !== undefined && !(isString(x.topology) && x.topology.length <= 200)) return false;
+  return true;
+}
+
+/** The host calls this on every message from the webview and drops (and logs) anything else. */
+export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
+  if (!isObj(x) || !isString(x.type)) return false;
+  switch (x.type) {
+    case 'ready':
+      return typeof x.protocolVersion === 'number';
+    case 'replace':
+      return (
+        typeof x.requestId === 'number' && Number.isInteger(x.requestId) &&
+        isPlacementOptions(x.options) &&
+        (x.batchSize === undefined || (typeof x.batchSize === 'number' && Number.isInteger(x.batchSize) && x.batchSize >= 1))
+      );
+    case 'saveLimits':
+      return Array.isArray(x.memoryLimits) && x.memoryLimits.length >= 1 && x.memoryLimits.length <= MAX_DEVICES && x.memoryLimits.every(isFiniteNonNeg);
+    case 'export':
+      return isString(x.format) && (EXPORT_FORMATS as string[]).includes(x.format);
+    case 'openInBrowser':
+      return true;
+    case 'select':
+      return x.nodeId === null || (isString(x.nodeId) && x.nodeId.length <= MAX_STRING);
+    case 'log':
+      return (x.level === 'info' || x.level === 'warn' || x.level === 'error') && isString(x.message) && x.message.length <= MAX_STRING;
+    default:
+      return false;
+  }
+}
+
+/** The webview's check of what the host sends (shape only; the graph and plan are trusted data). */
+export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
+  if (!isObj(x) || !isString(x.type)) return false;
+  switch (x.type) {
+    case 'init':
+      return isObj(x.graph) && Array.isArray((x.graph as Obj).nodes) && (x.plan === null || isObj(x.plan)) && isObj(x.options) && Array.isArray(x.presets);
+    case 'plan':
+      return isObj(x.plan) && isObj(x.options) && (x.requestId === undefined || typeof x.requestId === 'number');
+    case 'busy':
+      return typeof x.busy === 'boolean';
+    case 'progress':
+      return isString(x.message) && (x.fraction === undefined || typeof x.fraction === 'number');
+    case 'error':
+      return isString(x.message);
+    case 'theme':
+      return isString(x.theme) && (THEME_KINDS as string[]).includes(x.theme);
+    default:
+      return false;
+  }
+}
