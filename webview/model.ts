@@ -3,7 +3,7 @@
 // Pure functions, no DOM: data in → data out. Layout depends only on this (never on the plan),
 // so re-placing recolours without re-running layout.
 
-import type { OpGraph } from '../algorithms/graph';
+import { topologicalOrder, type OpGraph } from '../algorithms/graph';
 import type { Plan } from '../algorithms/plan';
 
 /** A box of the group tree. Leaves of the tree are op nodes (indices into graph.nodes). */
@@ -38,78 +38,9 @@ export interface TreeOptions {
 
 export const DEFAULT_TREE_OPTIONS: TreeOptions = { groupBy: 'namespace', maxChildren: 250 };
 
-/** Stable topological order of node indices (Kahn, ties by input order). Assumes a DAG. */
+/** Stable topological order of node indices (ties by input order); the graph was validated. */
 export function topoOrder(graph: OpGraph): number[] {
-  const n = graph.nodes.length;
-  const idx = new Map<string, number>();
-  graph.nodes.forEach((node, i) => idx.set(node.id, i));
-  const succ: number[][] = Array.from({ length: n }, () => []);
-  const indeg = new Int32Array(n);
-  for (const e of graph.edges) {
-    const a = idx.get(e.from);
-    const b = idx.get(e.to);
-    if (a === undefined || b === undefined || a === b) continue;
-    succ[a].push(b);
-    indeg[b]++;
-  }
-  // Ready nodes in input order: a simple bucket queue keyed by index keeps it O(n log n) worst case.
-  const ready: number[] = [];
-  for (let i = 0; i < n; i++) if (indeg[i] === 0) ready.push(i);
-  const heap = new MinHeap(ready);
-  const order: number[] = [];
-  while (heap.size) {
-    const u = heap.pop();
-    order.push(u);
-    for (const v of succ[u]) if (--indeg[v] === 0) heap.push(v);
-  }
-  // Cycle (should not happen after validateGraph): append the rest in input order.
-  if (order.length < n) {
-    const seen = new Uint8Array(n);
-    order.forEach((i) => (seen[i] = 1));
-    for (let i = 0; i < n; i++) if (!seen[i]) order.push(i);
-  }
-  return order;
-}
-
-class MinHeap {
-  private a: number[] = [];
-  constructor(init: number[]) {
-    for (const x of init) this.push(x);
-  }
-  get size(): number {
-    return this.a.length;
-  }
-  push(x: number): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p] <= x) break;
-      a[i] = a[p];
-      i = p;
-    }
-    a[i] = x;
-  }
-  pop(): number {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const r = l + 1;
-        const c = r < a.length && a[r] < a[l] ? r : l;
-        if (a[c] >= last) break;
-        a[i] = a[c];
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
+  return topologicalOrder(graph);
 }
 
 /** The grouping path of a node: its namespace, or its colocation group as one level. */
