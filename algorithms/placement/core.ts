@@ -6,7 +6,8 @@
 // lower topological rank, then the lower device. Instead of re-evaluating every ready op at every
 // step, each device keeps two heaps (Baechi's cached per-device ready times):
 //   pending[d]  ready ops keyed by when their inputs can be on d (a lower bound: channel and
-//               device free times only grow, so a stale key is never too late);
+//               device free times only grow, so a stale key is never too late — except when
+//               another consumer has a tensor sent to d, and those are re-keyed then);
 //   avail[d]    ops whose inputs are already there by the time d is free, keyed by rank — they all
 //               start when d is free, so the lowest rank wins.
 // Per step each device validates only its top entry (O(inputs)), so a step costs O(devices ·
@@ -231,9 +232,25 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
     memBlocked[d] = [];
   };
 
+  /**
+   * A tensor just sent to d for one consumer can make other ready consumers of it on d ready
+   * earlier than their heap key (their estimate had queued its transfer behind another one), so
+   * push them again with the new time; the stale entries are dropped when they surface.
+   */
+  const rekeyConsumers = (k: number, d: number, except: number) => {
+    for (const c of problem.tConsumers[k]) {
+      if (c === except || device[c] !== NONE || predPending[c] !== 0 || blockedOn[c * D + d] || !isAllowed(c, d)) continue;
+      if (replay && replay[d][replayPos[d]] !== c) continue;
+      pending[d].push(c, readyOn(c, d), topoRank[c]);
+    }
+  };
+
   const commit = (v: number, d: number, notBefore: number) => {
+    const firstNewTransfer = transfers.length;
     evaluate(v, d, notBefore, ev, true);
     const s = ev.start;
+    // after reading ev: readyOn reuses it
+    for (let x = firstNewTransfer; x < transfers.length; x++) rekeyConsumers(transfers[x].tensor, d, v);
     const e = s + compute[v];
     device[v] = d;
     start[v] = s;
@@ -375,9 +392,10 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
       let s = candStart[d];
       const c = awakeFor(d);
       if (c !== NONE && v !== c) {
-        // awake: run the ETF choice only if it is urgent by the time d could run it, else wait
+        // awake: run the ETF choice only if it is urgent by the time the favourite child could
+        // start here (Baechi's awake device runs an urgent op as soon as it is, and otherwise waits)
         const cs = Math.max(readyOn(c, d), devFree[d]);
-        if (v === NONE || !isUrgent(v, Math.max(s, devFree[d]))) {
+        if (v === NONE || !isUrgent(v, cs)) {
           v = c;
           s = cs;
         }

@@ -5,6 +5,8 @@ import { checkSchedule, placeGraph, simulateSchedule } from '../../algorithms/pl
 import { isOpplaceError } from '../../algorithms/errors';
 import type { Plan, PlacementOptions } from '../../algorithms/plan';
 import { makeGraph, options } from './helpers';
+import { buildProblem, problemOptionsOf } from '../../algorithms/placement/problem';
+import { runCore } from '../../algorithms/placement/core';
 
 const at = (plan: Plan, id: string) => {
   const s = plan.schedule.find((x) => x.node === id)!;
@@ -226,6 +228,115 @@ describe('placement: hand-computed schedules', () => {
     for (const [patch, re] of cases) {
       await assert.rejects(placeGraph(fig1, { ...options({ algorithm: "m-etf", devices: 1 }), ...patch }), (e: unknown) => isOpplaceError(e) && re.test((e as Error).message), String(re));
     }
+  });
+
+  it("Baechi's channels: a send waiting for a busy receiver frees its own channel after the transfer time", async () => {
+    // 1000 bytes = 1 µs on "0:1". Device 1's channel receives p → q over [1, 10]. a (device 0,
+    // ends at 2) sends to b on device 1: the send runs [2, 3] on channel 0, the receive waits for
+    // channel 1 and runs [10, 11]. a2 → c (device 0 → 3) is committed after b (both start at 11,
+    // b has the lower topological rank) and can still use channel 0 at [3, 4], so c runs [11, 12].
+    // With the sender's channel held until the receive ends, c's input would arrive at 12 (c: 12–13).
+    const g = makeGraph(
+      [{ id: 'p', us: 1 }, { id: 'a', us: 2 }, { id: 'w', us: 11 }, { id: 'a2', us: 1 }, { id: 'q', us: 1 }, { id: 'b', us: 1 }, { id: 'c', us: 1 }],
+      [['p', 'q', 9000], ['a', 'b', 1000], ['a2', 'c', 1000]],
+      'channels',
+    );
+    const order = [['a', 'a2'], ['q', 'b'], ['p'], ['w', 'c']];
+    const assignment: Record<string, number> = {};
+    order.forEach((ids, d) => ids.forEach((id) => (assignment[id] = d)));
+    const pieces = simulateSchedule(g, { assignment, order, devices: 4, comm: '0:1' });
+    const on = (id: string) => pieces.schedule.find((x) => x.node === id)!;
+    assert.deepEqual([on('q').startUs, on('b').startUs, on('c').startUs, on('c').endUs], [10, 11, 11, 12]);
+    assert.equal(pieces.makespanUs, 12);
+    assert.deepEqual(pieces.transfers.map((t) => [t.from, t.srcDevice, t.dstDevice, t.sendStartUs ?? t.startUs, t.startUs, t.endUs]), [
+      ['p', 2, 1, 1, 1, 10],
+      ['a2', 0, 3, 3, 3, 4],
+      ['a', 0, 1, 2, 10, 11],
+    ]);
+    // b waited for the receive, which waited for channel 1: the critical chain goes back to p
+    assert.deepEqual(pieces.criticalPath, ['p', 'b']);
+    const plan = { ...pieces, file: 'channels.json', algorithm: 'm-etf', lowerBoundUs: 0, placeMs: 0, options: options({ algorithm: 'm-etf', devices: 4, comm: '0:1' }) } as unknown as Plan;
+    assert.deepEqual(checkSchedule(g, plan, options({ algorithm: 'm-etf', devices: 4, comm: '0:1' })), []);
+    // the checker holds the source channel from the send start: a send overlapping it is caught
+    const overlapping = { ...plan, transfers: plan.transfers.map((t) => (t.from === 'a2' ? { ...t, sendStartUs: 2.5, startUs: 3, endUs: 4 } : t)) };
+    assert.ok(checkSchedule(g, overlapping, options({ algorithm: 'm-etf', devices: 4, comm: '0:1' })).some((m) => m.includes('channel of device 0')));
+  });
+
+  it('critical path through a send that waited for its own channel', () => {
+    // a (0–1) sends 3 µs to b on device 1 (send 1–4); a2 (1–3) can only send to c on device 2 when
+    // channel 0 is free at 4 (4–5), so c runs 5–6: the chain is a → (a→b) → (a2→c) → c.
+    const g = makeGraph(
+      [{ id: 'a', us: 1 }, { id: 'a2', us: 2 }, { id: 'b', us: 1 }, { id: 'c', us: 1 }],
+      [['a', 'b', 3000], ['a2', 'c', 1000]],
+      'sendBound',
+    );
+    const order = [['a', 'a2'], ['b'], ['c']];
+    const assignment: Record<string, number> = { a: 0, a2: 0, b: 1, c: 2 };
+    const pieces = simulateSchedule(g, { assignment, order, devices: 3, comm: '0:1' });
+    assert.deepEqual(pieces.transfers.map((t) => [t.from, t.sendStartUs ?? t.startUs, t.startUs, t.endUs]), [['a', 1, 1, 4], ['a2', 4, 4, 5]]);
+    assert.equal(pieces.makespanUs, 6);
+    assert.deepEqual(pieces.criticalPath, ['a', 'c']);
+    assert.deepEqual(pieces.criticalTransfers, [0, 1]);
+  });
+
+  it('a fused chain claims the intermediates alive at once, not all of them (fits in 300 bytes, not 400)', async () => {
+    // a → b → c → d fused (one group), each passes 100 bytes on; d's output leaves for e. Alive
+    // inside the fused node: a's output while b runs (a + b = 200), then b + c, then c + d. The core
+    // counts d's outgoing 100 from the node's start: 100 + 200 = 300. Summing every intermediate
+    // (100 + 300 = 400) would reject a limit the expanded schedule (peak 200) never reaches.
+    const g = makeGraph(
+      [{ id: 'a', us: 1, group: 'g' }, { id: 'b', us: 1, group: 'g' }, { id: 'c', us: 1, group: 'g' }, { id: 'd', us: 1, group: 'g' }, { id: 'e', us: 1 }],
+      [['a', 'b', 100], ['b', 'c', 100], ['c', 'd', 100], ['d', 'e', 100]],
+      'fusedChain',
+    );
+    const opts = options({ algorithm: 'm-etf', devices: 1, fuse: true, memoryLimits: [300] });
+    const plan = await placeChecked(g, opts);
+    assert.equal(plan.feasible, true);
+    assert.equal(plan.makespanUs, 5);
+    assert.equal(plan.devices[0].peakBytes, 200);
+    const tight = await placeGraph(g, { ...opts, memoryLimits: [299] });
+    assert.equal(tight.feasible, false);
+    assert.equal(tight.minimumMemoryBytes, 300);
+  });
+
+  describe("m-SCT's awake device (Baechi's semantics, favourites given)", () => {
+    const runSct = (g: ReturnType<typeof makeGraph>, devices: number, fav: [string, string][]) => {
+      const problem = buildProblem(g, problemOptionsOf({ grouping: 'none', fuse: false, comm: '0:1', devices }));
+      const coarse = (id: string) => problem.coarseOf[problem.index.indexOf.get(id)!];
+      const favChild = new Int32Array(problem.n).fill(-1);
+      const favParent = new Int32Array(problem.n).fill(-1);
+      for (const [i, c] of fav) {
+        favChild[coarse(i)] = coarse(c);
+        favParent[coarse(c)] = coarse(i);
+      }
+      const res = runCore(problem, { devices, limits: Array(devices).fill(Infinity), favChild, favParent });
+      return (id: string) => [res.device[coarse(id)], res.start[coarse(id)], res.end[coarse(id)]];
+    };
+
+    it('an op is urgent only when its start (device free included) has passed on every device', () => {
+      // i (device 0, 0–1) has favourite child c (10 µs to move); L keeps device 1 busy until 20.
+      // u's inputs are everywhere at 0, but device 1 cannot start it before 20: not urgent, so
+      // device 0 waits for c (1–6) and runs u afterwards (6–11).
+      const g = makeGraph(
+        [{ id: 'i', us: 1 }, { id: 'L', us: 20 }, { id: 'u', us: 5 }, { id: 'c', us: 5 }],
+        [['i', 'c', 10000]],
+        'urgent',
+      );
+      const at = runSct(g, 2, [['i', 'c']]);
+      assert.deepEqual([at('i'), at('L'), at('c'), at('u')], [[0, 0, 1], [1, 0, 20], [0, 1, 6], [0, 6, 11]]);
+    });
+
+    it('a device waits only for the favourite child of the op it ran last', () => {
+      // i (device 0, 0–1) has favourite child c, which also needs p; p runs after i on device 0
+      // (1–2), so device 0 is not awake for c: plain ETF runs w (lower rank) first, then c.
+      const g = makeGraph(
+        [{ id: 'i', us: 1 }, { id: 'L', us: 20 }, { id: 'p', us: 1 }, { id: 'w', us: 3 }, { id: 'c', us: 1 }],
+        [['i', 'w', 5000], ['i', 'c', 1000], ['p', 'c', 1000]],
+        'lastOp',
+      );
+      const at = runSct(g, 2, [['i', 'c']]);
+      assert.deepEqual([at('i'), at('L'), at('p'), at('w'), at('c')], [[0, 0, 1], [1, 0, 20], [0, 1, 2], [0, 2, 5], [0, 5, 6]]);
+    });
   });
 
   it('the same input gives the same plan, byte for byte', async () => {

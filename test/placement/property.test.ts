@@ -92,9 +92,12 @@ function exactOptimum(graph: OpGraph, D: number, link: Link): number {
           if (pd === d) atTime = end[t.from];
           else if (arrival.has(t.tensor + '@' + d)) atTime = arrival.get(t.tensor + '@' + d)!;
           else {
-            const s = Math.max(end[t.from], chan[pd], chan[d]);
+            // Baechi's channels: send from max(producer end, source free), receive from
+            // max(send start, destination free), each channel busy for the transfer time
+            const sendStart = Math.max(end[t.from], chan[pd]);
+            const s = Math.max(sendStart, chan[d]);
             atTime = s + t.us;
-            chan[pd] = atTime;
+            chan[pd] = sendStart + t.us;
             chan[d] = atTime;
             arrival.set(t.tensor + '@' + d, atTime);
             added.push(t.tensor + '@' + d);
