@@ -34,15 +34,35 @@ function readBundle(name: string): string {
   return readFileSync(file, 'utf8');
 }
 
-function highsWasmBase64(): string {
-  let file: string;
+/**
+ * Where highs.wasm may be, in order: the `highs` package (a source checkout, tsx), next to this
+ * file (the bundles in dist/: scripts/build.mjs copies highs.wasm there, and an installed .vsix
+ * ships dist/ but no node_modules), and dist/ beside it (running cli/*.ts from a built checkout).
+ */
+export function highsWasmCandidates(dir: string = __dirname, resolve: (id: string) => string = require.resolve): string[] {
+  const out: string[] = [];
   try {
-    file = require.resolve('highs/runtime');
+    out.push(resolve('highs/runtime'));
   } catch {
-    file = path.resolve(__dirname, '..', 'node_modules', 'highs', 'build', 'highs.wasm');
+    // not resolvable (bundled, node_modules not shipped): the copies below
   }
-  if (!existsSync(file)) throw new OpplaceError(`cannot find highs.wasm (looked at ${file}) for the report`);
-  return readFileSync(file).toString('base64');
+  out.push(
+    path.resolve(dir, 'highs.wasm'),
+    path.resolve(dir, '..', 'dist', 'highs.wasm'),
+    path.resolve(dir, '..', 'node_modules', 'highs', 'build', 'highs.wasm'),
+  );
+  return [...new Set(out)];
+}
+
+/** The first candidate that exists, else one error naming every place looked at. */
+export function findHighsWasm(candidates: string[] = highsWasmCandidates(), exists: (file: string) => boolean = existsSync): string {
+  const found = candidates.find((f) => exists(f));
+  if (!found) throw new OpplaceError(`cannot find highs.wasm for the report (looked at ${candidates.join(', ')}); reinstall opplace or run \`npm run build\``);
+  return found;
+}
+
+function highsWasmBase64(): string {
+  return readFileSync(findHighsWasm()).toString('base64');
 }
 
 export function reportInitMessage(input: ReportInput): InitMessage {

@@ -14,6 +14,7 @@ import { COMPARE_ALGORITHMS, RawSettings, SETTING_KEYS, isPlaceableFile, memoryL
 import { baseName } from './userMessages';
 import { formatBytes } from '../algorithms/units';
 import { makeNonce } from '../webview/html';
+import { chooseRestoreState, savedStateFromWebview } from './viewRestore';
 
 export const PANEL_VIEW_TYPE = 'opplace.placement';
 export const EDITOR_VIEW_TYPE = 'opplace.placementView';
@@ -120,12 +121,13 @@ class Extension implements ViewHost {
     await this.context.workspaceState.update(VIEW_STATES_KEY, all);
   }
 
+  /**
+   * What a panel restored after a window reload shows. The webview's own state (setState, handed to
+   * `deserializeWebviewPanel`) comes first: it names the file and holds the options chosen in the
+   * viewer. The workspace-state copy is the fallback (a state from an older viewer, or none).
+   */
   restoredPanelState(panel: vscode.WebviewPanel, state: unknown): SavedViewState | undefined {
-    const saved = this.savedViewState(viewKey(panel));
-    if (saved) return saved;
-    // A viewer that keeps its own state with setState may carry the file too.
-    const fromWebview = (state as { hostUri?: unknown } | undefined)?.hostUri;
-    return typeof fromWebview === 'string' ? { uri: fromWebview } : undefined;
+    return chooseRestoreState(state, this.savedViewState(viewKey(panel)));
   }
 
   // ───────────── view requests ─────────────
@@ -361,7 +363,7 @@ export function activate(context: vscode.ExtensionContext): { views: () => numbe
           return;
         }
         const uri = vscode.Uri.parse(saved.uri);
-        log.info(`restoring the viewer of ${uri.fsPath}${saved.viewerOptions ? ' with the options chosen in it' : ''}`);
+        log.info(`restoring the viewer of ${uri.fsPath}${saved.viewerOptions ? ' with the options chosen in it' : ''} (from the ${savedStateFromWebview(state) ? 'webview state' : 'workspace state'})`);
         ext.adopt(panel, uri, saved);
       },
     }),

@@ -40,12 +40,9 @@ export interface ViewHost {
   viewStateChanged(view: PlacementView): void;
 }
 
-/** What a view needs to come back after a window reload: its file and the viewer's choices. */
-export interface SavedViewState {
-  uri: string;
-  viewerOptions?: PlacementOptions;
-  viewerBatch?: number;
-}
+import type { SavedViewState } from './viewRestore';
+export type { SavedViewState } from './viewRestore';
+export { savedStateFromWebview } from './viewRestore';
 
 export function themeKind(kind: vscode.ColorThemeKind): ThemeKind {
   switch (kind) {
@@ -217,8 +214,9 @@ export class PlacementView implements vscode.Disposable {
       for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
       if (this.showingLoadError) this.restartWebview();
       else if (!this.initSent) this.sendInit();
-      else if (graphChanged) this.restartWebview();
-      else this.post({ type: 'plan', requestId, plan: result.plan, options: this.options });
+      // A new graph (file changed, other batch size or dtype) goes with the plan: the viewer lays
+      // it out in place, keeping its zoom and the expanded groups that still exist.
+      else this.post({ type: 'plan', requestId, plan: result.plan, options: this.options, ...(graphChanged ? { graph: result.graph } : {}) });
       const problem = infeasibleText(result.plan);
       if (problem) {
         this.host.log.info(problem);
@@ -241,10 +239,7 @@ export class PlacementView implements vscode.Disposable {
     }
   }
 
-  /**
-   * A new graph (file changed on disk, other batch size or dtype) needs a new layout: the viewer
-   * lays out once per init, so the page is started afresh and gets an init with the new graph.
-   */
+  /** After the load-error page: the viewer page again, which asks for an init. */
   private restartWebview(): void {
     this.webviewReady = false;
     this.initSent = false;
@@ -278,6 +273,7 @@ export class PlacementView implements vscode.Disposable {
       options: this.options,
       presets: Object.keys(INTERCONNECT_PRESETS),
       file: this.title,
+      hostUri: this.uri.toString(),
       batchSize: this.batchSize,
       theme: themeKind(vscode.window.activeColorTheme.kind),
       capabilities: { export: this.host.exportFormats(this.uri), openInBrowser: this.host.canOpenReport(), saveLimits: true, batchSize: true },

@@ -21,12 +21,14 @@ import {
   scopeLayoutEdges,
   searchNodes,
   visibleGraph,
+  type GroupBy,
   type GroupTree,
   type PlanView,
   type VisibleGraph,
 } from './model';
 import { SupersededError, type PlacementHost } from './placementHost';
 import type { InitMessage } from './protocol';
+import { debounce, parseViewerState, restoreExpanded, sameChosenOptions, stateMatches, VIEWER_STATE_VERSION, type PersistedViewerState, type ViewTransform } from './viewState';
 import { deviceColour } from './styles';
 import { renderSummary } from './summary';
 import { createTimeline, LANE_PAIR_H, type TimelineView } from './timeline';
@@ -34,6 +36,8 @@ import { createTimeline, LANE_PAIR_H, type TimelineView } from './timeline';
 /** Items visible at first paint: small graphs open fully, big ones as an overview of boxes. */
 export const INITIAL_VISIBLE_BUDGET = 400;
 export const INITIAL_VISIBLE_BUDGET_BIG = 250;
+/** Persisting waits for a pause this long: a zoom gesture fires dozens of events per second. */
+export const STATE_SAVE_DEBOUNCE_MS = 250;
 
 export interface ViewerHandle {
   /** Resolves when the current layout is drawn (tests and benchmarks wait on it). */
@@ -43,6 +47,8 @@ export interface ViewerHandle {
   expandAll(maxVisible?: number): Promise<void>;
   setPlan(plan: Plan, options: PlacementOptions): void;
   replace(options: PlacementOptions): Promise<void>;
+  /** What the viewer persists (setState) right now; tests compare it with the stored value. */
+  persistedState(): PersistedViewerState;
   dag: DagView;
 }
 
@@ -75,22 +81,50 @@ function shapeText(shape: (number | null)[] | null): string {
   return shape ? `[${shape.map((d) => (d === null ? '?' : String(d))).join('×')}]` : '?';
 }
 
+/** The state a webview saved for this model (VS Code getState), or null (none, foreign, or another model's). */
+function savedStateFor(init: InitMessage, host: PlacementHost): PersistedViewerState | null {
+  let raw: unknown;
+  try {
+    raw = host.loadState?.();
+  } catch {
+    return null;
+  }
+  const saved = parseViewerState(raw);
+  return saved && stateMatches(saved, { hostUri: init.hostUri, file: init.file }) ? saved : null;
+}
+
+function defaultExpansion(tree: GroupTree, nodeCount: number): Set<string> {
+  // Big graphs open with fewer items: ELK's time grows faster than linearly in a scope's size.
+  return autoExpand(tree, nodeCount > 5000 ? INITIAL_VISIBLE_BUDGET_BIG : INITIAL_VISIBLE_BUDGET);
+}
+
 export function startViewer(init: InitMessage, host: PlacementHost, layoutClient: LayoutClient): ViewerHandle {
+  // What this view looked like before the webview was reloaded (window reload, hidden tab shown
+  // again, new graph): the user's options, zoom, expanded groups… win over the defaults.
+  const saved = savedStateFor(init, host);
+  const savedView = saved?.view ?? {};
   // `let`: a re-costed graph (new batch size) with the same structure replaces it without re-layout.
   let graph: OpGraph = init.graph;
   const idx = new Map<string, number>();
   graph.nodes.forEach((n, i) => idx.set(n.id, i));
   // Group boxes by namespace path, or by colocation/fused group (switchable in the DAG tools).
-  let tree: GroupTree = buildGroupTree(graph);
+  let groupByNow: GroupBy = savedView.groupBy ?? 'namespace';
+  const treeOf = (g: OpGraph) => buildGroupTree(g, { ...DEFAULT_TREE_OPTIONS, groupBy: groupByNow });
+  let tree: GroupTree = treeOf(graph);
   performance.mark('opplace:tree-built');
-  // Big graphs open with fewer items: ELK's time grows faster than linearly in a scope's size.
-  let expanded = autoExpand(tree, graph.nodes.length > 5000 ? INITIAL_VISIBLE_BUDGET_BIG : INITIAL_VISIBLE_BUDGET);
+  let expanded = restoreExpanded(savedView.expanded, tree.groups, tree.root) ?? defaultExpansion(tree, graph.nodes.length);
   let vis: VisibleGraph = visibleGraph(graph, tree, expanded);
   let plan: Plan | null = init.plan;
   let options: PlacementOptions = init.options;
+  /** The options and batch size the user chose last (persisted even before their plan arrives). */
+  let chosenOptions: PlacementOptions = saved?.options ?? init.options;
+  let chosenBatch: number | undefined = saved?.batchSize ?? init.batchSize;
   let pv: PlanView = planView(graph, plan, idx);
-  let showCritical = true;
-  let selectedNode: number | null = null;
+  let showCritical = savedView.showCritical ?? true;
+  let selectedNode: number | null = savedView.selected ? idx.get(savedView.selected) ?? null : null;
+  /** A saved zoom/pan to re-apply once the first layout is drawn (instead of fitting). */
+  let restoreTransform: ViewTransform | null = savedView.transform ?? null;
+  let timelineHeight: number | undefined = savedView.timelineHeight;
   let memDevice = 0;
   let layoutSeq = 0;
   let lastLayoutMs = 0;
@@ -142,6 +176,38 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     error = message;
     setStatus(message, 'error');
   }
+
+  // ── persisted state (VS Code setState) ──
+  function currentState(): PersistedViewerState {
+    return {
+      v: VIEWER_STATE_VERSION,
+      ...(init.hostUri !== undefined ? { hostUri: init.hostUri } : {}),
+      ...(init.file !== undefined ? { file: init.file } : {}),
+      options: chosenOptions,
+      ...(chosenBatch !== undefined ? { batchSize: chosenBatch } : {}),
+      view: {
+        // Until the first layout is drawn the saved transform is still the one that counts.
+        transform: restoreTransform ?? dag.transform(),
+        expanded: [...expanded],
+        groupBy: groupByNow,
+        showCritical,
+        selected: selectedNode === null ? null : graph.nodes[selectedNode].id,
+        ...(timelineHeight !== undefined ? { timelineHeight } : {}),
+      },
+    };
+  }
+  const persist = debounce(() => {
+    try {
+      host.saveState?.(currentState());
+    } catch (e) {
+      host.log('warn', `could not save the viewer state: ${(e as Error).message}`);
+    }
+  }, STATE_SAVE_DEBOUNCE_MS);
+  // A reload right after a change must not lose it.
+  window.addEventListener('pagehide', () => persist.flush());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') persist.flush();
+  });
 
   // ── tooltip ──
   function showTip(html: string | null, ev: MouseEvent | null): void {
@@ -214,6 +280,9 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     onBackground() {
       selectNode(null);
     },
+    onTransform() {
+      if (!restoreTransform) persist();
+    },
   });
 
   function selectNode(i: number | null): void {
@@ -222,6 +291,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     dag.setSelected(id);
     details.innerHTML = i === null ? 'Hover or click an operator.' : nodeHtml(i);
     host.select(id);
+    persist();
   }
 
   // ── timeline ──
@@ -298,10 +368,11 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     const crit = document.createElement('vscode-checkbox') as HTMLElement & { checked: boolean };
     crit.id = 'toggle-critical';
     crit.setAttribute('label', 'critical path');
-    crit.checked = true;
+    crit.checked = showCritical;
     crit.addEventListener('change', () => {
       showCritical = crit.checked;
       dag.setShowCritical(showCritical);
+      persist();
     });
     const collapse = document.createElement('vscode-button');
     collapse.id = 'collapse-all';
@@ -320,10 +391,11 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       o.textContent = label;
       groupBy.appendChild(o);
     }
-    groupBy.value = 'namespace';
+    groupBy.value = groupByNow;
     groupBy.addEventListener('change', () => {
-      tree = buildGroupTree(graph, { ...DEFAULT_TREE_OPTIONS, groupBy: groupBy.value === 'colocation' ? 'colocation' : 'namespace' });
-      expanded = autoExpand(tree, graph.nodes.length > 5000 ? INITIAL_VISIBLE_BUDGET_BIG : INITIAL_VISIBLE_BUDGET);
+      groupByNow = groupBy.value === 'colocation' ? 'colocation' : 'namespace';
+      tree = treeOf(graph);
+      expanded = defaultExpansion(tree, graph.nodes.length);
       void relayout(true);
     });
     tools.append(search, count, fit, collapse, groupBy, crit);
@@ -385,13 +457,15 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     const t0 = performance.now();
     const nextVis = visibleGraph(graph, tree, expanded);
     const scopes = layoutScopesFor(nextVis);
+    persist(); // the expanded groups changed (or the graph did)
     setStatus(`laying out ${nextVis.items.length} items…`, 'info', 0);
     if (layouts === 0) {
       // First paint: a quick layered layout now, ELK's when the worker has it.
       const quick = quickLayoutScopes({ requestId: seq, scopes });
       vis = nextVis;
       drawScene(scopes, quick.results);
-      if (fit) dag.fit();
+      if (restoreTransform) dag.setTransform(restoreTransform);
+      else if (fit) dag.fit();
       document.body.dataset.firstPaintAt = String(Math.round(performance.now()));
     }
     let response;
@@ -408,6 +482,11 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     performance.mark('opplace:layout-done');
     drawScene(scopes, response.results);
     if (fit && !dag.userMoved()) dag.fit();
+    if (restoreTransform) {
+      // The saved zoom/pan was set on the quick layout; from now on the live one is persisted.
+      restoreTransform = null;
+      persist();
+    }
     lastLayoutMs = performance.now() - t0;
     lastElkMs = response.elkMs;
     layouts++;
@@ -427,7 +506,9 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   function applyResult(r: { plan: Plan; options: PlacementOptions; graph?: OpGraph }): void {
     if (r.graph && r.graph !== graph) {
       if (!sameStructure(graph, r.graph)) {
-        showError('the model’s structure changed; close and reopen the placement view');
+        adoptGraph(r.graph);
+        setPlan(r.plan, r.options, false);
+        void relayout(false);
         return;
       }
       graph = r.graph;
@@ -435,13 +516,35 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     setPlan(r.plan, r.options);
   }
 
-  function setPlan(p: Plan, o: PlacementOptions): void {
+  /**
+   * A new graph (the file changed on disk, another batch size or dtype changed the ops): new
+   * groups, same view where it still applies — the expanded groups and the selection whose ids
+   * still exist, and the zoom/pan as it is.
+   */
+  function adoptGraph(next: OpGraph): void {
+    const selectedId = selectedNode === null ? null : graph.nodes[selectedNode].id;
+    const wasExpanded = [...expanded];
+    graph = next;
+    idx.clear();
+    graph.nodes.forEach((n, i) => idx.set(n.id, i));
+    tree = treeOf(graph);
+    expanded = restoreExpanded(wasExpanded, tree.groups, tree.root) ?? defaultExpansion(tree, graph.nodes.length);
+    selectedNode = selectedId === null ? null : idx.get(selectedId) ?? null;
+    if (selectedNode === null) details.innerHTML = 'Hover or click an operator.';
+    matches = [];
+    dag.setMatches(new Set());
+    hoverItem = null;
+  }
+
+  function setPlan(p: Plan, o: PlacementOptions, recolourDag = true): void {
     const t0 = performance.now();
     plan = p;
     options = o;
+    chosenOptions = o;
     error = null;
     pv = planView(graph, plan, idx);
-    dag.recolour(pv, plan.devices.length);
+    // After a new graph the drawn scene is the old one; the next layout draws with the new colours.
+    if (recolourDag) dag.recolour(pv, plan.devices.length);
     renderSummary($('header'), title, plan);
     if (memDevice >= plan.devices.length) memDevice = 0;
     renderMemory();
@@ -451,6 +554,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     controls.setOptions(o);
     if (selectedNode !== null) details.innerHTML = nodeHtml(selectedNode);
     lastRecolourMs = performance.now() - t0;
+    persist();
     document.body.dataset.planVersion = String(Number(document.body.dataset.planVersion ?? '0') + 1);
   }
 
@@ -468,6 +572,9 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
 
   async function replace(o: PlacementOptions, batchSize?: number): Promise<void> {
     const t0 = performance.now();
+    chosenOptions = o;
+    if (batchSize !== undefined) chosenBatch = batchSize;
+    persist();
     try {
       const r = await host.replace(o, batchSize);
       lastPlaceMs = performance.now() - t0;
@@ -485,7 +592,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     {
       algorithms: algorithms.includes(options.algorithm) ? algorithms : [...algorithms, options.algorithm],
       presets: init.presets,
-      batchSize: init.capabilities?.batchSize ? init.batchSize : undefined,
+      batchSize: init.capabilities?.batchSize ? chosenBatch : undefined,
       canSaveLimits: !!init.capabilities?.saveLimits && !!host.saveLimits,
       exportFormats: host.exportAs ? init.capabilities?.export ?? [] : [],
       canOpenInBrowser: !!init.capabilities?.openInBrowser && !!host.openInBrowser,
@@ -499,22 +606,69 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     },
   );
 
+  /**
+   * The timeline pane's height: the user's (dragged with the splitter) or one lane pair per device.
+   * CSS caps it (max-height) so the DAG pane always keeps its share of a small window.
+   */
   function sizeTimeline(): void {
     const devices = plan?.devices.length ?? options.devices;
-    timelineWrap.style.height = `${Math.min(320, Math.max(70, devices * LANE_PAIR_H + 30))}px`;
+    // No schedule to draw (infeasible, or not placed yet): one line of text, the DAG gets the rest.
+    const natural = plan?.feasible ? Math.min(320, Math.max(70, devices * LANE_PAIR_H + 30)) : 40;
+    timelineWrap.style.height = `${Math.round(timelineHeight ?? natural)}px`;
+  }
+
+  /** Dragging the bar between the DAG and the timeline resizes both panes. */
+  function installSplitter(): void {
+    const bar = document.getElementById('split');
+    if (!bar) return;
+    bar.addEventListener('pointerdown', (down: PointerEvent) => {
+      down.preventDefault();
+      bar.setPointerCapture(down.pointerId);
+      const startY = down.clientY;
+      const startH = timelineWrap.getBoundingClientRect().height;
+      const move = (ev: PointerEvent) => {
+        timelineHeight = Math.max(40, startH - (ev.clientY - startY));
+        sizeTimeline();
+      };
+      const up = () => {
+        bar.removeEventListener('pointermove', move);
+        bar.removeEventListener('pointerup', up);
+        bar.removeEventListener('pointercancel', up);
+        // What the CSS cap let it become, so a restore does not ask for more than fits.
+        timelineHeight = Math.round(timelineWrap.getBoundingClientRect().height);
+        persist();
+      };
+      bar.addEventListener('pointermove', move);
+      bar.addEventListener('pointerup', up);
+      bar.addEventListener('pointercancel', up);
+    });
+    bar.addEventListener('dblclick', () => {
+      timelineHeight = undefined;
+      sizeTimeline();
+      persist();
+    });
   }
 
   sizeTimeline();
+  installSplitter();
   buildTools();
   renderSummary($('header'), title, plan);
   renderLegend();
   renderMemory();
   timeline.setPlan(plan, graph, idx, pv.critical);
-  dag.setShowCritical(true);
+  dag.setShowCritical(showCritical);
+  if (selectedNode !== null) details.innerHTML = nodeHtml(selectedNode);
   window.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') selectNode(null);
   });
   const ready = relayout(true);
+  // The host placed with its defaults (settings) but the user had chosen other options here
+  // before the reload: theirs win. (A VS Code host that read the state itself sends them already.)
+  const batchChanged = !!init.capabilities?.batchSize && chosenBatch !== undefined && chosenBatch !== init.batchSize;
+  if (saved?.options && (!sameChosenOptions(saved.options, init.options) || batchChanged)) {
+    controls.setOptions(saved.options);
+    void replace(saved.options, batchChanged ? chosenBatch : undefined);
+  }
 
   return {
     ready,
@@ -542,6 +696,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     },
     setPlan,
     replace: (o) => replace(o),
+    persistedState: currentState,
   };
 }
 

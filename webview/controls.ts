@@ -72,10 +72,16 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
   let options: PlacementOptions = { ...initial, memoryLimits: initial.memoryLimits.slice() };
   let batchSize = config.batchSize;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** A change the user made that has not been sent yet (the debounce is running). */
+  let unsent = false;
   const fire = () => {
     clearTimeout(timer);
+    unsent = true;
     // Debounce: typing "16GiB" into several fields should place once.
-    timer = setTimeout(() => cb.onChange({ ...options, memoryLimits: options.memoryLimits.slice() }, batchSize), 120);
+    timer = setTimeout(() => {
+      unsent = false;
+      cb.onChange({ ...options, memoryLimits: options.memoryLimits.slice() }, batchSize);
+    }, 120);
   };
 
   root.replaceChildren();
@@ -212,6 +218,8 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
 
   return {
     setOptions(o) {
+      // A plan for an earlier request must not undo what the user just chose and is about to send.
+      if (unsent) return;
       options = { ...o, memoryLimits: o.memoryLimits.slice() };
       devices.value = String(o.devices);
       algo.value = o.algorithm;

@@ -3,7 +3,7 @@
 // memory), dashed frames for expanded groups, edges as three combined paths (same device, cross
 // device, critical) so thousands of edges stay cheap to pan and zoom. Re-placing only recolours.
 import { select, type Selection } from 'd3-selection';
-import { zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
+import { zoom, zoomIdentity, zoomTransform, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
 import type { OpGraph } from '../algorithms/graph';
 import { formatBytes } from '../algorithms/units';
 import type { AbsoluteLayout, Box, LayoutScope, ScopeResult } from './layoutCore';
@@ -21,6 +21,8 @@ export interface DagCallbacks {
   onClickNode(nodeIndex: number): void;
   onToggleGroup(groupId: string): void;
   onBackground(): void;
+  /** The zoom/pan transform changed (user gesture, fit, centre…); the viewer persists it. */
+  onTransform?(t: { k: number; x: number; y: number }): void;
 }
 
 export interface DagScene {
@@ -76,6 +78,10 @@ export interface DagView {
   /** For benchmarks: apply a zoom transform programmatically. */
   zoomBy(k: number, dx: number, dy: number): void;
   itemElement(itemId: string): SVGGElement | null;
+  /** The current zoom/pan transform. */
+  transform(): { k: number; x: number; y: number };
+  /** Restores a saved transform (counts as the user's: a late layout does not re-fit over it). */
+  setTransform(t: { k: number; x: number; y: number }): void;
 }
 
 /**
@@ -111,6 +117,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     .on('zoom', (ev: { transform: ZoomTransform; sourceEvent: unknown }) => {
       if (ev.sourceEvent) moved = true; // a user gesture, not fit()/centerOn()
       pendingTransform = ev.transform;
+      cb.onTransform?.({ k: ev.transform.k, x: ev.transform.x, y: ev.transform.y });
       if (!zoomFrame) zoomFrame = requestAnimationFrame(applyTransform);
       // The compositor scales the layer's old raster while moving (fast, but blurry after a zoom);
       // once the motion stops, recreate the layer so it is rasterised sharp at the new scale.
@@ -358,11 +365,12 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     const vh = svgEl.clientHeight || 600;
     // Whole graph when it is readable that way; otherwise fit the width (at least MIN_FIT_SCALE)
     // and start at the top: a 200-op chain shrunk to a hairline helps nobody.
-    const whole = Math.min((vw - 20) / Math.max(1, width), (vh - 60) / Math.max(1, height));
+    const whole = Math.min((vw - 20) / Math.max(1, width), (vh - 20) / Math.max(1, height));
     const k = Math.min(1.5, whole >= MIN_FIT_SCALE ? whole : Math.max(MIN_FIT_SCALE, Math.min(1, (vw - 20) / Math.max(1, width))));
     // Centred when it fits; otherwise start at the top-left (where the graph's inputs are).
     const tx = width * k <= vw - 20 ? (vw - width * k) / 2 : 10;
-    const ty = 44 + Math.max(0, (vh - 50 - height * k) / 2);
+    // The tools and the legend sit above and below the DAG pane (not over it): a small margin only.
+    const ty = 10 + Math.max(0, (vh - 20 - height * k) / 2);
     const t = zoomIdentity.translate(tx, ty).scale(k);
     host.call(zoomer.transform, t);
   }
@@ -404,5 +412,13 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       host.call(zoomer.translateBy, dx, dy);
     },
     itemElement: (id) => elements.get(id) ?? null,
+    transform() {
+      const t = zoomTransform(hostEl);
+      return { k: t.k, x: t.x, y: t.y };
+    },
+    setTransform(t) {
+      moved = true;
+      host.call(zoomer.transform, zoomIdentity.translate(t.x, t.y).scale(Math.min(4, Math.max(0.02, t.k))));
+    },
   };
 }

@@ -41,8 +41,8 @@ const BODY = `
 <div id="status" role="status" aria-live="polite"></div>
 <div id="main">
   <div id="dag-wrap">
-    <div id="dag" tabindex="0" role="img" aria-label="operator graph"></div>
     <div id="dag-tools"></div>
+    <div id="dag" tabindex="0" role="img" aria-label="operator graph"></div>
     <div id="legend"></div>
   </div>
   <div id="side">
@@ -55,6 +55,7 @@ const BODY = `
     <div id="details">Hover or click an operator.</div>
   </div>
 </div>
+<div id="split" role="separator" aria-orientation="horizontal" aria-label="resize the timeline" title="drag to resize the timeline; double-click to reset"></div>
 <div id="timeline-wrap"><canvas id="timeline" aria-label="timeline"></canvas></div>
 <div id="tooltip"></div>`;
 

@@ -11,6 +11,7 @@ import {
   type InitMessage,
   type WebviewToHostMessage,
 } from './protocol';
+import type { PersistedViewerState } from './viewState';
 
 export interface PlaceResult {
   plan: Plan;
@@ -38,6 +39,10 @@ export interface PlacementHost {
   select(nodeId: string | null): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
   setEvents(events: HostEvents): void;
+  /** The viewer's persisted state (VS Code: `getState()`); untrusted, parse before use. */
+  loadState?(): unknown;
+  /** Persists the viewer's state across webview reloads (VS Code: `setState`). */
+  saveState?(state: PersistedViewerState): void;
 }
 
 /** Thrown when a newer replace superseded this one; the viewer ignores it. */
@@ -50,6 +55,8 @@ export class SupersededError extends Error {
 
 interface VsCodeApi {
   postMessage(msg: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -117,6 +124,8 @@ export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMe
     setEvents(e) {
       events = e;
     },
+    loadState: () => api.getState(),
+    saveState: (state) => api.setState(state),
   };
   post({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
   return { host, init };

@@ -36,6 +36,11 @@ export interface InitMessage {
   presets: string[];
   /** Model file name, shown in the header. */
   file?: string;
+  /**
+   * The model's URI as the host knows it. The webview stores it with its state (setState), so a
+   * restored panel knows its file, and so state saved for another model is not applied to this one.
+   */
+  hostUri?: string;
   /** Batch size the graph was costed with, when the host supports re-costing on change. */
   batchSize?: number;
   theme?: ThemeKind;

@@ -67,15 +67,18 @@ button.link { background: none; border: none; color: var(--vscode-textLink-foreg
 #status { padding: 2px 10px; min-height: 1.5em; font-size: 0.9em; color: var(--vscode-descriptionForeground); display: flex; gap: 10px; align-items: center; }
 #status.error { color: var(--vscode-errorForeground, #e51400); }
 #status progress { width: 140px; height: 8px; }
-#main { flex: 1; display: flex; min-height: 0; }
-#dag-wrap { flex: 1; position: relative; min-width: 0; border-right: 1px solid var(--vscode-panel-border, rgba(128,128,128,0.35)); }
-#dag { width: 100%; height: 100%; display: block; cursor: grab; outline: none; position: relative; overflow: hidden; }
+/* Panes share the window without overlapping: header, controls and status take what they need,
+   the timeline its (capped, resizable) height, and the DAG + side panel the rest. */
+#header, #controls, #status, #split { flex: 0 0 auto; }
+#main { flex: 1 1 0; display: flex; min-height: 140px; }
+#dag-wrap { flex: 1; position: relative; min-width: 0; display: flex; flex-direction: column; border-right: 1px solid var(--vscode-panel-border, rgba(128,128,128,0.35)); }
+#dag { flex: 1 1 0; min-height: 0; width: 100%; display: block; cursor: grab; outline: none; position: relative; overflow: hidden; }
 #dag svg.scene { position: absolute; left: 0; top: 0; transform-origin: 0 0; will-change: transform; overflow: visible; }
 #dag:active { cursor: grabbing; }
-#dag-tools { position: absolute; top: 6px; left: 6px; display: flex; gap: 6px; align-items: center; background: var(--vscode-editorWidget-background); border: 1px solid var(--vscode-editorWidget-border, var(--vscode-panel-border, rgba(128,128,128,0.35))); padding: 3px 6px; border-radius: 3px; }
+#dag-tools { flex: 0 0 auto; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; background: var(--vscode-editorWidget-background); border-bottom: 1px solid var(--vscode-editorWidget-border, var(--vscode-panel-border, rgba(128,128,128,0.35))); padding: 3px 6px; }
 #dag-tools vscode-textfield { width: 180px; }
 #dag-tools vscode-single-select { width: 170px; }
-#legend { position: absolute; bottom: 6px; left: 6px; background: var(--vscode-editorWidget-background); border: 1px solid var(--vscode-editorWidget-border, var(--vscode-panel-border, rgba(128,128,128,0.35))); padding: 4px 6px; border-radius: 3px; font-size: 0.85em; display: flex; flex-wrap: wrap; gap: 4px 10px; max-width: 60%; }
+#legend { flex: 0 0 auto; background: var(--vscode-editorWidget-background); border-top: 1px solid var(--vscode-editorWidget-border, var(--vscode-panel-border, rgba(128,128,128,0.35))); padding: 3px 6px; font-size: 0.85em; display: flex; flex-wrap: wrap; gap: 4px 10px; }
 #legend .sw { forced-color-adjust: none; display: inline-block; width: 12px; height: 12px; vertical-align: -2px; margin-right: 4px; border: 1px solid var(--vscode-contrastBorder, transparent); background: var(--dev-fill); }
 #legend .sw.cross { background: none; border: none; border-top: 2px dashed var(--vscode-charts-red, #d55e00); height: 0; width: 18px; vertical-align: 3px; }
 #legend .sw.crit { background: none; border: none; border-top: 3px solid var(--vscode-focusBorder, #0078d4); height: 0; width: 18px; vertical-align: 3px; }
@@ -85,7 +88,9 @@ button.link { background: none; border: none; color: var(--vscode-textLink-foreg
 #details table { border-collapse: collapse; }
 #details td { padding: 1px 6px 1px 0; vertical-align: top; }
 #details td:first-child { color: var(--vscode-descriptionForeground); white-space: nowrap; }
-#timeline-wrap { height: 190px; border-top: 1px solid var(--vscode-panel-border, rgba(128,128,128,0.35)); position: relative; }
+#split { height: 5px; cursor: row-resize; border-top: 1px solid var(--vscode-panel-border, rgba(128,128,128,0.35)); touch-action: none; }
+#split:hover, #split:active { background: var(--vscode-sash-hoverBorder, var(--vscode-focusBorder, #0078d4)); }
+#timeline-wrap { flex: 0 0 auto; height: 190px; min-height: 40px; max-height: 45vh; position: relative; }
 #timeline { width: 100%; height: 100%; display: block; }
 #tooltip { position: fixed; pointer-events: none; z-index: 10; display: none; max-width: 380px;
   background: var(--vscode-editorHoverWidget-background, var(--vscode-editorWidget-background, Canvas));

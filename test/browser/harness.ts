@@ -52,3 +52,35 @@ export function screenshotPath(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true });
   return path.join(ARTIFACTS, `${name}.png`);
 }
+
+/**
+ * How the viewer's panes overlap, as readable problems (none: an empty list). The page is a column
+ * — tools, DAG, legend, splitter, timeline — beside the side panel; nothing may cover the DAG or
+ * its legend, and the DAG pane keeps a usable height.
+ */
+export async function paneLayoutProblems(target: Pick<Page, 'evaluate'>, minDagHeight = 150): Promise<string[]> {
+  const boxes = await target.evaluate(() => {
+    const out: Record<string, { top: number; bottom: number; left: number; right: number }> = {};
+    for (const id of ['controls', 'dag-tools', 'dag', 'legend', 'side', 'split', 'timeline-wrap']) {
+      const r = document.getElementById(id)!.getBoundingClientRect();
+      out[id] = { top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+    }
+    return { boxes: out, height: window.innerHeight };
+  });
+  const b = boxes.boxes;
+  const problems: string[] = [];
+  const above = (upper: string, lower: string) => {
+    if (b[upper].bottom > b[lower].top + 0.5) problems.push(`#${upper} (bottom ${b[upper].bottom}) overlaps #${lower} (top ${b[lower].top})`);
+  };
+  above('controls', 'dag-tools');
+  above('dag-tools', 'dag');
+  above('dag', 'legend');
+  above('legend', 'split');
+  above('side', 'split');
+  above('split', 'timeline-wrap');
+  if (b['timeline-wrap'].bottom > boxes.height + 0.5) problems.push(`the timeline ends below the window (${b['timeline-wrap'].bottom} > ${boxes.height})`);
+  if (b.dag.right > b.side.left + 0.5) problems.push(`#dag (right ${b.dag.right}) overlaps #side (left ${b.side.left})`);
+  const dagHeight = b.dag.bottom - b.dag.top;
+  if (dagHeight < minDagHeight) problems.push(`the DAG pane is only ${dagHeight}px high`);
+  return problems;
+}

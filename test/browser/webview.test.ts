@@ -15,7 +15,7 @@ import { buildWebviewHtml, makeNonce } from '../../webview/html';
 import { isWebviewToHostMessage, PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
 import { dataPath } from '../helpers/paths';
 import { REPO_ROOT } from './bundles';
-import { collectProblems, ensureBundles, launchChromium, screenshotPath } from './harness';
+import { collectProblems, ensureBundles, launchChromium, paneLayoutProblems, screenshotPath } from './harness';
 
 describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
   this.timeout(120_000);
@@ -86,6 +86,7 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
     assert.equal(await page.locator('#dag [data-node-id]').count(), graph.nodes.length);
     assert.equal(await page.evaluate(() => window.opplaceViewer!.state().layoutMode), 'worker', 'blob: worker allowed by the CSP');
+    assert.deepEqual(await paneLayoutProblems(page), [], 'the panes do not overlap');
 
     // Change the algorithm: the webview asks the host, which answers with a plan.
     await page.locator('#mem-all input').fill('1GiB');

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { REPO, dataPath } from '../helpers/paths';
 import { parseMemoryLimits } from '../../algorithms/units';
+import { paneLayoutProblems } from '../browser/harness';
 import {
   Session,
   closeAllEditors,
@@ -70,6 +71,28 @@ async function placedViewer(page: Page, fileName?: string): Promise<Frame> {
   return frame;
 }
 
+type Transform = { k: number; x: number; y: number };
+
+/** The DAG's zoom/pan transform. */
+function dagTransform(frame: Frame): Promise<Transform> {
+  return frame.evaluate(() => window.opplaceViewer!.dag.transform());
+}
+
+function assertSameTransform(actual: Transform, expected: Transform, what: string): void {
+  for (const k of ['k', 'x', 'y'] as const) assert.ok(Math.abs(actual[k] - expected[k]) < 1e-6, `${what}: ${k} ${actual[k]} vs ${expected[k]}`);
+}
+
+/** Collapsed group boxes drawn in the DAG. */
+function drawnGroups(frame: Frame): Promise<string[]> {
+  return frame.$$eval('#dag [data-group-id]', (els) => els.map((e) => e.getAttribute('data-group-id')!).sort());
+}
+
+/** Picks a value in one of the viewer's drop-downs (a vscode-single-select) like a user. */
+async function choose(frame: Frame, selectId: string, value: string): Promise<void> {
+  await frame.locator(`#${selectId}`).click();
+  await frame.locator(`#${selectId}`).getByRole('option', { name: value, exact: true }).click();
+}
+
 /** Types a size into a viewer memory field (a vscode-textfield) and commits it like a user. */
 async function setLimit(frame: Frame, fieldId: string, text: string): Promise<void> {
   const input = frame.locator(`#${fieldId} input`);
@@ -121,6 +144,8 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
       [0, 1].map((d) => getComputedStyle(document.querySelector(`[data-node-id].device-${d} rect`)!).fill),
     );
     assert.notEqual(fills[0], fills[1]);
+    // At 1500×950 the panes share the space: the timeline covers neither the DAG nor its legend.
+    assert.deepEqual(await paneLayoutProblems(frame), []);
     const tab = page.locator('.tab', { hasText: `Placement: ${MODEL}` });
     assert.equal(await tab.count(), 1);
     await screenshot(page, '1-place-squeezenet');
@@ -249,12 +274,30 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     await setLimit(frame, 'mem-1', '100MiB');
     const changed = await waitFor('the plan with GPU 1 at 100 MiB', () => snapshot(frame), (s) => s.bars[1]?.limit === 100 * MiB && s.bars[0]?.limit === 200 * MiB);
     assert.deepEqual(new Set(Object.values(changed.deviceOf)), new Set([0, 1]), 'both branches run in parallel');
+    // The view itself: collapse everything, open the "left" box, zoom and pan.
+    await frame.locator('#collapse-all').click();
+    await waitFor('the collapsed graph', () => drawnGroups(frame), (g) => g.length === 2);
+    await frame.locator('#dag [data-group-id="group:left"]').click();
+    await waitFor('the "left" box expanded', () => drawnGroups(frame), (g) => g.join() === 'group:right');
+    await frame.evaluate(() => window.opplaceViewer!.dag.zoomBy(1.6, 40, -25));
+    const opgraphView = await dagTransform(frame);
+    assert.ok(Math.abs(opgraphView.k - 1) > 0.05, `zoomed (${opgraphView.k})`);
     await screenshot(page, '5a-opgraph-before-reload');
-    // A command-opened panel (restored by the WebviewPanelSerializer) next to it, with its own choice.
+    // A command-opened panel (restored by the WebviewPanelSerializer) next to it, with its own choices.
     await explorerMenu(page, MODEL, 'Place on Devices…');
     let panel = await placedViewer(page, MODEL);
     await setLimit(panel, 'mem-1', '3GiB');
-    const panelBefore = await waitFor('the panel plan with GPU 1 at 3 GiB', () => snapshot(panel), (s) => s.bars[1]?.limit === 3 * 2 ** 30);
+    await waitFor('the panel plan with GPU 1 at 3 GiB', () => snapshot(panel), (s) => s.bars[1]?.limit === 3 * 2 ** 30);
+    await choose(panel, 'ctl-algorithm', 'm-topo');
+    const panelBefore = await waitFor(
+      'the panel plan with GPU 1 at 3 GiB by m-TOPO',
+      async () => ({ s: await snapshot(panel), header: await panel.locator('#header').innerText() }),
+      (x) => x.s.bars[1]?.limit === 3 * 2 ** 30 && /algorithm\s*m-topo/.test(x.header),
+    ).then((x) => x.s);
+    await panel.evaluate(() => window.opplaceViewer!.dag.zoomBy(0.7, -30, 15));
+    const panelView = await dagTransform(panel);
+    // The webview saves its state (setState) once changes pause; let that happen before reloading.
+    await page.waitForTimeout(1_000);
 
     const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 30_000 });
     await runCommand(page, 'Developer: Reload Window');
@@ -263,7 +306,12 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     panel = await placedViewer(page, MODEL);
     const panelAfter = await waitFor('the restored panel plan', () => snapshot(panel), (s) => s.bars.length === 2);
     assert.equal(panelAfter.bars[1].limit, 3 * 2 ** 30, 'the panel kept the limit chosen in it');
+    assert.match(await panel.locator('#header').innerText(), /algorithm\s*m-topo/, 'the panel kept the algorithm chosen in it');
+    assert.match(await panel.locator('#mem-1 input').inputValue(), /^3(\.0+)? GiB$/);
     assert.deepEqual(panelAfter.deviceOf, panelBefore.deviceOf);
+    assertSameTransform(await dagTransform(panel), panelView, 'the panel\'s zoom/pan');
+    // The serializer got the webview's own state (setState) and re-opened the file it names.
+    await waitFor('the restore in the output channel', async () => outputChannelText(session.root), (t) => new RegExp(`restoring the viewer of \\S*${MODEL.replace('.', '\\.')} with the options chosen in it \\(from the webview state\\)`).test(t), 15_000);
     assert.equal(await page.locator('.tab', { hasText: `Placement: ${MODEL}` }).count(), 1);
     await screenshot(page, '5b-panel-after-reload');
 
@@ -271,14 +319,20 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     frame = await placedViewer(page, OPGRAPH);
     const restored = await waitFor('the restored plan', () => snapshot(frame), (s) => s.bars.length === 2);
     assert.equal(restored.bars[1].limit, 100 * MiB, 'the limit chosen in the viewer survived the reload');
-    assert.deepEqual(restored.deviceOf, changed.deviceOf, 'same plan as before the reload');
     assert.equal(await frame.locator('#mem-1 input').inputValue(), '100 MiB');
+    // Same view: the "left" box open, "right" collapsed, the same zoom/pan.
+    assert.deepEqual(await drawnGroups(frame), ['group:right'], 'the expanded group survived the reload');
+    assert.deepEqual(restored.drawn.sort(), ['concat', 'head', 'input', 'left_fc1', 'left_fc2', 'left_fc3']);
+    for (const id of restored.drawn) assert.equal(restored.deviceOf[id], changed.deviceOf[id], `same plan as before the reload (${id})`);
+    assertSameTransform(await dagTransform(frame), opgraphView, 'the custom editor\'s zoom/pan');
     await screenshot(page, '5c-opgraph-after-reload');
   });
 
-  it('a model that changes on disk is re-loaded and re-placed', async () => {
+  it('a model that changes on disk is re-loaded and re-placed, keeping the zoom and the expanded groups', async () => {
     let frame = await placedViewer(page, OPGRAPH);
     assert.ok((await snapshot(frame)).drawn.includes('head'));
+    const viewBefore = await dagTransform(frame);
+    assert.deepEqual(await drawnGroups(frame), ['group:right']);
     const file = path.join(session.workspace, OPGRAPH);
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     // Drop the last op (the head) and its input edge: the viewer must show the new graph.
@@ -291,10 +345,15 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
         frame = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 5_000, OPGRAPH);
         return snapshot(frame);
       },
-      (x) => x.drawn.length === 8 && !x.drawn.includes('head') && Object.keys(x.deviceOf).length === 8,
+      (x) => x.drawn.length === 5 && !x.drawn.includes('head') && Object.keys(x.deviceOf).length === 5,
     );
     assert.equal(s.bars.length, 2);
     assert.equal(s.bars[1].limit, 100 * MiB, 'the viewer\'s choices survive the re-load');
+    assert.deepEqual(await drawnGroups(frame), ['group:right'], 'the "right" box is still collapsed, "left" still open');
+    assertSameTransform(await dagTransform(frame), viewBefore, 'zoom/pan after the re-load');
+    await frame.locator('#dag [data-group-id="group:right"]').click();
+    const all = await waitFor('the whole new graph', () => snapshot(frame), (x) => x.drawn.length === 8);
+    assert.equal(Object.keys(all.deviceOf).length, 8);
     await screenshot(page, '6-reloaded-from-disk');
   });
 

@@ -1,0 +1,30 @@
+// What a placement view needs to come back after a window reload, and where it comes from. Pure
+// (no vscode): the serializer in extension.ts passes the webview's state in, tests call it directly.
+import type { PlacementOptions } from '../algorithms/plan';
+import { parseViewerState } from '../webview/viewState';
+
+/** A view's file and the choices made in its viewer. */
+export interface SavedViewState {
+  uri: string;
+  viewerOptions?: PlacementOptions;
+  viewerBatch?: number;
+}
+
+/**
+ * The restore state from the webview's own `setState` value, as VS Code hands it to
+ * `deserializeWebviewPanel` (untrusted: validated field by field). Undefined when it names no file.
+ */
+export function savedStateFromWebview(state: unknown): SavedViewState | undefined {
+  const parsed = parseViewerState(state);
+  if (!parsed?.hostUri) return undefined;
+  return {
+    uri: parsed.hostUri,
+    ...(parsed.options ? { viewerOptions: parsed.options } : {}),
+    ...(parsed.batchSize !== undefined ? { viewerBatch: parsed.batchSize } : {}),
+  };
+}
+
+/** The webview's state first (the primary source); the host's workspace-state copy as fallback. */
+export function chooseRestoreState(fromWebview: unknown, fromWorkspace: SavedViewState | undefined): SavedViewState | undefined {
+  return savedStateFromWebview(fromWebview) ?? fromWorkspace;
+}
