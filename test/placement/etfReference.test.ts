@@ -10,7 +10,7 @@ import { buildProblem, problemOptionsOf } from '../../algorithms/placement/probl
 import type { Problem } from '../../algorithms/placement/problem';
 import { runCore } from '../../algorithms/placement/core';
 import type { GroupingMode } from '../../algorithms/plan';
-import { makeGraph } from './helpers';
+import { makeGraph, forwardEdges } from './helpers';
 
 function naiveEtf(p: Problem, D: number): { device: Int32Array; start: Float64Array } {
   const device = new Int32Array(p.n).fill(-1);
@@ -83,15 +83,7 @@ describe('placement: the scheduling core equals a naive Baechi m-ETF', function 
   it('same device and start for every op on random DAGs (no memory limits)', () => {
     fc.assert(
       fc.property(specArb, (spec) => {
-        const seen = new Set<string>();
-        const edges: [string, string, number][] = [];
-        for (const e of spec.edges) {
-          const a = Math.min(e.a, e.b);
-          const b = Math.max(e.a, e.b);
-          if (a === b || seen.has(a + ',' + b)) continue;
-          seen.add(a + ',' + b);
-          edges.push([`n${a}`, `n${b}`, e.kb * 1000]);
-        }
+        const edges = forwardEdges(spec.edges.map((e) => ({ a: e.a, b: e.b, bytes: e.kb * 1000 })));
         const graph = makeGraph(spec.us.map((us, i) => ({ id: `n${i}`, us, ...(spec.group[i] >= 0 ? { group: `g${spec.group[i]}` } : {}) })), edges, 'random');
         const problem = buildProblem(graph, problemOptionsOf({ grouping: spec.grouping, fuse: false, comm: spec.comm, devices: spec.devices }));
         const core = runCore(problem, { devices: spec.devices, limits: Array(spec.devices).fill(Infinity) });

@@ -41,3 +41,20 @@ export function options(partial: Partial<PlacementOptions> & Pick<PlacementOptio
 }
 
 export const PLACERS = ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential'] as const;
+
+/**
+ * Random pairs of node indices → DAG edges `n<a> → n<b>` with a < b (so no cycle), self-loops and
+ * repeated pairs dropped. Property tests draw the pairs with fast-check.
+ */
+export function forwardEdges(pairs: { a: number; b: number; bytes: number }[]): [string, string, number][] {
+  const seen = new Set<string>();
+  const edges: [string, string, number][] = [];
+  for (const e of pairs) {
+    const a = Math.min(e.a, e.b);
+    const b = Math.max(e.a, e.b);
+    if (a === b || seen.has(a + ',' + b)) continue;
+    seen.add(a + ',' + b);
+    edges.push([`n${a}`, `n${b}`, e.bytes]);
+  }
+  return edges;
+}

@@ -7,7 +7,7 @@ import { checkSchedule, lowerBound, placeGraph } from '../../algorithms/placemen
 import { parseInterconnect, transferTimeUs, Link } from '../../algorithms/cost/interconnect';
 import type { OpGraph } from '../../algorithms/graph';
 import type { PlacementOptions } from '../../algorithms/plan';
-import { makeGraph, NodeSpec, PLACERS } from './helpers';
+import { makeGraph, NodeSpec, PLACERS, forwardEdges } from './helpers';
 
 interface DagSpec {
   nodes: { us: number; out: number; temp: number; persist: number; group: number }[];
@@ -38,15 +38,7 @@ function toGraph(spec: DagSpec): OpGraph {
   const nodes: NodeSpec[] = spec.nodes.map((x, i) => ({
     id: `n${i}`, us: x.us, out: x.out, temp: x.temp, persist: x.persist, ...(x.group >= 0 ? { group: `g${x.group}` } : {}),
   }));
-  const seen = new Set<string>();
-  const edges: [string, string, number][] = [];
-  for (const e of spec.edges) {
-    const a = Math.min(e.a, e.b);
-    const b = Math.max(e.a, e.b);
-    if (a === b || seen.has(a + ',' + b)) continue;
-    seen.add(a + ',' + b);
-    edges.push([`n${a}`, `n${b}`, e.bytes]);
-  }
+  const edges = forwardEdges(spec.edges);
   // each producer sends one tensor whose size is its largest edge
   return makeGraph(nodes, edges, 'random');
 }

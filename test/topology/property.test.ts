@@ -7,7 +7,7 @@ import { checkSchedule, lowerBound, placeGraph, simulateSchedule } from '../../a
 import { parseTopology, topologyTransferUs } from '../../algorithms/cost/topology';
 import type { OpGraph } from '../../algorithms/graph';
 import type { AlgorithmName, PlacementOptions } from '../../algorithms/plan';
-import { makeGraph, NodeSpec, PLACERS } from '../placement/helpers';
+import { makeGraph, NodeSpec, PLACERS, forwardEdges } from '../placement/helpers';
 
 interface DagSpec {
   nodes: { us: number; out: number; persist: number; group: number }[];
@@ -35,15 +35,7 @@ const dagArb = (maxNodes: number) =>
 
 function toGraph(spec: DagSpec): OpGraph {
   const nodes: NodeSpec[] = spec.nodes.map((x, i) => ({ id: `n${i}`, us: x.us, out: x.out, persist: x.persist, ...(x.group >= 0 ? { group: `g${x.group}` } : {}) }));
-  const seen = new Set<string>();
-  const edges: [string, string, number][] = [];
-  for (const e of spec.edges) {
-    const a = Math.min(e.a, e.b);
-    const b = Math.max(e.a, e.b);
-    if (a === b || seen.has(a + ',' + b)) continue;
-    seen.add(a + ',' + b);
-    edges.push([`n${a}`, `n${b}`, e.bytes]);
-  }
+  const edges = forwardEdges(spec.edges);
   return makeGraph(nodes, edges, 'random');
 }
 
