@@ -123,10 +123,10 @@ function topologicalOrder(n: number, from: Int32Array, to: Int32Array, outStart:
   return order;
 }
 
-/** Longest path (finish time of the last node) for edge lengths p_from + c_e·x_e. */
-export function longestPathWithX(g: LpGraph, x: Float64Array): number {
+/** Earliest finish of every node, and the longest path, for edge lengths p_from + c_e·x_e. */
+export function earliestFinishWithX(g: LpGraph, x: Float64Array): { finish: Float64Array; longest: number } {
   const finish = new Float64Array(g.n);
-  let w = 0;
+  let longest = 0;
   for (let t = 0; t < g.n; t++) {
     const j = g.topo[t];
     let start = 0;
@@ -136,7 +136,12 @@ export function longestPathWithX(g: LpGraph, x: Float64Array): number {
       if (ready > start) start = ready;
     }
     finish[j] = start + g.p[j];
-    if (finish[j] > w) w = finish[j];
+    if (finish[j] > longest) longest = finish[j];
   }
-  return w;
+  return { finish, longest };
+}
+
+/** Longest path (finish time of the last node) for edge lengths p_from + c_e·x_e. */
+export function longestPathWithX(g: LpGraph, x: Float64Array): number {
+  return earliestFinishWithX(g, x).longest;
 }

@@ -19,7 +19,7 @@
 //    one full HiGHS solve if even that is not certified (numerical trouble).
 import type { Highs } from 'highs';
 import { buildFavouriteChildLp, LP_SCALE, solveLpGraphExact } from './sctLpExact';
-import { edgeOrderByEndpoints, LpGraph, lpGraphFromSortedEdges } from './sctLpGraph';
+import { earliestFinishWithX, edgeOrderByEndpoints, LpGraph, lpGraphFromSortedEdges } from './sctLpGraph';
 import { CscLp, loadHighs, solveCscLp } from './sctLpHighs';
 
 export interface ReducedLpResult {
@@ -384,20 +384,8 @@ function solveMaskedLp(highs: Highs, g: LpGraph, mask: Uint8Array, stats: SolveS
 
 /** Earliest finish of each node and longest remaining time from each node's start, for x. */
 function headsAndTails(g: LpGraph, x: Float64Array): { finish: Float64Array; tail: Float64Array; longest: number } {
-  const finish = new Float64Array(g.n);
+  const { finish, longest } = earliestFinishWithX(g, x);
   const tail = new Float64Array(g.n);
-  let longest = 0;
-  for (let t = 0; t < g.n; t++) {
-    const j = g.topo[t];
-    let start = 0;
-    for (let k = g.inStart[j]; k < g.inStart[j + 1]; k++) {
-      const e = g.inEdge[k];
-      const ready = finish[g.from[e]] + g.c[e] * x[e];
-      if (ready > start) start = ready;
-    }
-    finish[j] = start + g.p[j];
-    if (finish[j] > longest) longest = finish[j];
-  }
   for (let t = g.n - 1; t >= 0; t--) {
     const i = g.topo[t];
     let after = 0;
