@@ -12,8 +12,39 @@ export type PrepareOptions = LoadOptions & CostModelOptions;
 
 export function prepareGraph(bytes: Uint8Array, fileName: string, options: PrepareOptions = {}): OpGraph {
   const { device, launchOverheadUs, ...load } = options;
-  const graph = parseModel(bytes, fileName, load);
-  return applyCostModel(graph, { device, dtype: options.dtype, launchOverheadUs });
+  return applyCostModel(parseModel(bytes, fileName, load), { device, dtype: options.dtype, launchOverheadUs });
+}
+
+/**
+ * The graph with one more warning when the user asked for model options it cannot use (see
+ * ignoredModelOptions). For front ends whose options are the user's explicit choices (the CLI);
+ * the extension always passes its device preset, so it does not call this.
+ */
+export function warnIgnoredModelOptions(graph: OpGraph, options: PrepareOptions): OpGraph {
+  const ignored = ignoredModelOptions(graph, options);
+  if (ignored.length === 0) return graph;
+  const what = graph.source?.format ?? 'measured';
+  return {
+    ...graph,
+    warnings: [...graph.warnings, `${ignored.join(', ')} ${ignored.length > 1 ? 'have' : 'has'} no effect on this ${what} file: its times and sizes are measured and used as they are`],
+  };
+}
+
+/**
+ * The model options a graph does not use: --batch outside ONNX (other formats carry measured sizes),
+ * --dtype and --device-type when no node's time is estimated. Said as a warning: a user who asks for
+ * fp16 or batch 32 must not silently get the file's own numbers.
+ */
+export function ignoredModelOptions(graph: OpGraph, options: PrepareOptions): string[] {
+  const out: string[] = [];
+  const isOnnx = graph.source?.format === 'onnx';
+  if (!isOnnx && options.batch !== undefined && options.batch !== 1) out.push(`--batch ${options.batch}`);
+  const estimated = (graph.meta?.costModel as { estimatedNodes?: number } | undefined)?.estimatedNodes ?? 0;
+  if (!isOnnx && estimated === 0) {
+    if (options.dtype !== undefined) out.push(`--dtype ${options.dtype}`);
+    if (options.device !== undefined) out.push(`--device-type ${typeof options.device === 'string' ? options.device : options.device.id}`);
+  }
+  return out;
 }
 
 /** Node only (reads the file). */

@@ -21,8 +21,12 @@ export function parseSize(text: string, what = 'size'): number {
 
 /** '16GiB' or '16GiB,16GiB,8GiB,8GiB' for `devices` devices. One value applies to all. */
 export function parseMemoryLimits(text: string, devices: number): number[] {
-  const parts = text.split(',').map((s) => s.trim()).filter((s) => s.length);
-  if (parts.length === 0) throw new OpplaceError('--memory needs a size, e.g. 16GiB');
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.every((p) => p.length === 0)) throw new OpplaceError('--memory needs a size, e.g. 16GiB');
+  // "16GiB,,8GiB" is a typo for some list: dropping the empty entry would shift every later limit
+  // to the wrong device, so it is an error, as is a stray leading or trailing comma.
+  const empty = parts.findIndex((p) => p.length === 0);
+  if (empty >= 0) throw new OpplaceError(`--memory "${text}": limit ${empty + 1} of ${parts.length} is empty (a stray comma?)`);
   const sizes = parts.map((p) => parseSize(p, 'memory limit'));
   if (sizes.length === 1) return Array(devices).fill(sizes[0]);
   if (sizes.length !== devices) throw new OpplaceError(`--memory lists ${sizes.length} limits but --devices is ${devices}`);

@@ -6,7 +6,7 @@ export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: st
 
 export function parseCommandArgs<T extends OptionSpec>(argv: string[], spec: T, command: string) {
   try {
-    return parseArgs({ args: argv, options: spec, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv, spec), options: spec, allowPositionals: true, strict: true });
   } catch (e) {
     throw new OpplaceError(`${(e as Error).message} (see \`opplace ${command} --help\`)`);
   }
@@ -18,4 +18,31 @@ export function intOption(value: string | undefined, name: string, dflt: number,
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new OpplaceError(`--${name} must be an integer ≥ ${min}, got "${value}"`);
   return n;
+}
+
+/**
+ * `--memory -1` → `--memory=-1`. parseArgs refuses a value that starts with a dash (a three-line
+ * "ambiguous" message); a negative number after a value-taking option is meant as its value, and
+ * the option's own check then says in one line what is wrong with it.
+ */
+export function joinNegativeValues(argv: string[], spec: OptionSpec): string[] {
+  const takesValue = (token: string): boolean => {
+    if (token.startsWith('--')) return !token.includes('=') && spec[token.slice(2)]?.type === 'string';
+    if (/^-[^-]$/.test(token)) return Object.values(spec).some((o) => o.short === token[1] && o.type === 'string');
+    return false;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && /^-[\d.]/.test(next) && takesValue(token)) {
+      out.push(token.startsWith('--') ? `${token}=${next}` : `${token}${next}`);
+      i++;
+    } else out.push(token);
+  }
+  return out;
 }

@@ -7,11 +7,12 @@ import { MODEL_FORMATS, ModelFormat } from '../algorithms/loaders/index';
 import { DEFAULT_DEVICE, DEVICE_PRESETS, getDevicePreset, parseDtype } from '../algorithms/cost/devices';
 import { INTERCONNECT_PRESETS, parseInterconnect } from '../algorithms/cost/interconnect';
 import { parseTopology } from '../algorithms/cost/topology';
-import { prepareGraphFromFile, PrepareOptions } from '../algorithms/pipeline';
+import { prepareGraphFromFile, PrepareOptions, warnIgnoredModelOptions } from '../algorithms/pipeline';
 import { ALGORITHMS, AlgorithmName, GroupingMode, PlacementOptions } from '../algorithms/plan';
 import { OPTIMIZERS, Optimizer, trainingGraph } from '../algorithms/training';
 import { parseMemoryLimits } from '../algorithms/units';
 import { intOption } from './args';
+import type { CliIO } from './io';
 
 /** parseArgs spec of the model and placement options (add the command's own on top). */
 export const PLACEMENT_SPEC = {
@@ -134,6 +135,29 @@ export function prepareOptions(values: PlacementValues): PrepareOptions {
 
 /** Loads and costs a model, then applies the training memory model when asked. */
 export function loadPlacementGraph(file: string, prepare: PrepareOptions, training: Optimizer | undefined): OpGraph {
-  const graph = prepareGraphFromFile(file, prepare);
-  return training ? trainingGraph(graph, { optimizer: training }) : graph;
+  const graph = warnIgnoredModelOptions(prepareGraphFromFile(file, prepare), prepare);
+  if (!training) return graph;
+  const backward = backwardOpCount(graph);
+  if (backward > 0) {
+    throw new OpplaceError(`the graph is already a training step (${backward} backward ops); --training ${training} would add a second backward pass — leave --training out for this file`, { file });
+  }
+  return trainingGraph(graph, { optimizer: training });
+}
+
+/**
+ * Backward ops a graph already holds: the loader's count (dnn-partitioning isBackwardNode), else
+ * ops named as gradients (`…Grad`, dnn-partitioning `Backward` layers, opplace's own `/grad` ops).
+ */
+export function backwardOpCount(graph: OpGraph): number {
+  const counted = graph.meta?.backwardNodes;
+  if (typeof counted === 'number' && counted > 0) return counted;
+  return graph.nodes.filter((n) => n.opType === 'Backward' || /Grad$/.test(n.opType) || n.id.endsWith('/grad')).length;
+}
+
+/**
+ * The loader's warnings (unknown ops, an ignored --batch, …) on stderr, one line each: a plan built
+ * on a guess must say so where the plan is printed, not only in `opplace inspect`.
+ */
+export function printWarnings(io: CliIO, command: string, file: string, graph: OpGraph): void {
+  for (const w of graph.warnings ?? []) io.err(`opplace ${command}: ${file}: warning: ${w}\n`);
 }

@@ -509,6 +509,26 @@ def profile(spec, input_specs, device_name='cpu', repeat=5, warmup=1, seed=0):
     return build_opgraph(gm, times, temps, name, meta, trace_warnings), gm
 
 
+def check_output_path(out, flag):
+    """Fails at once (before profiling) when ``out`` cannot be written or is not ours to overwrite.
+
+    An existing file is replaced only when it is JSON (an earlier profile): ``--out mymodel.py`` or
+    ``--out README.md`` must not clobber the user's source.
+    """
+    if os.path.isdir(out):
+        raise ProfileError(f'{out}: {flag} is a directory; give a file name')
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise ProfileError(f'{out}: {flag}: the folder {folder} does not exist')
+    if os.path.exists(out):
+        try:
+            with open(out, encoding='utf-8') as f:
+                json.load(f)
+        except (OSError, ValueError):
+            raise ProfileError(f'{out}: {flag} names an existing file that is not JSON; '
+                               'opplace_profile overwrites only its own output — choose another name')
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Profile a PyTorch model into an opplace *.opgraph.json')
     ap.add_argument('callable', metavar='MODULE:CALLABLE', help='e.g. torchvision.models:resnet18')
@@ -525,6 +545,9 @@ def main(argv=None):
         if args.repeat < 1 or args.warmup < 0:
             raise ProfileError('--repeat must be ≥ 1 and --warmup ≥ 0')
         specs = [parse_input_spec(s) for s in args.input]
+        check_output_path(args.out, '--out')
+        if args.dump_fx:
+            check_output_path(args.dump_fx, '--dump-fx')
         graph, gm = profile(args.callable, specs, args.device, args.repeat, args.warmup, args.seed)
     except ProfileError as e:
         print(f'opplace_profile: {e}', file=sys.stderr)

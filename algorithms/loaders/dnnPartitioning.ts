@@ -17,7 +17,9 @@ function isObject(v: Json): v is Record<string, Json> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function describe(v: Json): string {
+function describe(v: Json | undefined): string {
+  // a missing field arrives as undefined: say so instead of "undefined undefined"
+  if (v === undefined) return 'nothing (the field is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
@@ -94,10 +96,15 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
   const file = fileName;
   const doc = parseJsonBytes(bytes, file);
   if (!isObject(doc)) throw new OpplaceError(`expected a JSON object with "nodes" and "edges", got ${describe(doc)}`, { file });
+  if (doc.nodes === undefined && (Array.isArray(doc.fpgas) || Array.isArray(doc.cpus))) {
+    // the data set ships these next to the graphs; they look alike but assign nodes, they are not a graph
+    throw new OpplaceError('this is a dnn-partitioning human-expert split (nodes per device), not a graph: place the matching graph from throughput-inputs/ or latency-inputs/', { file });
+  }
   if (!Array.isArray(doc.nodes)) throw new OpplaceError(`field "nodes" must be an array, got ${describe(doc.nodes)}`, { file });
   if (!Array.isArray(doc.edges)) throw new OpplaceError(`field "edges" must be an array, got ${describe(doc.edges)}`, { file });
 
   const nodes: OpNode[] = [];
+  let backwardNodes = 0;
   const indexOf = new Map<string, number>();
   doc.nodes.forEach((raw: Json, i: number) => {
     if (!isObject(raw)) throw new OpplaceError(`node #${i}: expected an object, got ${describe(raw)}`, { file });
@@ -110,6 +117,7 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
     const latencyMs = nonNegativeNumber(raw, 'fpgaLatency', ctx)!;
     const size = nonNegativeNumber(raw, 'size', ctx)!;
     const backward = flag(raw, 'isBackwardNode', ctx);
+    if (backward) backwardNodes++;
     flag(raw, 'supportedOnFpga', ctx); // validated only: opplace places everything on accelerators
     const color = integer(raw, 'colorClass', ctx, true);
     const node: OpNode = {
@@ -153,5 +161,7 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
   for (const key of ['maxSizePerFPGA', 'maxFPGAs', 'maxCPUs']) {
     if (typeof doc[key] === 'number') meta[key] = doc[key];
   }
+  // a training graph already: `--training` must not add a second backward pass (cli/placementArgs.ts)
+  if (backwardNodes > 0) meta.backwardNodes = backwardNodes;
   return { name: baseName(fileName), nodes, edges, warnings: [], source: { file, format: 'dnn-partitioning' }, meta };
 }

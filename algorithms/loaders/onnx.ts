@@ -145,9 +145,22 @@ class BuildContext {
       if (d0?.dim_param && !hasField(d0, 'dim_value')) batchParams.add(d0.dim_param);
     }
     for (const vi of inputs) this.metas.set(vi.name!, this.valueInfoMeta(vi, batchParams, true));
+    this.warnIfBatchUnused(inputs, batchParams);
     for (const vi of [...(this.g.value_info ?? []), ...(this.g.output ?? []), ...(this.g.input ?? [])]) {
       if (vi.name && !this.declared.has(vi.name)) this.declared.set(vi.name, this.valueInfoMeta(vi, batchParams, false));
     }
+  }
+
+  /**
+   * A model exported with a fixed batch (every input's leading dim a number) ignores --batch: say
+   * so, or a user asking for batch 32 silently gets the costs and memory of the exported batch.
+   */
+  private warnIfBatchUnused(inputs: OnnxValueInfo[], batchParams: Set<string>): void {
+    if (this.batch === 1 || batchParams.size > 0 || inputs.length === 0) return;
+    const leading = inputs.map((vi) => vi.type?.tensor_type?.shape?.dim?.[0]);
+    if (leading.some((d) => !d || !hasField(d, 'dim_value'))) return; // a missing leading dim takes the batch
+    const fixed = [...new Set(leading.map((d) => int64ToNumber(d!.dim_value)))].join(', ');
+    this.warnings.push(`--batch ${this.batch} has no effect: every graph input has a fixed leading dim (${fixed}); the costs and memory are those of the exported batch (re-export with a dynamic batch axis)`);
   }
 
   private valueInfoMeta(vi: OnnxValueInfo, batchParams: Set<string>, isInput: boolean): TensorMeta {

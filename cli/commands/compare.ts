@@ -7,7 +7,7 @@ import { placeGraph } from '../../algorithms/placement/index';
 import { formatBytes, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { loadPlacementGraph, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import { loadPlacementGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 /** Table order: Baechi's placers, the refinement, the baselines. */
 export const COMPARED: AlgorithmName[] = ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential'];
@@ -73,8 +73,17 @@ function parseOnly(value: string | undefined): AlgorithmName[] {
   return COMPARED.filter((a) => list.includes(a));
 }
 
+/**
+ * One limit when all devices share it, else every device's in device order: "16.0 GiB/8.00 GiB" for
+ * 16,16,8,8 read as two devices, and did not say which device had which limit.
+ */
+export function limitsText(limits: number[]): string {
+  const text = limits.map((l) => (Number.isFinite(l) ? formatBytes(l) : '∞'));
+  return new Set(text).size === 1 ? text[0] : text.join(', ');
+}
+
 function formatTable(file: string, options: PlacementOptions, lowerBoundUs: number, rows: CompareRow[]): string {
-  const head = `${file}  (${options.devices} device${options.devices > 1 ? 's' : ''}, limits ${[...new Set(options.memoryLimits)].map((l) => (Number.isFinite(l) ? formatBytes(l) : '∞')).join('/')}, comm ${options.comm}, grouping ${options.grouping}; lower bound ${formatUs(lowerBoundUs)})`;
+  const head = `${file}  (${options.devices} device${options.devices > 1 ? 's' : ''}, limits ${limitsText(options.memoryLimits)}, comm ${options.comm}, grouping ${options.grouping}; lower bound ${formatUs(lowerBoundUs)})`;
   const table = [['placer', 'fits', 'makespan', 'gap', 'peak memory per device', 'transfers', 'bytes moved', 'time']];
   for (const r of rows) {
     table.push([
@@ -82,7 +91,7 @@ function formatTable(file: string, options: PlacementOptions, lowerBoundUs: numb
       r.feasible ? 'yes' : 'no',
       r.makespanUs === null ? '-' : formatUs(r.makespanUs),
       r.gapPercent === null ? '-' : `${r.gapPercent.toFixed(1)}%`,
-      r.peakBytes.length ? r.peakBytes.map(formatBytes).join(' ') : '-',
+      r.peakBytes.length ? r.peakBytes.map(formatBytes).join(' | ') : '-',
       String(r.transfers),
       formatBytes(r.transferBytes),
       `${r.placeMs.toFixed(0)} ms`,
@@ -118,6 +127,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     let lowerBoundUs = 0;
     try {
       const graph = loadPlacementGraph(file, prepare, training);
+      printWarnings(io, 'compare', file, graph);
       for (const algorithm of algorithms) {
         const plan = await placeGraph(graph, { ...base, algorithm }, file);
         lowerBoundUs = plan.lowerBoundUs;

@@ -11,6 +11,7 @@ import { serializeOpgraph } from '../../algorithms/loaders/opgraph';
 import { parseInterconnect } from '../../algorithms/cost/interconnect';
 import { formatUs, parseSize } from '../../algorithms/units';
 import { intOption, parseCommandArgs } from '../args';
+import { checkOutputPath, writeErrorText } from '../outputPath';
 import type { CliIO } from '../io';
 
 const HELP = `usage: opplace diffusion bench [options]
@@ -129,6 +130,7 @@ function required(v: string | undefined, name: string): string {
 
 async function runGraph(v: Values, io: CliIO): Promise<number> {
   const out = required(v.out, 'out');
+  checkOutputPath(out, [], 'out');
   if (v.comm !== undefined && v.speedup === undefined) throw new OpplaceError('--comm only applies with --speedup');
   if (v.comm !== undefined) parseInterconnect(v.comm);
   const timeText = required(v['score-time-us'], 'score-time-us');
@@ -146,7 +148,7 @@ async function runGraph(v: Values, io: CliIO): Promise<number> {
   try {
     writeFileSync(out, serializeOpgraph(graph));
   } catch (e) {
-    throw new OpplaceError(`cannot write the graph: ${(e as Error).message}`, { file: out });
+    throw new OpplaceError(`cannot write the graph (${writeErrorText(e)})`, { file: out });
   }
   io.out(`wrote ${out}: ${graph.nodes.length} nodes, ${graph.edges.length} edges\n`);
   if (v.speedup !== undefined) {

@@ -5,7 +5,7 @@
 //   - a model file: with --plan its plan is read from there, otherwise the model is placed first
 //     with the same options as `opplace place` (--devices, --memory, --algorithm, …).
 // The onnx export writes a copy (default `<model>.placed.onnx`) and refuses to overwrite the input.
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OpplaceError } from '../../algorithms/errors';
 import { EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat, parsePlanJson } from '../../algorithms/export';
@@ -13,13 +13,15 @@ import { OpGraph } from '../../algorithms/graph';
 import { MODEL_FORMATS } from '../../algorithms/loaders';
 import { readModelBytes } from '../../algorithms/loaders/readFile';
 import { getDevicePreset, parseDtype } from '../../algorithms/cost/devices';
-import { prepareGraph, PrepareOptions } from '../../algorithms/pipeline';
+import { prepareGraph, PrepareOptions, warnIgnoredModelOptions } from '../../algorithms/pipeline';
 import { ALGORITHMS, GroupingMode, Plan, PlacementOptions } from '../../algorithms/plan';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement';
 import { parseMemoryLimits } from '../../algorithms/units';
 import { parseInterconnect } from '../../algorithms/cost/interconnect';
 import { intOption, parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
+import { checkOutputPath, writeErrorText } from '../outputPath';
+import { printWarnings } from '../placementArgs';
 
 const HELP = `usage: opplace export PLAN_OR_MODEL --to FORMAT [options]
 
@@ -131,20 +133,12 @@ function looksLikePlanFile(file: string, bytes: Uint8Array): boolean {
 /** The plan's model path: as written, else relative to the plan's folder. */
 function modelOfPlan(plan: Plan, planFile: string): string {
   if (!plan.file) throw new OpplaceError('the plan names no model ("file"); pass --model', { file: planFile });
-  if (existsSync(plan.file) || path.isAbsolute(plan.file)) return plan.file;
+  if (existsSync(plan.file)) return plan.file;
   const beside = path.join(path.dirname(planFile), plan.file);
-  return existsSync(beside) ? beside : plan.file;
-}
-
-function samePath(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  return real(a) === real(b);
+  if (!path.isAbsolute(plan.file) && existsSync(beside)) return beside;
+  // say where we looked and how to point at the model, not just "r.onnx: no such file"
+  const looked = path.isAbsolute(plan.file) || path.resolve(beside) === path.resolve(plan.file) ? plan.file : `${plan.file} or ${beside}`;
+  throw new OpplaceError(`the plan's model "${plan.file}" is not there (looked at ${looked}); pass --model FILE`, { file: planFile });
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -181,9 +175,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let out = v.out;
   if (format === 'onnx' && out === undefined) out = modelFile.replace(/\.onnx$/i, '') + '.placed.onnx';
   if (out !== undefined) {
-    for (const src of [modelFile, input, ...(planFile ? [planFile] : [])]) {
-      if (samePath(out, src)) throw new OpplaceError(`--out ${out} is an input file; opplace never overwrites its inputs — choose another name`, { file: src });
-    }
+    checkOutputPath(out, [modelFile, input, ...(planFile ? [planFile] : [])], 'out');
   }
   const placingHere = !inputIsPlan && v.plan === undefined;
   const placeFlags = (['devices', 'memory', 'algorithm', 'comm', 'grouping', 'fuse', 'theta'] as const).filter((k) => v[k] !== undefined);
@@ -191,7 +183,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new OpplaceError(`--${placeFlags[0]} is a placement option; it applies only when PLAN_OR_MODEL is a model given without --plan`);
   }
   const placeOptions = placingHere ? placementOptionsFrom(v) : undefined;
-  const graph: OpGraph = prepareGraph(inputIsPlan ? readModelBytes(modelFile) : inputBytes, modelFile, prepare);
+  const graph: OpGraph = warnIgnoredModelOptions(prepareGraph(inputIsPlan ? readModelBytes(modelFile) : inputBytes, modelFile, prepare), prepare);
+  printWarnings(io, 'export', modelFile, graph);
   if (!inputIsPlan) {
     if (v.plan !== undefined) {
       plan = parsePlanJson(readText(v.plan), v.plan);
@@ -209,7 +202,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       writeFileSync(out, result.data);
     } catch (e) {
-      throw new OpplaceError(`cannot write the export (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: out });
+      throw new OpplaceError(`cannot write the export (${writeErrorText(e)})`, { file: out });
     }
     io.err(`wrote ${out} (${format})\n`);
   } else {

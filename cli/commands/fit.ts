@@ -8,7 +8,7 @@ import { fitMemory, FitResult } from '../../algorithms/placement/refineFit';
 import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { loadPlacementGraph, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import { loadPlacementGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 const HELP = `usage: opplace fit FILE... [options]
 
@@ -74,6 +74,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     let record: Record<string, unknown>;
     try {
       const graph = loadPlacementGraph(file, prepare, training);
+      printWarnings(io, 'fit', file, graph);
       const fit = await fitMemory(graph, options, file);
       record = fitRecord(file, graph, options.algorithm, options.devices, fit);
     } catch (e) {

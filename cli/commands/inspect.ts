@@ -6,7 +6,7 @@ import type { OpGraph } from '../../algorithms/graph';
 import { MODEL_FORMATS, ModelFormat } from '../../algorithms/loaders/index';
 import { DEFAULT_DEVICE, DEVICE_PRESETS, getDevicePreset, parseDtype } from '../../algorithms/cost/devices';
 import type { CostModelSummary } from '../../algorithms/cost/roofline';
-import { prepareGraphFromFile, PrepareOptions, summarizeGraph, GraphSummary } from '../../algorithms/pipeline';
+import { prepareGraphFromFile, PrepareOptions, summarizeGraph, GraphSummary, warnIgnoredModelOptions } from '../../algorithms/pipeline';
 import { formatBytes, formatUs } from '../../algorithms/units';
 import { intOption, parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
@@ -119,7 +119,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let internal = false;
   positionals.forEach((file, i) => {
     try {
-      const graph = prepareGraphFromFile(file, options);
+      const graph = warnIgnoredModelOptions(prepareGraphFromFile(file, options), options);
       const record = inspectRecord(file, graph);
       if (values.json) io.out(JSON.stringify(record) + '\n');
       else io.out((i > 0 ? '\n' : '') + formatInspect(record, graph));

@@ -9,7 +9,8 @@ import { placeGraph, validatePlacementOptions } from '../../algorithms/placement
 import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { loadPlacementGraph, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import { checkOutputPath, samePath, writeErrorText } from '../outputPath';
+import { loadPlacementGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 const HELP = `usage: opplace place FILE... [options]
 
@@ -106,6 +107,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   validatePlacementOptions(options);
   if (values.report !== undefined && positionals.length !== 1) throw new OpplaceError('--report takes exactly one model file');
   const prepare = prepareOptions(values);
+  // before placing anything: a bad output path fails at once, and never names a model file
+  if (values.out !== undefined) checkOutputPath(values.out, positionals, 'out');
+  if (values.report !== undefined) checkOutputPath(values.report, positionals, 'report');
+  if (values.out !== undefined && values.report !== undefined && samePath(values.out, values.report)) {
+    throw new OpplaceError('--out and --report name the same file; give each its own');
+  }
 
   let exit = 0;
   const plans: Plan[] = [];
@@ -114,6 +121,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     let plan: Plan;
     try {
       graph = loadPlacementGraph(file, prepare, training);
+      printWarnings(io, 'place', file, graph);
       if (graph.nodes.every((n) => n.computeUs <= 0)) io.err(`opplace place: ${file}: no op has a compute time; the makespan will be 0\n`);
       plan = await placeGraph(graph, options, file);
     } catch (e) {
@@ -132,7 +140,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       writeFileSync(values.out, text);
     } catch (e) {
-      throw new OpplaceError(`cannot write the plan (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: values.out });
+      throw new OpplaceError(`cannot write the plan (${writeErrorText(e)})`, { file: values.out });
     }
   }
   return exit;
@@ -145,6 +153,6 @@ async function writeReport(out: string, graph: OpGraph, plan: Plan, options: Pla
   try {
     writeFileSync(out, html);
   } catch (e) {
-    throw new OpplaceError(`cannot write the report (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: out });
+    throw new OpplaceError(`cannot write the report (${writeErrorText(e)})`, { file: out });
   }
 }

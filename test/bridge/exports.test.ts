@@ -251,6 +251,11 @@ describe('bridge: opplace export (CLI, in-process)', () => {
     const plansFile = path.join(dir, 'two.json');
     writeFileSync(plansFile, JSON.stringify([plan, plan]));
     assert.match((await cli([plansFile, '--to', 'csv'])).error, /two\.json: holds 2 plans; export takes one/);
+    // a plan whose model is gone: the plan is named, both places looked at, and --model suggested
+    const lostPlan = path.join(dir, 'lost.plan.json');
+    writeFileSync(lostPlan, JSON.stringify({ ...plan, file: 'gone.opgraph.json' }));
+    assert.match((await cli([lostPlan, '--to', 'csv'])).error, /lost\.plan\.json: the plan's model "gone\.opgraph\.json" is not there \(looked at gone\.opgraph\.json or .*gone\.opgraph\.json\); pass --model FILE/);
+    assert.equal((await cli([lostPlan, '--to', 'csv', '--model', graphFile])).code, 0);
     const before = readFileSync(planFile, 'utf-8');
     assert.match((await cli([planFile, '--to', 'csv', '--out', planFile])).error, /net\.plan\.json: --out .* is an input file; opplace never overwrites its inputs/);
     assert.equal(readFileSync(planFile, 'utf-8'), before);

@@ -12,7 +12,7 @@ import { Plan, PlacementOptions } from '../../algorithms/plan';
 import { run as exportCommand } from '../../cli/commands/export';
 import { memoryIO } from '../../cli/io';
 import { run as placeCommand } from '../../cli/commands/place';
-import { planFor, python, pythonFails, tempDir, TOOLS } from './helpers';
+import { FIXTURES, planFor, python, pythonFails, tempDir, TOOLS } from './helpers';
 
 interface FxDump {
   nodes: string[];
@@ -247,6 +247,10 @@ describe('bridge: PyTorch nn.TransformerEncoder and tied weights', function () {
       [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,15', '--out', path.join(dir, 'x.json')], /^opplace_profile: running bridge_models:tied_mlp on --input 2,15 failed at node 'inp': .*shapes cannot be multiplied/],
       [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,-1', '--out', path.join(dir, 'x.json')], /^opplace_profile: --input "2,-1": every size must be a positive integer/],
       [[APPLY, path.join(dir, 'missing.json')], /^opplace_apply: .*missing\.json: cannot read the plan/],
+      // output paths are checked before profiling; an existing non-JSON file (the user's source) is never overwritten
+      [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,16', '--out', path.join(dir, 'no', 'x.json')], /^opplace_profile: .*x\.json: --out: the folder .*no does not exist/],
+      [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,16', '--out', dir], /^opplace_profile: .*: --out is a directory/],
+      [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,16', '--out', path.join(FIXTURES, 'bridge_models.py')], /^opplace_profile: .*bridge_models\.py: --out names an existing file that is not JSON/],
     ];
     for (const [args, message] of cases) {
       const r = pythonFails(args);
@@ -254,6 +258,7 @@ describe('bridge: PyTorch nn.TransformerEncoder and tied weights', function () {
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
+    assert.match(readFileSync(path.join(FIXTURES, 'bridge_models.py'), 'utf8'), /def tied_mlp/, 'the model source is untouched');
     // a plan of another model names the first node that does not match
     const planFile = savePlan(planFor(tied, () => 0), path.join(dir, 'tied-plan.json'));
     const r = pythonFails([APPLY, planFile, 'torchvision.models:resnet18', '--input', '1,3,32,32']);

@@ -59,6 +59,15 @@ describe('cli: opplace compare', function () {
     assert.match(out, /single: everything on device 0 needs/);
   });
 
+  it('table: per-device limits named in device order, peaks separated so "0 B" values read apart', async () => {
+    const { code, out, err } = await cli('compare', layer('gnmt_inference.json'), '--devices', '4', '--memory', '16GiB,16GiB,8GiB,8GiB', '--only', 'm-etf');
+    assert.equal(code, 0, err);
+    const lines = out.split('\n');
+    assert.match(lines[0], /\(4 devices, limits 16\.0 GiB, 16\.0 GiB, 8\.00 GiB, 8\.00 GiB, comm baechi/);
+    const row = lines.find((l) => /^\s+m-etf\s+yes/.test(l))!;
+    assert.equal(row.split(' | ').length, 4, row);
+  });
+
   it('exit code 3 when no placer fits; several files each get a table', async () => {
     const files = [layer('gnmt_inference.json'), dataPath('stg', '50', 'rand0001.stg')];
     const { code, out } = await cli('compare', ...files, '--devices', '2', '--memory', '1KiB', '--only', 'm-etf,m-topo', '--json');

@@ -76,6 +76,8 @@ describe('dnn-partitioning loader', () => {
     ['a missing size', { nodes: [{ id: 1, fpgaLatency: 1 }], edges: [] }, /node #0 \(id 1\): missing field "size"/],
     ['a bad isBackwardNode', { nodes: [{ ...good, isBackwardNode: 'yes' }], edges: [] }, /field "isBackwardNode" must be true, false, 0 or 1/],
     ['nodes not an array', { nodes: {}, edges: [] }, /x\.json: field "nodes" must be an array, got an object/],
+    ['an empty object', {}, /x\.json: field "nodes" must be an array, got nothing \(the field is missing\)$/],
+    ['a human-expert split', { cpus: [{ load: 0, nodes: [] }], fpgas: [{ load: -1, nodes: [1, 2] }] }, /x\.json: this is a dnn-partitioning human-expert split \(nodes per device\), not a graph/],
     ['a top-level array', [], /expected a JSON object with "nodes" and "edges", got an array/],
     ['an edge to a missing node', { nodes: [good], edges: [{ sourceId: 1, destId: 9, cost: 0, size: 1 }] }, /edge #0 \(1 → 9\): destId 9 is not the id of any node/],
     ['a duplicate id', { nodes: [good, good], edges: [] }, /node #1 \(id 1\): duplicate id \(also node #0\)/],

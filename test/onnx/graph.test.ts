@@ -148,4 +148,16 @@ describe('ONNX → OpGraph', () => {
     assert.deepEqual(g.tensors!['m'], [5, 4]);
     assert.equal(byId(g, 'r').outputs[0].bytes, 0); // unknown dim → size unknown
   });
+
+  it('warns when --batch cannot apply: every input has a fixed leading dim', () => {
+    const spec = { inputs: [valueInfo('x', [1, 4])], nodes: [node('Relu', ['x'], ['y'], {}, 'r')] };
+    const fixed = parse(spec, { batch: 32 });
+    assert.deepEqual(fixed.tensors!['y'], [1, 4], 'a fixed batch stays as exported');
+    assert.equal(fixed.warnings.length, 1);
+    assert.match(fixed.warnings[0], /--batch 32 has no effect: every graph input has a fixed leading dim \(1\)/);
+    assert.deepEqual(parse(spec, { batch: 1 }).warnings, [], 'batch 1 is the exported batch: nothing to say');
+    const symbolic = parse({ inputs: [valueInfo('x', ['N', 4])], nodes: [node('Relu', ['x'], ['y'], {}, 'r')] }, { batch: 32 });
+    assert.deepEqual(symbolic.warnings, []);
+    assert.deepEqual(symbolic.tensors!['y'], [32, 4]);
+  });
 });
