@@ -437,25 +437,39 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
     const what = problem.members[v].length > 1 ? `op "${node.id}" (fused with ${problem.members[v].length - 1} more)` : `op "${node.id}"`;
     const g = group[v];
     const groupText = g >= 0 ? ` of group "${problem.groupName[g]}"` : '';
+    // The same two tests as memoryPlan: a group being pinned must keep its persistent bytes under
+    // the device's peak so far; otherwise the op's outputs, workspace and received inputs must fit
+    // beside what is still held at the end of the known timeline.
     let bestRoom = -Infinity;
     let bestD = 0;
     let bestNeed = 0;
+    let bestWholeStep = false;
     for (let d = 0; d < D; d++) {
       if (!isAllowed(v, d)) continue;
       evaluate(v, d, 0, ev, false);
       const line = memory[d];
-      const need = newPersistent(v, d) + problem.outBytes[v] + problem.temporary[v] + ev.copyBytes;
-      const inUse = line.cum.length ? line.cum[line.cum.length - 1] : 0;
-      const room = limits[d] - line.persistent - inUse;
+      const persist = newPersistent(v, d);
+      const base = limits[d] - line.persistent;
+      const wholeStep = persist > 0 && line.maxDynamic > base - persist;
+      const need = wholeStep ? persist : persist + problem.outBytes[v] + problem.temporary[v] + ev.copyBytes;
+      const room = base - (wholeStep ? line.maxDynamic : line.cum.length ? line.cum[line.cum.length - 1] : 0);
       if (bestRoom === -Infinity || room - need > bestRoom - bestNeed) {
         bestRoom = room;
         bestD = d;
         bestNeed = need;
+        bestWholeStep = wholeStep;
       }
     }
-    const reason = `${what}${groupText} does not fit on any device: it needs ${formatBytes(bestNeed)} ` +
-      `(persistent, outputs, workspace and received inputs) but device ${bestD} has at most ${formatBytes(Math.max(0, bestRoom))} free ` +
-      `of its ${formatBytes(limits[bestD])} limit`;
+    // When both round to the same text, show bytes so the message never reads "needs X, has X".
+    const [needText, roomText] = formatBytes(bestNeed) === formatBytes(Math.max(0, bestRoom))
+      ? [`${bestNeed} B`, `${Math.max(0, bestRoom)} B`]
+      : [formatBytes(bestNeed), formatBytes(Math.max(0, bestRoom))];
+    const reason = bestWholeStep
+      ? `${what}${groupText} does not fit on any device: it needs ${needText} held for the whole step (persistent memory) ` +
+        `but device ${bestD} has at most ${roomText} free at its peak, of its ${formatBytes(limits[bestD])} limit`
+      : `${what}${groupText} does not fit on any device: it needs ${needText} ` +
+        `(persistent, outputs, workspace and received inputs) but device ${bestD} has at most ${roomText} free ` +
+        `of its ${formatBytes(limits[bestD])} limit`;
     return { feasible: false, reason, failedNode: v };
   }
 }
