@@ -7,10 +7,13 @@
 //     size (the gradient of an activation has the activation's shape);
 //   - the activations v produced stay alive until v/grad has run: an edge v → v/grad carries them
 //     (the simulator frees an output after its last consumer);
-//   - persistent memory of v = weights × (1 + 1 gradient + optimizer slots): sgd 0, momentum 1,
-//     adam 2 (first and second moments).
+//   - persistent memory of v = weights + gradients + optimizer state: sgd 0, momentum 1, adam 2
+//     slots (first and second moments). In fp32 each is the weights' size. With fp16/bf16 weights
+//     (mixed precision) the optimizer keeps an fp32 master copy and fp32 slots, each twice the
+//     half-precision weights: Adam costs 16 bytes per parameter either way.
 import { OpplaceError } from './errors';
 import { OpEdge, OpGraph, OpNode, indexGraph, outputBytes } from './graph';
+import type { Dtype } from './loaders/index';
 
 export type Optimizer = 'sgd' | 'momentum' | 'adam';
 export const OPTIMIZERS: Optimizer[] = ['sgd', 'momentum', 'adam'];
@@ -31,15 +34,24 @@ export function optimizerSlots(optimizer: Optimizer): number {
 
 export interface TrainingOptions {
   optimizer: Optimizer;
+  /** Element type the graph's weights are stored in (default fp32); fp16/bf16 = mixed precision. */
+  dtype?: Dtype;
   /** Backward time as a multiple of forward time (default 2). */
   backwardFactor?: number;
 }
 
 export const GRAD_SUFFIX = '/grad';
 
+/** Persistent bytes of training per byte of stored weights: weights, gradients, optimizer state. */
+export function trainingPersistentFactor(optimizer: Optimizer, dtype: Dtype = 'fp32'): number {
+  const slots = optimizerSlots(optimizer);
+  // half precision: weights + grads (1 + 1) + fp32 master copy (2) + fp32 slots (2 each)
+  return dtype === 'fp32' ? 2 + slots : 4 + 2 * slots;
+}
+
 /** Returns a new graph: forward ops, synthesised backward ops and training persistent memory. */
 export function trainingGraph(graph: OpGraph, options: TrainingOptions): OpGraph {
-  const slots = optimizerSlots(options.optimizer);
+  const persistentFactor = trainingPersistentFactor(options.optimizer, options.dtype);
   const factor = options.backwardFactor ?? 2;
   const ids = new Set(graph.nodes.map((n) => n.id));
   const gradId = (id: string) => {
@@ -55,7 +67,7 @@ export function trainingGraph(graph: OpGraph, options: TrainingOptions): OpGraph
   for (const v of index.topo) {
     const n = graph.nodes[v];
     const group = n.colocationGroup ?? `train:${n.id}`;
-    forward.push({ ...n, colocationGroup: group, persistentBytes: n.persistentBytes * (2 + slots) });
+    forward.push({ ...n, colocationGroup: group, persistentBytes: n.persistentBytes * persistentFactor });
     const g = gradId(n.id);
     gradOf.set(n.id, g);
     // The gradient w.r.t. v's inputs has the inputs' sizes; its output slot is sized like the

@@ -141,7 +141,7 @@ export function loadPlacementGraph(file: string, prepare: PrepareOptions, traini
   if (backward > 0) {
     throw new OpplaceError(`the graph is already a training step (${backward} backward ops); --training ${training} would add a second backward pass — leave --training out for this file`, { file });
   }
-  return trainingGraph(graph, { optimizer: training });
+  return trainingGraph(graph, { optimizer: training, dtype: prepare.dtype });
 }
 
 /**

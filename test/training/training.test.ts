@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { prepareGraphFromFile } from '../../algorithms/pipeline';
-import { trainingGraph, trainingMemoryEstimate, optimizerSlots, GRAD_SUFFIX } from '../../algorithms/training';
+import { trainingGraph, trainingMemoryEstimate, optimizerSlots, trainingPersistentFactor, GRAD_SUFFIX } from '../../algorithms/training';
 import { placeGraph } from '../../algorithms/placement/index';
 import { OpGraph, OpNode, validateGraph, indexGraph } from '../../algorithms/graph';
 import { REPO } from '../helpers/paths';
@@ -43,6 +43,19 @@ describe('training memory model', () => {
     assert.deepEqual(order, ['a', 'b', 'b/grad', 'a/grad']);
     assert.equal(optimizerSlots('sgd'), 0);
     assert.equal(optimizerSlots('momentum'), 1);
+  });
+
+  it('mixed precision keeps an fp32 master copy and fp32 optimizer slots: Adam is 16 bytes per parameter', () => {
+    // fp32: 4 (weights) + 4 (grads) + 8 (two moments) = 16; fp16: 2 + 2 + 4 (master) + 8 = 16
+    assert.equal(trainingPersistentFactor('adam', 'fp32') * 4, 16);
+    assert.equal(trainingPersistentFactor('adam', 'fp16') * 2, 16);
+    assert.equal(trainingPersistentFactor('adam', 'bf16') * 2, 16);
+    assert.equal(trainingPersistentFactor('sgd', 'fp32') * 4, 8); // weights + grads
+    assert.equal(trainingPersistentFactor('sgd', 'fp16') * 2, 8); // + fp32 master copy
+    assert.equal(trainingPersistentFactor('momentum', 'fp16') * 2, 12);
+    const w: OpNode = { id: 'w', name: 'w', opType: 'Gemm', namespace: [], computeUs: 1, persistentBytes: 2000, temporaryBytes: 0, outputs: [{ name: 'w:0', bytes: 2, shape: [1] }] };
+    const t = trainingGraph({ name: 'one', nodes: [w], edges: [], warnings: [] }, { optimizer: 'adam', dtype: 'fp16' });
+    assert.equal(t.nodes.find((n) => n.id === 'w')!.persistentBytes, 1000 * 16, '1000 fp16 parameters');
   });
 
   it('ResNet-50 at batch 32 with Adam: simulated peak within 15% of weights + grads + Adam + activations', async function () {
