@@ -89,6 +89,12 @@ export function formatPlan(plan: Plan, graph: OpGraph): string {
   lines.push(`  makespan ${formatUs(plan.makespanUs)} · lower bound ${formatUs(plan.lowerBoundUs)} · gap ${pct(gap)} · placed in ${plan.placeMs.toFixed(1)} ms`);
   const speedup = plan.singleDeviceUs && plan.makespanUs > 0 ? ` · speed-up over one device ${(plan.singleDeviceUs / plan.makespanUs).toFixed(2)}×` : '';
   lines.push(`  ${plan.transfers.length} transfers · critical path ${plan.criticalPath.length} ops${speedup}`);
+  const used = opsPer.filter((k) => k > 0).length;
+  if (o.devices > 1 && used === 1 && plan.feasible) {
+    // A newcomer sees one busy row and empty ones: say why instead of leaving it to guesswork.
+    const link = o.topology !== undefined ? `topology ${o.topology}` : `--comm ${o.comm}`;
+    lines.push(`  every op stayed on one device: with ${link} a transfer costs more than running the op locally saves, and one device has the memory; try a faster link (e.g. --comm nvlink4), a larger batch, or --algorithm refine`);
+  }
   if (plan.refine) lines.push(`  refined from ${plan.refine.startAlgorithm} (${formatUs(plan.refine.startMakespanUs)}): ${plan.refine.gainPercent.toFixed(1)}% faster, ${plan.refine.movedOps} ops moved, devices changed: ${plan.refine.devicesChanged.join(', ') || 'none'}`);
   if (plan.lp) lines.push(`  m-SCT LP: ${plan.lp.method}, optimum ${formatUs(plan.lp.objectiveUs)}`);
   if (!plan.feasible) lines.push(`  over the limit: ${plan.reason}`);

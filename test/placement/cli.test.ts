@@ -119,4 +119,13 @@ describe('opplace place', function () {
     assert.equal(await main(['place', '--help'], io), 0);
     for (const opt of ['--devices', '--memory', '--algorithm', '--comm', '--grouping', '--fuse', '--theta', '--json', '--out', '--report']) assert.ok(io.stdout.includes(opt), opt);
   });
+  it('says why when every op stays on one device, and only then', async () => {
+    const model = path.join(__dirname, '..', '..', 'examples', 'resnet50.onnx');
+    const one = memoryIO();
+    assert.equal(await main(['place', model, '--devices', '4', '--memory', '2GiB', '--comm', 'baechi'], one), 0);
+    assert.match(one.stdout, /every op stayed on one device: with --comm baechi a transfer costs more/);
+    const spread = memoryIO();
+    assert.equal(await main(['place', dataPath('stg', '50', 'rand0000.stg'), '--devices', '4', '--comm', 'none'], spread), 0);
+    assert.doesNotMatch(spread.stdout, /every op stayed on one device/);
+  });
 });
