@@ -5,6 +5,7 @@ import { select } from 'd3-selection';
 import { scaleLinear } from 'd3-scale';
 import type { DevicePlan, Plan } from '../algorithms/plan';
 import { formatBytes, formatUs } from '../algorithms/units';
+import { byteTicks, fitLabels, timeTicks } from './axes';
 
 export interface MemorySegments {
   persistent: number;
@@ -42,10 +43,12 @@ export function renderMemoryBars(svgEl: SVGSVGElement, plan: Plan | null, select
   const barW = Math.max(4, Math.min(46, band * 0.7));
 
   const axis = svg.append('g').attr('class', 'axis');
-  for (const t of y.ticks(4)) {
+  // Round binary-unit ticks (0, 2, 4, 6, 8 MiB), not d3's decimal ticks printed in MiB.
+  const yTicks = byteTicks(y.domain()[1], 4);
+  yTicks.values.forEach((t, i) => {
     axis.append('line').attr('x1', margin.left - 4).attr('x2', width - margin.right).attr('y1', y(t)).attr('y2', y(t)).style('opacity', 0.4);
-    axis.append('text').attr('x', margin.left - 6).attr('y', y(t) + 3).attr('text-anchor', 'end').text(formatBytes(t));
-  }
+    axis.append('text').attr('x', margin.left - 6).attr('y', y(t) + 3).attr('text-anchor', 'end').text(yTicks.labels[i]);
+  });
 
   devs.forEach((d, k) => {
     const seg = memorySegments(d);
@@ -128,11 +131,39 @@ export function renderMemoryOverTime(svgEl: SVGSVGElement, plan: Plan | null, de
   }
   path += `L${x(tMax)},${y(prev)}L${x(tMax)},${y(0)}Z`;
   const axis = svg.append('g').attr('class', 'axis');
-  for (const t of y.ticks(3)) axis.append('text').attr('x', margin.left - 6).attr('y', y(t) + 3).attr('text-anchor', 'end').text(formatBytes(t));
-  for (const t of x.ticks(3)) axis.append('text').attr('x', x(t)).attr('y', height - 4).attr('text-anchor', 'middle').text(formatUs(t));
+  const yTicks = byteTicks(y.domain()[1], 3);
+  yTicks.values.forEach((t, i) => axis.append('text').attr('x', margin.left - 6).attr('y', y(t) + 3).attr('text-anchor', 'end').text(yTicks.labels[i]));
+  drawTimeAxis(axis.node()!, x, tMax, height, width);
   axis.append('line').attr('x1', margin.left).attr('x2', width - margin.right).attr('y1', y(0)).attr('y2', y(0));
   svg.append('g').attr('class', `device-${device}`).append('path').attr('class', 'mem-curve').attr('d', path);
   if (Number.isFinite(d.memoryLimitBytes) && d.memoryLimitBytes > 0 && d.memoryLimitBytes <= vMax * 1.05) {
     svg.append('line').attr('class', 'limit').attr('x1', margin.left).attr('x2', width - margin.right).attr('y1', y(d.memoryLimitBytes)).attr('y2', y(d.memoryLimitBytes));
   }
+}
+
+/**
+ * Time labels under the memory curve: round values in one unit (timeTicks), each with a short tick
+ * mark, labels inset so the end ones are not clipped by the svg and dropped where they would overlap.
+ */
+function drawTimeAxis(axisEl: SVGGElement, x: (t: number) => number, tMax: number, height: number, width: number): void {
+  const axis = select(axisEl);
+  const span = Math.abs(x(tMax) - x(0));
+  const ticks = timeTicks(tMax, Math.max(2, Math.min(6, Math.floor(span / 70))));
+  const labelY = height - 4;
+  const texts = ticks.values.map((t, i) => {
+    axis.append('line').attr('x1', x(t)).attr('x2', x(t)).attr('y1', labelY - 13).attr('y2', labelY - 10);
+    return axis.append('text').attr('y', labelY).attr('text-anchor', 'start').text(ticks.labels[i]);
+  });
+  // Measured widths when the svg is rendered; an estimate (≈ 6 px a character at 10 px) otherwise.
+  const widths = texts.map((t, i) => {
+    const el = t.node()!;
+    const measured = typeof el.getComputedTextLength === 'function' ? el.getComputedTextLength() : 0;
+    return measured > 0 ? measured : ticks.labels[i].length * 6;
+  });
+  const lefts = fitLabels(ticks.values.map(x), widths, 2, width - 2);
+  texts.forEach((t, i) => {
+    const left = lefts[i];
+    if (left === null) t.remove();
+    else t.attr('x', left.toFixed(1));
+  });
 }

@@ -6,7 +6,7 @@ import { select } from 'd3-selection';
 import { zoom, type ZoomTransform, zoomIdentity } from 'd3-zoom';
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan } from '../algorithms/plan';
-import { formatUs } from '../algorithms/units';
+import { fitLabels, timeTicks } from './axes';
 import { deviceColour } from './styles';
 
 export interface Bar {
@@ -180,22 +180,31 @@ export function createTimeline(canvas: HTMLCanvasElement, cb: TimelineCallbacks)
         }
       });
     }
-    // Time axis.
-    const axisY = h - AXIS_H + 11;
-    ctx.fillStyle = muted;
-    const t0 = Math.max(0, tOf(LEFT, w));
-    const t1 = tOf(w - 8, w);
-    const step = niceStep((t1 - t0) / 6);
-    for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
-      const x = xOf(t, w);
-      ctx.fillText(formatUs(t), x - 14, axisY);
-    }
+    drawTimeAxis(ctx, w, h, muted, border);
   }
 
-  function niceStep(raw: number): number {
-    const p = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1e-9))));
-    const m = raw / p;
-    return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+  /**
+   * Round times in one unit for the visible window (timeTicks), a short mark at each, labels centred
+   * on their tick but inset at the canvas edges and dropped where they would overlap (fitLabels).
+   */
+  function drawTimeAxis(ctx: CanvasRenderingContext2D, w: number, h: number, muted: string, border: string): void {
+    const t0 = Math.max(0, tOf(LEFT, w));
+    const t1 = Math.min(span(), tOf(w - 8, w));
+    const ticks = timeTicks(t1, Math.max(2, Math.min(12, Math.floor((w - LEFT) / 90))), t0);
+    const xs = ticks.values.map((t) => xOf(t, w));
+    const lefts = fitLabels(xs, ticks.labels.map((l) => ctx.measureText(l).width), 2, w - 2);
+    const axisTop = h - AXIS_H;
+    ctx.strokeStyle = border;
+    ctx.fillStyle = muted;
+    ctx.beginPath();
+    for (const x of xs) {
+      ctx.moveTo(Math.round(x) + 0.5, axisTop);
+      ctx.lineTo(Math.round(x) + 0.5, axisTop + 3);
+    }
+    ctx.stroke();
+    lefts.forEach((left, i) => {
+      if (left !== null) ctx.fillText(ticks.labels[i], left, axisTop + 13);
+    });
   }
 
   function hit(ev: MouseEvent): { bar: Bar; lane: Lane } | null {
