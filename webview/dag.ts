@@ -88,6 +88,12 @@ export interface DagView {
  * `host` is a plain <div>: the scene is an <svg> inside it moved with a CSS transform on its own
  * compositor layer. Pan/zoom then never re-lays out or repaints thousands of SVG elements (a
  * `transform` attribute on an SVG <g> forces SVG layout of the subtree every frame).
+ *
+ * Inside the scene nothing has a `transform`: items and frames carry absolute x/y on their
+ * rects and texts. Each transformed <g> is a paint property node of its own, so one per item made
+ * ~2k paint chunks, and Chromium re-layerizes every chunk on every frame whose scale changes and
+ * on every repaint (trace: PaintArtifactCompositor::Update 70 ms a frame at 2k nodes, zoom frames
+ * 67 ms median; without the per-item transforms: 17 ms).
  */
 export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   const svgEl = hostEl; // classes (lod-low, moving, show-critical) live on the host
@@ -111,6 +117,10 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   let selectedId: string | null = null;
   let matchIds = new Set<string>();
   const elements = new Map<string, SVGGElement>();
+  /** Where each drawn item's box is (its children's coordinates are relative to it). */
+  const itemOrigin = new WeakMap<SVGGElement, { x: number; y: number }>();
+  /** Each child's position inside its item's box, so a moved box moves its children. */
+  const localPos = new WeakMap<Element, readonly [number, number]>();
 
   const zoomer: ZoomBehavior<HTMLElement, unknown> = zoom<HTMLElement, unknown>()
     .scaleExtent([0.02, 4])
@@ -209,17 +219,20 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       .join((enter) => {
         const g = enter.append('g').attr('class', 'scope-frame');
         g.append('rect').attr('rx', 4);
-        g.append('text').attr('x', 6).attr('y', 15);
+        g.append('text');
         return g;
       })
       .attr('data-scope-id', (d) => d)
-      .attr('transform', (d) => {
-        const b = boxOf(d)!;
-        return `translate(${b.x},${b.y})`;
-      })
       .call((g) => {
-        g.select('rect').attr('width', (d) => boxOf(d)!.width).attr('height', (d) => boxOf(d)!.height);
-        g.select('text').text((d) => `▾ ${truncate(s.tree.groups.get(d)?.label ?? d, Math.floor(boxOf(d)!.width / 6.5))}`);
+        g.select('rect')
+          .attr('x', (d) => boxOf(d)!.x)
+          .attr('y', (d) => boxOf(d)!.y)
+          .attr('width', (d) => boxOf(d)!.width)
+          .attr('height', (d) => boxOf(d)!.height);
+        g.select('text')
+          .attr('x', (d) => boxOf(d)!.x + 6)
+          .attr('y', (d) => boxOf(d)!.y + 15)
+          .text((d) => `▾ ${truncate(s.tree.groups.get(d)?.label ?? d, Math.floor(boxOf(d)!.width / 6.5))}`);
       });
     void SCOPE_PAD;
 
@@ -230,18 +243,42 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       .join((enter) => enter.append('g'))
       .each(function (d) {
         const g = select(this);
-        const b = boxOf(d.id)!;
-        g.attr('transform', `translate(${b.x},${b.y})`);
         elements.set(d.id, this);
-        if (g.attr('data-built') === d.kind) return; // content only depends on the item, not the layout
-        g.selectAll('*').remove();
-        g.attr('data-built', d.kind);
-        if (d.kind === 'node') buildNode(g, s.graph, d.node!, d.id);
-        else buildGroup(g, s, d.id);
+        // Content only depends on the item, not the layout: a moved item keeps it and moves it.
+        if (g.attr('data-built') !== d.kind) {
+          g.selectAll('*').remove();
+          g.attr('data-built', d.kind);
+          itemOrigin.set(this, { x: 0, y: 0 });
+          if (d.kind === 'node') buildNode(g, s.graph, d.node!, d.id);
+          else buildGroup(g, s, d.id);
+        }
+        placeItem(this, boxOf(d.id)!);
       });
     edgePoints = computeEdgePoints(s);
     sceneSvg.attr('width', Math.ceil(s.layout.width + 20)).attr('height', Math.ceil(s.layout.height + 20));
     recolour(pv, devices);
+  }
+
+  /** Puts a child at (lx, ly) inside its item's box. */
+  function putAt<E extends Element>(el: E, item: SVGGElement, lx: number, ly: number): E {
+    const o = itemOrigin.get(item) ?? { x: 0, y: 0 };
+    localPos.set(el, [lx, ly]);
+    el.setAttribute('x', String(o.x + lx));
+    el.setAttribute('y', String(o.y + ly));
+    return el;
+  }
+
+  /** Moves an item's drawn content to its box (absolute coordinates, no transform: see above). */
+  function placeItem(g: SVGGElement, b: Box): void {
+    const o = itemOrigin.get(g);
+    if (o && o.x === b.x && o.y === b.y) return;
+    itemOrigin.set(g, { x: b.x, y: b.y });
+    for (const el of g.querySelectorAll('rect, text')) {
+      const p = localPos.get(el);
+      if (!p) continue;
+      el.setAttribute('x', String(b.x + p[0]));
+      el.setAttribute('y', String(b.y + p[1]));
+    }
   }
 
   function buildNode(g: Selection<SVGGElement, unknown, null, undefined>, graph: OpGraph, i: number, id: string): void {
@@ -249,18 +286,20 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     g.attr('data-node-id', id).attr('data-index', i).attr('data-group-id', null);
     const rx = cornerRadius(n.opType);
     const x = rx > 8 ? 12 : 6; // keep labels inside a pill's rounded ends
-    g.append('rect').attr('width', NODE_SIZE.width).attr('height', NODE_SIZE.height).attr('rx', rx);
-    g.append('text').attr('class', 'op').attr('x', x).attr('y', 13).text(truncate(n.opType, 22));
-    g.append('text').attr('class', 'name').attr('x', x).attr('y', 26).text(truncate(n.name, 24 - (x > 6 ? 1 : 0)));
+    const el = g.node()!;
+    putAt(g.append('rect').attr('width', NODE_SIZE.width).attr('height', NODE_SIZE.height).attr('rx', rx).node()!, el, 0, 0);
+    putAt(g.append('text').attr('class', 'op').text(truncate(n.opType, 22)).node()!, el, x, 13);
+    putAt(g.append('text').attr('class', 'name').text(truncate(n.name, 24 - (x > 6 ? 1 : 0))).node()!, el, x, 26);
   }
 
   function buildGroup(g: Selection<SVGGElement, unknown, null, undefined>, s: DagScene, gid: string): void {
     const grp = s.tree.groups.get(gid)!;
     g.attr('data-group-id', gid).attr('data-node-id', null).attr('data-members', grp.members.length);
-    g.append('rect').attr('class', 'box').attr('width', GROUP_SIZE.width).attr('height', GROUP_SIZE.height).attr('rx', 5);
-    g.append('text').attr('x', 8).attr('y', 15).text(`▸ ${truncate(grp.label, 25)}`);
-    g.append('text').attr('class', 'sub').attr('x', 8).attr('y', 30).text(`${grp.members.length} ops · ${formatBytes(groupMemoryBytes(s.graph, grp.members))}`);
-    g.append('g').attr('class', 'mix').attr('transform', `translate(8,${GROUP_SIZE.height - 16})`);
+    const el = g.node()!;
+    putAt(g.append('rect').attr('class', 'box').attr('width', GROUP_SIZE.width).attr('height', GROUP_SIZE.height).attr('rx', 5).node()!, el, 0, 0);
+    putAt(g.append('text').text(`▸ ${truncate(grp.label, 25)}`).node()!, el, 8, 15);
+    putAt(g.append('text').attr('class', 'sub').text(`${grp.members.length} ops · ${formatBytes(groupMemoryBytes(s.graph, grp.members))}`).node()!, el, 8, 30);
+    g.append('g').attr('class', 'mix'); // its bar segments are placed by drawMix
   }
 
   function recolour(pv: PlanView, devices: number): void {
@@ -325,11 +364,13 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       x += w;
     });
     bar
-      .selectAll('rect')
+      .selectAll<SVGRectElement, (typeof segs)[number]>('rect')
       .data(segs)
       .join('rect')
       .attr('class', (s) => (s.d >= 0 ? `device-${s.d}` : 'unplaced'))
-      .attr('x', (s) => s.x)
+      .each(function (s) {
+        putAt(this, el, 8 + s.x, GROUP_SIZE.height - 16);
+      })
       .attr('width', (s) => Math.max(0.5, s.w))
       .attr('height', 8)
       .style('fill', (s) => (s.d >= 0 ? 'var(--dev-fill)' : 'var(--vscode-disabledForeground, #888)'));

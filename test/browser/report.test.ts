@@ -73,6 +73,43 @@ function assertDomMatchesPlan(dom: Awaited<ReturnType<typeof domState>>, graph: 
   }
 }
 
+/**
+ * What is wrong with where the DAG's items are drawn, from the DOM alone (none: an empty list).
+ * Items carry absolute coordinates on their children (no `transform` inside the scene: a
+ * transformed <g> per item made every zoom frame re-layerize thousands of paint chunks), so a
+ * moved item must have moved all its parts: texts and mix-bar segments inside its rect, and no
+ * two items' rects overlapping.
+ */
+async function itemGeometryProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const transformed = document.querySelectorAll('#dag svg.scene [transform]').length;
+    if (transformed) problems.push(`${transformed} elements inside the scene have a transform attribute`);
+    // No named helper functions in here: tsx would wrap them in a `__name` call the page lacks.
+    const rects: { id: string; x: number; y: number; w: number; h: number }[] = [];
+    for (const g of document.querySelectorAll('#dag g.item')) {
+      const id = g.getAttribute('data-node-id') ?? g.getAttribute('data-group-id')!;
+      const r = g.querySelector(':scope > rect')!;
+      const box = { id, x: Number(r.getAttribute('x')), y: Number(r.getAttribute('y')), w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height')) };
+      rects.push(box);
+      for (const part of g.querySelectorAll('text, g.mix rect')) {
+        const x = Number(part.getAttribute('x'));
+        const y = Number(part.getAttribute('y'));
+        if (x < box.x || x > box.x + box.w || y < box.y || y > box.y + box.h) problems.push(`${id}: a ${part.tagName} at (${x}, ${y}) outside its box (${box.x}, ${box.y}, ${box.w}×${box.h})`);
+      }
+    }
+    rects.sort((a, b) => a.x - b.x);
+    for (let i = 0; i < rects.length; i++) {
+      const a = rects[i];
+      for (let j = i + 1; j < rects.length && rects[j].x < a.x + a.w; j++) {
+        const b = rects[j];
+        if (b.y < a.y + a.h && a.y < b.y + b.h) problems.push(`${a.id} and ${b.id} overlap`);
+      }
+    }
+    return problems.slice(0, 10);
+  });
+}
+
 describe('viewer report in Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
@@ -226,6 +263,7 @@ describe('viewer report in Chromium', function () {
     const visible = await page.evaluate(() => window.opplaceViewer!.state().visibleItems);
     assert.ok(visible <= 400, `at most the initial budget of items (${visible})`);
     // Every box shows its members' device mix: segment counts add up to the box's members.
+    assert.deepEqual(await itemGeometryProblems(page), [], 'at first paint');
     const box = boxes.first();
     const members = Number(await box.getAttribute('data-members'));
     const groupId = (await box.getAttribute('data-group-id'))!;
@@ -237,6 +275,7 @@ describe('viewer report in Chromium', function () {
     await page.waitForFunction((n) => document.querySelectorAll('#dag [data-node-id]').length > n || document.querySelectorAll('#dag g.item.group').length > 0, nodesBefore);
     const framed = await page.locator(`#dag g.scope-frame[data-scope-id="${groupId}"]`).count();
     assert.equal(framed, 1, 'the expanded group is drawn as a frame');
+    assert.deepEqual(await itemGeometryProblems(page), [], 'after the expand moved the items');
     assert.ok(members > 1);
     await page.screenshot({ path: screenshotPath('generated-3k-expanded') });
     await page.close();
