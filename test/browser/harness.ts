@@ -1,6 +1,8 @@
 // Shared by the browser tests and the viewer benchmark: Chromium via playwright-core (flags from
 // ../shared/notes/vscode-e2e.md), report files under test-artifacts/, page error collection.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { OpGraph } from '../../algorithms/graph';
@@ -83,4 +85,33 @@ export async function paneLayoutProblems(target: Pick<Page, 'evaluate'>, minDagH
   const dagHeight = b.dag.bottom - b.dag.top;
   if (dagHeight < minDagHeight) problems.push(`the DAG pane is only ${dagHeight}px high`);
   return problems;
+}
+
+/**
+ * Serves a webview page on loopback the way VS Code would: `/index.html` is whatever `page()`
+ * returns when asked, any other path is the bundle of that name from media/.
+ */
+export async function serveWebviewPage(page: () => string): Promise<{ origin: string; close: () => void }> {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    if (req.url === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(page());
+      return;
+    }
+    try {
+      const body = readFileSync(path.join(REPO_ROOT, 'media', path.basename(req.url ?? '')));
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(body);
+    } catch {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }

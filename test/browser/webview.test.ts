@@ -3,10 +3,6 @@
 // served over http like a webview resource, with a stand-in for acquireVsCodeApi that records
 // messages. Checks the protocol round trip: ready → init → replace → plan, and error display.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { prepareGraphFromFile } from '../../algorithms/pipeline';
 import { placeGraph } from '../../algorithms/placement/index';
@@ -14,46 +10,25 @@ import type { PlacementOptions } from '../../algorithms/plan';
 import { buildWebviewHtml, makeNonce } from '../../webview/html';
 import { isWebviewToHostMessage, PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
 import { dataPath } from '../helpers/paths';
-import { REPO_ROOT } from './bundles';
-import { collectProblems, ensureBundles, launchChromium, paneLayoutProblems, screenshotPath } from './harness';
+import { collectProblems, ensureBundles, launchChromium, paneLayoutProblems, screenshotPath, serveWebviewPage } from './harness';
 
 describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
-  let server: http.Server;
+  let closeServer: (() => void) | undefined;
   let origin = '';
   let html = '';
 
   before(async () => {
     await ensureBundles();
     browser = await launchChromium();
-    server = http.createServer((req, res) => {
-      if (req.url === '/favicon.ico') {
-        res.writeHead(204);
-        res.end();
-        return;
-      }
-      if (req.url === '/index.html') {
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end(html);
-        return;
-      }
-      const file = path.join(REPO_ROOT, 'media', path.basename(req.url ?? ''));
-      try {
-        const body = readFileSync(file);
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        res.end(body);
-      } catch {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const served = await serveWebviewPage(() => html);
+    origin = served.origin;
+    closeServer = served.close;
   });
   after(async () => {
     await browser?.close();
-    server?.close();
+    closeServer?.();
   });
 
   it('ready → init draws the plan; control change → replace; plan and error replies are shown', async () => {

@@ -4,9 +4,6 @@
 // "reload" is a new page seeded with what the previous one saved. Also: a plan that carries a new
 // graph (the file changed on disk) is laid out in the page, keeping zoom and expanded groups.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { OpGraph } from '../../algorithms/graph';
@@ -17,7 +14,7 @@ import { buildWebviewHtml, makeNonce } from '../../webview/html';
 import { isWebviewToHostMessage, PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
 import { parseViewerState, type PersistedViewerState } from '../../webview/viewState';
 import { REPO_ROOT } from './bundles';
-import { collectProblems, ensureBundles, launchChromium, paneLayoutProblems, screenshotPath } from './harness';
+import { collectProblems, ensureBundles, launchChromium, paneLayoutProblems, screenshotPath, serveWebviewPage } from './harness';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'two-branch.opgraph.json');
 const URI = 'file:///workspace/two-branch.opgraph.json';
@@ -37,7 +34,7 @@ interface FakeWebview {
 describe('viewer state in the webview (setState/getState) in Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
-  let server: http.Server;
+  let closeServer: (() => void) | undefined;
   let origin = '';
   let html = '';
   let graph: OpGraph;
@@ -46,34 +43,15 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
   before(async () => {
     await ensureBundles();
     browser = await launchChromium();
-    server = http.createServer((req, res) => {
-      if (req.url === '/favicon.ico') {
-        res.writeHead(204);
-        res.end();
-        return;
-      }
-      if (req.url === '/index.html') {
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end(html);
-        return;
-      }
-      try {
-        const body = readFileSync(path.join(REPO_ROOT, 'media', path.basename(req.url ?? '')));
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        res.end(body);
-      } catch {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const served = await serveWebviewPage(() => html);
+    origin = served.origin;
+    closeServer = served.close;
     html = buildWebviewHtml({ cspSource: origin, nonce: makeNonce(), scriptUri: `${origin}/webview.js`, workerUri: `${origin}/layout-worker.js`, title: 'two-branch' });
     graph = prepareGraphFromFile(FIXTURE);
   });
   after(async () => {
     await browser?.close();
-    server?.close();
+    closeServer?.();
   });
 
   /** A webview page whose acquireVsCodeApi().getState() starts as `state` (what VS Code restores). */
