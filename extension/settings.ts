@@ -29,10 +29,10 @@ export function presetInterconnect(presetId: string): string {
 export const DEVICE_PRESET_IDS: string[] = Object.keys(DEVICE_PRESETS);
 export const DEFAULT_DEVICE_PRESET = DEFAULT_DEVICE;
 
-/** The algorithms a user can pick in the settings (refine needs a start plan and budget: CLI only). */
-export const SETTING_ALGORITHMS: AlgorithmName[] = ALGORITHMS.filter((a) => a !== 'refine');
-/** What Compare Algorithms runs, in table order: Baechi's three placers, then the baselines. */
-export const COMPARE_ALGORITHMS: AlgorithmName[] = ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential'];
+/** The algorithms a user can pick in the settings (refine with its default budget). */
+export const SETTING_ALGORITHMS: AlgorithmName[] = [...ALGORITHMS];
+/** What Compare Algorithms runs, in table order: Baechi's three placers, refine, then the baselines. */
+export const COMPARE_ALGORITHMS: AlgorithmName[] = ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential'];
 
 export type DtypeSetting = 'auto' | Dtype;
 

@@ -586,7 +586,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     }
   }
 
-  const algorithms: AlgorithmName[] = ALGORITHMS.filter((a) => a !== 'refine');
+  const algorithms: AlgorithmName[] = [...ALGORITHMS];
   const controls: ControlsView = createControls(
     $('controls'),
     {

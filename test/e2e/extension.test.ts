@@ -185,8 +185,8 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     const rows = await frame.locator('#compare-table tbody tr').evaluateAll((trs) =>
       trs.map((tr) => ({ algorithm: tr.getAttribute('data-algorithm'), cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '') })),
     );
-    assert.deepEqual(rows.map((r) => r.algorithm), ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential']);
-    for (const r of rows.slice(0, 3)) assert.equal(r.cells[1], 'feasible', `${r.algorithm}: ${r.cells.join(' | ')}`);
+    assert.deepEqual(rows.map((r) => r.algorithm), ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential']);
+    for (const r of rows.slice(0, 4)) assert.equal(r.cells[1], 'feasible', `${r.algorithm}: ${r.cells.join(' | ')}`);
     assert.match(rows[1].cells[2], /^[0-9.]+ (µs|ms|s)$/);
     await screenshot(page, '3-compare');
     await runCommand(page, 'View: Close Editor');
@@ -386,7 +386,7 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'big.opgraph.json' }).first();
     await pick.waitFor({ state: 'visible', timeout: 15_000 });
     await pick.click();
-    const toast = page.locator('.notification-list-item', { hasText: 'comparing 5 algorithms on big.opgraph.json' }).first();
+    const toast = page.locator('.notification-list-item', { hasText: 'comparing 6 algorithms on big.opgraph.json' }).first();
     await toast.waitFor({ state: 'visible', timeout: 15_000 });
     await screenshot(page, '7-progress');
     const started = Date.now();
