@@ -1,6 +1,7 @@
 // Compare Algorithms: one row per placer, rendered as a static HTML page (a script-less webview)
 // and as Markdown (for copy/paste). Pure: rows in → text out.
 import { formatBytes, formatBytesAtLeast, formatUs } from '../algorithms/units';
+import { escapeHtml } from '../webview/html';
 import type { CompareRow } from './workerProtocol';
 
 export interface CompareCell {
@@ -46,10 +47,6 @@ export function compareCells(rows: CompareRow[]): CompareCell[] {
       note: feasible ? '' : [p.reason, p.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytesAtLeast(p.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; '),
     };
   });
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 function escapeMarkdownCell(s: string): string {

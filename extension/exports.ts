@@ -6,6 +6,7 @@ import type { Plan } from '../algorithms/plan';
 import { exportPlan } from '../algorithms/export/index';
 import type { ExportFormat } from '../webview/protocol';
 import { buildReportHtml } from '../cli/report';
+import { baseName } from './userMessages';
 
 export interface ExportChoice {
   format: ExportFormat;
@@ -53,8 +54,7 @@ function choice(format: ExportFormat): ExportChoice {
 
 /** `model.onnx` + csv → `model.plan.csv`; `net.opgraph.json` + plan-json → `net.plan.json`. */
 export function exportFileName(modelPath: string, format: ExportFormat, extension = choice(format).extension): string {
-  const base = modelPath.split(/[\\/]/).pop() ?? 'model';
-  const stem = base.replace(/\.opgraph\.json$/i, '').replace(/\.[^.]+$/, '');
+  const stem = baseName(modelPath).replace(/\.opgraph\.json$/i, '').replace(/\.[^.]+$/, '');
   return `${stem || 'model'}${extension}`;
 }
 

@@ -9,12 +9,12 @@ import { compareHtml, compareMarkdown } from './compareTable';
 import { EXPORT_CHOICES, availableExportFormats, exportFileName, renderExport, reportHtml } from './exports';
 import { Log } from './log';
 import { isCancelled, runWithProgress } from './progress';
-import { PlacementView, SavedViewState, ViewHost, viewerWebviewOptions } from './placementView';
+import { PlacementView, ViewHost, viewerWebviewOptions } from './placementView';
 import { COMPARE_ALGORITHMS, RawSettings, SETTING_KEYS, isPlaceableFile, memoryLimitsToSetting, resolveSettings } from './settings';
 import { baseName } from './userMessages';
 import { formatBytes } from '../algorithms/units';
 import { makeNonce } from '../webview/html';
-import { chooseRestoreState, savedStateFromWebview } from './viewRestore';
+import { chooseRestoreState, savedStateFromWebview, type SavedViewState } from './viewRestore';
 
 export const PANEL_VIEW_TYPE = 'opplace.placement';
 export const EDITOR_VIEW_TYPE = 'opplace.placementView';
@@ -134,13 +134,15 @@ class Extension implements ViewHost {
 
   async saveLimits(view: PlacementView, limits: number[]): Promise<void> {
     const cfg = vscode.workspace.getConfiguration('opplace', view.uri);
-    const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    const inWorkspace = !!vscode.workspace.workspaceFolders?.length;
+    const target = inWorkspace ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    const where = inWorkspace ? 'workspace' : 'user';
     try {
       const value = memoryLimitsToSetting(limits);
       if (cfg.get('devices') !== limits.length) await cfg.update('devices', limits.length, target);
       await cfg.update('memoryLimits', value, target);
-      this.log.info(`saved opplace.devices = ${limits.length}, opplace.memoryLimits = "${value}" to the ${target === vscode.ConfigurationTarget.Workspace ? 'workspace' : 'user'} settings`);
-      void vscode.window.showInformationMessage(`opplace: saved memory limits ${value} for ${limits.length} devices to the ${target === vscode.ConfigurationTarget.Workspace ? 'workspace' : 'user'} settings.`);
+      this.log.info(`saved opplace.devices = ${limits.length}, opplace.memoryLimits = "${value}" to the ${where} settings`);
+      void vscode.window.showInformationMessage(`opplace: saved memory limits ${value} for ${limits.length} devices to the ${where} settings.`);
     } catch (e) {
       this.log.showError(e, 'saving the memory limits');
     }

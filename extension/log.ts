@@ -17,9 +17,9 @@ export class Log {
   /** Logs the details and shows a notification; returns the text shown (also sent to the viewer). */
   showError(e: unknown, what: string): string {
     const text = userText(e);
-    const stack = e instanceof JobError ? e.failure.stack : e instanceof Error && e.name !== 'OpplaceError' ? e.stack : undefined;
-    this.info(`${what} failed: ${text}${stack ? `\n${stack}` : ''}`);
     const internal = !(e instanceof JobError ? e.failure.userError : e instanceof Error && e.name === 'OpplaceError');
+    const stack = e instanceof JobError ? e.failure.stack : internal && e instanceof Error ? e.stack : undefined;
+    this.info(`${what} failed: ${text}${stack ? `\n${stack}` : ''}`);
     void vscode.window.showErrorMessage(internal ? `opplace: ${what} failed (internal error): ${text} — details in the "opplace" output channel` : text);
     return text;
   }

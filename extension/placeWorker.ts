@@ -2,6 +2,7 @@
 // One job per worker: the host terminates the worker to cancel, so no cancellation checks here.
 import { parentPort } from 'node:worker_threads';
 import { prepare, place } from './engine';
+import { baseName } from './userMessages';
 import type { CompareRow, WorkerJob, WorkerReply } from './workerProtocol';
 import { toFailure } from './workerProtocol';
 
@@ -24,10 +25,6 @@ async function runJob(job: WorkerJob, post: (r: WorkerReply) => void): Promise<W
     }
   }
   return { kind: 'compared', graph, rows };
-}
-
-function baseName(file: string): string {
-  return file.split(/[\\/]/).pop() ?? file;
 }
 
 if (parentPort) {

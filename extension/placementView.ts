@@ -20,6 +20,7 @@ import { isCancelled, runWithProgress } from './progress';
 import type { RunningJob } from './placeRunner';
 import { ResolvedSettings, mergeViewerOptions } from './settings';
 import { infeasibleText, planSummary, baseName } from './userMessages';
+import type { SavedViewState } from './viewRestore';
 import { buildWebviewHtml, makeNonce } from '../webview/html';
 
 /** What a view needs from the extension (kept narrow so views stay simple to reason about). */
@@ -39,10 +40,6 @@ export interface ViewHost {
   /** The view's restorable state changed (the viewer's own choices); the host persists it. */
   viewStateChanged(view: PlacementView): void;
 }
-
-import type { SavedViewState } from './viewRestore';
-export type { SavedViewState } from './viewRestore';
-export { savedStateFromWebview } from './viewRestore';
 
 export function themeKind(kind: vscode.ColorThemeKind): ThemeKind {
   switch (kind) {

@@ -1,7 +1,7 @@
 // Runs a worker job; when it takes longer than PROGRESS_DELAY_MS a progress notification with a
 // Cancel button appears (Cancel terminates the worker). Quick jobs never flash a notification.
 import * as vscode from 'vscode';
-import { JobError, JobResult, RunningJob, runJob } from './placeRunner';
+import { JobError, RunningJob, runJob } from './placeRunner';
 import type { WorkerJob } from './workerProtocol';
 
 export const PROGRESS_DELAY_MS = 500;
@@ -44,5 +44,3 @@ export function runWithProgress(workerScript: string, title: string, job: Worker
 export function isCancelled(e: unknown): boolean {
   return e instanceof JobError && e.cancelled;
 }
-
-export type { JobResult };

@@ -8,6 +8,7 @@ import { ALGORITHMS } from '../algorithms/plan';
 import { formatBytes, formatUs } from '../algorithms/units';
 import { createControls, type ControlsView } from './controls';
 import { createDagView, GROUP_SIZE, NODE_SIZE, type DagScene, type DagView } from './dag';
+import { escapeHtml as esc } from './html';
 import type { LayoutClient } from './layoutClient';
 import { absoluteLayout, quickLayoutScopes, type LayoutScope, type ScopeResult } from './layoutCore';
 import { renderMemoryBars, renderMemoryOverTime } from './memoryPanel';
@@ -29,7 +30,6 @@ import {
 import { SupersededError, type PlacementHost } from './placementHost';
 import type { InitMessage } from './protocol';
 import { debounce, parseViewerState, restoreExpanded, sameChosenOptions, stateMatches, VIEWER_STATE_VERSION, type PersistedViewerState, type ViewTransform } from './viewState';
-import { deviceColour } from './styles';
 import { renderSummary } from './summary';
 import { createTimeline, LANE_PAIR_H, type TimelineView } from './timeline';
 
@@ -38,6 +38,8 @@ export const INITIAL_VISIBLE_BUDGET = 400;
 export const INITIAL_VISIBLE_BUDGET_BIG = 250;
 /** Persisting waits for a pause this long: a zoom gesture fires dozens of events per second. */
 export const STATE_SAVE_DEBOUNCE_MS = 250;
+/** What the details pane says with no op selected (as the page starts: html.ts). */
+const DETAILS_HINT = 'Hover or click an operator.';
 
 export interface ViewerHandle {
   /** Resolves when the current layout is drawn (tests and benchmarks wait on it). */
@@ -71,10 +73,6 @@ function $(id: string): HTMLElement {
   const e = document.getElementById(id);
   if (!e) throw new Error(`viewer page is missing #${id}`);
   return e;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
 function shapeText(shape: (number | null)[] | null): string {
@@ -210,12 +208,17 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   });
 
   // ── tooltip ──
+  /** What the tooltip shows now: a pointer moving within one item re-positions it, no re-parse. */
+  let tipHtml = '';
   function showTip(html: string | null, ev: MouseEvent | null): void {
     if (!html || !ev) {
       tooltip.style.display = 'none';
       return;
     }
-    tooltip.innerHTML = html;
+    if (html !== tipHtml) {
+      tooltip.innerHTML = html;
+      tipHtml = html;
+    }
     tooltip.style.display = 'block';
     const pad = 14;
     const r = tooltip.getBoundingClientRect();
@@ -289,7 +292,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     selectedNode = i;
     const id = i === null ? null : graph.nodes[i].id;
     dag.setSelected(id);
-    details.innerHTML = i === null ? 'Hover or click an operator.' : nodeHtml(i);
+    details.innerHTML = i === null ? DETAILS_HINT : nodeHtml(i);
     host.select(id);
     persist();
   }
@@ -530,7 +533,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     tree = treeOf(graph);
     expanded = restoreExpanded(wasExpanded, tree.groups, tree.root) ?? defaultExpansion(tree, graph.nodes.length);
     selectedNode = selectedId === null ? null : idx.get(selectedId) ?? null;
-    if (selectedNode === null) details.innerHTML = 'Hover or click an operator.';
+    if (selectedNode === null) details.innerHTML = DETAILS_HINT;
     matches = [];
     dag.setMatches(new Set());
     hoverItem = null;
@@ -548,7 +551,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     renderSummary($('header'), title, plan);
     if (memDevice >= plan.devices.length) memDevice = 0;
     renderMemory();
-    timeline.setPlan(plan, graph, idx, pv.critical);
+    timeline.setPlan(plan, idx, pv.critical);
     sizeTimeline();
     renderLegend();
     controls.setOptions(o);
@@ -655,7 +658,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   renderSummary($('header'), title, plan);
   renderLegend();
   renderMemory();
-  timeline.setPlan(plan, graph, idx, pv.critical);
+  timeline.setPlan(plan, idx, pv.critical);
   dag.setShowCritical(showCritical);
   if (selectedNode !== null) details.innerHTML = nodeHtml(selectedNode);
   window.addEventListener('keydown', (ev) => {
@@ -699,5 +702,3 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     persistedState: currentState,
   };
 }
-
-export { deviceColour };

@@ -35,12 +35,6 @@ type ValueEl = HTMLElement & { value: string; checked?: boolean; invalid?: boole
 
 const MAX_DEVICES_UI = 64;
 
-/** Compact, re-parseable size text: "16 GiB". */
-export function sizeText(bytes: number): string {
-  return formatBytes(bytes);
-}
-
-
 function el<K extends string>(tag: K, attrs: Record<string, string> = {}, text?: string): ValueEl {
   const e = document.createElement(tag) as unknown as ValueEl;
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -100,21 +94,28 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
   fuse.checked = options.fuse;
   const batch = el('vscode-textfield', { id: 'ctl-batch', type: 'number', min: '1', class: 'num' });
 
+  /** The size typed into a memory field; null (the field marked invalid, the reason shown) if it is not one. */
+  function readSize(field: ValueEl, what: string): number | null {
+    try {
+      const v = parseSize(field.value, what);
+      field.invalid = false;
+      memError.textContent = '';
+      return v;
+    } catch (e) {
+      field.invalid = true;
+      memError.textContent = (e as Error).message;
+      return null;
+    }
+  }
+
   function memField(d: number): ValueEl {
     const f = el('vscode-textfield', { id: `mem-${d}`, class: 'mem', 'aria-label': `memory limit of GPU ${d}` });
-    f.value = sizeText(options.memoryLimits[d]);
+    f.value = formatBytes(options.memoryLimits[d]);
     f.addEventListener('change', () => {
-      try {
-        const v = parseSize(f.value, `memory limit of GPU ${d}`);
-        f.invalid = false;
-        memError.textContent = '';
-        if (v === options.memoryLimits[d]) return;
-        options.memoryLimits[d] = v;
-        fire();
-      } catch (e) {
-        f.invalid = true;
-        memError.textContent = (e as Error).message;
-      }
+      const v = readSize(f, `memory limit of GPU ${d}`);
+      if (v === null || v === options.memoryLimits[d]) return;
+      options.memoryLimits[d] = v;
+      fire();
     });
     return labelled(`GPU ${d}`, f) as unknown as ValueEl;
   }
@@ -123,12 +124,12 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
     // Same device count: update the values in place (creating web components is not free).
     const existing = memFields.querySelectorAll<ValueEl>('vscode-textfield');
     if (existing.length === options.memoryLimits.length) existing.forEach((f, d) => {
-      const text = sizeText(options.memoryLimits[d]);
+      const text = formatBytes(options.memoryLimits[d]);
       if (f.value !== text && document.activeElement !== f) f.value = text;
     });
     else memFields.replaceChildren(...options.memoryLimits.map((_, d) => memField(d)));
     const same = options.memoryLimits.every((l) => l === options.memoryLimits[0]);
-    all.value = same ? sizeText(options.memoryLimits[0]) : '';
+    all.value = same ? formatBytes(options.memoryLimits[0]) : '';
   }
 
   devices.addEventListener('change', () => {
@@ -147,17 +148,11 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
   });
   all.addEventListener('change', () => {
     if (!all.value.trim()) return;
-    try {
-      const v = parseSize(all.value, 'memory limit');
-      all.invalid = false;
-      memError.textContent = '';
-      options.memoryLimits = options.memoryLimits.map(() => v);
-      rebuildMemFields();
-      fire();
-    } catch (e) {
-      all.invalid = true;
-      memError.textContent = (e as Error).message;
-    }
+    const v = readSize(all, 'memory limit');
+    if (v === null) return;
+    options.memoryLimits = options.memoryLimits.map(() => v);
+    rebuildMemFields();
+    fire();
   });
   algo.addEventListener('change', () => {
     options = { ...options, algorithm: algo.value as AlgorithmName };

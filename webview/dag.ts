@@ -7,7 +7,6 @@ import { zoom, zoomIdentity, zoomTransform, type ZoomBehavior, type ZoomTransfor
 import type { OpGraph } from '../algorithms/graph';
 import { formatBytes } from '../algorithms/units';
 import type { AbsoluteLayout, Box, LayoutScope, ScopeResult } from './layoutCore';
-import { SCOPE_PAD } from './layoutCore';
 import type { DrawnEdge, GroupTree, PlanView, VisibleGraph } from './model';
 import { deviceMix, groupMemoryBytes } from './model';
 
@@ -15,6 +14,8 @@ export const NODE_SIZE = { width: 150, height: 32 };
 export const GROUP_SIZE = { width: 176, height: 56 };
 /** Below this scale labels are hidden; fit never zooms further out than this unless the graph fits. */
 export const MIN_FIT_SCALE = 0.3;
+/** How far the DAG zooms out and in (also the clamp for a restored transform). */
+const SCALE_EXTENT: [number, number] = [0.02, 4];
 
 export interface DagCallbacks {
   onHover(itemId: string | null, ev: MouseEvent | null): void;
@@ -96,7 +97,7 @@ export interface DagView {
  * 67 ms median; without the per-item transforms: 17 ms).
  */
 export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
-  const svgEl = hostEl; // classes (lod-low, moving, show-critical) live on the host
+  // The host <div> carries the view's classes (lod-low, show-critical) and the event listeners.
   const host = select(hostEl);
   const sceneSvg = host.append('svg').attr('class', 'scene').attr('width', 1).attr('height', 1);
   const sceneEl = sceneSvg.node()!;
@@ -123,7 +124,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   const localPos = new WeakMap<Element, readonly [number, number]>();
 
   const zoomer: ZoomBehavior<HTMLElement, unknown> = zoom<HTMLElement, unknown>()
-    .scaleExtent([0.02, 4])
+    .scaleExtent(SCALE_EXTENT)
     .on('zoom', (ev: { transform: ZoomTransform; sourceEvent: unknown }) => {
       if (ev.sourceEvent) moved = true; // a user gesture, not fit()/centerOn()
       pendingTransform = ev.transform;
@@ -148,24 +149,24 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     const t = pendingTransform;
     sceneEl.style.transform = `translate(${t.x}px,${t.y}px) scale(${t.k})`;
     // Level of detail: labels are unreadable (and costly) when far out.
-    const low = pendingTransform.k < 0.45;
-    if (svgEl.classList.contains('lod-low') !== low) svgEl.classList.toggle('lod-low', low);
+    const low = t.k < 0.45;
+    if (hostEl.classList.contains('lod-low') !== low) hostEl.classList.toggle('lod-low', low);
     pendingTransform = null;
   }
   host.call(zoomer).on('dblclick.zoom', null);
 
   // Event delegation: one listener per kind for any number of items.
   const itemOf = (t: EventTarget | null): SVGGElement | null => (t instanceof Element ? (t.closest('g.item') as SVGGElement | null) : null);
-  svgEl.addEventListener('mouseover', (ev) => {
+  hostEl.addEventListener('mouseover', (ev) => {
     const g = itemOf(ev.target);
     cb.onHover(g ? idOf(g) : null, ev);
   });
-  svgEl.addEventListener('mousemove', (ev) => {
+  hostEl.addEventListener('mousemove', (ev) => {
     const g = itemOf(ev.target);
     if (g) cb.onHover(idOf(g), ev);
   });
-  svgEl.addEventListener('mouseleave', () => cb.onHover(null, null));
-  svgEl.addEventListener('click', (ev) => {
+  hostEl.addEventListener('mouseleave', () => cb.onHover(null, null));
+  hostEl.addEventListener('click', (ev) => {
     const t = ev.target as Element;
     const frameTitle = t.closest?.('.scope-frame text');
     if (frameTitle) {
@@ -234,7 +235,6 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
           .attr('y', (d) => boxOf(d)!.y + 15)
           .text((d) => `▾ ${truncate(s.tree.groups.get(d)?.label ?? d, Math.floor(boxOf(d)!.width / 6.5))}`);
       });
-    void SCOPE_PAD;
 
     const items = s.vis.items.filter((it) => s.layout.boxes.has(it.id));
     itemLayer
@@ -376,34 +376,25 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       .style('fill', (s) => (s.d >= 0 ? 'var(--dev-fill)' : 'var(--vscode-disabledForeground, #888)'));
   }
 
-  function refreshStates(): void {
-    if (lastPv) recolourStatesOnly();
+  /** Re-applies the hover/selected/match classes of one item over its device classes. */
+  function restyle(id: string, el: SVGGElement): void {
+    const base = (el.getAttribute('class') ?? '').replace(/ (hover|selected|match)\b/g, '');
+    el.setAttribute('class', base + stateClasses(id));
   }
 
-  /** Hover/selection/match changes touch a handful of elements, not the whole scene. */
-  function recolourStatesOnly(): void {
-    for (const [id, el] of elements) {
-      const base = (el.getAttribute('class') ?? '').replace(/ (hover|selected|match)\b/g, '');
-      el.setAttribute('class', base + stateClasses(id));
-    }
-  }
-
-  function setState(update: () => void, touched: (string | null)[]): void {
-    update();
-    for (const id of touched) {
-      if (!id) continue;
-      const el = elements.get(id);
-      if (!el) continue;
-      const base = (el.getAttribute('class') ?? '').replace(/ (hover|selected|match)\b/g, '');
-      el.setAttribute('class', base + stateClasses(id));
+  /** Hover and selection changes touch a handful of elements, not the whole scene. */
+  function restyleItems(ids: (string | null)[]): void {
+    for (const id of ids) {
+      const el = id ? elements.get(id) : undefined;
+      if (el) restyle(id!, el);
     }
   }
 
   function fit(): void {
     if (!scene) return;
     const { width, height } = scene.layout;
-    const vw = svgEl.clientWidth || 800;
-    const vh = svgEl.clientHeight || 600;
+    const vw = hostEl.clientWidth || 800;
+    const vh = hostEl.clientHeight || 600;
     // Whole graph when it is readable that way; otherwise fit the width (at least MIN_FIT_SCALE)
     // and start at the top: a 200-op chain shrunk to a hairline helps nobody.
     const whole = Math.min((vw - 20) / Math.max(1, width), (vh - 20) / Math.max(1, height));
@@ -421,32 +412,33 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     recolour,
     setShowCritical(on) {
       showCritical = on;
-      svgEl.classList.toggle('show-critical', on);
+      hostEl.classList.toggle('show-critical', on);
       if (lastPv) recolour(lastPv, lastDevices);
     },
     setHover(id) {
       const prev = hoverId;
-      setState(() => (hoverId = id), [prev, id]);
+      hoverId = id;
+      restyleItems([prev, id]);
     },
     setSelected(id) {
       const prev = selectedId;
-      setState(() => (selectedId = id), [prev, id]);
+      selectedId = id;
+      restyleItems([prev, id]);
     },
     setMatches(ids) {
-      const prev = matchIds;
       matchIds = ids;
-      refreshStates();
-      void prev;
+      // Matches come and go by the hundred: restyle every drawn item.
+      for (const [id, el] of elements) restyle(id, el);
     },
     fit,
     userMoved: () => moved,
     centerOn(id) {
       const b = boxOf(id);
       if (!b) return;
-      const vw = svgEl.clientWidth || 800;
-      const vh = svgEl.clientHeight || 600;
-      const k = Math.max(0.8, 1);
-      host.call(zoomer.transform, zoomIdentity.translate(vw / 2 - (b.x + b.width / 2) * k, vh / 2 - (b.y + b.height / 2) * k).scale(k));
+      const vw = hostEl.clientWidth || 800;
+      const vh = hostEl.clientHeight || 600;
+      // At scale 1: the item and its neighbours readable, whatever the zoom was.
+      host.call(zoomer.transform, zoomIdentity.translate(vw / 2 - (b.x + b.width / 2), vh / 2 - (b.y + b.height / 2)));
     },
     zoomBy(k, dx, dy) {
       host.call(zoomer.scaleBy, k);
@@ -459,7 +451,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     },
     setTransform(t) {
       moved = true;
-      host.call(zoomer.transform, zoomIdentity.translate(t.x, t.y).scale(Math.min(4, Math.max(0.02, t.k))));
+      host.call(zoomer.transform, zoomIdentity.translate(t.x, t.y).scale(Math.min(SCALE_EXTENT[1], Math.max(SCALE_EXTENT[0], t.k))));
     },
   };
 }

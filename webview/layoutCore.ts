@@ -102,10 +102,8 @@ export async function layoutScopes(
   for (let k = req.scopes.length - 1; k >= 0; k--) {
     const s = req.scopes[k];
     const children = s.children.map((c) => {
-      if (!c.isScope) return { id: c.id, width: c.width ?? 100, height: c.height ?? 30 };
-      const r = results[c.id];
-      if (!r) throw new Error(`layout: scope ${c.id} is used before it is laid out`);
-      return { id: c.id, width: r.width + 2 * SCOPE_PAD.side, height: r.height + SCOPE_PAD.top + SCOPE_PAD.bottom };
+      if (c.isScope && !results[c.id]) throw new Error(`layout: scope ${c.id} is used before it is laid out`);
+      return sizedChild(c, results[c.id]);
     });
     const key = JSON.stringify([s.scope, children, s.edges.map((e) => [e.source, e.target])]);
     let result = cache.get(key);
@@ -124,6 +122,19 @@ export async function layoutScopes(
   return { requestId: req.requestId, results, elkMs, cached, computed };
 }
 
+/** The size of a scope with nothing in it. */
+const EMPTY_SCOPE = { width: 40, height: 20 };
+
+/**
+ * A child as its parent scope lays it out: ops and boxes at their own size, an expanded group at
+ * the size of its own layout (`nested`; empty if not laid out yet) plus its frame's padding.
+ */
+function sizedChild(c: LayoutChild, nested: { width: number; height: number } | undefined): { id: string; width: number; height: number } {
+  if (!c.isScope) return { id: c.id, width: c.width ?? 100, height: c.height ?? 30 };
+  const r = nested ?? EMPTY_SCOPE;
+  return { id: c.id, width: r.width + 2 * SCOPE_PAD.side, height: r.height + SCOPE_PAD.top + SCOPE_PAD.bottom };
+}
+
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
@@ -133,7 +144,7 @@ async function layoutOneScope(
   edges: { id: string; source: string; target: string }[],
   elkLayout: ElkLayoutFn,
 ): Promise<ScopeResult> {
-  if (children.length === 0) return { width: 40, height: 20, positions: {}, routes: {} };
+  if (children.length === 0) return { ...EMPTY_SCOPE, positions: {}, routes: {} };
   const out = await elkLayout({
     id: 'root',
     layoutOptions: ELK_OPTIONS,
@@ -201,11 +212,7 @@ export function quickLayoutScopes(req: LayoutRequest): LayoutResponse {
   const results: Record<string, ScopeResult> = {};
   for (let k = req.scopes.length - 1; k >= 0; k--) {
     const s = req.scopes[k];
-    const children = s.children.map((c) => {
-      if (!c.isScope) return { id: c.id, width: c.width ?? 100, height: c.height ?? 30 };
-      const r = results[c.id];
-      return { id: c.id, width: (r?.width ?? 40) + 2 * SCOPE_PAD.side, height: (r?.height ?? 20) + SCOPE_PAD.top + SCOPE_PAD.bottom };
-    });
+    const children = s.children.map((c) => sizedChild(c, results[c.id]));
     results[s.scope] = quickScope(children, s.edges);
   }
   return { requestId: req.requestId, results, elkMs: 0, cached: 0, computed: 0 };

@@ -38,11 +38,6 @@ export interface TreeOptions {
 
 export const DEFAULT_TREE_OPTIONS: TreeOptions = { groupBy: 'namespace', maxChildren: 250 };
 
-/** Stable topological order of node indices (ties by input order); the graph was validated. */
-export function topoOrder(graph: OpGraph): number[] {
-  return topologicalOrder(graph);
-}
-
 /** The grouping path of a node: its namespace, or its colocation group as one level. */
 function pathOf(graph: OpGraph, i: number, by: GroupBy): string[] {
   const node = graph.nodes[i];
@@ -56,7 +51,7 @@ function pathOf(graph: OpGraph, i: number, by: GroupBy): string[] {
  * into consecutive topological chunks so every ELK call stays small (fast, no stack overflow).
  */
 export function buildGroupTree(graph: OpGraph, opts: TreeOptions = DEFAULT_TREE_OPTIONS): GroupTree {
-  const order = topoOrder(graph);
+  const order = topologicalOrder(graph);
   const groups = new Map<string, ViewGroup>();
   const root: ViewGroup = { id: 'group:', label: graph.name || 'graph', parent: null, depth: 0, groups: [], nodes: [], members: [] };
   groups.set(root.id, root);
@@ -79,7 +74,7 @@ export function buildGroupTree(graph: OpGraph, opts: TreeOptions = DEFAULT_TREE_
     g.nodes.push(i);
   }
   compressChains(groups, root.id);
-  splitWideGroups(groups, root.id, opts.maxChildren, graph);
+  splitWideGroups(groups, root.id, opts.maxChildren, rankOf(order));
   recomputeDepth(groups, root.id, 0);
   const groupOf: string[] = new Array(graph.nodes.length);
   for (const g of groups.values()) for (const i of g.nodes) groupOf[i] = g.id;
@@ -130,16 +125,14 @@ function recomputeDepth(groups: Map<string, ViewGroup>, id: string, depth: numbe
   for (const c of g.groups) recomputeDepth(groups, c, depth + 1);
 }
 
-/** Topological position of every node, for ordering children and chunks. */
-function rankOf(graph: OpGraph): Int32Array {
-  const order = topoOrder(graph);
-  const rank = new Int32Array(graph.nodes.length);
+/** Topological position of every node (from the order), for ordering children and chunks. */
+function rankOf(order: number[]): Int32Array {
+  const rank = new Int32Array(order.length);
   order.forEach((v, r) => (rank[v] = r));
   return rank;
 }
 
-function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChildren: number, graph: OpGraph): void {
-  const rank = rankOf(graph);
+function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChildren: number, rank: Int32Array): void {
   const firstRank = (kind: 'g' | 'n', x: string | number): number =>
     kind === 'n' ? rank[x as number] : rank[groups.get(x as string)!.members[0]];
   const visit = (id: string): void => {
@@ -275,13 +268,6 @@ export function ancestorsOf(tree: GroupTree, nodeIndex: number): string[] {
 
 // ───────────────────────────── scoped layout input ─────────────────────────────
 
-/** One ELK call: the items directly inside an expanded group and the edges among them. */
-export interface ScopeLayoutInput {
-  scope: string;
-  children: { id: string; width: number; height: number }[];
-  edges: { id: string; source: string; target: string }[];
-}
-
 /**
  * Edges for every layout scope in one pass: a graph edge u→v belongs to the lowest expanded group
  * holding both ends, between the two children of that group that contain u and v. Deduplicated.
@@ -414,17 +400,6 @@ export function deviceMix(members: number[], deviceOf: Int32Array, devices: numb
     mix[d >= 0 && d < devices ? d : devices]++;
   }
   return mix;
-}
-
-/** The device holding most members of a group (ties → lower index); -1 if none placed. */
-export function majorityDevice(mix: number[]): number {
-  let best = -1;
-  let bestCount = 0;
-  for (let d = 0; d < mix.length - 1; d++) if (mix[d] > bestCount) {
-    best = d;
-    bestCount = mix[d];
-  }
-  return best;
 }
 
 /** Memory a group holds: persistent + temporary + output bytes of its members. */

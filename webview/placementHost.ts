@@ -53,6 +53,12 @@ export class SupersededError extends Error {
   }
 }
 
+interface Pending {
+  id: number;
+  resolve: (r: PlaceResult) => void;
+  reject: (e: Error) => void;
+}
+
 interface VsCodeApi {
   postMessage(msg: unknown): void;
   getState(): unknown;
@@ -67,7 +73,7 @@ export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMe
   const post = (m: WebviewToHostMessage) => api.postMessage(m);
   let events: HostEvents = {};
   let nextRequest = 1;
-  let pending: { id: number; resolve: (r: PlaceResult) => void; reject: (e: Error) => void } | null = null;
+  let pending: Pending | null = null;
   let resolveInit!: (m: InitMessage) => void;
   const init = new Promise<InitMessage>((r) => (resolveInit = r));
 
@@ -77,22 +83,28 @@ export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMe
     handle(m);
   });
 
+  /** The waiting replace this reply answers (and no longer waiting); undefined for a superseded one. */
+  function takePending(requestId: number): Pending | undefined {
+    if (!pending || pending.id !== requestId) return undefined;
+    const p = pending;
+    pending = null;
+    return p;
+  }
+
   function handle(m: HostToWebviewMessage): void {
     switch (m.type) {
       case 'init':
         resolveInit(m);
         return;
-      case 'plan':
-        if (m.requestId !== undefined && pending && m.requestId === pending.id) {
-          pending.resolve({ plan: m.plan, options: m.options, ...(m.graph ? { graph: m.graph } : {}) });
-          pending = null;
-        } else if (m.requestId === undefined) events.onPlan?.({ plan: m.plan, options: m.options, ...(m.graph ? { graph: m.graph } : {}) });
+      case 'plan': {
+        const result: PlaceResult = { plan: m.plan, options: m.options, ...(m.graph ? { graph: m.graph } : {}) };
+        if (m.requestId === undefined) events.onPlan?.(result);
+        else takePending(m.requestId)?.resolve(result);
         return;
+      }
       case 'error':
-        if (m.requestId !== undefined && pending && m.requestId === pending.id) {
-          pending.reject(new Error(m.message));
-          pending = null;
-        } else if (m.requestId === undefined) events.onError?.(m.message); // else: a superseded request
+        if (m.requestId === undefined) events.onError?.(m.message);
+        else takePending(m.requestId)?.reject(new Error(m.message));
         return;
       case 'busy':
         events.onBusy?.(m.busy, m.message);

@@ -4,7 +4,6 @@
 // hover is drawn here as an outline.
 import { select } from 'd3-selection';
 import { zoom, type ZoomTransform, zoomIdentity } from 'd3-zoom';
-import type { OpGraph } from '../algorithms/graph';
 import type { Plan } from '../algorithms/plan';
 import { fitLabels, timeTicks } from './axes';
 import { deviceColour } from './styles';
@@ -71,7 +70,7 @@ export interface TimelineCallbacks {
 }
 
 export interface TimelineView {
-  setPlan(plan: Plan | null, graph: OpGraph, idx: Map<string, number>, critical: Uint8Array): void;
+  setPlan(plan: Plan | null, idx: Map<string, number>, critical: Uint8Array): void;
   setHover(node: number | null): void;
   redraw(): void;
 }
@@ -238,7 +237,7 @@ export function createTimeline(canvas: HTMLCanvasElement, cb: TimelineCallbacks)
   new ResizeObserver(() => schedule()).observe(canvas);
 
   return {
-    setPlan(p, _graph, idx, crit) {
+    setPlan(p, idx, crit) {
       plan = p;
       critical = crit;
       lanes = p && p.feasible ? buildLanes(p, idx) : [];

@@ -19,16 +19,15 @@ export function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'opplace-bridge-'));
 }
 
-/** Runs a Python script with the fixtures folder importable; returns stdout (throws with stderr on failure). */
+/** Runs /usr/bin/python3 with the fixtures folder importable, 2 minutes at most; throws on a non-zero exit. */
+function execPython(args: string[], cwd: string): string {
+  return execFileSync(PYTHON, args, { cwd, encoding: 'utf-8', env: PYTHON_ENV, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+}
+
+/** Runs a Python script; returns stdout (throws with stderr on failure). */
 export function python(args: string[], cwd = FIXTURES): string {
   try {
-    return execFileSync(PYTHON, args, {
-      cwd,
-      encoding: 'utf-8',
-      env: PYTHON_ENV,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 120_000,
-    });
+    return execPython(args, cwd);
   } catch (e) {
     const err = e as { status?: number; stdout?: string; stderr?: string };
     throw new Error(`python ${args.join(' ')} exited ${err.status}: ${err.stderr ?? ''}${err.stdout ?? ''}`);
@@ -38,7 +37,7 @@ export function python(args: string[], cwd = FIXTURES): string {
 /** Runs a Python script expecting failure; returns {status, stderr}. */
 export function pythonFails(args: string[], cwd = FIXTURES): { status: number; stderr: string } {
   try {
-    execFileSync(PYTHON, args, { cwd, encoding: 'utf-8', env: PYTHON_ENV, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    execPython(args, cwd);
   } catch (e) {
     const err = e as { status: number; stderr: string };
     return { status: err.status, stderr: err.stderr };

@@ -8,10 +8,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { OpGraph } from '../../algorithms/graph';
 import type { Plan, PlacementOptions } from '../../algorithms/plan';
 import { buildReportHtml } from '../../cli/report';
+import { isWebviewToHostMessage, type HostToWebviewMessage, type WebviewToHostMessage } from '../../webview/protocol';
 import { buildViewerBundles, REPO_ROOT } from './bundles';
 
 export const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser');
 
+/** Debian's Chromium, unless CHROMIUM (or OPPLACE_CHROMIUM, the end-to-end tests' name) says otherwise. */
+export const CHROMIUM_PATH = process.env.CHROMIUM ?? process.env.OPPLACE_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 let built: Promise<void> | null = null;
@@ -22,7 +25,7 @@ export function ensureBundles(): Promise<void> {
 }
 
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
 export function writeReport(name: string, graph: OpGraph, plan: Plan | null, options: PlacementOptions, withoutHighs = false): string {
@@ -114,4 +117,55 @@ export async function serveWebviewPage(page: () => string): Promise<{ origin: st
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+/** Polls a Node-side condition (what a page posted so far) every 50 ms. */
+export async function waitFor(cond: () => boolean, what = 'the webview', timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A viewer page driven the way VS Code drives a webview, as the tests' fake host sees it. */
+export interface FakeWebview {
+  page: Page;
+  problems: string[];
+  /** Every valid message the page posted, in order. */
+  received: WebviewToHostMessage[];
+  /** Messages that failed isWebviewToHostMessage (a test expects none). */
+  invalid: unknown[];
+  /** Every value the page passed to setState, in order. */
+  saves: unknown[];
+}
+
+/**
+ * Opens `url` with a fake `acquireVsCodeApi` whose getState() starts as `state` (what VS Code
+ * restores), and waits for the page's `ready`.
+ */
+export async function openFakeWebview(browser: Browser, url: string, state: unknown = null): Promise<FakeWebview> {
+  const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
+  const fake: FakeWebview = { page, problems: collectProblems(page), received: [], invalid: [], saves: [] };
+  await page.exposeFunction('__hostReceive', (m: unknown) => (isWebviewToHostMessage(m) ? fake.received.push(m) : fake.invalid.push(m)));
+  await page.exposeFunction('__stateSaved', (s: unknown) => fake.saves.push(s));
+  // A string: tsx would wrap a function in a `__name` helper the page does not have.
+  await page.addInitScript(`(() => {
+    let state = ${JSON.stringify(state ?? null)};
+    window.acquireVsCodeApi = () => ({
+      postMessage: (m) => window.__hostReceive(m),
+      getState: () => state,
+      setState: (s) => { state = JSON.parse(JSON.stringify(s)); window.__stateSaved(state); },
+    });
+  })();`);
+  await page.goto(url);
+  await waitFor(() => fake.received.some((m) => m.type === 'ready'), 'the webview\'s ready message').catch((e) => {
+    throw new Error(`${(e as Error).message}; page problems: ${fake.problems.join('; ')}`);
+  });
+  return fake;
+}
+
+/** Delivers a host message to the page as VS Code does (a window message event). */
+export async function postToWebview(page: Page, message: HostToWebviewMessage): Promise<void> {
+  await page.evaluate((m) => window.postMessage(m, '*'), message as unknown as Record<string, unknown>);
 }

@@ -8,9 +8,9 @@ import { prepareGraphFromFile } from '../../algorithms/pipeline';
 import { placeGraph } from '../../algorithms/placement/index';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { buildWebviewHtml, makeNonce } from '../../webview/html';
-import { isWebviewToHostMessage, PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
+import { PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
 import { dataPath } from '../helpers/paths';
-import { collectProblems, ensureBundles, launchChromium, paneLayoutProblems, screenshotPath, serveWebviewPage } from './harness';
+import { ensureBundles, launchChromium, openFakeWebview, paneLayoutProblems, postToWebview, screenshotPath, serveWebviewPage, waitFor } from './harness';
 
 describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
   this.timeout(120_000);
@@ -38,26 +38,12 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     const nonce = makeNonce();
     html = buildWebviewHtml({ cspSource: origin, nonce, scriptUri: `${origin}/webview.js`, workerUri: `${origin}/layout-worker.js`, title: 'squeezenet' });
 
-    const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
-    const problems = collectProblems(page);
-    const fromWebview: WebviewToHostMessage[] = [];
-    const invalid: unknown[] = [];
-    await page.exposeFunction('__hostReceive', (m: unknown) => {
-      if (isWebviewToHostMessage(m)) fromWebview.push(m);
-      else invalid.push(m);
-    });
-    // A string: tsx would wrap a function in a `__name` helper the page does not have.
-    await page.addInitScript('window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__hostReceive(m) });');
-    await page.goto(`${origin}/index.html`);
-    await page.waitForFunction(() => true);
-    await waitFor(() => fromWebview.some((m) => m.type === 'ready')).catch((e) => {
-      throw new Error(`${e.message}; page problems: ${problems.join('; ')}`);
-    });
+    const { page, problems, received: fromWebview, invalid } = await openFakeWebview(browser, `${origin}/index.html`);
     const ready = fromWebview.find((m) => m.type === 'ready')!;
     assert.equal((ready as { protocolVersion: number }).protocolVersion, PROTOCOL_VERSION);
 
     const init: InitMessage = { type: 'init', protocolVersion: PROTOCOL_VERSION, graph, plan, options, presets: ['pcie4', 'nvlink4'], file: 'squeezenet.onnx', capabilities: { saveLimits: true, export: ['plan-json', 'csv'], openInBrowser: true } };
-    await page.evaluate((m) => window.postMessage(m, '*'), init as unknown as Record<string, unknown>);
+    await postToWebview(page, init);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
     assert.equal(await page.locator('#dag [data-node-id]').count(), graph.nodes.length);
     assert.equal(await page.evaluate(() => window.opplaceViewer!.state().layoutMode), 'worker', 'blob: worker allowed by the CSP');
@@ -70,7 +56,7 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     const req = fromWebview.find((m) => m.type === 'replace') as Extract<WebviewToHostMessage, { type: 'replace' }>;
     assert.deepEqual(req.options.memoryLimits, [2 ** 30, 2 ** 30]);
     const newPlan = await placeGraph(graph, req.options);
-    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'plan', requestId: req.requestId, plan: newPlan, options: req.options } as unknown as Record<string, unknown>);
+    await postToWebview(page, { type: 'plan', requestId: req.requestId, plan: newPlan, options: req.options });
     await page.waitForFunction(() => document.body.dataset.planVersion === '1');
     const peaks = await page.$$eval('#memory .mem-bar', (els) => els.map((e) => Number(e.getAttribute('data-peak-bytes'))));
     assert.deepEqual(peaks, newPlan.devices.map((d) => d.peakBytes));
@@ -80,7 +66,7 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     await page.locator('#mem-0 input').press('Enter');
     await waitFor(() => fromWebview.filter((m) => m.type === 'replace').length === 2);
     const req2 = fromWebview.filter((m) => m.type === 'replace')[1] as Extract<WebviewToHostMessage, { type: 'replace' }>;
-    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'error', requestId: req2.requestId, message: 'squeezenet.onnx: node "conv1": does not fit' });
+    await postToWebview(page, { type: 'error', requestId: req2.requestId, message: 'squeezenet.onnx: node "conv1": does not fit' });
     await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('does not fit'));
 
     // Buttons map to their messages.
@@ -96,11 +82,3 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     await page.close();
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting for a webview message');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -11,25 +11,16 @@ import { prepareGraphFromFile } from '../../algorithms/pipeline';
 import { placeGraph } from '../../algorithms/placement/index';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { buildWebviewHtml, makeNonce } from '../../webview/html';
-import { isWebviewToHostMessage, PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
+import { PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
 import { parseViewerState, type PersistedViewerState } from '../../webview/viewState';
 import { REPO_ROOT } from './bundles';
-import { collectProblems, ensureBundles, launchChromium, paneLayoutProblems, screenshotPath, serveWebviewPage } from './harness';
+import { ensureBundles, launchChromium, openFakeWebview, paneLayoutProblems, postToWebview, screenshotPath, serveWebviewPage, waitFor, type FakeWebview } from './harness';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'two-branch.opgraph.json');
 const URI = 'file:///workspace/two-branch.opgraph.json';
 const GiB = 2 ** 30;
 
 type Replace = Extract<WebviewToHostMessage, { type: 'replace' }>;
-
-interface FakeWebview {
-  page: Page;
-  problems: string[];
-  received: WebviewToHostMessage[];
-  invalid: unknown[];
-  /** Every value the page passed to setState, in order. */
-  saves: unknown[];
-}
 
 describe('viewer state in the webview (setState/getState) in Chromium', function () {
   this.timeout(120_000);
@@ -55,29 +46,12 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
   });
 
   /** A webview page whose acquireVsCodeApi().getState() starts as `state` (what VS Code restores). */
-  async function openWebview(state: unknown): Promise<FakeWebview> {
-    const page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
-    const fake: FakeWebview = { page, problems: collectProblems(page), received: [], invalid: [], saves: [] };
-    await page.exposeFunction('__hostReceive', (m: unknown) => (isWebviewToHostMessage(m) ? fake.received.push(m) : fake.invalid.push(m)));
-    await page.exposeFunction('__stateSaved', (s: unknown) => fake.saves.push(s));
-    // A string: tsx would wrap a function in a `__name` helper the page does not have.
-    await page.addInitScript(`(() => {
-      let state = ${JSON.stringify(state ?? null)};
-      window.acquireVsCodeApi = () => ({
-        postMessage: (m) => window.__hostReceive(m),
-        getState: () => state,
-        setState: (s) => { state = JSON.parse(JSON.stringify(s)); window.__stateSaved(state); },
-      });
-    })();`);
-    await page.goto(`${origin}/index.html`);
-    await waitFor(() => fake.received.some((m) => m.type === 'ready'));
-    return fake;
-  }
+  const openWebview = (state: unknown): Promise<FakeWebview> => openFakeWebview(browser, `${origin}/index.html`, state);
 
   async function sendInit(w: FakeWebview, options: PlacementOptions, hostUri = URI): Promise<void> {
     const plan = await placeGraph(graph, options);
     const init: InitMessage = { type: 'init', protocolVersion: PROTOCOL_VERSION, graph, plan, options, presets: ['pcie4', 'nvlink4'], file: 'two-branch.opgraph.json', hostUri, capabilities: { saveLimits: true } };
-    await w.page.evaluate((m) => window.postMessage(m, '*'), init as unknown as Record<string, unknown>);
+    await postToWebview(w.page, init);
     await w.page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   }
 
@@ -86,7 +60,7 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     const req = [...w.received].reverse().find((m) => m.type === 'replace') as Replace;
     const plan = await placeGraph(g, req.options);
     const version = await w.page.evaluate(() => Number(document.body.dataset.planVersion ?? '0'));
-    await w.page.evaluate((m) => window.postMessage(m, '*'), { type: 'plan', requestId: req.requestId, plan, options: req.options, ...(withGraph ? { graph: g } : {}) } as unknown as Record<string, unknown>);
+    await postToWebview(w.page, { type: 'plan', requestId: req.requestId, plan, options: req.options, ...(withGraph ? { graph: g } : {}) });
     await w.page.waitForFunction((v) => Number(document.body.dataset.planVersion ?? '0') > v, version);
     return req;
   }
@@ -175,7 +149,7 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     const plan = await placeGraph(smaller, again.options);
     const version = await second.page.evaluate(() => Number(document.body.dataset.planVersion));
     const layouts = await second.page.evaluate(() => window.opplaceViewer!.state().layouts);
-    await second.page.evaluate((m) => window.postMessage(m, '*'), { type: 'plan', plan, options: again.options, graph: smaller } as unknown as Record<string, unknown>);
+    await postToWebview(second.page, { type: 'plan', plan, options: again.options, graph: smaller });
     await second.page.waitForFunction(([v, l]) => Number(document.body.dataset.planVersion) > v && window.opplaceViewer!.state().layouts > l, [version, layouts]);
     await second.page.locator('#dag [data-group-id="group:right"]').click();
     await second.page.waitForSelector('#dag [data-node-id="right_fc2"]');
@@ -203,11 +177,3 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     }
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting for the webview');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -8,11 +8,11 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Browser, Frame, Page, chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../browser/harness';
 import { REPO } from '../helpers/paths';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 export const ARTIFACTS = path.join(REPO, 'test-artifacts', 'e2e');
-const CHROMIUM = process.env.OPPLACE_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Where install-code-server.sh puts code-server (same rule as the script). */
 export function codeServerHome(): string {
@@ -174,10 +174,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
   };
   try {
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, server, serverLog, 30_000);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
@@ -238,17 +235,6 @@ export async function explorerMenu(page: Page, fileName: string, entry: string, 
   }
 }
 
-export async function contextMenuLabels(page: Page, fileName: string): Promise<string[]> {
-  const item = page.locator('.explorer-item', { hasText: fileName }).first();
-  await item.waitFor({ state: 'visible', timeout: 30_000 });
-  await item.click({ button: 'right' });
-  const labels = page.locator('.context-view .action-label, .monaco-menu .action-label');
-  await labels.first().waitFor({ state: 'visible', timeout: 10_000 });
-  const texts = await labels.allInnerTexts();
-  await page.keyboard.press('Escape');
-  return texts.map((t) => t.trim()).filter(Boolean);
-}
-
 /**
  * The innermost webview frame whose document has `selector` (VS Code nests each webview's content
  * in iframe.webview > iframe#active-frame), optionally one whose text includes `bodyText`. Polls,
@@ -286,10 +272,6 @@ export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`no notification matching ${pattern} within ${timeoutMs} ms; shown: ${JSON.stringify(seen)}`);
-}
-
-export async function clearNotifications(page: Page): Promise<void> {
-  await runCommand(page, 'Notifications: Clear All Notifications').catch(() => undefined);
 }
 
 export async function closeAllEditors(page: Page): Promise<void> {
