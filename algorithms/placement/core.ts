@@ -104,6 +104,10 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
 
   // m-SCT: favourite child per coarse node (favParent is implied: the rounding keeps ≤ 1 each way).
   const favChild = policy.favChild;
+  // m-SCT: every ready, unplaced op (an awake device looks for the most urgent one among them).
+  const trackReady = favChild !== undefined && !policy.deviceOrder;
+  const readyList: number[] = [];
+  const readyPos = new Int32Array(trackReady ? n : 0).fill(NONE);
 
   // Replay: position in each device's order.
   const replay = policy.deviceOrder;
@@ -212,6 +216,10 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
       const d = replayDevice[c];
       if (replay[d][replayPos[d]] !== c) return; // waits for its turn on the device
     }
+    if (trackReady) {
+      readyPos[c] = readyList.length;
+      readyList.push(c);
+    }
     let best = Infinity;
     for (let d = 0; d < D; d++) {
       if (!isAllowed(c, d)) continue;
@@ -253,6 +261,15 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
     for (let x = firstNewTransfer; x < transfers.length; x++) rekeyConsumers(transfers[x].tensor, d, v);
     const e = s + compute[v];
     device[v] = d;
+    if (trackReady) {
+      // swap-remove from the ready list
+      const last = readyList.pop()!;
+      if (last !== v) {
+        readyList[readyPos[v]] = last;
+        readyPos[last] = readyPos[v];
+      }
+      readyPos[v] = NONE;
+    }
     start[v] = s;
     end[v] = e;
     devFree[d] = e;
@@ -357,24 +374,58 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
   };
 
   /**
-   * m-SCT: an op is urgent at time `now` when its start time (inputs there and the device free)
-   * has passed on every device that may run it — waiting cannot make it start earlier anywhere.
+   * m-SCT: Baechi's urgent time of a ready op — its latest start (inputs there and the device
+   * free) over the devices that may run it; once that has passed, waiting cannot make it start
+   * earlier anywhere. Infinity as soon as it is known to be above `limit`.
    */
-  const isUrgent = (v: number, now: number): boolean => {
-    for (let x = 0; x < D; x++) if (usable(v, x) && Math.max(readyOn(v, x), devFree[x]) > now) return false;
-    return true;
+  const urgentTime = (v: number, limit: number): number => {
+    // cheap test first: a device that may run v and is busy past `limit`
+    for (let x = 0; x < D; x++) if (devFree[x] > limit && usable(v, x)) return Infinity;
+    let latest = -Infinity;
+    for (let x = 0; x < D; x++) {
+      if (!usable(v, x)) continue;
+      const t = Math.max(readyOn(v, x), devFree[x]);
+      if (t > limit) return Infinity;
+      if (t > latest) latest = t;
+    }
+    return latest;
+  };
+
+  /**
+   * m-SCT (Baechi's SCTDevice._get_earliest_urgent_op): of the ready ops device d may run, the one
+   * with the smallest urgent time, ties to the lower topological rank — if that time is at most
+   * `by`, else NONE. Its urgent time is left in urgentAt.
+   */
+  let urgentAt = Infinity;
+  const mostUrgentOn = (d: number, by: number): number => {
+    let best = NONE;
+    let bestTime = by;
+    for (const v of readyList) {
+      if (!usable(v, d)) continue;
+      const t = urgentTime(v, bestTime);
+      if (t < bestTime || (t === bestTime && (best === NONE || topoRank[v] < topoRank[best]))) {
+        best = v;
+        bestTime = t;
+      }
+    }
+    urgentAt = bestTime;
+    return best;
   };
 
   /**
    * m-SCT, Baechi's AWAKE state: device d waits for the favourite child of the op it ran last,
-   * when that child is ready (all its parents placed) and d gives it the earliest start of all
-   * devices (ties count). NONE when d is not awake.
+   * when that child is ready (all its parents placed), not placed yet, and d gives it the
+   * earliest start of all devices (ties count). NONE when d is not awake. "Not placed" follows
+   * Baechi's colocation: a group is placed as a whole when its first op runs, so a child whose
+   * group is pinned — to d or to another device — is no reason to wait.
    */
   const awakeFor = (d: number): number => {
     const ran = order[d];
     if (!favChild || ran.length === 0) return NONE;
     const c = favChild[ran[ran.length - 1]];
     if (c < 0 || predPending[c] !== 0 || !usable(c, d)) return NONE;
+    if (group[c] >= 0 && groupDevice[group[c]] >= 0) return NONE;
+    if (policy.fixedDevice && policy.fixedDevice[c] >= 0) return NONE;
     const s = Math.max(readyOn(c, d), devFree[d]);
     for (let x = 0; x < D; x++) if (x !== d && usable(c, x) && Math.max(readyOn(c, x), devFree[x]) < s) return NONE;
     return c;
@@ -387,21 +438,31 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
     let bestV = NONE;
     let bestD = NONE;
     let bestStart = Infinity;
+    // When the choice is made: the start, except for an awake device's urgent op, which Baechi
+    // runs once it has become urgent (its start on the device may lie before that).
+    let bestAt = Infinity;
     for (let d = 0; d < D; d++) {
       let v = candidateOn(d);
       let s = candStart[d];
+      let at = s;
       const c = awakeFor(d);
-      if (c !== NONE && v !== c) {
-        // awake: run the ETF choice only if it is urgent by the time the favourite child could
-        // start here (Baechi's awake device runs an urgent op as soon as it is, and otherwise waits)
+      if (c !== NONE) {
+        // awake (Baechi's SCTDevice._get_op_on_await): run the most urgent ready op if it is
+        // urgent by the time the favourite child could start here, else wait for the child
         const cs = Math.max(readyOn(c, d), devFree[d]);
-        if (v === NONE || !isUrgent(v, cs)) {
+        const u = mostUrgentOn(d, cs);
+        if (u !== NONE) {
+          at = urgentAt;
+          v = u;
+          s = Math.max(readyOn(u, d), devFree[d]);
+        } else {
           v = c;
-          s = cs;
+          s = at = cs;
         }
       }
       if (v === NONE) continue;
-      if (s < bestStart || (s === bestStart && (topoRank[v] < topoRank[bestV] || (v === bestV && pairLink !== undefined && betterHost(v, d, bestD, s))))) {
+      if (at < bestAt || (at === bestAt && (s < bestStart || (s === bestStart && (topoRank[v] < topoRank[bestV] || (v === bestV && pairLink !== undefined && betterHost(v, d, bestD, s))))))) {
+        bestAt = at;
         bestStart = s;
         bestV = v;
         bestD = d;
