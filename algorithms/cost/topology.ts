@@ -99,11 +99,3 @@ export function parseTopology(spec: string, devices?: number): Topology {
   }
   return topology;
 }
-
-/** One line for headers: `2 hosts × 4 GPUs, nvlink4 inside a host, ib200 between hosts`. */
-export function describeTopology(topology: Topology): string {
-  const { hosts, gpusPerHost, links } = topology;
-  if (hosts === 1) return `1 host × ${gpusPerHost} GPUs, ${links[INTRA_HOST].name}`;
-  if (gpusPerHost === 1) return `${hosts} hosts × 1 GPU, ${links[INTER_HOST].name}`;
-  return `${hosts} hosts × ${gpusPerHost} GPUs, ${links[INTRA_HOST].name} inside a host, ${links[INTER_HOST].name} between hosts`;
-}

@@ -65,4 +65,4 @@ export { exportAccelerate, deviceFor } from './accelerate';
 export { exportTorchSplit } from './torchSplit';
 export { exportCsv } from './csv';
 export { exportOnnx, DEVICE_KEY, PLACEMENT_KEY } from './onnx';
-export { parsePlanJson, isPlanLike } from './planCheck';
+export { parsePlanJson, planFromJson, isPlanLike } from './planCheck';

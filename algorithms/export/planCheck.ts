@@ -20,6 +20,11 @@ export function parsePlanJson(text: string, file: string): Plan {
   } catch (e) {
     throw new OpplaceError(`not valid JSON (${(e as Error).message})`, { file });
   }
+  return planFromJson(data, file);
+}
+
+/** parsePlanJson of an already parsed document. */
+export function planFromJson(data: unknown, file: string): Plan {
   if (!isPlanLike(data)) {
     throw new OpplaceError('not an opplace plan (expected an object with "algorithm" and a "schedule" list, as `opplace place --json` writes)', { file });
   }

@@ -6,26 +6,12 @@
 import { OpplaceError } from '../errors';
 import { OpEdge, OpGraph, OpNode } from '../graph';
 import type { LoadOptions } from './index';
-import { parseJsonBytes } from './jsonText';
+import { describeJson, fieldError, isJsonObject, JsonPlace, missingField, parseJsonBytes } from './jsonText';
 
 /** The single output tensor of node `id` (edges from it carry this name). */
 export const dnnTensorName = (id: string) => `t${id}`;
 
 type Json = unknown;
-
-function isObject(v: Json): v is Record<string, Json> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function describe(v: Json | undefined): string {
-  // a missing field arrives as undefined: say so instead of "undefined undefined"
-  if (v === undefined) return 'nothing (the field is missing)';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}
 
 function baseName(fileName: string): string {
   const parts = fileName.split(/[\\/]/);
@@ -56,64 +42,53 @@ function dnnNamespace(name: string): string[] {
   return [];
 }
 
-interface FieldContext {
-  file: string;
-  /** e.g. `node #3 (id 17)` or `edge #5`. */
-  where: string;
-  node?: string;
-}
-
-function fail(ctx: FieldContext, field: string, expected: string, got: Json): never {
-  throw new OpplaceError(`${ctx.where}: field "${field}" must be ${expected}, got ${describe(got)}`, { file: ctx.file, node: ctx.node });
-}
-
-function nonNegativeNumber(obj: Record<string, Json>, field: string, ctx: FieldContext, optional = false): number | undefined {
+function nonNegativeNumber(obj: Record<string, Json>, field: string, ctx: JsonPlace, optional = false): number | undefined {
   const v = obj[field];
   if (v === undefined && optional) return undefined;
-  if (v === undefined) throw new OpplaceError(`${ctx.where}: missing field "${field}"`, { file: ctx.file, node: ctx.node });
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(ctx, field, 'a number ≥ 0', v);
+  if (v === undefined) missingField(ctx, field);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fieldError(ctx, field, 'a number ≥ 0', v);
   return v;
 }
 
-function integer(obj: Record<string, Json>, field: string, ctx: FieldContext, optional = false): number | undefined {
+function integer(obj: Record<string, Json>, field: string, ctx: JsonPlace, optional = false): number | undefined {
   const v = obj[field];
   if (v === undefined && optional) return undefined;
-  if (v === undefined) throw new OpplaceError(`${ctx.where}: missing field "${field}"`, { file: ctx.file, node: ctx.node });
-  if (typeof v !== 'number' || !Number.isInteger(v)) fail(ctx, field, 'an integer', v);
+  if (v === undefined) missingField(ctx, field);
+  if (typeof v !== 'number' || !Number.isInteger(v)) fieldError(ctx, field, 'an integer', v);
   return v;
 }
 
 /** `true`/`false` or 0/1, as the format allows both. */
-function flag(obj: Record<string, Json>, field: string, ctx: FieldContext): boolean {
+function flag(obj: Record<string, Json>, field: string, ctx: JsonPlace): boolean {
   const v = obj[field];
   if (v === undefined) return false;
   if (v === true || v === 1) return true;
   if (v === false || v === 0) return false;
-  return fail(ctx, field, 'true, false, 0 or 1', v);
+  return fieldError(ctx, field, 'true, false, 0 or 1', v);
 }
 
 export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _options: LoadOptions = {}): OpGraph {
   const file = fileName;
   const doc = parseJsonBytes(bytes, file);
-  if (!isObject(doc)) throw new OpplaceError(`expected a JSON object with "nodes" and "edges", got ${describe(doc)}`, { file });
+  if (!isJsonObject(doc)) throw new OpplaceError(`expected a JSON object with "nodes" and "edges", got ${describeJson(doc)}`, { file });
   if (doc.nodes === undefined && (Array.isArray(doc.fpgas) || Array.isArray(doc.cpus))) {
     // the data set ships these next to the graphs; they look alike but assign nodes, they are not a graph
     throw new OpplaceError('this is a dnn-partitioning human-expert split (nodes per device), not a graph: place the matching graph from throughput-inputs/ or latency-inputs/', { file });
   }
-  if (!Array.isArray(doc.nodes)) throw new OpplaceError(`field "nodes" must be an array, got ${describe(doc.nodes)}`, { file });
-  if (!Array.isArray(doc.edges)) throw new OpplaceError(`field "edges" must be an array, got ${describe(doc.edges)}`, { file });
+  if (!Array.isArray(doc.nodes)) throw new OpplaceError(`field "nodes" must be an array, got ${describeJson(doc.nodes)}`, { file });
+  if (!Array.isArray(doc.edges)) throw new OpplaceError(`field "edges" must be an array, got ${describeJson(doc.edges)}`, { file });
 
   const nodes: OpNode[] = [];
   let backwardNodes = 0;
   const indexOf = new Map<string, number>();
   doc.nodes.forEach((raw: Json, i: number) => {
-    if (!isObject(raw)) throw new OpplaceError(`node #${i}: expected an object, got ${describe(raw)}`, { file });
+    if (!isJsonObject(raw)) throw new OpplaceError(`node #${i}: expected an object, got ${describeJson(raw)}`, { file });
     const idNum = integer(raw, 'id', { file, where: `node #${i}` })!;
     const id = String(idNum);
-    const ctx: FieldContext = { file, where: `node #${i} (id ${id})`, node: id };
+    const ctx: JsonPlace = { file, where: `node #${i} (id ${id})`, node: id };
     if (indexOf.has(id)) throw new OpplaceError(`${ctx.where}: duplicate id (also node #${indexOf.get(id)})`, { file, node: id });
     const name = raw.name === undefined ? id : raw.name;
-    if (typeof name !== 'string') fail(ctx, 'name', 'a string', name);
+    if (typeof name !== 'string') fieldError(ctx, 'name', 'a string', name);
     const latencyMs = nonNegativeNumber(raw, 'fpgaLatency', ctx)!;
     const size = nonNegativeNumber(raw, 'size', ctx)!;
     const backward = flag(raw, 'isBackwardNode', ctx);
@@ -138,11 +113,11 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
   const edges: OpEdge[] = [];
   const largestOut = new Map<string, number>();
   doc.edges.forEach((raw: Json, k: number) => {
-    if (!isObject(raw)) throw new OpplaceError(`edge #${k}: expected an object, got ${describe(raw)}`, { file });
-    const ctx: FieldContext = { file, where: `edge #${k}` };
+    if (!isJsonObject(raw)) throw new OpplaceError(`edge #${k}: expected an object, got ${describeJson(raw)}`, { file });
+    const ctx: JsonPlace = { file, where: `edge #${k}` };
     const from = String(integer(raw, 'sourceId', ctx));
     const to = String(integer(raw, 'destId', ctx));
-    const ectx: FieldContext = { file, where: `edge #${k} (${from} → ${to})`, node: from };
+    const ectx: JsonPlace = { file, where: `edge #${k} (${from} → ${to})`, node: from };
     if (!indexOf.has(from)) throw new OpplaceError(`${ectx.where}: sourceId ${from} is not the id of any node`, { file });
     if (!indexOf.has(to)) throw new OpplaceError(`${ectx.where}: destId ${to} is not the id of any node`, { file });
     nonNegativeNumber(raw, 'cost', ectx, true);

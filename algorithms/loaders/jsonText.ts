@@ -24,3 +24,35 @@ export function parseJsonBytes(bytes: Uint8Array, file: string): unknown {
     throw new OpplaceError(`not valid JSON (${printable((e as Error).message)})`, { file });
   }
 }
+
+// ---- field checks shared by the JSON loaders (opgraph, dnn-partitioning) ----
+
+export type JsonObject = Record<string, unknown>;
+
+export const isJsonObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A JSON value for messages: `null`, `an array`, `the string "…"`, `number -1`. */
+export function describeJson(v: unknown): string {
+  // a missing field arrives as undefined: say so instead of "undefined undefined"
+  if (v === undefined) return 'nothing (the field is missing)';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Where a field lives, for messages: `node #3 ("conv1")`, `edge #0 (a → b)`. */
+export interface JsonPlace {
+  file: string;
+  where: string;
+  node?: string;
+}
+
+export function fieldError(p: JsonPlace, field: string, expected: string, got: unknown): never {
+  throw new OpplaceError(`${p.where}: field "${field}" must be ${expected}, got ${describeJson(got)}`, { file: p.file, node: p.node });
+}
+
+export function missingField(p: JsonPlace, field: string): never {
+  throw new OpplaceError(`${p.where}: missing field "${field}"`, { file: p.file, node: p.node });
+}

@@ -5,13 +5,13 @@
 import { OpplaceError } from '../errors';
 import { OpEdge, OpGraph, OpNode, TensorInfo } from '../graph';
 import type { LoadOptions } from './index';
-import { parseJsonBytes } from './jsonText';
+import { describeJson, fieldError, isJsonObject, JsonObject, JsonPlace, missingField, parseJsonBytes } from './jsonText';
 
 export const OPGRAPH_FORMAT = 'opgraph';
 export const OPGRAPH_VERSION = 1;
 
 type Json = unknown;
-type Obj = Record<string, Json>;
+type Obj = JsonObject;
 type Shape = (number | null)[] | null;
 
 const TOP_KEYS = ['$schema', 'format', 'version', 'name', 'nodes', 'edges', 'warnings', 'stats', 'tensors', 'meta'];
@@ -19,28 +19,7 @@ const NODE_KEYS = ['id', 'name', 'opType', 'namespace', 'computeUs', 'persistent
 const TENSOR_KEYS = ['name', 'bytes', 'shape', 'dtype'];
 const EDGE_KEYS = ['from', 'to', 'tensor', 'bytes'];
 
-const isObject = (v: Json): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function describe(v: Json): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}
-
-/** Where a field lives, for messages: `node #3 ("conv1")`, `edge #0 (a → b)`. */
-interface Place {
-  file: string;
-  where: string;
-  node?: string;
-}
-
-function fail(p: Place, field: string, expected: string, got: Json): never {
-  throw new OpplaceError(`${p.where}: field "${field}" must be ${expected}, got ${describe(got)}`, { file: p.file, node: p.node });
-}
-
-function checkKeys(obj: Obj, allowed: string[], p: Place): void {
+function checkKeys(obj: Obj, allowed: string[], p: JsonPlace): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) {
       throw new OpplaceError(`${p.where}: unknown field "${k}" (allowed: ${allowed.join(', ')})`, { file: p.file, node: p.node });
@@ -48,57 +27,57 @@ function checkKeys(obj: Obj, allowed: string[], p: Place): void {
   }
 }
 
-function str(obj: Obj, field: string, p: Place, dflt?: string): string {
+function str(obj: Obj, field: string, p: JsonPlace, dflt?: string): string {
   const v = obj[field];
   if (v === undefined) {
     if (dflt !== undefined) return dflt;
-    throw new OpplaceError(`${p.where}: missing field "${field}"`, { file: p.file, node: p.node });
+    missingField(p, field);
   }
-  if (typeof v !== 'string') fail(p, field, 'a string', v);
+  if (typeof v !== 'string') fieldError(p, field, 'a string', v);
   return v;
 }
 
-function nonEmptyStr(obj: Obj, field: string, p: Place, dflt?: string): string {
+function nonEmptyStr(obj: Obj, field: string, p: JsonPlace, dflt?: string): string {
   const s = str(obj, field, p, dflt);
-  if (s === '') fail(p, field, 'a non-empty string', s);
+  if (s === '') fieldError(p, field, 'a non-empty string', s);
   return s;
 }
 
-function optStr(obj: Obj, field: string, p: Place): string | undefined {
+function optStr(obj: Obj, field: string, p: JsonPlace): string | undefined {
   return obj[field] === undefined ? undefined : str(obj, field, p);
 }
 
-function num(obj: Obj, field: string, p: Place, dflt: number): number;
-function num(obj: Obj, field: string, p: Place, dflt?: number): number | undefined;
-function num(obj: Obj, field: string, p: Place, dflt?: number): number | undefined {
+function num(obj: Obj, field: string, p: JsonPlace, dflt: number): number;
+function num(obj: Obj, field: string, p: JsonPlace, dflt?: number): number | undefined;
+function num(obj: Obj, field: string, p: JsonPlace, dflt?: number): number | undefined {
   const v = obj[field];
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(p, field, 'a number ≥ 0', v);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fieldError(p, field, 'a number ≥ 0', v);
   return v;
 }
 
-function int(obj: Obj, field: string, p: Place): number | undefined {
+function int(obj: Obj, field: string, p: JsonPlace): number | undefined {
   const v = num(obj, field, p);
-  if (v !== undefined && !Number.isInteger(v)) fail(p, field, 'an integer ≥ 0', v);
+  if (v !== undefined && !Number.isInteger(v)) fieldError(p, field, 'an integer ≥ 0', v);
   return v;
 }
 
-function shapeOf(v: Json, field: string, p: Place): Shape {
+function shapeOf(v: Json, field: string, p: JsonPlace): Shape {
   if (v === undefined || v === null) return null;
-  if (!Array.isArray(v)) fail(p, field, 'an array of integers (null for an unknown dim) or null', v);
+  if (!Array.isArray(v)) fieldError(p, field, 'an array of integers (null for an unknown dim) or null', v);
   return v.map((d, i) => {
     if (d === null) return null;
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) fail(p, `${field}[${i}]`, 'an integer ≥ 0 or null', d);
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) fieldError(p, `${field}[${i}]`, 'an integer ≥ 0 or null', d);
     return d;
   });
 }
 
-function parseTensor(raw: Json, p: Place): TensorInfo {
-  if (!isObject(raw)) throw new OpplaceError(`${p.where}: expected an object, got ${describe(raw)}`, { file: p.file, node: p.node });
+function parseTensor(raw: Json, p: JsonPlace): TensorInfo {
+  if (!isJsonObject(raw)) throw new OpplaceError(`${p.where}: expected an object, got ${describeJson(raw)}`, { file: p.file, node: p.node });
   checkKeys(raw, TENSOR_KEYS, p);
   const t: TensorInfo = { name: nonEmptyStr(raw, 'name', p), bytes: 0, shape: shapeOf(raw.shape, 'shape', p) };
   const bytes = num(raw, 'bytes', p);
-  if (bytes === undefined) throw new OpplaceError(`${p.where}: missing field "bytes"`, { file: p.file, node: p.node });
+  if (bytes === undefined) missingField(p, 'bytes');
   t.bytes = bytes;
   const dtype = optStr(raw, 'dtype', p);
   if (dtype !== undefined) t.dtype = dtype;
@@ -106,14 +85,14 @@ function parseTensor(raw: Json, p: Place): TensorInfo {
 }
 
 function parseNode(raw: Json, i: number, file: string): OpNode {
-  if (!isObject(raw)) throw new OpplaceError(`node #${i}: expected an object, got ${describe(raw)}`, { file });
+  if (!isJsonObject(raw)) throw new OpplaceError(`node #${i}: expected an object, got ${describeJson(raw)}`, { file });
   const id = nonEmptyStr(raw, 'id', { file, where: `node #${i}` });
-  const p: Place = { file, where: `node #${i}`, node: id };
+  const p: JsonPlace = { file, where: `node #${i}`, node: id };
   checkKeys(raw, NODE_KEYS, p);
   const namespace = raw.namespace ?? [];
-  if (!Array.isArray(namespace) || namespace.some((s) => typeof s !== 'string')) fail(p, 'namespace', 'an array of strings', namespace);
+  if (!Array.isArray(namespace) || namespace.some((s) => typeof s !== 'string')) fieldError(p, 'namespace', 'an array of strings', namespace);
   const outputsRaw = raw.outputs ?? [];
-  if (!Array.isArray(outputsRaw)) fail(p, 'outputs', 'an array', outputsRaw);
+  if (!Array.isArray(outputsRaw)) fieldError(p, 'outputs', 'an array', outputsRaw);
   const node: OpNode = {
     id,
     name: str(raw, 'name', p, id),
@@ -143,12 +122,12 @@ function parseNode(raw: Json, i: number, file: string): OpNode {
 }
 
 function parseEdge(raw: Json, k: number, file: string, nodes: Map<string, OpNode>): OpEdge {
-  if (!isObject(raw)) throw new OpplaceError(`edge #${k}: expected an object, got ${describe(raw)}`, { file });
-  const p0: Place = { file, where: `edge #${k}` };
+  if (!isJsonObject(raw)) throw new OpplaceError(`edge #${k}: expected an object, got ${describeJson(raw)}`, { file });
+  const p0: JsonPlace = { file, where: `edge #${k}` };
   checkKeys(raw, EDGE_KEYS, p0);
   const from = nonEmptyStr(raw, 'from', p0);
   const to = nonEmptyStr(raw, 'to', p0);
-  const p: Place = { file, where: `edge #${k} (${from} → ${to})`, node: from };
+  const p: JsonPlace = { file, where: `edge #${k} (${from} → ${to})`, node: from };
   const src = nodes.get(from);
   if (!src) throw new OpplaceError(`${p.where}: "from" names a missing node "${from}"`, { file });
   if (!nodes.has(to)) throw new OpplaceError(`${p.where}: "to" names a missing node "${to}"`, { file, node: from });
@@ -175,7 +154,7 @@ function addImpliedOutputs(nodes: Map<string, OpNode>, edges: OpEdge[]): void {
 }
 
 function parseTensorsMap(raw: Json, file: string): Record<string, Shape> {
-  if (!isObject(raw)) fail({ file, where: 'top level' }, 'tensors', 'an object (tensor name → shape)', raw);
+  if (!isJsonObject(raw)) fieldError({ file, where: 'top level' }, 'tensors', 'an object (tensor name → shape)', raw);
   const out: Record<string, Shape> = {};
   for (const [name, dims] of Object.entries(raw)) out[name] = shapeOf(dims, `tensors["${name}"]`, { file, where: 'top level' });
   return out;
@@ -189,20 +168,20 @@ function baseName(fileName: string): string {
 /** Validates and converts a parsed JSON document (already `JSON.parse`d) into an OpGraph. */
 export function opgraphFromJson(doc: Json, fileName: string): OpGraph {
   const file = fileName;
-  const top: Place = { file, where: 'top level' };
-  if (!isObject(doc)) throw new OpplaceError(`expected a JSON object {"format": "opgraph", …}, got ${describe(doc)}`, { file });
+  const top: JsonPlace = { file, where: 'top level' };
+  if (!isJsonObject(doc)) throw new OpplaceError(`expected a JSON object {"format": "opgraph", …}, got ${describeJson(doc)}`, { file });
   if (doc.format !== OPGRAPH_FORMAT) {
-    throw new OpplaceError(`field "format" must be "opgraph", got ${doc.format === undefined ? 'nothing' : describe(doc.format)}`, { file });
+    throw new OpplaceError(`field "format" must be "opgraph", got ${doc.format === undefined ? 'nothing' : describeJson(doc.format)}`, { file });
   }
   if (doc.version === undefined) throw new OpplaceError('missing field "version" (this opplace reads version 1)', { file });
-  if (typeof doc.version !== 'number' || !Number.isInteger(doc.version)) fail(top, 'version', 'an integer', doc.version);
+  if (typeof doc.version !== 'number' || !Number.isInteger(doc.version)) fieldError(top, 'version', 'an integer', doc.version);
   if (doc.version !== OPGRAPH_VERSION) {
     const why = doc.version > OPGRAPH_VERSION ? 'written by a newer opplace' : 'unknown version';
     throw new OpplaceError(`opgraph version ${doc.version} (${why}); this opplace reads version ${OPGRAPH_VERSION}`, { file });
   }
   checkKeys(doc, TOP_KEYS, top);
-  if (!Array.isArray(doc.nodes)) fail(top, 'nodes', 'an array', doc.nodes);
-  if (!Array.isArray(doc.edges)) fail(top, 'edges', 'an array', doc.edges);
+  if (!Array.isArray(doc.nodes)) fieldError(top, 'nodes', 'an array', doc.nodes);
+  if (!Array.isArray(doc.edges)) fieldError(top, 'edges', 'an array', doc.edges);
 
   const nodes = doc.nodes.map((n, i) => parseNode(n, i, file));
   const byId = new Map<string, OpNode>();
@@ -215,12 +194,12 @@ export function opgraphFromJson(doc: Json, fileName: string): OpGraph {
 
   const graph: OpGraph = { name: str(doc, 'name', top, baseName(fileName)), nodes, edges, warnings: [], source: { file, format: 'opgraph' } };
   if (doc.warnings !== undefined) {
-    if (!Array.isArray(doc.warnings) || doc.warnings.some((w) => typeof w !== 'string')) fail(top, 'warnings', 'an array of strings', doc.warnings);
+    if (!Array.isArray(doc.warnings) || doc.warnings.some((w) => typeof w !== 'string')) fieldError(top, 'warnings', 'an array of strings', doc.warnings);
     graph.warnings = [...(doc.warnings as string[])];
   }
   if (doc.stats !== undefined) {
-    if (!isObject(doc.stats)) fail(top, 'stats', 'an object', doc.stats);
-    const p: Place = { file, where: 'stats' };
+    if (!isJsonObject(doc.stats)) fieldError(top, 'stats', 'an object', doc.stats);
+    const p: JsonPlace = { file, where: 'stats' };
     checkKeys(doc.stats, ['parameterCount', 'parameterBytes'], p);
     graph.stats = {};
     const pc = int(doc.stats, 'parameterCount', p);
@@ -230,7 +209,7 @@ export function opgraphFromJson(doc: Json, fileName: string): OpGraph {
   }
   if (doc.tensors !== undefined) graph.tensors = parseTensorsMap(doc.tensors, file);
   if (doc.meta !== undefined) {
-    if (!isObject(doc.meta)) fail(top, 'meta', 'an object', doc.meta);
+    if (!isJsonObject(doc.meta)) fieldError(top, 'meta', 'an object', doc.meta);
     graph.meta = doc.meta;
   }
   return graph;

@@ -797,9 +797,6 @@ const SPECIFIC: Record<string, Rule> = {
 };
 for (const [op, rule] of Object.entries(SPECIFIC)) RULES.set(op, rule);
 
-/** Op types (default ONNX domain) whose output shapes this module infers. */
-export const INFERRED_OPS: ReadonlySet<string> = new Set(RULES.keys());
-
 /** Infers the output metas of one node. Unknown op types give unknown outputs and `known: false`. */
 export function inferNode(c: InferContext): InferResult {
   const rule = RULES.get(c.opType);

@@ -5,6 +5,7 @@
 // the gradients of its forward op's consumers and the forward op's saved activations, which gives
 // the long forward→backward edges real training graphs have.
 import type { OpEdge, OpGraph, OpNode } from '../graph';
+import { mulberry32 } from '../random';
 
 export interface GenerateDagOptions {
   /** Approximate number of forward nodes (the result stops at the first block boundary ≥ this). */
@@ -14,18 +15,6 @@ export interface GenerateDagOptions {
   training?: boolean;
   /** Which blocks to draw from; default all three. */
   blocks?: ('resnet' | 'inception' | 'transformer')[];
-}
-
-/** mulberry32: small, fast, deterministic PRNG. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Builder {
@@ -125,7 +114,7 @@ function addBackward(b: Builder, forwardCount: number): void {
 /** A DNN-shaped OpGraph with about `options.nodes` forward nodes; same options → same graph. */
 export function generateDnnDag(options: GenerateDagOptions): OpGraph {
   const seed = options.seed ?? 1;
-  const b: Builder = { nodes: [], edges: [], rand: seededRandom(seed) };
+  const b: Builder = { nodes: [], edges: [], rand: mulberry32(seed) };
   const kinds = options.blocks && options.blocks.length > 0 ? options.blocks : ['resnet', 'inception', 'transformer'] as const;
   let x = addNode(b, 'Input', 'stem', [], false);
   x = chain(b, 'stem', x, [['Conv', true], ['BatchNorm', false], ['Relu', false]]);

@@ -11,9 +11,8 @@ import { parseTopology } from '../cost/topology';
 import { runPlacer } from './placers';
 import type { CoreResult } from './core';
 import { lowerBound, planPieces } from './simulate';
-import { favouriteChildren, FavouriteChildren } from './sctLp';
-import { sctLpInput } from './placers';
-import { placeRefined, refineFeasibleAt, RefineReport, validateRefineOptions, wantsRefine } from './refinePlace';
+import type { FavouriteChildren } from './sctLp';
+import { favouritesFor, feasibleAtLimits, placeRefined, RefineReport, validateRefineOptions, wantsRefine } from './refinePlace';
 
 export { checkSchedule } from './checker';
 export { simulateSchedule, lowerBound, criticalPath, memoryTimelines } from './simulate';
@@ -102,7 +101,7 @@ export async function placeGraph(graph: OpGraph, options: PlacementOptions, file
     const refined = await placeRefined(problem, options, limits);
     ({ outcome, favourites, report: refineReport } = refined);
   } else {
-    if (options.algorithm === 'm-sct') favourites = await favouriteChildren(sctLpInput(problem), options.theta ?? 0.5);
+    favourites = await favouritesFor(problem, options);
     outcome = runPlacer(problem, options.algorithm, limits, favourites);
   }
   const placeMs = now() - started;
@@ -143,7 +142,7 @@ export async function placeGraph(graph: OpGraph, options: PlacementOptions, file
   }
   const reason = (outcome as { reason: string }).reason;
   const uniform = limits.every((l) => l === limits[0]) ? limits[0] : 0;
-  const feasibleAt = (limit: number) => (wantsRefine(options) ? refineFeasibleAt(problem, options, Array(D).fill(limit), favourites) : runPlacer(problem, options.algorithm, Array(D).fill(limit), favourites).feasible);
+  const feasibleAt = (limit: number) => feasibleAtLimits(problem, options, Array(D).fill(limit), favourites);
   const minimumMemoryBytes = minimumUniformMemory(problem, D, feasibleAt, Number.isFinite(uniform) ? uniform : 0);
   return {
     ...base,

@@ -311,13 +311,6 @@ function topologyCommUs(topology: Topology, bytes: Float64Array, mean: Float64Ar
   return byLink;
 }
 
-/** Transfer time of coarse tensor k from device a to device b ≠ a (the link of that pair). */
-export function commUsBetween(problem: Problem, k: number, a: number, b: number): number {
-  const t = problem.topology;
-  if (!t) return problem.tCommUs[k];
-  return problem.tCommByLink![t.pairLink[a * t.devices + b]][k];
-}
-
 /**
  * Temporary memory of a coarse node whose members run back to back in `members` order: the peak,
  * over the members, of the running member's workspace plus every internal output (a member's

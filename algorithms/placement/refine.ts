@@ -19,6 +19,7 @@
 // evaluation) derived from `budgetMs`, not from the clock, so the same input and options give the
 // same plan on every machine. The wall clock only stops a search that overruns its budget by far
 // (a safety cap, reported as stoppedByClock).
+import { mulberry32 } from '../random';
 import { CoreResult, runCore } from './core';
 import type { Problem } from './problem';
 import { listSchedule, upwardRanks } from './refineList';
@@ -48,16 +49,9 @@ export interface RefineOutcome {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-/** mulberry32: small, fast and the same on every platform. */
+/** The refinement's random stream: mulberry32 of the mixed seed (refined plans depend on it, byte for byte). */
 export function seededRandom(seed: number): () => number {
-  let a = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(Math.floor(seed) ^ 0x9e3779b9);
 }
 
 export function makespanOf(res: CoreResult): number {

@@ -7,9 +7,7 @@ import { indexGraph, validateGraph } from '../graph';
 import type { Plan, PlacementOptions } from '../plan';
 import { buildProblem, problemOptionsOf } from './problem';
 import { minimumUniformMemory, placeGraph, validatePlacementOptions } from './index';
-import { runPlacer, sctLpInput } from './placers';
-import { favouriteChildren } from './sctLp';
-import { refineFeasibleAt, wantsRefine } from './refinePlace';
+import { favouritesFor, feasibleAtLimits, wantsRefine } from './refinePlace';
 
 export interface FitResult {
   /** Smallest uniform per-device limit that works (undefined when none up to a generous bound does). */
@@ -33,12 +31,10 @@ export async function fitMemory(graph: OpGraph, options: PlacementOptions, file?
     probes = 1;
     minimum = plan.devices[0].peakBytes;
   } else {
-    const needsLp = options.algorithm === 'm-sct' || options.algorithm === 'refine';
-    const favourites = needsLp ? await favouriteChildren(sctLpInput(problem), options.theta ?? 0.5) : undefined;
+    const favourites = await favouritesFor(problem, options);
     const succeeds = (limit: number): boolean => {
       probes++;
-      const limits = Array(D).fill(limit);
-      return wantsRefine(options) ? refineFeasibleAt(problem, options, limits, favourites) : runPlacer(problem, options.algorithm, limits, favourites).feasible;
+      return feasibleAtLimits(problem, options, Array(D).fill(limit), favourites);
     };
     minimum = minimumUniformMemory(problem, D, succeeds);
   }

@@ -47,8 +47,14 @@ export interface RefinedOutcome {
   stoppedByClock: boolean;
 }
 
-async function favouritesFor(problem: Problem, options: PlacementOptions, algorithms: AlgorithmName[]): Promise<FavouriteChildren | undefined> {
-  return algorithms.includes('m-sct') ? favouriteChildren(sctLpInput(problem), options.theta ?? 0.5) : undefined;
+/** The m-SCT LP's favourite children when m-SCT runs (as the placer or as a refinement start), else undefined. */
+export async function favouritesFor(problem: Problem, options: PlacementOptions): Promise<FavouriteChildren | undefined> {
+  return startAlgorithms(options).includes('m-sct') ? favouriteChildren(sctLpInput(problem), options.theta ?? 0.5) : undefined;
+}
+
+/** Whether the options' placer (refined or not) finds a plan at these limits: the oracle of the memory searches. */
+export function feasibleAtLimits(problem: Problem, options: PlacementOptions, limits: number[], favourites?: FavouriteChildren): boolean {
+  return wantsRefine(options) ? refineFeasibleAt(problem, options, limits, favourites) : runPlacer(problem, options.algorithm, limits, favourites).feasible;
 }
 
 function runStarts(problem: Problem, algorithms: AlgorithmName[], limits: number[], favourites?: FavouriteChildren): { algorithm: AlgorithmName; outcome: CoreOutcome }[] {
@@ -64,7 +70,7 @@ export function refineFeasibleAt(problem: Problem, options: PlacementOptions, li
 
 export async function placeRefined(problem: Problem, options: PlacementOptions, limits: number[]): Promise<RefinedOutcome> {
   const algorithms = startAlgorithms(options);
-  const favourites = await favouritesFor(problem, options, algorithms);
+  const favourites = await favouritesFor(problem, options);
   let starts = runStarts(problem, algorithms, limits, favourites);
   if (options.algorithm === 'refine' && !starts.some((s) => s.outcome.feasible)) starts = starts.concat(runStarts(problem, FALLBACK_STARTS, limits));
   let feasible = starts.filter((s) => s.outcome.feasible) as { algorithm: AlgorithmName; outcome: CoreResult }[];

@@ -66,7 +66,7 @@ export function buildFavouriteChildLp(g: LpGraph, scale = LP_SCALE): CscLp {
 }
 
 /** Clamp solver noise so x stays in [0, 1]. */
-function clampUnit(v: number): number {
+export function clampUnit(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 

@@ -78,7 +78,7 @@ export function lpGraphFromSortedEdges(n: number, p: Float64Array, from: Int32Ar
   const m = from.length;
   const { start: outStart, list: outEdge } = bucket(n, m, from, (e) => e);
   const { start: inStart, list: inEdge } = bucket(n, m, to, (e) => e);
-  const topo = topologicalOrder(n, from, to, outStart, outEdge, inStart);
+  const topo = topologicalOrder(n, to, outStart, outEdge, inStart);
   return { n, p, m, from, to, c, outStart, outEdge, inStart, inEdge, topo };
 }
 
@@ -100,7 +100,7 @@ function bucket(n: number, m: number, key: Int32Array, id: (e: number) => number
   return { start, list };
 }
 
-function topologicalOrder(n: number, from: Int32Array, to: Int32Array, outStart: Int32Array, outEdge: Int32Array, inStart: Int32Array): Int32Array {
+function topologicalOrder(n: number, to: Int32Array, outStart: Int32Array, outEdge: Int32Array, inStart: Int32Array): Int32Array {
   const indeg = new Int32Array(n);
   for (let j = 0; j < n; j++) indeg[j] = inStart[j + 1] - inStart[j];
   const order = new Int32Array(n);
@@ -117,7 +117,6 @@ function topologicalOrder(n: number, from: Int32Array, to: Int32Array, outStart:
   if (tail !== n) {
     let onCycle = -1;
     for (let i = 0; i < n && onCycle < 0; i++) if (indeg[i] > 0) onCycle = i;
-    void from;
     throw new OpplaceError(`m-SCT LP: the graph has a cycle (through node ${onCycle}); it must be a DAG`);
   }
   return order;

@@ -18,7 +18,7 @@
 //    segments. Falls back to H = all edges (then 1.+2. alone are exact) after a few rounds, and to
 //    one full HiGHS solve if even that is not certified (numerical trouble).
 import type { Highs } from 'highs';
-import { buildFavouriteChildLp, LP_SCALE, solveLpGraphExact } from './sctLpExact';
+import { buildFavouriteChildLp, clampUnit, LP_SCALE, solveLpGraphExact } from './sctLpExact';
 import { earliestFinishWithX, edgeOrderByEndpoints, LpGraph, lpGraphFromSortedEdges } from './sctLpGraph';
 import { CscLp, loadHighs, solveCscLp } from './sctLpHighs';
 
@@ -214,10 +214,6 @@ function solveJobs(highs: Highs, jobs: ReadyJob[], stats: SolveStats): void {
     columns += lp.numCols;
   }
   flush();
-}
-
-function clampUnit(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
 /** Block-diagonal stack of LPs (objectives add up). */

@@ -130,6 +130,18 @@ export function memoryTimelines(graph: OpGraph, index: GraphIndex, schedule: Sch
   });
 }
 
+/** First index in [0, n) whose key is ≥ `from`, the keys sorted ascending (n when none is). */
+function firstAtLeast(n: number, keyAt: (i: number) => number, from: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyAt(mid) < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Walks back from the op that ends last, each time to what made the current item start when it
  * did: an input arriving (local producer or transfer), the previous op on the device, or for a
@@ -147,14 +159,7 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
   }
   for (const list of devOps.values()) list.sort((a, b) => a.endUs - b.endUs || a.startUs - b.startUs);
   const endingAt = (list: ScheduledOp[], t: number, not: ScheduledOp): ScheduledOp | null => {
-    let lo = 0;
-    let hi = list.length;
-    const from = t - timeTol(t);
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid].endUs < from) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstAtLeast(list.length, (i) => list[i].endUs, t - timeTol(t));
     // among ops ending at t, the one that started last (zero-length ops chain back in order)
     let found: ScheduledOp | null = null;
     for (let k = lo; k < list.length && list[k].endUs <= t + timeTol(t); k++) {
@@ -181,14 +186,7 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
   const channelFreedAt = (d: number, t: number): { k: number; asSender: boolean } | undefined => {
     const list = chanEnds[d];
     if (!list) return undefined;
-    let lo = 0;
-    let hi = list.length;
-    const from = t - timeTol(t);
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid].t < from) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstAtLeast(list.length, (i) => list[i].t, t - timeTol(t));
     for (let j = lo; j < list.length && list[j].t <= t + timeTol(t); j++) if (!seenTransfer.has(list[j].k)) return list[j];
     return undefined;
   };

@@ -7,6 +7,7 @@ import { placeGraph } from '../../algorithms/placement/index';
 import { formatBytes, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
+import { alignTable } from '../table';
 import { loadPlacementGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 /** Table order: Baechi's placers, the refinement, the baselines. */
@@ -97,8 +98,7 @@ function formatTable(file: string, options: PlacementOptions, lowerBoundUs: numb
       `${r.placeMs.toFixed(0)} ms`,
     ]);
   }
-  const widths = table[0].map((_, c) => Math.max(...table.map((t) => t[c].length)));
-  const lines = [head, ...table.map((t) => '  ' + t.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))];
+  const lines = [head, ...alignTable(table, [0, 4])];
   const feasible = rows.filter((r) => r.feasible && r.makespanUs !== null);
   if (feasible.length) {
     const best = feasible.reduce((a, b) => (b.makespanUs! < a.makespanUs! ? b : a));

@@ -8,20 +8,17 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OpplaceError } from '../../algorithms/errors';
-import { EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat, parsePlanJson } from '../../algorithms/export';
+import { EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat, parsePlanJson, planFromJson } from '../../algorithms/export';
 import { OpGraph } from '../../algorithms/graph';
 import { MODEL_FORMATS } from '../../algorithms/loaders';
 import { readModelBytes } from '../../algorithms/loaders/readFile';
-import { getDevicePreset, parseDtype } from '../../algorithms/cost/devices';
-import { prepareGraph, PrepareOptions, warnIgnoredModelOptions } from '../../algorithms/pipeline';
-import { ALGORITHMS, GroupingMode, Plan, PlacementOptions } from '../../algorithms/plan';
+import { prepareGraph, warnIgnoredModelOptions } from '../../algorithms/pipeline';
+import { Plan, PlacementOptions } from '../../algorithms/plan';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement';
-import { parseMemoryLimits } from '../../algorithms/units';
-import { parseInterconnect } from '../../algorithms/cost/interconnect';
-import { intOption, parseCommandArgs } from '../args';
+import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { checkOutputPath, writeErrorText } from '../outputPath';
-import { printWarnings } from '../placementArgs';
+import { placementOptions, prepareOptions, printWarnings } from '../placementArgs';
 
 const HELP = `usage: opplace export PLAN_OR_MODEL --to FORMAT [options]
 
@@ -71,63 +68,24 @@ const SPEC = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseCommandArgs<typeof SPEC>>['values'];
-
-function parseChoice<T extends string>(value: string | undefined, name: string, choices: readonly T[], dflt: T): T {
-  if (value === undefined) return dflt;
-  if ((choices as readonly string[]).includes(value)) return value as T;
-  throw new OpplaceError(`--${name} must be one of ${choices.join(', ')}, got "${value}"`);
-}
-
-/** How the model is loaded and costed: the same flags and defaults as `opplace place`. */
-function prepareOptionsFrom(v: Values): PrepareOptions {
-  return {
-    format: v.format === undefined ? undefined : parseChoice(v.format, 'format', MODEL_FORMATS, 'onnx'),
-    batch: intOption(v.batch, 'batch', 1),
-    dtype: v.dtype === undefined ? undefined : parseDtype(v.dtype),
-    device: v['device-type'] === undefined ? undefined : getDevicePreset(v['device-type']),
-  };
-}
-
-/** The placement options of `opplace place`, from the same flags and defaults. */
-export function placementOptionsFrom(v: Values): PlacementOptions {
-  const devices = intOption(v.devices, 'devices', 4);
-  const options: PlacementOptions = {
-    algorithm: parseChoice(v.algorithm, 'algorithm', ALGORITHMS, 'm-etf'),
-    devices,
-    memoryLimits: parseMemoryLimits(v.memory ?? '16GiB', devices),
-    comm: v.comm ?? 'baechi',
-    grouping: parseChoice<GroupingMode>(v.grouping, 'grouping', ['none', 'colocation', 'coplace'], 'colocation'),
-    fuse: Boolean(v.fuse),
-  };
-  if (v.theta !== undefined) {
-    const theta = Number(v.theta);
-    if (!(theta > 0 && theta <= 1)) throw new OpplaceError(`--theta must be a number in (0, 1], got "${v.theta}"`);
-    options.theta = theta;
-  }
-  parseInterconnect(options.comm);
-  validatePlacementOptions(options);
-  return options;
-}
-
 function readText(file: string): string {
   return new TextDecoder('utf-8').decode(readModelBytes(file));
 }
 
-/** A `.json` file whose content is a plan (not a model). */
-function looksLikePlanFile(file: string, bytes: Uint8Array): boolean {
-  if (!file.toLowerCase().endsWith('.json') || file.toLowerCase().endsWith('.opgraph.json')) return false;
+/** The parsed document of a `.json` file whose content is a plan (not a model), else undefined. */
+function planDocument(file: string, bytes: Uint8Array): unknown {
+  if (!file.toLowerCase().endsWith('.json') || file.toLowerCase().endsWith('.opgraph.json')) return undefined;
   let data: unknown;
   try {
     data = JSON.parse(new TextDecoder('utf-8').decode(bytes));
   } catch {
-    return false; // not JSON: let the model loader say what is wrong
+    return undefined; // not JSON: let the model loader say what is wrong
   }
   if (Array.isArray(data) && data.length > 0 && data.every(isPlanLike)) {
     // `opplace place a b --out plans.json` writes an array
     throw new OpplaceError(`holds ${data.length} plans; export takes one — place one model per --out file`, { file });
   }
-  return isPlanLike(data);
+  return isPlanLike(data) ? data : undefined;
 }
 
 /** The plan's model path: as written, else relative to the plan's folder. */
@@ -153,16 +111,17 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const format: ExportFormat = parseExportFormat(v.to);
   const input = positionals[0];
   const inputBytes = readModelBytes(input);
-  const prepare = prepareOptionsFrom(v);
+  const prepare = prepareOptions(v);
 
   let plan: Plan | undefined;
   let planFile: string | undefined;
   let modelFile: string;
-  const inputIsPlan = looksLikePlanFile(input, inputBytes);
+  const inputPlan = planDocument(input, inputBytes);
+  const inputIsPlan = inputPlan !== undefined;
   if (inputIsPlan) {
     if (v.plan !== undefined) throw new OpplaceError(`${input} is already a plan; --plan is for a model given as PLAN_OR_MODEL`);
     planFile = input;
-    plan = parsePlanJson(new TextDecoder('utf-8').decode(inputBytes), planFile);
+    plan = planFromJson(inputPlan, planFile); // parsed once, by planDocument
     modelFile = v.model ?? modelOfPlan(plan, planFile);
   } else {
     if (v.model !== undefined) throw new OpplaceError(`${input} is a model; --model is for a plan given as PLAN_OR_MODEL`);
@@ -182,7 +141,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (!placingHere && placeFlags.length) {
     throw new OpplaceError(`--${placeFlags[0]} is a placement option; it applies only when PLAN_OR_MODEL is a model given without --plan`);
   }
-  const placeOptions = placingHere ? placementOptionsFrom(v) : undefined;
+  let placeOptions: PlacementOptions | undefined;
+  if (placingHere) {
+    placeOptions = placementOptions(v);
+    validatePlacementOptions(placeOptions);
+  }
   const graph: OpGraph = warnIgnoredModelOptions(prepareGraph(inputIsPlan ? readModelBytes(modelFile) : inputBytes, modelFile, prepare), prepare);
   printWarnings(io, 'export', modelFile, graph);
   if (!inputIsPlan) {

@@ -2,7 +2,7 @@
 // the placer finds a plan ("how small a GPU can I use"), and the makespan at that limit. Exit code
 // 3 when no limit up to a generous bound works, 2 on bad input.
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
-import type { OpGraph } from '../../algorithms/graph';
+import { OpGraph, totalMemoryBytes } from '../../algorithms/graph';
 import { ALGORITHMS } from '../../algorithms/plan';
 import { fitMemory, FitResult } from '../../algorithms/placement/refineFit';
 import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
@@ -26,11 +26,6 @@ ${PLACEMENT_HELP}  --json             one JSON object per file, one per line
 const SPEC = { ...PLACEMENT_SPEC, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export function fitRecord(file: string, graph: OpGraph, algorithm: string, devices: number, fit: FitResult): Record<string, unknown> {
-  let totalBytes = 0;
-  for (const n of graph.nodes) {
-    totalBytes += n.persistentBytes + n.temporaryBytes;
-    for (const o of n.outputs) totalBytes += o.bytes;
-  }
   return {
     file,
     algorithm,
@@ -40,7 +35,7 @@ export function fitRecord(file: string, graph: OpGraph, algorithm: string, devic
     makespanUs: fit.plan?.feasible ? fit.plan.makespanUs : null,
     lowerBoundUs: fit.plan?.lowerBoundUs ?? null,
     peakBytes: fit.plan?.feasible ? fit.plan.devices.map((d) => d.peakBytes) : null,
-    totalMemoryBytes: totalBytes,
+    totalMemoryBytes: totalMemoryBytes(graph),
     probes: fit.probes,
   };
 }

@@ -3,13 +3,13 @@
 // reported on stderr and the others still print; the exit code is 2 if any file failed.
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import type { OpGraph } from '../../algorithms/graph';
-import { MODEL_FORMATS, ModelFormat } from '../../algorithms/loaders/index';
-import { DEFAULT_DEVICE, DEVICE_PRESETS, getDevicePreset, parseDtype } from '../../algorithms/cost/devices';
+import { DEFAULT_DEVICE, DEVICE_PRESETS } from '../../algorithms/cost/devices';
 import type { CostModelSummary } from '../../algorithms/cost/roofline';
-import { prepareGraphFromFile, PrepareOptions, summarizeGraph, GraphSummary, warnIgnoredModelOptions } from '../../algorithms/pipeline';
+import { prepareGraphFromFile, summarizeGraph, GraphSummary, warnIgnoredModelOptions } from '../../algorithms/pipeline';
 import { formatBytes, formatUs } from '../../algorithms/units';
-import { intOption, parseCommandArgs } from '../args';
+import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
+import { prepareOptions } from '../placementArgs';
 
 const HELP = `usage: opplace inspect FILE... [options]
 
@@ -41,12 +41,6 @@ export interface InspectRecord extends GraphSummary {
   device: string;
   dtype: string;
   tensors: Record<string, (number | null)[] | null>;
-}
-
-function parseFormat(text: string | undefined): ModelFormat | undefined {
-  if (text === undefined) return undefined;
-  if ((MODEL_FORMATS as string[]).includes(text)) return text as ModelFormat;
-  throw new OpplaceError(`--format must be one of ${MODEL_FORMATS.join(', ')}, got "${text}"`);
 }
 
 /** The loader's tensor table, or else the known output shapes. */
@@ -107,13 +101,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new OpplaceError('no model file given (usage: opplace inspect FILE... [--json])');
-  const device = values['device-type'] === undefined ? undefined : getDevicePreset(values['device-type']);
-  const options: PrepareOptions = {
-    format: parseFormat(values.format),
-    batch: intOption(values.batch, 'batch', 1),
-    dtype: values.dtype === undefined ? undefined : parseDtype(values.dtype),
-    device,
-  };
+  const options = prepareOptions(values);
 
   let failed = 0;
   let internal = false;

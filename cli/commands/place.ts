@@ -9,6 +9,7 @@ import { placeGraph, validatePlacementOptions } from '../../algorithms/placement
 import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
+import { alignTable } from '../table';
 import { checkOutputPath, samePath, writeErrorText } from '../outputPath';
 import { loadPlacementGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
@@ -83,8 +84,7 @@ export function formatPlan(plan: Plan, graph: OpGraph): string {
       d.memoryLimitBytes > 0 && Number.isFinite(d.memoryLimitBytes) ? pct(d.peakBytes / d.memoryLimitBytes) : '-',
     ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) lines.push('  ' + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  lines.push(...alignTable(rows));
   const gap = plan.lowerBoundUs > 0 ? plan.makespanUs / plan.lowerBoundUs - 1 : 0;
   lines.push(`  makespan ${formatUs(plan.makespanUs)} · lower bound ${formatUs(plan.lowerBoundUs)} · gap ${pct(gap)} · placed in ${plan.placeMs.toFixed(1)} ms`);
   const speedup = plan.singleDeviceUs && plan.makespanUs > 0 ? ` · speed-up over one device ${(plan.singleDeviceUs / plan.makespanUs).toFixed(2)}×` : '';
