@@ -4,9 +4,7 @@ import assert from 'node:assert/strict';
 import { checkSchedule, placeGraph, simulateSchedule } from '../../algorithms/placement/index';
 import { isOpplaceError } from '../../algorithms/errors';
 import type { Plan, PlacementOptions } from '../../algorithms/plan';
-import { makeGraph, options } from './helpers';
-import { buildProblem, problemOptionsOf } from '../../algorithms/placement/problem';
-import { runCore } from '../../algorithms/placement/core';
+import { makeGraph, options, runSctWithFavourites as runSct } from './helpers';
 
 const at = (plan: Plan, id: string) => {
   const s = plan.schedule.find((x) => x.node === id)!;
@@ -300,18 +298,6 @@ describe('placement: hand-computed schedules', () => {
   });
 
   describe("m-SCT's awake device (Baechi's semantics, favourites given)", () => {
-    const runSct = (g: ReturnType<typeof makeGraph>, devices: number, fav: [string, string][]) => {
-      const problem = buildProblem(g, problemOptionsOf({ grouping: 'none', fuse: false, comm: '0:1', devices }));
-      const coarse = (id: string) => problem.coarseOf[problem.index.indexOf.get(id)!];
-      const favChild = new Int32Array(problem.n).fill(-1);
-      const favParent = new Int32Array(problem.n).fill(-1);
-      for (const [i, c] of fav) {
-        favChild[coarse(i)] = coarse(c);
-        favParent[coarse(c)] = coarse(i);
-      }
-      const res = runCore(problem, { devices, limits: Array(devices).fill(Infinity), favChild, favParent });
-      return (id: string) => [res.device[coarse(id)], res.start[coarse(id)], res.end[coarse(id)]];
-    };
 
     it('an op is urgent only when its start (device free included) has passed on every device', () => {
       // i (device 0, 0–1) has favourite child c (10 µs to move); L keeps device 1 busy until 20.

@@ -1,6 +1,8 @@
 // Small graph builders for the placement tests.
 import type { OpEdge, OpGraph, OpNode } from '../../algorithms/graph';
-import type { PlacementOptions } from '../../algorithms/plan';
+import type { GroupingMode, PlacementOptions } from '../../algorithms/plan';
+import { buildProblem, problemOptionsOf } from '../../algorithms/placement/problem';
+import { runCore } from '../../algorithms/placement/core';
 
 export interface NodeSpec {
   id: string;
@@ -57,4 +59,24 @@ export function forwardEdges(pairs: { a: number; b: number; bytes: number }[]): 
     edges.push([`n${a}`, `n${b}`, e.bytes]);
   }
   return edges;
+}
+
+export type ScheduleRow = [device: number, start: number, end: number];
+
+/**
+ * Runs the scheduling core as m-SCT with the favourite children given (no LP), no memory limits and
+ * the link "0:1" (1000 bytes take 1 µs); returns node id → [device, start, end].
+ */
+export function runSctWithFavourites(graph: OpGraph, devices: number, fav: [string, string][], grouping: GroupingMode = 'none'): (id: string) => ScheduleRow {
+  const problem = buildProblem(graph, problemOptionsOf({ grouping, fuse: false, comm: '0:1', devices }));
+  const coarse = (id: string) => problem.coarseOf[problem.index.indexOf.get(id)!];
+  const favChild = new Int32Array(problem.n).fill(-1);
+  const favParent = new Int32Array(problem.n).fill(-1);
+  for (const [i, c] of fav) {
+    favChild[coarse(i)] = coarse(c);
+    favParent[coarse(c)] = coarse(i);
+  }
+  const res = runCore(problem, { devices, limits: Array(devices).fill(Infinity), favChild, favParent });
+  if (!res.feasible) throw new Error('m-SCT run without memory limits came out infeasible');
+  return (id) => [res.device[coarse(id)], res.start[coarse(id)], res.end[coarse(id)]];
 }

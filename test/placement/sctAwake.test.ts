@@ -8,26 +8,7 @@
 //      device or another) gives no reason to wait.
 // Link "0:1": 1000 bytes take 1 µs. Favourites are given, so the LP does not enter.
 import assert from 'node:assert/strict';
-import { buildProblem, problemOptionsOf } from '../../algorithms/placement/problem';
-import { runCore } from '../../algorithms/placement/core';
-import type { GroupingMode } from '../../algorithms/plan';
-import { makeGraph } from './helpers';
-
-type Row = [device: number, start: number, end: number];
-
-function runSct(g: ReturnType<typeof makeGraph>, devices: number, fav: [string, string][], grouping: GroupingMode = 'none') {
-  const problem = buildProblem(g, problemOptionsOf({ grouping, fuse: false, comm: '0:1', devices }));
-  const coarse = (id: string) => problem.coarseOf[problem.index.indexOf.get(id)!];
-  const favChild = new Int32Array(problem.n).fill(-1);
-  const favParent = new Int32Array(problem.n).fill(-1);
-  for (const [i, c] of fav) {
-    favChild[coarse(i)] = coarse(c);
-    favParent[coarse(c)] = coarse(i);
-  }
-  const res = runCore(problem, { devices, limits: Array(devices).fill(Infinity), favChild, favParent });
-  assert.equal(res.feasible, true);
-  return (id: string): Row => [res.device[coarse(id)], res.start[coarse(id)], res.end[coarse(id)]];
-}
+import { makeGraph, runSctWithFavourites as runSct } from './helpers';
 
 describe("placement: m-SCT's awake device follows Baechi", () => {
   it('runs the most urgent ready op, not only the one plain ETF picks next', () => {
