@@ -5,7 +5,7 @@ import { totalMemoryBytes } from '../algorithms/graph';
 import { dataPath } from '../test/helpers/paths';
 import { loadModel } from '../algorithms/loaders/readFile';
 import { placeGraph } from '../algorithms/placement/index';
-import { generateDnnDag } from '../algorithms/placement/generateDag';
+import { generateDnnDag } from '../test/helpers/generateDag';
 import type { OpGraph } from '../algorithms/graph';
 import type { AlgorithmName, Plan } from '../algorithms/plan';
 import { runStgCase, stgCases } from '../test/placement/stgSuite';

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { OpGraph } from '../algorithms/graph';
 import { loadModel } from '../algorithms/loaders/readFile';
-import { generateDnnDag } from '../algorithms/placement/generateDag';
+import { generateDnnDag } from '../test/helpers/generateDag';
 import { favouriteChildren, SctLpInput } from '../algorithms/placement/sctLp';
 
 const LATENCY_US = 134;
@@ -40,7 +40,7 @@ interface Case {
 
 function cases(): Case[] {
   const list: Case[] = [];
-  const bert = path.resolve(__dirname, '..', '..', 'shared', 'data', 'dnn-partitioning', 'throughput-inputs', 'OperatorGraphs', 'bert_L-12_training.json');
+  const bert = path.resolve(__dirname, '..', 'data', 'dnn-partitioning', 'throughput-inputs', 'OperatorGraphs', 'bert_L-12_training.json');
   if (existsSync(bert)) list.push({ label: 'BERT-L12 training (dnn-partitioning)', graph: () => loadModel(bert) });
   for (const nodes of [2_000, 10_000, 30_000, 100_000]) {
     list.push({ label: `generated inference ${nodes / 1000}k`, graph: () => generateDnnDag({ nodes, seed: 7 }) });

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import type { OpGraph } from '../algorithms/graph';
 import type { PlacementOptions } from '../algorithms/plan';
 import { placeGraph } from '../algorithms/placement/index';
-import { generateDnnDag } from '../algorithms/placement/generateDag';
+import { generateDnnDag } from '../test/helpers/generateDag';
 import { collectProblems, ensureBundles, launchChromium, openReport, writeReport } from '../test/browser/harness';
 
 const GiB = 2 ** 30;

@@ -7,7 +7,7 @@ import { MODEL_FORMATS, ModelFormat } from '../algorithms/loaders/index';
 import { DEFAULT_DEVICE, DEVICE_PRESETS, getDevicePreset, parseDtype } from '../algorithms/cost/devices';
 import { INTERCONNECT_PRESETS, parseInterconnect } from '../algorithms/cost/interconnect';
 import { parseTopology } from '../algorithms/cost/topology';
-import { prepareGraphFromFile, PrepareOptions, warnIgnoredModelOptions } from '../algorithms/pipeline';
+import { prepareGraphFromFile, PrepareOptions, warnIgnoredModelOptions } from '../algorithms/prepare';
 import { ALGORITHMS, AlgorithmName, GroupingMode, PlacementOptions } from '../algorithms/plan';
 import { OPTIMIZERS, Optimizer, trainingGraph } from '../algorithms/training';
 import { parseMemoryLimits } from '../algorithms/units';

@@ -2,7 +2,7 @@
 // (algorithms/pipeline.ts loads and costs the model, algorithms/placement places it).
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
-import { PrepareOptions, prepareGraph } from '../algorithms/pipeline';
+import { PrepareOptions, prepareGraph } from '../algorithms/prepare';
 import { placeGraph } from '../algorithms/placement/index';
 
 export async function prepare(bytes: Uint8Array, fileName: string, load: PrepareOptions): Promise<OpGraph> {

@@ -7,7 +7,7 @@ import { ALGORITHMS, AlgorithmName, GroupingMode, PlacementOptions } from '../al
 import { parseInterconnect } from '../algorithms/cost/interconnect';
 import { parseMemoryLimits, parseSize } from '../algorithms/units';
 import { DEFAULT_DEVICE, DEVICE_PRESETS } from '../algorithms/cost/devices';
-import type { PrepareOptions } from '../algorithms/pipeline';
+import type { PrepareOptions } from '../algorithms/prepare';
 
 /**
  * The GPU the settings describe comes from the cost model's presets (algorithms/cost/devices.ts):

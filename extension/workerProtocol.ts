@@ -1,7 +1,7 @@
 // Messages between the extension host and its placement worker (dist/placeWorker.js, run with
 // worker_threads so a long placement never blocks the extension host). Plain structured-clone data.
 import type { OpGraph } from '../algorithms/graph';
-import type { PrepareOptions } from '../algorithms/pipeline';
+import type { PrepareOptions } from '../algorithms/prepare';
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
 
 export interface PlaceJob {

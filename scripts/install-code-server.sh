@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs code-server 4.100.3 (a real VS Code 1.100.3 served to a browser) for the end-to-end tests.
-# Recipe: ../shared/notes/vscode-e2e.md. No internet beyond the npm registry: every postinstall
+# Recipe: docs/vscode-e2e.md. No internet beyond the npm registry: every postinstall
 # that would download something is skipped (--ignore-scripts) and the pieces are provided locally.
 # Idempotent: a marker file records a finished install; re-runs exit at once.
 # Newer code-server needs Node 22+, so the version is pinned.

@@ -1,5 +1,5 @@
 // Randomized-midpoint diffusion sampling: samplers, closed-form scores, exact TV, the parallel
-// sampler's computation DAG. See ../shared/notes/randomized-midpoint.md.
+// sampler's computation DAG. See docs/randomized-midpoint.md.
 export * from './rng';
 export * from './scores';
 export * from './samplers';

@@ -1,6 +1,6 @@
 // Samplers for the reverse probability-flow ODE of the OU process, dy/ds = y + ∇ln q_{T−s}(y),
 // on a uniform grid of `steps` steps of size h = T/steps in reverse time. Formulas:
-// ../shared/notes/randomized-midpoint.md. A sampler is a fixed schedule of stages (one predictor per
+// docs/randomized-midpoint.md. A sampler is a fixed schedule of stages (one predictor per
 // step, optionally corrector stages); all buffers are allocated when the sampler is built, so the
 // step loop allocates nothing.
 import { OpplaceError } from '../errors';

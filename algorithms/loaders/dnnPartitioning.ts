@@ -1,5 +1,5 @@
 // Loader for the JSON graphs of "Efficient Algorithms for Device Placement of DNN Graph Operators"
-// (NeurIPS 2020, ../shared/data/dnn-partitioning). Node: {id, name, fpgaLatency (ms), size (bytes),
+// (NeurIPS 2020, data/dnn-partitioning). Node: {id, name, fpgaLatency (ms), size (bytes),
 // isBackwardNode, colorClass?, …}; edge: {sourceId, destId, cost (ms), size? (bytes)}.
 // Mapping: id → id (as a string), fpgaLatency ms → computeUs, size → persistentBytes, one output
 // tensor whose bytes are the largest outgoing edge size, colorClass → colocationGroup.

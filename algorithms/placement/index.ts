@@ -12,7 +12,7 @@ import { runPlacer } from './placers';
 import type { CoreResult } from './core';
 import { lowerBound, planPieces } from './simulate';
 import type { FavouriteChildren } from './sctLp';
-import { favouritesFor, feasibleAtLimits, placeRefined, RefineReport, validateRefineOptions, wantsRefine } from './refinePlace';
+import { favouritesFor, feasibleAtLimits, placeRefined, RefineReport, validateRefineOptions, wantsRefine } from './refine/place';
 
 export { checkSchedule } from './checker';
 export { simulateSchedule, lowerBound, criticalPath, memoryTimelines } from './simulate';

@@ -12,7 +12,7 @@ import { EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat
 import { OpGraph } from '../../algorithms/graph';
 import { MODEL_FORMATS } from '../../algorithms/loaders';
 import { readModelBytes } from '../../algorithms/loaders/readFile';
-import { prepareGraph, warnIgnoredModelOptions } from '../../algorithms/pipeline';
+import { prepareGraph, warnIgnoredModelOptions } from '../../algorithms/prepare';
 import { Plan, PlacementOptions } from '../../algorithms/plan';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement';
 import { parseCommandArgs } from '../args';

@@ -4,7 +4,7 @@
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import { OpGraph, totalMemoryBytes } from '../../algorithms/graph';
 import { ALGORITHMS } from '../../algorithms/plan';
-import { fitMemory, FitResult } from '../../algorithms/placement/refineFit';
+import { fitMemory, FitResult } from '../../algorithms/placement/fit';
 import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';

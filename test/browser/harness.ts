@@ -1,5 +1,5 @@
 // Shared by the browser tests and the viewer benchmark: Chromium via playwright-core (flags from
-// ../shared/notes/vscode-e2e.md), report files under test-artifacts/, page error collection.
+// docs/vscode-e2e.md), report files under test-artifacts/, page error collection.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';

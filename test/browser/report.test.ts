@@ -5,9 +5,9 @@ import { strict as assert } from 'node:assert';
 import type { Browser, Page } from 'playwright-core';
 import type { OpGraph } from '../../algorithms/graph';
 import type { Plan, PlacementOptions } from '../../algorithms/plan';
-import { prepareGraphFromFile } from '../../algorithms/pipeline';
+import { prepareGraphFromFile } from '../../algorithms/prepare';
 import { placeGraph } from '../../algorithms/placement/index';
-import { generateDnnDag } from '../../algorithms/placement/generateDag';
+import { generateDnnDag } from '../helpers/generateDag';
 import { dataPath } from '../helpers/paths';
 import { collectProblems, ensureBundles, launchChromium, openReport, screenshotPath, writeReport } from './harness';
 

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { OpGraph, OpNode } from '../../algorithms/graph';
 import type { DevicePlan, PlacementOptions } from '../../algorithms/plan';
-import { generateDnnDag } from '../../algorithms/placement/generateDag';
+import { generateDnnDag } from '../helpers/generateDag';
 import { placeGraph } from '../../algorithms/placement/index';
 import { buildReportHtml } from '../../cli/report';
 import { escapeScriptText, buildWebviewHtml, jsonForScript } from '../../webview/html';

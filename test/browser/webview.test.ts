@@ -4,7 +4,7 @@
 // messages. Checks the protocol round trip: ready → init → replace → plan, and error display.
 import { strict as assert } from 'node:assert';
 import type { Browser } from 'playwright-core';
-import { prepareGraphFromFile } from '../../algorithms/pipeline';
+import { prepareGraphFromFile } from '../../algorithms/prepare';
 import { placeGraph } from '../../algorithms/placement/index';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { buildWebviewHtml, makeNonce } from '../../webview/html';

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { OpGraph } from '../../algorithms/graph';
-import { prepareGraphFromFile } from '../../algorithms/pipeline';
+import { prepareGraphFromFile } from '../../algorithms/prepare';
 import { placeGraph } from '../../algorithms/placement/index';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { buildWebviewHtml, makeNonce } from '../../webview/html';

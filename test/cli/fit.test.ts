@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { dataPath, REPO } from '../helpers/paths';
 import { loadModel } from '../../algorithms/loaders/readFile';
 import { checkSchedule, placeGraph } from '../../algorithms/placement/index';
-import { prepareGraphFromFile } from '../../algorithms/pipeline';
+import { prepareGraphFromFile } from '../../algorithms/prepare';
 import type { PlacementOptions } from '../../algorithms/plan';
 
 const layer = (f: string) => dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', f);

@@ -74,7 +74,7 @@ describe('opplace inspect', () => {
     const r = await inspect(f, '--json', '--device-type', 'v100-16gb');
     assert.equal(r.code, 0, r.err);
     const j = JSON.parse(r.out);
-    assert.equal(j.parameterCount, 1235496); // ../shared/data/README.md
+    assert.equal(j.parameterCount, 1235496); // data/README.md
     assert.equal(j.nodes, 66);
     assert.ok(j.flops > 1e8);
     assert.equal(j.device, 'v100-16gb');

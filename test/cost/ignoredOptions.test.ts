@@ -2,7 +2,7 @@
 // --dtype / --device-type when every time is measured, --batch on an ONNX model with a fixed batch.
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { prepareGraphFromFile as prepare, PrepareOptions, warnIgnoredModelOptions } from '../../algorithms/pipeline';
+import { prepareGraphFromFile as prepare, PrepareOptions, warnIgnoredModelOptions } from '../../algorithms/prepare';
 
 /** As the CLI loads: prepared, then warned about the options the file cannot use. */
 const prepareGraphFromFile = (file: string, options: PrepareOptions) => warnIgnoredModelOptions(prepare(file, options), options);

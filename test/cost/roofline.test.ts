@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { DEVICE_PRESETS, getDevicePreset, parseDtype, DEFAULT_DEVICE } from '../../algorithms/cost/devices';
 import { applyCostModel, rooflineUs, estimateSingleDeviceUs, needsEstimate } from '../../algorithms/cost/roofline';
-import { prepareGraph, prepareGraphFromFile, summarizeGraph } from '../../algorithms/pipeline';
+import { prepareGraph, prepareGraphFromFile, summarizeGraph } from '../../algorithms/prepare';
 import { serializeOpgraph } from '../../algorithms/loaders/opgraph';
 import { OpGraph, OpNode } from '../../algorithms/graph';
 import { OpplaceError } from '../../algorithms/errors';

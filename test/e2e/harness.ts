@@ -1,5 +1,5 @@
 // Drives a real VS Code for the end-to-end tests: code-server 4.100.3 (installed by
-// scripts/install-code-server.sh, recipe in ../shared/notes/vscode-e2e.md) on a free loopback port,
+// scripts/install-code-server.sh, recipe in docs/vscode-e2e.md) on a free loopback port,
 // with a temp user-data dir, a temp extensions dir holding a copy of the built extension, and a temp
 // workspace; Debian's Chromium driven by playwright-core.
 import { ChildProcess, spawn } from 'node:child_process';

@@ -1,7 +1,7 @@
 // Exports the extension writes, on a real model placed by the real engine (no VS Code needed).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import { prepareGraph } from '../../algorithms/pipeline';
+import { prepareGraph } from '../../algorithms/prepare';
 import { placeGraph } from '../../algorithms/placement/index';
 import { parseModel } from '../../algorithms/loaders/index';
 import { availableExportFormats, renderExport } from '../../extension/exports';

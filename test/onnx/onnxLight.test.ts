@@ -1,4 +1,4 @@
-// The nine onnx-light models (../shared/data/onnx-light): parameter and node counts against the
+// The nine onnx-light models (data/onnx-light): parameter and node counts against the
 // README (counted there with the onnx Python package), shapes, weights and cost inputs.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { parseModel } from '../../algorithms/loaders/index';
 import { OpGraph } from '../../algorithms/graph';
 import { dataPath } from '../helpers/paths';
 
-// From ../shared/data/README.md. Node counts are "without ConstantOfShape": the loader folds the
+// From data/README.md. Node counts are "without ConstantOfShape": the loader folds the
 // ConstantOfShape weight producers away (their tensors become persistent weights of the consumer).
 const README: Record<string, { params: number; nodesAll: number; nodesFolded: number }> = {
   bvlc_alexnet: { params: 60_965_224, nodesAll: 40, nodesFolded: 24 },

@@ -1,6 +1,6 @@
 # Live reference for test/onnx/shapes.test.ts, run with /usr/bin/python3 (Debian's python3-onnx):
 # for each ONNX file given, the shapes onnx.shape_inference.infer_shapes (with data propagation)
-# infers and the parameter count computed the way ../shared/data/README.md defines it (elements of
+# infers and the parameter count computed the way data/README.md defines it (elements of
 # floating-point initializers and ConstantOfShape outputs that some node consumes). Prints JSON.
 import json
 import sys

@@ -9,9 +9,9 @@ import {
   solveFavouriteChildLpExact,
   SctLpInput,
 } from '../../algorithms/placement/sctLp';
-import { buildLpGraph, longestPathWithX } from '../../algorithms/placement/sctLpGraph';
+import { buildLpGraph, longestPathWithX } from '../../algorithms/placement/sctLp/graph';
 import type { Highs } from 'highs';
-import { loadHighs, solveCscLp } from '../../algorithms/placement/sctLpHighs';
+import { loadHighs, solveCscLp } from '../../algorithms/placement/sctLp/highs';
 import { assertValidFavourites } from './sctLpHelpers';
 
 const TOL = 1e-6;

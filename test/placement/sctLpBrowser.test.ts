@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { favouriteChildren } from '../../algorithms/placement/sctLp';
-import { generateDnnDag } from '../../algorithms/placement/generateDag';
+import { generateDnnDag } from '../helpers/generateDag';
 
 const REPO = path.resolve(__dirname, '..', '..');
 

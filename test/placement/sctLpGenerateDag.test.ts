@@ -1,7 +1,7 @@
 // The seeded DNN-shaped DAG generator used by the m-SCT LP tests and benchmarks.
 import * as assert from 'node:assert/strict';
 import { validateGraph } from '../../algorithms/graph';
-import { generateDnnDag } from '../../algorithms/placement/generateDag';
+import { generateDnnDag } from '../helpers/generateDag';
 
 describe('generateDnnDag', () => {
   it('same options → the same graph; another seed → another graph', () => {

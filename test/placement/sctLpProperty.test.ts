@@ -2,9 +2,9 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { OpGraph } from '../../algorithms/graph';
-import { generateDnnDag } from '../../algorithms/placement/generateDag';
+import { generateDnnDag } from '../helpers/generateDag';
 import { favouriteChildren, SctLpInput } from '../../algorithms/placement/sctLp';
-import { buildLpGraph, longestPathWithX } from '../../algorithms/placement/sctLpGraph';
+import { buildLpGraph, longestPathWithX } from '../../algorithms/placement/sctLp/graph';
 import { assertValidFavourites } from './sctLpHelpers';
 
 const REL = 1e-6;

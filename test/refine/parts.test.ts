@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { buildProblem } from '../../algorithms/placement/problem';
 import { runCore } from '../../algorithms/placement/core';
 import { parseInterconnect } from '../../algorithms/cost/interconnect';
-import { contiguousSplits } from '../../algorithms/placement/refineSplit';
-import { listSchedule, upwardRanks } from '../../algorithms/placement/refineList';
+import { contiguousSplits } from '../../algorithms/placement/refine/split';
+import { listSchedule, upwardRanks } from '../../algorithms/placement/refine/list';
 import { coarseCriticalPath, makespanOf, seededRandom } from '../../algorithms/placement/refine';
 import { makeGraph, NodeSpec } from '../placement/helpers';
 

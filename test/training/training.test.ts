@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { prepareGraphFromFile } from '../../algorithms/pipeline';
+import { prepareGraphFromFile } from '../../algorithms/prepare';
 import { trainingGraph, trainingMemoryEstimate, optimizerSlots, trainingPersistentFactor, GRAD_SUFFIX } from '../../algorithms/training';
 import { placeGraph } from '../../algorithms/placement/index';
 import { OpGraph, OpNode, validateGraph, indexGraph } from '../../algorithms/graph';
