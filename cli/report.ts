@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
+import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { OpplaceError } from '../algorithms/errors';
 import { INTERCONNECT_PRESETS } from '../algorithms/cost/interconnect';
 import { buildStandaloneHtml } from '../webview/html';
@@ -15,6 +16,8 @@ export interface ReportInput {
   graph: OpGraph;
   plan: Plan | null;
   options: PlacementOptions;
+  /** A pipeline plan of the graph (`opplace pipeline --report`), embedded beside the latency plan. */
+  pipelinePlan?: PipelinePlan;
   /** Model file the report is about (shown in the title). */
   file?: string;
   /** Leave out highs.wasm (≈ 3 MB); m-SCT re-placing in the page then reports an error. */
@@ -75,6 +78,7 @@ export function reportInitMessage(input: ReportInput): InitMessage {
     presets: Object.keys(INTERCONNECT_PRESETS),
     file: input.file ?? input.graph.source?.file ?? input.graph.name,
     capabilities: {},
+    ...(input.pipelinePlan ? { pipelinePlan: input.pipelinePlan } : {}),
   };
 }
 

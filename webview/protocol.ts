@@ -10,6 +10,7 @@
 
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
+import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { ALGORITHMS } from '../algorithms/plan';
 
 /** Bump when a message shape changes incompatibly. */
@@ -32,6 +33,11 @@ export interface InitMessage {
   plan: Plan | null;
   /** The options `plan` was made with (and the initial state of the controls). */
   options: PlacementOptions;
+  /**
+   * A throughput (pipeline) plan of the same graph, when the host made one (`opplace pipeline
+   * --report`, issue 14): the viewer's throughput mode draws it. Absent for latency-only hosts.
+   */
+  pipelinePlan?: PipelinePlan | null;
   /** Interconnect preset names for the "interconnect" control (e.g. Object.keys(INTERCONNECT_PRESETS)). */
   presets: string[];
   /** Model file name, shown in the header. */
@@ -193,7 +199,7 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
   if (!isObj(x) || !isString(x.type)) return false;
   switch (x.type) {
     case 'init':
-      return isObj(x.graph) && Array.isArray((x.graph as Obj).nodes) && (x.plan === null || isObj(x.plan)) && isObj(x.options) && Array.isArray(x.presets);
+      return isObj(x.graph) && Array.isArray((x.graph as Obj).nodes) && (x.plan === null || isObj(x.plan)) && isObj(x.options) && Array.isArray(x.presets) && (x.pipelinePlan == null || isObj(x.pipelinePlan));
     case 'plan':
       return isObj(x.plan) && isObj(x.options) && (x.requestId === undefined || typeof x.requestId === 'number');
     case 'busy':
