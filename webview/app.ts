@@ -1,45 +1,30 @@
-// The viewer: wires the model, the layout worker, the DAG, the memory panel, the timeline, the
-// summary and the controls. The same code runs in the VS Code webview and the standalone report;
-// only the PlacementHost differs. Layout depends on the graph and the expanded groups only; a new
-// plan recolours the existing elements.
-import type { OpGraph } from '../algorithms/graph';
+// The viewer's wiring: one state (`ViewModel`, changed only by `reduceView`), and the views that
+// draw it — the DAG, the toolbar, the details pane and tooltip, the memory panel, the timeline, the
+// summary and the placement controls. The same code runs in the VS Code webview and the standalone
+// report; only the PlacementHost differs. Layout depends on the graph and the expanded groups only;
+// a new plan recolours the existing elements.
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
 import { ALGORITHMS } from '../algorithms/plan';
-import { formatBytes, formatUs } from '../algorithms/units';
 import { createControls, type ControlsView } from './controls';
 import { createDagView, GROUP_SIZE, NODE_SIZE, type DagScene, type DagView } from './dag';
-import { escapeHtml as esc } from './html';
+import { createTooltip, groupHtml, nodeHtml, renderDetails, transferHtml } from './detailsPane';
 import type { LayoutClient } from './layoutClient';
 import { absoluteLayout, quickLayoutScopes, type LayoutScope, type ScopeResult } from './layoutCore';
 import { renderMemoryBars, renderMemoryOverTime } from './memoryPanel';
-import {
-  ancestorsOf,
-  autoExpand,
-  buildGroupTree,
-  DEFAULT_TREE_OPTIONS,
-  drawnEdges,
-  planView,
-  scopeLayoutEdges,
-  searchNodes,
-  visibleGraph,
-  type GroupBy,
-  type GroupTree,
-  type PlanView,
-  type VisibleGraph,
-} from './model';
+import { drawnEdges, scopeLayoutEdges, visibleGraph, type VisibleGraph } from './model';
 import { SupersededError, type PlacementHost } from './placementHost';
 import type { InitMessage } from './protocol';
-import { debounce, parseViewerState, restoreExpanded, sameChosenOptions, stateMatches, VIEWER_STATE_VERSION, type PersistedViewerState, type ViewTransform } from './viewState';
 import { renderSummary } from './summary';
 import { createTimeline, LANE_PAIR_H, type TimelineView } from './timeline';
+import { createToolbar, renderLegend } from './toolbar';
+import { initialView, reduceView, type ViewEvent, type ViewModel } from './viewReducer';
+import { debounce, parseViewerState, sameChosenOptions, stateMatches, VIEWER_STATE_VERSION, type PersistedViewerState, type ViewTransform } from './viewState';
 
-/** Items visible at first paint: small graphs open fully, big ones as an overview of boxes. */
-export const INITIAL_VISIBLE_BUDGET = 400;
-export const INITIAL_VISIBLE_BUDGET_BIG = 250;
+export { INITIAL_VISIBLE_BUDGET, INITIAL_VISIBLE_BUDGET_BIG } from './viewReducer';
 /** Persisting waits for a pause this long: a zoom gesture fires dozens of events per second. */
 export const STATE_SAVE_DEBOUNCE_MS = 250;
-/** What the details pane says with no op selected (as the page starts: html.ts). */
-const DETAILS_HINT = 'Hover or click an operator.';
+/** searchNodes' cap: the count then reads "200+". */
+const SEARCH_LIMIT = 200;
 
 export interface ViewerHandle {
   /** Resolves when the current layout is drawn (tests and benchmarks wait on it). */
@@ -75,10 +60,6 @@ function $(id: string): HTMLElement {
   return e;
 }
 
-function shapeText(shape: (number | null)[] | null): string {
-  return shape ? `[${shape.map((d) => (d === null ? '?' : String(d))).join('×')}]` : '?';
-}
-
 /** The state a webview saved for this model (VS Code getState), or null (none, foreign, or another model's). */
 function savedStateFor(init: InitMessage, host: PlacementHost): PersistedViewerState | null {
   let raw: unknown;
@@ -91,58 +72,50 @@ function savedStateFor(init: InitMessage, host: PlacementHost): PersistedViewerS
   return saved && stateMatches(saved, { hostUri: init.hostUri, file: init.file }) ? saved : null;
 }
 
-function defaultExpansion(tree: GroupTree, nodeCount: number): Set<string> {
-  // Big graphs open with fewer items: ELK's time grows faster than linearly in a scope's size.
-  return autoExpand(tree, nodeCount > 5000 ? INITIAL_VISIBLE_BUDGET_BIG : INITIAL_VISIBLE_BUDGET);
-}
+/** Events after which the new layout is fitted to the pane (a new overview, not a local change). */
+const FITTING_EVENTS = new Set<ViewEvent['type']>(['collapseAll', 'groupBy', 'expandAll']);
 
 export function startViewer(init: InitMessage, host: PlacementHost, layoutClient: LayoutClient): ViewerHandle {
   // What this view looked like before the webview was reloaded (window reload, hidden tab shown
   // again, new graph): the user's options, zoom, expanded groups… win over the defaults.
   const saved = savedStateFor(init, host);
   const savedView = saved?.view ?? {};
-  // `let`: a re-costed graph (new batch size) with the same structure replaces it without re-layout.
-  let graph: OpGraph = init.graph;
-  const idx = new Map<string, number>();
-  graph.nodes.forEach((n, i) => idx.set(n.id, i));
-  // Group boxes by namespace path, or by colocation/fused group (switchable in the DAG tools).
-  let groupByNow: GroupBy = savedView.groupBy ?? 'namespace';
-  const treeOf = (g: OpGraph) => buildGroupTree(g, { ...DEFAULT_TREE_OPTIONS, groupBy: groupByNow });
-  let tree: GroupTree = treeOf(graph);
+  let s: ViewModel = initialView({
+    graph: init.graph,
+    plan: init.plan,
+    options: init.options,
+    chosenOptions: saved?.options,
+    chosenBatch: saved?.batchSize ?? init.batchSize,
+    groupBy: savedView.groupBy,
+    expanded: savedView.expanded,
+    showCritical: savedView.showCritical,
+    selectedId: savedView.selected,
+    timelineHeight: savedView.timelineHeight,
+  });
   performance.mark('opplace:tree-built');
-  let expanded = restoreExpanded(savedView.expanded, tree.groups, tree.root) ?? defaultExpansion(tree, graph.nodes.length);
-  let vis: VisibleGraph = visibleGraph(graph, tree, expanded);
-  let plan: Plan | null = init.plan;
-  let options: PlacementOptions = init.options;
-  /** The options and batch size the user chose last (persisted even before their plan arrives). */
-  let chosenOptions: PlacementOptions = saved?.options ?? init.options;
-  let chosenBatch: number | undefined = saved?.batchSize ?? init.batchSize;
-  let pv: PlanView = planView(graph, plan, idx);
-  let showCritical = savedView.showCritical ?? true;
-  let selectedNode: number | null = savedView.selected ? idx.get(savedView.selected) ?? null : null;
+  /** What is drawn: the visible graph of the last layout (its items, which box stands for which op). */
+  let vis: VisibleGraph = visibleGraph(s.graph, s.tree, s.expanded);
   /** A saved zoom/pan to re-apply once the first layout is drawn (instead of fitting). */
   let restoreTransform: ViewTransform | null = savedView.transform ?? null;
-  let timelineHeight: number | undefined = savedView.timelineHeight;
-  let memDevice = 0;
   let layoutSeq = 0;
   let lastLayoutMs = 0;
   let lastElkMs = 0;
   let lastRecolourMs = 0;
   let lastPlaceMs = 0;
   let layouts = 0;
-  let error: string | null = null;
-  let matches: number[] = [];
-  let matchCursor = 0;
+  let busyText = '';
+  let hoverItem: string | null = null;
 
-  const title = init.file ?? graph.source?.file ?? graph.name;
+  const title = init.file ?? s.graph.source?.file ?? s.graph.name;
   const statusEl = $('status');
-  const tooltip = $('tooltip');
   const details = $('details');
   const memSvg = $('memory') as unknown as SVGSVGElement;
   const memTimeSvg = $('memtime') as unknown as SVGSVGElement;
+  const timelineWrap = $('timeline-wrap');
+  const showTip = createTooltip($('tooltip'));
+  const devices = () => s.plan?.devices.length ?? s.options.devices;
 
   // ── status line ──
-  let busyText = '';
   function setStatus(text: string, kind: 'info' | 'error' = 'info', fraction?: number): void {
     statusEl.replaceChildren();
     statusEl.className = kind === 'error' ? 'error' : '';
@@ -154,26 +127,41 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       statusEl.append(p);
     }
   }
+
+  // ── the one way the state changes ──
+  /** Applies an event and draws what changed; resolves when a layout it started is drawn. */
+  function dispatch(ev: ViewEvent): Promise<void> {
+    const prev = s;
+    s = reduceView(s, ev);
+    if (s === prev) return Promise.resolve();
+    const relaid = s.tree !== prev.tree || s.expanded !== prev.expanded;
+    if (s.graph !== prev.graph) hoverItem = null;
+    if (s.plan !== prev.plan) drawPlan(s.tree === prev.tree); // a new tree: the next layout draws the colours
+    if (ev.type === 'error') setStatus(ev.message, 'error');
+    if (s.showCritical !== prev.showCritical) dag.setShowCritical(s.showCritical);
+    if (s.memDevice !== prev.memDevice) renderMemory();
+    if (s.timelineHeight !== prev.timelineHeight) sizeTimeline();
+    if (s.selected !== prev.selected || s.graph !== prev.graph) drawSelection();
+    if (s.matches !== prev.matches) toolbar.setMatchCount(s.matches.length, s.query, SEARCH_LIMIT, s.matchCursor);
+    persist();
+    const searched = ev.type === 'search' || ev.type === 'nextMatch';
+    const layout = relaid ? relayout(FITTING_EVENTS.has(ev.type)) : Promise.resolve();
+    if (s.matches !== prev.matches && !s.matches.length) dag.setMatches(new Set()); // a new graph drops them
+    return searched ? layout.then(showMatch) : layout;
+  }
+
   host.setEvents({
-    onPlan: (r) => applyResult(r),
+    onPlan: (r) => void dispatch({ type: 'plan', ...r }),
     onBusy: (b, m) => {
       busyText = b ? m ?? 'placing…' : '';
       setStatus(busyText);
     },
     onProgress: (m, f) => setStatus(m, 'info', f),
-    onError: (m) => showError(m),
-    onTheme: () => redrawThemed(),
+    onError: (m) => void dispatch({ type: 'error', message: m }),
+    onTheme: () => timeline.redraw(),
   });
   // VS Code switches themes by changing body classes and CSS variables; canvases must redraw.
-  new MutationObserver(() => redrawThemed()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-  function redrawThemed(): void {
-    timeline.redraw();
-  }
-
-  function showError(message: string): void {
-    error = message;
-    setStatus(message, 'error');
-  }
+  new MutationObserver(() => timeline.redraw()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
   // ── persisted state (VS Code setState) ──
   function currentState(): PersistedViewerState {
@@ -181,16 +169,16 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       v: VIEWER_STATE_VERSION,
       ...(init.hostUri !== undefined ? { hostUri: init.hostUri } : {}),
       ...(init.file !== undefined ? { file: init.file } : {}),
-      options: chosenOptions,
-      ...(chosenBatch !== undefined ? { batchSize: chosenBatch } : {}),
+      options: s.chosenOptions,
+      ...(s.chosenBatch !== undefined ? { batchSize: s.chosenBatch } : {}),
       view: {
         // Until the first layout is drawn the saved transform is still the one that counts.
         transform: restoreTransform ?? dag.transform(),
-        expanded: [...expanded],
-        groupBy: groupByNow,
-        showCritical,
-        selected: selectedNode === null ? null : graph.nodes[selectedNode].id,
-        ...(timelineHeight !== undefined ? { timelineHeight } : {}),
+        expanded: [...s.expanded],
+        groupBy: s.groupBy,
+        showCritical: s.showCritical,
+        selected: s.selected === null ? null : s.graph.nodes[s.selected].id,
+        ...(s.timelineHeight !== undefined ? { timelineHeight: s.timelineHeight } : {}),
       },
     };
   }
@@ -207,98 +195,36 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     if (document.visibilityState === 'hidden') persist.flush();
   });
 
-  // ── tooltip ──
-  /** What the tooltip shows now: a pointer moving within one item re-positions it, no re-parse. */
-  let tipHtml = '';
-  function showTip(html: string | null, ev: MouseEvent | null): void {
-    if (!html || !ev) {
-      tooltip.style.display = 'none';
-      return;
-    }
-    if (html !== tipHtml) {
-      tooltip.innerHTML = html;
-      tipHtml = html;
-    }
-    tooltip.style.display = 'block';
-    const pad = 14;
-    const r = tooltip.getBoundingClientRect();
-    const x = ev.clientX + pad + r.width > window.innerWidth ? ev.clientX - r.width - pad : ev.clientX + pad;
-    const y = ev.clientY + pad + r.height > window.innerHeight ? ev.clientY - r.height - pad : ev.clientY + pad;
-    tooltip.style.left = `${Math.max(0, x)}px`;
-    tooltip.style.top = `${Math.max(0, y)}px`;
-  }
-
-  function nodeHtml(i: number): string {
-    const n = graph.nodes[i];
-    const d = pv.deviceOf[i];
-    const outs = n.outputs.map((t) => `${esc(t.name)} ${shapeText(t.shape)} ${esc(t.dtype ?? '')} (${formatBytes(t.bytes)})`).join('<br>');
-    const rows: [string, string][] = [
-      ['op', esc(n.opType)],
-      ['name', esc(n.name)],
-      ['device', d >= 0 ? `GPU ${d}` : 'not placed'],
-      ['time', formatUs(n.computeUs)],
-      ['start / end', Number.isFinite(pv.startUs[i]) ? `${formatUs(pv.startUs[i])} → ${formatUs(pv.endUs[i])}` : '—'],
-      ['persistent', formatBytes(n.persistentBytes)],
-      ['temporary', formatBytes(n.temporaryBytes)],
-      ['outputs', outs || '—'],
-    ];
-    if (n.namespace.length) rows.push(['namespace', esc(n.namespace.join('/'))]);
-    if (pv.critical[i]) rows.push(['', '<b>on the critical path</b>']);
-    return `<table>${rows.map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join('')}</table>`;
-  }
-
-  function groupHtml(gid: string): string {
-    const g = tree.groups.get(gid)!;
-    const perDev = new Map<number, number>();
-    let crit = 0;
-    let time = 0;
-    for (const m of g.members) {
-      perDev.set(pv.deviceOf[m], (perDev.get(pv.deviceOf[m]) ?? 0) + 1);
-      if (pv.critical[m]) crit++;
-      time += graph.nodes[m].computeUs;
-    }
-    const mix = [...perDev.entries()].sort((a, b) => a[0] - b[0]).map(([d, c]) => `${d >= 0 ? `GPU ${d}` : 'unplaced'}: ${c}`).join(', ');
-    return `<b>${esc(g.label)}</b> (click to expand)<table><tr><td>ops</td><td>${g.members.length}</td></tr><tr><td>devices</td><td>${mix}</td></tr><tr><td>compute</td><td>${formatUs(time)}</td></tr><tr><td>critical ops</td><td>${crit}</td></tr></table>`;
-  }
-
   // ── DAG ──
-  let hoverItem: string | null = null;
   const dag = createDagView($('dag'), {
     onHover(itemId, ev) {
       if (itemId !== hoverItem) {
         hoverItem = itemId;
         dag.setHover(itemId);
-        const i = itemId && !itemId.startsWith('group:') ? idx.get(itemId) ?? null : null;
-        timeline.setHover(i);
+        timeline.setHover(itemId && !itemId.startsWith('group:') ? s.idx.get(itemId) ?? null : null);
       }
       if (!itemId) return showTip(null, null);
-      showTip(itemId.startsWith('group:') ? groupHtml(itemId) : nodeHtml(idx.get(itemId)!), ev);
+      showTip(itemId.startsWith('group:') ? groupHtml(s.graph, s.tree, s.pv, itemId) : nodeHtml(s.graph, s.pv, s.idx.get(itemId)!), ev);
     },
-    onClickNode(i) {
-      selectNode(i);
-    },
-    onToggleGroup(gid) {
-      void toggle(gid);
-    },
-    onBackground() {
-      selectNode(null);
-    },
+    onClickNode: (i) => selectNode(i),
+    onToggleGroup: (gid) => void dispatch({ type: 'toggleGroup', id: gid }),
+    onBackground: () => selectNode(null),
     onTransform() {
       if (!restoreTransform) persist();
     },
   });
 
   function selectNode(i: number | null): void {
-    selectedNode = i;
-    const id = i === null ? null : graph.nodes[i].id;
-    dag.setSelected(id);
-    details.innerHTML = i === null ? DETAILS_HINT : nodeHtml(i);
-    host.select(id);
-    persist();
+    void dispatch({ type: 'select', node: i });
+    host.select(i === null ? null : s.graph.nodes[i].id);
+  }
+
+  function drawSelection(): void {
+    dag.setSelected(s.selected === null ? null : vis.repOf[s.selected] ?? null);
+    renderDetails(details, s.graph, s.pv, s.selected);
   }
 
   // ── timeline ──
-  const timelineWrap = $('timeline-wrap');
   const timeline: TimelineView = createTimeline($('timeline') as HTMLCanvasElement, {
     onHoverNode(i, ev) {
       const id = i === null ? null : vis.repOf[i];
@@ -307,137 +233,41 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
         dag.setHover(id);
       }
       timeline.setHover(i);
-      showTip(i === null ? null : nodeHtml(i), ev);
+      showTip(i === null ? null : nodeHtml(s.graph, s.pv, i), ev);
     },
     onHoverTransfer(k, ev) {
-      const t = k === null || !plan ? null : plan.transfers[k];
-      showTip(t ? `<b>transfer</b> GPU ${t.srcDevice} → GPU ${t.dstDevice}<br>${esc(t.from)} → ${esc(t.to)}<br>${formatBytes(t.bytes)}, ${formatUs(t.startUs)} → ${formatUs(t.endUs)}` : null, ev);
+      showTip(k === null || !s.plan ? null : transferHtml(s.plan, k), ev);
     },
     onClickNode(i) {
-      void reveal(i).then(() => selectNode(i));
+      void dispatch({ type: 'reveal', node: i }).then(() => selectNode(i));
     },
   });
 
-  // ── legend and tools ──
-  function renderLegend(): void {
-    const legend = $('legend');
-    legend.replaceChildren();
-    const devices = plan?.devices.length ?? options.devices;
-    for (let d = 0; d < devices; d++) {
-      const s = document.createElement('span');
-      s.className = `device-${d}`;
-      const sw = document.createElement('span');
-      sw.className = 'sw';
-      s.append(sw, `GPU ${d}`);
-      legend.append(s);
-    }
-    for (const [cls, text] of [['cross', 'cross-device edge (transfer)'], ['crit', 'critical path']]) {
-      const s = document.createElement('span');
-      const sw = document.createElement('span');
-      sw.className = `sw ${cls}`;
-      s.append(sw, text);
-      legend.append(s);
-    }
-  }
+  // ── toolbar ──
+  const toolbar = createToolbar(
+    $('dag-tools'),
+    { groupBy: s.groupBy, showCritical: s.showCritical },
+    {
+      onSearch: (query) => void dispatch({ type: 'search', query }),
+      onNextMatch: () => void dispatch({ type: 'nextMatch' }),
+      onFit: () => dag.fit(),
+      onCollapseAll: () => void dispatch({ type: 'collapseAll' }),
+      onGroupBy: (groupBy) => void dispatch({ type: 'groupBy', groupBy }),
+      onShowCritical: (on) => void dispatch({ type: 'showCritical', on }),
+    },
+  );
 
-  function buildTools(): void {
-    const tools = $('dag-tools');
-    tools.replaceChildren();
-    const search = document.createElement('vscode-textfield') as HTMLElement & { value: string };
-    search.id = 'search';
-    search.setAttribute('placeholder', 'search name or op type');
-    const count = document.createElement('span');
-    count.id = 'search-count';
-    const run = () => {
-      matches = searchNodes(graph, search.value);
-      matchCursor = 0;
-      count.textContent = search.value.trim() ? `${matches.length}${matches.length === 200 ? '+' : ''} found` : '';
-      void showMatch();
-    };
-    search.addEventListener('change', run);
-    search.addEventListener('keydown', (ev) => {
-      if ((ev as KeyboardEvent).key === 'Enter') {
-        if (matches.length && search.value.trim()) {
-          matchCursor = (matchCursor + 1) % matches.length;
-          void showMatch();
-        } else run();
-      }
-    });
-    const fit = document.createElement('vscode-button');
-    fit.id = 'fit';
-    fit.setAttribute('secondary', '');
-    fit.textContent = 'Fit';
-    fit.addEventListener('click', () => dag.fit());
-    const crit = document.createElement('vscode-checkbox') as HTMLElement & { checked: boolean };
-    crit.id = 'toggle-critical';
-    crit.setAttribute('label', 'critical path');
-    crit.checked = showCritical;
-    crit.addEventListener('change', () => {
-      showCritical = crit.checked;
-      dag.setShowCritical(showCritical);
-      persist();
-    });
-    const collapse = document.createElement('vscode-button');
-    collapse.id = 'collapse-all';
-    collapse.setAttribute('secondary', '');
-    collapse.textContent = 'Collapse';
-    collapse.addEventListener('click', () => {
-      expanded = new Set([tree.root]);
-      void relayout(true);
-    });
-    const groupBy = document.createElement('vscode-single-select') as HTMLElement & { value: string };
-    groupBy.id = 'group-by';
-    groupBy.title = 'group boxes by';
-    for (const [v, label] of [['namespace', 'by namespace'], ['colocation', 'by colocation group']]) {
-      const o = document.createElement('vscode-option');
-      o.setAttribute('value', v);
-      o.textContent = label;
-      groupBy.appendChild(o);
-    }
-    groupBy.value = groupByNow;
-    groupBy.addEventListener('change', () => {
-      groupByNow = groupBy.value === 'colocation' ? 'colocation' : 'namespace';
-      tree = treeOf(graph);
-      expanded = defaultExpansion(tree, graph.nodes.length);
-      void relayout(true);
-    });
-    tools.append(search, count, fit, collapse, groupBy, crit);
-  }
-
-  async function showMatch(): Promise<void> {
-    if (!matches.length) {
-      dag.setMatches(new Set());
-      return;
-    }
-    const target = matches[matchCursor];
-    await reveal(target);
-    dag.setMatches(new Set(matches.map((i) => vis.repOf[i])));
+  function showMatch(): void {
+    if (!s.matches.length) return dag.setMatches(new Set());
+    const target = s.matches[s.matchCursor];
+    dag.setMatches(new Set(s.matches.map((i) => vis.repOf[i])));
     dag.centerOn(vis.repOf[target]);
-  }
-
-  /** Expands the groups that hide node i, then re-lays out. */
-  async function reveal(i: number): Promise<void> {
-    if (!vis.repOf[i].startsWith('group:')) return;
-    for (const g of ancestorsOf(tree, i)) expanded.add(g);
-    await relayout(false);
-  }
-
-  async function toggle(gid: string): Promise<void> {
-    if (expanded.has(gid)) {
-      // Collapse the group and everything inside it.
-      const stack = [gid];
-      while (stack.length) {
-        const g = stack.pop()!;
-        expanded.delete(g);
-        stack.push(...(tree.groups.get(g)?.groups ?? []));
-      }
-    } else expanded.add(gid);
-    await relayout(false);
   }
 
   // ── layout ──
   function layoutScopesFor(v: VisibleGraph): LayoutScope[] {
-    const edgesByScope = scopeLayoutEdges(graph, tree, v, idx);
+    const { graph, tree } = s;
+    const edgesByScope = scopeLayoutEdges(graph, tree, v, s.idx);
     const scopeSet = new Set(v.scopes);
     return v.scopes.map((scope) => {
       const g = tree.groups.get(scope)!;
@@ -450,17 +280,16 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   }
 
   function drawScene(scopes: LayoutScope[], results: Record<string, ScopeResult>): void {
-    const layout = absoluteLayout(tree.root, scopes, results);
-    const scene: DagScene = { graph, tree, vis, layout, scopes, results, edges: drawnEdges(graph, vis, idx) };
-    dag.render(scene, pv, plan?.devices.length ?? options.devices);
+    const layout = absoluteLayout(s.tree.root, scopes, results);
+    const scene: DagScene = { graph: s.graph, tree: s.tree, vis, layout, scopes, results, edges: drawnEdges(s.graph, vis, s.idx) };
+    dag.render(scene, s.pv, devices());
   }
 
   async function relayout(fit: boolean): Promise<void> {
     const seq = ++layoutSeq;
     const t0 = performance.now();
-    const nextVis = visibleGraph(graph, tree, expanded);
+    const nextVis = visibleGraph(s.graph, s.tree, s.expanded);
     const scopes = layoutScopesFor(nextVis);
-    persist(); // the expanded groups changed (or the graph did)
     setStatus(`laying out ${nextVis.items.length} items…`, 'info', 0);
     if (layouts === 0) {
       // First paint: a quick layered layout now, ELK's when the worker has it.
@@ -477,7 +306,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
         if (seq === layoutSeq) setStatus(`laying out… ${p.done}/${p.total} groups`, 'info', p.done / p.total);
       });
     } catch (e) {
-      showError((e as Error).message);
+      void dispatch({ type: 'error', message: (e as Error).message });
       return;
     }
     if (seq !== layoutSeq) return; // a newer layout superseded this one
@@ -493,99 +322,47 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     lastLayoutMs = performance.now() - t0;
     lastElkMs = response.elkMs;
     layouts++;
-    if (selectedNode !== null) dag.setSelected(vis.repOf[selectedNode]);
-    setStatus(error ?? busyText, error ? 'error' : 'info');
+    if (s.selected !== null) dag.setSelected(vis.repOf[s.selected]);
+    setStatus(s.error ?? busyText, s.error ? 'error' : 'info');
   }
 
   // ── plan ──
-  /** Same ops and edges in the same order: only costs changed, so the layout stays valid. */
-  function sameStructure(a: OpGraph, b: OpGraph): boolean {
-    if (a.nodes.length !== b.nodes.length || a.edges.length !== b.edges.length) return false;
-    for (let i = 0; i < a.nodes.length; i++) if (a.nodes[i].id !== b.nodes[i].id) return false;
-    for (let k = 0; k < a.edges.length; k++) if (a.edges[k].from !== b.edges[k].from || a.edges[k].to !== b.edges[k].to) return false;
-    return true;
-  }
-
-  function applyResult(r: { plan: Plan; options: PlacementOptions; graph?: OpGraph }): void {
-    if (r.graph && r.graph !== graph) {
-      if (!sameStructure(graph, r.graph)) {
-        adoptGraph(r.graph);
-        setPlan(r.plan, r.options, false);
-        void relayout(false);
-        return;
-      }
-      graph = r.graph;
-    }
-    setPlan(r.plan, r.options);
-  }
-
-  /**
-   * A new graph (the file changed on disk, another batch size or dtype changed the ops): new
-   * groups, same view where it still applies — the expanded groups and the selection whose ids
-   * still exist, and the zoom/pan as it is.
-   */
-  function adoptGraph(next: OpGraph): void {
-    const selectedId = selectedNode === null ? null : graph.nodes[selectedNode].id;
-    const wasExpanded = [...expanded];
-    graph = next;
-    idx.clear();
-    graph.nodes.forEach((n, i) => idx.set(n.id, i));
-    tree = treeOf(graph);
-    expanded = restoreExpanded(wasExpanded, tree.groups, tree.root) ?? defaultExpansion(tree, graph.nodes.length);
-    selectedNode = selectedId === null ? null : idx.get(selectedId) ?? null;
-    if (selectedNode === null) details.innerHTML = DETAILS_HINT;
-    matches = [];
-    dag.setMatches(new Set());
-    hoverItem = null;
-  }
-
-  function setPlan(p: Plan, o: PlacementOptions, recolourDag = true): void {
+  /** A new plan: recolour the drawn DAG (unless a new graph is about to be laid out) and redraw the panels. */
+  function drawPlan(recolourDag: boolean): void {
     const t0 = performance.now();
-    plan = p;
-    options = o;
-    chosenOptions = o;
-    error = null;
-    pv = planView(graph, plan, idx);
-    // After a new graph the drawn scene is the old one; the next layout draws with the new colours.
-    if (recolourDag) dag.recolour(pv, plan.devices.length);
+    const plan = s.plan!;
+    if (recolourDag) dag.recolour(s.pv, plan.devices.length);
     renderSummary($('header'), title, plan);
-    if (memDevice >= plan.devices.length) memDevice = 0;
     renderMemory();
-    timeline.setPlan(plan, idx, pv.critical);
+    timeline.setPlan(plan, s.idx, s.pv.critical);
     sizeTimeline();
-    renderLegend();
-    controls.setOptions(o);
-    if (selectedNode !== null) details.innerHTML = nodeHtml(selectedNode);
+    renderLegend($('legend'), devices());
+    controls.setOptions(s.options);
+    renderDetails(details, s.graph, s.pv, s.selected);
     lastRecolourMs = performance.now() - t0;
-    persist();
     document.body.dataset.planVersion = String(Number(document.body.dataset.planVersion ?? '0') + 1);
   }
 
   function renderMemory(): void {
-    renderMemoryBars(memSvg, plan, memDevice, {
-      onSelectDevice(d) {
-        memDevice = d;
-        renderMemory();
-      },
+    renderMemoryBars(memSvg, s.plan, s.memDevice, {
+      onSelectDevice: (d) => void dispatch({ type: 'memDevice', device: d }),
       onHover: showTip,
     });
-    $('memtime-title').textContent = `Memory over time — GPU ${memDevice}`;
-    renderMemoryOverTime(memTimeSvg, plan, memDevice);
+    $('memtime-title').textContent = `Memory over time — GPU ${s.memDevice}`;
+    renderMemoryOverTime(memTimeSvg, s.plan, s.memDevice);
   }
 
   async function replace(o: PlacementOptions, batchSize?: number): Promise<void> {
     const t0 = performance.now();
-    chosenOptions = o;
-    if (batchSize !== undefined) chosenBatch = batchSize;
-    persist();
+    void dispatch({ type: 'choose', options: o, ...(batchSize !== undefined ? { batchSize } : {}) });
     try {
       const r = await host.replace(o, batchSize);
       lastPlaceMs = performance.now() - t0;
-      applyResult(r);
+      void dispatch({ type: 'plan', ...r });
       setStatus('');
     } catch (e) {
       if (e instanceof SupersededError) return;
-      showError((e as Error).message);
+      void dispatch({ type: 'error', message: (e as Error).message });
     }
   }
 
@@ -593,14 +370,14 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   const controls: ControlsView = createControls(
     $('controls'),
     {
-      algorithms: algorithms.includes(options.algorithm) ? algorithms : [...algorithms, options.algorithm],
+      algorithms: algorithms.includes(s.options.algorithm) ? algorithms : [...algorithms, s.options.algorithm],
       presets: init.presets,
-      batchSize: init.capabilities?.batchSize ? chosenBatch : undefined,
+      batchSize: init.capabilities?.batchSize ? s.chosenBatch : undefined,
       canSaveLimits: !!init.capabilities?.saveLimits && !!host.saveLimits,
       exportFormats: host.exportAs ? init.capabilities?.export ?? [] : [],
       canOpenInBrowser: !!init.capabilities?.openInBrowser && !!host.openInBrowser,
     },
-    options,
+    s.options,
     {
       onChange: (o, b) => void replace(o, b),
       onSaveLimits: host.saveLimits?.bind(host),
@@ -614,10 +391,9 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
    * CSS caps it (max-height) so the DAG pane always keeps its share of a small window.
    */
   function sizeTimeline(): void {
-    const devices = plan?.devices.length ?? options.devices;
     // No schedule to draw (infeasible, or not placed yet): one line of text, the DAG gets the rest.
-    const natural = plan?.feasible ? Math.min(320, Math.max(70, devices * LANE_PAIR_H + 30)) : 40;
-    timelineWrap.style.height = `${Math.round(timelineHeight ?? natural)}px`;
+    const natural = s.plan?.feasible ? Math.min(320, Math.max(70, devices() * LANE_PAIR_H + 30)) : 40;
+    timelineWrap.style.height = `${Math.round(s.timelineHeight ?? natural)}px`;
   }
 
   /** Dragging the bar between the DAG and the timeline resizes both panes. */
@@ -629,48 +405,40 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       bar.setPointerCapture(down.pointerId);
       const startY = down.clientY;
       const startH = timelineWrap.getBoundingClientRect().height;
-      const move = (ev: PointerEvent) => {
-        timelineHeight = Math.max(40, startH - (ev.clientY - startY));
-        sizeTimeline();
-      };
+      const move = (ev: PointerEvent) => void dispatch({ type: 'timelineHeight', px: Math.max(40, startH - (ev.clientY - startY)) });
       const up = () => {
         bar.removeEventListener('pointermove', move);
         bar.removeEventListener('pointerup', up);
         bar.removeEventListener('pointercancel', up);
         // What the CSS cap let it become, so a restore does not ask for more than fits.
-        timelineHeight = Math.round(timelineWrap.getBoundingClientRect().height);
-        persist();
+        void dispatch({ type: 'timelineHeight', px: Math.round(timelineWrap.getBoundingClientRect().height) });
       };
       bar.addEventListener('pointermove', move);
       bar.addEventListener('pointerup', up);
       bar.addEventListener('pointercancel', up);
     });
-    bar.addEventListener('dblclick', () => {
-      timelineHeight = undefined;
-      sizeTimeline();
-      persist();
-    });
+    bar.addEventListener('dblclick', () => void dispatch({ type: 'timelineHeight', px: undefined }));
   }
 
   sizeTimeline();
   installSplitter();
-  buildTools();
-  renderSummary($('header'), title, plan);
-  renderLegend();
+  renderSummary($('header'), title, s.plan);
+  renderLegend($('legend'), devices());
   renderMemory();
-  timeline.setPlan(plan, idx, pv.critical);
-  dag.setShowCritical(showCritical);
-  if (selectedNode !== null) details.innerHTML = nodeHtml(selectedNode);
+  timeline.setPlan(s.plan, s.idx, s.pv.critical);
+  dag.setShowCritical(s.showCritical);
+  if (s.selected !== null) renderDetails(details, s.graph, s.pv, s.selected);
   window.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') selectNode(null);
   });
+  persist(); // the expanded groups of the first layout
   const ready = relayout(true);
   // The host placed with its defaults (settings) but the user had chosen other options here
   // before the reload: theirs win. (A VS Code host that read the state itself sends them already.)
-  const batchChanged = !!init.capabilities?.batchSize && chosenBatch !== undefined && chosenBatch !== init.batchSize;
+  const batchChanged = !!init.capabilities?.batchSize && s.chosenBatch !== undefined && s.chosenBatch !== init.batchSize;
   if (saved?.options && (!sameChosenOptions(saved.options, init.options) || batchChanged)) {
     controls.setOptions(saved.options);
-    void replace(saved.options, batchChanged ? chosenBatch : undefined);
+    void replace(saved.options, batchChanged ? s.chosenBatch : undefined);
   }
 
   return {
@@ -680,24 +448,18 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       visibleItems: vis.items.length,
       visibleNodes: vis.items.filter((i) => i.kind === 'node').length,
       layoutMode: layoutClient.mode,
-      plan,
-      options,
+      plan: s.plan,
+      options: s.options,
       lastLayoutMs,
       lastElkMs,
       lastRecolourMs,
       lastPlaceMs,
       layouts,
-      error,
+      error: s.error,
     }),
-    expand: (gid) => {
-      expanded.add(gid);
-      return relayout(false);
-    },
-    async expandAll(maxVisible = Infinity) {
-      expanded = autoExpand(tree, maxVisible);
-      await relayout(true);
-    },
-    setPlan,
+    expand: (gid) => dispatch({ type: 'expand', id: gid }),
+    expandAll: (maxVisible = Infinity) => dispatch({ type: 'expandAll', maxVisible }),
+    setPlan: (plan, options) => void dispatch({ type: 'plan', plan, options }),
     replace: (o) => replace(o),
     persistedState: currentState,
   };

@@ -1,0 +1,99 @@
+// The viewer's state function in Node: each event changes only what it should, and a field that
+// did not change keeps its identity (app.ts redraws by comparing with !==).
+import { strict as assert } from 'node:assert';
+import type { OpGraph, OpNode } from '../../algorithms/graph';
+import type { PlacementOptions } from '../../algorithms/plan';
+import { placeGraph } from '../../algorithms/placement/index';
+import { ancestorsOf } from '../../webview/model';
+import { matchCountText } from '../../webview/toolbar';
+import { initialView, reduceView, type ViewModel } from '../../webview/viewReducer';
+
+const GiB = 2 ** 30;
+const OPTIONS: PlacementOptions = { algorithm: 'm-etf', devices: 2, memoryLimits: [GiB, GiB], comm: 'pcie4', grouping: 'none', fuse: false };
+
+function node(id: string, namespace: string[], opType = 'Conv'): OpNode {
+  return { id, name: id, opType, namespace, computeUs: 10, persistentBytes: 100, temporaryBytes: 0, outputs: [{ name: `${id}:0`, bytes: 1000, shape: [1, 8] }] };
+}
+
+/** a/x → a/y → b/inner/z → b/inner/w → c. */
+function graph(): OpGraph {
+  const nodes = [node('x', ['a']), node('y', ['a'], 'Relu'), node('z', ['b', 'inner']), node('w', ['b', 'inner'], 'Relu'), node('c', [], 'Add')];
+  const e = (from: string, to: string) => ({ from, to, tensor: `${from}:0`, bytes: 1000 });
+  return { name: 'g', nodes, edges: [e('x', 'y'), e('y', 'z'), e('z', 'w'), e('w', 'c')], warnings: [] };
+}
+
+function collapsed(): ViewModel {
+  const s = initialView({ graph: graph(), plan: null, options: OPTIONS });
+  return reduceView(s, { type: 'collapseAll' });
+}
+
+describe('viewer state function (reduceView)', () => {
+  it('collapsing a group collapses everything inside it; expanding adds only that group', () => {
+    const s0 = initialView({ graph: graph(), plan: null, options: OPTIONS });
+    const b = [...s0.tree.groups.values()].find((g) => g.label.startsWith('b'))!;
+    assert.ok(s0.expanded.has(b.id), 'a 5-op graph opens fully');
+    const s1 = reduceView(s0, { type: 'toggleGroup', id: b.id });
+    for (const g of [b.id, ...b.groups]) assert.ok(!s1.expanded.has(g), `${g} collapsed`);
+    assert.equal(s1.tree, s0.tree, 'the tree keeps its identity');
+    const s2 = reduceView(s1, { type: 'toggleGroup', id: b.id });
+    assert.ok(s2.expanded.has(b.id));
+    assert.equal(reduceView(s2, { type: 'expand', id: b.id }), s2, 'expanding an expanded group changes nothing');
+    assert.equal(reduceView(s2, { type: 'toggleGroup', id: 'group:nope' }), s2, 'an unknown group changes nothing');
+  });
+
+  it('search expands the groups hiding the first match; Enter (nextMatch) moves on and wraps', () => {
+    const s0 = collapsed();
+    const s1 = reduceView(s0, { type: 'search', query: 'relu' });
+    assert.deepEqual(s1.matches.map((i) => s1.graph.nodes[i].id), ['y', 'w']);
+    assert.equal(s1.matchCursor, 0);
+    for (const g of ancestorsOf(s1.tree, 1)) assert.ok(s1.expanded.has(g), `${g} expanded for y`);
+    const s2 = reduceView(s1, { type: 'nextMatch' });
+    assert.equal(s2.matchCursor, 1);
+    for (const g of ancestorsOf(s2.tree, 3)) assert.ok(s2.expanded.has(g), `${g} expanded for w`);
+    assert.equal(reduceView(s2, { type: 'nextMatch' }).matchCursor, 0, 'wraps to the first');
+    const none = reduceView(s0, { type: 'search', query: 'softmax' });
+    assert.deepEqual(none.matches, []);
+    assert.equal(none.expanded, s0.expanded, 'no match: nothing expands');
+    assert.equal(reduceView(none, { type: 'nextMatch' }), none);
+  });
+
+  it('a plan replaces the plan view and clears the error; a plan with fewer devices resets the memory device', async () => {
+    const g = graph();
+    let s = initialView({ graph: g, plan: null, options: OPTIONS });
+    s = reduceView(s, { type: 'memDevice', device: 1 });
+    s = reduceView(s, { type: 'error', message: 'boom' });
+    const one = { ...OPTIONS, devices: 1, memoryLimits: [GiB] };
+    const plan = await placeGraph(g, one);
+    const s1 = reduceView(s, { type: 'plan', plan, options: one });
+    assert.equal(s1.error, null);
+    assert.equal(s1.memDevice, 0);
+    assert.notEqual(s1.pv, s.pv);
+    assert.ok([...s1.pv.deviceOf].every((d) => d === 0));
+    assert.equal(s1.expanded, s.expanded, 'a plan alone does not re-layout');
+    assert.deepEqual(s1.chosenOptions, one);
+  });
+
+  it('a graph with the same structure keeps the tree; another structure adopts a new tree and keeps the selection by id', async () => {
+    const g = graph();
+    let s = initialView({ graph: g, plan: null, options: OPTIONS, selectedId: 'w' });
+    assert.equal(s.selected, 3);
+    const plan = await placeGraph(g, OPTIONS);
+    const recosted = { ...g, nodes: g.nodes.map((n) => ({ ...n, computeUs: n.computeUs * 2 })) };
+    const s1 = reduceView(s, { type: 'plan', plan, options: OPTIONS, graph: recosted });
+    assert.equal(s1.tree, s.tree);
+    assert.equal(s1.graph, recosted);
+    const smaller: OpGraph = { ...g, nodes: g.nodes.filter((n) => n.id !== 'x'), edges: g.edges.filter((e) => e.from !== 'x') };
+    const plan2 = await placeGraph(smaller, OPTIONS);
+    s = reduceView(s1, { type: 'plan', plan: plan2, options: OPTIONS, graph: smaller });
+    assert.notEqual(s.tree, s1.tree);
+    assert.equal(s.selected, 2, 'w is index 2 in the new graph');
+  });
+
+  it('the search count says which match is shown', () => {
+    assert.equal(matchCountText(0, '', 200, 0), '');
+    assert.equal(matchCountText(0, 'x', 200, 0), 'none found');
+    assert.equal(matchCountText(1, 'x', 200, 0), '1 found');
+    assert.equal(matchCountText(5, 'x', 200, 2), '3 of 5');
+    assert.equal(matchCountText(200, 'x', 200, 0), '1 of 200+');
+  });
+});

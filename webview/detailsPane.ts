@@ -1,0 +1,96 @@
+// What the viewer says about one op or one group: the HTML of the details pane and the tooltip
+// (both the same table), and the tooltip that follows the pointer. The HTML builders are pure.
+import type { OpGraph } from '../algorithms/graph';
+import type { Plan } from '../algorithms/plan';
+import { formatBytes, formatUs } from '../algorithms/units';
+import { escapeHtml as esc } from './html';
+import type { GroupTree, PlanView } from './model';
+
+/** What the details pane says with no op selected (as the page starts: html.ts). */
+export const DETAILS_HINT = 'Hover or click an operator.';
+
+function shapeText(shape: (number | null)[] | null): string {
+  return shape ? `[${shape.map((d) => (d === null ? '?' : String(d))).join('×')}]` : '?';
+}
+
+function table(rows: [string, string][]): string {
+  return `<table>${rows.map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join('')}</table>`;
+}
+
+export function nodeHtml(graph: OpGraph, pv: PlanView, i: number): string {
+  const n = graph.nodes[i];
+  const d = pv.deviceOf[i];
+  const outs = n.outputs.map((t) => `${esc(t.name)} ${shapeText(t.shape)} ${esc(t.dtype ?? '')} (${formatBytes(t.bytes)})`).join('<br>');
+  const rows: [string, string][] = [
+    ['op', esc(n.opType)],
+    ['name', esc(n.name)],
+    ['device', d >= 0 ? `GPU ${d}` : 'not placed'],
+    ['time', formatUs(n.computeUs)],
+    ['start / end', Number.isFinite(pv.startUs[i]) ? `${formatUs(pv.startUs[i])} → ${formatUs(pv.endUs[i])}` : '—'],
+    ['persistent', formatBytes(n.persistentBytes)],
+    ['temporary', formatBytes(n.temporaryBytes)],
+    ['outputs', outs || '—'],
+  ];
+  if (n.namespace.length) rows.push(['namespace', esc(n.namespace.join('/'))]);
+  if (pv.critical[i]) rows.push(['', '<b>on the critical path</b>']);
+  return table(rows);
+}
+
+export function groupHtml(graph: OpGraph, tree: GroupTree, pv: PlanView, gid: string): string {
+  const g = tree.groups.get(gid);
+  if (!g) return '';
+  const perDev = new Map<number, number>();
+  let crit = 0;
+  let time = 0;
+  for (const m of g.members) {
+    perDev.set(pv.deviceOf[m], (perDev.get(pv.deviceOf[m]) ?? 0) + 1);
+    if (pv.critical[m]) crit++;
+    time += graph.nodes[m].computeUs;
+  }
+  const mix = [...perDev.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([d, c]) => `${d >= 0 ? `GPU ${d}` : 'unplaced'}: ${c}`)
+    .join(', ');
+  const rows: [string, string][] = [
+    ['ops', String(g.members.length)],
+    ['devices', mix],
+    ['compute', formatUs(time)],
+    ['critical ops', String(crit)],
+  ];
+  return `<b>${esc(g.label)}</b> (click to expand)${table(rows)}`;
+}
+
+export function transferHtml(plan: Plan, k: number): string | null {
+  const t = plan.transfers[k];
+  if (!t) return null;
+  return `<b>transfer</b> GPU ${t.srcDevice} → GPU ${t.dstDevice}<br>${esc(t.from)} → ${esc(t.to)}<br>${formatBytes(t.bytes)}, ${formatUs(t.startUs)} → ${formatUs(t.endUs)}`;
+}
+
+export type ShowTip = (html: string | null, ev: MouseEvent | null) => void;
+
+/** The tooltip beside the pointer; moving within one item re-positions it without re-parsing. */
+export function createTooltip(tooltip: HTMLElement): ShowTip {
+  let tipHtml = '';
+  return (html, ev) => {
+    if (!html || !ev) {
+      tooltip.style.display = 'none';
+      return;
+    }
+    if (html !== tipHtml) {
+      tooltip.innerHTML = html;
+      tipHtml = html;
+    }
+    tooltip.style.display = 'block';
+    const pad = 14;
+    const r = tooltip.getBoundingClientRect();
+    const x = ev.clientX + pad + r.width > window.innerWidth ? ev.clientX - r.width - pad : ev.clientX + pad;
+    const y = ev.clientY + pad + r.height > window.innerHeight ? ev.clientY - r.height - pad : ev.clientY + pad;
+    tooltip.style.left = `${Math.max(0, x)}px`;
+    tooltip.style.top = `${Math.max(0, y)}px`;
+  };
+}
+
+/** The details pane: the selected op's table, or the hint. */
+export function renderDetails(el: HTMLElement, graph: OpGraph, pv: PlanView, selected: number | null): void {
+  el.innerHTML = selected === null ? DETAILS_HINT : nodeHtml(graph, pv, selected);
+}

@@ -1,0 +1,238 @@
+// The viewer's state and the one function that changes it: `reduceView(state, event) → state`.
+// Pure, no DOM (runs in Node tests): what the user did or the host sent goes in as an event, the
+// new state comes out, and `app.ts` draws the difference. A field that did not change keeps its
+// identity (the same Set, the same PlanView), so the wiring compares with `!==` to know what to redraw.
+import type { OpGraph } from '../algorithms/graph';
+import type { Plan, PlacementOptions } from '../algorithms/plan';
+import {
+  ancestorsOf,
+  autoExpand,
+  buildGroupTree,
+  DEFAULT_TREE_OPTIONS,
+  planView,
+  searchNodes,
+  type GroupBy,
+  type GroupTree,
+  type PlanView,
+} from './model';
+import { restoreExpanded } from './viewState';
+
+/** Items visible at first paint: small graphs open fully, big ones as an overview of boxes. */
+export const INITIAL_VISIBLE_BUDGET = 400;
+export const INITIAL_VISIBLE_BUDGET_BIG = 250;
+
+export interface ViewModel {
+  graph: OpGraph;
+  /** Op id → index into graph.nodes. */
+  idx: Map<string, number>;
+  groupBy: GroupBy;
+  tree: GroupTree;
+  /** Expanded group ids (the root included). Replaced, never mutated, when it changes. */
+  expanded: ReadonlySet<string>;
+  plan: Plan | null;
+  /** The options `plan` was made with. */
+  options: PlacementOptions;
+  /** The options and batch size the user chose last (persisted even before their plan arrives). */
+  chosenOptions: PlacementOptions;
+  chosenBatch: number | undefined;
+  pv: PlanView;
+  showCritical: boolean;
+  selected: number | null;
+  query: string;
+  /** Node indices matching `query`, topological order; `matchCursor` is the one shown. */
+  matches: number[];
+  matchCursor: number;
+  /** Device whose memory is drawn in the memory panel. */
+  memDevice: number;
+  /** The user's timeline height (dragged), or undefined for one lane pair per device. */
+  timelineHeight: number | undefined;
+  error: string | null;
+}
+
+export type ViewEvent =
+  | { type: 'toggleGroup'; id: string }
+  | { type: 'expand'; id: string }
+  | { type: 'expandAll'; maxVisible: number }
+  | { type: 'collapseAll' }
+  | { type: 'groupBy'; groupBy: GroupBy }
+  | { type: 'select'; node: number | null }
+  /** Expand the groups that hide this node. */
+  | { type: 'reveal'; node: number }
+  | { type: 'search'; query: string }
+  | { type: 'nextMatch' }
+  | { type: 'choose'; options: PlacementOptions; batchSize?: number }
+  | { type: 'plan'; plan: Plan; options: PlacementOptions; graph?: OpGraph }
+  | { type: 'error'; message: string }
+  | { type: 'memDevice'; device: number }
+  | { type: 'showCritical'; on: boolean }
+  | { type: 'timelineHeight'; px: number | undefined };
+
+export interface InitialView {
+  graph: OpGraph;
+  plan: Plan | null;
+  options: PlacementOptions;
+  chosenOptions?: PlacementOptions;
+  chosenBatch?: number;
+  groupBy?: GroupBy;
+  /** Saved expanded groups; ids that no longer exist are dropped, none left → the default. */
+  expanded?: string[];
+  showCritical?: boolean;
+  selectedId?: string | null;
+  timelineHeight?: number;
+}
+
+export function indexOf(graph: OpGraph): Map<string, number> {
+  const idx = new Map<string, number>();
+  graph.nodes.forEach((n, i) => idx.set(n.id, i));
+  return idx;
+}
+
+export function treeOf(graph: OpGraph, groupBy: GroupBy): GroupTree {
+  return buildGroupTree(graph, { ...DEFAULT_TREE_OPTIONS, groupBy });
+}
+
+export function defaultExpansion(tree: GroupTree, nodeCount: number): Set<string> {
+  // Big graphs open with fewer items: ELK's time grows faster than linearly in a scope's size.
+  return autoExpand(tree, nodeCount > 5000 ? INITIAL_VISIBLE_BUDGET_BIG : INITIAL_VISIBLE_BUDGET);
+}
+
+export function initialView(init: InitialView): ViewModel {
+  const { graph } = init;
+  const idx = indexOf(graph);
+  const groupBy = init.groupBy ?? 'namespace';
+  const tree = treeOf(graph, groupBy);
+  return {
+    graph,
+    idx,
+    groupBy,
+    tree,
+    expanded: restoreExpanded(init.expanded, tree.groups, tree.root) ?? defaultExpansion(tree, graph.nodes.length),
+    plan: init.plan,
+    options: init.options,
+    chosenOptions: init.chosenOptions ?? init.options,
+    chosenBatch: init.chosenBatch,
+    pv: planView(graph, init.plan, idx),
+    showCritical: init.showCritical ?? true,
+    selected: init.selectedId ? idx.get(init.selectedId) ?? null : null,
+    query: '',
+    matches: [],
+    matchCursor: 0,
+    memDevice: 0,
+    timelineHeight: init.timelineHeight,
+    error: null,
+  };
+}
+
+/** Same ops and edges in the same order: only costs changed, so the layout stays valid. */
+export function sameStructure(a: OpGraph, b: OpGraph): boolean {
+  if (a.nodes.length !== b.nodes.length || a.edges.length !== b.edges.length) return false;
+  for (let i = 0; i < a.nodes.length; i++) if (a.nodes[i].id !== b.nodes[i].id) return false;
+  for (let k = 0; k < a.edges.length; k++) if (a.edges[k].from !== b.edges[k].from || a.edges[k].to !== b.edges[k].to) return false;
+  return true;
+}
+
+/** `expanded` plus every group hiding node i (the same set when none hides it). */
+function withAncestors(s: ViewModel, i: number | undefined): ReadonlySet<string> {
+  if (i === undefined) return s.expanded;
+  const missing = ancestorsOf(s.tree, i).filter((g) => !s.expanded.has(g));
+  return missing.length ? new Set([...s.expanded, ...missing]) : s.expanded;
+}
+
+/** A group and every group inside it. */
+function subtree(tree: GroupTree, gid: string): string[] {
+  const out: string[] = [];
+  const stack = [gid];
+  while (stack.length) {
+    const g = stack.pop()!;
+    out.push(g);
+    stack.push(...(tree.groups.get(g)?.groups ?? []));
+  }
+  return out;
+}
+
+/**
+ * A new graph (the file changed on disk, another batch size or dtype changed the ops): new groups,
+ * same view where it still applies — the expanded groups and the selection whose ids still exist.
+ */
+function adoptGraph(s: ViewModel, next: OpGraph): ViewModel {
+  const idx = indexOf(next);
+  const tree = treeOf(next, s.groupBy);
+  const selectedId = s.selected === null ? null : s.graph.nodes[s.selected].id;
+  return {
+    ...s,
+    graph: next,
+    idx,
+    tree,
+    expanded: restoreExpanded([...s.expanded], tree.groups, tree.root) ?? defaultExpansion(tree, next.nodes.length),
+    selected: selectedId === null ? null : idx.get(selectedId) ?? null,
+    matches: [],
+    matchCursor: 0,
+  };
+}
+
+function withPlan(s: ViewModel, plan: Plan, options: PlacementOptions): ViewModel {
+  return {
+    ...s,
+    plan,
+    options,
+    chosenOptions: options,
+    error: null,
+    pv: planView(s.graph, plan, s.idx),
+    memDevice: s.memDevice >= plan.devices.length ? 0 : s.memDevice,
+  };
+}
+
+export function reduceView(s: ViewModel, ev: ViewEvent): ViewModel {
+  switch (ev.type) {
+    case 'toggleGroup': {
+      if (!s.tree.groups.has(ev.id)) return s;
+      const expanded = new Set(s.expanded);
+      // Collapsing a group collapses everything inside it.
+      if (expanded.has(ev.id)) for (const g of subtree(s.tree, ev.id)) expanded.delete(g);
+      else expanded.add(ev.id);
+      return { ...s, expanded };
+    }
+    case 'expand':
+      return s.expanded.has(ev.id) || !s.tree.groups.has(ev.id) ? s : { ...s, expanded: new Set([...s.expanded, ev.id]) };
+    case 'expandAll':
+      return { ...s, expanded: autoExpand(s.tree, ev.maxVisible) };
+    case 'collapseAll':
+      return { ...s, expanded: new Set([s.tree.root]) };
+    case 'groupBy': {
+      if (ev.groupBy === s.groupBy) return s;
+      const tree = treeOf(s.graph, ev.groupBy);
+      return { ...s, groupBy: ev.groupBy, tree, expanded: defaultExpansion(tree, s.graph.nodes.length) };
+    }
+    case 'select':
+      return ev.node === s.selected ? s : { ...s, selected: ev.node };
+    case 'reveal':
+      return { ...s, expanded: withAncestors(s, ev.node) };
+    case 'search': {
+      const matches = searchNodes(s.graph, ev.query);
+      return { ...s, query: ev.query, matches, matchCursor: 0, expanded: withAncestors(s, matches[0]) };
+    }
+    case 'nextMatch': {
+      if (!s.matches.length) return s;
+      const matchCursor = (s.matchCursor + 1) % s.matches.length;
+      return { ...s, matchCursor, expanded: withAncestors(s, s.matches[matchCursor]) };
+    }
+    case 'choose':
+      return { ...s, chosenOptions: ev.options, chosenBatch: ev.batchSize ?? s.chosenBatch };
+    case 'plan': {
+      let next = s;
+      if (ev.graph && ev.graph !== s.graph) {
+        // Same structure: only costs changed, the layout and group tree stay.
+        next = sameStructure(s.graph, ev.graph) ? { ...s, graph: ev.graph } : adoptGraph(s, ev.graph);
+      }
+      return withPlan(next, ev.plan, ev.options);
+    }
+    case 'error':
+      return { ...s, error: ev.message };
+    case 'memDevice':
+      return ev.device === s.memDevice ? s : { ...s, memDevice: ev.device };
+    case 'showCritical':
+      return ev.on === s.showCritical ? s : { ...s, showCritical: ev.on };
+    case 'timelineHeight':
+      return { ...s, timelineHeight: ev.px };
+  }
+}
