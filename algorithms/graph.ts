@@ -37,6 +37,11 @@ export interface OpNode {
   parameterCount?: number;
   /** Module path (PyTorch FQN) for framework export, when the source has one. */
   modulePath?: string;
+  /**
+   * Part of the backward pass of a training step (dnn-partitioning `isBackwardNode`, the training
+   * model's `/grad` ops); the pipeline schedule runs these after the forward pass of a microbatch.
+   */
+  isBackward?: boolean;
 }
 
 export interface OpEdge {

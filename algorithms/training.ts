@@ -42,6 +42,16 @@ export interface TrainingOptions {
 
 export const GRAD_SUFFIX = '/grad';
 
+/**
+ * Whether an op belongs to the backward pass: the flag the loader or the training model set, else
+ * (opplace JSON, profiles) the naming the training model and the exporters use (`…/grad` ids,
+ * `…Grad` op types, dnn-partitioning `Backward` layers).
+ */
+export function isBackwardOp(node: OpNode): boolean {
+  if (node.isBackward !== undefined) return node.isBackward;
+  return node.opType === 'Backward' || /Grad$/.test(node.opType) || node.id.endsWith(GRAD_SUFFIX);
+}
+
 /** Persistent bytes of training per byte of stored weights: weights, gradients, optimizer state. */
 export function trainingPersistentFactor(optimizer: Optimizer, dtype: Dtype = 'fp32'): number {
   const slots = optimizerSlots(optimizer);
@@ -88,6 +98,7 @@ export function trainingGraph(graph: OpGraph, options: TrainingOptions): OpGraph
       flops: n.flops !== undefined ? n.flops * factor : undefined,
       memoryAccessBytes: n.memoryAccessBytes !== undefined ? n.memoryAccessBytes * factor : undefined,
       modulePath: n.modulePath,
+      isBackward: true,
     });
   }
   for (const e of graph.edges) edges.push(e);

@@ -9,7 +9,7 @@ import { INTERCONNECT_PRESETS, parseInterconnect } from '../algorithms/cost/inte
 import { parseTopology } from '../algorithms/cost/topology';
 import { prepareGraphFromFile, PrepareOptions, warnIgnoredModelOptions } from '../algorithms/prepare';
 import { ALGORITHMS, AlgorithmName, GroupingMode, PlacementOptions } from '../algorithms/plan';
-import { OPTIMIZERS, Optimizer, trainingGraph } from '../algorithms/training';
+import { isBackwardOp, OPTIMIZERS, Optimizer, trainingGraph } from '../algorithms/training';
 import { parseMemoryLimits } from '../algorithms/units';
 import { intOption } from './args';
 import type { CliIO } from './io';
@@ -151,7 +151,7 @@ export function loadPlacementGraph(file: string, prepare: PrepareOptions, traini
 export function backwardOpCount(graph: OpGraph): number {
   const counted = graph.meta?.backwardNodes;
   if (typeof counted === 'number' && counted > 0) return counted;
-  return graph.nodes.filter((n) => n.opType === 'Backward' || /Grad$/.test(n.opType) || n.id.endsWith('/grad')).length;
+  return graph.nodes.filter(isBackwardOp).length;
 }
 
 /**

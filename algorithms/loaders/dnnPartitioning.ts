@@ -104,6 +104,7 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
       persistentBytes: size,
       temporaryBytes: 0,
       outputs: [],
+      isBackward: backward,
     };
     if (color !== undefined) node.colocationGroup = String(color);
     indexOf.set(id, i);

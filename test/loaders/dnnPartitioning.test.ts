@@ -20,7 +20,7 @@ function allInputFiles(): string[] {
   return out;
 }
 
-interface RawNode { id: number; name: string; fpgaLatency: number; size: number; colorClass?: number }
+interface RawNode { id: number; name: string; fpgaLatency: number; size: number; colorClass?: number; isBackwardNode?: boolean | number }
 interface RawEdge { sourceId: number; destId: number; size: number }
 
 describe('dnn-partitioning loader', () => {
@@ -46,6 +46,7 @@ describe('dnn-partitioning loader', () => {
         assert.ok(Math.abs(n.computeUs - r.fpgaLatency * 1000) <= 1e-9 * Math.max(1, n.computeUs));
         assert.equal(n.persistentBytes, r.size);
         assert.equal(n.colocationGroup, r.colorClass === undefined ? undefined : String(r.colorClass));
+        assert.equal(n.isBackward, r.isBackwardNode === true || r.isBackwardNode === 1);
         const out = largest.get(r.id);
         if (out === undefined) assert.equal(n.outputs.length, 0);
         else assert.deepEqual(n.outputs.map((t) => t.bytes), [out]);

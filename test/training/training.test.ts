@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { prepareGraphFromFile } from '../../algorithms/prepare';
-import { trainingGraph, trainingMemoryEstimate, optimizerSlots, trainingPersistentFactor, GRAD_SUFFIX } from '../../algorithms/training';
+import { trainingGraph, trainingMemoryEstimate, optimizerSlots, trainingPersistentFactor, GRAD_SUFFIX, isBackwardOp } from '../../algorithms/training';
 import { placeGraph } from '../../algorithms/placement/index';
 import { OpGraph, OpNode, validateGraph, indexGraph } from '../../algorithms/graph';
 import { REPO } from '../helpers/paths';
@@ -37,6 +37,7 @@ describe('training memory model', () => {
     assert.equal(byId.get('b' + GRAD_SUFFIX)!.computeUs, 14);
     assert.equal(byId.get('a')!.persistentBytes, 100 * 4, 'weights + grads + 2 Adam moments');
     assert.equal(byId.get('a')!.colocationGroup, byId.get('a' + GRAD_SUFFIX)!.colocationGroup);
+    assert.deepEqual(t.nodes.map((n) => [n.id, isBackwardOp(n)]), [['a', false], ['b', false], ['b/grad', true], ['a/grad', true]]);
     const edges = t.edges.map((e) => `${e.from}>${e.to}`).sort();
     assert.deepEqual(edges, ['a>a/grad', 'a>b', 'b/grad>a/grad', 'b>b/grad']);
     const order = indexGraph(t).topo.map((i) => t.nodes[i].id);
