@@ -49,10 +49,11 @@ function optionSets(g: OpGraph): [string, Omit<PlacementOptions, 'algorithm'>][]
   ];
 }
 
-/** Everything of a plan but the measured wall time. */
+/** Everything of a plan but the measured wall time, with the file relative to the clone (so any checkout gives the same hash). */
 export function planHash(plan: Plan): string {
   const { placeMs: _placeMs, ...rest } = plan;
-  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
+  const file = path.isAbsolute(rest.file) ? path.relative(REPO, rest.file).split(path.sep).join('/') : rest.file;
+  return createHash('sha256').update(JSON.stringify({ ...rest, file })).digest('hex').slice(0, 16);
 }
 
 describe('plan hashes: the engine restructure changes no plan', function () {
