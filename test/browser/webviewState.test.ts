@@ -107,7 +107,7 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     assert.deepEqual(await transform(first.page), view, 'resizing the pane does not move the graph');
     await waitFor(() => {
       const s = first.saves.length ? parseViewerState(first.saves[first.saves.length - 1]) : null;
-      return !!s && s.view?.selected === 'left_fc2' && Math.abs((s.view.transform?.k ?? 0) - view.k) < 1e-9 && s.view.showCritical === false && s.view.timelineHeight !== undefined;
+      return !!s && s.view?.selected === 'left_fc2' && Math.abs((s.view.transform?.k ?? 0) - view.k) < 1e-9 && s.view.showCritical === false && s.view.timelineHeight === Math.round(timelineAfter);
     });
     const saved = lastSaved(first);
     assert.equal(saved.hostUri, URI);
