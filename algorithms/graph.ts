@@ -49,7 +49,13 @@ export interface OpEdge {
   to: string;
   /** Name of the tensor that flows (an output name of `from`). */
   tensor: string;
+  /** Size of the tensor: what it occupies while alive and what crosses the link. */
   bytes: number;
+  /**
+   * Transfer time of this tensor between two devices as the source file gives it (dnn-partitioning
+   * edge `cost`), in µs; what `--comm file` charges instead of a link's latency + bytes/bandwidth.
+   */
+  costUs?: number;
 }
 
 export interface OpGraph {
@@ -123,6 +129,9 @@ export function validateGraph(graph: OpGraph): void {
     if (!seen.has(e.to)) throw new OpplaceError(`edge ${e.from} → ${e.to} ends at a missing node "${e.to}"`, { file, node: e.from });
     if (typeof e.bytes !== 'number' || !Number.isFinite(e.bytes) || e.bytes < 0) {
       throw new OpplaceError(`edge ${e.from} → ${e.to} has invalid size ${String(e.bytes)}`, { file, node: e.from });
+    }
+    if (e.costUs !== undefined && (typeof e.costUs !== 'number' || !Number.isFinite(e.costUs) || e.costUs < 0)) {
+      throw new OpplaceError(`edge ${e.from} → ${e.to} has invalid transfer cost ${String(e.costUs)} µs`, { file, node: e.from });
     }
     if (e.from === e.to) throw new OpplaceError(`node "${e.from}" has an edge to itself (a cycle)`, { file, node: e.from });
   }

@@ -1,11 +1,14 @@
 // Communication cost between devices: time = latency + bytes × µs-per-byte.
 import { OpplaceError } from '../errors';
+import type { OpGraph } from '../graph';
 
 export interface Link {
   name: string;
   latencyUs: number;
   /** Microseconds per byte (1 / bandwidth). */
   usPerByte: number;
+  /** `file`: every tensor costs the transfer time its source file gives (OpEdge.costUs), not latency + bytes. */
+  fromFile?: boolean;
 }
 
 const gbps = (gbPerS: number) => 1e6 / (gbPerS * 1e9); // µs per byte for GB/s
@@ -21,6 +24,8 @@ export const INTERCONNECT_PRESETS: Record<string, Link> = {
   ib200: { name: 'ib200', latencyUs: 5, usPerByte: gbps(25) }, // HDR InfiniBand 200 Gb/s
   ib400: { name: 'ib400', latencyUs: 5, usPerByte: gbps(50) }, // NDR 400 Gb/s
   none: { name: 'none', latencyUs: 0, usPerByte: 0 },
+  // dnn-partitioning's model: a tensor crossing devices costs its edge's `cost` (ms in the file).
+  file: { name: 'file', latencyUs: 0, usPerByte: 0, fromFile: true },
 };
 
 /** A preset name or `LATENCY_US:GBPS` (GB/s), e.g. `10:25`. */
@@ -36,8 +41,21 @@ export function parseInterconnect(spec: string): Link {
   throw new OpplaceError(`unknown interconnect "${spec}" (presets: ${Object.keys(INTERCONNECT_PRESETS).join(', ')}; or LATENCY_US:GBPS)`);
 }
 
-/** Transfer time of one tensor over a link; zero bytes still pay no latency only on `none`. */
-export function transferTimeUs(bytes: number, link: Link): number {
+/**
+ * Transfer time of one tensor over a link; zero bytes still pay no latency only on `none`. On the
+ * `file` link the tensor costs `fileUs`, the time its source file gives (OpEdge.costUs, 0 if none).
+ */
+export function transferTimeUs(bytes: number, link: Link, fileUs = 0): number {
+  if (link.fromFile) return fileUs;
   if (link.latencyUs === 0 && link.usPerByte === 0) return 0;
   return link.latencyUs + bytes * link.usPerByte;
+}
+
+/**
+ * `--comm file` needs transfer times in the file: one OpplaceError when no edge of the graph has
+ * one (an ONNX or STG graph would otherwise silently communicate for free).
+ */
+export function checkLinkForGraph(link: Link, graph: OpGraph, file?: string): void {
+  if (!link.fromFile || graph.edges.length === 0 || graph.edges.some((e) => e.costUs !== undefined)) return;
+  throw new OpplaceError(`--comm file uses the transfer cost of each edge from the file, and ${graph.source?.format ?? 'this'} graph has none (dnn-partitioning files have them); use a preset or LATENCY_US:GBPS`, { file: file ?? graph.source?.file ?? graph.name });
 }

@@ -59,12 +59,18 @@ const SPEC_HELP = 'expected HOSTSxGPUS:INTRA/INTER, e.g. 2x4:nvlink4/ib200 or 2x
 
 function parseLink(text: string, spec: string, which: string): Link {
   if (text.trim() === '') throw new OpplaceError(`topology "${spec}": the ${which} link is empty (${SPEC_HELP})`);
+  let link: Link;
   try {
-    return parseInterconnect(text);
+    link = parseInterconnect(text);
   } catch {
-    throw new OpplaceError(`topology "${spec}": bad ${which} link "${text.trim()}" (presets: ${Object.keys(INTERCONNECT_PRESETS).join(', ')}; or LATENCY_US:GBPS with GBPS > 0)`);
+    throw new OpplaceError(`topology "${spec}": bad ${which} link "${text.trim()}" (presets: ${linkPresets()}; or LATENCY_US:GBPS with GBPS > 0)`);
   }
+  // `file` is a per-tensor cost from the model file, not a kind of link between two GPUs
+  if (link.fromFile) throw new OpplaceError(`topology "${spec}": the ${which} link cannot be "file" (presets: ${linkPresets()}; or LATENCY_US:GBPS)`);
+  return link;
 }
+
+const linkPresets = () => Object.keys(INTERCONNECT_PRESETS).filter((k) => !INTERCONNECT_PRESETS[k].fromFile).join(', ');
 
 /**
  * Parses a topology spec. When `devices` is given it must equal hosts × GPUs per host (callers

@@ -1,6 +1,6 @@
 // Loader for the JSON graphs of "Efficient Algorithms for Device Placement of DNN Graph Operators"
 // (NeurIPS 2020, data/dnn-partitioning). Node: {id, name, fpgaLatency (ms), size (bytes),
-// isBackwardNode, colorClass?, …}; edge: {sourceId, destId, cost (ms), size? (bytes)}.
+// isBackwardNode, colorClass?, …}; edge: {sourceId, destId, cost (ms), size? (bytes)}; cost → costUs.
 // Mapping: id → id (as a string), fpgaLatency ms → computeUs, size → persistentBytes, one output
 // tensor whose bytes are the largest outgoing edge size, colorClass → colocationGroup.
 import { OpplaceError } from '../errors';
@@ -121,11 +121,12 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
     const ectx: JsonPlace = { file, where: `edge #${k} (${from} → ${to})`, node: from };
     if (!indexOf.has(from)) throw new OpplaceError(`${ectx.where}: sourceId ${from} is not the id of any node`, { file });
     if (!indexOf.has(to)) throw new OpplaceError(`${ectx.where}: destId ${to} is not the id of any node`, { file });
-    nonNegativeNumber(raw, 'cost', ectx, true);
+    const costMs = nonNegativeNumber(raw, 'cost', ectx, true);
     // `size` is optional in the format (debug information); without it the edge carries 0 bytes.
     const size = nonNegativeNumber(raw, 'size', ectx, true) ?? 0;
     largestOut.set(from, Math.max(largestOut.get(from) ?? 0, size));
-    edges.push({ from, to, tensor: dnnTensorName(from), bytes: size });
+    // `cost` (ms) is the paper's transfer time of the source's output: what `--comm file` charges
+    edges.push({ from, to, tensor: dnnTensorName(from), bytes: size, ...(costMs !== undefined ? { costUs: costMs * 1000 } : {}) });
   });
 
   for (const node of nodes) {

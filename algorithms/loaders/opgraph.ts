@@ -17,7 +17,7 @@ type Shape = (number | null)[] | null;
 const TOP_KEYS = ['$schema', 'format', 'version', 'name', 'nodes', 'edges', 'warnings', 'stats', 'tensors', 'meta'];
 const NODE_KEYS = ['id', 'name', 'opType', 'namespace', 'computeUs', 'persistentBytes', 'temporaryBytes', 'outputs', 'colocationGroup', 'flops', 'memoryAccessBytes', 'parameterCount', 'modulePath'];
 const TENSOR_KEYS = ['name', 'bytes', 'shape', 'dtype'];
-const EDGE_KEYS = ['from', 'to', 'tensor', 'bytes'];
+const EDGE_KEYS = ['from', 'to', 'tensor', 'bytes', 'costUs'];
 
 function checkKeys(obj: Obj, allowed: string[], p: JsonPlace): void {
   for (const k of Object.keys(obj)) {
@@ -134,7 +134,8 @@ function parseEdge(raw: Json, k: number, file: string, nodes: Map<string, OpNode
   const tensor = nonEmptyStr(raw, 'tensor', p, src.outputs[0]?.name ?? from);
   const declared = src.outputs.find((t) => t.name === tensor);
   const bytes = num(raw, 'bytes', p, declared?.bytes ?? 0);
-  return { from, to, tensor, bytes };
+  const costUs = num(raw, 'costUs', p);
+  return { from, to, tensor, bytes, ...(costUs !== undefined ? { costUs } : {}) };
 }
 
 /** Adds an output slot for every edge tensor its producer does not list (bytes = largest edge). */
@@ -280,7 +281,7 @@ export function serializeOpgraph(graph: OpGraph): string {
   if (graph.tensors) extras.push(['tensors', graph.tensors]);
   if (graph.meta) extras.push(['meta', graph.meta]);
   list('nodes', graph.nodes.map(nodeJson), false);
-  list('edges', graph.edges.map((e) => ({ from: e.from, to: e.to, tensor: e.tensor, bytes: e.bytes })), extras.length === 0);
+  list('edges', graph.edges.map((e) => ({ from: e.from, to: e.to, tensor: e.tensor, bytes: e.bytes, ...(e.costUs !== undefined ? { costUs: e.costUs } : {}) })), extras.length === 0);
   extras.forEach(([k, v], i) => lines.push(`  "${k}": ${JSON.stringify(v)}${i < extras.length - 1 ? ',' : ''}`));
   lines.push('}');
   return lines.join('\n') + '\n';

@@ -61,9 +61,11 @@ export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<Placemen
 
   // transfers: validity, once per (tensor, destination), channel overlap
   const tensorBytes = new Map<string, number>();
+  const tensorCostUs = new Map<string, number>();
   for (const e of graph.edges) {
     const key = e.from + '\u0000' + e.tensor;
     tensorBytes.set(key, Math.max(tensorBytes.get(key) ?? 0, e.bytes));
+    tensorCostUs.set(key, Math.max(tensorCostUs.get(key) ?? 0, e.costUs ?? 0));
   }
   const sent = new Map<string, { start: number; end: number }>(); // from\0tensor\0dst
   const channel: { start: number; end: number; what: string }[][] = Array.from({ length: D }, () => []);
@@ -79,7 +81,7 @@ export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<Placemen
     if (sendStart < prod.end - tol(prod.end)) report(`${what}: starts at ${sendStart} before its producer ends at ${prod.end}`);
     if (tr.startUs < sendStart - tol(sendStart)) report(`${what}: is received from ${tr.startUs}, before it is sent at ${sendStart}`);
     const validPair = tr.srcDevice !== tr.dstDevice && [tr.srcDevice, tr.dstDevice].every((d) => Number.isInteger(d) && d >= 0 && d < D);
-    const expect = transferTimeUs(bytes, topology && validPair ? linkBetween(topology, tr.srcDevice, tr.dstDevice) : link);
+    const expect = transferTimeUs(bytes, topology && validPair ? linkBetween(topology, tr.srcDevice, tr.dstDevice) : link, tensorCostUs.get(key));
     if (Math.abs(tr.endUs - tr.startUs - expect) > tol(tr.endUs)) report(`${what}: lasts ${tr.endUs - tr.startUs} µs, the link needs ${expect}`);
     const sk = key + '\u0000' + tr.dstDevice;
     if (sent.has(sk)) report(`${what}: tensor sent twice to device ${tr.dstDevice}`);

@@ -4,7 +4,7 @@
 import { OpGraph, indexGraph, validateGraph } from '../graph';
 import { OpplaceError } from '../errors';
 import { ALGORITHMS, AlgorithmName, Plan, PlacementOptions } from '../plan';
-import { parseInterconnect } from '../cost/interconnect';
+import { checkLinkForGraph, parseInterconnect } from '../cost/interconnect';
 import { formatBytes, formatBytesAtLeast } from '../units';
 import { buildProblem, Problem, problemOptionsOf } from './problem';
 import { parseTopology } from '../cost/topology';
@@ -88,6 +88,7 @@ export async function placeGraph(graph: OpGraph, options: PlacementOptions, file
   const fileName = file ?? graph.source?.file ?? graph.name;
   validatePlacementOptions(options, fileName);
   validateGraph(graph);
+  checkLinkForGraph(parseInterconnect(options.comm), graph, fileName);
   const D = options.devices;
   const limits = options.memoryLimits.slice();
   const started = now();

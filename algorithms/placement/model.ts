@@ -14,6 +14,8 @@ export interface TensorTable {
   producer: Int32Array;
   name: string[];
   bytes: Float64Array;
+  /** Transfer time the file gives (largest OpEdge.costUs of the tensor's edges, 0 if none): `--comm file`. */
+  costUs: Float64Array;
   /** Distinct consumer node indices per tensor, in edge order. */
   consumers: number[][];
   /** Distinct tensors each node consumes, in edge order. */
@@ -29,6 +31,7 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
   const producer: number[] = [];
   const name: string[] = [];
   const bytes: number[] = [];
+  const costUs: number[] = [];
   const consumers: number[][] = [];
   const inputs: number[][] = Array.from({ length: n }, () => []);
   for (const e of graph.edges) {
@@ -43,9 +46,11 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
       producer.push(a);
       name.push(tensorName);
       bytes.push(e.bytes);
+      costUs.push(e.costUs ?? 0);
       consumers.push([]);
-    } else if (e.bytes > bytes[t]) {
-      bytes[t] = e.bytes;
+    } else {
+      if (e.bytes > bytes[t]) bytes[t] = e.bytes;
+      if ((e.costUs ?? 0) > costUs[t]) costUs[t] = e.costUs ?? 0;
     }
     const cs = consumers[t];
     if (!cs.includes(b)) {
@@ -65,6 +70,7 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
     producer: Int32Array.from(producer),
     name,
     bytes: Float64Array.from(bytes),
+    costUs: Float64Array.from(costUs),
     consumers,
     inputs,
     nodeOutBytes,

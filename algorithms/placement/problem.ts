@@ -272,7 +272,7 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
     const p = coarseOf[tensors.producer[t]];
     tProducer[k] = p;
     tBytes[k] = tensors.bytes[t];
-    tCommUs[k] = transferTimeUs(tensors.bytes[t], options.link);
+    tCommUs[k] = transferTimeUs(tensors.bytes[t], options.link, tensors.costUs[t]);
     for (const c of tConsumers[k]) {
       inTensors[c].push(k);
       if (!succ[p].includes(c)) {
