@@ -4,8 +4,7 @@
 // touched, e.g. buffers of a module in that subtree).
 import { OpplaceError } from '../errors';
 import { OpGraph, OpNode } from '../graph';
-import { Plan } from '../plan';
-import { scheduleByNode } from './planCheck';
+import { AnyPlan, deviceByNode } from './planCheck';
 
 export type DeviceMap = Record<string, number>;
 
@@ -32,8 +31,8 @@ function newTrie(path: string): TrieNode {
  * Module path → device for every weight-holding node with a module path. One module placed on
  * two devices (a module called twice whose calls were split) cannot be expressed: error.
  */
-export function moduleDevices(graph: OpGraph, plan: Plan, planFile?: string): { path: string; device: number; node: string }[] {
-  const byNode = scheduleByNode(graph, plan, planFile);
+export function moduleDevices(graph: OpGraph, plan: AnyPlan, planFile?: string): { path: string; device: number; node: string }[] {
+  const byNode = deviceByNode(graph, plan, planFile);
   const file = graph.source?.file ?? graph.name;
   if (!graph.nodes.some((n) => n.modulePath)) {
     throw new OpplaceError('the graph carries no module paths, so there is no Accelerate device_map to write — profile the PyTorch model with tools/opplace_profile.py and place that graph', { file });
@@ -42,7 +41,7 @@ export function moduleDevices(graph: OpGraph, plan: Plan, planFile?: string): { 
   const out: { path: string; device: number; node: string }[] = [];
   for (const n of graph.nodes) {
     if (!n.modulePath || !holdsWeights(n)) continue;
-    const device = byNode.get(n.id)!.device;
+    const device = byNode.get(n.id)!;
     const prev = seen.get(n.modulePath);
     if (prev) {
       if (prev.device !== device) {
@@ -63,7 +62,7 @@ export function moduleDevices(graph: OpGraph, plan: Plan, planFile?: string): { 
 }
 
 /** Builds the collapsed device_map. Keys appear in the graph's module order; '' means the whole model. */
-export function exportAccelerate(graph: OpGraph, plan: Plan, planFile?: string): DeviceMap {
+export function exportAccelerate(graph: OpGraph, plan: AnyPlan, planFile?: string): DeviceMap {
   const entries = moduleDevices(graph, plan, planFile);
   const root = newTrie('');
   for (const e of entries) {

@@ -1,18 +1,20 @@
 // Plan exporters: one pure function per target format; this file dispatches by format name.
 import { OpplaceError } from '../errors';
 import { OpGraph } from '../graph';
-import { Plan } from '../plan';
 import { exportAccelerate } from './accelerate';
 import { exportCsv } from './csv';
+import { exportDeepSpeed } from './deepspeed';
 import { exportOnnx } from './onnx';
+import { AnyPlan, isPipelinePlan } from './planCheck';
 import { exportTorchSplit } from './torchSplit';
 
-export type ExportFormat = 'accelerate' | 'torch-split' | 'onnx' | 'csv';
-export const EXPORT_FORMATS: ExportFormat[] = ['accelerate', 'torch-split', 'onnx', 'csv'];
+export type ExportFormat = 'accelerate' | 'torch-split' | 'deepspeed' | 'onnx' | 'csv';
+export const EXPORT_FORMATS: ExportFormat[] = ['accelerate', 'torch-split', 'deepspeed', 'onnx', 'csv'];
 
 export interface ExportInput {
   graph: OpGraph;
-  plan: Plan;
+  /** A latency plan (`opplace place`) or a pipeline plan (`opplace pipeline`). */
+  plan: AnyPlan;
   /** For messages: where the plan came from. */
   planFile?: string;
   /** ONNX export only: the original model bytes and file name. */
@@ -40,14 +42,26 @@ export function parseExportFormat(text: string | undefined): ExportFormat {
 export function exportPlan(format: ExportFormat, input: ExportInput): ExportResult {
   const { graph, plan, planFile } = input;
   switch (format) {
-    case 'accelerate':
-      return { data: JSON.stringify(exportAccelerate(graph, plan, planFile), null, 2) + '\n', suffix: '.device_map.json', notes: [] };
+    case 'accelerate': {
+      // Accelerate runs the devices one after the other (no microbatches): say so for a pipeline plan
+      const notes = isPipelinePlan(plan) ? [`Accelerate's device_map runs the ${plan.stages.length} stages one after the other for each batch, not as a pipeline of ${plan.microbatches} microbatches; torch-split or deepspeed run the plan's throughput`] : [];
+      return { data: JSON.stringify(exportAccelerate(graph, plan, planFile), null, 2) + '\n', suffix: '.device_map.json', notes };
+    }
     case 'torch-split': {
       const split = exportTorchSplit(graph, plan, planFile);
       const notes = split.stages.map((s, k) => `stage ${k} → plan device ${s.device}: ${s.nodes} ops, ${s.first} … ${s.last}${s.splitAt ? ` (split at ${s.splitAt})` : ''}`);
-      return { data: JSON.stringify(split.splitSpec, null, 2) + '\n', suffix: '.split.json', notes: [...notes, ...split.notes] };
+      // a latency plan: the split points alone, as before; a pipeline plan also says how to run them
+      const data = split.schedule
+        ? { split_spec: split.splitSpec, schedule: split.schedule.scheduleClass, n_microbatches: split.schedule.nMicrobatches, stage_devices: split.stages.map((s) => s.device) }
+        : split.splitSpec;
+      return { data: JSON.stringify(data, null, 2) + '\n', suffix: '.split.json', notes: [...notes, ...split.notes] };
+    }
+    case 'deepspeed': {
+      const { partition, notes } = exportDeepSpeed(graph, plan, planFile);
+      return { data: JSON.stringify(partition, null, 2) + '\n', suffix: '.deepspeed.json', notes };
     }
     case 'csv':
+      if (isPipelinePlan(plan)) throw new OpplaceError('a pipeline plan has stages, not start and end times per op: export it --to torch-split, deepspeed or accelerate (csv is for `opplace place` plans)', { file: planFile });
       return { data: exportCsv(graph, plan, planFile), suffix: '.plan.csv', notes: [] };
     case 'onnx': {
       if (!input.modelBytes || !input.modelFile) {
@@ -63,6 +77,9 @@ export function exportPlan(format: ExportFormat, input: ExportInput): ExportResu
 
 export { exportAccelerate, deviceFor } from './accelerate';
 export { exportTorchSplit } from './torchSplit';
+export { exportDeepSpeed } from './deepspeed';
+export type { AnyPlan } from './planCheck';
+export { deviceByNode, isPipelinePlan, isPipelinePlanLike } from './planCheck';
 export { exportCsv } from './csv';
 export { exportOnnx, DEVICE_KEY, PLACEMENT_KEY } from './onnx';
 export { parsePlanJson, planFromJson, isPlanLike } from './planCheck';

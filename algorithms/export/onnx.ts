@@ -8,7 +8,7 @@ import { OpGraph } from '../graph';
 import { uniqueNodeIds } from '../onnx/naming';
 import { decodeOnnxModel, encodeOnnxModel, OnnxNode, OnnxStringEntry } from '../onnx/proto';
 import { Plan } from '../plan';
-import { scheduleByNode } from './planCheck';
+import { AnyPlan, deviceByNode, isPipelinePlan } from './planCheck';
 
 export const DEVICE_KEY = 'opplace.device';
 export const PLACEMENT_KEY = 'opplace.placement';
@@ -40,8 +40,8 @@ export interface OnnxExport {
   unannotated: string[];
 }
 
-export function exportOnnx(modelBytes: Uint8Array, modelFile: string, graph: OpGraph, plan: Plan, planFile?: string): OnnxExport {
-  const byNode = scheduleByNode(graph, plan, planFile);
+export function exportOnnx(modelBytes: Uint8Array, modelFile: string, graph: OpGraph, plan: AnyPlan, planFile?: string): OnnxExport {
+  const byNode = deviceByNode(graph, plan, planFile);
   const model = decodeOnnxModel(modelBytes, modelFile);
   const nodes = model.graph?.node ?? [];
   if (nodes.length === 0) throw new OpplaceError('the ONNX model has no nodes', { file: modelFile });
@@ -49,10 +49,10 @@ export function exportOnnx(modelBytes: Uint8Array, modelFile: string, graph: OpG
   const allIds = uniqueNodeIds(nodes, () => true) as string[];
   // folded nodes are named in the model-level placement by their id as if every node were kept
   const ids = planIds.map((id, i) => id ?? allIds[i]);
-  const device: (number | undefined)[] = planIds.map((id) => (id === undefined ? undefined : byNode.get(id)!.device));
+  const device: (number | undefined)[] = planIds.map((id) => (id === undefined ? undefined : byNode.get(id)!));
   const matched = device.filter((d) => d !== undefined).length;
   if (matched === 0) {
-    throw new OpplaceError(`no node of the ONNX model is in the plan (plan node "${plan.schedule[0]?.node}" is not an ONNX node) — was the plan made for another model?`, { file: modelFile });
+    throw new OpplaceError(`no node of the ONNX model is in the plan (plan node "${[...byNode.keys()][0]}" is not an ONNX node) — was the plan made for another model?`, { file: modelFile });
   }
   // folded nodes (e.g. ConstantOfShape producing weights) run where their first placed consumer runs
   const consumers = new Map<string, number[]>();
@@ -89,6 +89,6 @@ export function exportOnnx(modelBytes: Uint8Array, modelFile: string, graph: OpG
     placement[ids[i]] = d;
   });
   model.metadata_props = setEntry(model.metadata_props, PLACEMENT_KEY, JSON.stringify(placement));
-  model.metadata_props = setEntry(model.metadata_props, 'opplace.algorithm', plan.algorithm);
+  model.metadata_props = setEntry(model.metadata_props, 'opplace.algorithm', isPipelinePlan(plan) ? `pipeline ${plan.split}` : plan.algorithm);
   return { bytes: encodeOnnxModel(model), annotated: matched, inherited, unannotated };
 }

@@ -3,10 +3,10 @@
 // topological (module) order, each device runs one contiguous run of ops, a stage. Stage k of the
 // pipeline runs on rank k; the stage → plan device mapping is returned alongside.
 import { OpplaceError } from '../errors';
-import { OpGraph, OpNode, indexGraph } from '../graph';
-import { Plan } from '../plan';
+import { OpGraph, OpNode } from '../graph';
 import { holdsWeights } from './accelerate';
-import { scheduleByNode } from './planCheck';
+import { AnyPlan, deviceByNode, isPipelinePlan } from './planCheck';
+import { stageRuns } from './stages';
 
 export interface PipelineStage {
   device: number;
@@ -24,46 +24,21 @@ export interface TorchSplit {
   stages: PipelineStage[];
   /** Weight-free function ops moved to the previous stage because a split can only start at a module. */
   notes: string[];
-}
-
-/** Graph inputs and outputs belong to no stage (the pipeline feeds and collects them). */
-function isGraphBoundary(n: OpNode): boolean {
-  return n.opType === 'placeholder' || n.opType === 'output';
+  /** Pipeline plans: the torch.distributed.pipelining schedule class and microbatch count to run it with. */
+  schedule?: { scheduleClass: 'ScheduleGPipe' | 'Schedule1F1B'; nMicrobatches: number };
 }
 
 function isModuleCall(n: OpNode): boolean {
   return n.modulePath !== undefined && n.opType !== 'get_attr' && n.opType !== 'placeholder' && n.opType !== 'output';
 }
 
-export function exportTorchSplit(graph: OpGraph, plan: Plan, planFile?: string): TorchSplit {
-  const byNode = scheduleByNode(graph, plan, planFile);
+export function exportTorchSplit(graph: OpGraph, plan: AnyPlan, planFile?: string): TorchSplit {
+  const byNode = deviceByNode(graph, plan, planFile);
   const file = graph.source?.file ?? graph.name;
   if (!graph.nodes.some((n) => n.modulePath)) {
     throw new OpplaceError('the graph carries no module paths, so there are no split points to write — profile the PyTorch model with tools/opplace_profile.py and place that graph', { file });
   }
-  const { topo } = indexGraph(graph);
-  const order = topo.map((i) => graph.nodes[i]).filter((n) => !isGraphBoundary(n));
-  // runs of equal device along the order
-  const runs: { device: number; nodes: OpNode[] }[] = [];
-  const stageOfDevice = new Map<number, number>();
-  for (const n of order) {
-    const d = byNode.get(n.id)!.device;
-    const cur = runs[runs.length - 1];
-    if (cur && cur.device === d) {
-      cur.nodes.push(n);
-      continue;
-    }
-    const earlier = stageOfDevice.get(d);
-    if (earlier !== undefined) {
-      const prev = runs[runs.length - 1];
-      throw new OpplaceError(
-        `the plan is not a pipeline of contiguous stages: in topological order this node returns to device ${d} (stage ${earlier}, which ended at node "${runs[earlier].nodes[runs[earlier].nodes.length - 1].id}") after device ${prev.device} ran node "${prev.nodes[prev.nodes.length - 1].id}"; place with --algorithm sequential, or export --to accelerate`,
-        { file, node: n.id },
-      );
-    }
-    stageOfDevice.set(d, runs.length);
-    runs.push({ device: d, nodes: [n] });
-  }
+  const runs = stageRuns(graph, byNode);
   const calls = new Map<string, number>();
   for (const n of graph.nodes) if (isModuleCall(n)) calls.set(n.modulePath!, (calls.get(n.modulePath!) ?? 0) + 1);
   const splitSpec: Record<string, 'BEGINNING'> = {};
@@ -95,5 +70,6 @@ export function exportTorchSplit(graph: OpGraph, plan: Plan, planFile?: string):
     splitSpec[fqn] = 'BEGINNING';
     stages[k].splitAt = fqn;
   }
-  return { splitSpec, stages, notes };
+  if (!isPipelinePlan(plan)) return { splitSpec, stages, notes };
+  return { splitSpec, stages, notes, schedule: { scheduleClass: plan.schedule === 'gpipe' ? 'ScheduleGPipe' : 'Schedule1F1B', nMicrobatches: plan.microbatches } };
 }

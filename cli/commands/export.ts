@@ -8,7 +8,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OpplaceError } from '../../algorithms/errors';
-import { EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat, parsePlanJson, planFromJson } from '../../algorithms/export';
+import { AnyPlan, EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat, parsePlanJson, planFromJson } from '../../algorithms/export';
 import { OpGraph } from '../../algorithms/graph';
 import { MODEL_FORMATS } from '../../algorithms/loaders';
 import { readModelBytes } from '../../algorithms/loaders/readFile';
@@ -23,15 +23,18 @@ import { placementOptions, prepareOptions, printWarnings } from '../placementArg
 const HELP = `usage: opplace export PLAN_OR_MODEL --to FORMAT [options]
 
 Writes a plan in a form a framework can run.
-  PLAN_OR_MODEL   a plan JSON (from \`opplace place --json --out plan.json\`; the model is the plan's
-                  "file" unless --model is given), or a model file (placed first with the options
-                  below, unless --plan gives its plan)
+  PLAN_OR_MODEL   a plan JSON (from \`opplace place --out plan.json\` or \`opplace pipeline --out
+                  plan.json\`; the model is the plan's "file" unless --model is given), or a model
+                  file (placed first with the options below, unless --plan gives its plan)
 
 formats (--to):
   accelerate      Hugging Face Accelerate device_map {"module.path": gpu_index}, collapsed to the
                   shortest covering module prefixes (graphs from tools/opplace_profile.py)
   torch-split     torch.distributed.pipelining split points {fqn: "BEGINNING"}, when the plan is a
-                  pipeline of contiguous stages in topological order
+                  pipeline of contiguous stages in topological order; for a pipeline plan
+                  {split_spec, schedule: ScheduleGPipe|Schedule1F1B, n_microbatches, stage_devices}
+  deepspeed       DeepSpeed PipelineModule layer boundaries {num_stages, parts, layers,
+                  stage_devices, gradient_accumulation_steps}: stage s = layers[parts[s]:parts[s+1]]
   onnx            a copy of the .onnx model with metadata_props opplace.device on every node
                   (default --out: <model>.placed.onnx; never the input file)
   csv             node,op,device,start_us,end_us,memory_bytes (RFC 4180)
@@ -89,7 +92,7 @@ function planDocument(file: string, bytes: Uint8Array): unknown {
 }
 
 /** The plan's model path: as written, else relative to the plan's folder. */
-function modelOfPlan(plan: Plan, planFile: string): string {
+function modelOfPlan(plan: AnyPlan, planFile: string): string {
   if (!plan.file) throw new OpplaceError('the plan names no model ("file"); pass --model', { file: planFile });
   if (existsSync(plan.file)) return plan.file;
   const beside = path.join(path.dirname(planFile), plan.file);
@@ -113,7 +116,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const inputBytes = readModelBytes(input);
   const prepare = prepareOptions(v);
 
-  let plan: Plan | undefined;
+  let plan: AnyPlan | undefined;
   let planFile: string | undefined;
   let modelFile: string;
   const inputPlan = planDocument(input, inputBytes);

@@ -154,11 +154,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
 async function writeReport(out: string, graph: OpGraph, plan: Plan, options: PlacementOptions, file: string): Promise<void> {
   // Loaded on demand: the report pulls in the viewer bundle, which plain placement never needs.
-  const { buildReportHtml } = await import('../report');
-  const html = buildReportHtml({ graph, plan, options, file });
-  try {
-    writeFileSync(out, html);
-  } catch (e) {
-    throw new OpplaceError(`cannot write the report (${writeErrorText(e)})`, { file: out });
-  }
+  const { writeReportFile } = await import('../report');
+  writeReportFile(out, { graph, plan, options, file });
 }

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { deviceFor, exportAccelerate, exportCsv, exportOnnx, exportTorchSplit, parsePlanJson, PLACEMENT_KEY, DEVICE_KEY } from '../../algorithms/export';
+import { deviceFor, exportAccelerate, exportCsv, exportOnnx, exportPlan, exportTorchSplit, parsePlanJson, PLACEMENT_KEY, DEVICE_KEY } from '../../algorithms/export';
 import { uniqueNodeIds } from '../../algorithms/onnx/naming';
 import { parseModel } from '../../algorithms/loaders';
 import { OpplaceError } from '../../algorithms/errors';
@@ -12,7 +12,7 @@ import { dataPath } from '../helpers/paths';
 import { loadModel } from '../../algorithms/loaders/readFile';
 import { run } from '../../cli/commands/export';
 import { memoryIO } from '../../cli/io';
-import { chain, node, planFor, tempDir } from './helpers';
+import { chain, node, pipelinePlanFor, planFor, tempDir } from './helpers';
 
 const w = (path: string, bytes = 100) => ({ modulePath: path, namespace: path.split('.'), persistentBytes: bytes, opType: 'Linear' });
 
@@ -240,7 +240,7 @@ describe('bridge: opplace export (CLI, in-process)', () => {
 
   it('gives one clear error for bad command lines', async () => {
     assert.match((await cli([])).error, /expected one PLAN_OR_MODEL file, got none/);
-    assert.match((await cli([planFile])).error, /--to is required: one of accelerate, torch-split, onnx, csv/);
+    assert.match((await cli([planFile])).error, /--to is required: one of accelerate, torch-split, deepspeed, onnx, csv/);
     assert.match((await cli([planFile, '--to', 'csv', '--devices', '2'])).error, /--devices is a placement option; it applies only when PLAN_OR_MODEL is a model given without --plan/);
     assert.match((await cli([planFile, '--to', 'csv', '--plan', planFile])).error, /is already a plan; --plan is for a model/);
     assert.match((await cli([graphFile, '--to', 'csv', '--memory', '1GiB', '--theta', '7'])).error, /--theta must be a number in \(0, 1\]/);
@@ -264,6 +264,91 @@ describe('bridge: opplace export (CLI, in-process)', () => {
   it('--help documents every format', async () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);
-    for (const f of ['accelerate', 'torch-split', 'onnx', 'csv']) assert.match(r.stdout, new RegExp(`^  ${f} `, 'm'));
+    for (const f of ['accelerate', 'torch-split', 'deepspeed', 'onnx', 'csv']) assert.match(r.stdout, new RegExp(`^  ${f} `, 'm'));
+  });
+});
+
+describe('bridge: exports of pipeline plans (opplace pipeline)', () => {
+  // stage 0 = x … layer1_0_conv2 on device 2, stage 1 = add … fc on device 0 (output on 0)
+  const g = moduleGraph();
+  const devs = [2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0];
+  const latency = planFor(g, (_n, i) => devs[i]);
+
+  it('torch-split writes the split points, the schedule class and n_microbatches', () => {
+    for (const [schedule, cls] of [['1f1b', 'Schedule1F1B'], ['gpipe', 'ScheduleGPipe']] as const) {
+      const plan = pipelinePlanFor(g, (_n, i) => devs[i], { schedule, microbatches: 12 });
+      const r = exportPlan('torch-split', { graph: g, plan });
+      assert.deepEqual(JSON.parse(r.data as string), { split_spec: { 'layer1.1.conv1': 'BEGINNING' }, schedule: cls, n_microbatches: 12, stage_devices: [2, 0] });
+      // the same split points as the latency plan with the same devices, which prints the spec alone
+      assert.deepEqual(JSON.parse(exportPlan('torch-split', { graph: g, plan: latency }).data as string), { 'layer1.1.conv1': 'BEGINNING' });
+    }
+  });
+
+  it('deepspeed writes parts: stage s holds layers[parts[s]:parts[s+1]], forward ops in program order', () => {
+    const dev = [3, 3, 3, 2, 2, 2, 1, 1, 0, 0, 0];
+    const plan = pipelinePlanFor(g, (_n, i) => dev[i], { microbatches: 8 });
+    const r = exportPlan('deepspeed', { graph: g, plan });
+    const p = JSON.parse(r.data as string);
+    // placeholder x and output are not layers: conv1 relu | l1.0.conv1 l1.0.conv2 add | l1.1.conv1 l1.1.conv2 | flatten fc
+    assert.deepEqual(p.layers, ['conv1', 'relu', 'layer1_0_conv1', 'layer1_0_conv2', 'add', 'layer1_1_conv1', 'layer1_1_conv2', 'flatten', 'fc']);
+    assert.deepEqual(p.parts, [0, 2, 5, 7, 9]);
+    assert.equal(p.num_stages, 4);
+    assert.deepEqual(p.stage_devices, [3, 2, 1, 0]);
+    assert.equal(p.gradient_accumulation_steps, 8);
+    for (let s = 0; s < p.num_stages; s++) {
+      for (const id of p.layers.slice(p.parts[s], p.parts[s + 1])) assert.equal(plan.assignment[id], p.stage_devices[s], id);
+    }
+    assert.match(r.notes.join('\n'), /self\.parts = parts/);
+    // a latency plan that is a pipeline exports the same parts, without a microbatch count
+    const fromLatency = JSON.parse(exportPlan('deepspeed', { graph: g, plan: planFor(g, (_n, i) => dev[i]) }).data as string);
+    assert.deepEqual(fromLatency.parts, p.parts);
+    assert.equal(fromLatency.gradient_accumulation_steps, undefined);
+  });
+
+  it('accelerate writes the same device_map as for a latency plan, and says it runs unpipelined', () => {
+    const plan = pipelinePlanFor(g, (_n, i) => devs[i]);
+    const r = exportPlan('accelerate', { graph: g, plan });
+    assert.deepEqual(JSON.parse(r.data as string), exportAccelerate(g, latency));
+    assert.match(r.notes[0], /one after the other.*not as a pipeline of 4 microbatches/);
+  });
+
+  it('skips the synthesised backward ops of a --training plan, and refuses other unknown nodes', () => {
+    const plan = pipelinePlanFor(g, (_n, i) => devs[i]);
+    for (const n of g.nodes) plan.assignment[`${n.id}/grad`] = plan.assignment[n.id];
+    assert.deepEqual(JSON.parse(exportPlan('torch-split', { graph: g, plan }).data as string).split_spec, { 'layer1.1.conv1': 'BEGINNING' });
+    throwsOpplace(() => exportPlan('deepspeed', { graph: g, plan: { ...plan, assignment: { ...plan.assignment, ghost: 0 } } }), /node "ghost".*does not have/);
+    const missing = { ...plan.assignment };
+    delete missing.fc;
+    throwsOpplace(() => exportPlan('accelerate', { graph: g, plan: { ...plan, assignment: missing } }), /node "fc".*does not place/);
+  });
+
+  it('refuses a plan whose device returns (names the node), an infeasible plan, and csv', () => {
+    const dev = [0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0];
+    for (const to of ['torch-split', 'deepspeed'] as const) {
+      throwsOpplace(() => exportPlan(to, { graph: g, plan: pipelinePlanFor(g, (_n, i) => dev[i]) }), /node "add".*not a pipeline of contiguous stages.*--split sequential/);
+    }
+    throwsOpplace(() => exportPlan('deepspeed', { graph: g, plan: pipelinePlanFor(g, () => 0, { feasible: false, reason: 'op "fc" needs 2 GiB' }) }), /infeasible.*op "fc" needs 2 GiB/);
+    throwsOpplace(() => exportPlan('csv', { graph: g, plan: pipelinePlanFor(g, () => 0) }), /pipeline plan has stages.*--to torch-split, deepspeed or accelerate/);
+  });
+
+  it('opplace export reads a pipeline plan file (model from its "file") and checks its fields', async () => {
+    const dir = tempDir();
+    try {
+      const graphFile = path.join(dir, 'net.opgraph.json');
+      writeFileSync(graphFile, JSON.stringify({ format: 'opgraph', version: 1, name: 'net', nodes: g.nodes, edges: g.edges }));
+      const planFile = path.join(dir, 'pipe.json');
+      writeFileSync(planFile, JSON.stringify(pipelinePlanFor(g, (_n, i) => devs[i], { file: 'net.opgraph.json', schedule: 'gpipe' })));
+      const io = memoryIO();
+      assert.equal(await run([planFile, '--to', 'deepspeed'], io), 0, io.stderr);
+      assert.deepEqual(JSON.parse(io.stdout).parts, [0, 4, 9]);
+      assert.match(io.stderr, /DeepSpeed runs its 1F1B TrainSchedule; the plan was made for GPipe/);
+      const bad = path.join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ ...pipelinePlanFor(g, () => 0), file: 'net.opgraph.json', microbatches: 0 }));
+      await assert.rejects(run([bad, '--to', 'deepspeed'], memoryIO()), /bad\.json: "microbatches" must be an integer ≥ 1, got 0/);
+      writeFileSync(bad, JSON.stringify({ ...pipelinePlanFor(g, () => 0), file: 'net.opgraph.json', assignment: { conv1: -1 } }));
+      await assert.rejects(run([bad, '--to', 'accelerate'], memoryIO()), /bad\.json: node "conv1": assignment: device must be an integer ≥ 0/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

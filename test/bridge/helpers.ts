@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { OpGraph, OpNode } from '../../algorithms/graph';
 import { Plan } from '../../algorithms/plan';
+import type { PipelineOptions, PipelinePlan, PipelineStage } from '../../algorithms/pipeline/types';
 import { REPO } from '../helpers/paths';
 
 export const PYTHON = '/usr/bin/python3';
@@ -70,5 +71,27 @@ export function planFor(graph: OpGraph, deviceOf: (n: OpNode, i: number) => numb
     schedule,
     transfers: [],
     criticalPath: [],
+  };
+}
+
+/**
+ * A feasible pipeline plan giving node i the device `deviceOf(node, i)`: one stage per device used,
+ * in order of first use along the nodes, one time unit per node (a hand-made plan for the exporters).
+ */
+export function pipelinePlanFor(graph: OpGraph, deviceOf: (n: OpNode, i: number) => number, extra: Partial<PipelinePlan> = {}): PipelinePlan {
+  const assignment: Record<string, number> = {};
+  graph.nodes.forEach((n, i) => (assignment[n.id] = deviceOf(n, i)));
+  const devices = [...new Set(Object.values(assignment))];
+  const stages: PipelineStage[] = devices.map((device, index) => {
+    const nodes = graph.nodes.filter((n) => assignment[n.id] === device).map((n) => n.id);
+    return { index, device, nodes, loadUs: nodes.length, computeUs: nodes.length, commUs: 0, forwardUs: nodes.length, backwardUs: 0, memoryBytes: 0, persistentBytes: 0, stashedBytes: 0, activationBytesPerMicrobatch: 0, peakBytes: 0, memoryLimitBytes: 2 ** 30, busyUs: 0 };
+  });
+  const count = Math.max(...devices) + 1;
+  const options: PipelineOptions = { devices: count, memoryLimits: Array(count).fill(2 ** 30), comm: 'none', split: 'sequential', microbatches: 4, schedule: '1f1b' };
+  const timePerSampleUs = Math.max(...stages.map((s) => s.loadUs));
+  return {
+    file: graph.source?.file ?? 'g', objective: 'throughput', split: 'sequential', schedule: '1f1b', microbatches: 4, feasible: true,
+    timePerSampleUs, singleDeviceUs: graph.nodes.length, throughputSpeedup: graph.nodes.length / timePerSampleUs, stepUs: 0, bubble: 0,
+    stages, tasks: [], assignment, options, placeMs: 0, ...extra,
   };
 }
