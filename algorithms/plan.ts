@@ -4,6 +4,11 @@
 export type AlgorithmName = 'm-topo' | 'm-etf' | 'm-sct' | 'single' | 'sequential' | 'refine';
 export const ALGORITHMS: AlgorithmName[] = ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential', 'refine'];
 
+/** Placers that solve m-SCT's favourite-child LP (HiGHS): m-SCT, and refine, which starts from m-SCT among others. */
+export function usesLp(algorithm: AlgorithmName): boolean {
+  return algorithm === 'm-sct' || algorithm === 'refine';
+}
+
 export type GroupingMode = 'none' | 'colocation' | 'coplace';
 
 export interface PlacementOptions {

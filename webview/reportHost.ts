@@ -1,12 +1,13 @@
 // The standalone report's PlacementHost: the engine (pure TypeScript) runs in the page, so
-// re-placing works offline from file://. m-SCT needs HiGHS: its wasm bytes are inlined as base64.
+// re-placing works offline from file://. m-SCT and refine need HiGHS: its wasm bytes are inlined as base64.
 import type { OpGraph } from '../algorithms/graph';
+import { usesLp } from '../algorithms/plan';
 import { placeGraph } from '../algorithms/placement/index';
 import { setHighsLoaderOptions } from '../algorithms/placement/sctLp';
 import type { HostEvents, PlacementHost, PlaceResult } from './placementHost';
 import { SupersededError } from './placementHost';
 
-/** Decodes the inlined highs.wasm once, on the first m-SCT run. */
+/** Decodes the inlined highs.wasm once, on the first run of a placer that solves the LP. */
 function installHighsWasm(base64: string | null): void {
   if (!base64) return;
   const bin = atob(base64.trim());
@@ -23,7 +24,7 @@ export function createInPageHost(graph: OpGraph, highsWasmBase64: () => string |
     kind: 'standalone',
     async replace(options) {
       const mine = ++generation;
-      if (options.algorithm === 'm-sct' && !highsReady) {
+      if (usesLp(options.algorithm) && !highsReady) {
         installHighsWasm(highsWasmBase64());
         highsReady = true;
       }

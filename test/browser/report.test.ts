@@ -4,12 +4,15 @@
 import { strict as assert } from 'node:assert';
 import type { Browser, Page } from 'playwright-core';
 import type { OpGraph } from '../../algorithms/graph';
-import type { Plan, PlacementOptions } from '../../algorithms/plan';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { ALGORITHMS, type Plan, type PlacementOptions } from '../../algorithms/plan';
 import { prepareGraphFromFile } from '../../algorithms/prepare';
 import { placeGraph } from '../../algorithms/placement/index';
 import { generateDnnDag } from '../helpers/generateDag';
-import { dataPath } from '../helpers/paths';
-import { collectProblems, ensureBundles, launchChromium, openReport, screenshotPath, writeReport } from './harness';
+import { dataPath, REPO } from '../helpers/paths';
+import { ARTIFACTS, collectProblems, ensureBundles, launchChromium, openReport, screenshotPath, writeReport } from './harness';
 
 const GiB = 2 ** 30;
 
@@ -231,6 +234,54 @@ describe('viewer report in Chromium', function () {
       assert.deepEqual(problems, [], 'no console errors or page errors');
     });
   }
+
+  it("the README's report (--algorithm refine) re-places offline with every algorithm; the header follows", async function () {
+    this.timeout(240_000);
+    // Made exactly as the README's first line makes it (the CLI, from the bundled example).
+    const example = path.join(REPO, 'examples', 'inceptionv3_training.json');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const report = path.join(ARTIFACTS, 'readme-refine.html');
+    execFileSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'place', example, '--devices', '4', '--memory', '16GiB', '--algorithm', 'refine', '--report', report], { stdio: 'pipe' });
+    const graph = prepareGraphFromFile(example);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const problems = collectProblems(page);
+    await openReport(page, report);
+    const start = (await page.evaluate(() => window.opplaceViewer!.state().options)) as PlacementOptions;
+    assert.equal(start.algorithm, 'refine');
+    const header = () => page.locator('#header').innerText();
+    // A new plan, or an error (then the assertions below say which).
+    const replaced = async (v: string) => page.waitForFunction((x) => (document.body.dataset.planVersion ?? '0') !== x || window.opplaceViewer!.state().error !== null, v, { timeout: 120_000 });
+    const version = () => page.evaluate(() => document.body.dataset.planVersion ?? '0');
+    // First another control with refine still chosen (the LP is needed before any m-SCT run):
+    // two devices instead of four, and the header says so (it stayed at 4 when re-placing failed).
+    const v0 = await version();
+    await page.locator('#ctl-devices input').fill('2');
+    await page.locator('#ctl-devices input').press('Enter');
+    await replaced(v0);
+    const two = await page.evaluate(() => window.opplaceViewer!.state());
+    assert.equal(two.error, null, `refine on 2 devices: no error (${two.error})`);
+    assert.equal(two.plan!.devices.length, 2);
+    assert.equal(two.plan!.algorithm, 'refine');
+    assert.match(await header(), /devices\s+2/);
+    // Then every algorithm, the report's own last (choosing the current value is no change).
+    const order = [...ALGORITHMS.filter((a) => a !== start.algorithm), start.algorithm];
+    for (const algorithm of order) {
+      const v = await version();
+      await page.locator('#ctl-algorithm').click();
+      await page.locator('#ctl-algorithm li', { hasText: new RegExp(`^\\s*${algorithm}\\s*$`) }).click();
+      await replaced(v);
+      const state = await page.evaluate(() => window.opplaceViewer!.state());
+      assert.equal(state.error, null, `${algorithm}: no error (${state.error})`);
+      const plan = state.plan as Plan;
+      assert.equal(plan.algorithm, algorithm);
+      const node = await placeGraph(graph, { ...start, devices: 2, memoryLimits: start.memoryLimits.slice(0, 2), algorithm });
+      // refine stops on an evaluation budget, not the clock, unless the safety cap hit.
+      if (!plan.refine?.stoppedByClock) assert.deepEqual(plan.schedule, node.schedule, `${algorithm}: the page placed as the engine does in Node`);
+      assert.match(await header(), new RegExp(`algorithm\\s+${algorithm}`), `${algorithm}: header names it`);
+    }
+    await page.close();
+    assert.deepEqual(problems, [], 'no console errors, page errors or CSP violations');
+  });
 
   it('falls back to layout in the page (nonce-injected script) when workers are unavailable', async () => {
     const graph = prepareGraphFromFile(dataPath('onnx-light', 'light_squeezenet.onnx'));

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { REPO, dataPath } from '../helpers/paths';
+import { ALGORITHMS } from '../../algorithms/plan';
 import { parseMemoryLimits } from '../../algorithms/units';
 import { paneLayoutProblems } from '../browser/harness';
 import {
@@ -154,6 +155,21 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     const before = await version();
     await page.locator('.editor-actions .action-label[aria-label*="Re-place"]').first().click();
     await waitFor('a new plan after Re-place', version, (v) => v > before);
+  });
+
+  it('the viewer re-places with every algorithm (the LP placers m-SCT and refine included)', async () => {
+    const frame = await placedViewer(page);
+    const state = () => frame.evaluate(() => ({ algorithm: window.opplaceViewer!.state().plan?.algorithm, error: window.opplaceViewer!.state().error, version: document.body.dataset.planVersion ?? '0' }));
+    // Every algorithm, the workspace's m-etf last so the tests after this one start from it.
+    const order = [...ALGORITHMS.filter((a) => a !== 'm-etf'), 'm-etf'];
+    for (const algorithm of order) {
+      const before = await state();
+      await choose(frame, 'ctl-algorithm', algorithm);
+      const after = await waitFor(`a ${algorithm} plan`, state, (s) => s.version !== before.version || s.error !== null, 60_000);
+      assert.equal(after.error, null, `${algorithm}: ${after.error}`);
+      assert.equal(after.algorithm, algorithm);
+      assert.match(await frame.locator('#header').innerText(), new RegExp(`algorithm\\s*${algorithm}`));
+    }
   });
 
   it('changing a memory limit in the viewer re-places (bars and colours update) and "Save limits" writes the workspace settings', async () => {
