@@ -4,23 +4,12 @@ import assert from 'node:assert/strict';
 import { edgeTransferUs, parseComm, tensorTransferUs } from '../../algorithms/pipeline/comm';
 import { parseTopology } from '../../algorithms/cost/topology';
 import { checkSchedule, placeGraph } from '../../algorithms/placement/index';
-import { parseDnnPartitioning } from '../../algorithms/loaders/dnnPartitioning';
 import { ALGORITHMS } from '../../algorithms/plan';
 import { OpplaceError } from '../../algorithms/errors';
 import { makeGraph, options } from '../placement/helpers';
+import { FORK } from './helpers';
 
-const enc = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
-const node = (id: number, ms: number) => ({ id, fpgaLatency: ms, size: 0, isBackwardNode: 0, supportedOnFpga: 1 });
-
-// a fork: 1 → 2 and 1 → 3, 2 → 4, 3 → 4; costs 5 ms out of 1, 7 ms out of 2, 11 ms out of 3
-const fork = parseDnnPartitioning(enc({
-  maxFPGAs: 2, maxSizePerFPGA: 1e9, maxCPUs: 1,
-  nodes: [node(1, 1), node(2, 10), node(3, 10), node(4, 1)],
-  edges: [
-    { sourceId: 1, destId: 2, cost: 5, size: 100 }, { sourceId: 1, destId: 3, cost: 5, size: 100 },
-    { sourceId: 2, destId: 4, cost: 7, size: 100 }, { sourceId: 3, destId: 4, cost: 11, size: 100 },
-  ],
-}), 'fork.json');
+const fork = FORK;
 
 describe('pipeline comm: the transfer time of one tensor', () => {
   it('file: the edge cost in µs between different devices, nothing on the same device', () => {
