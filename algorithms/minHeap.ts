@@ -11,6 +11,11 @@ export class MinHeap {
     return this.a.length;
   }
 
+  /** The smallest element, without removing it; the caller checks `size` first. */
+  peek(): number {
+    return this.a[0];
+  }
+
   push(x: number): void {
     const a = this.a;
     a.push(x);

@@ -64,6 +64,18 @@ export interface PipelineTask {
   endUs: number;
 }
 
+/**
+ * One (op, microbatch) run of a simulated step, by node id: what the schedule checker replays
+ * (algorithms/pipeline/checker.ts). Not part of a plan's JSON: M × ops of them.
+ */
+export interface PipelineRun {
+  node: string;
+  microbatch: number;
+  stage: number;
+  startUs: number;
+  endUs: number;
+}
+
 export interface PipelinePlan {
   file: string;
   objective: 'throughput';

@@ -1,0 +1,60 @@
+// Shared by the schedule tests: small graphs, and simulate + check in one call.
+import { strict as assert } from 'node:assert';
+import type { OpEdge, OpGraph, OpNode } from '../../algorithms/graph';
+import { checkPipelineSchedule, PipelineCheckSetup } from '../../algorithms/pipeline/checker';
+import { pipelineRuns, PipelineScheduleInput, simulatePipeline, SimulatedPipeline } from '../../algorithms/pipeline/schedule';
+import type { PipelineRun } from '../../algorithms/pipeline/types';
+
+export function op(id: string, computeUs: number, extra: Partial<OpNode> = {}): OpNode {
+  return { id, name: id, opType: 'Op', namespace: [], computeUs, persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: id + ':0', bytes: 4, shape: null }], ...extra };
+}
+
+export function edge(from: string, to: string, bytes = 4): OpEdge {
+  return { from, to, tensor: from + ':0', bytes };
+}
+
+export function graphOf(nodes: OpNode[], edges: OpEdge[], name = 'g'): OpGraph {
+  return { name, nodes, edges, warnings: [] };
+}
+
+/**
+ * S equal stages of a training chain: forward f0 → … → f{S−1}, backward b{S−1} → … → b0, each
+ * stage holding f_s and b_s (stage s: forward `fwdUs`, backward `bwdUs`).
+ */
+export function trainingChain(S: number, fwdUs: number, bwdUs: number): { graph: OpGraph; stageOf: number[] } {
+  const nodes: OpNode[] = [];
+  const edges: OpEdge[] = [];
+  for (let s = 0; s < S; s++) nodes.push(op(`f${s}`, fwdUs));
+  for (let s = S - 1; s >= 0; s--) nodes.push(op(`b${s}`, bwdUs, { isBackward: true }));
+  for (let s = 1; s < S; s++) edges.push(edge(`f${s - 1}`, `f${s}`), edge(`b${s}`, `b${s - 1}`));
+  edges.push(edge(`f${S - 1}`, `b${S - 1}`));
+  for (let s = 0; s < S - 1; s++) edges.push(edge(`f${s}`, `b${s}`)); // stashed activation
+  const stageOf = nodes.map((v) => Number(v.id.slice(1)));
+  return { graph: graphOf(nodes, edges, `chain${S}`), stageOf };
+}
+
+export function setupOf(input: PipelineScheduleInput): PipelineCheckSetup {
+  const stageOf: Record<string, number> = {};
+  input.graph.nodes.forEach((v, i) => (stageOf[v.id] = input.stageOf[i]));
+  return {
+    stages: input.stages,
+    microbatches: input.microbatches,
+    schedule: input.schedule,
+    stageOf,
+    stageDevices: input.stageDevices ? Array.from(input.stageDevices) : undefined,
+    transferUs: input.transferUs,
+    persistentBytes: input.persistentBytes ? Array.from(input.persistentBytes) : undefined,
+    activationBytesPerMicrobatch: input.activationBytesPerMicrobatch ? Array.from(input.activationBytesPerMicrobatch) : undefined,
+  };
+}
+
+export function claimOf(input: PipelineScheduleInput, sim: SimulatedPipeline, runs: PipelineRun[] = pipelineRuns(input.graph, input.stageOf, sim)) {
+  return { runs, tasks: sim.tasks, stepUs: sim.stepUs, bubble: sim.bubble, busyUs: sim.busyUs, peakBytes: sim.peakBytes };
+}
+
+/** Simulates and asserts the independent checker finds nothing. */
+export function simulateChecked(input: PipelineScheduleInput): SimulatedPipeline {
+  const sim = simulatePipeline(input);
+  assert.deepEqual(checkPipelineSchedule(input.graph, setupOf(input), claimOf(input, sim)), []);
+  return sim;
+}
