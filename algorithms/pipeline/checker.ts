@@ -15,7 +15,8 @@
 //     never above the stage's limit.
 import type { OpGraph } from '../graph';
 import { isBackwardOp } from '../training';
-import type { PipelineRun, PipelineScheduleName, PipelineTask } from './types';
+import { edgeTransferUs, parseComm } from './comm';
+import type { PipelinePlan, PipelineRun, PipelineScheduleName, PipelineTask } from './types';
 
 export interface PipelineCheckSetup {
   stages: number;
@@ -216,4 +217,53 @@ export function checkPipelineSchedule(graph: OpGraph, setup: PipelineCheckSetup,
     if (limit !== undefined && peak > limit) report(`stage ${s}: peak ${peak} B above the limit ${limit} B`);
   }
   return problems;
+}
+
+/**
+ * Checks a pipeline plan against the runs of its step: the plan's tasks, step, bubble, per-stage
+ * busy time and peaks must be the runs' own, under the plan's assignment, comm spec, schedule and
+ * memory (held = memoryBytes − stashedBytes, activations per microbatch), within the limits when
+ * the plan is feasible. An infeasible plan must say why.
+ */
+export function checkPipelinePlan(graph: OpGraph, plan: PipelinePlan, runs: PipelineRun[]): string[] {
+  const problems: string[] = [];
+  if (!plan.feasible && !plan.reason) problems.push('infeasible plan without a reason');
+  const stageOfDevice = new Map<number, number>();
+  plan.stages.forEach((st, k) => {
+    if (st.index !== k) problems.push(`stage #${k} has index ${st.index}`);
+    if (stageOfDevice.has(st.device)) problems.push(`device ${st.device} is two stages`);
+    stageOfDevice.set(st.device, k);
+  });
+  const stageOf: Record<string, number> = {};
+  for (const v of graph.nodes) {
+    const s = stageOfDevice.get(plan.assignment[v.id]);
+    if (s === undefined) problems.push(`"${v.id}" is on device ${plan.assignment[v.id]}, no stage of the plan`);
+    else stageOf[v.id] = s;
+  }
+  plan.stages.forEach((st) => {
+    const ids = graph.nodes.filter((v) => stageOf[v.id] === st.index).map((v) => v.id);
+    if (ids.length !== st.nodes.length || ids.some((id) => !st.nodes.includes(id))) problems.push(`stage ${st.index}: its node list is not the ops assigned to device ${st.device}`);
+  });
+  if (problems.length) return problems;
+  const link = parseComm(plan.options.comm, graph);
+  const setup: PipelineCheckSetup = {
+    stages: plan.stages.length,
+    microbatches: plan.microbatches,
+    schedule: plan.schedule,
+    stageOf,
+    stageDevices: plan.stages.map((st) => st.device),
+    transferUs: (k, a, b) => edgeTransferUs(link, graph.edges[k], a, b),
+    persistentBytes: plan.stages.map((st) => st.memoryBytes - st.stashedBytes),
+    activationBytesPerMicrobatch: plan.stages.map((st) => st.activationBytesPerMicrobatch),
+    memoryLimits: plan.feasible ? plan.stages.map((st) => st.memoryLimitBytes) : undefined,
+  };
+  const claim: PipelineScheduleClaim = {
+    runs,
+    tasks: plan.tasks,
+    stepUs: plan.stepUs,
+    bubble: plan.bubble,
+    busyUs: plan.stages.map((st) => st.busyUs),
+    peakBytes: plan.stages.map((st) => st.peakBytes),
+  };
+  return checkPipelineSchedule(graph, setup, claim);
 }

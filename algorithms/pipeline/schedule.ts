@@ -29,7 +29,9 @@ import { OpplaceError } from '../errors';
 import { GraphIndex, indexGraph, OpGraph } from '../graph';
 import { MinHeap } from '../minHeap';
 import { isBackwardOp } from '../training';
-import type { PipelineRun, PipelineScheduleName, PipelineTask } from './types';
+import { formatBytes } from '../units';
+import { edgeTransferUs, parseComm } from './comm';
+import type { PipelinePlan, PipelineRun, PipelineScheduleName, PipelineTask } from './types';
 
 /** Transfer time (µs) of edge `edge`'s tensor from device `from` to device `to` (from ≠ to). */
 export type EdgeTransferUs = (edge: number, from: number, to: number) => number;
@@ -362,4 +364,66 @@ export function pipelineRuns(graph: OpGraph, stageOf: ArrayLike<number>, sim: Si
     }
   });
   return runs;
+}
+
+/** What the simulation of a plan reads: its stages (order, device, memory split) and options. */
+export type PlanToSimulate = Pick<PipelinePlan, 'stages' | 'assignment' | 'microbatches' | 'schedule' | 'options'>;
+
+/**
+ * Simulates a plan's step: stage of each op from its device, transfer times from the plan's comm
+ * spec (comm.ts), persistent bytes = planned memory − stashed activations (weights and the largest
+ * workspace), activations per microbatch as planned.
+ */
+export function simulatePlan(graph: OpGraph, plan: PlanToSimulate, index: GraphIndex = indexGraph(graph)): { sim: SimulatedPipeline; stageOf: Int32Array } {
+  const file = graph.source?.file ?? graph.name;
+  const stageOfDevice = new Map(plan.stages.map((st) => [st.device, st.index]));
+  const stageOf = Int32Array.from(graph.nodes, (v) => {
+    const s = stageOfDevice.get(plan.assignment[v.id]);
+    if (s === undefined) throw new OpplaceError(`pipeline plan: the op is on device ${plan.assignment[v.id]}, which is no stage of the plan`, { file, node: v.id });
+    return s;
+  });
+  const link = parseComm(plan.options.comm, graph, file);
+  const stageDevices = Int32Array.from(plan.stages, (st) => st.device);
+  const sim = simulatePipeline({
+    graph,
+    index,
+    stageOf,
+    stages: plan.stages.length,
+    stageDevices,
+    microbatches: plan.microbatches,
+    schedule: plan.schedule,
+    transferUs: (k, a, b) => edgeTransferUs(link, graph.edges[k], a, b),
+    persistentBytes: plan.stages.map((st) => st.memoryBytes - st.stashedBytes),
+    activationBytesPerMicrobatch: plan.stages.map((st) => st.activationBytesPerMicrobatch),
+  });
+  return { sim, stageOf };
+}
+
+/**
+ * Writes a simulated step into the plan: tasks, stepUs, bubble, each stage's busyUs and peakBytes.
+ * A feasible plan whose peak goes above a stage's limit becomes infeasible, naming the stage.
+ */
+export function applySchedule(plan: PipelinePlan, sim: SimulatedPipeline): void {
+  plan.tasks = sim.tasks;
+  plan.stepUs = sim.stepUs;
+  plan.bubble = sim.bubble;
+  for (const st of plan.stages) {
+    st.busyUs = sim.busyUs[st.index];
+    st.peakBytes = sim.peakBytes[st.index];
+  }
+  if (!plan.feasible) return;
+  const over = plan.stages.find((st) => st.peakBytes > st.memoryLimitBytes);
+  if (!over) return;
+  const k = sim.peakInFlight[over.index];
+  plan.feasible = false;
+  plan.reason =
+    `stage ${over.index} (device ${over.device}) peaks at ${formatBytes(over.peakBytes)} in the ${plan.schedule} step ` +
+    `(${formatBytes(over.memoryBytes - over.stashedBytes)} held + ${formatBytes(over.activationBytesPerMicrobatch)} of activations × ${k} microbatch${k === 1 ? '' : 'es'} in flight), ` +
+    `above its limit of ${formatBytes(over.memoryLimitBytes)}`;
+}
+
+/** The runs of a plan's step, for the checker (tests re-simulate the plan they check). */
+export function planRuns(graph: OpGraph, plan: PlanToSimulate): PipelineRun[] {
+  const { sim, stageOf } = simulatePlan(graph, plan);
+  return pipelineRuns(graph, stageOf, sim);
 }
