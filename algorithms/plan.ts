@@ -1,36 +1,15 @@
 // The result of placing a graph: what `opplace place --json` prints, what the viewer draws and
 // what the exporters read. Plain JSON data.
 
-export type AlgorithmName = 'm-topo' | 'm-etf' | 'm-sct' | 'single' | 'sequential' | 'refine';
-export const ALGORITHMS: AlgorithmName[] = ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential', 'refine'];
+import type { AlgorithmName, PlacementOptions } from './options';
 
 /** Placers that solve m-SCT's favourite-child LP (HiGHS): m-SCT, and refine, which starts from m-SCT among others. */
 export function usesLp(algorithm: AlgorithmName): boolean {
   return algorithm === 'm-sct' || algorithm === 'refine';
 }
 
-export type GroupingMode = 'none' | 'colocation' | 'coplace';
-
-export interface PlacementOptions {
-  algorithm: AlgorithmName;
-  /** Number of devices. */
-  devices: number;
-  /** Memory limit per device in bytes (length = devices). */
-  memoryLimits: number[];
-  /** Interconnect preset name or custom `LATENCY_US:GBPS` (see algorithms/cost). */
-  comm: string;
-  grouping: GroupingMode;
-  fuse: boolean;
-  /** m-SCT favourite-child threshold θ. */
-  theta?: number;
-  /** Refinement budget and seed (issue 6). */
-  budgetMs?: number;
-  seed?: number;
-  /** Refine the chosen placer's plan (issue 6; implied by algorithm 'refine'). */
-  refine?: boolean;
-  /** Device topology spec, e.g. `2x4:nvlink4/ib200` (issue 6). */
-  topology?: string;
-}
+// The option types live with their lists and checks in options.ts.
+export type { AlgorithmName, GroupingMode, PlacementOptions } from './options';
 
 export interface DevicePlan {
   index: number;

@@ -13,10 +13,12 @@
 //     half-precision weights: Adam costs 16 bytes per parameter either way.
 import { OpplaceError } from './errors';
 import { OpEdge, OpGraph, OpNode, indexGraph, outputBytes } from './graph';
-import type { Dtype } from './loaders/index';
+import type { Dtype } from './loaders/types';
 
-export type Optimizer = 'sgd' | 'momentum' | 'adam';
-export const OPTIMIZERS: Optimizer[] = ['sgd', 'momentum', 'adam'];
+import { OPTIMIZERS, Optimizer } from './options';
+
+export { OPTIMIZERS };
+export type { Optimizer };
 
 /** Optimizer state slots per parameter. */
 export function optimizerSlots(optimizer: Optimizer): number {

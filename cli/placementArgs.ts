@@ -3,15 +3,25 @@
 // theta), refinement (--refine, --budget-ms, --seed) and the training memory model (--training).
 import { OpplaceError } from '../algorithms/errors';
 import type { OpGraph } from '../algorithms/graph';
-import { MODEL_FORMATS, ModelFormat } from '../algorithms/loaders/index';
-import { DEFAULT_DEVICE, DEVICE_PRESETS, getDevicePreset, parseDtype } from '../algorithms/cost/devices';
-import { INTERCONNECT_PRESETS, parseInterconnect } from '../algorithms/cost/interconnect';
-import { parseTopology } from '../algorithms/cost/topology';
+import { getDevicePreset, parseDtype } from '../algorithms/cost/devices';
+import {
+  CLI_INPUT_DEFAULTS,
+  cliLabel,
+  DEFAULTS,
+  DEVICE_PRESET_IDS,
+  INTERCONNECTS,
+  LIMITS,
+  MODEL_FORMATS,
+  OPTIMIZERS,
+  Optimizer,
+  parseChoice,
+  parsePlacementInput,
+  parseWholeNumber,
+  PlacementOptions,
+  ResolvedPlacement,
+} from '../algorithms/options';
 import { prepareGraphFromFile, PrepareOptions, warnIgnoredModelOptions } from '../algorithms/prepare';
-import { ALGORITHMS, AlgorithmName, GroupingMode, PlacementOptions } from '../algorithms/plan';
-import { isBackwardOp, OPTIMIZERS, Optimizer, trainingGraph } from '../algorithms/training';
-import { parseMemoryLimits } from '../algorithms/units';
-import { intOption } from './args';
+import { isBackwardOp, trainingGraph } from '../algorithms/training';
 import type { CliIO } from './io';
 
 /** parseArgs spec of the model and placement options (add the command's own on top). */
@@ -43,91 +53,61 @@ export const TOPOLOGY_HELP = `  --topology HxG:INTRA/INTER
                      instead of --comm; --devices defaults to H×G and must equal it
 `;
 
-/**
- * --devices and --topology together: the device count (default 4, or H×G of the topology) and the
- * topology spec when given. A topology replaces --comm, so giving both is an error.
- */
-export function devicesAndTopology(values: { devices?: string; comm?: string; topology?: string }): { devices: number; topology?: string } {
-  if (values.topology === undefined) return { devices: intOption(values.devices, 'devices', 4) };
-  if (values.comm !== undefined) throw new OpplaceError('--topology sets the links between devices, so --comm cannot be given with it');
-  const topology = parseTopology(values.topology, values.devices === undefined ? undefined : intOption(values.devices, 'devices', 4));
-  return { devices: topology.devices, topology: topology.spec };
-}
-
 /** Help text of the shared options (without --devices/--memory/--algorithm, which commands word differently). */
-export const PLACEMENT_HELP = `  --comm PRESET      interconnect: ${Object.keys(INTERCONNECT_PRESETS).join(', ')}, or LATENCY_US:GBPS
-                     (default baechi: 134 µs + 5.7 GB/s, as measured by Baechi)
-${TOPOLOGY_HELP}  --grouping G       none | colocation | coplace (default colocation)
+export const PLACEMENT_HELP = `  --comm PRESET      interconnect: ${INTERCONNECTS.join(', ')}, or LATENCY_US:GBPS
+                     (default ${DEFAULTS.comm}: 134 µs + 5.7 GB/s, as measured by Baechi)
+${TOPOLOGY_HELP}  --grouping G       none | colocation | coplace (default ${DEFAULTS.grouping})
   --fuse             fuse connected ops of the same group before placing
-  --theta X          m-SCT favourite-child threshold in (0, 1] (default 0.5)
+  --theta X          m-SCT favourite-child threshold in (0, 1] (default ${DEFAULTS.theta})
   --refine           improve the placer's plan by local search (as --algorithm refine does
                      from the best of m-etf and m-sct)
-  --budget-ms MS     refinement budget (default 2000); the search is deterministic: the
+  --budget-ms MS     refinement budget (default ${DEFAULTS.budgetMs}); the search is deterministic: the
                      budget is turned into a fixed amount of work, not a clock
-  --seed N           refinement random seed (default 1)
-  --training OPT     model a training step: sgd | momentum | adam (adds backward ops,
+  --seed N           refinement random seed (default ${DEFAULTS.seed})
+  --training OPT     model a training step: ${OPTIMIZERS.join(' | ')} (adds backward ops,
                      gradients and optimizer state to a forward graph)
   --format F         ${MODEL_FORMATS.join(' | ')} (default: from the file name)
-  --batch N          value for symbolic or missing batch dims (default 1)
-  --dtype D          fp32 | fp16 | bf16 for the cost model (default fp32)
-  --device-type P    GPU preset for the cost model (default ${DEFAULT_DEVICE}):
-                     ${Object.keys(DEVICE_PRESETS).join(', ')}
+  --batch N          value for symbolic or missing batch dims (default ${DEFAULTS.batch})
+  --dtype D          fp32 | fp16 | bf16 for the cost model (default ${DEFAULTS.dtype})
+  --device-type P    GPU preset for the cost model (default ${DEFAULTS.device}):
+                     ${DEVICE_PRESET_IDS.join(', ')}
 `;
-
-export function parseChoice<T extends string>(value: string | undefined, name: string, choices: readonly T[], dflt: T): T {
-  if (value === undefined) return dflt;
-  if ((choices as readonly string[]).includes(value)) return value as T;
-  throw new OpplaceError(`--${name} must be one of ${choices.join(', ')}, got "${value}"`);
-}
-
-export function parseTheta(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const t = Number(value);
-  if (!(t > 0 && t <= 1)) throw new OpplaceError(`--theta must be a number in (0, 1], got "${value}"`);
-  return t;
-}
-
-/** --refine, --budget-ms, --seed as PlacementOptions fields (only those given). */
-export function refineOptions(values: { refine?: boolean; 'budget-ms'?: string; seed?: string }): Pick<PlacementOptions, 'refine' | 'budgetMs' | 'seed'> {
-  const out: Pick<PlacementOptions, 'refine' | 'budgetMs' | 'seed'> = {};
-  if (values.refine) out.refine = true;
-  if (values['budget-ms'] !== undefined) {
-    const ms = Number(values['budget-ms']);
-    if (values['budget-ms'].trim() === '' || !Number.isFinite(ms) || ms < 0 || ms > 3_600_000) throw new OpplaceError(`--budget-ms must be a number of milliseconds in 0…3600000, got "${values['budget-ms']}"`);
-    out.budgetMs = ms;
-  }
-  if (values.seed !== undefined) out.seed = intOption(values.seed, 'seed', 1, 0);
-  if (out.seed !== undefined && out.seed > 0xffffffff) throw new OpplaceError(`--seed must be at most 4294967295, got "${values.seed}"`);
-  return out;
-}
 
 /** --training OPT, or undefined. */
 export function parseTraining(value: string | undefined): Optimizer | undefined {
-  return value === undefined ? undefined : parseChoice(value, 'training', OPTIMIZERS, 'adam');
+  return value === undefined ? undefined : parseChoice(value, '--training', OPTIMIZERS, DEFAULTS.optimizer);
+}
+
+/** The placement options of a command line, parsed once (algorithms/options.ts), with the link and topology. */
+export function resolvedPlacementOptions(values: PlacementValues, defaults: { algorithm?: PlacementOptions['algorithm']; memory?: string } = {}): ResolvedPlacement {
+  return parsePlacementInput(
+    {
+      algorithm: values.algorithm,
+      devices: values.devices,
+      memory: values.memory,
+      comm: values.comm,
+      topology: values.topology,
+      grouping: values.grouping,
+      fuse: values.fuse,
+      theta: values.theta,
+      budgetMs: values['budget-ms'],
+      seed: values.seed,
+      refine: values.refine,
+    },
+    { ...CLI_INPUT_DEFAULTS, ...defaults },
+    cliLabel,
+  );
 }
 
 /** The placement options of a command line (devices default 4, memory default 16GiB). */
-export function placementOptions(values: PlacementValues, defaults: { algorithm?: AlgorithmName; memory?: string } = {}): PlacementOptions {
-  const { devices, topology } = devicesAndTopology(values);
-  const options: PlacementOptions = {
-    algorithm: parseChoice(values.algorithm, 'algorithm', ALGORITHMS, defaults.algorithm ?? 'm-etf') as AlgorithmName,
-    devices,
-    memoryLimits: parseMemoryLimits(values.memory ?? defaults.memory ?? '16GiB', devices),
-    comm: values.comm ?? 'baechi',
-    grouping: parseChoice<GroupingMode>(values.grouping, 'grouping', ['none', 'colocation', 'coplace'], 'colocation'),
-    fuse: Boolean(values.fuse),
-    ...(values.theta !== undefined ? { theta: parseTheta(values.theta) } : {}),
-    ...refineOptions(values),
-    ...(topology !== undefined ? { topology } : {}),
-  };
-  parseInterconnect(options.comm);
-  return options;
+export function placementOptions(values: PlacementValues, defaults: { algorithm?: PlacementOptions['algorithm']; memory?: string } = {}): PlacementOptions {
+  return resolvedPlacementOptions(values, defaults).options;
 }
 
 export function prepareOptions(values: PlacementValues): PrepareOptions {
   return {
-    format: values.format === undefined ? undefined : (parseChoice(values.format, 'format', MODEL_FORMATS, 'onnx') as ModelFormat),
-    batch: intOption(values.batch, 'batch', 1),
+    format: values.format === undefined ? undefined : parseChoice(values.format, '--format', MODEL_FORMATS, 'onnx'),
+    batch: parseWholeNumber(values.batch, '--batch', DEFAULTS.batch, 1, LIMITS.maxBatch),
     dtype: values.dtype === undefined ? undefined : parseDtype(values.dtype),
     device: values['device-type'] === undefined ? undefined : getDevicePreset(values['device-type']),
   };

@@ -2,7 +2,7 @@
 // and as Markdown (for copy/paste). Pure: rows in → text out.
 import { formatBytes, formatBytesAtLeast, formatUs } from '../algorithms/units';
 import { escapeHtml } from '../webview/html';
-import type { CompareRow } from './workerProtocol';
+import type { CompareRow } from '../algorithms/compare';
 
 export interface CompareCell {
   algorithm: string;
@@ -26,25 +26,22 @@ export const COMPARE_HEADERS: [keyof CompareCell, string][] = [
   ['note', 'Note'],
 ];
 
-/** Table cells for each row; the speed-up uses the plan's own single-device time when it has one. */
+/** Table cells for each row (the engine's compare rows, as `opplace compare --json` prints them). */
 export function compareCells(rows: CompareRow[]): CompareCell[] {
-  const single = rows.find((r) => r.algorithm === 'single' && r.plan?.feasible)?.plan?.makespanUs;
   return rows.map((r) => {
-    if (!r.plan) {
-      return { algorithm: r.algorithm, status: 'error', stepTime: '—', speedup: '—', maxPeak: '—', transfers: '—', placeTime: '—', note: r.error?.message ?? 'failed' };
+    if (r.error !== undefined) {
+      return { algorithm: r.algorithm, status: 'error', stepTime: '—', speedup: '—', maxPeak: '—', transfers: '—', placeTime: '—', note: r.error };
     }
-    const p = r.plan;
-    const base = p.singleDeviceUs ?? single;
-    const feasible = p.feasible;
+    const feasible = r.feasible && r.makespanUs !== null;
     return {
       algorithm: r.algorithm,
       status: feasible ? 'feasible' : 'infeasible',
-      stepTime: feasible ? formatUs(p.makespanUs) : '—',
-      speedup: feasible && base && p.makespanUs > 0 ? `${(base / p.makespanUs).toFixed(2)}×` : '—',
-      maxPeak: p.devices.length ? formatBytes(Math.max(...p.devices.map((d) => d.peakBytes))) : '—',
-      transfers: feasible ? String(p.transfers.length) : '—',
-      placeTime: `${p.placeMs.toFixed(0)} ms`,
-      note: feasible ? '' : [p.reason, p.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytesAtLeast(p.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; '),
+      stepTime: feasible ? formatUs(r.makespanUs!) : '—',
+      speedup: feasible && r.speedup !== null ? `${r.speedup.toFixed(2)}×` : '—',
+      maxPeak: r.peakBytes.length ? formatBytes(Math.max(...r.peakBytes)) : '—',
+      transfers: feasible ? String(r.transfers) : '—',
+      placeTime: `${r.placeMs.toFixed(0)} ms`,
+      note: feasible ? '' : [r.reason, r.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytesAtLeast(r.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; '),
     };
   });
 }

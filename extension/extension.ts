@@ -243,7 +243,7 @@ class Extension implements ViewHost {
     // Compare on what the user is looking at: the viewer's devices and limits when it is open.
     const options = view?.options ?? settings.placement;
     const load = view?.batchSize !== undefined ? { ...settings.load, batch: view.batchSize } : settings.load;
-    const algorithms: AlgorithmName[] = COMPARE_ALGORITHMS;
+    const algorithms: AlgorithmName[] = [...COMPARE_ALGORITHMS];
     const name = baseName(uri.path);
     const job = runWithProgress(this.workerScript, `opplace: comparing ${algorithms.length} algorithms on ${name}`, {
       kind: 'compare',
@@ -258,12 +258,12 @@ class Extension implements ViewHost {
       if (result.kind !== 'compared') return;
       const limits = [...new Set(options.memoryLimits)].map(formatBytes).join(' / ');
       const subtitle = `${result.graph.nodes.length} ops · ${options.devices} devices × ${limits} · interconnect ${options.comm} · grouping ${options.grouping}${options.fuse ? ' + fusion' : ''}`;
-      this.log.info(compareMarkdown(`Compare algorithms — ${name}`, result.rows));
+      this.log.info(compareMarkdown(`Compare algorithms — ${name}`, result.comparison.rows));
       const panel = vscode.window.createWebviewPanel('opplace.compare', `Compare: ${name}`, vscode.ViewColumn.Active, {
         enableScripts: false,
         localResourceRoots: [],
       });
-      panel.webview.html = compareHtml(`Compare algorithms — ${name}`, subtitle, result.rows, makeNonce());
+      panel.webview.html = compareHtml(`Compare algorithms — ${name}`, subtitle, result.comparison.rows, makeNonce());
     } catch (e) {
       if (isCancelled(e)) this.log.info(`comparing algorithms on ${name} cancelled`);
       else this.log.showError(e, 'comparing algorithms');

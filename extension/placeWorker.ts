@@ -3,7 +3,8 @@
 import { parentPort } from 'node:worker_threads';
 import { prepare, place } from './engine';
 import { baseName } from './userMessages';
-import type { CompareRow, WorkerJob, WorkerReply } from './workerProtocol';
+import { compareAlgorithms } from '../algorithms/compare';
+import type { WorkerJob, WorkerReply } from './workerProtocol';
 import { toFailure } from './workerProtocol';
 
 async function runJob(job: WorkerJob, post: (r: WorkerReply) => void): Promise<WorkerReply> {
@@ -14,17 +15,12 @@ async function runJob(job: WorkerJob, post: (r: WorkerReply) => void): Promise<W
     const plan = await place(graph, job.options);
     return { kind: 'placed', graph, plan };
   }
-  const rows: CompareRow[] = [];
-  for (const [i, algorithm] of job.algorithms.entries()) {
-    post({ kind: 'progress', message: `${algorithm} (${i + 1}/${job.algorithms.length})`, fraction: i / job.algorithms.length });
-    try {
-      rows.push({ algorithm, plan: await place(graph, { ...job.options, algorithm }) });
-    } catch (e) {
-      // One algorithm failing (e.g. infeasible) is a row of the table, not a failed comparison.
-      rows.push({ algorithm, error: toFailure(e) });
-    }
-  }
-  return { kind: 'compared', graph, rows };
+  const { comparison } = await compareAlgorithms(graph, job.options, {
+    file: job.fileName,
+    algorithms: job.algorithms,
+    onProgress: (algorithm, i, count) => post({ kind: 'progress', message: `${algorithm} (${i + 1}/${count})`, fraction: i / count }),
+  });
+  return { kind: 'compared', graph, comparison };
 }
 
 if (parentPort) {

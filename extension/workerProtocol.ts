@@ -3,6 +3,7 @@
 import type { OpGraph } from '../algorithms/graph';
 import type { PrepareOptions } from '../algorithms/prepare';
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
+import type { Comparison } from '../algorithms/compare';
 
 export interface PlaceJob {
   kind: 'place';
@@ -35,16 +36,10 @@ export interface WorkerFailure {
   exitCode?: number;
 }
 
-export interface CompareRow {
-  algorithm: AlgorithmName;
-  plan?: Plan;
-  error?: WorkerFailure;
-}
-
 export type WorkerReply =
   | { kind: 'progress'; message: string; fraction?: number }
   | { kind: 'placed'; graph: OpGraph; plan: Plan }
-  | { kind: 'compared'; graph: OpGraph; rows: CompareRow[] }
+  | { kind: 'compared'; graph: OpGraph; comparison: Comparison }
   | { kind: 'failed'; error: WorkerFailure };
 
 export function toFailure(e: unknown): WorkerFailure {

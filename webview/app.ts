@@ -4,7 +4,7 @@
 // report; only the PlacementHost differs. Layout depends on the graph and the expanded groups only;
 // a new plan recolours the existing elements.
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
-import { ALGORITHMS } from '../algorithms/plan';
+import { ALGORITHMS } from '../algorithms/options';
 import { createControls, type ControlsView } from './controls';
 import { createDagView, GROUP_SIZE, NODE_SIZE, type DagScene, type DagView } from './dag';
 import { createTooltip, groupHtml, nodeHtml, renderDetails, transferHtml } from './detailsPane';

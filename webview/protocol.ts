@@ -11,7 +11,7 @@
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
-import { ALGORITHMS } from '../algorithms/plan';
+import { ALGORITHMS, GROUPINGS, LIMITS } from '../algorithms/options';
 
 /** Bump when a message shape changes incompatibly. */
 export const PROTOCOL_VERSION = 1;
@@ -151,19 +151,19 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 const isFiniteNonNeg = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
 const isString = (x: unknown): x is string => typeof x === 'string';
 const MAX_STRING = 100_000;
-const MAX_DEVICES = 4096;
+const MAX_DEVICES = LIMITS.maxDevices;
 
 /** Structural check of PlacementOptions as it arrives from the webview (untrusted). */
 export function isPlacementOptions(x: unknown): x is PlacementOptions {
   if (!isObj(x)) return false;
-  if (!isString(x.algorithm) || !(ALGORITHMS as string[]).includes(x.algorithm)) return false;
+  if (!isString(x.algorithm) || !(ALGORITHMS as readonly string[]).includes(x.algorithm)) return false;
   if (typeof x.devices !== 'number' || !Number.isInteger(x.devices) || x.devices < 1 || x.devices > MAX_DEVICES) return false;
   if (!Array.isArray(x.memoryLimits) || x.memoryLimits.length !== x.devices || !x.memoryLimits.every(isFiniteNonNeg)) return false;
-  if (!isString(x.comm) || x.comm.length > 200) return false;
-  if (x.grouping !== 'none' && x.grouping !== 'colocation' && x.grouping !== 'coplace') return false;
+  if (!isString(x.comm) || x.comm.length > LIMITS.maxSpecLength) return false;
+  if (!isString(x.grouping) || !(GROUPINGS as readonly string[]).includes(x.grouping)) return false;
   if (typeof x.fuse !== 'boolean') return false;
   for (const k of ['theta', 'budgetMs', 'seed'] as const) if (x[k] !== undefined && !(typeof x[k] === 'number' && Number.isFinite(x[k]))) return false;
-  if (x.topology !== undefined && !(isString(x.topology) && x.topology.length <= 200)) return false;
+  if (x.topology !== undefined && !(isString(x.topology) && x.topology.length <= LIMITS.maxSpecLength)) return false;
   return true;
 }
 

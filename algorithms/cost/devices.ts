@@ -3,7 +3,7 @@
 // rate — what PyTorch uses for fp32 matmuls by default (TF32 off) — and FP16/BF16 are the tensor-core
 // rates. Where a GPU has no BF16 tensor cores (V100, T4) bf16 runs at the FP32 rate.
 import { OpplaceError } from '../errors';
-import type { Dtype } from '../loaders/index';
+import type { Dtype } from '../loaders/types';
 
 export interface DevicePreset {
   /** Key used on the command line, e.g. `h100-sxm`. */

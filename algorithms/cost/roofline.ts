@@ -3,7 +3,7 @@
 // a node whose computeUs is 0 and that carries `flops` or `memoryAccessBytes` is estimated; a node
 // with computeUs > 0 keeps its (measured) time; a node with neither stays at 0. Ops whose FLOPs and
 // bytes are both 0 (Reshape views, Shape, folded constants) launch no kernel and stay at 0 µs.
-import type { Dtype } from '../loaders/index';
+import type { Dtype } from '../loaders/types';
 import { OpGraph, OpNode } from '../graph';
 import {
   bandwidthBytesPerSecond,

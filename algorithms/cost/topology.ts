@@ -22,9 +22,6 @@ export interface Topology {
   pairLink: Int8Array;
 }
 
-/** Same bound as placement options' devices. */
-const MAX_DEVICES = 1024;
-
 export const INTRA_HOST = 0;
 export const INTER_HOST = 1;
 
@@ -74,9 +71,10 @@ const linkPresets = () => Object.keys(INTERCONNECT_PRESETS).filter((k) => !INTER
 
 /**
  * Parses a topology spec. When `devices` is given it must equal hosts × GPUs per host (callers
- * that have no device count take `topology.devices`).
+ * that have no device count take `topology.devices`, bounded by `maxDevices` — the options
+ * module's cap). Both are checked before the devices² pair table is allocated.
  */
-export function parseTopology(spec: string, devices?: number): Topology {
+export function parseTopology(spec: string, devices?: number, maxDevices = Infinity): Topology {
   if (typeof spec !== 'string') throw new OpplaceError(`topology must be a string like 2x4:nvlink4/ib200, got ${String(spec)}`);
   const text = spec.trim();
   const m = /^([0-9]+)\s*[xX×]\s*([0-9]+)\s*:(.*)$/.exec(text);
@@ -84,7 +82,10 @@ export function parseTopology(spec: string, devices?: number): Topology {
   const hosts = Number(m[1]);
   const gpusPerHost = Number(m[2]);
   if (hosts < 1 || gpusPerHost < 1) throw new OpplaceError(`topology "${text}": hosts and GPUs per host must be at least 1, got ${hosts}x${gpusPerHost}`);
-  if (hosts * gpusPerHost > MAX_DEVICES) throw new OpplaceError(`topology "${text}": ${hosts}x${gpusPerHost} = ${hosts * gpusPerHost} devices, at most ${MAX_DEVICES} are supported`);
+  if (hosts * gpusPerHost > maxDevices) throw new OpplaceError(`topology "${text}": ${hosts}x${gpusPerHost} = ${hosts * gpusPerHost} devices, at most ${maxDevices} are supported`);
+  if (devices !== undefined && devices !== hosts * gpusPerHost) {
+    throw new OpplaceError(`topology "${text}" has ${hosts} × ${gpusPerHost} = ${hosts * gpusPerHost} devices but ${devices} devices were asked for (leave out --devices, or make it ${hosts * gpusPerHost})`);
+  }
   const parts = m[3].split('/');
   if (parts.length > 2) throw new OpplaceError(`topology "${text}": at most two links (inside a host / between hosts), got ${parts.length}`);
   let intra: Link;
@@ -99,9 +100,5 @@ export function parseTopology(spec: string, devices?: number): Topology {
     intra = parseLink(parts[0], text, 'intra-host');
     inter = parseLink(parts[1], text, 'inter-host');
   }
-  const topology = topologyOf(text, hosts, gpusPerHost, intra, inter);
-  if (devices !== undefined && devices !== topology.devices) {
-    throw new OpplaceError(`topology "${text}" has ${hosts} × ${gpusPerHost} = ${topology.devices} devices but ${devices} devices were asked for (leave out --devices, or make it ${topology.devices})`);
-  }
-  return topology;
+  return topologyOf(text, hosts, gpusPerHost, intra, inter);
 }

@@ -5,7 +5,7 @@
 // tensor whose bytes are the largest outgoing edge size, colorClass → colocationGroup.
 import { OpplaceError } from '../errors';
 import { OpEdge, OpGraph, OpNode } from '../graph';
-import type { LoadOptions } from './index';
+import type { LoadOptions } from './types';
 import { describeJson, fieldError, isJsonObject, JsonPlace, missingField, parseJsonBytes } from './jsonText';
 
 /** The single output tensor of node `id` (edges from it carry this name). */

@@ -1,21 +1,28 @@
 // Chooses a loader by file name or an explicit --format, and turns bytes into a validated OpGraph.
 // One file per format (Netron style); each exports `parse<Format>(bytes, fileName, options)`.
 // Pure: works on bytes so the same code runs in Node, a worker and the browser report.
+// The dispatch is a static table: every bundle that parses models has every loader, and the
+// loaders import only ./types, never this file.
 import { OpplaceError } from '../errors';
 import { OpGraph, validateGraph } from '../graph';
+import { MODEL_FORMATS, ModelFormat } from '../options';
+import type { LoadOptions } from './types';
+import { parseDnnPartitioning } from './dnnPartitioning';
+import { parseOnnx } from './onnx';
+import { parseOpgraph } from './opgraph';
+import { parseStg } from './stg';
 
-export type ModelFormat = 'onnx' | 'opgraph' | 'dnn-partitioning' | 'stg';
-export const MODEL_FORMATS: ModelFormat[] = ['onnx', 'opgraph', 'dnn-partitioning', 'stg'];
+export { MODEL_FORMATS };
+export type { Dtype, LoadOptions, ModelFormat } from './types';
 
-export type Dtype = 'fp32' | 'fp16' | 'bf16';
+type Loader = (bytes: Uint8Array, fileName: string, options: LoadOptions) => OpGraph;
 
-export interface LoadOptions {
-  format?: ModelFormat;
-  /** Value for symbolic or missing batch dims (default 1). */
-  batch?: number;
-  /** Element type activations and weights are costed in (default: as stored, fp32 for ONNX float). */
-  dtype?: Dtype;
-}
+const LOADERS: Record<ModelFormat, Loader> = {
+  onnx: parseOnnx,
+  opgraph: parseOpgraph,
+  'dnn-partitioning': parseDnnPartitioning,
+  stg: parseStg,
+};
 
 /** Guesses the format from a file name (and for `.json`, from the first bytes). */
 export function detectFormat(fileName: string, bytes?: Uint8Array): ModelFormat {
@@ -36,23 +43,10 @@ export function detectFormat(fileName: string, bytes?: Uint8Array): ModelFormat 
 export function parseModel(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): OpGraph {
   if (bytes.length === 0) throw new OpplaceError('the file is empty', { file: fileName });
   const format = options.format ?? detectFormat(fileName, bytes);
-  let graph: OpGraph;
-  switch (format) {
-    case 'onnx':
-      graph = require('./onnx').parseOnnx(bytes, fileName, options);
-      break;
-    case 'opgraph':
-      graph = require('./opgraph').parseOpgraph(bytes, fileName, options);
-      break;
-    case 'dnn-partitioning':
-      graph = require('./dnnPartitioning').parseDnnPartitioning(bytes, fileName, options);
-      break;
-    case 'stg':
-      graph = require('./stg').parseStg(bytes, fileName, options);
-      break;
-    default:
-      throw new OpplaceError(`unknown format "${String(format)}" (expected one of ${MODEL_FORMATS.join(', ')})`, { file: fileName });
+  if (!Object.hasOwn(LOADERS, format)) {
+    throw new OpplaceError(`unknown format "${String(format)}" (expected one of ${MODEL_FORMATS.join(', ')})`, { file: fileName });
   }
+  const graph = LOADERS[format](bytes, fileName, options);
   graph.source = { ...(graph.source ?? {}), file: fileName, format };
   validateGraph(graph);
   return graph;

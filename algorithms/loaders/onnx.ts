@@ -28,7 +28,7 @@ import { modulePathOf, namespaceOf, uniqueNodeIds } from '../onnx/naming';
 import { OnnxGraph, OnnxModel, OnnxNode, OnnxValueInfo, decodeOnnxModel, hasField, int64ToNumber } from '../onnx/proto';
 import { Attrs, tensorDims, tensorValues } from '../onnx/tensorData';
 import { Shape, TensorMeta, cleanDim, numel } from '../onnx/values';
-import type { LoadOptions } from './index';
+import type { LoadOptions } from './types';
 
 const SUBGRAPH_OPS = new Set(['If', 'Loop', 'Scan', 'SequenceMap']);
 const DEFAULT_OPSET = 13;

@@ -4,7 +4,7 @@
 // (namespace [], computeUs 0, outputs [] …); unknown fields are errors so typos do not pass silently.
 import { OpplaceError } from '../errors';
 import { OpEdge, OpGraph, OpNode, TensorInfo } from '../graph';
-import type { LoadOptions } from './index';
+import type { LoadOptions } from './types';
 import { describeJson, fieldError, isJsonObject, JsonObject, JsonPlace, missingField, parseJsonBytes } from './jsonText';
 
 export const OPGRAPH_FORMAT = 'opgraph';

@@ -5,7 +5,7 @@
 // memory and no communication, so every node has zero bytes and every edge carries a 0-byte tensor.
 import { OpplaceError } from '../errors';
 import { OpEdge, OpGraph, OpNode } from '../graph';
-import type { LoadOptions } from './index';
+import type { LoadOptions } from './types';
 
 /** The name of the (empty) tensor task `id` sends to its successors. */
 export const stgTensorName = (id: string) => `t${id}`;

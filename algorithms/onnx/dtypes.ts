@@ -1,5 +1,5 @@
 // ONNX element types (TensorProto.DataType): names, sizes, and which are floating point.
-import type { Dtype } from '../loaders/index';
+import type { Dtype } from '../loaders/types';
 
 export const DT = {
   UNDEFINED: 0, FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9,

@@ -3,13 +3,12 @@
 // the memory each stage holds for its in-flight microbatches. Plain JSON data, like plan.ts: what
 // `opplace pipeline --json` prints, what the viewer draws in throughput mode, what the exporters read.
 
-/** Shape constraint on each device's set of ops. */
-export type PipelineSplit = 'sequential' | 'contiguous' | 'any';
-export const PIPELINE_SPLITS: readonly PipelineSplit[] = ['sequential', 'contiguous', 'any'];
+// Split = shape constraint on each device's set of ops; schedule = GPipe (all forwards, then all
+// backwards) or 1F1B (PipeDream-flush). Their lists live with every other option list.
+import type { PipelineScheduleName, PipelineSplit } from '../options';
 
-/** Microbatch schedule: GPipe (all forwards, then all backwards) or 1F1B (PipeDream-flush). */
-export type PipelineScheduleName = 'gpipe' | '1f1b';
-export const PIPELINE_SCHEDULES: readonly PipelineScheduleName[] = ['gpipe', '1f1b'];
+export { PIPELINE_SCHEDULES, PIPELINE_SPLITS } from '../options';
+export type { PipelineScheduleName, PipelineSplit };
 
 export interface PipelineOptions {
   devices: number;

@@ -1,59 +1,35 @@
 // Public API of the placement engine: placeGraph (every placer), the replay simulator, the
 // independent checker and the lower bound. Pure TypeScript (no node: imports) so the viewer and
 // the extension can run it in a browser page or a worker; HiGHS is loaded by sctLp.ts on demand.
-import { OpGraph, indexGraph, validateGraph } from '../graph';
+import { GraphIndex, OpGraph, indexGraph, validateGraph } from '../graph';
 import { OpplaceError } from '../errors';
-import { ALGORITHMS, AlgorithmName, Plan, PlacementOptions } from '../plan';
-import { checkLinkForGraph, parseInterconnect } from '../cost/interconnect';
+import type { AlgorithmName, Plan, PlacementOptions } from '../plan';
+import { DEFAULTS, resolvePlacement, ResolvedPlacement } from '../options';
+import { checkLinkForGraph } from '../cost/interconnect';
 import { formatBytes, formatBytesAtLeast } from '../units';
-import { buildProblem, Problem, problemOptionsOf } from './problem';
-import { parseTopology } from '../cost/topology';
+import { buildProblem, Problem, ProblemOptions } from './problem';
 import { runPlacer } from './placers';
 import type { CoreResult } from './core';
 import { lowerBound, planPieces } from './simulate';
 import type { FavouriteChildren } from './sctLp';
-import { favouritesFor, feasibleAtLimits, placeRefined, RefineReport, validateRefineOptions, wantsRefine } from './refine/place';
+import { favouritesFor, feasibleAtLimits, placeRefined, RefineReport, startAlgorithms, wantsRefine } from './refine/place';
 
 export { checkSchedule } from './checker';
 export { simulateSchedule, lowerBound, criticalPath, memoryTimelines } from './simulate';
 export type { PlanPieces, SimulateInput } from './simulate';
 export { buildProblem, problemOptionsOf } from './problem';
 
-const GROUPINGS = ['none', 'colocation', 'coplace'];
-
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-/** Throws one clear OpplaceError for the first bad option. */
+/** Throws one clear OpplaceError for the first bad option (the checks of algorithms/options.ts). */
 export function validatePlacementOptions(options: PlacementOptions, file?: string): void {
-  const ctx = file ? { file } : {};
-  if (!ALGORITHMS.includes(options.algorithm)) {
-    throw new OpplaceError(`unknown algorithm "${String(options.algorithm)}" (expected one of ${ALGORITHMS.join(', ')})`, ctx);
-  }
-  validateRefineOptions(options, ctx);
-  if (!Number.isInteger(options.devices) || options.devices < 1) {
-    throw new OpplaceError(`devices must be an integer ≥ 1, got ${String(options.devices)}`, ctx);
-  }
-  if (options.devices > 1024) throw new OpplaceError(`devices must be at most 1024, got ${options.devices}`, ctx);
-  if (!Array.isArray(options.memoryLimits) || options.memoryLimits.length !== options.devices) {
-    throw new OpplaceError(`memoryLimits must list one limit per device (${options.devices}), got ${Array.isArray(options.memoryLimits) ? options.memoryLimits.length : String(options.memoryLimits)}`, ctx);
-  }
-  options.memoryLimits.forEach((l, d) => {
-    if (typeof l !== 'number' || Number.isNaN(l) || l < 0) throw new OpplaceError(`memory limit of device ${d} must be a number of bytes ≥ 0, got ${String(l)}`, ctx);
-  });
-  if (!GROUPINGS.includes(options.grouping)) {
-    throw new OpplaceError(`unknown grouping "${String(options.grouping)}" (expected none, colocation or coplace)`, ctx);
-  }
-  if (options.theta !== undefined && !(typeof options.theta === 'number' && options.theta > 0 && options.theta <= 1)) {
-    throw new OpplaceError(`theta must be a number in (0, 1], got ${String(options.theta)}`, ctx);
-  }
-  parseInterconnect(options.comm);
-  if (options.topology !== undefined) {
-    try {
-      parseTopology(options.topology, options.devices);
-    } catch (e) {
-      throw e instanceof OpplaceError ? new OpplaceError(e.detail, ctx) : e;
-    }
-  }
+  resolvePlacement(options, file);
+}
+
+/** What buildProblem needs of resolved options: no string is parsed again. */
+export function problemOptionsOfResolved(resolved: ResolvedPlacement): ProblemOptions {
+  const { grouping, fuse } = resolved.options;
+  return { grouping, fuse, link: resolved.link, ...(resolved.topology ? { topology: resolved.topology } : {}) };
 }
 
 /** Memory that is surely enough for any placer: everything at once on every device. */
@@ -84,29 +60,107 @@ export function minimumUniformMemory(problem: Problem, devices: number, succeeds
   return hi;
 }
 
+/**
+ * A graph prepared for placement once (validated and indexed), with the problems built for it and
+ * the m-SCT favourite children solved on them, so placing again with other options — another
+ * placer, other limits or device count, compare's rows, refine's starts — rebuilds nothing those
+ * options do not change. The extension keeps one per open view (its worker); the CLI one per file.
+ */
+export interface PreparedGraph {
+  graph: OpGraph;
+  index: GraphIndex;
+  /** How often a problem was built and an LP solved for this graph (what the caches saved). */
+  readonly counts: { problems: number; lps: number };
+  /** Problem per grouping, fusion and links (the options buildProblem reads); a few at most. */
+  problems: Map<string, Problem>;
+  /** m-SCT favourite children per problem key and θ. */
+  favourites: Map<string, Promise<FavouriteChildren>>;
+  lowerBounds: Map<number, number>;
+}
+
+/** Problems (and their LP solutions) kept per graph: the last few option sets a user toggles between. */
+const KEPT_PROBLEMS = 4;
+
+export function prepareForPlacement(graph: OpGraph): PreparedGraph {
+  validateGraph(graph);
+  return { graph, index: indexGraph(graph), counts: { problems: 0, lps: 0 }, problems: new Map(), favourites: new Map(), lowerBounds: new Map() };
+}
+
+/** Key of what buildProblem depends on (a topology fixes the device count, so it is in its spec). */
+function problemKey(resolved: ResolvedPlacement): string {
+  const o = resolved.options;
+  const links = resolved.topology ? `topology ${resolved.topology.spec}` : resolved.link.fromFile ? 'link file' : `link ${resolved.link.latencyUs}:${resolved.link.usPerByte}`;
+  return `${o.grouping}|${o.fuse ? 'fused' : 'unfused'}|${links}`;
+}
+
+function preparedProblem(prepared: PreparedGraph, resolved: ResolvedPlacement): { key: string; problem: Problem } {
+  const key = problemKey(resolved);
+  let problem = prepared.problems.get(key);
+  if (problem) {
+    prepared.problems.delete(key); // re-inserted below: most recently used last
+  } else {
+    problem = buildProblem(prepared.graph, problemOptionsOfResolved(resolved), prepared.index);
+    (prepared.counts as { problems: number }).problems++;
+  }
+  prepared.problems.set(key, problem);
+  while (prepared.problems.size > KEPT_PROBLEMS) {
+    const oldest = prepared.problems.keys().next().value as string;
+    prepared.problems.delete(oldest);
+    for (const k of [...prepared.favourites.keys()]) if (k.startsWith(`${oldest}|θ`)) prepared.favourites.delete(k);
+  }
+  return { key, problem };
+}
+
+/** The favourite children when the options run m-SCT (as the placer or a refine start), solved once per problem and θ. */
+function preparedFavourites(prepared: PreparedGraph, key: string, problem: Problem, options: PlacementOptions): Promise<FavouriteChildren | undefined> {
+  const theta = options.theta ?? DEFAULTS.theta;
+  const favKey = `${key}|θ${theta}`;
+  const known = prepared.favourites.get(favKey);
+  if (known) return wantsFavourites(options) ? known : Promise.resolve(undefined);
+  const solved = favouritesFor(problem, options);
+  return solved.then((f) => {
+    if (f) {
+      (prepared.counts as { lps: number }).lps++;
+      prepared.favourites.set(favKey, Promise.resolve(f));
+    }
+    return f;
+  });
+}
+
+const wantsFavourites = (options: PlacementOptions): boolean => startAlgorithms(options).includes('m-sct');
+
 export async function placeGraph(graph: OpGraph, options: PlacementOptions, file?: string): Promise<Plan> {
   const fileName = file ?? graph.source?.file ?? graph.name;
-  validatePlacementOptions(options, fileName);
-  validateGraph(graph);
-  checkLinkForGraph(parseInterconnect(options.comm), graph, fileName);
+  resolvePlacement(options, fileName);
+  return placePrepared(prepareForPlacement(graph), options, fileName);
+}
+
+/** placeGraph on a prepared graph: the plan is byte for byte placeGraph's (bar the wall time). */
+export async function placePrepared(prepared: PreparedGraph, options: PlacementOptions, file?: string): Promise<Plan> {
+  const { graph, index } = prepared;
+  const fileName = file ?? graph.source?.file ?? graph.name;
+  const resolved = resolvePlacement(options, fileName);
+  checkLinkForGraph(resolved.link, graph, fileName);
   const D = options.devices;
   const limits = options.memoryLimits.slice();
   const started = now();
-  const index = indexGraph(graph);
-  const problem = buildProblem(graph, problemOptionsOf(options), index);
-  let favourites: FavouriteChildren | undefined;
+  const { key, problem } = preparedProblem(prepared, resolved);
+  let favourites = await preparedFavourites(prepared, key, problem, options);
   let outcome: ReturnType<typeof runPlacer>;
   let refineReport: RefineReport | undefined;
   if (wantsRefine(options)) {
     // issue 6: start placers + local search (refinePlace.ts)
-    const refined = await placeRefined(problem, options, limits);
+    const refined = await placeRefined(problem, options, limits, favourites);
     ({ outcome, favourites, report: refineReport } = refined);
   } else {
-    favourites = await favouritesFor(problem, options);
     outcome = runPlacer(problem, options.algorithm, limits, favourites);
   }
   const placeMs = now() - started;
-  const lowerBoundUs = lowerBound(graph, D, index);
+  let lowerBoundUs = prepared.lowerBounds.get(D);
+  if (lowerBoundUs === undefined) {
+    lowerBoundUs = lowerBound(graph, D, index);
+    prepared.lowerBounds.set(D, lowerBoundUs);
+  }
   let singleDeviceUs = 0;
   for (const n of graph.nodes) singleDeviceUs += n.computeUs;
   const base = {

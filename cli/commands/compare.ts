@@ -2,8 +2,9 @@
 // gap to the lower bound, peak memory per device, transfers, placement time, whether it fits.
 // Exit code 3 when no placer finds a plan for some file, 2 on bad input.
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
-import { ALGORITHMS, AlgorithmName, Plan, PlacementOptions } from '../../algorithms/plan';
-import { placeGraph } from '../../algorithms/placement/index';
+import type { AlgorithmName } from '../../algorithms/plan';
+import { ALGORITHMS, COMPARE_ALGORITHMS } from '../../algorithms/options';
+import { compareAlgorithms, Comparison, CompareRow, fastestRow } from '../../algorithms/compare';
 import { formatBytes, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
@@ -11,7 +12,7 @@ import { alignTable } from '../table';
 import { loadPlacementGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 /** Table order: Baechi's placers, the refinement, the baselines. */
-export const COMPARED: AlgorithmName[] = ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential'];
+export const COMPARED = COMPARE_ALGORITHMS;
 
 const HELP = `usage: opplace compare FILE... [options]
 
@@ -31,46 +32,11 @@ ${PLACEMENT_HELP}  --json             one JSON object per file, one per line
 
 const SPEC = { ...PLACEMENT_SPEC, only: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
-export interface CompareRow {
-  algorithm: AlgorithmName;
-  feasible: boolean;
-  makespanUs: number | null;
-  /** makespan / lower bound − 1, in percent. */
-  gapPercent: number | null;
-  peakBytes: number[];
-  transfers: number;
-  transferBytes: number;
-  placeMs: number;
-  reason?: string;
-  minimumMemoryBytes?: number;
-  refineGainPercent?: number;
-}
-
-export function compareRow(plan: Plan): CompareRow {
-  const ok = plan.feasible;
-  let transferBytes = 0;
-  for (const t of plan.transfers) transferBytes += t.bytes;
-  const row: CompareRow = {
-    algorithm: plan.algorithm,
-    feasible: ok,
-    makespanUs: plan.schedule.length ? plan.makespanUs : null,
-    gapPercent: plan.schedule.length && plan.lowerBoundUs > 0 ? Math.round((plan.makespanUs / plan.lowerBoundUs - 1) * 1e5) / 1e3 : null,
-    peakBytes: plan.schedule.length ? plan.devices.map((d) => d.peakBytes) : [],
-    transfers: plan.transfers.length,
-    transferBytes,
-    placeMs: Math.round(plan.placeMs * 1000) / 1000,
-  };
-  if (!ok && plan.reason) row.reason = plan.reason;
-  if (plan.minimumMemoryBytes !== undefined) row.minimumMemoryBytes = plan.minimumMemoryBytes;
-  if (plan.refine) row.refineGainPercent = plan.refine.gainPercent;
-  return row;
-}
-
 function parseOnly(value: string | undefined): AlgorithmName[] {
-  if (value === undefined) return COMPARED;
+  if (value === undefined) return [...COMPARED];
   const list = value.split(',').map((s) => s.trim()).filter(Boolean);
   if (list.length === 0) throw new OpplaceError('--only needs at least one placer');
-  for (const a of list) if (!(ALGORITHMS as string[]).includes(a)) throw new OpplaceError(`--only: unknown placer "${a}" (expected ${COMPARED.join(', ')})`);
+  for (const a of list) if (!(ALGORITHMS as readonly string[]).includes(a)) throw new OpplaceError(`--only: unknown placer "${a}" (expected ${COMPARED.join(', ')})`);
   return COMPARED.filter((a) => list.includes(a));
 }
 
@@ -83,7 +49,7 @@ export function limitsText(limits: number[]): string {
   return new Set(text).size === 1 ? text[0] : text.join(', ');
 }
 
-function formatTable(file: string, options: PlacementOptions, lowerBoundUs: number, rows: CompareRow[]): string {
+function formatTable({ file, options, lowerBoundUs, rows }: Comparison): string {
   const head = `${file}  (${options.devices} device${options.devices > 1 ? 's' : ''}, limits ${limitsText(options.memoryLimits)}, comm ${options.comm}, grouping ${options.grouping}; lower bound ${formatUs(lowerBoundUs)})`;
   const table = [['placer', 'fits', 'makespan', 'gap', 'peak memory per device', 'transfers', 'bytes moved', 'time']];
   for (const r of rows) {
@@ -99,12 +65,10 @@ function formatTable(file: string, options: PlacementOptions, lowerBoundUs: numb
     ]);
   }
   const lines = [head, ...alignTable(table, [0, 4])];
-  const feasible = rows.filter((r) => r.feasible && r.makespanUs !== null);
-  if (feasible.length) {
-    const best = feasible.reduce((a, b) => (b.makespanUs! < a.makespanUs! ? b : a));
-    lines.push(`  fastest plan that fits: ${best.algorithm} (${formatUs(best.makespanUs!)})`);
-  } else lines.push('  no placer fits this model in these limits');
-  for (const r of rows) if (!r.feasible && r.reason) lines.push(`  ${r.algorithm}: ${r.reason}`);
+  const best = fastestRow(rows);
+  if (best) lines.push(`  fastest plan that fits: ${best.algorithm} (${formatUs(best.makespanUs!)})`);
+  else lines.push('  no placer fits this model in these limits');
+  for (const r of rows) if (!r.feasible && (r.error ?? r.reason)) lines.push(`  ${r.algorithm}: ${r.error ?? r.reason}`);
   return lines.join('\n');
 }
 
@@ -123,24 +87,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const prepare = prepareOptions(values);
   let exit = 0;
   for (const file of positionals) {
-    const rows: CompareRow[] = [];
-    let lowerBoundUs = 0;
+    let comparison: Comparison;
     try {
       const graph = loadPlacementGraph(file, prepare, training);
       printWarnings(io, 'compare', file, graph);
-      for (const algorithm of algorithms) {
-        const plan = await placeGraph(graph, { ...base, algorithm }, file);
-        lowerBoundUs = plan.lowerBoundUs;
-        rows.push(compareRow(plan));
-      }
+      ({ comparison } = await compareAlgorithms(graph, base, { file, algorithms }));
     } catch (e) {
       if (!isOpplaceError(e)) throw e;
       io.err(`opplace compare: ${(e as Error).message}\n`);
       exit = 2;
       continue;
     }
+    const { rows, lowerBoundUs } = comparison;
     if (!rows.some((r) => r.feasible) && exit === 0) exit = 3;
-    io.out(values.json ? JSON.stringify({ file, devices: base.devices, memoryLimits: base.memoryLimits, comm: base.comm, lowerBoundUs, results: rows }) + '\n' : formatTable(file, base, lowerBoundUs, rows) + '\n\n');
+    io.out(values.json ? JSON.stringify({ file, devices: base.devices, memoryLimits: base.memoryLimits, comm: base.comm, lowerBoundUs, results: rows }) + '\n' : formatTable(comparison) + '\n\n');
   }
   return exit;
 }

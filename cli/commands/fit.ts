@@ -3,7 +3,7 @@
 // 3 when no limit up to a generous bound works, 2 on bad input.
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import { OpGraph, totalMemoryBytes } from '../../algorithms/graph';
-import { ALGORITHMS } from '../../algorithms/plan';
+import { ALGORITHMS, DEFAULTS } from '../../algorithms/options';
 import { fitMemory, FitResult } from '../../algorithms/placement/fit';
 import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
@@ -18,7 +18,7 @@ bad input.
 
 options:
   --devices N        number of devices (default 4)
-  --algorithm A      ${ALGORITHMS.join(' | ')} (default m-etf)
+  --algorithm A      ${ALGORITHMS.join(' | ')} (default ${DEFAULTS.algorithm})
 ${PLACEMENT_HELP}  --json             one JSON object per file, one per line
   -h, --help         this help
 `;

@@ -4,7 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import type { OpGraph } from '../../algorithms/graph';
-import { ALGORITHMS, Plan, PlacementOptions } from '../../algorithms/plan';
+import type { Plan, PlacementOptions } from '../../algorithms/plan';
+import { ALGORITHMS, DEFAULTS } from '../../algorithms/options';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement/index';
 import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
@@ -25,7 +26,7 @@ options:
   --memory SIZE[,SIZE...]
                      memory limit per device, one for all or one per device
                      (e.g. 16GiB, 512MiB, 1TiB or bytes; default 16GiB)
-  --algorithm A      ${ALGORITHMS.join(' | ')} (default m-etf)
+  --algorithm A      ${ALGORITHMS.join(' | ')} (default ${DEFAULTS.algorithm})
 ${PLACEMENT_HELP}  --json             one JSON object per file, one per line
   --out FILE         write the full plan (a JSON array when several files) to FILE
   --report FILE      write a standalone HTML report of the plan (one input file)

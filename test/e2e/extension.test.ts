@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { REPO, dataPath } from '../helpers/paths';
-import { ALGORITHMS } from '../../algorithms/plan';
+import { ALGORITHMS } from '../../algorithms/options';
 import { parseMemoryLimits } from '../../algorithms/units';
 import { paneLayoutProblems } from '../browser/harness';
 import {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { acceptMessage } from '../../extension/messages';
 import { buildWebviewHtml, makeNonce } from '../../webview/html';
 import { compareCells, compareHtml, compareMarkdown, loadErrorHtml } from '../../extension/compareTable';
+import { compareRow, CompareRow } from '../../algorithms/compare';
 import { infeasibleText } from '../../extension/userMessages';
 import { exportFileName, renderExport, availableExportFormats } from '../../extension/exports';
 import { isPlaceableFile } from '../../extension/settings';
@@ -127,14 +128,15 @@ describe('extension host: viewer HTML and CSP (the page the host sets as webview
 });
 
 describe('extension host: Compare Algorithms table', () => {
-  const rows = [
-    { algorithm: 'm-topo' as const, plan: plan({ algorithm: 'm-topo', makespanUs: 2000 }) },
-    { algorithm: 'm-etf' as const, plan: plan() },
-    { algorithm: 'm-sct' as const, plan: plan({ algorithm: 'm-sct', feasible: false, reason: 'op "conv1" (12 MiB) fits on no device', minimumMemoryBytes: 12 * 2 ** 20, schedule: [], transfers: [] }) },
-    { algorithm: 'single' as const, plan: plan({ algorithm: 'single', makespanUs: 4000, transfers: [] }) },
-    { algorithm: 'sequential' as const, error: { message: 'x.onnx: something broke', userError: true } },
+  const singleDeviceUs = 4000;
+  const rows: CompareRow[] = [
+    compareRow(plan({ algorithm: 'm-topo', makespanUs: 2000, singleDeviceUs })),
+    compareRow(plan({ singleDeviceUs })),
+    compareRow(plan({ algorithm: 'm-sct', feasible: false, reason: 'op "conv1" (12 MiB) fits on no device', minimumMemoryBytes: 12 * 2 ** 20, schedule: [], transfers: [], singleDeviceUs })),
+    compareRow(plan({ algorithm: 'single', makespanUs: 4000, transfers: [], singleDeviceUs })),
+    { ...compareRow(plan({ algorithm: 'sequential', feasible: false, schedule: [], transfers: [] })), error: 'x.onnx: something broke' },
   ];
-  it('one row per algorithm, in order, with speed-up against the single-device plan', () => {
+  it('one row per algorithm, in order, with speed-up against the single-device time', () => {
     const cells = compareCells(rows);
     assert.deepEqual(cells.map((c) => c.algorithm), ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential']);
     assert.equal(cells[0].speedup, '2.00×');

@@ -10,6 +10,9 @@ import { infeasibleText } from '../../extension/userMessages';
 import { COMPARE_ALGORITHMS, resolveSettings } from '../../extension/settings';
 import type { WorkerJob } from '../../extension/workerProtocol';
 import { REPO, dataPath } from '../helpers/paths';
+import type { CompareRow } from '../../algorithms/compare';
+import { main } from '../../cli/main';
+import { memoryIO } from '../../cli/io';
 
 const SQUEEZENET = dataPath('onnx-light', 'light_squeezenet.onnx');
 const TWO_BRANCH = path.join(REPO, 'test', 'e2e', 'fixtures', 'two-branch.opgraph.json');
@@ -57,12 +60,28 @@ describe('extension placement worker (worker_threads)', function () {
     const r = await runJob(worker, { ...base, kind: 'compare', algorithms: COMPARE_ALGORITHMS } as WorkerJob).result;
     assert.equal(r.kind, 'compared');
     if (r.kind !== 'compared') return;
-    assert.deepEqual(r.rows.map((x) => x.algorithm), COMPARE_ALGORITHMS);
-    for (const row of r.rows) {
-      assert.equal(row.error, undefined, `${row.algorithm}: ${row.error?.message}`);
-      assert.ok(row.plan?.feasible, row.algorithm);
-      assert.equal(row.plan?.algorithm, row.algorithm);
+    const rows = r.comparison.rows;
+    assert.deepEqual(rows.map((x) => x.algorithm), COMPARE_ALGORITHMS);
+    for (const row of rows) {
+      assert.equal(row.error, undefined, `${row.algorithm}: ${row.error}`);
+      assert.ok(row.feasible, row.algorithm);
     }
+  });
+
+  it('Compare Algorithms rows are the rows of `opplace compare --json`, bar the wall time', async () => {
+    const base = job(TWO_BRANCH);
+    const options = { ...base.options, budgetMs: 100 };
+    const r = await runJob(worker, { ...base, options, kind: 'compare', algorithms: [...COMPARE_ALGORITHMS] } as WorkerJob).result;
+    if (r.kind !== 'compared') throw new Error(r.kind);
+    const io = memoryIO();
+    const argv = ['compare', TWO_BRANCH, '--devices', '2', '--memory', '1GiB', '--comm', options.comm, '--grouping', options.grouping, '--budget-ms', '100', '--json'];
+    if (options.fuse) argv.push('--fuse');
+    assert.equal(await main(argv, io), 0, io.stderr);
+    const cli = JSON.parse(io.stdout.trim()) as { results: CompareRow[]; lowerBoundUs: number };
+    const timeless = (rows: CompareRow[]) => rows.map((row) => ({ ...row, placeMs: 0 }));
+    assert.deepEqual(timeless(r.comparison.rows), timeless(cli.results));
+    assert.equal(r.comparison.lowerBoundUs, cli.lowerBoundUs);
+    assert.ok(r.comparison.rows.some((row) => row.algorithm === 'm-sct' && row.feasible));
   });
 
   it('a too-small limit gives an infeasible plan whose message names the op and the minimum memory', async () => {

@@ -62,15 +62,16 @@ describe('extension settings → placement options', () => {
   });
 
   const bad: [string, Record<string, unknown>, RegExp][] = [
-    ['devices', { devices: 0 }, /opplace\.devices: expected a whole number from 1/],
+    ['devices', { devices: 0 }, /setting opplace\.devices must be an integer ≥ 1, got 0/],
     ['devices', { devices: 2.5 }, /opplace\.devices/],
-    ['memoryLimits', { devices: 2, memoryLimits: '1GiB,2GiB,3GiB' }, /opplace\.memoryLimits: .*3 limits but --devices is 2|opplace\.memoryLimits: .*3 limits/],
+    ['devices', { devices: 1025 }, /setting opplace\.devices must be at most 1024, got 1025/],
+    ['memoryLimits', { devices: 2, memoryLimits: '1GiB,2GiB,3GiB' }, /setting opplace\.memoryLimits lists 3 limits but setting opplace\.devices is 2/],
     ['memoryLimits', { memoryLimits: '12 parsecs' }, /opplace\.memoryLimits: invalid memory limit/],
-    ['memoryLimits', { memoryLimits: 42 }, /opplace\.memoryLimits: expected a size/],
-    ['algorithm', { algorithm: 'm-xyz' }, /opplace\.algorithm: expected one of m-topo, m-etf, m-sct/],
+    ['memoryLimits', { memoryLimits: 42 }, /opplace\.memoryLimits must be a size/],
+    ['algorithm', { algorithm: 'm-xyz' }, /opplace\.algorithm must be one of m-topo, m-etf, m-sct/],
     ['interconnect', { interconnect: 'smoke-signals' }, /opplace\.interconnect: unknown interconnect "smoke-signals"/],
-    ['devicePreset', { devicePreset: 'tpu' }, /opplace\.devicePreset: expected one of/],
-    ['fusion', { fusion: 'yes' }, /opplace\.fusion: expected true or false/],
+    ['devicePreset', { devicePreset: 'tpu' }, /opplace\.devicePreset must be one of/],
+    ['fusion', { fusion: 'yes' }, /opplace\.fusion must be true or false/],
     ['batchSize', { batchSize: -1 }, /opplace\.batchSize/],
     ['dtype', { dtype: 'fp8' }, /opplace\.dtype/],
     ['grouping', { grouping: 'all' }, /opplace\.grouping/],

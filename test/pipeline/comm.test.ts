@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { edgeTransferUs, parseComm, tensorTransferUs } from '../../algorithms/pipeline/comm';
 import { parseTopology } from '../../algorithms/cost/topology';
 import { checkSchedule, placeGraph } from '../../algorithms/placement/index';
-import { ALGORITHMS } from '../../algorithms/plan';
+import { ALGORITHMS } from '../../algorithms/options';
 import { OpplaceError } from '../../algorithms/errors';
 import { makeGraph, options } from '../placement/helpers';
 import { FORK } from './helpers';

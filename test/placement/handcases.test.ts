@@ -218,8 +218,8 @@ describe('placement: hand-computed schedules', () => {
       [{ devices: 0, memoryLimits: [] }, /devices must be an integer ≥ 1/],
       [{ devices: 2, memoryLimits: [1] }, /one limit per device/],
       [{ devices: 1, memoryLimits: [-1] }, /memory limit of device 0/],
-      [{ algorithm: 'nope' as never }, /unknown algorithm/],
-      [{ grouping: 'x' as never }, /unknown grouping/],
+      [{ algorithm: 'nope' as never }, /algorithm must be one of m-topo/],
+      [{ grouping: 'x' as never }, /grouping must be one of none/],
       [{ comm: 'warp' }, /unknown interconnect/],
       [{ theta: 0 }, /theta/],
     ];

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { hostOf, linkBetween, parseTopology, topologyTransferUs } from '../../algorithms/cost/topology';
 import { INTERCONNECT_PRESETS, transferTimeUs } from '../../algorithms/cost/interconnect';
 import { isOpplaceError } from '../../algorithms/errors';
+import { LIMITS } from '../../algorithms/options';
 import { checkSchedule, placeGraph, simulateSchedule } from '../../algorithms/placement/index';
 import type { OpGraph } from '../../algorithms/graph';
 import type { AlgorithmName, Plan, PlacementOptions } from '../../algorithms/plan';
@@ -77,7 +78,7 @@ describe('topology: parsing', () => {
     throwsOpplace(() => parseTopology('nvlink4'), /expected HOSTSxGPUS/);
     throwsOpplace(() => parseTopology('0x4:nvlink4/ib200'), /at least 1, got 0x4/);
     throwsOpplace(() => parseTopology('2x-1:nvlink4/ib200'), /expected HOSTSxGPUS/);
-    throwsOpplace(() => parseTopology('64x64:nvlink4/ib200'), /4096 devices, at most 1024/);
+    throwsOpplace(() => parseTopology('64x64:nvlink4/ib200', undefined, LIMITS.maxDevices), /4096 devices, at most 1024/);
     throwsOpplace(() => parseTopology('2x4:nvlink4'), /2 hosts of 4 GPUs need a link inside a host and one between hosts, e\.g\. 2x4:nvlink4\/ib200/);
     throwsOpplace(() => parseTopology('2x4:nvlink9/ib200'), /bad intra-host link "nvlink9"/);
     throwsOpplace(() => parseTopology('2x4:nvlink4/5:0'), /bad inter-host link "5:0".*GBPS > 0/);

@@ -2,6 +2,7 @@
 // `algorithm: 'refine'`, the chosen placer for `refine: true`), the search (refine.ts) and the
 // report of what it gained.
 import { OpplaceError } from '../../errors';
+import { DEFAULTS } from '../../options';
 import type { AlgorithmName, PlacementOptions, Plan } from '../../plan';
 import type { CoreResult } from '../core';
 import { CoreOutcome, runPlacer, sctLpInput } from '../placers';
@@ -9,8 +10,8 @@ import type { Problem } from '../problem';
 import { favouriteChildren, FavouriteChildren } from '../sctLp';
 import { makespanOf, refinePlacement, RefineStart, splitStarts } from './index';
 
-export const DEFAULT_BUDGET_MS = 2000;
-export const DEFAULT_SEED = 1;
+export const DEFAULT_BUDGET_MS = DEFAULTS.budgetMs;
+export const DEFAULT_SEED = DEFAULTS.seed;
 
 export type RefineReport = NonNullable<Plan['refine']>;
 
@@ -49,7 +50,7 @@ export interface RefinedOutcome {
 
 /** The m-SCT LP's favourite children when m-SCT runs (as the placer or as a refinement start), else undefined. */
 export async function favouritesFor(problem: Problem, options: PlacementOptions): Promise<FavouriteChildren | undefined> {
-  return startAlgorithms(options).includes('m-sct') ? favouriteChildren(sctLpInput(problem), options.theta ?? 0.5) : undefined;
+  return startAlgorithms(options).includes('m-sct') ? favouriteChildren(sctLpInput(problem), options.theta ?? DEFAULTS.theta) : undefined;
 }
 
 /** Whether the options' placer (refined or not) finds a plan at these limits: the oracle of the memory searches. */
@@ -68,9 +69,10 @@ export function refineFeasibleAt(problem: Problem, options: PlacementOptions, li
   return options.algorithm === 'refine' && splitStarts(problem, limits).length > 0;
 }
 
-export async function placeRefined(problem: Problem, options: PlacementOptions, limits: number[]): Promise<RefinedOutcome> {
+/** `solved`: the favourite children already solved for this problem (placePrepared's cache). */
+export async function placeRefined(problem: Problem, options: PlacementOptions, limits: number[], solved?: FavouriteChildren): Promise<RefinedOutcome> {
   const algorithms = startAlgorithms(options);
-  const favourites = await favouritesFor(problem, options);
+  const favourites = solved ?? (await favouritesFor(problem, options));
   let starts = runStarts(problem, algorithms, limits, favourites);
   if (options.algorithm === 'refine' && !starts.some((s) => s.outcome.feasible)) starts = starts.concat(runStarts(problem, FALLBACK_STARTS, limits));
   let feasible = starts.filter((s) => s.outcome.feasible) as { algorithm: AlgorithmName; outcome: CoreResult }[];

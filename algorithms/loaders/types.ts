@@ -1,0 +1,15 @@
+// What every loader takes: the types only, so the loaders and their dispatch (index.ts) share
+// them without importing each other.
+import type { ModelFormat } from '../options';
+
+export type { ModelFormat };
+
+export type Dtype = 'fp32' | 'fp16' | 'bf16';
+
+export interface LoadOptions {
+  format?: ModelFormat;
+  /** Value for symbolic or missing batch dims (default 1). */
+  batch?: number;
+  /** Element type activations and weights are costed in (default: as stored, fp32 for ONNX float). */
+  dtype?: Dtype;
+}
