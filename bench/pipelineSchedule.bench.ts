@@ -1,46 +1,21 @@
 // Pipeline schedule simulator speed (issue 14 item 4): the operator graphs of dnn-partitioning
 // (up to 2,012 ops) on 6 stages × 16 microbatches, both schedules, file comm costs. The stages are
 // a simple balanced cut of the forward topological order with each backward op on its forward
-// op's stage (colorClass), a stand-in for a planner's assignment; every step is also checked by
+// op's stage (colorClass; balancedStages in test/pipeline/scheduleHelpers.ts), a stand-in for a
+// planner's assignment; every step is also checked by
 // the independent checker (its time is shown too). Best of 5 runs.
 // `npx tsx bench/run.ts pipelineSchedule`.
 import { readdirSync } from 'node:fs';
-import { indexGraph, OpGraph } from '../algorithms/graph';
+import { indexGraph } from '../algorithms/graph';
 import { loadModel } from '../algorithms/loaders/readFile';
 import { checkPipelineSchedule } from '../algorithms/pipeline/checker';
 import { edgeTransferUs, parseComm } from '../algorithms/pipeline/comm';
-import { backwardClosure, pipelineRuns, simulatePipeline } from '../algorithms/pipeline/schedule';
+import { pipelineRuns, simulatePipeline } from '../algorithms/pipeline/schedule';
 import { dataPath } from '../test/helpers/paths';
+import { balancedStages } from '../test/pipeline/scheduleHelpers';
 
 const STAGES = 6;
 const MICROBATCHES = 16;
-
-/** Forward ops cut into STAGES runs of about equal compute along the topological order. */
-export function balancedStages(graph: OpGraph): number[] {
-  const index = indexGraph(graph);
-  const backward = backwardClosure(graph, index);
-  const stageOf = new Array<number>(graph.nodes.length).fill(-1);
-  const total = index.topo.reduce((a, v) => a + (backward[v] ? 0 : graph.nodes[v].computeUs), 0);
-  let acc = 0;
-  const stageOfGroup = new Map<string, number>();
-  for (const v of index.topo) {
-    if (backward[v]) continue;
-    const s = Math.min(STAGES - 1, Math.floor((acc / Math.max(total, 1e-9)) * STAGES));
-    acc += graph.nodes[v].computeUs;
-    stageOf[v] = s;
-    const g = graph.nodes[v].colocationGroup;
-    if (g !== undefined && !stageOfGroup.has(g)) stageOfGroup.set(g, s);
-  }
-  // backward ops: their forward op's stage when colocated, else the last stage seen before them
-  let last = STAGES - 1;
-  for (const v of index.topo) {
-    if (!backward[v]) continue;
-    const g = graph.nodes[v].colocationGroup;
-    stageOf[v] = g !== undefined && stageOfGroup.has(g) ? stageOfGroup.get(g)! : last;
-    last = stageOf[v];
-  }
-  return stageOf;
-}
 
 function best(f: () => void, runs = 5): number {
   let t = Infinity;
@@ -58,7 +33,7 @@ export async function bench(): Promise<string> {
   for (const f of readdirSync(dir).sort()) {
     const graph = loadModel(`${dir}/${f}`);
     const index = indexGraph(graph);
-    const stageOf = balancedStages(graph);
+    const stageOf = balancedStages(graph, STAGES);
     const link = parseComm('file', graph);
     const transferUs = (k: number, a: number, b: number) => edgeTransferUs(link, graph.edges[k], a, b);
     for (const schedule of ['gpipe', '1f1b'] as const) {

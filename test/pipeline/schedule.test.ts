@@ -4,7 +4,11 @@ import { strict as assert } from 'node:assert';
 import { simulatePipeline } from '../../algorithms/pipeline/schedule';
 import { trainingGraph } from '../../algorithms/training';
 import { OpplaceError } from '../../algorithms/errors';
-import { edge, graphOf, op, simulateChecked, trainingChain } from './scheduleHelpers';
+import { readdirSync } from 'node:fs';
+import { loadModel } from '../../algorithms/loaders/readFile';
+import { edgeTransferUs, parseComm } from '../../algorithms/pipeline/comm';
+import { dataPath } from '../helpers/paths';
+import { balancedStages, edge, graphOf, op, simulateChecked, trainingChain } from './scheduleHelpers';
 
 describe('pipeline schedule: hand-computed steps', () => {
   for (const S of [2, 4]) {
@@ -133,4 +137,20 @@ describe('pipeline schedule: hand-computed steps', () => {
     assert.throws(() => simulatePipeline({ ...base, transferUs: () => NaN }), (e: unknown) => e instanceof OpplaceError && /transfer time of edge f0 → f1 must be a finite number ≥ 0, got NaN/.test(e.message));
     assert.throws(() => simulatePipeline({ ...base, schedule: 'zb' as never }), (e: unknown) => e instanceof OpplaceError && /unknown schedule "zb"/.test(e.message));
   });
+
+  const layers = dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs');
+  for (const f of readdirSync(layers).sort()) {
+    it(`${f}: 6 balanced stages × 8 microbatches with the file's transfer times, both schedules, pass the checker`, () => {
+      const graph = loadModel(`${layers}/${f}`);
+      const link = parseComm('file', graph);
+      const stageOf = balancedStages(graph, 6);
+      for (const schedule of ['gpipe', '1f1b'] as const) {
+        const sim = simulateChecked({ graph, stageOf, stages: 6, microbatches: 8, schedule, transferUs: (k, a, b) => edgeTransferUs(link, graph.edges[k], a, b), activationBytesPerMicrobatch: Array(6).fill(1) });
+        assert.equal(sim.training, /training/.test(f));
+        const most = (s: number) => (schedule === '1f1b' && sim.training ? Math.min(8, 6 - s) : 8);
+        sim.peakInFlight.forEach((k, s) => assert.ok(k >= 1 && k <= most(s), `stage ${s}: ${k} in flight`));
+        assert.ok(sim.bubble > 0 && sim.bubble < 1);
+      }
+    });
+  }
 });

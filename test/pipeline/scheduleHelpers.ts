@@ -1,8 +1,8 @@
 // Shared by the schedule tests: small graphs, and simulate + check in one call.
 import { strict as assert } from 'node:assert';
-import type { OpEdge, OpGraph, OpNode } from '../../algorithms/graph';
+import { indexGraph, OpEdge, OpGraph, OpNode } from '../../algorithms/graph';
 import { checkPipelineSchedule, PipelineCheckSetup } from '../../algorithms/pipeline/checker';
-import { pipelineRuns, PipelineScheduleInput, simulatePipeline, SimulatedPipeline } from '../../algorithms/pipeline/schedule';
+import { backwardClosure, pipelineRuns, PipelineScheduleInput, simulatePipeline, SimulatedPipeline } from '../../algorithms/pipeline/schedule';
 import type { PipelineRun } from '../../algorithms/pipeline/types';
 
 export function op(id: string, computeUs: number, extra: Partial<OpNode> = {}): OpNode {
@@ -57,4 +57,31 @@ export function simulateChecked(input: PipelineScheduleInput): SimulatedPipeline
   const sim = simulatePipeline(input);
   assert.deepEqual(checkPipelineSchedule(input.graph, setupOf(input), claimOf(input, sim)), []);
   return sim;
+}
+
+/** Forward ops cut into S runs of about equal compute along the topological order. */
+export function balancedStages(graph: OpGraph, S: number): number[] {
+  const index = indexGraph(graph);
+  const backward = backwardClosure(graph, index);
+  const stageOf = new Array<number>(graph.nodes.length).fill(-1);
+  const total = index.topo.reduce((a, v) => a + (backward[v] ? 0 : graph.nodes[v].computeUs), 0);
+  let acc = 0;
+  const stageOfGroup = new Map<string, number>();
+  for (const v of index.topo) {
+    if (backward[v]) continue;
+    const s = Math.min(S - 1, Math.floor((acc / Math.max(total, 1e-9)) * S));
+    acc += graph.nodes[v].computeUs;
+    stageOf[v] = s;
+    const g = graph.nodes[v].colocationGroup;
+    if (g !== undefined && !stageOfGroup.has(g)) stageOfGroup.set(g, s);
+  }
+  // backward ops: their forward op's stage when colocated, else the last stage seen before them
+  let last = S - 1;
+  for (const v of index.topo) {
+    if (!backward[v]) continue;
+    const g = graph.nodes[v].colocationGroup;
+    stageOf[v] = g !== undefined && stageOfGroup.has(g) ? stageOfGroup.get(g)! : last;
+    last = stageOf[v];
+  }
+  return stageOf;
 }
