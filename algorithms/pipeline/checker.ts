@@ -96,23 +96,25 @@ export function checkPipelineSchedule(graph: OpGraph, setup: PipelineCheckSetup,
     if (problems.length < 50) problems.push(msg);
   };
   const { stages: S, microbatches: M } = setup;
-  const nodeById = new Map(graph.nodes.map((v) => [v.id, v]));
-  const key = (id: string, m: number) => `${id}\u0000${m}`;
+  const position = new Map(graph.nodes.map((v, i) => [v.id, i]));
+  // run of (node, microbatch) at position × M + microbatch
+  const runOf: (PipelineRun | undefined)[] = new Array(graph.nodes.length * M);
+  const runAt = (id: string, m: number) => runOf[position.get(id)! * M + m];
 
   // 1. every (op, microbatch) once, on its stage, for its compute time
-  const run = new Map<string, PipelineRun>();
   for (const r of claim.runs) {
-    const node = nodeById.get(r.node);
+    const i = position.get(r.node);
+    const node = i === undefined ? undefined : graph.nodes[i];
     const what = `"${r.node}" microbatch ${r.microbatch}`;
     if (!node) { report(`run of unknown node "${r.node}"`); continue; }
     if (!Number.isInteger(r.microbatch) || r.microbatch < 0 || r.microbatch >= M) { report(`${what}: no such microbatch`); continue; }
-    if (run.has(key(r.node, r.microbatch))) { report(`${what} runs twice`); continue; }
-    run.set(key(r.node, r.microbatch), r);
+    if (runOf[i! * M + r.microbatch]) { report(`${what} runs twice`); continue; }
+    runOf[i! * M + r.microbatch] = r;
     if (r.stage !== setup.stageOf[r.node]) report(`${what} runs on stage ${r.stage}, assigned to ${setup.stageOf[r.node]}`);
     if (!(r.startUs >= -tol(0))) report(`${what} starts at ${r.startUs}`);
     if (!near(r.endUs - r.startUs, node.computeUs)) report(`${what} runs ${r.endUs - r.startUs} µs, expected ${node.computeUs}`);
   }
-  for (const v of graph.nodes) for (let m = 0; m < M; m++) if (!run.has(key(v.id, m))) report(`"${v.id}" microbatch ${m} never runs`);
+  for (const v of graph.nodes) for (let m = 0; m < M; m++) if (!runAt(v.id, m)) report(`"${v.id}" microbatch ${m} never runs`);
   if (problems.length) return problems;
 
   // 2. precedence, with the transfer time across devices
@@ -122,8 +124,8 @@ export function checkPipelineSchedule(graph: OpGraph, setup: PipelineCheckSetup,
     const b = setup.stageOf[e.to];
     const delay = a !== b && setup.transferUs ? setup.transferUs(k, device(a), device(b)) : 0;
     for (let m = 0; m < M; m++) {
-      const p = run.get(key(e.from, m))!;
-      const c = run.get(key(e.to, m))!;
+      const p = runAt(e.from, m)!;
+      const c = runAt(e.to, m)!;
       if (c.startUs < p.endUs + delay - tol(p.endUs + delay)) {
         report(`microbatch ${m}: "${e.to}" starts at ${c.startUs} before "${e.from}"'s tensor arrives at ${p.endUs + delay}`);
       }
