@@ -360,7 +360,7 @@ function coarseTopo(n: number, succ: number[][], pred: number[][]): Int32Array {
   const order = new Int32Array(n);
   let k = 0;
   while (heap.size) {
-    const [c] = heap.pop();
+    const c = heap.pop();
     order[k++] = c;
     for (const s of succ[c]) if (--deg[s] === 0) heap.push(s, s, 0);
   }

@@ -1,4 +1,4 @@
-// The heap-based scheduling core (core.ts) against a naive transcription of Baechi's m-ETF: at
+// The heap-based scheduling core (placement/core/) against a naive transcription of Baechi's m-ETF: at
 // every step evaluate every ready op on every device it may use (a pinned group's op only on its
 // device), take the smallest (start, topological rank), ties to the lower device; transfers with
 // Baechi's channels (send from max(producer end, source free), receive from max(send start,

@@ -62,7 +62,7 @@ export function listSchedule(problem: Problem, unitOf: Int32Array, limits: numbe
   }
   const newPersistent = (c: number) => (group[c] >= 0 ? (groupCounted[group[c]] ? 0 : groupPersistent[group[c]]) : persistent[c]);
   while (heap.size) {
-    const [c] = heap.pop();
+    const c = heap.pop();
     const fixed = unitDevice[unitOf[c]];
     let bestD = -1;
     let bestAt = Infinity;

@@ -1,0 +1,140 @@
+// ETF's op selection: the (ready op, device) pair with the smallest earliest start, ties to the
+// lower topological rank, then the lower device. Instead of re-evaluating every ready op at every
+// step, each device keeps two heaps (Baechi's cached per-device ready times):
+//   pending[d]  ready ops keyed by when their inputs can be on d (a lower bound: channel and
+//               device free times only grow, so a stale key is never too late — except when
+//               another consumer has a tensor sent to d, and those are re-keyed then);
+//   avail[d]    ops whose inputs are already there by the time d is free, keyed by rank — they all
+//               start when d is free, so the lowest rank wins.
+// Per step each device validates only its top entry (O(inputs)), so a step costs O(devices ·
+// inputs · log V) instead of O(ready · devices · inputs).
+import { readyOn } from './channels';
+import { CoreState, invalidate, isAllowed, NONE, usable } from './state';
+
+/** All of c's inputs are placed: queue it on every device that may run it. */
+export function makeReady(s: CoreState, c: number): void {
+  if (s.replay) {
+    const d = s.replayDevice[c];
+    if (s.replay[d][s.replayPos[d]] !== c) return; // waits for its turn on the device
+  }
+  if (s.trackReady) {
+    s.readyPos[c] = s.readyCount;
+    s.readyList[s.readyCount++] = c;
+  }
+  const rank = s.problem.topoRank[c];
+  for (let d = 0; d < s.D; d++) {
+    if (!isAllowed(s, c, d)) continue;
+    const r = readyOn(s, c, d);
+    s.pending[d].push(c, r, rank);
+    offer(s, d, c, r);
+  }
+}
+
+/** v was placed: it leaves the ready list (swap-remove, as the m-SCT scan expects). */
+export function leaveReady(s: CoreState, v: number): void {
+  if (!s.trackReady) return;
+  const last = s.readyList[--s.readyCount];
+  if (last !== v) {
+    s.readyList[s.readyPos[v]] = last;
+    s.readyPos[last] = s.readyPos[v];
+  }
+  s.readyPos[v] = NONE;
+}
+
+/**
+ * A tensor just sent to d for one consumer can make other ready consumers of it on d ready
+ * earlier than their heap key (their estimate had queued its transfer behind another one), so
+ * push them again with the new time; the stale entries are dropped when they surface.
+ */
+export function rekeyConsumers(s: CoreState, k: number, d: number, except: number): void {
+  const { start, list } = s.graph.consumers;
+  const D = s.D;
+  for (let i = start[k], last = start[k + 1]; i < last; i++) {
+    const c = list[i];
+    if (c === except || s.device[c] !== NONE || s.predPending[c] !== 0 || s.blockedOn[c * D + d] || !isAllowed(s, c, d)) continue;
+    if (s.replay && s.replay[d][s.replayPos[d]] !== c) continue;
+    s.pending[d].push(c, readyOn(s, c, d), s.problem.topoRank[c]);
+    invalidate(s, d);
+  }
+}
+
+/**
+ * A newly ready op c, ready on d at exactly r: d's valid candidate stays unless c beats it (then
+ * c is the candidate — what findCandidate would return, without searching).
+ */
+function offer(s: CoreState, d: number, c: number, r: number): void {
+  if (!s.candValid[d]) return;
+  const cur = s.candV[d];
+  const free = s.devFree[d];
+  const rank = s.problem.topoRank;
+  let wins: boolean;
+  if (cur === NONE) wins = true;
+  // candStart = free: cur is the lowest rank of the ops ready by `free`; else the smallest (ready time, rank)
+  else if (s.candStart[d] === free) wins = r <= free && rank[c] < rank[cur];
+  else wins = r <= free || r < s.candStart[d] || (r === s.candStart[d] && rank[c] < rank[cur]);
+  if (!wins) return;
+  s.candV[d] = c;
+  s.candStart[d] = Math.max(r, free);
+}
+
+/** The op device d would run next (its start in s.candStart[d]), or NONE. */
+export function candidateOn(s: CoreState, d: number): number {
+  if (s.candValid[d]) return s.candV[d];
+  const v = findCandidate(s, d);
+  s.candV[d] = v;
+  s.candValid[d] = 1;
+  return v;
+}
+
+function findCandidate(s: CoreState, d: number): number {
+  const pd = s.pending[d];
+  const av = s.avail[d];
+  const free = s.devFree[d];
+  const topoRank = s.problem.topoRank;
+  while (pd.size && pd.peekKey() <= free) {
+    const v = pd.pop();
+    if (!usable(s, v, d)) continue;
+    const r = readyOn(s, v, d);
+    if (r > free) pd.push(v, r, topoRank[v]);
+    else av.push(v, topoRank[v], 0);
+  }
+  while (av.size) {
+    const v = av.peekItem();
+    if (!usable(s, v, d)) {
+      av.pop();
+      continue;
+    }
+    const r = readyOn(s, v, d);
+    if (r > free) {
+      av.pop();
+      pd.push(v, r, topoRank[v]);
+      continue;
+    }
+    s.candStart[d] = free;
+    return v;
+  }
+  while (pd.size) {
+    const v = pd.peekItem();
+    const key = pd.peekKey();
+    if (!usable(s, v, d)) {
+      pd.pop();
+      continue;
+    }
+    const r = readyOn(s, v, d);
+    if (r > key) {
+      pd.pop();
+      pd.push(v, r, topoRank[v]);
+      continue;
+    }
+    s.candStart[d] = Math.max(r, free);
+    return v;
+  }
+  return NONE;
+}
+
+/** What device d runs next under ETF. */
+export function etfChoice(s: CoreState, d: number): number {
+  const v = candidateOn(s, d);
+  s.choiceStart = s.choiceAt = s.candStart[d];
+  return v;
+}

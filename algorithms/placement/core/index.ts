@@ -1,0 +1,101 @@
+// The one event-driven scheduling core behind m-TOPO, m-ETF, m-SCT, the baselines and the replay
+// simulator. Each device has a compute timeline and one communication channel shared by its sends
+// and receives (channels.ts); a tensor goes to a device at most once; memory follows the model in
+// ../model.ts (memoryFit.ts). Each step asks every device what it would run next — ETF's heaps
+// (etfSelection.ts), or m-SCT's awake rule on top (sctAwake.ts) when the placer gives favourite
+// children — and starts the earliest choice, ties to the lower topological rank, then the lower
+// device (then the better host with a topology, hostTieBreak.ts). All state is in one object of
+// typed arrays (state.ts); a step allocates nothing but the transfers it makes.
+import { OpplaceError } from '../../errors';
+import type { Problem } from '../problem';
+import { evaluate } from './channels';
+import { etfChoice, leaveReady, makeReady, rekeyConsumers } from './etfSelection';
+import { betterHost } from './hostTieBreak';
+import { block, holdAndRelease, infeasibleReason, memoryPlan } from './memoryFit';
+import { sctChoice } from './sctAwake';
+import { CorePolicy, CoreResult, CoreState, createState, invalidate, invalidateAll, memNotBeforeOf, NONE } from './state';
+
+export type { CorePolicy, CoreResult, CoreTransfer } from './state';
+
+/** Start v on d: its transfers, its time on d, its memory, and what becomes ready. */
+function commit(s: CoreState, v: number, d: number, notBefore: number): void {
+  const firstNewTransfer = s.transfers.length;
+  evaluate(s, v, d, notBefore, true);
+  const st = s.evStart;
+  // after reading s.evStart: readyOn overwrites it
+  for (let x = firstNewTransfer; x < s.transfers.length; x++) rekeyConsumers(s, s.transfers[x].tensor, d, v);
+  // what the devices' candidates read: channels and arrivals (any transfer), d's free time, v
+  if (s.transfers.length > firstNewTransfer) invalidateAll(s);
+  else for (let x = 0; x < s.D; x++) if (x === d || s.candV[x] === v) invalidate(s, x);
+  const e = st + s.problem.compute[v];
+  s.device[v] = d;
+  leaveReady(s, v);
+  s.start[v] = st;
+  s.end[v] = e;
+  s.devFree[d] = e;
+  s.order[d].push(v);
+  holdAndRelease(s, v, d, st, e);
+  if (s.replay) {
+    const next = s.replay[d][++s.replayPos[d]];
+    if (next !== undefined && s.predPending[next] === 0) makeReady(s, next);
+  }
+  const { start, list } = s.graph.succ;
+  for (let i = start[v]; i < start[v + 1]; i++) {
+    const c = list[i];
+    if (--s.predPending[c] === 0) makeReady(s, c);
+  }
+}
+
+export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
+  const s = createState(problem, policy);
+  const { n, D, topoRank } = { n: s.n, D: s.D, topoRank: problem.topoRank };
+  const choose = s.trackReady ? sctChoice : etfChoice;
+  const withHosts = s.pairLink !== undefined;
+  const result = () => ({ device: s.device, start: s.start, end: s.end, transfers: s.transfers, order: s.order });
+
+  for (let v = 0; v < n; v++) if (s.predPending[v] === 0) makeReady(s, v);
+
+  let placed = 0;
+  while (placed < n) {
+    let bestV = NONE;
+    let bestD = NONE;
+    let bestStart = Infinity;
+    // When the choice is made: the start, except for an awake device's urgent op (sctAwake.ts).
+    let bestAt = Infinity;
+    for (let d = 0; d < D; d++) {
+      const v = choose(s, d);
+      if (v === NONE) continue;
+      const st = s.choiceStart;
+      const at = s.choiceAt;
+      if (at < bestAt || (at === bestAt && (st < bestStart || (st === bestStart && (topoRank[v] < topoRank[bestV] || (v === bestV && withHosts && betterHost(s, v, d, bestD, st))))))) {
+        bestAt = at;
+        bestStart = st;
+        bestV = v;
+        bestD = d;
+      }
+    }
+    if (bestV === NONE) {
+      let failed = NONE;
+      for (let v = 0; v < n; v++) {
+        if (s.device[v] === NONE && s.predPending[v] === 0 && (failed === NONE || topoRank[v] < topoRank[failed])) failed = v;
+      }
+      if (failed !== NONE && s.memBlocked.some((l) => l.length)) return { feasible: false, reason: infeasibleReason(s, failed), failedNode: failed, ...result() };
+      if (s.replay) throw new OpplaceError('the device order contradicts the graph: a device waits for an op that depends on a later one');
+      throw new Error('internal: scheduler stalled');
+    }
+    const planned = memoryPlan(s, bestV, bestD, memNotBeforeOf(s, bestV, bestD));
+    if (planned === Infinity) {
+      block(s, bestV, bestD);
+      continue;
+    }
+    if (planned > bestStart) {
+      // Memory makes it wait: remember and choose again (others may go first).
+      s.memNotBefore.set(bestV * D + bestD, s.planNotBefore);
+      invalidate(s, bestD);
+      continue;
+    }
+    commit(s, bestV, bestD, s.planNotBefore);
+    placed++;
+  }
+  return { feasible: true, ...result() };
+}

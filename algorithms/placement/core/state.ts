@@ -1,0 +1,274 @@
+// The scheduling core's state: everything one run changes, in one object of typed arrays indexed
+// by coarse node, coarse tensor, device or (tensor, device) pair, plus the problem's adjacency in
+// CSR form (built once per problem and kept: refine runs the core thousands of times on one).
+import { KeyedHeap } from '../heap';
+import { MemoryLine } from '../memoryLine';
+import type { Problem } from '../problem';
+
+export const NONE = -1;
+
+export interface CorePolicy {
+  devices: number;
+  /** Memory limit per device in bytes (Infinity = unlimited). */
+  limits: number[];
+  /** Coarse node → device, or -1 where the core may choose. */
+  fixedDevice?: Int32Array;
+  /** Replay: each device runs exactly these coarse nodes in this order. */
+  deviceOrder?: number[][];
+  /** m-SCT favourite child / parent per coarse node (-1 = none); selects the SCT awake rule. */
+  favChild?: Int32Array;
+  favParent?: Int32Array;
+  /** Place without checking limits (the `single` baseline reports the overflow afterwards). */
+  ignoreMemory?: boolean;
+}
+
+export interface CoreTransfer {
+  /** Coarse tensor index. */
+  tensor: number;
+  src: number;
+  dst: number;
+  /** Send start on the source channel, which is busy from here for the transfer time. */
+  sendStart: number;
+  /** Receive start on the destination channel (≥ sendStart); the data is there at `end`. */
+  start: number;
+  end: number;
+}
+
+export interface CoreResult {
+  feasible: boolean;
+  reason?: string;
+  /** Coarse node that could not be placed (when infeasible). */
+  failedNode?: number;
+  device: Int32Array;
+  start: Float64Array;
+  end: Float64Array;
+  transfers: CoreTransfer[];
+  /** Coarse nodes per device in the order they run. */
+  order: number[][];
+}
+
+/** Compressed adjacency: the list of x is list[start[x] .. start[x + 1]). */
+export interface Csr {
+  start: Int32Array;
+  list: Int32Array;
+}
+
+export interface CoreGraph {
+  /** Coarse tensors each node consumes. */
+  inTensors: Csr;
+  succ: Csr;
+  pred: Csr;
+  /** Coarse consumer nodes of each tensor. */
+  consumers: Csr;
+}
+
+function toCsr(lists: number[][]): Csr {
+  const start = new Int32Array(lists.length + 1);
+  for (let i = 0; i < lists.length; i++) start[i + 1] = start[i] + lists[i].length;
+  const list = new Int32Array(start[lists.length]);
+  for (let i = 0; i < lists.length; i++) list.set(lists[i], start[i]);
+  return { start, list };
+}
+
+const graphs = new WeakMap<Problem, CoreGraph>();
+
+/** The problem's adjacency as CSR (computed on first use, then cached with the problem). */
+export function coreGraph(problem: Problem): CoreGraph {
+  let g = graphs.get(problem);
+  if (!g) {
+    g = { inTensors: toCsr(problem.inTensors), succ: toCsr(problem.succ), pred: toCsr(problem.pred), consumers: toCsr(problem.tConsumers) };
+    graphs.set(problem, g);
+  }
+  return g;
+}
+
+export interface CoreState {
+  problem: Problem;
+  policy: CorePolicy;
+  graph: CoreGraph;
+  n: number;
+  D: number;
+  limits: number[];
+  checkMemory: boolean;
+  /** Per device pair (src · D + dst) the topology's link kind, or undefined (one link for all). */
+  pairLink: ArrayLike<number> | undefined;
+  commByLink: Float64Array[] | undefined;
+
+  // --- per coarse node
+  device: Int32Array;
+  start: Float64Array;
+  end: Float64Array;
+  /** Latest time the node's output block is still needed (consumer ends, outgoing transfers). */
+  lastUse: Float64Array;
+  predPending: Int32Array;
+  succPending: Int32Array;
+  groupDevice: Int32Array;
+
+  // --- per device
+  devFree: Float64Array;
+  chanFree: Float64Array;
+  memory: MemoryLine[];
+  order: number[][];
+
+  // --- per tensor and (tensor, device)
+  tensorPending: Int32Array;
+  /** When tensor k is on device d (NaN = not sent there), at k · D + d. */
+  arrival: Float64Array;
+  /** Last consumer end of the copy of k on d, at k · D + d. */
+  copyLastUse: Float64Array;
+  /** Devices holding a copy of tensor k, as a list through the transfers: first and next transfer index. */
+  copyFirst: Int32Array;
+  copyLast: Int32Array;
+  copyNext: number[];
+  transfers: CoreTransfer[];
+
+  // --- ETF selection: per device, ready ops by when their inputs can be there / by rank
+  pending: KeyedHeap[];
+  avail: KeyedHeap[];
+  candStart: Float64Array;
+  /**
+   * candidateOn(d) as last computed (candV[d], start candStart[d]) while candValid[d]: it is a
+   * function of the state (the heap keys are lower bounds, so the heaps' lazy order does not
+   * matter), so it is recomputed only after something it reads changed — a push to d's heaps,
+   * a start on d, any transfer (channels, arrivals), a group pinned, its op placed, a memory wait
+   * on d (invalidate / invalidateAll).
+   */
+  candV: Int32Array;
+  candValid: Uint8Array;
+
+  // --- memory waits
+  /** A start (v, d) must wait for this (the frees known so far), at v · D + d. */
+  memNotBefore: Map<number, number>;
+  blockedOn: Uint8Array;
+  memBlocked: number[][];
+
+  // --- replay
+  replay: number[][] | undefined;
+  replayDevice: Int32Array;
+  replayPos: Int32Array;
+
+  // --- m-SCT: every ready, unplaced op (readyList[0 .. readyCount)) and its position
+  trackReady: boolean;
+  readyList: Int32Array;
+  readyPos: Int32Array;
+  readyCount: number;
+
+  // --- the last evaluation (channels.ts), kept here so that evaluating allocates nothing
+  evStart: number;
+  evDataReady: number;
+  evFirstCopy: number;
+  evCopyBytes: number;
+  /** The lower bound memoryPlan found for the transfers and start. */
+  planNotBefore: number;
+  /** The op selection's last choice: its start, and when it is chosen (m-SCT: once urgent). */
+  choiceStart: number;
+  choiceAt: number;
+  urgentAt: number;
+  /** Channel free times as an evaluation would leave them: valid where scratchStamp = stamp. */
+  scratchChan: Float64Array;
+  scratchStamp: Int32Array;
+  stamp: number;
+}
+
+export function createState(problem: Problem, policy: CorePolicy): CoreState {
+  const { n, tProducer } = problem;
+  const D = policy.devices;
+  const T = tProducer.length;
+  if (problem.topology && problem.topology.devices !== D) throw new Error(`internal: topology of ${problem.topology.devices} devices, placing on ${D}`);
+  const graph = coreGraph(problem);
+  const predPending = new Int32Array(n);
+  const succPending = new Int32Array(n);
+  for (let v = 0; v < n; v++) {
+    predPending[v] = graph.pred.start[v + 1] - graph.pred.start[v];
+    succPending[v] = graph.succ.start[v + 1] - graph.succ.start[v];
+  }
+  const tensorPending = new Int32Array(T);
+  for (let k = 0; k < T; k++) tensorPending[k] = graph.consumers.start[k + 1] - graph.consumers.start[k];
+  const replay = policy.deviceOrder;
+  const replayDevice = new Int32Array(n).fill(NONE);
+  if (replay) replay.forEach((list, d) => list.forEach((v) => (replayDevice[v] = d)));
+  const trackReady = policy.favChild !== undefined && !replay;
+  return {
+    problem,
+    policy,
+    graph,
+    n,
+    D,
+    limits: policy.limits,
+    checkMemory: !policy.ignoreMemory,
+    pairLink: problem.topology?.pairLink,
+    commByLink: problem.tCommByLink,
+    device: new Int32Array(n).fill(NONE),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    lastUse: new Float64Array(n),
+    predPending,
+    succPending,
+    groupDevice: new Int32Array(problem.groupCount).fill(NONE),
+    devFree: new Float64Array(D),
+    chanFree: new Float64Array(D),
+    memory: Array.from({ length: D }, () => new MemoryLine()),
+    order: Array.from({ length: D }, () => []),
+    tensorPending,
+    arrival: new Float64Array(T * D).fill(NaN),
+    copyLastUse: new Float64Array(T * D),
+    copyFirst: new Int32Array(T).fill(NONE),
+    copyLast: new Int32Array(T).fill(NONE),
+    copyNext: [],
+    transfers: [],
+    pending: Array.from({ length: D }, () => new KeyedHeap()),
+    avail: Array.from({ length: D }, () => new KeyedHeap()),
+    candStart: new Float64Array(D),
+    candV: new Int32Array(D).fill(NONE),
+    candValid: new Uint8Array(D),
+    memNotBefore: new Map(),
+    blockedOn: new Uint8Array(n * D),
+    memBlocked: Array.from({ length: D }, () => []),
+    replay,
+    replayDevice,
+    replayPos: new Int32Array(D),
+    trackReady,
+    readyList: new Int32Array(trackReady ? n : 0),
+    readyPos: new Int32Array(trackReady ? n : 0).fill(NONE),
+    readyCount: 0,
+    evStart: 0,
+    evDataReady: 0,
+    evFirstCopy: 0,
+    evCopyBytes: 0,
+    planNotBefore: 0,
+    choiceStart: 0,
+    choiceAt: 0,
+    urgentAt: 0,
+    scratchChan: new Float64Array(D),
+    scratchStamp: new Int32Array(D),
+    stamp: 0,
+  };
+}
+
+/** Whether the core may run v on d at all: replay's device, a fixed device, or v's group's device. */
+export function isAllowed(s: CoreState, v: number, d: number): boolean {
+  if (s.replay) return s.replayDevice[v] === d;
+  const fixed = s.policy.fixedDevice ? s.policy.fixedDevice[v] : NONE;
+  if (fixed >= 0) return fixed === d;
+  const g = s.problem.group[v];
+  return g < 0 || s.groupDevice[g] < 0 || s.groupDevice[g] === d;
+}
+
+/** Not placed yet, not waiting for memory on d, and allowed on d. */
+export function usable(s: CoreState, v: number, d: number): boolean {
+  return s.device[v] === NONE && !s.blockedOn[v * s.D + d] && isAllowed(s, v, d);
+}
+
+/** The memory wait of (v, d) recorded so far (0 = none). */
+export function memNotBeforeOf(s: CoreState, v: number, d: number): number {
+  return s.memNotBefore.size === 0 ? 0 : s.memNotBefore.get(v * s.D + d) ?? 0;
+}
+
+/** Device d's candidate must be recomputed. */
+export function invalidate(s: CoreState, d: number): void {
+  s.candValid[d] = 0;
+}
+
+export function invalidateAll(s: CoreState): void {
+  s.candValid.fill(0);
+}
