@@ -135,14 +135,18 @@ function memoryPeaks(graph: OpGraph, op: Map<string, { device: number; start: nu
   const tensorSum = new Map<string, number>();
   const seenTensor = new Set<string>();
   const tensorConsumers = new Map<string, string[]>();
+  const seenPair = new Set<string>();
   for (const e of graph.edges) {
     const key = e.from + '\u0000' + e.tensor;
     if (!seenTensor.has(key)) {
       seenTensor.add(key);
       tensorConsumers.set(key, []);
     }
-    const cs = tensorConsumers.get(key)!;
-    if (!cs.includes(e.to)) cs.push(e.to);
+    const pair = key + '\u0000' + e.to; // a Set, not includes(): 100k consumers of one tensor were quadratic
+    if (!seenPair.has(pair)) {
+      seenPair.add(pair);
+      tensorConsumers.get(key)!.push(e.to);
+    }
   }
   const tensorBytes = new Map<string, number>();
   for (const e of graph.edges) {

@@ -52,8 +52,11 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
       if (e.bytes > bytes[t]) bytes[t] = e.bytes;
       if ((e.costUs ?? 0) > costUs[t]) costUs[t] = e.costUs ?? 0;
     }
+    // b already consumes t? Both lists hold the pair, so scan the shorter: a tensor with 100k
+    // consumers made a scan of its list quadratic
     const cs = consumers[t];
-    if (!cs.includes(b)) {
+    const ins = inputs[b];
+    if (cs.length <= ins.length ? !cs.includes(b) : !ins.includes(t)) {
       cs.push(b);
       inputs[b].push(t);
     }
