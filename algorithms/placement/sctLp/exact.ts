@@ -1,4 +1,5 @@
 // The reference: the whole favourite-child LP (see sctLp.ts) written for HiGHS and solved.
+import { OpplaceError } from '../../errors';
 import { buildLpGraph, LpGraph, SctLpInput } from './graph';
 import { CscLp, loadHighs, solveCscLp } from './highs';
 
@@ -76,9 +77,22 @@ export async function solveFavouriteChildLpExact(input: SctLpInput): Promise<Fav
   return solveLpGraphExact(graph);
 }
 
+/**
+ * Largest LP written whole for HiGHS. The 100k-op DNN-shaped graph's 224k columns solve (in 30 s);
+ * 50k ops with 1M edges (1.05M columns) aborted the WebAssembly heap at 2 GB ("RuntimeError:
+ * Aborted()"), which no caller can recover from — so refuse before.
+ */
+export const EXACT_MAX_COLUMNS = 300_000;
+
+export class LpTooBigError extends OpplaceError {}
+
 export async function solveLpGraphExact(graph: LpGraph): Promise<FavouriteChildLpSolution> {
   const x = new Float64Array(graph.m);
   if (graph.n === 0) return { graph, x, objective: 0 };
+  const columns = graph.n + graph.m + 1;
+  if (columns > EXACT_MAX_COLUMNS) {
+    throw new LpTooBigError(`m-SCT favourite-child LP: ${columns} columns is more than HiGHS (WebAssembly, 2 GB) can hold; the limit is ${EXACT_MAX_COLUMNS}`);
+  }
   const highs = await loadHighs();
   const sol = solveCscLp(highs, buildFavouriteChildLp(graph), 'm-SCT favourite-child LP');
   for (let e = 0; e < graph.m; e++) x[e] = clampUnit(sol.colValue[graph.n + e]);

@@ -144,3 +144,20 @@ export function earliestFinishWithX(g: LpGraph, x: Float64Array): { finish: Floa
 export function longestPathWithX(g: LpGraph, x: Float64Array): number {
   return earliestFinishWithX(g, x).longest;
 }
+
+/** Earliest finish of each node and longest remaining time from each node's start, for x. */
+export function headsAndTails(g: LpGraph, x: Float64Array): { finish: Float64Array; tail: Float64Array; longest: number } {
+  const { finish, longest } = earliestFinishWithX(g, x);
+  const tail = new Float64Array(g.n);
+  for (let t = g.n - 1; t >= 0; t--) {
+    const i = g.topo[t];
+    let after = 0;
+    for (let k = g.outStart[i]; k < g.outStart[i + 1]; k++) {
+      const e = g.outEdge[k];
+      const len = g.c[e] * x[e] + tail[g.to[e]];
+      if (len > after) after = len;
+    }
+    tail[i] = g.p[i] + after;
+  }
+  return { finish, tail, longest };
+}

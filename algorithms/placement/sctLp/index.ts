@@ -11,7 +11,7 @@
 // is left; `method` says which path ran.
 import { OpplaceError } from '../../errors';
 import { buildLpGraph, LpGraph, SctLpInput } from './graph';
-import { solveLpGraphExact } from './exact';
+import { EXACT_MAX_COLUMNS, solveLpGraphExact } from './exact';
 import { fillOrder, fillSpareCapacity, solveReducedLp } from './reduce';
 
 export type { SctLpInput } from './graph';
@@ -65,9 +65,12 @@ export async function favouriteChildren(input: SctLpInput, theta: number, option
   // and gives the scheduler favourites off the critical path too, where the LP is indifferent.
   // The fast path returns x filled already (its certificate is computed on the filled x).
   let solved: { x: Float64Array; objective: number; method: string };
-  if (options.method === 'exact') {
+  if (options.method === 'exact' && graph.n + graph.m + 1 <= EXACT_MAX_COLUMNS) {
     const exact = await solveLpGraphExact(graph);
     solved = { x: fillSpareCapacity(graph, exact.x, fillOrder(graph)), objective: exact.objective, method: 'highs-exact' };
+  } else if (options.method === 'exact') {
+    const reduced = await solveReducedLp(graph);
+    solved = { ...reduced, method: `${reduced.method} (the exact LP's ${graph.n + graph.m + 1} columns are over HiGHS' limit of ${EXACT_MAX_COLUMNS})` };
   } else {
     solved = await solveReducedLp(graph);
   }

@@ -18,8 +18,9 @@
 //    segments. Falls back to H = all edges (then 1.+2. alone are exact) after a few rounds, and to
 //    one full HiGHS solve if even that is not certified (numerical trouble).
 import type { Highs } from 'highs';
-import { buildFavouriteChildLp, clampUnit, LP_SCALE, solveLpGraphExact } from './exact';
-import { earliestFinishWithX, edgeOrderByEndpoints, LpGraph, lpGraphFromSortedEdges } from './graph';
+import { buildFavouriteChildLp, clampUnit, EXACT_MAX_COLUMNS, LP_SCALE, solveLpGraphExact } from './exact';
+import { earliestFinishWithX, edgeOrderByEndpoints, headsAndTails, LpGraph, lpGraphFromSortedEdges } from './graph';
+import { greedyFavouriteX } from './greedy';
 import { CscLp, loadHighs, solveCscLp } from './highs';
 
 export interface ReducedLpResult {
@@ -36,6 +37,9 @@ interface SolveStats {
   /** segments that had to wait for the previous cut's finish time (extra sources inside) */
   chainedSegments: number;
   rounds: number;
+  /** parts over MAX_JOB_COLUMNS that got greedy favourites instead of an LP, and the largest */
+  approximated: number;
+  approximatedColumns: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +179,12 @@ interface LpJob {
 
 /** Columns per stacked HiGHS call: dual simplex cost grows faster than linearly with size. */
 const STACK_COLUMNS = 1000;
+/**
+ * Largest single part solved by HiGHS; bigger parts get greedy favourites (greedy.ts). The shared
+ * graphs' largest part has 565 columns (an STG graph; DNN-shaped graphs stay below 420); a random
+ * 1k-op DAG's 1,642 columns already took a second.
+ */
+export const MAX_JOB_COLUMNS = 1200;
 
 type ReadyJob = LpJob & { graph: LpGraph };
 
@@ -200,6 +210,14 @@ function solveJobs(highs: Highs, jobs: ReadyJob[], stats: SolveStats): void {
     columns = 0;
   };
   for (const job of jobs) {
+    const cols = job.graph.n + job.graph.m + 1;
+    if (job.graph.m > 0 && cols > MAX_JOB_COLUMNS) {
+      job.x = greedyFavouriteX(job.graph);
+      job.w = earliestFinishWithX(job.graph, job.x).longest;
+      stats.approximated++;
+      stats.approximatedColumns = Math.max(stats.approximatedColumns, cols);
+      continue;
+    }
     if (job.graph.m === 0) {
       // a single node (chains are contracted): no LP needed
       let w = 0;
@@ -378,23 +396,6 @@ function solveMaskedLp(highs: Highs, g: LpGraph, mask: Uint8Array, stats: SolveS
 // ---------------------------------------------------------------------------------------------
 // 3. Edge subset with certificate
 
-/** Earliest finish of each node and longest remaining time from each node's start, for x. */
-function headsAndTails(g: LpGraph, x: Float64Array): { finish: Float64Array; tail: Float64Array; longest: number } {
-  const { finish, longest } = earliestFinishWithX(g, x);
-  const tail = new Float64Array(g.n);
-  for (let t = g.n - 1; t >= 0; t--) {
-    const i = g.topo[t];
-    let after = 0;
-    for (let k = g.outStart[i]; k < g.outStart[i + 1]; k++) {
-      const e = g.outEdge[k];
-      const len = g.c[e] * x[e] + tail[g.to[e]];
-      if (len > after) after = len;
-    }
-    tail[i] = g.p[i] + after;
-  }
-  return { finish, tail, longest };
-}
-
 /** Lower x where both endpoints have favourite capacity left (Σ(1−x) < 1 on each side). */
 export function fillSpareCapacity(g: LpGraph, x: Float64Array, order: Int32Array): Float64Array {
   const out = x.slice();
@@ -435,7 +436,7 @@ const ADMIT_MARGIN = 0.02;
 const MAX_ROUNDS = 6;
 
 export async function solveReducedLp(g: LpGraph): Promise<ReducedLpResult> {
-  const stats: SolveStats = { lpCalls: 0, lpColumns: 0, segments: 0, chainedSegments: 0, rounds: 0 };
+  const stats: SolveStats = { lpCalls: 0, lpColumns: 0, segments: 0, chainedSegments: 0, rounds: 0, approximated: 0, approximatedColumns: 0 };
   if (g.m === 0) {
     let w = 0;
     for (let i = 0; i < g.n; i++) w = Math.max(w, g.p[i]);
@@ -459,6 +460,13 @@ export async function solveReducedLp(g: LpGraph): Promise<ReducedLpResult> {
     const tol = CERTIFICATE_TOLERANCE * value + CERTIFICATE_TOLERANCE_US;
     let inH = 0;
     for (let e = 0; e < g.m; e++) inH += mask[e];
+    if (stats.approximated > 0) {
+      // not an optimum: the greedy parts are feasible points, so w is the longest path (an upper bound)
+      const method = `approximate: ${stats.approximated} LP part${stats.approximated > 1 ? 's' : ''} over ${MAX_JOB_COLUMNS} columns ` +
+        `(largest ${stats.approximatedColumns}) got greedy longest-path favourites instead of HiGHS; ${inH}/${g.m} edges in LP, ` +
+        `${stats.segments} segments, ${stats.lpCalls} HiGHS calls, ${stats.lpColumns} columns; w is an upper bound`;
+      return { x, objective: paths.longest, method };
+    }
     if (paths.longest <= value + tol) {
       const method = `reduced: ${stats.rounds} round${stats.rounds > 1 ? 's' : ''}, ${inH}/${g.m} edges in LP, ` +
         `${stats.segments} segments (${stats.chainedSegments} chained), ${stats.lpCalls} HiGHS calls, ${stats.lpColumns} columns`;
@@ -467,6 +475,9 @@ export async function solveReducedLp(g: LpGraph): Promise<ReducedLpResult> {
     if (full) {
       // With every edge in H the reductions are exact by construction, so only numerical trouble
       // in a segment solve gets here: trust the single full solve instead.
+      if (g.n + g.m + 1 > EXACT_MAX_COLUMNS) {
+        return { x, objective: paths.longest, method: `approximate: reduced solve not certified and the whole LP (${g.n + g.m + 1} columns) is over HiGHS' limit of ${EXACT_MAX_COLUMNS}; w is an upper bound` };
+      }
       const exact = await solveLpGraphExact(g);
       return { x: fillSpareCapacity(g, exact.x, order), objective: exact.objective, method: 'highs-exact (fallback: reduced solve not certified)' };
     }
