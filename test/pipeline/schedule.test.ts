@@ -11,10 +11,9 @@ import { dataPath } from '../helpers/paths';
 import { balancedStages, edge, graphOf, op, simulateChecked, trainingChain } from './scheduleHelpers';
 
 describe('pipeline schedule: hand-computed steps', () => {
-  for (const S of [2, 4]) {
+  for (const [S, M] of [[2, 4], [4, 4], [4, 2], [4, 8]]) {
     for (const schedule of ['gpipe', '1f1b'] as const) {
-      it(`${S} equal training stages, M = 4, ${schedule}: step (M+S−1)(f+b), bubble (S−1)/(M+S−1), busy M(f+b)`, () => {
-        const M = 4;
+      it(`${S} equal training stages, M = ${M}, ${schedule}: step (M+S−1)(f+b), bubble (S−1)/(M+S−1), busy M(f+b)`, () => {
         const f = 10;
         const b = 20;
         const { graph, stageOf } = trainingChain(S, f, b);
