@@ -230,6 +230,11 @@ export function checkPipelineSchedule(graph: OpGraph, setup: PipelineCheckSetup,
 export function checkPipelinePlan(graph: OpGraph, plan: PipelinePlan, runs: PipelineRun[]): string[] {
   const problems: string[] = [];
   if (!plan.feasible && !plan.reason) problems.push('infeasible plan without a reason');
+  if (!plan.feasible && plan.stages.length === 0) {
+    // no split found: nothing was simulated
+    if (plan.tasks.length || runs.length) problems.push('an infeasible plan without stages has a schedule');
+    return problems;
+  }
   const stageOfDevice = new Map<number, number>();
   plan.stages.forEach((st, k) => {
     if (st.index !== k) problems.push(`stage #${k} has index ${st.index}`);

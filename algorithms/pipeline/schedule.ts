@@ -424,6 +424,7 @@ export function applySchedule(plan: PipelinePlan, sim: SimulatedPipeline): void 
 
 /** The runs of a plan's step, for the checker (tests re-simulate the plan they check). */
 export function planRuns(graph: OpGraph, plan: PlanToSimulate): PipelineRun[] {
+  if (plan.stages.length === 0) return [];
   const { sim, stageOf } = simulatePlan(graph, plan);
   return pipelineRuns(graph, stageOf, sim);
 }

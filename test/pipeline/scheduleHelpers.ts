@@ -1,9 +1,9 @@
 // Shared by the schedule tests: small graphs, and simulate + check in one call.
 import { strict as assert } from 'node:assert';
 import { indexGraph, OpEdge, OpGraph, OpNode } from '../../algorithms/graph';
-import { checkPipelineSchedule, PipelineCheckSetup } from '../../algorithms/pipeline/checker';
-import { backwardClosure, pipelineRuns, PipelineScheduleInput, simulatePipeline, SimulatedPipeline } from '../../algorithms/pipeline/schedule';
-import type { PipelineRun } from '../../algorithms/pipeline/types';
+import { checkPipelinePlan, checkPipelineSchedule, PipelineCheckSetup } from '../../algorithms/pipeline/checker';
+import { backwardClosure, pipelineRuns, PipelineScheduleInput, planRuns, simulatePipeline, SimulatedPipeline } from '../../algorithms/pipeline/schedule';
+import type { PipelinePlan, PipelineRun } from '../../algorithms/pipeline/types';
 
 export function op(id: string, computeUs: number, extra: Partial<OpNode> = {}): OpNode {
   return { id, name: id, opType: 'Op', namespace: [], computeUs, persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: id + ':0', bytes: 4, shape: null }], ...extra };
@@ -57,6 +57,14 @@ export function simulateChecked(input: PipelineScheduleInput): SimulatedPipeline
   const sim = simulatePipeline(input);
   assert.deepEqual(checkPipelineSchedule(input.graph, setupOf(input), claimOf(input, sim)), []);
   return sim;
+}
+
+/**
+ * Asserts the independent checker finds nothing wrong with a plan: its step re-simulated from the
+ * plan alone (assignment, stages, comm, schedule) replayed against every schedule field it reports.
+ */
+export function assertPlanChecked(graph: OpGraph, plan: PipelinePlan): void {
+  assert.deepEqual(checkPipelinePlan(graph, plan, planRuns(graph, plan)), [], `${plan.file} ${plan.split} ${plan.schedule}`);
 }
 
 /** Forward ops cut into S runs of about equal compute along the topological order. */

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { checkPipelinePlan } from '../../algorithms/pipeline/checker';
 import { applySchedule, planRuns, simulatePlan } from '../../algorithms/pipeline/schedule';
 import type { PipelinePlan, PipelineStage } from '../../algorithms/pipeline/types';
-import { trainingChain } from './scheduleHelpers';
+import { assertPlanChecked, trainingChain } from './scheduleHelpers';
 
 /** A 2-stage plan of the training chain, stage 0 on device 1 and stage 1 on device 0. */
 function chainPlan(schedule: 'gpipe' | '1f1b', limit: number): { plan: PipelinePlan; graph: ReturnType<typeof trainingChain>['graph'] } {
@@ -36,7 +36,7 @@ describe('pipeline plan: schedule fields from the simulator, checked', () => {
     it(`${schedule}: tasks, step, bubble, busy and peaks filled in and consistent with the runs`, () => {
       const { plan, graph } = chainPlan(schedule, 10_000);
       applySchedule(plan, simulatePlan(graph, plan).sim);
-      assert.deepEqual(checkPipelinePlan(graph, plan, planRuns(graph, plan)), []);
+      assertPlanChecked(graph, plan);
       assert.equal(plan.feasible, true);
       // link 5 µs + 4 B at 1 GB/s per crossing; two crossings per microbatch on the critical path
       const transfer = 5 + 4 / 1000;
@@ -71,5 +71,6 @@ describe('pipeline plan: schedule fields from the simulator, checked', () => {
     assert.match(broken((p) => (p.assignment.f1 = 1)), /"f1" runs on stage 1, assigned to 0|node list/);
     assert.match(broken((p) => (p.options.comm = '50:1')), /tensor arrives/);
     assert.match(broken((p) => ((p.feasible = false), delete p.reason)), /infeasible plan without a reason/);
+    assert.match(broken((p) => ((p.feasible = false), (p.reason = 'x'), (p.stages = []))), /an infeasible plan without stages has a schedule/);
   });
 });
