@@ -49,8 +49,14 @@ export interface OpEdge {
   to: string;
   /** Name of the tensor that flows (an output name of `from`). */
   tensor: string;
-  /** Size of the tensor: what it occupies while alive and what crosses the link. */
+  /** Size of the tensor: what crosses the link, and what it occupies while alive unless `heldBytes` says otherwise. */
   bytes: number;
+  /**
+   * Memory the tensor occupies on a device while alive (its producer's output block, a received
+   * copy), when not `bytes`: 0 for dnn-partitioning, where a node's `size` already is all the memory
+   * it takes and an edge's size only costs transfer time.
+   */
+  heldBytes?: number;
   /**
    * Transfer time of this tensor between two devices as the source file gives it (dnn-partitioning
    * edge `cost`), in µs; what `--comm file` charges instead of a link's latency + bytes/bandwidth.
@@ -129,6 +135,9 @@ export function validateGraph(graph: OpGraph): void {
     if (!seen.has(e.to)) throw new OpplaceError(`edge ${e.from} → ${e.to} ends at a missing node "${e.to}"`, { file, node: e.from });
     if (typeof e.bytes !== 'number' || !Number.isFinite(e.bytes) || e.bytes < 0) {
       throw new OpplaceError(`edge ${e.from} → ${e.to} has invalid size ${String(e.bytes)}`, { file, node: e.from });
+    }
+    if (e.heldBytes !== undefined && (typeof e.heldBytes !== 'number' || !Number.isFinite(e.heldBytes) || e.heldBytes < 0)) {
+      throw new OpplaceError(`edge ${e.from} → ${e.to} has invalid held size ${String(e.heldBytes)}`, { file, node: e.from });
     }
     if (e.costUs !== undefined && (typeof e.costUs !== 'number' || !Number.isFinite(e.costUs) || e.costUs < 0)) {
       throw new OpplaceError(`edge ${e.from} → ${e.to} has invalid transfer cost ${String(e.costUs)} µs`, { file, node: e.from });

@@ -1,8 +1,11 @@
 // Loader for the JSON graphs of "Efficient Algorithms for Device Placement of DNN Graph Operators"
 // (NeurIPS 2020, data/dnn-partitioning). Node: {id, name, fpgaLatency (ms), size (bytes),
 // isBackwardNode, colorClass?, …}; edge: {sourceId, destId, cost (ms), size? (bytes)}; cost → costUs.
-// Mapping: id → id (as a string), fpgaLatency ms → computeUs, size → persistentBytes, one output
-// tensor whose bytes are the largest outgoing edge size, colorClass → colocationGroup.
+// Mapping: id → id (as a string), fpgaLatency ms → computeUs, colorClass → colocationGroup, and the
+// paper's memory model: a node's `size` is all the memory it takes on an accelerator, held for the
+// step (→ persistentBytes); an edge's `size` only costs transfer time (OpEdge.bytes with
+// heldBytes 0, so no output activation is counted a second time), its `cost` → costUs.
+// `maxFPGAs` × `maxSizePerFPGA` are the file's own devices and memory (fileDefaults).
 import { OpplaceError } from '../errors';
 import { OpEdge, OpGraph, OpNode } from '../graph';
 import type { LoadOptions } from './types';
@@ -112,7 +115,7 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
   });
 
   const edges: OpEdge[] = [];
-  const largestOut = new Map<string, number>();
+  const producers = new Set<string>();
   doc.edges.forEach((raw: Json, k: number) => {
     if (!isJsonObject(raw)) throw new OpplaceError(`edge #${k}: expected an object, got ${describeJson(raw)}`, { file });
     const ctx: JsonPlace = { file, where: `edge #${k}` };
@@ -124,14 +127,14 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
     const costMs = nonNegativeNumber(raw, 'cost', ectx, true);
     // `size` is optional in the format (debug information); without it the edge carries 0 bytes.
     const size = nonNegativeNumber(raw, 'size', ectx, true) ?? 0;
-    largestOut.set(from, Math.max(largestOut.get(from) ?? 0, size));
+    producers.add(from);
     // `cost` (ms) is the paper's transfer time of the source's output: what `--comm file` charges
-    edges.push({ from, to, tensor: dnnTensorName(from), bytes: size, ...(costMs !== undefined ? { costUs: costMs * 1000 } : {}) });
+    edges.push({ from, to, tensor: dnnTensorName(from), bytes: size, heldBytes: 0, ...(costMs !== undefined ? { costUs: costMs * 1000 } : {}) });
   });
 
   for (const node of nodes) {
-    const bytes = largestOut.get(node.id);
-    if (bytes !== undefined) node.outputs.push({ name: dnnTensorName(node.id), bytes, shape: null });
+    // the output slot holds no memory of its own: the node's size already counts it
+    if (producers.has(node.id)) node.outputs.push({ name: dnnTensorName(node.id), bytes: 0, shape: null });
   }
 
   const meta: Record<string, unknown> = {};
@@ -141,4 +144,15 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
   // a training graph already: `--training` must not add a second backward pass (cli/placementArgs.ts)
   if (backwardNodes > 0) meta.backwardNodes = backwardNodes;
   return { name: baseName(fileName), nodes, edges, warnings: [], source: { file, format: 'dnn-partitioning' }, meta };
+}
+
+/** Devices and memory per device the file itself sets (dnn-partitioning `maxFPGAs`, `maxSizePerFPGA`), for front ends to default to. */
+export function fileDefaults(graph: OpGraph): { devices?: number; memoryBytes?: number } {
+  const meta = graph.meta ?? {};
+  const devices = meta.maxFPGAs;
+  const memory = meta.maxSizePerFPGA;
+  return {
+    ...(typeof devices === 'number' && Number.isInteger(devices) && devices >= 1 ? { devices } : {}),
+    ...(typeof memory === 'number' && Number.isFinite(memory) && memory > 0 ? { memoryBytes: memory } : {}),
+  };
 }

@@ -15,9 +15,9 @@ type Obj = JsonObject;
 type Shape = (number | null)[] | null;
 
 const TOP_KEYS = ['$schema', 'format', 'version', 'name', 'nodes', 'edges', 'warnings', 'stats', 'tensors', 'meta'];
-const NODE_KEYS = ['id', 'name', 'opType', 'namespace', 'computeUs', 'persistentBytes', 'temporaryBytes', 'outputs', 'colocationGroup', 'flops', 'memoryAccessBytes', 'parameterCount', 'modulePath'];
+const NODE_KEYS = ['id', 'name', 'opType', 'namespace', 'computeUs', 'persistentBytes', 'temporaryBytes', 'outputs', 'colocationGroup', 'flops', 'memoryAccessBytes', 'parameterCount', 'modulePath', 'isBackward'];
 const TENSOR_KEYS = ['name', 'bytes', 'shape', 'dtype'];
-const EDGE_KEYS = ['from', 'to', 'tensor', 'bytes', 'costUs'];
+const EDGE_KEYS = ['from', 'to', 'tensor', 'bytes', 'heldBytes', 'costUs'];
 
 function checkKeys(obj: Obj, allowed: string[], p: JsonPlace): void {
   for (const k of Object.keys(obj)) {
@@ -118,6 +118,9 @@ function parseNode(raw: Json, i: number, file: string): OpNode {
   if (params !== undefined) node.parameterCount = params;
   const modulePath = optStr(raw, 'modulePath', p);
   if (modulePath !== undefined) node.modulePath = modulePath;
+  const backward = raw.isBackward;
+  if (backward !== undefined && typeof backward !== 'boolean') fieldError(p, 'isBackward', 'true or false', backward);
+  if (backward !== undefined) node.isBackward = backward;
   return node;
 }
 
@@ -134,8 +137,9 @@ function parseEdge(raw: Json, k: number, file: string, nodes: Map<string, OpNode
   const tensor = nonEmptyStr(raw, 'tensor', p, src.outputs[0]?.name ?? from);
   const declared = src.outputs.find((t) => t.name === tensor);
   const bytes = num(raw, 'bytes', p, declared?.bytes ?? 0);
+  const heldBytes = num(raw, 'heldBytes', p);
   const costUs = num(raw, 'costUs', p);
-  return { from, to, tensor, bytes, ...(costUs !== undefined ? { costUs } : {}) };
+  return { from, to, tensor, bytes, ...(heldBytes !== undefined ? { heldBytes } : {}), ...(costUs !== undefined ? { costUs } : {}) };
 }
 
 /** Adds an output slot for every edge tensor its producer does not list (bytes = largest edge). */
@@ -245,6 +249,7 @@ function nodeJson(n: OpNode): Obj {
   if (n.memoryAccessBytes !== undefined) o.memoryAccessBytes = n.memoryAccessBytes;
   if (n.parameterCount !== undefined) o.parameterCount = n.parameterCount;
   if (n.modulePath !== undefined) o.modulePath = n.modulePath;
+  if (n.isBackward !== undefined) o.isBackward = n.isBackward;
   return o;
 }
 
@@ -281,7 +286,7 @@ export function serializeOpgraph(graph: OpGraph): string {
   if (graph.tensors) extras.push(['tensors', graph.tensors]);
   if (graph.meta) extras.push(['meta', graph.meta]);
   list('nodes', graph.nodes.map(nodeJson), false);
-  list('edges', graph.edges.map((e) => ({ from: e.from, to: e.to, tensor: e.tensor, bytes: e.bytes, ...(e.costUs !== undefined ? { costUs: e.costUs } : {}) })), extras.length === 0);
+  list('edges', graph.edges.map((e) => ({ from: e.from, to: e.to, tensor: e.tensor, bytes: e.bytes, ...(e.heldBytes !== undefined ? { heldBytes: e.heldBytes } : {}), ...(e.costUs !== undefined ? { costUs: e.costUs } : {}) })), extras.length === 0);
   extras.forEach(([k, v], i) => lines.push(`  "${k}": ${JSON.stringify(v)}${i < extras.length - 1 ? ',' : ''}`));
   lines.push('}');
   return lines.join('\n') + '\n';

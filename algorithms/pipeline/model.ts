@@ -22,7 +22,7 @@
 // Ops of one colocation group stay together: the model works on units (a group, or a lone op).
 import type { OpGraph } from '../graph';
 import { GraphIndex, indexGraph } from '../graph';
-import { isBackwardOp } from '../training';
+import { backwardClosure } from './schedule';
 import { colocationGroups } from '../placement/problem';
 import { buildTensorTable } from '../placement/model';
 import { Link, parseComm, tensorTransferUs } from './comm';
@@ -41,6 +41,7 @@ export interface ThroughputModel {
   senderOnce: boolean;
   /** The graph has backward ops (a training step). */
   training: boolean;
+  /** Per node: part of the backward pass (schedule.ts backwardClosure). */
   backward: Uint8Array;
   /** Units: colocation groups (or lone ops) that always share a device. */
   unitOf: Int32Array;
@@ -65,7 +66,8 @@ export interface ThroughputModel {
 export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOptions, file?: string, index: GraphIndex = indexGraph(graph)): ThroughputModel {
   const link = parseComm(options.comm, graph, file);
   const n = graph.nodes.length;
-  const backward = Uint8Array.from(graph.nodes, (node) => (isBackwardOp(node) ? 1 : 0));
+  // the schedule's split: an op's own flag, or fed by a backward op
+  const backward = backwardClosure(graph, index);
   const roots = colocationGroups(graph, index, options.grouping ?? 'colocation');
   // units in order of their first member in the stable topological order
   const unitOf = new Int32Array(n).fill(-1);
@@ -113,7 +115,7 @@ export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOpt
     const k = tProducer.length;
     tProducer.push(pu);
     tConsumers.push(cs);
-    tUs.push(tensorTransferUs(link, tensors.bytes[t], tensors.costUs[t], 0, 1));
+    tUs.push(tensorTransferUs(link, tensors.transferBytes[t], tensors.costUs[t], 0, 1));
     unitOut[pu].push(k);
     for (const c of cs) unitIn[c].push(k);
   }

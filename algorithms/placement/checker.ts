@@ -53,7 +53,9 @@ export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<Placemen
   const perDevice: { start: number; end: number; id: string }[][] = Array.from({ length: D }, () => []);
   for (const [id, o] of op) perDevice[o.device].push({ start: o.start, end: o.end, id });
   perDevice.forEach((list, d) => {
-    list.sort((a, b) => a.start - b.start || a.end - b.end);
+    // starts equal up to rounding are ordered by end: a 0 µs op at the instant the next op starts
+    // (member times of a fused node are sums, 1e-10 µs apart) is not an overlap
+    list.sort((a, b) => (Math.abs(a.start - b.start) > tol(a.start) ? a.start - b.start : a.end - b.end));
     for (let k = 1; k < list.length; k++) {
       if (list[k].start < list[k - 1].end - tol(list[k].start)) report(`device ${d}: "${list[k].id}" starts at ${list[k].start} before "${list[k - 1].id}" ends at ${list[k - 1].end}`);
     }
@@ -151,7 +153,7 @@ function memoryPeaks(graph: OpGraph, op: Map<string, { device: number; start: nu
   const tensorBytes = new Map<string, number>();
   for (const e of graph.edges) {
     const key = e.from + '\u0000' + e.tensor;
-    tensorBytes.set(key, Math.max(tensorBytes.get(key) ?? 0, e.bytes));
+    tensorBytes.set(key, Math.max(tensorBytes.get(key) ?? 0, e.heldBytes ?? e.bytes));
   }
   for (const [key, b] of tensorBytes) {
     const from = key.split('\u0000')[0];

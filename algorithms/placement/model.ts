@@ -13,7 +13,10 @@ export interface TensorTable {
   /** Tensor ids per original node index (producer). */
   producer: Int32Array;
   name: string[];
+  /** Memory the tensor occupies while alive (largest OpEdge.heldBytes ?? bytes of its edges). */
   bytes: Float64Array;
+  /** Bytes that cross the link when it is sent (largest OpEdge.bytes). */
+  transferBytes: Float64Array;
   /** Transfer time the file gives (largest OpEdge.costUs of the tensor's edges, 0 if none): `--comm file`. */
   costUs: Float64Array;
   /** Distinct consumer node indices per tensor, in edge order. */
@@ -31,6 +34,7 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
   const producer: number[] = [];
   const name: string[] = [];
   const bytes: number[] = [];
+  const transferBytes: number[] = [];
   const costUs: number[] = [];
   const consumers: number[][] = [];
   const inputs: number[][] = Array.from({ length: n }, () => []);
@@ -45,11 +49,13 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
       byProducer[a].push(t);
       producer.push(a);
       name.push(tensorName);
-      bytes.push(e.bytes);
+      bytes.push(e.heldBytes ?? e.bytes);
+      transferBytes.push(e.bytes);
       costUs.push(e.costUs ?? 0);
       consumers.push([]);
     } else {
-      if (e.bytes > bytes[t]) bytes[t] = e.bytes;
+      bytes[t] = Math.max(bytes[t], e.heldBytes ?? e.bytes);
+      transferBytes[t] = Math.max(transferBytes[t], e.bytes);
       if ((e.costUs ?? 0) > costUs[t]) costUs[t] = e.costUs ?? 0;
     }
     // b already consumes t? Both lists hold the pair, so scan the shorter: a tensor with 100k
@@ -73,6 +79,7 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
     producer: Int32Array.from(producer),
     name,
     bytes: Float64Array.from(bytes),
+    transferBytes: Float64Array.from(transferBytes),
     costUs: Float64Array.from(costUs),
     consumers,
     inputs,

@@ -281,7 +281,7 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
     const p = coarseOf[tensors.producer[t]];
     tProducer[k] = p;
     tBytes[k] = tensors.bytes[t];
-    tCommUs[k] = transferTimeUs(tensors.bytes[t], options.link, tensors.costUs[t]);
+    tCommUs[k] = transferTimeUs(tensors.transferBytes[t], options.link, tensors.costUs[t]);
     for (const c of tConsumers[k]) {
       inTensors[c].push(k);
       if (succMark[c] !== p) {
@@ -294,7 +294,7 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
   const topo = coarseTopo(n, succ, pred);
   const topoRank = new Int32Array(n);
   topo.forEach((c, r) => (topoRank[c] = r));
-  const byLink = options.topology ? topologyCommUs(options.topology, tBytes, tCommUs) : undefined;
+  const byLink = options.topology ? topologyCommUs(options.topology, Float64Array.from(tensorIds, (t) => tensors.transferBytes[t]), tCommUs) : undefined;
   return {
     ...(options.topology ? { topology: options.topology, tCommByLink: byLink } : {}),
     graph, index, tensors, link: options.link, n, members, coarseOf, compute, persistent, temporary, outBytes,

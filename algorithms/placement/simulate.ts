@@ -56,7 +56,7 @@ export function expandSchedule(problem: Problem, res: CoreResult): { schedule: S
       from: graph.nodes[p].id,
       to: graph.nodes[to].id,
       tensor: tensors.name[t],
-      bytes: tensors.bytes[t],
+      bytes: tensors.transferBytes[t],
       srcDevice: tr.src,
       dstDevice: tr.dst,
       startUs: tr.start,

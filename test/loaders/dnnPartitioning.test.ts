@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseDnnPartitioning, dnnOpType } from '../../algorithms/loaders/dnnPartitioning';
+import { parseDnnPartitioning, dnnOpType, fileDefaults } from '../../algorithms/loaders/dnnPartitioning';
 import { loadModel } from '../../algorithms/loaders/readFile';
 import { parseModel } from '../../algorithms/loaders/index';
 import { OpplaceError } from '../../algorithms/errors';
@@ -21,7 +21,7 @@ function allInputFiles(): string[] {
 }
 
 interface RawNode { id: number; name: string; fpgaLatency: number; size: number; colorClass?: number; isBackwardNode?: boolean | number }
-interface RawEdge { sourceId: number; destId: number; size: number }
+interface RawEdge { sourceId: number; destId: number; size: number; cost?: number }
 
 describe('dnn-partitioning loader', () => {
   const files = allInputFiles();
@@ -31,14 +31,13 @@ describe('dnn-partitioning loader', () => {
   for (const file of files) {
     const rel = path.relative(dataPath('dnn-partitioning'), file);
     it(`loads ${rel} with node/edge counts, times, sizes and groups from the file`, () => {
-      const raw = JSON.parse(readFileSync(file, 'utf8')) as { nodes: RawNode[]; edges: RawEdge[]; maxSizePerFPGA: number };
+      const raw = JSON.parse(readFileSync(file, 'utf8')) as { nodes: RawNode[]; edges: RawEdge[]; maxSizePerFPGA: number; maxFPGAs: number };
       const g = loadModel(file);
       assert.equal(g.nodes.length, raw.nodes.length);
       assert.equal(g.edges.length, raw.edges.length);
       assert.equal(g.meta?.maxSizePerFPGA, raw.maxSizePerFPGA);
       const byId = new Map(g.nodes.map((n) => [n.id, n]));
-      const largest = new Map<number, number>();
-      for (const e of raw.edges) largest.set(e.sourceId, Math.max(largest.get(e.sourceId) ?? 0, e.size));
+      const producers = new Set(raw.edges.map((e) => e.sourceId));
       for (const r of raw.nodes) {
         const n = byId.get(String(r.id))!;
         assert.ok(n, `node ${r.id}`);
@@ -47,15 +46,18 @@ describe('dnn-partitioning loader', () => {
         assert.equal(n.persistentBytes, r.size);
         assert.equal(n.colocationGroup, r.colorClass === undefined ? undefined : String(r.colorClass));
         assert.equal(n.isBackward, r.isBackwardNode === true || r.isBackwardNode === 1);
-        const out = largest.get(r.id);
-        if (out === undefined) assert.equal(n.outputs.length, 0);
-        else assert.deepEqual(n.outputs.map((t) => t.bytes), [out]);
+        // the paper's model: the node's size is all its memory, its output slot holds none of its own
+        if (!producers.has(r.id)) assert.equal(n.outputs.length, 0);
+        else assert.deepEqual(n.outputs.map((t) => t.bytes), [0]);
       }
       raw.edges.forEach((e, k) => {
         assert.equal(g.edges[k].from, String(e.sourceId));
         assert.equal(g.edges[k].to, String(e.destId));
         assert.equal(g.edges[k].bytes, e.size);
+        assert.equal(g.edges[k].heldBytes, 0);
+        assert.equal(g.edges[k].costUs, e.cost === undefined ? undefined : e.cost * 1000);
       });
+      assert.deepEqual(fileDefaults(g), { devices: raw.maxFPGAs, memoryBytes: raw.maxSizePerFPGA });
     });
   }
 
