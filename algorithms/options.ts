@@ -93,9 +93,19 @@ export const DEFAULTS = {
   seed: 1,
   batch: 1,
   device: DEFAULT_DEVICE,
-  dtype: 'fp32',
+  /** The cost model counts the element type the model stores, unless --dtype says otherwise. */
+  dtype: 'as stored in the model',
   optimizer: 'adam' as Optimizer,
 } as const;
+
+/** Formats whose default interconnect is not DEFAULTS.comm: STG task graphs carry no tensor sizes. */
+export const DEFAULT_COMM_BY_FORMAT: Readonly<Partial<Record<ModelFormat, string>>> = { stg: 'none' };
+
+/** The interconnect a graph is placed with when none is chosen. */
+export function defaultCommFor(graph: { source?: { format?: string } }): string {
+  const format = graph.source?.format as ModelFormat | undefined;
+  return (format && DEFAULT_COMM_BY_FORMAT[format]) ?? DEFAULTS.comm;
+}
 
 /**
  * The extension's defaults where they differ: an editor user has a workstation (2 GPUs of the

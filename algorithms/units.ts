@@ -19,6 +19,24 @@ export function parseSize(text: string, what = 'size'): number {
   return Math.round(v);
 }
 
+const DECIMAL_UNITS = new Set(['kb', 'mb', 'gb', 'tb']);
+const LETTER_UNITS = new Set(['k', 'm', 'g', 't']);
+
+/**
+ * What a size with a decimal (GB) or one-letter (G) unit was read as, in the binary unit every
+ * output prints: `16gb` → "16gb = 16 GB (decimal) = 14.9 GiB". Null for bytes and binary units,
+ * which need no note. Units are case-insensitive; GB is 10^9 bytes, GiB and G are 2^30.
+ */
+export function sizeUnitNote(text: string): string | null {
+  const m = /^\s*([0-9.e]+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) return null;
+  const unit = m[2].toLowerCase();
+  const bytes = parseSize(text);
+  if (DECIMAL_UNITS.has(unit)) return `${text.trim()} = ${m[1]} ${unit.toUpperCase()} (decimal) = ${formatBytes(bytes)}; write ${m[1]}${unit[0].toUpperCase()}iB for binary`;
+  if (LETTER_UNITS.has(unit)) return `${text.trim()} = ${formatBytes(bytes)} (binary; write ${m[1]}${unit.toUpperCase()}B for decimal)`;
+  return null;
+}
+
 /** '16GiB' or '16GiB,16GiB,8GiB,8GiB' for `devices` devices. One value applies to all. */
 export function parseMemoryLimits(text: string, devices: number): number[] {
   const parts = text.split(',').map((s) => s.trim());
@@ -61,4 +79,9 @@ export function formatUs(us: number): string {
   if (us >= 1e6) return `${(us / 1e6).toFixed(3)} s`;
   if (us >= 1e3) return `${(us / 1e3).toFixed(2)} ms`;
   return `${us.toFixed(1)} µs`;
+}
+
+/** "1 segment", "2 segments": a count with its noun in the right number. */
+export function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : pluralNoun}`;
 }

@@ -15,10 +15,15 @@ const COMMANDS: Record<string, Command> = {
   diffusion: { summary: 'randomized-midpoint diffusion sampling: bench | graph', load: async () => require('./commands/diffusion') },
 };
 
+/** The package version (esbuild inlines package.json into the bundle). */
+export function version(): string {
+  return (require('../package.json') as { version: string }).version;
+}
+
 export function usage(): string {
   const lines = ['usage: opplace <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push('', 'Run `opplace <command> --help` for the options of a command.');
+  lines.push('', 'Run `opplace <command> --help` for the options of a command; `opplace --version` prints the version.');
   return lines.join('\n');
 }
 
@@ -27,6 +32,10 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(usage() + '\n');
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`opplace ${version()}\n`);
+    return 0;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {

@@ -6,6 +6,7 @@ import type { OpGraph } from '../algorithms/graph';
 import { getDevicePreset, parseDtype } from '../algorithms/cost/devices';
 import {
   CLI_INPUT_DEFAULTS,
+  defaultCommFor,
   cliLabel,
   DEFAULTS,
   DEVICE_PRESET_IDS,
@@ -22,6 +23,7 @@ import {
 } from '../algorithms/options';
 import { prepareGraphFromFile, PrepareOptions, warnIgnoredModelOptions } from '../algorithms/prepare';
 import { isBackwardOp, trainingGraph } from '../algorithms/training';
+import { sizeUnitNote } from '../algorithms/units';
 import type { CliIO } from './io';
 
 /** parseArgs spec of the model and placement options (add the command's own on top). */
@@ -36,6 +38,7 @@ export const PLACEMENT_SPEC = {
   theta: { type: 'string' },
   format: { type: 'string' },
   batch: { type: 'string' },
+  'force-batch': { type: 'boolean' },
   dtype: { type: 'string' },
   'device-type': { type: 'string' },
   refine: { type: 'boolean' },
@@ -55,7 +58,8 @@ export const TOPOLOGY_HELP = `  --topology HxG:INTRA/INTER
 
 /** Help text of the shared options (without --devices/--memory/--algorithm, which commands word differently). */
 export const PLACEMENT_HELP = `  --comm PRESET      interconnect: ${INTERCONNECTS.join(', ')}, or LATENCY_US:GBPS
-                     (default ${DEFAULTS.comm}: 134 µs + 5.7 GB/s, as measured by Baechi)
+                     (default ${DEFAULTS.comm}: 134 µs + 5.7 GB/s, as measured by Baechi; ${defaultCommFor({ source: { format: 'stg' } })} for
+                     .stg task graphs, which have no tensor sizes)
 ${TOPOLOGY_HELP}  --grouping G       none | colocation | coplace (default ${DEFAULTS.grouping})
   --fuse             fuse connected ops of the same group before placing
   --theta X          m-SCT favourite-child threshold in (0, 1] (default ${DEFAULTS.theta})
@@ -68,6 +72,8 @@ ${TOPOLOGY_HELP}  --grouping G       none | colocation | coplace (default ${DEFA
                      gradients and optimizer state to a forward graph)
   --format F         ${MODEL_FORMATS.join(' | ')} (default: from the file name)
   --batch N          value for symbolic or missing batch dims (default ${DEFAULTS.batch})
+  --force-batch      also rewrite a fixed leading dim of the ONNX inputs to --batch (models
+                     exported with batch 1; a shape fixed inside the model stays, with a warning)
   --dtype D          fp32 | fp16 | bf16 for the cost model (default ${DEFAULTS.dtype})
   --device-type P    GPU preset for the cost model (default ${DEFAULTS.device}):
                      ${DEVICE_PRESET_IDS.join(', ')}
@@ -108,9 +114,17 @@ export function prepareOptions(values: PlacementValues): PrepareOptions {
   return {
     format: values.format === undefined ? undefined : parseChoice(values.format, '--format', MODEL_FORMATS, 'onnx'),
     batch: parseWholeNumber(values.batch, '--batch', DEFAULTS.batch, 1, LIMITS.maxBatch),
+    ...(values['force-batch'] ? { forceBatch: true } : {}),
     dtype: values.dtype === undefined ? undefined : parseDtype(values.dtype),
     device: values['device-type'] === undefined ? undefined : getDevicePreset(values['device-type']),
   };
+}
+
+/** The options for one loaded graph: the graph's default interconnect when --comm/--topology were not given. */
+export function optionsForGraph(options: PlacementOptions, values: PlacementValues, graph: OpGraph): PlacementOptions {
+  if (values.comm !== undefined || values.topology !== undefined) return options;
+  const comm = defaultCommFor(graph);
+  return comm === options.comm ? options : { ...options, comm };
 }
 
 /** Loads and costs a model, then applies the training memory model when asked. */
@@ -132,6 +146,16 @@ export function backwardOpCount(graph: OpGraph): number {
   const counted = graph.meta?.backwardNodes;
   if (typeof counted === 'number' && counted > 0) return counted;
   return graph.nodes.filter(isBackwardOp).length;
+}
+
+/**
+ * How --memory was read when its unit was decimal (GB) or one letter (G): "16gb" and "16GiB" differ
+ * by 7 %, so the size is printed back in GiB, the unit of every table.
+ */
+export function printMemoryNotes(io: CliIO, command: string, memory: string | undefined): void {
+  if (memory === undefined) return;
+  const notes = memory.split(',').map(sizeUnitNote).filter((n): n is string => n !== null);
+  for (const n of new Set(notes)) io.err(`opplace ${command}: --memory ${n}\n`);
 }
 
 /**

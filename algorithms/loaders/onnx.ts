@@ -76,6 +76,8 @@ class BuildContext {
   private readonly folded: boolean[];
   private readonly warnings: string[] = [];
   private readonly opset: number;
+  /** --force-batch applies: graph inputs' fixed leading dims read as the batch. */
+  private rewriteLeading = false;
 
   constructor(
     model: OnnxModel,
@@ -144,6 +146,8 @@ class BuildContext {
       const d0 = vi.type?.tensor_type?.shape?.dim?.[0];
       if (d0?.dim_param && !hasField(d0, 'dim_value')) batchParams.add(d0.dim_param);
     }
+    // --force-batch on a fixed-batch model: the inputs' leading dims take the batch as if symbolic.
+    this.rewriteLeading = !!this.options.forceBatch && this.batch !== 1 && batchParams.size === 0 && BuildContext.allLeadingFixed(inputs);
     for (const vi of inputs) this.metas.set(vi.name!, this.valueInfoMeta(vi, batchParams, true));
     this.warnIfBatchUnused(inputs, batchParams);
     for (const vi of [...(this.g.value_info ?? []), ...(this.g.output ?? []), ...(this.g.input ?? [])]) {
@@ -160,7 +164,19 @@ class BuildContext {
     const leading = inputs.map((vi) => vi.type?.tensor_type?.shape?.dim?.[0]);
     if (leading.some((d) => !d || !hasField(d, 'dim_value'))) return; // a missing leading dim takes the batch
     const fixed = [...new Set(leading.map((d) => int64ToNumber(d!.dim_value)))].join(', ');
-    this.warnings.push(`--batch ${this.batch} has no effect: every graph input has a fixed leading dim (${fixed}); the costs and memory are those of the exported batch (re-export with a dynamic batch axis)`);
+    if (this.options.forceBatch) {
+      this.warnings.push(`--force-batch: the fixed leading dim (${fixed}) of every graph input was rewritten to ${this.batch}; shapes the model fixes inside (e.g. a Reshape to a constant shape) keep the exported batch, so check the sizes with \`opplace inspect\``);
+      return;
+    }
+    this.warnings.push(`--batch ${this.batch} has no effect: every graph input has a fixed leading dim (${fixed}); the costs and memory are those of the exported batch (add --force-batch to rewrite the inputs' leading dim, or re-export with a dynamic batch axis)`);
+  }
+
+  /** Whether every graph input's leading dim is a number (the model was exported with a fixed batch). */
+  private static allLeadingFixed(inputs: OnnxValueInfo[]): boolean {
+    return inputs.length > 0 && inputs.every((vi) => {
+      const d = vi.type?.tensor_type?.shape?.dim?.[0];
+      return !!d && hasField(d, 'dim_value');
+    });
   }
 
   private valueInfoMeta(vi: OnnxValueInfo, batchParams: Set<string>, isInput: boolean): TensorMeta {
@@ -169,6 +185,7 @@ class BuildContext {
     const dtype = tt.elem_type ?? 0;
     if (!tt.shape) return { shape: null, dtype };
     const shape = (tt.shape.dim ?? []).map((d, i) => {
+      if (isInput && i === 0 && this.rewriteLeading) return this.batch;
       if (hasField(d, 'dim_value')) return cleanDim(int64ToNumber(d.dim_value));
       if (d.dim_param && batchParams.has(d.dim_param)) return this.batch;
       if (isInput && i === 0) return this.batch; // missing or symbolic leading dim of an input

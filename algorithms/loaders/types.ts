@@ -10,6 +10,12 @@ export interface LoadOptions {
   format?: ModelFormat;
   /** Value for symbolic or missing batch dims (default 1). */
   batch?: number;
+  /**
+   * Also rewrite a fixed leading dim of every graph input to `batch` (models exported with batch 1
+   * baked in). Shapes the model fixes inside (a Reshape to a constant [1, …]) stay as exported, so
+   * the loader warns.
+   */
+  forceBatch?: boolean;
   /** Element type activations and weights are costed in (default: as stored, fp32 for ONNX float). */
   dtype?: Dtype;
 }

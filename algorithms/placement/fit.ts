@@ -1,12 +1,13 @@
 // "How small a GPU can I use": the smallest uniform per-device memory for which a placer finds a
-// plan (`opplace fit`), and the plan at that limit. A binary search over the limit with the
-// placer itself as the oracle (minimumUniformMemory in index.ts); greedy placers are not monotone
-// in the limit, so the answer is the smallest limit found to work, within 0.1 %.
+// plan (`opplace fit`), and the plan at that limit. The placer itself is the oracle of the search
+// (memorySearch.ts: an upward walk in 1 % steps from a lower bound, as greedy placers are not
+// monotone in the limit); an infeasible plan's "fits with" is the same search.
 import type { OpGraph } from '../graph';
 import { indexGraph, validateGraph } from '../graph';
 import type { Plan, PlacementOptions } from '../plan';
 import { buildProblem, problemOptionsOf } from './problem';
-import { minimumUniformMemory, placeGraph, validatePlacementOptions } from './index';
+import { placeGraph, validatePlacementOptions } from './index';
+import { minimumUniformMemory, MEMORY_FIT_TOLERANCE } from './memorySearch';
 import { favouritesFor, feasibleAtLimits, wantsRefine } from './refine/place';
 
 export interface FitResult {
@@ -14,6 +15,10 @@ export interface FitResult {
   minimumMemoryBytes?: number;
   /** The plan at that limit. */
   plan?: Plan;
+  /** The largest limit probed below the minimum that failed (0: none, the minimum is a lower bound). */
+  failedBelowBytes?: number;
+  /** Relative spacing of the failed probes below the minimum (MEMORY_FIT_TOLERANCE unless the walk was long). */
+  tolerance: number;
   /** Probes of the placer the search made. */
   probes: number;
 }
@@ -23,22 +28,16 @@ export async function fitMemory(graph: OpGraph, options: PlacementOptions, file?
   validateGraph(graph);
   const D = options.devices;
   const problem = buildProblem(graph, problemOptionsOf(options), indexGraph(graph));
-  let probes = 0;
-  let minimum: number | undefined;
   if (options.algorithm === 'single' && !wantsRefine(options)) {
-    // `single` ignores limits while placing; it fits when device 0 holds its own peak.
-    const plan = await placeGraph(graph, { ...options, memoryLimits: Array(D).fill(Infinity) }, file);
-    probes = 1;
-    minimum = plan.devices[0].peakBytes;
-  } else {
-    const favourites = await favouritesFor(problem, options);
-    const succeeds = (limit: number): boolean => {
-      probes++;
-      return feasibleAtLimits(problem, options, Array(D).fill(limit), favourites);
-    };
-    minimum = minimumUniformMemory(problem, D, succeeds);
+    // `single` ignores limits while placing; it fits when device 0 holds its own peak (exactly).
+    const unlimited = await placeGraph(graph, { ...options, memoryLimits: Array(D).fill(Infinity) }, file);
+    const minimum = unlimited.devices[0].peakBytes;
+    const plan = await placeGraph(graph, { ...options, memoryLimits: Array(D).fill(minimum) }, file);
+    return { minimumMemoryBytes: minimum, plan, tolerance: 0, probes: 1 };
   }
-  if (minimum === undefined) return { probes };
-  const plan = await placeGraph(graph, { ...options, memoryLimits: Array(D).fill(minimum) }, file);
-  return { minimumMemoryBytes: minimum, plan, probes };
+  const favourites = await favouritesFor(problem, options);
+  const found = minimumUniformMemory(problem, D, (limit) => feasibleAtLimits(problem, options, Array(D).fill(limit), favourites));
+  if (!found) return { tolerance: MEMORY_FIT_TOLERANCE, probes: 0 };
+  const plan = await placeGraph(graph, { ...options, memoryLimits: Array(D).fill(found.minimumBytes) }, file);
+  return { minimumMemoryBytes: found.minimumBytes, failedBelowBytes: found.failedBelowBytes, plan, tolerance: found.tolerance, probes: found.probes };
 }

@@ -6,8 +6,9 @@ import { OpplaceError } from '../errors';
 import type { AlgorithmName, Plan, PlacementOptions } from '../plan';
 import { DEFAULTS, resolvePlacement, ResolvedPlacement } from '../options';
 import { checkLinkForGraph } from '../cost/interconnect';
-import { formatBytes, formatBytesAtLeast } from '../units';
+import { formatBytes } from '../units';
 import { buildProblem, Problem, ProblemOptions } from './problem';
+import { minimumUniformMemory } from './memorySearch';
 import { runPlacer } from './placers';
 import type { CoreResult } from './core';
 import { lowerBound, planPieces } from './simulate';
@@ -30,34 +31,6 @@ export function validatePlacementOptions(options: PlacementOptions, file?: strin
 export function problemOptionsOfResolved(resolved: ResolvedPlacement): ProblemOptions {
   const { grouping, fuse } = resolved.options;
   return { grouping, fuse, link: resolved.link, ...(resolved.topology ? { topology: resolved.topology } : {}) };
-}
-
-/** Memory that is surely enough for any placer: everything at once on every device. */
-function generousLimit(problem: Problem, devices: number): number {
-  let s = 0;
-  for (let c = 0; c < problem.n; c++) s += problem.persistent[c] + problem.temporary[c] + problem.outBytes[c];
-  for (let k = 0; k < problem.tBytes.length; k++) s += problem.tBytes[k];
-  return Math.max(1, s * 2 + devices);
-}
-
-/** Smallest uniform per-device limit for which `succeeds` holds (binary search to 0.1 % or 1 byte). */
-export function minimumUniformMemory(problem: Problem, devices: number, succeeds: (limit: number) => boolean, failedAt = 0): number | undefined {
-  let hi = Math.max(generousLimit(problem, devices), failedAt * 2);
-  let tries = 0;
-  while (!succeeds(hi)) {
-    if (++tries > 4) return undefined;
-    hi *= 4;
-  }
-  // Greedy placers are not monotone in the limit: search above a limit known to fail, so the
-  // answer is always more than what the user gave.
-  let lo = failedAt;
-  if (lo === 0 && succeeds(0)) return 0;
-  while (hi - lo > Math.max(1, hi * 1e-3)) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (succeeds(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
 }
 
 /**
@@ -196,9 +169,9 @@ export async function placePrepared(prepared: PreparedGraph, options: PlacementO
     return plan;
   }
   const reason = (outcome as { reason: string }).reason;
-  const uniform = limits.every((l) => l === limits[0]) ? limits[0] : 0;
+  // The same search as `opplace fit`, so every front end prints the number fit reports.
   const feasibleAt = (limit: number) => feasibleAtLimits(problem, options, Array(D).fill(limit), favourites);
-  const minimumMemoryBytes = minimumUniformMemory(problem, D, feasibleAt, Number.isFinite(uniform) ? uniform : 0);
+  const minimumMemoryBytes = minimumUniformMemory(problem, D, feasibleAt)?.minimumBytes;
   return {
     ...base,
     feasible: false,
@@ -207,7 +180,7 @@ export async function placePrepared(prepared: PreparedGraph, options: PlacementO
     schedule: [],
     transfers: [],
     criticalPath: [],
-    reason: minimumMemoryBytes !== undefined ? `${reason}; it would fit with ${formatBytesAtLeast(minimumMemoryBytes)} per device` : reason,
+    reason,
     ...(minimumMemoryBytes !== undefined ? { minimumMemoryBytes } : {}),
   };
 }

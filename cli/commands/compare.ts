@@ -9,7 +9,7 @@ import { formatBytes, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { alignTable } from '../table';
-import { loadPlacementGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import { loadPlacementGraph, optionsForGraph, printMemoryNotes, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 /** Table order: Baechi's placers, the refinement, the baselines. */
 export const COMPARED = COMPARE_ALGORITHMS;
@@ -52,15 +52,17 @@ export function limitsText(limits: number[]): string {
 function formatTable({ file, options, lowerBoundUs, rows }: Comparison): string {
   const head = `${file}  (${options.devices} device${options.devices > 1 ? 's' : ''}, limits ${limitsText(options.memoryLimits)}, comm ${options.comm}, grouping ${options.grouping}; lower bound ${formatUs(lowerBoundUs)})`;
   const table = [['placer', 'fits', 'makespan', 'gap', 'peak memory per device', 'transfers', 'bytes moved', 'time']];
+  // A plan that does not fit moves nothing: "–", not "0 transfers, 0 B".
+  const NONE = '–';
   for (const r of rows) {
     table.push([
       r.algorithm,
       r.feasible ? 'yes' : 'no',
-      r.makespanUs === null ? '-' : formatUs(r.makespanUs),
-      r.gapPercent === null ? '-' : `${r.gapPercent.toFixed(1)}%`,
-      r.peakBytes.length ? r.peakBytes.map(formatBytes).join(' | ') : '-',
-      String(r.transfers),
-      formatBytes(r.transferBytes),
+      r.makespanUs === null ? NONE : formatUs(r.makespanUs),
+      r.gapPercent === null ? NONE : `${r.gapPercent.toFixed(1)}%`,
+      r.peakBytes.length ? r.peakBytes.map(formatBytes).join(' | ') : NONE,
+      r.feasible ? String(r.transfers) : NONE,
+      r.feasible ? formatBytes(r.transferBytes) : NONE,
       `${r.placeMs.toFixed(0)} ms`,
     ]);
   }
@@ -82,6 +84,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (values.algorithm !== undefined) throw new OpplaceError('compare runs every placer: use --only A,B instead of --algorithm');
   if (values.refine) throw new OpplaceError('compare already lists the refine placer: drop --refine');
   const base = placementOptions(values);
+  printMemoryNotes(io, 'compare', values.memory);
   const algorithms = parseOnly(values.only);
   const training = parseTraining(values.training);
   const prepare = prepareOptions(values);
@@ -91,7 +94,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       const graph = loadPlacementGraph(file, prepare, training);
       printWarnings(io, 'compare', file, graph);
-      ({ comparison } = await compareAlgorithms(graph, base, { file, algorithms }));
+      ({ comparison } = await compareAlgorithms(graph, optionsForGraph(base, values, graph), { file, algorithms }));
     } catch (e) {
       if (!isOpplaceError(e)) throw e;
       io.err(`opplace compare: ${(e as Error).message}\n`);
@@ -100,7 +103,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     const { rows, lowerBoundUs } = comparison;
     if (!rows.some((r) => r.feasible) && exit === 0) exit = 3;
-    io.out(values.json ? JSON.stringify({ file, devices: base.devices, memoryLimits: base.memoryLimits, comm: base.comm, lowerBoundUs, results: rows }) + '\n' : formatTable(comparison) + '\n\n');
+    const { options } = comparison;
+    io.out(values.json ? JSON.stringify({ file, devices: options.devices, memoryLimits: options.memoryLimits, comm: options.comm, lowerBoundUs, results: rows }) + '\n' : formatTable(comparison) + '\n\n');
   }
   return exit;
 }

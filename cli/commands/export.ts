@@ -59,6 +59,7 @@ const SPEC = {
   model: { type: 'string' },
   format: { type: 'string' },
   batch: { type: 'string' },
+  'force-batch': { type: 'boolean' },
   dtype: { type: 'string' },
   devices: { type: 'string', short: 'd' },
   memory: { type: 'string', short: 'm' },

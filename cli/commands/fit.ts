@@ -5,10 +5,10 @@ import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import { OpGraph, totalMemoryBytes } from '../../algorithms/graph';
 import { ALGORITHMS, DEFAULTS } from '../../algorithms/options';
 import { fitMemory, FitResult } from '../../algorithms/placement/fit';
-import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
+import { formatBytes, formatBytesAtLeast, formatUs, plural } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { loadPlacementGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import { loadPlacementGraph, optionsForGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 const HELP = `usage: opplace fit FILE... [options]
 
@@ -36,6 +36,9 @@ export function fitRecord(file: string, graph: OpGraph, algorithm: string, devic
     lowerBoundUs: fit.plan?.lowerBoundUs ?? null,
     peakBytes: fit.plan?.feasible ? fit.plan.devices.map((d) => d.peakBytes) : null,
     totalMemoryBytes: totalMemoryBytes(graph),
+    /** Every limit the search probed below the minimum failed; they were this far apart (relative). */
+    toleranceFraction: fit.tolerance,
+    failedBelowBytes: fit.failedBelowBytes ?? null,
     probes: fit.probes,
   };
 }
@@ -47,9 +50,11 @@ function formatFit(r: Record<string, unknown>): string {
   const total = r.totalMemoryBytes as number;
   const share = total > 0 ? ` (${((min / total) * 100).toFixed(1)}% of the model's ${formatBytes(total)} total, ${((min * (r.devices as number)) / total).toFixed(2)}× an even share)` : '';
   const lines = [head, `  smallest memory per device: ${formatBytesAtLeast(min)}${share}`];
+  const tol = r.toleranceFraction as number;
+  if (tol > 0) lines.push(`  (to within ${(tol * 100).toFixed(tol < 0.1 ? 0 : 1)} %: place fails at every limit tried below it, from the memory lower bound up in ${(tol * 100).toFixed(tol < 0.1 ? 0 : 1)} % steps)`);
   if (r.makespanUs !== null) lines.push(`  makespan at that limit ${formatUs(r.makespanUs as number)} · lower bound ${formatUs(r.lowerBoundUs as number)} · peaks ${(r.peakBytes as number[]).map(formatBytes).join(', ')}`);
   else lines.push('  (the plan at that limit came out infeasible — the placer is not monotone in the limit)');
-  lines.push(`  ${r.probes} placer runs`);
+  lines.push(`  ${plural(r.probes as number, 'placer run')}`);
   return lines.join('\n');
 }
 
@@ -70,7 +75,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       const graph = loadPlacementGraph(file, prepare, training);
       printWarnings(io, 'fit', file, graph);
-      const fit = await fitMemory(graph, options, file);
+      const fit = await fitMemory(graph, optionsForGraph(options, values, graph), file);
       record = fitRecord(file, graph, options.algorithm, options.devices, fit);
     } catch (e) {
       if (!isOpplaceError(e)) throw e;

@@ -19,7 +19,9 @@ estimated time of one step on a single device.
 options:
   --format F         onnx | opgraph | dnn-partitioning | stg (default: from the file name)
   --batch N          value for symbolic or missing batch dims (default 1)
-  --dtype D          fp32 | fp16 | bf16: peak used by the cost model (default fp32)
+  --force-batch      also rewrite a fixed leading dim of the ONNX inputs to --batch
+  --dtype D          fp32 | fp16 | bf16: the element type the cost model counts
+                     (default as stored in the model)
   --device-type P    GPU preset for the cost model (default ${DEFAULT_DEVICE}):
                      ${Object.keys(DEVICE_PRESETS).join(', ')}
   --json             one JSON object per file, one per line
@@ -29,6 +31,7 @@ options:
 const SPEC = {
   format: { type: 'string' },
   batch: { type: 'string' },
+  'force-batch': { type: 'boolean' },
   dtype: { type: 'string' },
   'device-type': { type: 'string' },
   json: { type: 'boolean' },

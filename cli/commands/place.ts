@@ -7,12 +7,13 @@ import type { OpGraph } from '../../algorithms/graph';
 import type { Plan, PlacementOptions } from '../../algorithms/plan';
 import { ALGORITHMS, DEFAULTS } from '../../algorithms/options';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement/index';
-import { formatBytes, formatBytesAtLeast, formatUs } from '../../algorithms/units';
+import { INTERCONNECT_PRESETS, parseInterconnect } from '../../algorithms/cost/interconnect';
+import { formatBytes, formatBytesAtLeast, formatUs, plural } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { alignTable } from '../table';
 import { checkOutputPath, samePath, writeErrorText } from '../outputPath';
-import { loadPlacementGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import { loadPlacementGraph, optionsForGraph, printMemoryNotes, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 const HELP = `usage: opplace place FILE... [options]
 
@@ -65,6 +66,27 @@ export function planRecord(plan: Plan): Record<string, unknown> {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
+/** What might spread a one-device plan, leaving out what the user already chose. */
+export function oneDeviceHints(o: PlacementOptions): string[] {
+  const hints: string[] = [];
+  if (o.topology === undefined) {
+    // The fastest preset, when it is faster than the link in use.
+    const fastest = INTERCONNECT_PRESETS.nvlink4;
+    const now = parseInterconnect(o.comm);
+    if (now.name !== 'none' && now.usPerByte > fastest.usPerByte) hints.push(`a faster link (e.g. --comm ${fastest.name})`);
+  } else hints.push('a faster topology');
+  hints.push('a larger batch');
+  if (o.algorithm !== 'refine') hints.push('--algorithm refine');
+  return hints;
+}
+
+/** Where refine started and what it gained; "its own split" when no placer fit the limits. */
+export function refineLine(r: NonNullable<Plan['refine']>): string {
+  const from = r.startAlgorithm === 'refine' ? 'its own contiguous split (no placer fit the limits)' : r.startAlgorithm;
+  const changed = r.devicesChanged.length ? r.devicesChanged.join(', ') : 'none';
+  return `refined from ${from} (${formatUs(r.startMakespanUs)}): ${r.gainPercent.toFixed(1)}% faster, ${plural(r.movedOps, 'op')} moved, devices changed: ${changed}`;
+}
+
 export function formatPlan(plan: Plan, graph: OpGraph): string {
   const o = plan.options!;
   const head = `${plan.file}  (${plan.algorithm}, ${o.devices} device${o.devices > 1 ? 's' : ''}, ${o.topology !== undefined ? `topology ${o.topology}` : `comm ${o.comm}`}, grouping ${o.grouping}${o.fuse ? ', fused' : ''}; ${graph.nodes.length} ops)`;
@@ -87,17 +109,20 @@ export function formatPlan(plan: Plan, graph: OpGraph): string {
   }
   lines.push(...alignTable(rows));
   const gap = plan.lowerBoundUs > 0 ? plan.makespanUs / plan.lowerBoundUs - 1 : 0;
-  lines.push(`  makespan ${formatUs(plan.makespanUs)} · lower bound ${formatUs(plan.lowerBoundUs)} · gap ${pct(gap)} · placed in ${plan.placeMs.toFixed(1)} ms`);
+  // The bound has no communication in it: on a slow link a large gap is no sign of a poor plan.
+  lines.push(`  makespan ${formatUs(plan.makespanUs)} · lower bound ${formatUs(plan.lowerBoundUs)} (ignores communication) · gap ${pct(gap)} · placed in ${plan.placeMs.toFixed(1)} ms`);
   const speedup = plan.singleDeviceUs && plan.makespanUs > 0 ? ` · speed-up over one device ${(plan.singleDeviceUs / plan.makespanUs).toFixed(2)}×` : '';
-  lines.push(`  ${plan.transfers.length} transfers · critical path ${plan.criticalPath.length} ops${speedup}`);
+  lines.push(`  ${plural(plan.transfers.length, 'transfer')} · critical path ${plural(plan.criticalPath.length, 'op')}${speedup}`);
   const used = opsPer.filter((k) => k > 0).length;
   if (o.devices > 1 && used === 1 && plan.feasible) {
     // A newcomer sees one busy row and empty ones: say why instead of leaving it to guesswork.
     const link = o.topology !== undefined ? `topology ${o.topology}` : `--comm ${o.comm}`;
-    lines.push(`  every op stayed on one device: with ${link} a transfer costs more than running the op locally saves, and one device has the memory; try a faster link (e.g. --comm nvlink4), a larger batch, or --algorithm refine`);
+    lines.push(`  every op stayed on one device: with ${link} a transfer costs more than running the op locally saves, and one device has the memory; try ${oneDeviceHints(o).join(', or ')}`);
   }
-  if (plan.refine) lines.push(`  refined from ${plan.refine.startAlgorithm} (${formatUs(plan.refine.startMakespanUs)}): ${plan.refine.gainPercent.toFixed(1)}% faster, ${plan.refine.movedOps} ops moved, devices changed: ${plan.refine.devicesChanged.join(', ') || 'none'}`);
-  if (plan.lp) lines.push(`  m-SCT LP: ${plan.lp.method}, optimum ${formatUs(plan.lp.objectiveUs)}`);
+  if (plan.refine) lines.push(`  ${refineLine(plan.refine)}`);
+  // The LP's value is a relaxation's makespan under its own model (no memory limits, no channel
+  // contention, fractional favourites): it can be above or below the plan's makespan.
+  if (plan.lp) lines.push(`  m-SCT LP: ${plan.lp.method}; relaxation objective ${formatUs(plan.lp.objectiveUs)} (the LP's own model, not a bound on this plan)`);
   if (!plan.feasible) lines.push(`  over the limit: ${plan.reason}`);
   return lines.join('\n');
 }
@@ -110,6 +135,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   if (positionals.length === 0) throw new OpplaceError('no model file given (see `opplace place --help`)');
   const options = placementOptions(values);
+  printMemoryNotes(io, 'place', values.memory);
   const training = parseTraining(values.training);
   validatePlacementOptions(options);
   if (values.report !== undefined && positionals.length !== 1) throw new OpplaceError('--report takes exactly one model file');
@@ -126,11 +152,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   for (const file of positionals) {
     let graph: OpGraph;
     let plan: Plan;
+    let fileOptions = options;
     try {
       graph = loadPlacementGraph(file, prepare, training);
       printWarnings(io, 'place', file, graph);
       if (graph.nodes.every((n) => n.computeUs <= 0)) io.err(`opplace place: ${file}: no op has a compute time; the makespan will be 0\n`);
-      plan = await placeGraph(graph, options, file);
+      fileOptions = optionsForGraph(options, values, graph);
+      plan = await placeGraph(graph, fileOptions, file);
     } catch (e) {
       if (!isOpplaceError(e)) throw e;
       io.err(`opplace place: ${(e as Error).message}\n`);
@@ -140,7 +168,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     plans.push(plan);
     if (!plan.feasible && exit === 0) exit = 3;
     io.out(values.json ? JSON.stringify(planRecord(plan)) + '\n' : formatPlan(plan, graph) + '\n\n');
-    if (values.report !== undefined) await writeReport(values.report, graph, plan, options, file);
+    if (values.report !== undefined) await writeReport(values.report, graph, plan, fileOptions, file);
   }
   if (values.out !== undefined && plans.length) {
     const text = JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 1) + '\n';

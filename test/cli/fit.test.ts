@@ -45,6 +45,36 @@ describe('cli: opplace fit', function () {
     assert.equal(below.feasible, false);
   });
 
+  it("returns the smallest limit at which place succeeds, to its stated tolerance (greedy placers are not monotone in the limit)", async function () {
+    this.timeout(240_000);
+    // Inception-v3 training: sequential succeeds at 34, 40, 50 and 65 GiB and fails between; the
+    // old bisection answered 65 GiB. m-ETF succeeds at 10.25 GiB, fails at 10.75, succeeds from 11.75.
+    const file = path.join(REPO, 'examples', 'inceptionv3_training.json');
+    const graph = prepareGraphFromFile(file);
+    for (const algorithm of ['sequential', 'm-etf'] as const) {
+      const { code, out, err } = await cli('fit', file, '--devices', '4', '--algorithm', algorithm, '--json');
+      assert.equal(code, 0, err);
+      const r = JSON.parse(out.trim());
+      const at = (limit: number): PlacementOptions => ({ algorithm, devices: 4, memoryLimits: Array(4).fill(limit), comm: 'baechi', grouping: 'colocation', fuse: false });
+      const fits = async (limit: number) => (await placeGraph(graph, at(limit))).feasible;
+      assert.equal(await fits(r.minimumMemoryBytes), true, `${algorithm}: place succeeds at fit's answer`);
+      assert.equal(r.toleranceFraction, 0.01);
+      if (r.failedBelowBytes > 0) {
+        assert.equal(await fits(r.failedBelowBytes), false, `${algorithm}: fails at the probe just below`);
+        assert.ok(r.minimumMemoryBytes / r.failedBelowBytes - 1 <= r.toleranceFraction + 1e-9);
+      }
+      // Independently of the search's own probes: a 0.7 % grid down to two thirds of the answer.
+      for (let limit = r.minimumMemoryBytes / 1.01; limit > (r.minimumMemoryBytes * 2) / 3; limit /= 1.007) {
+        assert.equal(await fits(Math.floor(limit)), false, `${algorithm}: place succeeds at ${Math.floor(limit)}, below fit's ${r.minimumMemoryBytes}`);
+      }
+      // An infeasible plan states the same number (one number for "fits with" and fit).
+      const plan = await placeGraph(graph, at(Math.floor(r.minimumMemoryBytes * 0.9)));
+      assert.equal(plan.feasible, false);
+      assert.equal(plan.minimumMemoryBytes, r.minimumMemoryBytes, `${algorithm}: the infeasible plan's minimum is fit's`);
+      assert.doesNotMatch(plan.reason ?? '', /fit with/, 'the reason does not carry a second size');
+    }
+  });
+
   it('more devices never need more memory per device on a chain-like model (m-topo)', async () => {
     const file = layer('gnmt_inference.json');
     const mins: number[] = [];

@@ -22,6 +22,7 @@ import { buildFavouriteChildLp, clampUnit, EXACT_MAX_COLUMNS, LP_SCALE, solveLpG
 import { earliestFinishWithX, edgeOrderByEndpoints, headsAndTails, LpGraph, lpGraphFromSortedEdges } from './graph';
 import { greedyFavouriteX } from './greedy';
 import { CscLp, loadHighs, solveCscLp } from './highs';
+import { plural } from '../../units';
 
 export interface ReducedLpResult {
   x: Float64Array;
@@ -468,8 +469,8 @@ export async function solveReducedLp(g: LpGraph): Promise<ReducedLpResult> {
       return { x, objective: paths.longest, method };
     }
     if (paths.longest <= value + tol) {
-      const method = `reduced: ${stats.rounds} round${stats.rounds > 1 ? 's' : ''}, ${inH}/${g.m} edges in LP, ` +
-        `${stats.segments} segments (${stats.chainedSegments} chained), ${stats.lpCalls} HiGHS calls, ${stats.lpColumns} columns`;
+      const method = `reduced: ${plural(stats.rounds, 'round')}, ${inH}/${g.m} edges in LP, ` +
+        `${plural(stats.segments, 'segment')} (${stats.chainedSegments} chained), ${plural(stats.lpCalls, 'HiGHS call')}, ${plural(stats.lpColumns, 'column')}`;
       return { x, objective: Math.max(value, paths.longest), method };
     }
     if (full) {
