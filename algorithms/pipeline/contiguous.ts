@@ -1,0 +1,146 @@
+// `contiguous` split (issue 14): each device's forward ops form a convex set and the stage graph
+// is acyclic — a labelling of the forward blocks (shape.ts) monotone along every forward edge, the
+// paper's "contiguous" case whose optimum its DP over downsets finds. Every sequential split is
+// one, so this starts from the exact sequential split of the blocks' topological order and moves
+// whole blocks between devices as long as the labels stay monotone (search.ts). Far cheaper than
+// the paper's DP, whose downsets number in the millions on Inception-v3 (it did not finish there in
+// 15 minutes); bench/README.md compares the two on the paper's graphs. When the forward block graph
+// has few downsets (≤ IDEAL_LIMIT) the DP over chains of downsets runs too (exactDownsetSplit) and
+// the better of the two is kept, so small graphs get the contiguous optimum.
+import type { ThroughputModel } from './model';
+import type { Blocks } from './shape';
+import type { MemoryRule } from './memory';
+import { deviceBytes } from './memory';
+import { LoadState } from './model';
+import { localSearch, SearchOptions, SearchResult, SearchSpace } from './search';
+
+export function contiguousSpace(model: ThroughputModel, blocks: Blocks): SearchSpace {
+  const items: number[][] = [...blocks.units, ...blocks.free.map((u) => [u])];
+  const itemOf = new Int32Array(model.units.length);
+  items.forEach((us, i) => us.forEach((u) => (itemOf[u] = i)));
+  const C = blocks.units.length;
+  const labelOf = (b: number, device: Int32Array) => device[blocks.units[b][0]];
+  return {
+    items,
+    itemOf,
+    allowed(i, d, device) {
+      if (i >= C) return true; // a unit without forward ops: no shape constraint
+      for (const p of blocks.pred[i]) if (labelOf(p, device) > d) return false;
+      for (const s of blocks.succ[i]) if (labelOf(s, device) < d) return false;
+      return true;
+    },
+  };
+}
+
+export function contiguousSearch(model: ThroughputModel, blocks: Blocks, start: Int32Array, rule: MemoryRule, options: SearchOptions): SearchResult {
+  return localSearch(model, start, contiguousSpace(model, blocks), rule, options);
+}
+
+/** Downsets enumerated at most (pairs J ⊂ I are then ≤ IDEAL_LIMIT² / 2 load evaluations). */
+export const IDEAL_LIMIT = 400;
+
+/**
+ * The contiguous optimum over chains of downsets ∅ = I0 ⊆ I1 ⊆ … ⊆ ID = all blocks, device k − 1
+ * taking I_k \ I_(k−1) (free units are placed afterwards, as for sequential), or null when the
+ * block graph has more than IDEAL_LIMIT downsets or nothing fits. Loads as the model computes them
+ * with the free units left out.
+ */
+export function exactDownsetSplit(model: ThroughputModel, blocks: Blocks, rule: MemoryRule): Int32Array | null {
+  const C = blocks.units.length;
+  const D = rule.limits.length;
+  const ideals = downsets(blocks, IDEAL_LIMIT);
+  if (!ideals) return null;
+  const key = (set: Uint8Array) => set.join('');
+  const idOf = new Map(ideals.map((set, i) => [key(set), i]));
+  const full = idOf.get('1'.repeat(C));
+  if (full === undefined) return null;
+  const N = ideals.length;
+  const sizes = ideals.map((set) => set.reduce((a, b) => a + b, 0));
+  // pairs (J ⊂ I): load and memory of I \ J on each device
+  const label = new Int32Array(model.units.length);
+  const pieceLoad = (I: Uint8Array, J: Uint8Array) => {
+    // unit labels: 1 inside the piece, 0 elsewhere (free units outside): the piece's load on device 1
+    label.fill(0);
+    let persistent = 0;
+    let temporary = 0;
+    let activation = 0;
+    for (let c = 0; c < C; c++) {
+      if (!I[c] || J[c]) continue;
+      for (const u of blocks.units[c]) {
+        label[u] = 1;
+        persistent += model.unitPersistent[u];
+        temporary = Math.max(temporary, model.unitTemporary[u]);
+        activation += model.unitActivation[u];
+      }
+    }
+    const state = new LoadState(model, label, 2);
+    return { load: state.load[1], persistent, temporary, activation };
+  };
+  const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => sizes[a] - sizes[b] || a - b);
+  const best = new Float64Array((D + 1) * N).fill(Infinity);
+  const from = new Int32Array((D + 1) * N).fill(-1);
+  const empty = idOf.get('0'.repeat(C))!;
+  for (let k = 0; k <= D; k++) {
+    best[k * N + empty] = 0;
+    from[k * N + empty] = empty;
+  }
+  for (const i of order) {
+    if (i === empty) continue;
+    for (const j of order) {
+      if (sizes[j] >= sizes[i]) break;
+      const I = ideals[i];
+      const J = ideals[j];
+      let subset = true;
+      for (let c = 0; c < C && subset; c++) if (J[c] && !I[c]) subset = false;
+      if (!subset) continue;
+      const piece = pieceLoad(I, J);
+      for (let k = 1; k <= D; k++) {
+        if (deviceBytes(rule, k - 1, piece.persistent, piece.temporary, piece.activation) > rule.limits[k - 1]) continue;
+        const cand = Math.max(best[(k - 1) * N + j], piece.load);
+        if (cand < best[k * N + i]) {
+          best[k * N + i] = cand;
+          from[k * N + i] = j;
+        }
+      }
+    }
+    // device k − 1 may stay empty
+    for (let k = 1; k <= D; k++) {
+      if (best[(k - 1) * N + i] < best[k * N + i]) {
+        best[k * N + i] = best[(k - 1) * N + i];
+        from[k * N + i] = i;
+      }
+    }
+  }
+  if (!Number.isFinite(best[D * N + full])) return null;
+  const labelOfBlock = new Int32Array(C);
+  let i = full;
+  for (let k = D; k >= 1; k--) {
+    const j = from[k * N + i];
+    for (let c = 0; c < C; c++) if (ideals[i][c] && !ideals[j][c]) labelOfBlock[c] = k - 1;
+    i = j;
+  }
+  return labelOfBlock;
+}
+
+/** Every downset of the block graph (as 0/1 per block), or null beyond `limit`. */
+function downsets(blocks: Blocks, limit: number): Uint8Array[] | null {
+  const C = blocks.units.length;
+  const seen = new Set<string>();
+  const start = new Uint8Array(C);
+  const out: Uint8Array[] = [start];
+  seen.add(start.join(''));
+  for (let q = 0; q < out.length; q++) {
+    const set = out[q];
+    for (let c = 0; c < C; c++) {
+      if (set[c] || blocks.pred[c].some((p) => !set[p])) continue;
+      const next = set.slice();
+      next[c] = 1;
+      const k = next.join('');
+      if (seen.has(k)) continue;
+      if (out.length >= limit) return null;
+      seen.add(k);
+      out.push(next);
+    }
+  }
+  return out;
+}

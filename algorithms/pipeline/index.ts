@@ -1,0 +1,251 @@
+// Public API of the pipeline (throughput) planner, issue 14: planPipeline validates the options,
+// splits the graph (sequential / contiguous / any), fills the stages (loads, compute and comm,
+// memory) and simulates one step of M microbatches under the schedule (schedule.ts). Pure
+// TypeScript, like the placement engine.
+import { OpplaceError } from '../errors';
+import { OpGraph, indexGraph, validateGraph } from '../graph';
+import { formatBytes, formatBytesAtLeast } from '../units';
+import { edgeTransferUs } from './comm';
+import { buildThroughputModel, deviceLoads, inFlightMicrobatches, ThroughputModel, timePerSampleUs } from './model';
+import { buildBlocks, Blocks } from './shape';
+import { MemoryRule, memoryRule } from './memory';
+import { placeFreeUnits, sequentialBlocks } from './sequential';
+import { contiguousSearch, exactDownsetSplit } from './contiguous';
+import { anySearch } from './any';
+import { simulatePipeline } from './schedule';
+import { PIPELINE_SCHEDULES, PIPELINE_SPLITS, PipelineOptions, PipelinePlan, PipelineStage } from './types';
+
+export type { PipelineOptions, PipelinePlan, PipelineStage, PipelineSplit, PipelineScheduleName, PipelineTask } from './types';
+export { PIPELINE_SPLITS, PIPELINE_SCHEDULES } from './types';
+
+/** Local-search budget when none is given, and unit moves per budget millisecond (fixed work, not the clock). */
+export const DEFAULT_PIPELINE_BUDGET_MS = 300;
+export const PIPELINE_WORK_UNITS_PER_MS = 2000;
+const MAX_MICROBATCHES = 4096;
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Throws one clear OpplaceError for the first bad option. */
+export function validatePipelineOptions(options: PipelineOptions, file?: string): void {
+  const ctx = file ? { file } : {};
+  const fail = (msg: string): never => {
+    throw new OpplaceError(msg, ctx);
+  };
+  if (!Number.isInteger(options.devices) || options.devices < 1 || options.devices > 1024) fail(`devices must be an integer from 1 to 1024, got ${String(options.devices)}`);
+  if (!Array.isArray(options.memoryLimits) || options.memoryLimits.length !== options.devices) {
+    fail(`memoryLimits must list one limit per device (${options.devices}), got ${Array.isArray(options.memoryLimits) ? options.memoryLimits.length : String(options.memoryLimits)}`);
+  }
+  options.memoryLimits.forEach((l, d) => {
+    if (typeof l !== 'number' || Number.isNaN(l) || l < 0) fail(`memory limit of device ${d} must be a number of bytes ≥ 0, got ${String(l)}`);
+  });
+  if (!PIPELINE_SPLITS.includes(options.split)) fail(`unknown split "${String(options.split)}" (expected ${PIPELINE_SPLITS.join(', ')})`);
+  if (!PIPELINE_SCHEDULES.includes(options.schedule)) fail(`unknown schedule "${String(options.schedule)}" (expected ${PIPELINE_SCHEDULES.join(', ')})`);
+  if (!Number.isInteger(options.microbatches) || options.microbatches < 1 || options.microbatches > MAX_MICROBATCHES) {
+    fail(`microbatches must be an integer from 1 to ${MAX_MICROBATCHES}, got ${String(options.microbatches)}`);
+  }
+  if (options.grouping !== undefined && options.grouping !== 'none' && options.grouping !== 'colocation') fail(`unknown grouping "${String(options.grouping)}" for a pipeline (expected none or colocation)`);
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) fail(`seed must be an integer, got ${String(options.seed)}`);
+  if (options.budgetMs !== undefined && !(typeof options.budgetMs === 'number' && Number.isFinite(options.budgetMs) && options.budgetMs >= 0 && options.budgetMs <= 3_600_000)) {
+    fail(`budgetMs must be a number of milliseconds from 0 to 3600000, got ${String(options.budgetMs)}`);
+  }
+  if (typeof options.comm !== 'string') fail(`comm must be a preset, LATENCY_US:GBPS or file, got ${String(options.comm)}`);
+}
+
+type FilledFields = Pick<PipelinePlan, 'feasible' | 'timePerSampleUs' | 'throughputSpeedup' | 'stepUs' | 'bubble' | 'stages' | 'tasks' | 'assignment'>;
+
+interface Split {
+  device: Int32Array | null;
+}
+
+/** The split of `options.split` (device per unit), or null when nothing fits the memory limits. */
+function split(model: ThroughputModel, blocks: Blocks, rule: MemoryRule, options: PipelineOptions): Split {
+  const labels = sequentialBlocks(model, blocks, rule);
+  const sequential = labels ? placeFreeUnits(model, blocks, labels, rule) : null;
+  if (options.split === 'sequential') return { device: sequential };
+  // small forward graphs: the exact contiguous optimum over chains of downsets as well
+  const exactLabels = exactDownsetSplit(model, blocks, rule);
+  const exact = exactLabels ? placeFreeUnits(model, blocks, exactLabels, rule) : null;
+  const starts = [sequential, exact].filter((d): d is Int32Array => d !== null);
+  if (starts.length === 0) return { device: null };
+  const D = options.devices;
+  const start = starts.reduce((a, b) => (timePerSampleUs(model, b, D) < timePerSampleUs(model, a, D) ? b : a));
+  const budget = options.budgetMs ?? DEFAULT_PIPELINE_BUDGET_MS;
+  const started = now();
+  const search = (share: number, seed: number) => ({
+    seed,
+    workUnits: budget * share * PIPELINE_WORK_UNITS_PER_MS,
+    deadlineMs: started + budget * 10 + 1000,
+  });
+  const seed = options.seed ?? 1;
+  const contiguous = contiguousSearch(model, blocks, start, rule, search(options.split === 'any' ? 0.5 : 1, seed));
+  if (options.split === 'contiguous') return { device: contiguous.device };
+  return { device: anySearch(model, contiguous.device, rule, search(0.5, seed + 1)).device };
+}
+
+/** Why no split fits: the unit that fits on no device, or the total. */
+function infeasibleReason(model: ThroughputModel, rule: MemoryRule, devices: number): string {
+  const most = Math.max(...rule.limits);
+  const last = rule.limits.length - 1;
+  let worst = -1;
+  let worstNeed = 0;
+  for (let u = 0; u < model.units.length; u++) {
+    // the least any device could need for it: the last stage, one microbatch in flight
+    const need = model.unitPersistent[u] + model.unitTemporary[u] + model.unitActivation[u] * rule.inFlight[last];
+    if (need > worstNeed) {
+      worstNeed = need;
+      worst = u;
+    }
+  }
+  const what = (u: number) => {
+    const members = model.units[u];
+    const first = model.graph.nodes[members[0]];
+    return members.length === 1 ? `op "${first.id}"` : `group "${model.unitName[u]}" (${members.length} ops, first op "${first.id}")`;
+  };
+  if (worst >= 0 && worstNeed > most) return `${what(worst)} needs ${formatBytes(worstNeed)}, more than any device holds (the largest limit is ${formatBytes(most)})`;
+  let total = 0;
+  for (let u = 0; u < model.units.length; u++) total += model.unitPersistent[u];
+  return `no split into ${devices} pipeline stages fits: the ops hold ${formatBytes(total)} persistent in all, with activations for the microbatches in flight, against ${rule.limits.map(formatBytes).join(', ')}`;
+}
+
+/** Smallest uniform per-device memory at which a split exists (binary search to 0.1 % or 1 byte). */
+function minimumUniformMemory(model: ThroughputModel, blocks: Blocks, options: PipelineOptions): number | undefined {
+  const D = options.devices;
+  const succeeds = (limit: number) => {
+    const rule = memoryRule(model, Array(D).fill(limit), options.schedule, options.microbatches);
+    const labels = sequentialBlocks(model, blocks, rule);
+    return labels !== null && placeFreeUnits(model, blocks, labels, rule) !== null;
+  };
+  let hi = 1;
+  for (let u = 0; u < model.units.length; u++) hi += model.unitPersistent[u] + model.unitTemporary[u] + model.unitActivation[u] * options.microbatches;
+  if (!succeeds(hi)) return undefined;
+  let lo = 0;
+  if (succeeds(0)) return 0;
+  while (hi - lo > Math.max(1, hi * 1e-3)) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (succeeds(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+export async function planPipeline(graph: OpGraph, options: PipelineOptions, file?: string): Promise<PipelinePlan> {
+  const fileName = file ?? graph.source?.file ?? graph.name;
+  validatePipelineOptions(options, fileName);
+  validateGraph(graph);
+  const started = now();
+  const index = indexGraph(graph);
+  const model = buildThroughputModel(graph, { comm: options.comm, grouping: options.grouping ?? 'colocation' }, fileName, index);
+  const blocks = buildBlocks(model);
+  const D = options.devices;
+  const limits = options.memoryLimits.slice();
+  const rule = memoryRule(model, limits, options.schedule, options.microbatches);
+  let singleDeviceUs = 0;
+  for (const n of graph.nodes) singleDeviceUs += n.computeUs;
+  const base = {
+    file: fileName,
+    objective: 'throughput' as const,
+    split: options.split,
+    schedule: options.schedule,
+    microbatches: options.microbatches,
+    singleDeviceUs,
+    options: { ...options, memoryLimits: limits },
+  };
+  const { device } = split(model, blocks, rule, options);
+  if (!device) {
+    const minimumMemoryBytes = minimumUniformMemory(model, blocks, options);
+    const reason = infeasibleReason(model, rule, D);
+    return {
+      ...base,
+      feasible: false,
+      timePerSampleUs: 0,
+      throughputSpeedup: 0,
+      stepUs: 0,
+      bubble: 0,
+      stages: [],
+      tasks: [],
+      assignment: {},
+      reason: minimumMemoryBytes !== undefined ? `${reason}; it would fit with ${formatBytesAtLeast(minimumMemoryBytes)} per device` : reason,
+      ...(minimumMemoryBytes !== undefined ? { minimumMemoryBytes } : {}),
+      placeMs: now() - started,
+    };
+  }
+  return { ...base, ...fillPlan(model, device, rule, options), placeMs: now() - started };
+}
+
+/** Stages, loads, memory and the simulated step of a unit → device assignment. */
+function fillPlan(model: ThroughputModel, deviceOfUnit: Int32Array, rule: MemoryRule, options: PipelineOptions): FilledFields {
+  const { graph, index } = model;
+  const D = options.devices;
+  const { computeUs, commUs } = deviceLoads(model, deviceOfUnit, D);
+  const nodeDevice = Int32Array.from(graph.nodes, (_, v) => deviceOfUnit[model.unitOf[v]]);
+  const used: number[] = [];
+  for (let d = 0; d < D; d++) if (model.units.some((_, u) => deviceOfUnit[u] === d)) used.push(d);
+  const S = used.length;
+  const position = new Int32Array(D).fill(-1);
+  used.forEach((d, p) => (position[d] = p));
+  const stageOf = Int32Array.from(nodeDevice, (d) => position[d]);
+  const persistent = new Float64Array(S);
+  const temporary = new Float64Array(S);
+  const activation = new Float64Array(S);
+  const forwardUs = new Float64Array(S);
+  const backwardUs = new Float64Array(S);
+  const nodes: string[][] = Array.from({ length: S }, () => []);
+  for (const v of index.topo) {
+    const s = stageOf[v];
+    const node = graph.nodes[v];
+    nodes[s].push(node.id);
+    persistent[s] += node.persistentBytes;
+    temporary[s] = Math.max(temporary[s], node.temporaryBytes);
+    if (model.backward[v]) backwardUs[s] += node.computeUs;
+    else forwardUs[s] += node.computeUs;
+  }
+  for (let u = 0; u < model.units.length; u++) activation[position[deviceOfUnit[u]]] += model.unitActivation[u];
+  const link = model.link;
+  const sim = simulatePipeline({
+    graph,
+    index,
+    stageOf,
+    stages: S,
+    stageDevices: used,
+    microbatches: options.microbatches,
+    schedule: options.schedule,
+    transferUs: (k, from, to) => edgeTransferUs(link, graph.edges[k], from, to),
+    persistentBytes: Float64Array.from(persistent, (p, s) => p + temporary[s]),
+    activationBytesPerMicrobatch: activation,
+  });
+  const stages: PipelineStage[] = used.map((d, s) => {
+    const held = model.training ? inFlightMicrobatches(options.schedule, s, S, options.microbatches) : 0;
+    const stashedBytes = activation[s] * held;
+    return {
+      index: s,
+      device: d,
+      nodes: nodes[s],
+      loadUs: computeUs[d] + commUs[d],
+      computeUs: computeUs[d],
+      commUs: commUs[d],
+      forwardUs: forwardUs[s],
+      backwardUs: backwardUs[s],
+      memoryBytes: persistent[s] + temporary[s] + stashedBytes,
+      persistentBytes: persistent[s],
+      stashedBytes,
+      activationBytesPerMicrobatch: activation[s],
+      peakBytes: sim.peakBytes[s],
+      memoryLimitBytes: rule.limits[d],
+      busyUs: sim.busyUs[s],
+    };
+  });
+  const timePerSampleUs = stages.reduce((m, s) => Math.max(m, s.loadUs), 0);
+  const assignment: Record<string, number> = {};
+  graph.nodes.forEach((node, v) => (assignment[node.id] = nodeDevice[v]));
+  const singleDeviceUs = graph.nodes.reduce((s, n) => s + n.computeUs, 0);
+  return {
+    feasible: stages.every((s) => s.memoryBytes <= s.memoryLimitBytes && s.peakBytes <= s.memoryLimitBytes),
+    timePerSampleUs,
+    throughputSpeedup: timePerSampleUs > 0 ? singleDeviceUs / timePerSampleUs : 1,
+    stepUs: sim.stepUs,
+    bubble: sim.bubble,
+    stages,
+    tasks: sim.tasks,
+    assignment,
+  };
+}
