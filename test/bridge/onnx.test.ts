@@ -112,6 +112,6 @@ describe('bridge: onnx export checked by python3-onnx', function () {
     assert.equal(r.code, -1);
     assert.match(r.stderr, /rand0000\.stg: the onnx export needs an \.onnx model/);
     const u = await cli([dataPath('stg', '50', 'rand0000.stg'), '--to', 'tflite']);
-    assert.match(u.stderr, /unknown export format "tflite" \(expected one of accelerate, torch-split, onnx, csv\)/);
+    assert.match(u.stderr, /unknown export format "tflite" \(expected one of accelerate, torch-split, deepspeed, onnx, csv\)/);
   });
 });
