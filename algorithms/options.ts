@@ -75,6 +75,8 @@ export const LIMITS = {
   maxSeed: 0xffffffff,
   /** Length of an interconnect or topology spec a message may carry. */
   maxSpecLength: 200,
+  /** Microbatches per pipeline step (the simulator keeps ops × microbatches tasks). */
+  maxMicrobatches: 100_000,
 } as const;
 
 // ───────────────────────────── defaults ─────────────────────────────
@@ -96,6 +98,11 @@ export const DEFAULTS = {
   /** The cost model counts the element type the model stores, unless --dtype says otherwise. */
   dtype: 'as stored in the model',
   optimizer: 'adam' as Optimizer,
+  /** Pipeline plans: the split every framework runs, the schedule that stashes least. */
+  split: 'sequential' as PipelineSplit,
+  schedule: '1f1b' as PipelineScheduleName,
+  /** M = 4 × devices by default: GPipe's bubble (S − 1)/(M + S − 1) is under 20% from there on. */
+  microbatchesPerDevice: 4,
 } as const;
 
 /** Formats whose default interconnect is not DEFAULTS.comm: STG task graphs carry no tensor sizes. */
@@ -404,4 +411,22 @@ export function resolvePlacement(options: PlacementOptions, file?: string): Reso
     if (typeof l !== 'number' || Number.isNaN(l) || l < 0) throw new OpplaceError(`memory limit of device ${d} must be a number of bytes ≥ 0, got ${String(l)}`, ctx);
   });
   return { ...resolved, options: { ...resolved.options, memoryLimits: (limits as number[]).slice() } };
+}
+
+// ───────────────────────────── pipeline plans ─────────────────────────────
+
+/** Raw pipeline fields as a front end read them (a pipeline plan also takes the placement input's devices, memory, comm). */
+export interface PipelineInput {
+  split?: unknown;
+  microbatches?: unknown;
+  schedule?: unknown;
+}
+
+/** The split, microbatch count (default 4 × devices) and schedule of a pipeline plan. */
+export function parsePipelineInput(input: PipelineInput, devices: number, label: (key: keyof PipelineInput) => string = (k) => k): { split: PipelineSplit; microbatches: number; schedule: PipelineScheduleName } {
+  return {
+    split: parseChoice(input.split, label('split'), PIPELINE_SPLITS, DEFAULTS.split),
+    microbatches: parseWholeNumber(input.microbatches, label('microbatches'), DEFAULTS.microbatchesPerDevice * devices, 1, LIMITS.maxMicrobatches),
+    schedule: parseChoice(input.schedule, label('schedule'), PIPELINE_SCHEDULES, DEFAULTS.schedule),
+  };
 }

@@ -10,6 +10,7 @@ const COMMANDS: Record<string, Command> = {
   inspect: { summary: 'summarise model files (nodes, parameters, FLOPs, shapes)', load: async () => require('./commands/inspect') },
   place: { summary: 'place a model on N memory-limited devices and print the plan', load: async () => require('./commands/place') },
   compare: { summary: 'run every placer on a model and compare them in one table', load: async () => require('./commands/compare') },
+  pipeline: { summary: 'plan a model for throughput: pipeline stages × microbatches', load: async () => require('./commands/pipeline') },
   fit: { summary: 'smallest uniform per-device memory for which a placer succeeds', load: async () => require('./commands/fit') },
   export: { summary: 'export a plan (accelerate, torch-split, onnx, csv)', load: async () => require('./commands/export') },
   diffusion: { summary: 'randomized-midpoint diffusion sampling: bench | graph', load: async () => require('./commands/diffusion') },

@@ -56,6 +56,18 @@ export const TOPOLOGY_HELP = `  --topology HxG:INTRA/INTER
                      instead of --comm; --devices defaults to H×G and must equal it
 `;
 
+/** Help of the model options: training, format, batch, dtype, device type (also `opplace pipeline`). */
+export const MODEL_HELP = `  --training OPT     model a training step: ${OPTIMIZERS.join(' | ')} (adds backward ops,
+                     gradients and optimizer state to a forward graph)
+  --format F         ${MODEL_FORMATS.join(' | ')} (default: from the file name)
+  --batch N          value for symbolic or missing batch dims (default ${DEFAULTS.batch})
+  --force-batch      also rewrite a fixed leading dim of the ONNX inputs to --batch (models
+                     exported with batch 1; a shape fixed inside the model stays, with a warning)
+  --dtype D          fp32 | fp16 | bf16 for the cost model (default ${DEFAULTS.dtype})
+  --device-type P    GPU preset for the cost model (default ${DEFAULTS.device}):
+                     ${DEVICE_PRESET_IDS.join(', ')}
+`;
+
 /** Help text of the shared options (without --devices/--memory/--algorithm, which commands word differently). */
 export const PLACEMENT_HELP = `  --comm PRESET      interconnect: ${INTERCONNECTS.join(', ')}, or LATENCY_US:GBPS
                      (default ${DEFAULTS.comm}: 134 µs + 5.7 GB/s, as measured by Baechi; ${defaultCommFor({ source: { format: 'stg' } })} for
@@ -68,16 +80,7 @@ ${TOPOLOGY_HELP}  --grouping G       none | colocation | coplace (default ${DEFA
   --budget-ms MS     refinement budget (default ${DEFAULTS.budgetMs}); the search is deterministic: the
                      budget is turned into a fixed amount of work, not a clock
   --seed N           refinement random seed (default ${DEFAULTS.seed})
-  --training OPT     model a training step: ${OPTIMIZERS.join(' | ')} (adds backward ops,
-                     gradients and optimizer state to a forward graph)
-  --format F         ${MODEL_FORMATS.join(' | ')} (default: from the file name)
-  --batch N          value for symbolic or missing batch dims (default ${DEFAULTS.batch})
-  --force-batch      also rewrite a fixed leading dim of the ONNX inputs to --batch (models
-                     exported with batch 1; a shape fixed inside the model stays, with a warning)
-  --dtype D          fp32 | fp16 | bf16 for the cost model (default ${DEFAULTS.dtype})
-  --device-type P    GPU preset for the cost model (default ${DEFAULTS.device}):
-                     ${DEVICE_PRESET_IDS.join(', ')}
-`;
+${MODEL_HELP}`;
 
 /** --training OPT, or undefined. */
 export function parseTraining(value: string | undefined): Optimizer | undefined {

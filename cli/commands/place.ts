@@ -1,7 +1,6 @@
 // `opplace place FILE...`: place each model on N memory-limited devices with one of the placers
 // and print the plan — a table per device, or with --json one object per file per line. Exit code
 // 3 when a placement is infeasible, 2 when a file could not be read (the other files still run).
-import { writeFileSync } from 'node:fs';
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import type { OpGraph } from '../../algorithms/graph';
 import type { Plan, PlacementOptions } from '../../algorithms/plan';
@@ -12,7 +11,7 @@ import { formatBytes, formatBytesAtLeast, formatUs, plural } from '../../algorit
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { alignTable } from '../table';
-import { checkOutputPath, samePath, writeErrorText } from '../outputPath';
+import { checkPlanOutputs, writePlansFile } from '../outputPath';
 import { loadPlacementGraph, optionsForGraph, printMemoryNotes, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
 
 const HELP = `usage: opplace place FILE... [options]
@@ -138,14 +137,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   printMemoryNotes(io, 'place', values.memory);
   const training = parseTraining(values.training);
   validatePlacementOptions(options);
-  if (values.report !== undefined && positionals.length !== 1) throw new OpplaceError('--report takes exactly one model file');
   const prepare = prepareOptions(values);
-  // before placing anything: a bad output path fails at once, and never names a model file
-  if (values.out !== undefined) checkOutputPath(values.out, positionals, 'out');
-  if (values.report !== undefined) checkOutputPath(values.report, positionals, 'report');
-  if (values.out !== undefined && values.report !== undefined && samePath(values.out, values.report)) {
-    throw new OpplaceError('--out and --report name the same file; give each its own');
-  }
+  // before any work: a bad output path fails at once, and never names a model file
+  checkPlanOutputs(values, positionals);
 
   let exit = 0;
   const plans: Plan[] = [];
@@ -170,14 +164,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.out(values.json ? JSON.stringify(planRecord(plan)) + '\n' : formatPlan(plan, graph) + '\n\n');
     if (values.report !== undefined) await writeReport(values.report, graph, plan, fileOptions, file);
   }
-  if (values.out !== undefined && plans.length) {
-    const text = JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 1) + '\n';
-    try {
-      writeFileSync(values.out, text);
-    } catch (e) {
-      throw new OpplaceError(`cannot write the plan (${writeErrorText(e)})`, { file: values.out });
-    }
-  }
+  if (values.out !== undefined && plans.length) writePlansFile(values.out, plans);
   return exit;
 }
 
