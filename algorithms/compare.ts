@@ -8,6 +8,9 @@ import type { OpGraph } from './graph';
 import { COMPARE_ALGORITHMS, resolvePlacement } from './options';
 import type { AlgorithmName, Plan, PlacementOptions } from './plan';
 import { placePrepared, prepareForPlacement, PreparedGraph } from './placement/index';
+import { planPipeline } from './pipeline/index';
+import { PIPELINE_SPLITS } from './options';
+import type { PipelineOptions, PipelinePlan, PipelineSplit } from './pipeline/types';
 
 /** One placer's result. Numbers are null when the placer produced no schedule. */
 export interface CompareRow {
@@ -41,6 +44,8 @@ export interface Comparison {
   lowerBoundUs: number;
   singleDeviceUs: number;
   rows: CompareRow[];
+  /** The throughput objective: each pipeline split on the same devices (compareSplits). */
+  throughput?: ThroughputRow[];
 }
 
 export function compareRow(plan: Plan): CompareRow {
@@ -110,5 +115,60 @@ export async function compareAlgorithms(
 export function fastestRow(rows: CompareRow[]): CompareRow | undefined {
   let best: CompareRow | undefined;
   for (const r of rows) if (r.feasible && r.makespanUs !== null && (best === undefined || r.makespanUs < best.makespanUs!)) best = r;
+  return best;
+}
+
+/** One pipeline split (issue 14): the throughput objective's row. Numbers are null without stages. */
+export interface ThroughputRow {
+  split: PipelineSplit;
+  feasible: boolean;
+  /** Largest stage load: time per sample in steady state. */
+  timePerSampleUs: number | null;
+  /** Time per sample on one device / the plan's. */
+  throughputSpeedup: number | null;
+  /** Simulated step of M microbatches, and its idle share. */
+  stepUs: number | null;
+  bubble: number | null;
+  /** Planning wall time (3 decimals). */
+  placeMs: number;
+  reason?: string;
+  minimumMemoryBytes?: number;
+  error?: string;
+}
+
+export function throughputRow(plan: PipelinePlan): ThroughputRow {
+  const planned = plan.stages.length > 0;
+  const row: ThroughputRow = {
+    split: plan.split,
+    feasible: plan.feasible,
+    timePerSampleUs: planned ? plan.timePerSampleUs : null,
+    throughputSpeedup: planned ? plan.throughputSpeedup : null,
+    stepUs: planned ? plan.stepUs : null,
+    bubble: planned ? plan.bubble : null,
+    placeMs: Math.round(plan.placeMs * 1000) / 1000,
+  };
+  if (!plan.feasible && plan.reason) row.reason = plan.reason;
+  if (plan.minimumMemoryBytes !== undefined) row.minimumMemoryBytes = plan.minimumMemoryBytes;
+  return row;
+}
+
+/** Every split (default all, in list order) with `base`'s devices, limits, link and schedule; a planner refusing them is its row's `error`. */
+export async function compareSplits(graph: OpGraph, base: Omit<PipelineOptions, 'split'>, opts: { file?: string; splits?: readonly PipelineSplit[] } = {}): Promise<ThroughputRow[]> {
+  const rows: ThroughputRow[] = [];
+  for (const split of opts.splits ?? PIPELINE_SPLITS) {
+    try {
+      rows.push(throughputRow(await planPipeline(graph, { ...base, split }, opts.file)));
+    } catch (e) {
+      if (!isOpplaceError(e)) throw e;
+      rows.push({ split, feasible: false, timePerSampleUs: null, throughputSpeedup: null, stepUs: null, bubble: null, placeMs: 0, error: (e as Error).message });
+    }
+  }
+  return rows;
+}
+
+/** The highest-throughput row that fits (ties: the earlier row), or undefined. */
+export function fastestSplit(rows: ThroughputRow[]): ThroughputRow | undefined {
+  let best: ThroughputRow | undefined;
+  for (const r of rows) if (r.feasible && r.timePerSampleUs !== null && (best === undefined || r.timePerSampleUs < best.timePerSampleUs!)) best = r;
   return best;
 }

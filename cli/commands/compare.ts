@@ -2,9 +2,11 @@
 // gap to the lower bound, peak memory per device, transfers, placement time, whether it fits.
 // Exit code 3 when no placer finds a plan for some file, 2 on bad input.
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
-import type { AlgorithmName } from '../../algorithms/plan';
+import type { AlgorithmName, PlacementOptions } from '../../algorithms/plan';
 import { ALGORITHMS, COMPARE_ALGORITHMS } from '../../algorithms/options';
-import { compareAlgorithms, Comparison, CompareRow, fastestRow } from '../../algorithms/compare';
+import { compareAlgorithms, compareSplits, Comparison, CompareRow, fastestRow, fastestSplit, ThroughputRow } from '../../algorithms/compare';
+import { PIPELINE_SPLITS } from '../../algorithms/options';
+import { PIPELINE_HELP, pipelineOptionsOn } from './pipeline';
 import { formatBytes, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
@@ -18,19 +20,31 @@ const HELP = `usage: opplace compare FILE... [options]
 
 Runs the placers (${COMPARED.join(', ')}) on each model with the same devices and
 limits and prints one table: makespan, gap to the lower bound, peak memory per device, transfers
-(count and bytes), placement time and whether the plan fits. Exit code 3 when no placer fits a
-model, 2 on bad input.
+(count and bytes), placement time and whether the plan fits. Then the throughput section: each
+pipeline split (${PIPELINE_SPLITS.join(', ')}) on the same devices, with its time per sample,
+throughput speed-up over one device, step time of M microbatches, bubble and planning time (see
+\`opplace pipeline\`). Exit code 3 when no placer fits a model, 2 on bad input.
 
 options:
   --devices N        number of devices (default 4)
   --memory SIZE[,SIZE...]
                      memory limit per device, one for all or one per device (default 16GiB)
   --only A,B,...     compare only these placers
-${PLACEMENT_HELP}  --json             one JSON object per file, one per line
+${PLACEMENT_HELP}throughput section:
+${PIPELINE_HELP}  --no-pipeline      leave the throughput section out (also left out with --topology)
+  --json             one JSON object per file, one per line
   -h, --help         this help
 `;
 
-const SPEC = { ...PLACEMENT_SPEC, only: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+const SPEC = {
+  ...PLACEMENT_SPEC,
+  only: { type: 'string' },
+  microbatches: { type: 'string' },
+  schedule: { type: 'string' },
+  'no-pipeline': { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 function parseOnly(value: string | undefined): AlgorithmName[] {
   if (value === undefined) return [...COMPARED];
@@ -74,6 +88,27 @@ function formatTable({ file, options, lowerBoundUs, rows }: Comparison): string 
   return lines.join('\n');
 }
 
+function formatThroughput(rows: ThroughputRow[], microbatches: number, schedule: string): string {
+  const table = [['split', 'fits', 'time per sample', 'speed-up', `step (${microbatches} × ${schedule})`, 'bubble', 'time']];
+  for (const r of rows) {
+    table.push([
+      r.split,
+      r.feasible ? 'yes' : 'no',
+      r.timePerSampleUs === null ? '-' : formatUs(r.timePerSampleUs),
+      r.throughputSpeedup === null ? '-' : `${r.throughputSpeedup.toFixed(2)}×`,
+      r.stepUs === null ? '-' : formatUs(r.stepUs),
+      r.bubble === null ? '-' : `${(r.bubble * 100).toFixed(1)}%`,
+      `${r.placeMs.toFixed(0)} ms`,
+    ]);
+  }
+  const lines = ['  throughput (a pipeline of microbatches, `opplace pipeline`):', ...alignTable(table, [0]).map((l) => `  ${l}`)];
+  const best = fastestSplit(rows);
+  if (best) lines.push(`  highest throughput that fits: ${best.split} split (${formatUs(best.timePerSampleUs!)} per sample, ${best.throughputSpeedup!.toFixed(2)}× one device)`);
+  else lines.push('  no pipeline split fits this model in these limits');
+  for (const r of rows) if (!r.feasible && (r.error ?? r.reason)) lines.push(`  ${r.split}: ${r.error ?? r.reason}`);
+  return lines.join('\n');
+}
+
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, SPEC, 'compare');
   if (values.help) {
@@ -88,6 +123,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const algorithms = parseOnly(values.only);
   const training = parseTraining(values.training);
   const prepare = prepareOptions(values);
+  // the throughput section plans on the latency table's devices, limits and link; bad
+  // --microbatches / --schedule fail before any file is read; a pipeline takes one link, so a
+  // --topology comparison has no throughput section
+  const pipelineOn = (o: PlacementOptions) => pipelineOptionsOn({ ...o, grouping: o.grouping === 'coplace' ? 'colocation' : o.grouping }, values);
+  const pipeline = values['no-pipeline'] || base.topology !== undefined ? undefined : pipelineOn(base);
   let exit = 0;
   for (const file of positionals) {
     let comparison: Comparison;
@@ -95,6 +135,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       const graph = loadPlacementGraph(file, prepare, training);
       printWarnings(io, 'compare', file, graph);
       ({ comparison } = await compareAlgorithms(graph, optionsForGraph(base, values, graph), { file, algorithms }));
+      if (pipeline) comparison.throughput = await compareSplits(graph, pipelineOn(comparison.options), { file });
     } catch (e) {
       if (!isOpplaceError(e)) throw e;
       io.err(`opplace compare: ${(e as Error).message}\n`);
@@ -104,7 +145,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const { rows, lowerBoundUs } = comparison;
     if (!rows.some((r) => r.feasible) && exit === 0) exit = 3;
     const { options } = comparison;
-    io.out(values.json ? JSON.stringify({ file, devices: options.devices, memoryLimits: options.memoryLimits, comm: options.comm, lowerBoundUs, results: rows }) + '\n' : formatTable(comparison) + '\n\n');
+    const section = pipeline ? { microbatches: pipeline.microbatches, schedule: pipeline.schedule, throughput: comparison.throughput } : {};
+    const text = formatTable(comparison) + (pipeline ? '\n' + formatThroughput(comparison.throughput!, pipeline.microbatches, pipeline.schedule) : '');
+    io.out(values.json ? JSON.stringify({ file, devices: options.devices, memoryLimits: options.memoryLimits, comm: options.comm, lowerBoundUs, results: rows, ...section }) + '\n' : text + '\n\n');
   }
   return exit;
 }

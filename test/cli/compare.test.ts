@@ -6,6 +6,7 @@ import { memoryIO } from '../../cli/io';
 import { dataPath } from '../helpers/paths';
 import { loadModel } from '../../algorithms/loaders/readFile';
 import { placeGraph } from '../../algorithms/placement/index';
+import { planPipeline } from '../../algorithms/pipeline/index';
 
 const layer = (f: string) => dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', f);
 
@@ -17,6 +18,34 @@ async function cli(...argv: string[]) {
 
 describe('cli: opplace compare', function () {
   this.timeout(120000);
+
+  it('throughput section: each split on the same devices, as `opplace pipeline` plans it', async () => {
+    const file = layer('bert24_inference.json');
+    const { code, out, err } = await cli('compare', file, '--devices', '4', '--memory', '16GiB', '--only', 'm-etf', '--microbatches', '8', '--schedule', 'gpipe', '--budget-ms', '200', '--json');
+    assert.equal(code, 0, err);
+    const r = JSON.parse(out.trim());
+    assert.equal(r.microbatches, 8);
+    assert.equal(r.schedule, 'gpipe');
+    assert.deepEqual(r.throughput.map((x: { split: string }) => x.split), ['sequential', 'contiguous', 'any']);
+    const graph = loadModel(file);
+    for (const row of r.throughput) {
+      const plan = await planPipeline(graph, { devices: 4, memoryLimits: Array(4).fill(16 * 2 ** 30), comm: 'baechi', grouping: 'colocation', split: row.split, microbatches: 8, schedule: 'gpipe', budgetMs: 200 }, file);
+      assert.equal(row.feasible, plan.feasible);
+      assert.equal(row.timePerSampleUs, plan.timePerSampleUs, row.split);
+      assert.equal(row.stepUs, plan.stepUs, row.split);
+      assert.equal(row.bubble, plan.bubble, row.split);
+      assert.ok(Math.abs(row.throughputSpeedup - plan.singleDeviceUs / plan.timePerSampleUs) < 1e-9);
+    }
+    const text = await cli('compare', file, '--devices', '4', '--only', 'm-etf', '--microbatches', '8', '--budget-ms', '200');
+    assert.match(text.out, /^ {2}throughput \(a pipeline of microbatches/m);
+    for (const row of r.throughput) assert.match(text.out, new RegExp(`^ {4}${row.split} +yes +[\\d.]+ m?s +${row.throughputSpeedup.toFixed(2)}× `, 'm'));
+    assert.match(text.out, /^ {2}highest throughput that fits: \w+ split/m);
+    const off = await cli('compare', file, '--devices', '4', '--only', 'm-etf', '--no-pipeline', '--json');
+    assert.equal(JSON.parse(off.out).throughput, undefined);
+    const bad = await cli('compare', file, '--microbatches', '0');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--microbatches must be an integer ≥ 1/);
+  });
 
   it('--json: all six placers, gaps and transfers consistent with separate placements', async () => {
     const file = layer('resnet50_training.json');
