@@ -18,6 +18,15 @@ How the split runs (an FX-transformed module, so it is exact per op, not only pe
 Plan device k runs on the k-th entry of ``--devices`` (default: ``cuda:k`` when that many GPUs
 exist, else ``cpu`` for all). ``--check`` also runs the unsplit model and exits 1 unless
 ``torch.allclose`` holds for every output.
+
+A pipeline plan (``opplace pipeline --out plan.json``) runs as a pipeline: its M microbatches (inputs
+of the profiled shape, seeds seed … seed + M − 1) go through the stages, each stage running its ops
+on its device, in the order of the plan's simulated schedule (GPipe or 1F1B); a stage starts a
+microbatch only when the stages before it have produced that microbatch's inputs, else the run
+stops naming the stage and microbatch. ``--check`` compares every microbatch's output with the
+unsplit model on that microbatch. The run is an inference step (eval, no_grad): a training plan's
+backward tasks and its synthesised ``…/grad`` ops are not run (autograd places them with their
+forward ops).
 """
 
 import argparse
@@ -62,10 +71,16 @@ def read_json(path, what):
         raise ApplyError(f'{path}: not valid JSON ({e})')
 
 
+def is_pipeline_plan(plan):
+    return isinstance(plan, dict) and plan.get('objective') == 'throughput'
+
+
 def plan_devices(plan, plan_file):
     """node id → plan device index."""
+    if is_pipeline_plan(plan):
+        return pipeline_devices(plan, plan_file)
     if not isinstance(plan, dict) or not isinstance(plan.get('schedule'), list):
-        raise ApplyError(f'{plan_file}: not an opplace plan (no "schedule" list)')
+        raise ApplyError(f'{plan_file}: not an opplace plan (no "schedule" list, nor "stages" of a pipeline plan)')
     if not plan.get('feasible', False):
         raise ApplyError(f'{plan_file}: the plan is infeasible ({plan.get("reason", "no reason given")}), nothing to run')
     out = {}
@@ -73,6 +88,26 @@ def plan_devices(plan, plan_file):
         node, device = op.get('node'), op.get('device')
         if not isinstance(node, str) or not isinstance(device, int) or device < 0:
             raise ApplyError(f'{plan_file}: bad schedule entry {json.dumps(op)}')
+        out[node] = device
+    return out
+
+
+GRAD_SUFFIX = '/grad'
+
+
+def pipeline_devices(plan, plan_file):
+    """node id → plan device of a pipeline plan (its "assignment"), synthesised backward ops left out."""
+    if not plan.get('feasible', False):
+        raise ApplyError(f'{plan_file}: the plan is infeasible ({plan.get("reason", "no reason given")}), nothing to run')
+    assignment = plan.get('assignment')
+    if not isinstance(assignment, dict) or not isinstance(plan.get('stages'), list):
+        raise ApplyError(f'{plan_file}: a pipeline plan needs "assignment" and "stages"')
+    out = {}
+    for node, device in assignment.items():
+        if not isinstance(device, int) or device < 0:
+            raise ApplyError(f'{plan_file}: assignment of "{node}" is not a device index: {json.dumps(device)}')
+        if node.endswith(GRAD_SUFFIX) and node[:-len(GRAD_SUFFIX)] in assignment:
+            continue  # a backward op of `--training`: autograd runs it with its forward op
         out[node] = device
     return out
 
@@ -96,16 +131,20 @@ def device_list(text, needed):
     return parsed
 
 
-def split_module(gm, node_device, torch_devices):
-    """Moves modules/attributes to their devices and inserts transfers → (new GraphModule, stats)."""
-    graph = gm.graph
-    fx_names = {n.name for n in graph.nodes}
+def check_nodes(gm, node_device):
+    """Every traced node in the plan and every plan node traced, else one ApplyError naming it."""
+    fx_names = {n.name for n in gm.graph.nodes}
     for name in node_device:
         if name not in fx_names:
             raise ApplyError(f'plan node "{name}" is not in the traced model — was the plan made for another model or input?')
-    for n in graph.nodes:
+    for n in gm.graph.nodes:
         if n.name not in node_device:
             raise ApplyError(f'node "{n.name}" of the traced model is not in the plan — was the plan made for another model?')
+
+
+def place_weights(gm, node_device, torch_devices):
+    """Moves every call_module's submodule and get_attr tensor to its node's device."""
+    graph = gm.graph
 
     def dev(n):
         return torch_devices[node_device[n.name]]
@@ -132,6 +171,16 @@ def split_module(gm, node_device, torch_devices):
             elif isinstance(value, torch.Tensor):
                 setattr(owner, attr, value.to(dev(n)))
 
+
+def split_module(gm, node_device, torch_devices):
+    """Moves modules/attributes to their devices and inserts transfers → (new GraphModule, stats)."""
+    graph = gm.graph
+    check_nodes(gm, node_device)
+
+    def dev(n):
+        return torch_devices[node_device[n.name]]
+
+    place_weights(gm, node_device, torch_devices)
     moves = {}  # (producer name, device str) → move node
     cross_edges = 0
     for n in list(graph.nodes):
@@ -198,6 +247,16 @@ def apply_plan(plan_file, spec=None, input_texts=None, devices_text=None, seed=N
         gm, _, _ = prof.trace_model(copy.deepcopy(model), len(inputs))
     except prof.ProfileError as e:
         raise ApplyError(str(e))
+    if is_pipeline_plan(plan):
+        check_nodes(gm, node_device)
+        outputs, batches, report = run_pipeline(plan, plan_file, gm, node_device, torch_devices, input_specs, seed, spec)
+        if check:
+            results = []
+            for out, inp in zip(outputs, batches):
+                with torch.no_grad():
+                    results.append(compare_outputs(out, model(*inp), atol, rtol))
+            report['check'] = {'allclose': all(r[0] for r in results), 'maxAbsDiff': max(r[1] for r in results), 'atol': atol, 'rtol': rtol, 'microbatches': len(results)}
+        return report
     split, stats = split_module(gm, node_device, torch_devices)
     split.eval()
     placeholders = [n for n in split.graph.nodes if n.op == 'placeholder']
@@ -223,17 +282,119 @@ def apply_plan(plan_file, spec=None, input_texts=None, devices_text=None, seed=N
     if check:
         with torch.no_grad():
             ref = model(*inputs)
-        got = [t.detach().cpu() for t in flatten_tensors(out)]
-        want = [t.detach().cpu() for t in flatten_tensors(ref)]
-        same = len(got) == len(want) and all(g.shape == w.shape and torch.allclose(g, w, atol=atol, rtol=rtol) for g, w in zip(got, want))
-        diff = max((float((g.float() - w.float()).abs().max()) for g, w in zip(got, want) if g.shape == w.shape), default=float('nan'))
-        report['check'] = {'allclose': bool(same), 'maxAbsDiff': diff, 'atol': atol, 'rtol': rtol}
+        same, diff = compare_outputs(out, ref, atol, rtol)
+        report['check'] = {'allclose': same, 'maxAbsDiff': diff, 'atol': atol, 'rtol': rtol}
     return report
+
+
+def compare_outputs(out, ref, atol, rtol):
+    """(every output allclose to the reference, largest |difference|)."""
+    got = [t.detach().cpu() for t in flatten_tensors(out)]
+    want = [t.detach().cpu() for t in flatten_tensors(ref)]
+    same = len(got) == len(want) and all(g.shape == w.shape and torch.allclose(g, w, atol=atol, rtol=rtol) for g, w in zip(got, want))
+    diff = max((float((g.float() - w.float()).abs().max()) for g, w in zip(got, want) if g.shape == w.shape), default=float('nan'))
+    return bool(same), diff
+
+
+def pipeline_stages(plan, plan_file, gm, node_device):
+    """[(stage index, plan device, [FX nodes in program order])] in pipeline order."""
+    stages = sorted(plan['stages'], key=lambda st: st.get('index', 0))
+    stage_of_device = {}
+    for st in stages:
+        if not isinstance(st.get('device'), int) or not isinstance(st.get('index'), int):
+            raise ApplyError(f'{plan_file}: a stage needs an integer "index" and "device": {json.dumps(st)[:80]}')
+        stage_of_device[st['device']] = st['index']
+    nodes = {st['index']: [] for st in stages}
+    for n in gm.graph.nodes:
+        d = node_device[n.name]
+        if d not in stage_of_device:
+            raise ApplyError(f'{plan_file}: node "{n.name}" is on plan device {d}, which runs no stage of the plan')
+        nodes[stage_of_device[d]].append(n)
+    return [(st['index'], st['device'], nodes[st['index']]) for st in stages]
+
+
+def forward_order(plan, plan_file, stages):
+    """(stage, microbatch) of every forward task, in the order of the plan's simulated schedule."""
+    m = plan['microbatches']
+    busy = [index for index, _, nodes in stages if nodes]
+    tasks = [t for t in plan.get('tasks') or [] if t.get('kind') == 'forward']
+    if not tasks:  # a plan without its simulated step: microbatch by microbatch
+        return [(s, k) for k in range(m) for s in busy]
+    order = [(t['stage'], t['microbatch']) for t in sorted(tasks, key=lambda t: (t['startUs'], t['stage'], t['microbatch']))]
+    want = sorted((s, k) for s in busy for k in range(m))
+    if sorted(set(order)) != want or len(order) != len(want):
+        raise ApplyError(f'{plan_file}: the schedule\'s forward tasks do not run every stage on each of the {m} microbatches once')
+    return order
+
+
+class StageRunner(torch.fx.Interpreter):
+    """Runs single FX nodes on their stage's device; inputs from other devices are moved there."""
+
+    def __init__(self, gm, device_of):
+        super().__init__(gm)
+        self.device_of = device_of
+
+    def fetch_args_kwargs_from_env(self, n):
+        args, kwargs = super().fetch_args_kwargs_from_env(n)
+        target = self.device_of[n.name]
+        return move_to(args, target), move_to(kwargs, target)
+
+
+def run_pipeline(plan, plan_file, gm, node_device, torch_devices, input_specs, seed, spec):
+    """Runs the plan's microbatches through its stages in schedule order → (outputs per microbatch, inputs, report)."""
+    stages = pipeline_stages(plan, plan_file, gm, node_device)
+    order = forward_order(plan, plan_file, stages)
+    place_weights(gm, node_device, torch_devices)
+    gm.eval()
+    device_of = {n.name: torch_devices[node_device[n.name]] for n in gm.graph.nodes}
+    stage_of = {n.name: index for index, _, nodes in stages for n in nodes}
+    placeholders = [n for n in gm.graph.nodes if n.op == 'placeholder']
+    m = plan['microbatches']
+    inputs = [prof.make_inputs(input_specs, torch.device('cpu'), seed + k) for k in range(m)]
+    envs = [{} for _ in range(m)]
+    outputs = [None] * m
+    runner = StageRunner(gm, device_of)
+    cross = {(src.name, n.name) for n in gm.graph.nodes for src in n.all_input_nodes if stage_of[src.name] != stage_of[n.name]}
+    nodes_of = {index: nodes for index, _, nodes in stages}
+    for s, k in order:
+        env = envs[k]
+        for n in nodes_of[s]:
+            for src in n.all_input_nodes:
+                if src not in env:
+                    raise ApplyError(f'{plan_file}: the schedule runs stage {s} on microbatch {k} before stage {stage_of[src.name]} produced "{src.name}" for it')
+            if n.op == 'placeholder':
+                env[n] = inputs[k][placeholders.index(n)].to(device_of[n.name])
+                continue
+            runner.env = env
+            try:
+                with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
+                    env[n] = runner.run_node(n)
+            except ApplyError:
+                raise
+            except Exception as e:  # noqa: BLE001 — e.g. an input shape the model rejects
+                raise ApplyError(f'running {spec} stage {s} on microbatch {k} failed at node "{n.name}": {str(e).splitlines()[0] if str(e) else type(e).__name__}')
+            if n.op == 'output':
+                outputs[k] = env[n]
+    report = {
+        'plan': plan_file,
+        'callable': spec,
+        'pipeline': {
+            'split': plan.get('split'),
+            'schedule': plan.get('schedule'),
+            'microbatches': m,
+            'stages': [{'stage': index, 'planDevice': d, 'device': str(torch_devices[d]), 'nodes': len(nodes)} for index, d, nodes in stages],
+            'order': [f'{s}.{k}' for s, k in order],
+        },
+        'nodes': len(node_device),
+        'crossStageEdges': len(cross),
+        'outputs': [list(t.shape) for t in flatten_tensors(outputs[0])],
+    }
+    return outputs, inputs, report
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Run a PyTorch model split across devices as an opplace plan says')
-    ap.add_argument('plan', help='plan JSON written by `opplace place --json --out plan.json`')
+    ap.add_argument('plan', help='plan JSON written by `opplace place --out plan.json` or `opplace pipeline --out plan.json`')
     ap.add_argument('callable', nargs='?', metavar='MODULE:CALLABLE', help='default: from the profiled graph the plan names')
     ap.add_argument('--input', action='append', metavar='SHAPE[:DTYPE]', help='example input shape (default: as profiled)')
     ap.add_argument('--devices', help='torch device per plan device, e.g. cpu,cpu or cuda:0,cuda:1')
@@ -256,13 +417,20 @@ def main(argv=None):
         except OSError as e:
             print(f'opplace_apply: {e.filename}: cannot write the report ({e.strerror})', file=sys.stderr)
             return 2
-    per = ', '.join(f'{report["devices"][i]} (plan device {k}): {report["nodesPerDevice"][str(k)]} ops'
-                    for i, k in enumerate(report['planDevicesUsed']))
-    print(f'ran {report["callable"]} split over {len(report["planDevicesUsed"])} devices — {per}; '
-          f'{report["crossDeviceEdges"]} cross-device edges, {report["moves"]} transfers')
+    if 'pipeline' in report:
+        p = report['pipeline']
+        per = ', '.join(f'stage {st["stage"]} on {st["device"]} (plan device {st["planDevice"]}): {st["nodes"]} ops' for st in p['stages'])
+        print(f'ran {report["callable"]} as a pipeline of {len(p["stages"])} stages × {p["microbatches"]} microbatches in {p["schedule"]} order — '
+              f'{per}; {report["crossStageEdges"]} cross-stage edges')
+    else:
+        per = ', '.join(f'{report["devices"][i]} (plan device {k}): {report["nodesPerDevice"][str(k)]} ops'
+                        for i, k in enumerate(report['planDevicesUsed']))
+        print(f'ran {report["callable"]} split over {len(report["planDevicesUsed"])} devices — {per}; '
+              f'{report["crossDeviceEdges"]} cross-device edges, {report["moves"]} transfers')
     if 'check' in report:
         c = report['check']
-        print(f'check vs unsplit model: {"allclose" if c["allclose"] else "MISMATCH"} (max |diff| {c["maxAbsDiff"]:.3g})')
+        each = f' on each of {c["microbatches"]} microbatches' if 'microbatches' in c else ''
+        print(f'check vs unsplit model: {"allclose" if c["allclose"] else "MISMATCH"}{each} (max |diff| {c["maxAbsDiff"]:.3g})')
         if not c['allclose']:
             return 1
     return 0
