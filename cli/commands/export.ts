@@ -4,7 +4,8 @@
 //   - a plan (`opplace place --json --out plan.json`): the model is the plan's `file` (or --model), or
 //   - a model file: with --plan its plan is read from there, otherwise the model is placed first
 //     with the same options as `opplace place` (--devices, --memory, --algorithm, …).
-// The onnx export writes a copy (default `<model>.placed.onnx`) and refuses to overwrite the input.
+// The onnx export writes a copy (default `<model name>.placed.onnx` in the working directory) and
+// refuses to overwrite the input.
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OpplaceError } from '../../algorithms/errors';
@@ -36,12 +37,12 @@ formats (--to):
   deepspeed       DeepSpeed PipelineModule layer boundaries {num_stages, parts, layers,
                   stage_devices, gradient_accumulation_steps}: stage s = layers[parts[s]:parts[s+1]]
   onnx            a copy of the .onnx model with metadata_props opplace.device on every node
-                  (default --out: <model>.placed.onnx; never the input file)
+                  (default --out: <model name>.placed.onnx in the working directory; never the input file)
   csv             node,op,device,start_us,end_us,memory_bytes (RFC 4180)
 
 options:
   --to FORMAT           ${EXPORT_FORMATS.join(' | ')}
-  --out FILE            output file (default: stdout; for onnx <model>.placed.onnx)
+  --out FILE            output file (default: stdout; for onnx <model name>.placed.onnx here)
   --plan FILE           the plan of the model given as PLAN_OR_MODEL
   --model FILE          the model of the plan given as PLAN_OR_MODEL (default: the plan's "file")
   --format F            model format (${MODEL_FORMATS.join(', ')}); --batch N, --dtype fp32|fp16|bf16,
@@ -136,7 +137,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const modelIsOnnx = prepare.format ? prepare.format === 'onnx' : modelFile.toLowerCase().endsWith('.onnx');
   if (format === 'onnx' && !modelIsOnnx) throw new OpplaceError('the onnx export needs an .onnx model', { file: modelFile });
   let out = v.out;
-  if (format === 'onnx' && out === undefined) out = modelFile.replace(/\.onnx$/i, '') + '.placed.onnx';
+  // In the working directory, not next to the input: a model under examples/ or a read-only
+  // folder must not get a sibling the user never asked for.
+  if (format === 'onnx' && out === undefined) out = path.basename(modelFile).replace(/\.onnx$/i, '') + '.placed.onnx';
   if (out !== undefined) {
     checkOutputPath(out, [modelFile, input, ...(planFile ? [planFile] : [])], 'out');
   }

@@ -1,7 +1,8 @@
 // The onnx export through the CLI, checked by Debian's python3-onnx (onnx.checker.check_model and
 // the opplace.device annotations read back), on an onnx-light model and a torchvision export.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { loadModel } from '../../algorithms/loaders/readFile';
@@ -66,7 +67,7 @@ describe('bridge: onnx export checked by python3-onnx', function () {
     assert.ok(new Set(check.nodeDevices).size >= 2, '2 MiB per device spreads SqueezeNet\'s 4.7 MiB of weights');
   });
 
-  it('annotates with the devices of a given plan, and the default output name is <model>.placed.onnx', async () => {
+  it('annotates with the devices of a given plan; the default output is <model name>.placed.onnx in the working directory, not beside the model', async () => {
     const model = path.join(dir, 'resnet50.onnx');
     copyFileSync(dataPath('onnx-light', 'light_resnet50.onnx'), model);
     const graph = loadModel(model);
@@ -74,9 +75,19 @@ describe('bridge: onnx export checked by python3-onnx', function () {
     assert.ok(plan.feasible, plan.reason);
     const planFile = path.join(dir, 'resnet50.plan.json');
     writeFileSync(planFile, JSON.stringify(plan));
-    const r = await cli([planFile, '--to', 'onnx']);
+    const work = mkdtempSync(path.join(os.tmpdir(), 'opplace-cwd-'));
+    const before = process.cwd();
+    let r;
+    try {
+      process.chdir(work);
+      r = await cli([planFile, '--to', 'onnx']);
+    } finally {
+      process.chdir(before);
+    }
     assert.equal(r.code, 0, r.stderr);
-    const check = checkAnnotated(model, path.join(dir, 'resnet50.placed.onnx'), new Map(plan.schedule.map((s) => [s.node, s.device])));
+    assert.ok(!existsSync(path.join(dir, 'resnet50.placed.onnx')), 'nothing written beside the model');
+    const check = checkAnnotated(model, path.join(work, 'resnet50.placed.onnx'), new Map(plan.schedule.map((s) => [s.node, s.device])));
+    rmSync(work, { recursive: true, force: true });
     assert.ok(new Set(check.nodeDevices).size >= 3);
   });
 

@@ -39,4 +39,31 @@ describe('the repository stands alone', () => {
     }
     assert.deepEqual([...missing], []);
   });
+
+  it("the README's commands read only files that exist or an earlier command wrote, and what they write is git-ignored", () => {
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean);
+    assert.ok(commands.some((c) => c.includes(' export ')), 'the README has export commands');
+    const written = new Set<string>();
+    const problems: string[] = [];
+    for (const c of commands) {
+      const words = c.split(/\s+/);
+      const sub = words.findIndex((w) => /opplace(\.js)?$|opplace_(apply|profile)\.py$/.test(w));
+      if (sub < 0) continue;
+      // The input files: arguments ending in a model or plan extension that are not an option's value.
+      for (let i = sub + 1; i < words.length; i++) {
+        const w = words[i];
+        const prev = words[i - 1];
+        if (/^--(out|report)$/.test(prev)) {
+          written.add(w);
+          continue;
+        }
+        if (/\.(json|onnx|stg|csv)$/.test(w) && !w.startsWith('-') && !written.has(w) && !existsSync(path.join(REPO, w))) problems.push(`${c}: reads ${w}, which nothing before it writes`);
+      }
+    }
+    written.add('resnet50.placed.onnx'); // export --to onnx's default output
+    assert.deepEqual(problems, []);
+    const ignored = execFileSync('git', ['check-ignore', '--no-index', ...written], { cwd: REPO, encoding: 'utf8' }).split('\n').filter(Boolean);
+    assert.deepEqual([...written].filter((f) => !ignored.includes(f)), [], 'outputs of the README commands not in .gitignore');
+  });
 });
