@@ -15,6 +15,7 @@ import { baseName } from './userMessages';
 import { formatBytes } from '../algorithms/units';
 import { makeNonce } from '../webview/html';
 import { chooseRestoreState, savedStateFromWebview, type SavedViewState } from './viewRestore';
+import { trackGraphJsonFiles } from './graphFiles';
 
 export const PANEL_VIEW_TYPE = 'opplace.placement';
 export const EDITOR_VIEW_TYPE = 'opplace.placementView';
@@ -379,6 +380,7 @@ export function activate(context: vscode.ExtensionContext): { views: () => numbe
       },
     },
   );
+  trackGraphJsonFiles(context, (m) => log.info(m));
   log.info(`opplace activated (worker ${ext.workerScript})`);
   return { views: () => ext.views.size };
 }

@@ -1,7 +1,7 @@
 // Bundles the CLI, the extension host code, its worker and the webview with esbuild.
 // Type-checking is `npm run typecheck` (tsc --noEmit); esbuild only strips types.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 
 const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: true, logLevel: 'warning' };
 const browser = { platform: 'browser', target: 'es2022', format: 'iife', bundle: true, sourcemap: false, logLevel: 'warning' };
@@ -23,5 +23,14 @@ mkdirSync('media', { recursive: true });
 // dist/placeWorker.js), so the wasm ships in dist/ (and in the .vsix).
 copyFileSync('node_modules/highs/build/highs.wasm', 'dist/highs.wasm');
 const started = Date.now();
-await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => build(e)));
+const results = await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => build({ ...e, metafile: true })));
+// Which npm packages the bundles hold (THIRD-PARTY-NOTICES.md must name each; test/extension/packaging.test.ts).
+const bundled = new Set();
+for (const r of results) {
+  for (const input of Object.keys(r.metafile.inputs)) {
+    const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) bundled.add(m[1]);
+  }
+}
+writeFileSync('dist/bundled-packages.json', JSON.stringify([...bundled].sort(), null, 1) + '\n');
 console.log(`built ${entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => e.outfile).join(', ')} in ${Date.now() - started} ms`);

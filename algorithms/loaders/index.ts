@@ -40,6 +40,21 @@ export function detectFormat(fileName: string, bytes?: Uint8Array): ModelFormat 
   throw new OpplaceError('unknown model format (expected .onnx, .opgraph.json, .stg or a dnn-partitioning .json; or pass --format)', { file: fileName });
 }
 
+/** Bytes of a .json file the menus read to tell a model from any other JSON. */
+export const SNIFF_BYTES = 4096;
+
+/**
+ * Whether the first bytes of a .json file look like a graph opplace loads: an opgraph file names
+ * its format; a dnn-partitioning graph has "nodes" and its own fields (maxSizePerFPGA, cpuLatency,
+ * fpgaLatency, supportedOnFpga) near the start. Cheap (no parse): the editor menus ask it for every
+ * .json file that is opened or listed, so "Place on Devices…" shows only on models.
+ */
+export function looksLikeGraphJson(head: Uint8Array | string): boolean {
+  const text = typeof head === 'string' ? head.slice(0, SNIFF_BYTES) : new TextDecoder().decode(head.subarray(0, SNIFF_BYTES));
+  if (/"format"\s*:\s*"opgraph"/.test(text)) return true;
+  return /"nodes"\s*:/.test(text) && /"(maxSizePerFPGA|cpuLatency|fpgaLatency|supportedOnFpga)"\s*:/.test(text);
+}
+
 export function parseModel(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): OpGraph {
   if (bytes.length === 0) throw new OpplaceError('the file is empty', { file: fileName });
   const format = options.format ?? detectFormat(fileName, bytes);

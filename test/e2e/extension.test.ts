@@ -23,6 +23,9 @@ import {
 
 const MODEL = 'light_squeezenet.onnx';
 const OPGRAPH = 'two-branch.opgraph.json';
+/** A dnn-partitioning graph and a JSON file that is no model: the menu entry shows on the first only. */
+const DNN_JSON = 'resnet50_inference.json';
+const PLAIN_JSON = 'build-config.json';
 const MiB = 2 ** 20;
 
 /** What the viewer shows: device of every drawn op, and each memory bar's peak and limit. */
@@ -114,6 +117,8 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
       files: {
         [MODEL]: dataPath('onnx-light', MODEL),
         [OPGRAPH]: path.join(REPO, 'test', 'e2e', 'fixtures', OPGRAPH),
+        [DNN_JSON]: dataPath('dnn-partitioning', 'latency-inputs', 'LayerGraphs', 'resnet50_inference.json'),
+        [PLAIN_JSON]: path.join(REPO, 'tsconfig.json'),
       },
       workspaceSettings: { 'opplace.devices': 2, 'opplace.devicePreset': 'h100-sxm', 'opplace.algorithm': 'm-etf' },
     });
@@ -170,6 +175,22 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
       assert.equal(after.algorithm, algorithm);
       assert.match(await frame.locator('#header').innerText(), new RegExp(`algorithm\\s*${algorithm}`));
     }
+  });
+
+  it('"Place on Devices…" is in the context menu of a graph .json and not of any other .json', async () => {
+    // The graph's entry shows once the start-up scan has sniffed the file (explorerMenu retries).
+    const menuOf = async (file: string): Promise<string[]> => {
+      await page.locator('.explorer-item', { hasText: file }).first().click({ button: 'right' });
+      await page.locator('.context-view .action-label, .monaco-menu .action-label').first().waitFor({ state: 'visible' });
+      const labels = await page.locator('.context-view .action-label, .monaco-menu .action-label').allInnerTexts();
+      await page.keyboard.press('Escape');
+      return labels;
+    };
+    const graphMenu = await waitFor(`"Place on Devices…" on ${DNN_JSON}`, () => menuOf(DNN_JSON), (l) => l.includes('Place on Devices…'));
+    assert.ok(graphMenu.includes('Place on Devices…'));
+    const plainMenu = await menuOf(PLAIN_JSON);
+    assert.ok(plainMenu.length > 3, `a real context menu: ${plainMenu.join(' | ')}`);
+    assert.ok(!plainMenu.includes('Place on Devices…'), `${PLAIN_JSON}: ${plainMenu.join(' | ')}`);
   });
 
   it('changing a memory limit in the viewer re-places (bars and colours update) and "Save limits" writes the workspace settings', async () => {
