@@ -57,6 +57,7 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
 
   let placed = 0;
   while (placed < n) {
+    s.step++; // the state changed (a start, a block or a memory wait): memos of the last step are stale
     let bestV = NONE;
     let bestD = NONE;
     let bestStart = Infinity;

@@ -7,6 +7,9 @@ import type { Problem } from '../problem';
 
 export const NONE = -1;
 
+/** Rows of m-SCT's readyOn memo (a power of two: the row of op v is v mod MEMO_ROWS). */
+export const MEMO_ROWS = 64;
+
 export interface CorePolicy {
   devices: number;
   /** Memory limit per device in bytes (Infinity = unlimited). */
@@ -153,6 +156,14 @@ export interface CoreState {
   readyPos: Int32Array;
   readyCount: number;
 
+  // --- m-SCT's per-step memo of readyOn (sctAwake.ts): rows of D values for a few ops, valid
+  // while memoStep[row] = step (the main loop counts steps; the state changes once per step)
+  step: number;
+  memoOwner: Int32Array;
+  memoStep: Int32Array;
+  memoValid: Uint8Array;
+  memoVal: Float64Array;
+
   // --- the last evaluation (channels.ts), kept here so that evaluating allocates nothing
   evStart: number;
   evDataReady: number;
@@ -231,6 +242,11 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     readyList: new Int32Array(trackReady ? n : 0),
     readyPos: new Int32Array(trackReady ? n : 0).fill(NONE),
     readyCount: 0,
+    step: 0,
+    memoOwner: new Int32Array(trackReady ? MEMO_ROWS : 0).fill(NONE),
+    memoStep: new Int32Array(trackReady ? MEMO_ROWS : 0).fill(-1),
+    memoValid: new Uint8Array(trackReady ? MEMO_ROWS * D : 0),
+    memoVal: new Float64Array(trackReady ? MEMO_ROWS * D : 0),
     evStart: 0,
     evDataReady: 0,
     evFirstCopy: 0,
