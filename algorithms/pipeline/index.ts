@@ -12,7 +12,7 @@ import { MemoryRule, memoryRule } from './memory';
 import { placeFreeUnits, sequentialBlocks } from './sequential';
 import { contiguousSearch, exactDownsetSplit } from './contiguous';
 import { anySearch } from './any';
-import { simulatePipeline } from './schedule';
+import { simulatePipeline, stageMemoryReason } from './schedule';
 import { PIPELINE_SCHEDULES, PIPELINE_SPLITS, PipelineOptions, PipelinePlan, PipelineStage } from './types';
 
 export type { PipelineOptions, PipelinePlan, PipelineStage, PipelineSplit, PipelineScheduleName, PipelineTask } from './types';
@@ -51,7 +51,7 @@ export function validatePipelineOptions(options: PipelineOptions, file?: string)
   if (typeof options.comm !== 'string') fail(`comm must be a preset, LATENCY_US:GBPS or file, got ${String(options.comm)}`);
 }
 
-type FilledFields = Pick<PipelinePlan, 'feasible' | 'timePerSampleUs' | 'throughputSpeedup' | 'stepUs' | 'bubble' | 'stages' | 'tasks' | 'assignment'>;
+type FilledFields = Pick<PipelinePlan, 'feasible' | 'reason' | 'timePerSampleUs' | 'throughputSpeedup' | 'stepUs' | 'bubble' | 'stages' | 'tasks' | 'assignment'>;
 
 interface Split {
   device: Int32Array | null;
@@ -238,8 +238,10 @@ function fillPlan(model: ThroughputModel, deviceOfUnit: Int32Array, rule: Memory
   const assignment: Record<string, number> = {};
   graph.nodes.forEach((node, v) => (assignment[node.id] = nodeDevice[v]));
   const singleDeviceUs = graph.nodes.reduce((s, n) => s + n.computeUs, 0);
+  const reason = stageMemoryReason(stages, options.schedule, sim.peakInFlight);
   return {
-    feasible: stages.every((s) => s.memoryBytes <= s.memoryLimitBytes && s.peakBytes <= s.memoryLimitBytes),
+    feasible: reason === undefined,
+    ...(reason !== undefined ? { reason } : {}),
     timePerSampleUs,
     throughputSpeedup: timePerSampleUs > 0 ? singleDeviceUs / timePerSampleUs : 1,
     stepUs: sim.stepUs,

@@ -31,7 +31,7 @@ import { MinHeap } from '../minHeap';
 import { isBackwardOp } from '../training';
 import { formatBytes } from '../units';
 import { edgeTransferUs, parseComm } from './comm';
-import type { PipelinePlan, PipelineRun, PipelineScheduleName, PipelineTask } from './types';
+import type { PipelinePlan, PipelineRun, PipelineScheduleName, PipelineStage, PipelineTask } from './types';
 
 /** Transfer time (µs) of edge `edge`'s tensor from device `from` to device `to` (from ≠ to). */
 export type EdgeTransferUs = (edge: number, from: number, to: number) => number;
@@ -400,26 +400,22 @@ export function simulatePlan(graph: OpGraph, plan: PlanToSimulate, index: GraphI
 }
 
 /**
- * Writes a simulated step into the plan: tasks, stepUs, bubble, each stage's busyUs and peakBytes.
- * A feasible plan whose peak goes above a stage's limit becomes infeasible, naming the stage.
+ * Why a plan's stages do not fit, naming the first stage whose planned memory or simulated peak is
+ * above its limit (with what the memory is made of); undefined when all fit. The planners keep the
+ * planned memory (which counts S − s or M microbatches in flight) within the limits, and the
+ * simulated peak never holds more microbatches than that, so this is the simulator's safety net.
  */
-export function applySchedule(plan: PipelinePlan, sim: SimulatedPipeline): void {
-  plan.tasks = sim.tasks;
-  plan.stepUs = sim.stepUs;
-  plan.bubble = sim.bubble;
-  for (const st of plan.stages) {
-    st.busyUs = sim.busyUs[st.index];
-    st.peakBytes = sim.peakBytes[st.index];
-  }
-  if (!plan.feasible) return;
-  const over = plan.stages.find((st) => st.peakBytes > st.memoryLimitBytes);
-  if (!over) return;
-  const k = sim.peakInFlight[over.index];
-  plan.feasible = false;
-  plan.reason =
-    `stage ${over.index} (device ${over.device}) peaks at ${formatBytes(over.peakBytes)} in the ${plan.schedule} step ` +
+export function stageMemoryReason(stages: PipelineStage[], schedule: PipelineScheduleName, peakInFlight: ArrayLike<number>): string | undefined {
+  const over = stages.find((st) => st.peakBytes > st.memoryLimitBytes || st.memoryBytes > st.memoryLimitBytes);
+  if (!over) return undefined;
+  const simulated = over.peakBytes > over.memoryBytes;
+  const bytes = simulated ? over.peakBytes : over.memoryBytes;
+  const k = simulated ? peakInFlight[over.index] : Math.round(over.activationBytesPerMicrobatch > 0 ? over.stashedBytes / over.activationBytesPerMicrobatch : 0);
+  return (
+    `stage ${over.index} (device ${over.device}) ${simulated ? 'peaks at' : 'holds'} ${formatBytes(bytes)} in the ${schedule} step ` +
     `(${formatBytes(over.memoryBytes - over.stashedBytes)} held + ${formatBytes(over.activationBytesPerMicrobatch)} of activations × ${k} microbatch${k === 1 ? '' : 'es'} in flight), ` +
-    `above its limit of ${formatBytes(over.memoryLimitBytes)}`;
+    `above its limit of ${formatBytes(over.memoryLimitBytes)}`
+  );
 }
 
 /** The runs of a plan's step, for the checker (tests re-simulate the plan they check). */

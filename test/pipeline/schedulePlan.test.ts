@@ -3,12 +3,14 @@
 // plan's stages, and a peak above a limit turning the plan infeasible with the stage named.
 import { strict as assert } from 'node:assert';
 import { checkPipelinePlan } from '../../algorithms/pipeline/checker';
-import { applySchedule, planRuns, simulatePlan } from '../../algorithms/pipeline/schedule';
+import { planRuns, simulatePlan, stageMemoryReason } from '../../algorithms/pipeline/schedule';
 import type { PipelinePlan, PipelineStage } from '../../algorithms/pipeline/types';
 import { assertPlanChecked, trainingChain } from './scheduleHelpers';
 
+type PlanGraph = ReturnType<typeof trainingChain>['graph'];
+
 /** A 2-stage plan of the training chain, stage 0 on device 1 and stage 1 on device 0. */
-function chainPlan(schedule: 'gpipe' | '1f1b', limit: number): { plan: PipelinePlan; graph: ReturnType<typeof trainingChain>['graph'] } {
+function chainPlan(schedule: 'gpipe' | '1f1b', limit: number): { plan: PipelinePlan; graph: PlanGraph } {
   const { graph, stageOf } = trainingChain(2, 10, 20);
   const device = [1, 0];
   const stage = (index: number): PipelineStage => ({
@@ -31,11 +33,26 @@ function chainPlan(schedule: 'gpipe' | '1f1b', limit: number): { plan: PipelineP
   return { plan, graph };
 }
 
+/** The schedule fields of a plan from its simulated step, as planPipeline fills them. */
+function applySchedule(plan: PipelinePlan, graph: PlanGraph): void {
+  const { sim } = simulatePlan(graph, plan);
+  plan.tasks = sim.tasks;
+  plan.stepUs = sim.stepUs;
+  plan.bubble = sim.bubble;
+  for (const st of plan.stages) {
+    st.busyUs = sim.busyUs[st.index];
+    st.peakBytes = sim.peakBytes[st.index];
+  }
+  plan.reason = stageMemoryReason(plan.stages, plan.schedule, sim.peakInFlight);
+  plan.feasible = plan.reason === undefined;
+  if (plan.feasible) delete plan.reason;
+}
+
 describe('pipeline plan: schedule fields from the simulator, checked', () => {
   for (const schedule of ['gpipe', '1f1b'] as const) {
     it(`${schedule}: tasks, step, bubble, busy and peaks filled in and consistent with the runs`, () => {
       const { plan, graph } = chainPlan(schedule, 10_000);
-      applySchedule(plan, simulatePlan(graph, plan).sim);
+      applySchedule(plan, graph);
       assertPlanChecked(graph, plan);
       assert.equal(plan.feasible, true);
       // link 5 µs + 4 B at 1 GB/s per crossing; two crossings per microbatch on the critical path
@@ -49,15 +66,20 @@ describe('pipeline plan: schedule fields from the simulator, checked', () => {
 
   it('a peak above a stage limit makes the plan infeasible, naming the stage and its memory', () => {
     const { plan, graph } = chainPlan('gpipe', 1300);
-    applySchedule(plan, simulatePlan(graph, plan).sim);
+    // planned without the stashed activations (1000 B fits), simulated with 4 microbatches in flight
+    plan.stages[0].stashedBytes = 0;
+    plan.stages[0].memoryBytes = 1000;
+    applySchedule(plan, graph);
     assert.equal(plan.feasible, false);
     assert.match(plan.reason!, /^stage 0 \(device 1\) peaks at 1\.37 KiB in the gpipe step \(1000 B held \+ 100 B of activations × 4 microbatches in flight\), above its limit of 1\.27 KiB$/);
     assert.deepEqual(checkPipelinePlan(graph, plan, planRuns(graph, plan)), [], 'an infeasible plan with a reason still has a valid step');
+    const planned = chainPlan('gpipe', 1300).plan;
+    assert.match(stageMemoryReason(planned.stages, 'gpipe', [4, 4])!, /^stage 0 \(device 1\) holds 1\.37 KiB in the gpipe step \(1000 B held \+ 100 B of activations × 4 microbatches in flight\), above its limit/);
   });
 
   it('the plan checker catches fields that are not the runs\' own', () => {
     const { plan, graph } = chainPlan('1f1b', 10_000);
-    applySchedule(plan, simulatePlan(graph, plan).sim);
+    applySchedule(plan, graph);
     const runs = planRuns(graph, plan);
     const broken = (patch: (p: PipelinePlan) => void) => {
       const copy: PipelinePlan = JSON.parse(JSON.stringify(plan));
