@@ -8,13 +8,17 @@ import { ALGORITHMS } from '../algorithms/options';
 import { createControls, type ControlsView } from './controls';
 import { createDagView, GROUP_SIZE, NODE_SIZE, type DagScene, type DagView } from './dag';
 import { createTooltip, groupHtml, nodeHtml, renderDetails, transferHtml } from './detailsPane';
+import { MEMORY_PANEL_TEXT } from './html';
 import type { LayoutClient } from './layoutClient';
 import { absoluteLayout, quickLayoutScopes, type LayoutScope, type ScopeResult } from './layoutCore';
-import { renderMemoryBars, renderMemoryOverTime } from './memoryPanel';
+import { renderBars, renderMemoryBars, renderMemoryOverTime } from './memoryPanel';
 import { drawnEdges, scopeLayoutEdges, visibleGraph, type VisibleGraph } from './model';
-import { SupersededError, type PlacementHost } from './placementHost';
-import type { InitMessage } from './protocol';
-import { renderSummary } from './summary';
+import type { PipelinePlan } from '../algorithms/pipeline/types';
+import { pipelineMemoryBars, pipelineSummaryItems, stageLabel } from './pipelineModel';
+import { createPipelineTimeline, renderStageLoads } from './pipelineTimeline';
+import { isPipelineResult, SupersededError, type ObjectiveChoice, type PlacementHost } from './placementHost';
+import type { InitMessage, Objective } from './protocol';
+import { renderSummary, renderSummaryItems } from './summary';
 import { createTimeline, LANE_PAIR_H, type TimelineView } from './timeline';
 import { createToolbar, renderLegend } from './toolbar';
 import { initialView, reduceView, type ViewEvent, type ViewModel } from './viewReducer';
@@ -33,7 +37,7 @@ export interface ViewerHandle {
   expand(groupId: string): Promise<void>;
   expandAll(maxVisible?: number): Promise<void>;
   setPlan(plan: Plan, options: PlacementOptions): void;
-  replace(options: PlacementOptions): Promise<void>;
+  replace(options: PlacementOptions, choice?: ObjectiveChoice): Promise<void>;
   /** What the viewer persists (setState) right now; tests compare it with the stored value. */
   persistedState(): PersistedViewerState;
   dag: DagView;
@@ -45,6 +49,9 @@ export interface ViewerState {
   layoutMode: string;
   plan: Plan | null;
   options: PlacementOptions;
+  /** What is drawn: latency (plan) or throughput (pipeline, issue 14). */
+  objective: Objective;
+  pipeline: PipelinePlan | null;
   lastLayoutMs: number;
   /** Time ELK itself spent in the last layout (the rest: messaging, edge routing, drawing). */
   lastElkMs: number;
@@ -91,6 +98,10 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     showCritical: savedView.showCritical,
     selectedId: savedView.selected,
     timelineHeight: savedView.timelineHeight,
+    objective: init.objective,
+    pipeline: init.pipelinePlan ?? null,
+    ...(init.pipelineControls ? { choice: { objective: init.objective ?? (init.pipelinePlan ? 'throughput' : 'latency'), pipelineControls: init.pipelineControls } } : {}),
+    ...(saved?.objective && saved.pipelineControls ? { chosenChoice: { objective: saved.objective, pipelineControls: saved.pipelineControls } } : {}),
   });
   performance.mark('opplace:tree-built');
   /** What is drawn: the visible graph of the last layout (its items, which box stands for which op). */
@@ -113,7 +124,8 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   const memTimeSvg = $('memtime') as unknown as SVGSVGElement;
   const timelineWrap = $('timeline-wrap');
   const showTip = createTooltip($('tooltip'));
-  const devices = () => s.plan?.devices.length ?? s.options.devices;
+  const devices = () => (s.objective === 'throughput' ? s.pipeline?.stages.length || s.options.devices : s.plan?.devices.length ?? s.options.devices);
+  const throughput = () => s.objective === 'throughput';
 
   // ── status line ──
   function setStatus(text: string, kind: 'info' | 'error' = 'info', fraction?: number): void {
@@ -136,7 +148,8 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     if (s === prev) return Promise.resolve();
     const relaid = s.tree !== prev.tree || s.expanded !== prev.expanded;
     if (s.graph !== prev.graph) hoverItem = null;
-    if (s.plan !== prev.plan) drawPlan(s.tree === prev.tree); // a new tree: the next layout draws the colours
+    // A new tree: the next layout draws the colours.
+    if (s.plan !== prev.plan || s.pipeline !== prev.pipeline || s.objective !== prev.objective) drawPlan(s.tree === prev.tree);
     if (ev.type === 'error') setStatus(ev.message, 'error');
     if (s.showCritical !== prev.showCritical) dag.setShowCritical(s.showCritical);
     if (s.memDevice !== prev.memDevice) renderMemory();
@@ -151,7 +164,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   }
 
   host.setEvents({
-    onPlan: (r) => void dispatch({ type: 'plan', ...r }),
+    onPlan: (r) => void dispatch(isPipelineResult(r) ? { type: 'pipeline', ...r } : { type: 'plan', ...r }),
     onBusy: (b, m) => {
       busyText = b ? m ?? 'placing…' : '';
       setStatus(busyText);
@@ -171,6 +184,8 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       ...(init.file !== undefined ? { file: init.file } : {}),
       options: s.chosenOptions,
       ...(s.chosenBatch !== undefined ? { batchSize: s.chosenBatch } : {}),
+      objective: s.chosenChoice.objective,
+      pipelineControls: s.chosenChoice.pipelineControls,
       view: {
         // Until the first layout is drawn the saved transform is still the one that counts.
         transform: restoreTransform ?? dag.transform(),
@@ -242,6 +257,9 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       void dispatch({ type: 'reveal', node: i }).then(() => selectNode(i));
     },
   });
+
+  // Throughput mode's timeline: the microbatch × stage schedule, in place of the op timeline.
+  const pipelineTimeline = createPipelineTimeline(timelineWrap, { onHover: showTip });
 
   // ── toolbar ──
   const toolbar = createToolbar(
@@ -330,35 +348,52 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   /** A new plan: recolour the drawn DAG (unless a new graph is about to be laid out) and redraw the panels. */
   function drawPlan(recolourDag: boolean): void {
     const t0 = performance.now();
-    const plan = s.plan!;
-    if (recolourDag) dag.recolour(s.pv, plan.devices.length);
-    renderSummary($('header'), title, plan);
-    renderMemory();
-    timeline.setPlan(plan, s.idx, s.pv.critical);
-    sizeTimeline();
-    renderLegend($('legend'), devices());
-    controls.setOptions(s.options);
+    if (recolourDag) dag.recolour(s.pv, devices());
+    drawPanels();
+    controls.setOptions(s.options, s.chosenChoice);
     renderDetails(details, s.graph, s.pv, s.selected);
     lastRecolourMs = performance.now() - t0;
     document.body.dataset.planVersion = String(Number(document.body.dataset.planVersion ?? '0') + 1);
   }
 
+  /** Summary, memory, timeline and legend of what is drawn: the placement, or the pipeline. */
+  function drawPanels(): void {
+    if (throughput()) renderSummaryItems($('header'), title, pipelineSummaryItems(s.pipeline));
+    else renderSummary($('header'), title, s.plan);
+    renderMemory();
+    const t = throughput();
+    ($('timeline') as HTMLElement).style.display = t ? 'none' : '';
+    pipelineTimeline.element.style.display = t ? '' : 'none';
+    if (t) pipelineTimeline.setPlan(s.pipeline);
+    else timeline.setPlan(s.plan, s.idx, s.pv.critical);
+    sizeTimeline();
+    renderLegend($('legend'), devices(), t && s.pipeline ? s.pipeline.stages.map((st) => stageLabel(s.pipeline!, st.index)) : undefined);
+    document.body.dataset.objective = s.objective;
+  }
+
   function renderMemory(): void {
-    renderMemoryBars(memSvg, s.plan, s.memDevice, {
-      onSelectDevice: (d) => void dispatch({ type: 'memDevice', device: d }),
-      onHover: showTip,
-    });
+    $('memory-title').textContent = MEMORY_PANEL_TEXT[s.objective].title;
+    $('memory-legend').textContent = MEMORY_PANEL_TEXT[s.objective].legend;
+    const onSelect = { onSelectDevice: (d: number) => void dispatch({ type: 'memDevice', device: d }), onHover: showTip };
+    if (throughput()) {
+      // Per stage: persistent + activations stashed for the in-flight microbatches, against the limit.
+      renderBars(memSvg, pipelineMemoryBars(s.pipeline), s.memDevice, onSelect, s.pipeline ? 'no stages: the pipeline does not fit (see why above)' : 'planning…');
+      $('memtime-title').textContent = 'Load per stage (per sample)';
+      renderStageLoads(memTimeSvg, s.pipeline);
+      return;
+    }
+    renderMemoryBars(memSvg, s.plan, s.memDevice, onSelect);
     $('memtime-title').textContent = `Memory over time — GPU ${s.memDevice}`;
     renderMemoryOverTime(memTimeSvg, s.plan, s.memDevice);
   }
 
-  async function replace(o: PlacementOptions, batchSize?: number): Promise<void> {
+  async function replace(o: PlacementOptions, batchSize?: number, choice: ObjectiveChoice = s.chosenChoice): Promise<void> {
     const t0 = performance.now();
-    void dispatch({ type: 'choose', options: o, ...(batchSize !== undefined ? { batchSize } : {}) });
+    void dispatch({ type: 'choose', options: o, ...(batchSize !== undefined ? { batchSize } : {}), choice });
     try {
-      const r = await host.replace(o, batchSize);
+      const r = await host.replace(o, batchSize, choice);
       lastPlaceMs = performance.now() - t0;
-      void dispatch({ type: 'plan', ...r });
+      void dispatch(isPipelineResult(r) ? { type: 'pipeline', ...r } : { type: 'plan', ...r });
       setStatus('');
     } catch (e) {
       if (e instanceof SupersededError) return;
@@ -376,10 +411,11 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       canSaveLimits: !!init.capabilities?.saveLimits && !!host.saveLimits,
       exportFormats: host.exportAs ? init.capabilities?.export ?? [] : [],
       canOpenInBrowser: !!init.capabilities?.openInBrowser && !!host.openInBrowser,
+      choice: s.chosenChoice,
     },
     s.options,
     {
-      onChange: (o, b) => void replace(o, b),
+      onChange: (o, b, c) => void replace(o, b, c),
       onSaveLimits: host.saveLimits?.bind(host),
       onExport: host.exportAs?.bind(host),
       onOpenInBrowser: host.openInBrowser?.bind(host),
@@ -392,7 +428,8 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
    */
   function sizeTimeline(): void {
     // No schedule to draw (infeasible, or not placed yet): one line of text, the DAG gets the rest.
-    const natural = s.plan?.feasible ? Math.min(320, Math.max(70, devices() * LANE_PAIR_H + 30)) : 40;
+    const drawn = throughput() ? s.pipeline : s.plan;
+    const natural = !drawn?.feasible ? 40 : throughput() ? Math.min(320, pipelineTimeline.naturalHeight()) : Math.min(320, Math.max(70, devices() * LANE_PAIR_H + 30));
     timelineWrap.style.height = `${Math.round(s.timelineHeight ?? natural)}px`;
   }
 
@@ -420,12 +457,8 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     bar.addEventListener('dblclick', () => void dispatch({ type: 'timelineHeight', px: undefined }));
   }
 
-  sizeTimeline();
   installSplitter();
-  renderSummary($('header'), title, s.plan);
-  renderLegend($('legend'), devices());
-  renderMemory();
-  timeline.setPlan(s.plan, s.idx, s.pv.critical);
+  drawPanels();
   dag.setShowCritical(s.showCritical);
   if (s.selected !== null) renderDetails(details, s.graph, s.pv, s.selected);
   window.addEventListener('keydown', (ev) => {
@@ -436,9 +469,11 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   // The host placed with its defaults (settings) but the user had chosen other options here
   // before the reload: theirs win. (A VS Code host that read the state itself sends them already.)
   const batchChanged = !!init.capabilities?.batchSize && s.chosenBatch !== undefined && s.chosenBatch !== init.batchSize;
-  if (saved?.options && (!sameChosenOptions(saved.options, init.options) || batchChanged)) {
-    controls.setOptions(saved.options);
-    void replace(saved.options, batchChanged ? s.chosenBatch : undefined);
+  const choiceChanged = s.chosenChoice.objective !== s.objective || (s.objective === 'throughput' && JSON.stringify(s.chosenChoice.pipelineControls) !== JSON.stringify(init.pipelineControls ?? s.chosenChoice.pipelineControls));
+  if ((saved?.options && (!sameChosenOptions(saved.options, init.options) || batchChanged)) || choiceChanged) {
+    const o = saved?.options ?? init.options;
+    controls.setOptions(o, s.chosenChoice);
+    void replace(o, batchChanged ? s.chosenBatch : undefined);
   }
 
   return {
@@ -450,6 +485,8 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       layoutMode: layoutClient.mode,
       plan: s.plan,
       options: s.options,
+      objective: s.objective,
+      pipeline: s.pipeline,
       lastLayoutMs,
       lastElkMs,
       lastRecolourMs,
@@ -460,7 +497,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     expand: (gid) => dispatch({ type: 'expand', id: gid }),
     expandAll: (maxVisible = Infinity) => dispatch({ type: 'expandAll', maxVisible }),
     setPlan: (plan, options) => void dispatch({ type: 'plan', plan, options }),
-    replace: (o) => replace(o),
+    replace: (o, choice) => replace(o, undefined, choice),
     persistedState: currentState,
   };
 }

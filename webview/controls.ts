@@ -1,6 +1,7 @@
 // Re-place controls (@vscode-elements/elements): device count, per-device memory limits (one field
-// each plus "all"), algorithm, interconnect preset, batch size, grouping and fusion. Any change
-// re-places through the PlacementHost; layout is untouched (the DAG only recolours).
+// each plus "all"), algorithm, interconnect preset, batch size, grouping and fusion; the objective
+// (latency | throughput) and, for throughput, the pipeline's split, microbatches and schedule. Any
+// change re-places through the PlacementHost; layout is untouched (the DAG only recolours).
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -9,7 +10,9 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { AlgorithmName, GroupingMode, PlacementOptions } from '../algorithms/plan';
 import { formatBytes, parseSize } from '../algorithms/units';
 import { resizeLimits } from './model';
-import type { ExportFormat } from './protocol';
+import { PIPELINE_SCHEDULES, PIPELINE_SPLITS, type PipelineScheduleName, type PipelineSplit } from '../algorithms/pipeline/types';
+import type { ObjectiveChoice } from './placementHost';
+import { MAX_MICROBATCHES, OBJECTIVES, type ExportFormat, type Objective } from './protocol';
 
 export interface ControlsConfig {
   algorithms: AlgorithmName[];
@@ -18,17 +21,19 @@ export interface ControlsConfig {
   canSaveLimits: boolean;
   exportFormats: ExportFormat[];
   canOpenInBrowser: boolean;
+  /** The objective and pipeline knobs the controls start with. */
+  choice: ObjectiveChoice;
 }
 
 export interface ControlsCallbacks {
-  onChange(options: PlacementOptions, batchSize?: number): void;
+  onChange(options: PlacementOptions, batchSize: number | undefined, choice: ObjectiveChoice): void;
   onSaveLimits?(limits: number[]): void;
   onExport?(format: ExportFormat): void;
   onOpenInBrowser?(): void;
 }
 
 export interface ControlsView {
-  setOptions(options: PlacementOptions): void;
+  setOptions(options: PlacementOptions, choice?: ObjectiveChoice): void;
 }
 
 type ValueEl = HTMLElement & { value: string; checked?: boolean; invalid?: boolean };
@@ -65,6 +70,7 @@ function select(id: string, values: string[], current: string): ValueEl {
 export function createControls(root: HTMLElement, config: ControlsConfig, initial: PlacementOptions, cb: ControlsCallbacks): ControlsView {
   let options: PlacementOptions = { ...initial, memoryLimits: initial.memoryLimits.slice() };
   let batchSize = config.batchSize;
+  let choice: ObjectiveChoice = { objective: config.choice.objective, pipelineControls: { ...config.choice.pipelineControls } };
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** A change the user made that has not been sent yet (the debounce is running). */
   let unsent = false;
@@ -74,7 +80,7 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
     // Debounce: typing "16GiB" into several fields should place once.
     timer = setTimeout(() => {
       unsent = false;
-      cb.onChange({ ...options, memoryLimits: options.memoryLimits.slice() }, batchSize);
+      cb.onChange({ ...options, memoryLimits: options.memoryLimits.slice() }, batchSize, { objective: choice.objective, pipelineControls: { ...choice.pipelineControls } });
     }, 120);
   };
 
@@ -93,6 +99,11 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
   const fuse = el('vscode-checkbox', { id: 'ctl-fuse', label: 'fuse chains' });
   fuse.checked = options.fuse;
   const batch = el('vscode-textfield', { id: 'ctl-batch', type: 'number', min: '1', class: 'num' });
+  const objective = select('ctl-objective', OBJECTIVES, choice.objective);
+  const split = select('ctl-split', [...PIPELINE_SPLITS], choice.pipelineControls.split);
+  const schedule = select('ctl-schedule', [...PIPELINE_SCHEDULES], choice.pipelineControls.schedule);
+  const microbatches = el('vscode-textfield', { id: 'ctl-microbatches', type: 'number', min: '1', max: String(MAX_MICROBATCHES), class: 'num' });
+  microbatches.value = String(choice.pipelineControls.microbatches);
 
   /** The size typed into a memory field; null (the field marked invalid, the reason shown) if it is not one. */
   function readSize(field: ValueEl, what: string): number | null {
@@ -170,6 +181,32 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
     options = { ...options, fuse: !!fuse.checked };
     fire();
   });
+  objective.addEventListener('change', () => {
+    choice = { ...choice, objective: objective.value as Objective };
+    showObjective();
+    fire();
+  });
+  split.addEventListener('change', () => {
+    choice = { ...choice, pipelineControls: { ...choice.pipelineControls, split: split.value as PipelineSplit } };
+    fire();
+  });
+  schedule.addEventListener('change', () => {
+    choice = { ...choice, pipelineControls: { ...choice.pipelineControls, schedule: schedule.value as PipelineScheduleName } };
+    fire();
+  });
+  microbatches.addEventListener('change', () => {
+    const n = Number(microbatches.value);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_MICROBATCHES) {
+      microbatches.invalid = true;
+      memError.textContent = `microbatches must be a whole number from 1 to ${MAX_MICROBATCHES}`;
+      return;
+    }
+    microbatches.invalid = false;
+    memError.textContent = '';
+    if (n === choice.pipelineControls.microbatches) return;
+    choice = { ...choice, pipelineControls: { ...choice.pipelineControls, microbatches: n } };
+    fire();
+  });
   batch.addEventListener('change', () => {
     const n = Number(batch.value);
     if (!Number.isInteger(n) || n < 1) {
@@ -185,7 +222,16 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
   const memWrap = document.createElement('div');
   memWrap.className = 'ctl';
   memWrap.append(memFields, memError);
-  root.append(memWrap, labelled('algorithm', algo), labelled('interconnect', comm), labelled('grouping', grouping));
+  // Latency places with an algorithm (and may fuse); throughput plans stages with its own knobs.
+  const latencyOnly = [labelled('algorithm', algo)];
+  const throughputOnly = [labelled('split', split), labelled('microbatches', microbatches), labelled('schedule', schedule)];
+  const showObjective = () => {
+    const t = choice.objective === 'throughput';
+    for (const e of latencyOnly) e.style.display = t ? 'none' : '';
+    for (const e of throughputOnly) e.style.display = t ? '' : 'none';
+    fuse.style.display = t ? 'none' : '';
+  };
+  root.append(memWrap, labelled('objective', objective), ...latencyOnly, ...throughputOnly, labelled('interconnect', comm), labelled('grouping', grouping));
   if (config.batchSize !== undefined) {
     batch.value = String(config.batchSize);
     root.append(labelled('batch size', batch));
@@ -210,9 +256,10 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
     root.append(b);
   }
   rebuildMemFields();
+  showObjective();
 
   return {
-    setOptions(o) {
+    setOptions(o, c) {
       // A plan for an earlier request must not undo what the user just chose and is about to send.
       if (unsent) return;
       options = { ...o, memoryLimits: o.memoryLimits.slice() };
@@ -221,6 +268,14 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
       comm.value = o.comm;
       grouping.value = o.grouping;
       fuse.checked = o.fuse;
+      if (c) {
+        choice = { objective: c.objective, pipelineControls: { ...c.pipelineControls } };
+        objective.value = c.objective;
+        split.value = c.pipelineControls.split;
+        schedule.value = c.pipelineControls.schedule;
+        microbatches.value = String(c.pipelineControls.microbatches);
+        showObjective();
+      }
       rebuildMemFields();
     },
   };

@@ -312,7 +312,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       if (!el) continue;
       if (it.kind === 'node') {
         const d = pv.deviceOf[it.node!];
-        let cls = `item node ${d >= 0 ? `device-${d}` : 'unplaced'}`;
+        let cls = `item node ${d >= 0 ? `${pv.colourBy ?? 'device'}-${d}` : 'unplaced'}`;
         if (pv.critical[it.node!]) cls += ' critical';
         el.setAttribute('class', cls + stateClasses(it.id));
       } else {
@@ -323,7 +323,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
           break;
         }
         el.setAttribute('class', `item group${crit && showCritical ? ' critical' : ''}` + stateClasses(it.id));
-        drawMix(el, deviceMix(grp.members, pv.deviceOf, devices), grp.members.length);
+        drawMix(el, deviceMix(grp.members, pv.deviceOf, devices), grp.members.length, pv.colourBy ?? 'device');
       }
     }
     // Edge categories: critical wins over cross-device, cross over same-device.
@@ -352,7 +352,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     return (id === hoverId ? ' hover' : '') + (id === selectedId ? ' selected' : '') + (matchIds.has(id) ? ' match' : '');
   }
 
-  function drawMix(el: SVGGElement, mix: number[], total: number): void {
+  function drawMix(el: SVGGElement, mix: number[], total: number, colourBy: 'device' | 'stage'): void {
     const width = GROUP_SIZE.width - 16;
     const bar = select(el).select<SVGGElement>('g.mix');
     const segs: { d: number; x: number; w: number }[] = [];
@@ -367,7 +367,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       .selectAll<SVGRectElement, (typeof segs)[number]>('rect')
       .data(segs)
       .join('rect')
-      .attr('class', (s) => (s.d >= 0 ? `device-${s.d}` : 'unplaced'))
+      .attr('class', (s) => (s.d >= 0 ? `${colourBy}-${s.d}` : 'unplaced'))
       .each(function (s) {
         putAt(this, el, 8 + s.x, GROUP_SIZE.height - 16);
       })

@@ -17,6 +17,14 @@ function table(rows: [string, string][]): string {
   return `<table>${rows.map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join('')}</table>`;
 }
 
+/** Where an op (or a group's share) runs: "GPU 2", or in throughput mode "stage 1 · GPU 2". */
+export function whereLabel(pv: PlanView, d: number): string {
+  if (d < 0) return 'not placed';
+  if (pv.colourBy !== 'stage') return `GPU ${d}`;
+  const device = pv.stageDevice?.[d];
+  return device === undefined ? `stage ${d}` : `stage ${d} · GPU ${device}`;
+}
+
 export function nodeHtml(graph: OpGraph, pv: PlanView, i: number): string {
   const n = graph.nodes[i];
   const d = pv.deviceOf[i];
@@ -24,7 +32,7 @@ export function nodeHtml(graph: OpGraph, pv: PlanView, i: number): string {
   const rows: [string, string][] = [
     ['op', esc(n.opType)],
     ['name', esc(n.name)],
-    ['device', d >= 0 ? `GPU ${d}` : 'not placed'],
+    [pv.colourBy === 'stage' ? 'stage' : 'device', whereLabel(pv, d)],
     ['time', formatUs(n.computeUs)],
     ['start / end', Number.isFinite(pv.startUs[i]) ? `${formatUs(pv.startUs[i])} → ${formatUs(pv.endUs[i])}` : '—'],
     ['persistent', formatBytes(n.persistentBytes)],
@@ -49,11 +57,11 @@ export function groupHtml(graph: OpGraph, tree: GroupTree, pv: PlanView, gid: st
   }
   const mix = [...perDev.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([d, c]) => `${d >= 0 ? `GPU ${d}` : 'unplaced'}: ${c}`)
+    .map(([d, c]) => `${d >= 0 ? whereLabel(pv, d) : 'unplaced'}: ${c}`)
     .join(', ');
   const rows: [string, string][] = [
     ['ops', String(g.members.length)],
-    ['devices', mix],
+    [pv.colourBy === 'stage' ? 'stages' : 'devices', mix],
     ['compute', formatUs(time)],
     ['critical ops', String(crit)],
   ];

@@ -16,6 +16,18 @@ export function makeNonce(): string {
   return btoa(s).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
 }
 
+/** The memory panel's heading and key, per objective (the page starts in latency's; app.ts switches). */
+export const MEMORY_PANEL_TEXT = {
+  latency: {
+    title: 'Memory per device',
+    legend: 'Bar: persistent ▮ · peak activations ▮ (lighter) · temporary ▮ (lightest). Dashed line: limit. Click a bar for its memory over time.',
+  },
+  throughput: {
+    title: 'Memory per stage',
+    legend: 'Bar: persistent ▮ · activations stashed for in-flight microbatches ▮ (lighter). Dashed line: limit.',
+  },
+} as const;
+
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
@@ -46,9 +58,9 @@ const BODY = `
     <div id="legend"></div>
   </div>
   <div id="side">
-    <h2>Memory per device</h2>
+    <h2 id="memory-title">${MEMORY_PANEL_TEXT.latency.title}</h2>
     <svg id="memory" width="310" height="180"></svg>
-    <div class="mem-legend">Bar: persistent ▮ · peak activations ▮ (lighter) · temporary ▮ (lightest). Dashed line: limit. Click a bar for its memory over time.</div>
+    <div class="mem-legend" id="memory-legend">${MEMORY_PANEL_TEXT.latency.legend}</div>
     <h2 id="memtime-title">Memory over time</h2>
     <svg id="memtime" width="310" height="130"></svg>
     <h2>Details</h2>

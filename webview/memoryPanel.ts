@@ -1,11 +1,13 @@
-// Memory panel: one bar per device stacked persistent / peak activations / temporary, the limit as
-// a dashed line, over-limit in the error colour; plus the memory-over-time curve of one device.
+// Memory panel: one bar per device stacked persistent / peak activations / temporary (per pipeline
+// stage: persistent / stashed activations), the limit as a dashed line, over-limit in the error
+// colour; plus the memory-over-time curve of one device.
 // Each bar carries data-peak-bytes (= the plan's peakBytes) and data-limit-bytes for tests/tools.
 import { select } from 'd3-selection';
 import { scaleLinear } from 'd3-scale';
 import type { DevicePlan, Plan } from '../algorithms/plan';
 import { formatBytes, formatUs } from '../algorithms/units';
 import { byteTicks, fitLabels, timeTicks } from './axes';
+import { escapeHtml } from './html';
 
 export interface MemorySegments {
   persistent: number;
@@ -29,17 +31,74 @@ export interface MemoryPanelCallbacks {
   onHover(html: string | null, ev: MouseEvent | null): void;
 }
 
+/**
+ * One bar of the memory panel as data: stacked segments (bottom up) whose sum is `totalBytes`,
+ * the limit, what the tooltip lists. Placements give one per device, pipelines one per stage.
+ */
+export interface MemoryBar {
+  index: number;
+  /** Colour class: `device-K` or `stage-K`. */
+  colourClass: string;
+  /** Under the bar: "GPU 0", "S1". */
+  label: string;
+  /** Extra data-* attributes for tests and tools. */
+  attrs: Record<string, string>;
+  segments: { name: string; bytes: number }[];
+  totalBytes: number;
+  limitBytes: number;
+  /** Tooltip heading and rows. */
+  title: string;
+  rows: [string, string][];
+}
+
+/** A placement's bars: one per device, persistent / peak activations / temporary at the peak. */
+export function latencyMemoryBars(plan: Plan | null): MemoryBar[] {
+  if (!plan) return [];
+  return plan.devices.map((d) => {
+    const seg = memorySegments(d);
+    return {
+      index: d.index,
+      colourClass: `device-${d.index}`,
+      label: `GPU ${d.index}`,
+      attrs: { 'data-device': String(d.index) },
+      segments: [
+        { name: 'persistent', bytes: seg.persistent },
+        { name: 'activations', bytes: seg.activations },
+        { name: 'temporary', bytes: seg.temporary },
+      ],
+      totalBytes: d.peakBytes,
+      limitBytes: d.memoryLimitBytes,
+      title: `GPU ${d.index}`,
+      rows: [
+        ['peak', formatBytes(d.peakBytes)],
+        ['limit', formatBytes(d.memoryLimitBytes)],
+        ['persistent', formatBytes(seg.persistent)],
+        ['peak activations', formatBytes(seg.activations)],
+        ['temporary at peak', formatBytes(seg.temporary)],
+        ['busy', formatUs(d.busyUs)],
+      ],
+    };
+  });
+}
+
 export function renderMemoryBars(svgEl: SVGSVGElement, plan: Plan | null, selected: number, cb: MemoryPanelCallbacks): void {
+  renderBars(svgEl, latencyMemoryBars(plan), selected, cb);
+}
+
+/** Draws bars (data-peak-bytes = a bar's total, data-limit-bytes = its limit) on a byte axis. */
+export function renderBars(svgEl: SVGSVGElement, bars: MemoryBar[], selected: number, cb: MemoryPanelCallbacks, whenEmpty?: string): void {
   const svg = select(svgEl);
   svg.selectAll('*').remove();
-  if (!plan || plan.devices.length === 0) return;
-  const devs = plan.devices;
+  if (bars.length === 0) {
+    if (whenEmpty) svg.append('g').attr('class', 'axis').append('text').attr('x', 4).attr('y', 20).text(whenEmpty);
+    return;
+  }
   const width = svgEl.clientWidth || Number(svgEl.getAttribute('width')) || 300;
   const height = Number(svgEl.getAttribute('height')) || 180;
   const margin = { top: 14, right: 6, bottom: 30, left: 54 };
-  const maxV = memoryScaleMax(devs.map((d) => d.peakBytes), devs.map((d) => d.memoryLimitBytes));
+  const maxV = memoryScaleMax(bars.map((b) => b.totalBytes), bars.map((b) => b.limitBytes));
   const y = scaleLinear().domain([0, maxV * 1.05]).range([height - margin.bottom, margin.top]);
-  const band = (width - margin.left - margin.right) / devs.length;
+  const band = (width - margin.left - margin.right) / bars.length;
   const barW = Math.max(4, Math.min(46, band * 0.7));
 
   const axis = svg.append('g').attr('class', 'axis');
@@ -50,46 +109,41 @@ export function renderMemoryBars(svgEl: SVGSVGElement, plan: Plan | null, select
     axis.append('text').attr('x', margin.left - 6).attr('y', y(t) + 3).attr('text-anchor', 'end').text(yTicks.labels[i]);
   });
 
-  devs.forEach((d, k) => {
-    const seg = memorySegments(d);
-    const over = Number.isFinite(d.memoryLimitBytes) && d.peakBytes > d.memoryLimitBytes;
+  bars.forEach((b, k) => {
+    const over = Number.isFinite(b.limitBytes) && b.totalBytes > b.limitBytes;
     const x = margin.left + k * band + (band - barW) / 2;
     const g = svg
       .append('g')
-      .attr('class', `mem-bar device-${d.index}${over ? ' over' : ''}${d.index === selected ? ' selected' : ''}`)
-      .attr('data-device', d.index)
-      .attr('data-peak-bytes', d.peakBytes)
-      .attr('data-limit-bytes', d.memoryLimitBytes);
+      .attr('class', `mem-bar ${b.colourClass}${over ? ' over' : ''}${b.index === selected ? ' selected' : ''}`)
+      .attr('data-peak-bytes', b.totalBytes)
+      .attr('data-limit-bytes', b.limitBytes);
+    for (const [name, v] of Object.entries(b.attrs)) g.attr(name, v);
     let base = 0;
-    for (const [name, v] of [['persistent', seg.persistent], ['activations', seg.activations], ['temporary', seg.temporary]] as const) {
+    for (const { name, bytes: v } of b.segments) {
       if (v <= 0) continue;
-      g.append('rect').attr('class', `seg-${name}`).attr('x', x).attr('width', barW).attr('y', y(base + v)).attr('height', Math.max(0.5, y(base) - y(base + v)));
+      g.append('rect').attr('class', `seg-${name}`).attr('data-bytes', v).attr('x', x).attr('width', barW).attr('y', y(base + v)).attr('height', Math.max(0.5, y(base) - y(base + v)));
       base += v;
     }
-    g.append('rect').attr('class', 'frame').attr('x', x).attr('width', barW).attr('y', y(d.peakBytes)).attr('height', Math.max(0, y(0) - y(d.peakBytes)));
-    if (Number.isFinite(d.memoryLimitBytes) && d.memoryLimitBytes > 0) {
-      if (d.memoryLimitBytes <= maxV * 1.05) {
-        g.append('line').attr('class', 'limit').attr('x1', x - 4).attr('x2', x + barW + 4).attr('y1', y(d.memoryLimitBytes)).attr('y2', y(d.memoryLimitBytes));
+    g.append('rect').attr('class', 'frame').attr('x', x).attr('width', barW).attr('y', y(b.totalBytes)).attr('height', Math.max(0, y(0) - y(b.totalBytes)));
+    if (Number.isFinite(b.limitBytes) && b.limitBytes > 0) {
+      if (b.limitBytes <= maxV * 1.05) {
+        g.append('line').attr('class', 'limit').attr('x1', x - 4).attr('x2', x + barW + 4).attr('y1', y(b.limitBytes)).attr('y2', y(b.limitBytes));
       } else {
         // Limit far above the peak: say so at the top instead of squashing the bars.
-        g.append('text').attr('class', 'limit-off').attr('x', x + barW / 2).attr('y', margin.top - 3).attr('text-anchor', 'middle').text(`↑ ${formatBytes(d.memoryLimitBytes)}`);
+        g.append('text').attr('class', 'limit-off').attr('x', x + barW / 2).attr('y', margin.top - 3).attr('text-anchor', 'middle').text(`↑ ${formatBytes(b.limitBytes)}`);
       }
     }
-    g.append('text').attr('class', 'val').attr('x', x + barW / 2).attr('y', height - margin.bottom + 12).attr('text-anchor', 'middle').text(`GPU ${d.index}`);
-    g.append('text').attr('class', 'val').attr('x', x + barW / 2).attr('y', height - margin.bottom + 24).attr('text-anchor', 'middle').text(devs.length <= 6 ? formatBytes(d.peakBytes) : '');
+    g.append('text').attr('class', 'val').attr('x', x + barW / 2).attr('y', height - margin.bottom + 12).attr('text-anchor', 'middle').text(b.label);
+    g.append('text').attr('class', 'val').attr('x', x + barW / 2).attr('y', height - margin.bottom + 24).attr('text-anchor', 'middle').text(bars.length <= 6 ? formatBytes(b.totalBytes) : '');
     const tip = [
-      `<b>GPU ${d.index}</b>${over ? ' — <b>over its limit</b>' : ''}`,
-      `<table><tr><td>peak</td><td>${formatBytes(d.peakBytes)}</td></tr>`,
-      `<tr><td>limit</td><td>${formatBytes(d.memoryLimitBytes)}</td></tr>`,
-      `<tr><td>persistent</td><td>${formatBytes(seg.persistent)}</td></tr>`,
-      `<tr><td>peak activations</td><td>${formatBytes(seg.activations)}</td></tr>`,
-      `<tr><td>temporary at peak</td><td>${formatBytes(seg.temporary)}</td></tr>`,
-      `<tr><td>busy</td><td>${formatUs(d.busyUs)}</td></tr></table>`,
+      `<b>${escapeHtml(b.title)}</b>${over ? ' — <b>over its limit</b>' : ''}<table>`,
+      ...b.rows.map(([k2, v]) => `<tr><td>${escapeHtml(k2)}</td><td>${escapeHtml(v)}</td></tr>`),
+      '</table>',
     ].join('');
     const node = g.node()!;
     node.addEventListener('mousemove', (ev) => cb.onHover(tip, ev));
     node.addEventListener('mouseleave', () => cb.onHover(null, null));
-    node.addEventListener('click', () => cb.onSelectDevice(d.index));
+    node.addEventListener('click', () => cb.onSelectDevice(b.index));
   });
 }
 

@@ -355,6 +355,10 @@ export interface PlanView {
   crossEdge: Uint8Array;
   /** Graph edge index → on the critical path (consecutive critical ops joined by the edge). */
   criticalEdge: Uint8Array;
+  /** What `deviceOf` holds: devices (classes `device-K`, the default) or pipeline stages (`stage-K`). */
+  colourBy?: 'device' | 'stage';
+  /** Throughput mode: stage index → the device it runs on. */
+  stageDevice?: number[];
 }
 
 export function planView(graph: OpGraph, plan: Plan | null, idx: Map<string, number>): PlanView {

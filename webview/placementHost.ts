@@ -3,12 +3,15 @@
 // page (see reportHost.ts). The viewer only talks to this interface.
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
+import type { PipelinePlan } from '../algorithms/pipeline/types';
 import {
   PROTOCOL_VERSION,
   isHostToWebviewMessage,
   type ExportFormat,
   type HostToWebviewMessage,
   type InitMessage,
+  type Objective,
+  type PipelineControls,
   type WebviewToHostMessage,
 } from './protocol';
 import type { PersistedViewerState } from './viewState';
@@ -20,9 +23,27 @@ export interface PlaceResult {
   graph?: OpGraph;
 }
 
+/** A throughput-mode answer (issue 14): the pipeline plan and the knobs it was made with. */
+export interface PipelineResult {
+  pipeline: PipelinePlan;
+  options: PlacementOptions;
+  pipelineControls: PipelineControls;
+  graph?: OpGraph;
+}
+
+/** What the viewer asks to optimise; absent = latency. */
+export interface ObjectiveChoice {
+  objective: Objective;
+  pipelineControls: PipelineControls;
+}
+
+export function isPipelineResult(r: PlaceResult | PipelineResult): r is PipelineResult {
+  return 'pipeline' in r;
+}
+
 export interface HostEvents {
   /** The host pushed a plan on its own (e.g. settings changed). */
-  onPlan?(r: PlaceResult): void;
+  onPlan?(r: PlaceResult | PipelineResult): void;
   onBusy?(busy: boolean, message?: string): void;
   onProgress?(message: string, fraction?: number): void;
   onError?(message: string): void;
@@ -31,8 +52,8 @@ export interface HostEvents {
 
 export interface PlacementHost {
   readonly kind: 'vscode' | 'standalone';
-  /** Places with new options. Rejects with an Error whose message is user-facing. */
-  replace(options: PlacementOptions, batchSize?: number): Promise<PlaceResult>;
+  /** Places (throughput: plans a pipeline) with new options. Rejects with an Error whose message is user-facing. */
+  replace(options: PlacementOptions, batchSize?: number, choice?: ObjectiveChoice): Promise<PlaceResult | PipelineResult>;
   saveLimits?(memoryLimits: number[]): void;
   exportAs?(format: ExportFormat): void;
   openInBrowser?(): void;
@@ -55,7 +76,7 @@ export class SupersededError extends Error {
 
 interface Pending {
   id: number;
-  resolve: (r: PlaceResult) => void;
+  resolve: (r: PlaceResult | PipelineResult) => void;
   reject: (e: Error) => void;
 }
 
@@ -102,6 +123,12 @@ export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMe
         else takePending(m.requestId)?.resolve(result);
         return;
       }
+      case 'pipelinePlan': {
+        const result: PipelineResult = { pipeline: m.pipelinePlan, options: m.options, pipelineControls: m.pipelineControls, ...(m.graph ? { graph: m.graph } : {}) };
+        if (m.requestId === undefined) events.onPlan?.(result);
+        else takePending(m.requestId)?.resolve(result);
+        return;
+      }
       case 'error':
         if (m.requestId === undefined) events.onError?.(m.message);
         else takePending(m.requestId)?.reject(new Error(m.message));
@@ -120,12 +147,12 @@ export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMe
 
   const host: PlacementHost = {
     kind: 'vscode',
-    replace(options, batchSize) {
+    replace(options, batchSize, choice) {
       if (pending) pending.reject(new SupersededError());
       const id = nextRequest++;
-      return new Promise<PlaceResult>((resolve, reject) => {
+      return new Promise<PlaceResult | PipelineResult>((resolve, reject) => {
         pending = { id, resolve, reject };
-        post({ type: 'replace', requestId: id, options, ...(batchSize !== undefined ? { batchSize } : {}) });
+        post({ type: 'replace', requestId: id, options, ...(batchSize !== undefined ? { batchSize } : {}), ...(choice ? { objective: choice.objective, pipelineControls: choice.pipelineControls } : {}) });
       });
     },
     saveLimits: (memoryLimits) => post({ type: 'saveLimits', memoryLimits }),

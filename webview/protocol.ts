@@ -5,13 +5,14 @@
 //
 // Flow: the webview posts `ready` once its script runs; the host answers `init`. When the user
 // changes a control the webview posts `replace {requestId, options}`; the host answers with
-// `busy`/`progress` while placing, then `plan {requestId, plan}` or `error {requestId, message}`.
+// `busy`/`progress` while placing, then `plan {requestId, plan}` or `error {requestId, message}`;
+// in throughput mode (`replace {objective: 'throughput', pipelineControls}`) `pipelinePlan` instead.
 // A newer `replace` supersedes an older one: the webview ignores replies whose requestId is stale.
 
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
-import type { PipelinePlan } from '../algorithms/pipeline/types';
-import { ALGORITHMS, GROUPINGS, LIMITS } from '../algorithms/options';
+import type { PipelinePlan, PipelineScheduleName, PipelineSplit } from '../algorithms/pipeline/types';
+import { ALGORITHMS, GROUPINGS, LIMITS, PIPELINE_SCHEDULES, PIPELINE_SPLITS } from '../algorithms/options';
 
 /** Bump when a message shape changes incompatibly. */
 export const PROTOCOL_VERSION = 1;
@@ -22,6 +23,22 @@ export const THEME_KINDS: ThemeKind[] = ['light', 'dark', 'high-contrast', 'high
 /** What `export` asks the host to write. `plan-json` = the Plan as JSON, `html` = standalone report. */
 export type ExportFormat = 'plan-json' | 'csv' | 'accelerate' | 'torch-split' | 'onnx' | 'html' | 'svg';
 export const EXPORT_FORMATS: ExportFormat[] = ['plan-json', 'csv', 'accelerate', 'torch-split', 'onnx', 'html', 'svg'];
+
+/**
+ * What the viewer optimises (issue 14): one step's latency (a placement Plan) or throughput (a
+ * PipelinePlan: stages × microbatches). Messages without an objective are latency.
+ */
+export type Objective = 'latency' | 'throughput';
+export const OBJECTIVES: Objective[] = ['latency', 'throughput'];
+
+/** The throughput-mode knobs; devices, limits, interconnect and grouping come from PlacementOptions. */
+export interface PipelineControls {
+  split: PipelineSplit;
+  microbatches: number;
+  schedule: PipelineScheduleName;
+}
+export const DEFAULT_PIPELINE_CONTROLS: PipelineControls = { split: 'contiguous', microbatches: 8, schedule: '1f1b' };
+export const MAX_MICROBATCHES = 1024;
 
 // ───────────────────────────── host → webview ─────────────────────────────
 
@@ -52,6 +69,9 @@ export interface InitMessage {
   theme?: ThemeKind;
   /** Features the host supports; the webview hides controls for the others. */
   capabilities?: { export?: ExportFormat[]; openInBrowser?: boolean; saveLimits?: boolean; batchSize?: boolean };
+  /** The objective the viewer opens in (absent: throughput when `pipelinePlan` is set, else latency) and the throughput knobs it starts with (absent: those of `pipelinePlan`). */
+  objective?: Objective;
+  pipelineControls?: PipelineControls;
 }
 
 export interface PlanMessage {
@@ -61,6 +81,16 @@ export interface PlanMessage {
   plan: Plan;
   options: PlacementOptions;
   /** Set when the graph itself changed (e.g. new batch size): the webview re-lays out. */
+  graph?: OpGraph;
+}
+
+/** The answer to a throughput-mode `replace` (or the host re-planning on its own). */
+export interface PipelinePlanMessage {
+  type: 'pipelinePlan';
+  requestId?: number;
+  pipelinePlan: PipelinePlan;
+  options: PlacementOptions;
+  pipelineControls: PipelineControls;
   graph?: OpGraph;
 }
 
@@ -89,7 +119,7 @@ export interface ThemeMessage {
   theme: ThemeKind;
 }
 
-export type HostToWebviewMessage = InitMessage | PlanMessage | BusyMessage | ProgressMessage | ErrorMessage | ThemeMessage;
+export type HostToWebviewMessage = InitMessage | PlanMessage | PipelinePlanMessage | BusyMessage | ProgressMessage | ErrorMessage | ThemeMessage;
 
 // ───────────────────────────── webview → host ─────────────────────────────
 
@@ -105,6 +135,9 @@ export interface ReplaceMessage {
   options: PlacementOptions;
   /** Present when the user changed the batch size (host re-costs the graph). */
   batchSize?: number;
+  /** Absent = latency; throughput answers `pipelinePlan`, planned with `pipelineControls`. */
+  objective?: Objective;
+  pipelineControls?: PipelineControls;
 }
 
 export interface SaveLimitsMessage {
@@ -167,6 +200,16 @@ export function isPlacementOptions(x: unknown): x is PlacementOptions {
   return true;
 }
 
+/** Structural check of the throughput knobs (untrusted when they come from the webview). */
+export function isPipelineControls(x: unknown): x is PipelineControls {
+  if (!isObj(x)) return false;
+  if (!isString(x.split) || !(PIPELINE_SPLITS as readonly string[]).includes(x.split)) return false;
+  if (!isString(x.schedule) || !(PIPELINE_SCHEDULES as readonly string[]).includes(x.schedule)) return false;
+  return typeof x.microbatches === 'number' && Number.isInteger(x.microbatches) && x.microbatches >= 1 && x.microbatches <= MAX_MICROBATCHES;
+}
+
+const isObjective = (x: unknown): x is Objective => isString(x) && (OBJECTIVES as string[]).includes(x);
+
 /** The host calls this on every message from the webview and drops (and logs) anything else. */
 export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
   if (!isObj(x) || !isString(x.type)) return false;
@@ -177,7 +220,10 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
       return (
         typeof x.requestId === 'number' && Number.isInteger(x.requestId) &&
         isPlacementOptions(x.options) &&
-        (x.batchSize === undefined || (typeof x.batchSize === 'number' && Number.isInteger(x.batchSize) && x.batchSize >= 1))
+        (x.batchSize === undefined || (typeof x.batchSize === 'number' && Number.isInteger(x.batchSize) && x.batchSize >= 1)) &&
+        (x.objective === undefined || isObjective(x.objective)) &&
+        // Throughput needs its knobs; latency may carry them (the viewer remembers both modes).
+        (x.pipelineControls === undefined ? x.objective !== 'throughput' : isPipelineControls(x.pipelineControls))
       );
     case 'saveLimits':
       return Array.isArray(x.memoryLimits) && x.memoryLimits.length >= 1 && x.memoryLimits.length <= MAX_DEVICES && x.memoryLimits.every(isFiniteNonNeg);
@@ -199,9 +245,16 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
   if (!isObj(x) || !isString(x.type)) return false;
   switch (x.type) {
     case 'init':
-      return isObj(x.graph) && Array.isArray((x.graph as Obj).nodes) && (x.plan === null || isObj(x.plan)) && isObj(x.options) && Array.isArray(x.presets) && (x.pipelinePlan == null || isObj(x.pipelinePlan));
+      return (
+        isObj(x.graph) && Array.isArray((x.graph as Obj).nodes) && (x.plan === null || isObj(x.plan)) && isObj(x.options) && Array.isArray(x.presets) &&
+        (x.pipelinePlan == null || isObj(x.pipelinePlan)) &&
+        (x.objective === undefined || isObjective(x.objective)) &&
+        (x.pipelineControls === undefined || isPipelineControls(x.pipelineControls))
+      );
     case 'plan':
       return isObj(x.plan) && isObj(x.options) && (x.requestId === undefined || typeof x.requestId === 'number');
+    case 'pipelinePlan':
+      return isObj(x.pipelinePlan) && isObj(x.options) && isPipelineControls(x.pipelineControls) && (x.requestId === undefined || typeof x.requestId === 'number');
     case 'busy':
       return typeof x.busy === 'boolean';
     case 'progress':

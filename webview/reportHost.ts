@@ -1,10 +1,13 @@
 // The standalone report's PlacementHost: the engine (pure TypeScript) runs in the page, so
 // re-placing works offline from file://. m-SCT and refine need HiGHS: its wasm bytes are inlined as base64.
+// Throughput mode plans the pipeline here too (planPipeline: pure, no wasm).
 import type { OpGraph } from '../algorithms/graph';
 import { usesLp } from '../algorithms/plan';
 import { placeGraph } from '../algorithms/placement/index';
 import { setHighsLoaderOptions } from '../algorithms/placement/sctLp';
-import type { HostEvents, PlacementHost, PlaceResult } from './placementHost';
+import { planPipeline } from '../algorithms/pipeline/index';
+import { pipelineOptionsFrom } from './pipelineModel';
+import type { HostEvents, PipelineResult, PlacementHost, PlaceResult } from './placementHost';
 import { SupersededError } from './placementHost';
 
 /** Decodes the inlined highs.wasm once, on the first run of a placer that solves the LP. */
@@ -22,17 +25,23 @@ export function createInPageHost(graph: OpGraph, highsWasmBase64: () => string |
   let highsReady = false;
   return {
     kind: 'standalone',
-    async replace(options) {
+    async replace(options, _batchSize, choice) {
       const mine = ++generation;
-      if (usesLp(options.algorithm) && !highsReady) {
+      const throughput = choice?.objective === 'throughput';
+      if (!throughput && usesLp(options.algorithm) && !highsReady) {
         installHighsWasm(highsWasmBase64());
         highsReady = true;
       }
-      events.onBusy?.(true, `placing with ${options.algorithm}…`);
+      events.onBusy?.(true, throughput ? `planning a ${choice.pipelineControls.split} pipeline…` : `placing with ${options.algorithm}…`);
       // Let the browser paint the busy state before the (synchronous) placer runs.
       await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
       if (mine !== generation) throw new SupersededError();
       try {
+        if (throughput) {
+          const pipeline = await planPipeline(graph, pipelineOptionsFrom(options, choice.pipelineControls), graph.source?.file);
+          if (mine !== generation) throw new SupersededError();
+          return { pipeline, options, pipelineControls: { ...choice.pipelineControls } } satisfies PipelineResult;
+        }
         const plan = await placeGraph(graph, options, graph.source?.file);
         if (mine !== generation) throw new SupersededError();
         return { plan, options: plan.options ?? options } satisfies PlaceResult;

@@ -34,7 +34,8 @@ function deviceRules(n: number): string {
   const out: string[] = [];
   for (let d = 0; d < n; d++) {
     const c = deviceColour(d);
-    out.push(`.device-${d}{--dev-fill:${c.fill};--dev-ink:${c.ink}}`);
+    // Pipeline stages (throughput mode) take the same palette by stage index.
+    out.push(`.device-${d},.stage-${d}{--dev-fill:${c.fill};--dev-ink:${c.ink}}`);
   }
   return out.join('\n');
 }
@@ -131,6 +132,25 @@ path.edges.critical { stroke: var(--vscode-focusBorder, #0078d4); stroke-width: 
 .mem-bar rect.seg-persistent { fill: var(--dev-fill); }
 .mem-bar rect.seg-activations { fill: var(--dev-fill); opacity: 0.65; }
 .mem-bar rect.seg-temporary { fill: var(--dev-fill); opacity: 0.35; }
+.mem-bar rect.seg-stashed { fill: var(--dev-fill); opacity: 0.55; }
+/* pipeline timeline (throughput mode): forward solid, backward hatched, idle (the bubble) grey hatched */
+/* A pipeline's time per sample is its slowest stage, not a path: no critical-path toggle in throughput mode. */
+body[data-objective="throughput"] #toggle-critical { display: none; }
+#pipeline-timeline { width: 100%; height: 100%; display: block; forced-color-adjust: none; }
+#pipeline-timeline rect.key-swatch.forward { fill: var(--dev-fill); }
+#pipeline-timeline rect.key-swatch.backward { fill: var(--dev-fill); fill-opacity: 0.5; }
+#pipeline-timeline rect.key-swatch.idle { fill: url(#pl-idle); stroke: var(--vscode-panel-border, rgba(128,128,128,0.35)); }
+#pipeline-timeline rect.task { stroke: var(--vscode-contrastBorder, rgba(0,0,0,0.35)); stroke-width: 0.5; }
+#pipeline-timeline rect.task.forward { fill: var(--dev-fill); }
+#pipeline-timeline rect.task.backward { fill: var(--dev-fill); fill-opacity: 0.5; }
+#pipeline-timeline rect.idle { fill: url(#pl-idle); stroke: none; }
+#pipeline-timeline text.task-label { fill: var(--dev-ink); font-size: 10px; pointer-events: none; }
+#pipeline-timeline text.lane { fill: var(--vscode-foreground); font-size: 11px; }
+#pipeline-timeline .lane.slowest { font-weight: 700; }
+#pipeline-timeline .hatch-line { stroke: var(--vscode-foreground); stroke-width: 1.2; opacity: 0.5; }
+#pipeline-timeline .idle-line { stroke: var(--vscode-disabledForeground, #888); stroke-width: 1; opacity: 0.6; }
+#pipeline-timeline rect.task.hover { stroke: var(--vscode-focusBorder, #0078d4); stroke-width: 2; }
+#pipeline-timeline .message { fill: var(--vscode-descriptionForeground); font-size: 12px; }
 .mem-bar rect.frame { fill: none; stroke: var(--vscode-contrastBorder, var(--vscode-panel-border, rgba(128,128,128,0.35))); }
 .mem-bar.over rect.frame { stroke: var(--vscode-errorForeground, #e51400); stroke-width: 2.5; }
 .mem-bar.over text.val { fill: var(--vscode-errorForeground, #e51400); font-weight: 600; }

@@ -36,11 +36,16 @@ export function summaryItems(plan: Plan | null): SummaryItem[] {
 }
 
 export function renderSummary(el: HTMLElement, title: string, plan: Plan | null): void {
+  renderSummaryItems(el, title, summaryItems(plan));
+}
+
+/** The header from items (a placement's summaryItems, or a pipeline's pipelineSummaryItems). */
+export function renderSummaryItems(el: HTMLElement, title: string, items: SummaryItem[]): void {
   el.replaceChildren();
   const h = document.createElement('h1');
   h.textContent = title;
   el.appendChild(h);
-  for (const it of summaryItems(plan)) {
+  for (const it of items) {
     const span = document.createElement('span');
     span.className = 'stat' + (it.tone === 'error' ? ' infeasible' : it.tone === 'ok' ? ' feasible' : '');
     span.dataset.key = it.key;

@@ -89,21 +89,23 @@ export function createToolbar(tools: HTMLElement, initial: ToolbarInitial, cb: T
   };
 }
 
-/** One swatch per device, then the edge kinds. */
-export function renderLegend(legend: HTMLElement, devices: number): void {
+/** One swatch per device (throughput mode: per pipeline stage, `stages` = their labels), then the edge kinds. */
+export function renderLegend(legend: HTMLElement, devices: number, stages?: string[]): void {
   legend.replaceChildren();
-  for (let d = 0; d < devices; d++) {
+  const swatches = stages ? stages.map((label, k) => [`stage-${k}`, label]) : Array.from({ length: devices }, (_, d) => [`device-${d}`, `GPU ${d}`]);
+  for (const [cls, label] of swatches) {
     const s = document.createElement('span');
-    s.className = `device-${d}`;
+    s.className = cls;
     const sw = document.createElement('span');
     sw.className = 'sw';
-    s.append(sw, `GPU ${d}`);
+    s.append(sw, label);
     legend.append(s);
   }
-  for (const [cls, text] of [
+  const edges = stages ? [['cross', 'edge between stages (transfer)']] : [
     ['cross', 'cross-device edge (transfer)'],
     ['crit', 'critical path'],
-  ]) {
+  ];
+  for (const [cls, text] of edges) {
     const s = document.createElement('span');
     const sw = document.createElement('span');
     sw.className = `sw ${cls}`;

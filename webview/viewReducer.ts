@@ -16,6 +16,10 @@ import {
   type PlanView,
 } from './model';
 import { restoreExpanded } from './viewState';
+import type { PipelinePlan } from '../algorithms/pipeline/types';
+import { pipelineView } from './pipelineModel';
+import type { ObjectiveChoice } from './placementHost';
+import { DEFAULT_PIPELINE_CONTROLS, type Objective } from './protocol';
 
 /** Items visible at first paint: small graphs open fully, big ones as an overview of boxes. */
 export const INITIAL_VISIBLE_BUDGET = 400;
@@ -35,6 +39,13 @@ export interface ViewModel {
   /** The options and batch size the user chose last (persisted even before their plan arrives). */
   chosenOptions: PlacementOptions;
   chosenBatch: number | undefined;
+  /** What is drawn: a placement (latency) or a pipeline (throughput, issue 14). */
+  objective: Objective;
+  /** The pipeline plan throughput mode draws (null: none yet). */
+  pipeline: PipelinePlan | null;
+  /** The objective and pipeline knobs the user chose last (the controls' state; persisted). */
+  chosenChoice: ObjectiveChoice;
+  /** The colouring drawn: planView of `plan`, or pipelineView of `pipeline` in throughput mode. */
   pv: PlanView;
   showCritical: boolean;
   selected: number | null;
@@ -60,8 +71,9 @@ export type ViewEvent =
   | { type: 'reveal'; node: number }
   | { type: 'search'; query: string }
   | { type: 'nextMatch' }
-  | { type: 'choose'; options: PlacementOptions; batchSize?: number }
+  | { type: 'choose'; options: PlacementOptions; batchSize?: number; choice?: ObjectiveChoice }
   | { type: 'plan'; plan: Plan; options: PlacementOptions; graph?: OpGraph }
+  | { type: 'pipeline'; pipeline: PipelinePlan; options: PlacementOptions; pipelineControls: ObjectiveChoice['pipelineControls']; graph?: OpGraph }
   | { type: 'error'; message: string }
   | { type: 'memDevice'; device: number }
   | { type: 'showCritical'; on: boolean }
@@ -79,6 +91,12 @@ export interface InitialView {
   showCritical?: boolean;
   selectedId?: string | null;
   timelineHeight?: number;
+  /** Throughput mode: the drawn objective (default: throughput when a pipeline plan is given). */
+  objective?: Objective;
+  pipeline?: PipelinePlan | null;
+  /** The knobs of `pipeline` (or the host's defaults) and the user's saved choice, if any. */
+  choice?: ObjectiveChoice;
+  chosenChoice?: ObjectiveChoice;
 }
 
 export function indexOf(graph: OpGraph): Map<string, number> {
@@ -101,6 +119,12 @@ export function initialView(init: InitialView): ViewModel {
   const idx = indexOf(graph);
   const groupBy = init.groupBy ?? 'namespace';
   const tree = treeOf(graph, groupBy);
+  const pipeline = init.pipeline ?? null;
+  const objective: Objective = init.objective ?? (pipeline ? 'throughput' : 'latency');
+  const choice: ObjectiveChoice = init.choice ?? {
+    objective,
+    pipelineControls: pipeline ? { split: pipeline.split, microbatches: pipeline.microbatches, schedule: pipeline.schedule } : { ...DEFAULT_PIPELINE_CONTROLS },
+  };
   return {
     graph,
     idx,
@@ -111,7 +135,10 @@ export function initialView(init: InitialView): ViewModel {
     options: init.options,
     chosenOptions: init.chosenOptions ?? init.options,
     chosenBatch: init.chosenBatch,
-    pv: planView(graph, init.plan, idx),
+    objective,
+    pipeline,
+    chosenChoice: init.chosenChoice ?? { ...choice, objective },
+    pv: objective === 'throughput' ? pipelineView(graph, pipeline, idx) : planView(graph, init.plan, idx),
     showCritical: init.showCritical ?? true,
     selected: init.selectedId ? idx.get(init.selectedId) ?? null : null,
     query: '',
@@ -170,9 +197,32 @@ function adoptGraph(s: ViewModel, next: OpGraph): ViewModel {
   };
 }
 
+/** A pipeline plan arrived: throughput mode draws it, stages in place of devices. */
+function withPipeline(s: ViewModel, pipeline: PipelinePlan, options: PlacementOptions, pipelineControls: ObjectiveChoice['pipelineControls']): ViewModel {
+  return {
+    ...s,
+    objective: 'throughput',
+    pipeline,
+    options,
+    chosenOptions: options,
+    chosenChoice: { objective: 'throughput', pipelineControls },
+    error: null,
+    pv: pipelineView(s.graph, pipeline, s.idx),
+    memDevice: s.memDevice >= pipeline.stages.length ? 0 : s.memDevice,
+  };
+}
+
+/** The graph the event brings, adopted (same structure: only costs changed, the layout and group tree stay). */
+function withGraph(s: ViewModel, graph: OpGraph | undefined): ViewModel {
+  if (!graph || graph === s.graph) return s;
+  return sameStructure(s.graph, graph) ? { ...s, graph } : adoptGraph(s, graph);
+}
+
 function withPlan(s: ViewModel, plan: Plan, options: PlacementOptions): ViewModel {
   return {
     ...s,
+    objective: 'latency',
+    chosenChoice: { ...s.chosenChoice, objective: 'latency' },
     plan,
     options,
     chosenOptions: options,
@@ -217,15 +267,11 @@ export function reduceView(s: ViewModel, ev: ViewEvent): ViewModel {
       return { ...s, matchCursor, expanded: withAncestors(s, s.matches[matchCursor]) };
     }
     case 'choose':
-      return { ...s, chosenOptions: ev.options, chosenBatch: ev.batchSize ?? s.chosenBatch };
-    case 'plan': {
-      let next = s;
-      if (ev.graph && ev.graph !== s.graph) {
-        // Same structure: only costs changed, the layout and group tree stay.
-        next = sameStructure(s.graph, ev.graph) ? { ...s, graph: ev.graph } : adoptGraph(s, ev.graph);
-      }
-      return withPlan(next, ev.plan, ev.options);
-    }
+      return { ...s, chosenOptions: ev.options, chosenBatch: ev.batchSize ?? s.chosenBatch, chosenChoice: ev.choice ?? s.chosenChoice };
+    case 'plan':
+      return withPlan(withGraph(s, ev.graph), ev.plan, ev.options);
+    case 'pipeline':
+      return withPipeline(withGraph(s, ev.graph), ev.pipeline, ev.options, ev.pipelineControls);
     case 'error':
       return { ...s, error: ev.message };
     case 'memDevice':

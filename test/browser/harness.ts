@@ -28,6 +28,19 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
+/** Mocha hooks for a suite of report tests: the bundles built, one Chromium, closed after; call `browser()` in tests. */
+export function useChromium(): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    await ensureBundles();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser!;
+}
+
 export function writeReport(name: string, graph: OpGraph, plan: Plan | null, options: PlacementOptions, withoutHighs = false): string {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.html`);
