@@ -4,6 +4,8 @@ import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
 import { PrepareOptions, prepareGraph } from '../algorithms/prepare';
 import { placeGraph } from '../algorithms/placement/index';
+import { planPipeline } from '../algorithms/pipeline/index';
+import type { PipelineOptions, PipelinePlan } from '../algorithms/pipeline/types';
 
 export async function prepare(bytes: Uint8Array, fileName: string, load: PrepareOptions): Promise<OpGraph> {
   return prepareGraph(bytes, fileName, load);
@@ -11,4 +13,9 @@ export async function prepare(bytes: Uint8Array, fileName: string, load: Prepare
 
 export function place(graph: OpGraph, options: PlacementOptions, fileName?: string): Promise<Plan> {
   return placeGraph(graph, options, fileName);
+}
+
+/** Throughput objective (issue 14): the pipeline planner and its microbatch schedule. */
+export function pipeline(graph: OpGraph, options: PipelineOptions, fileName?: string): Promise<PipelinePlan> {
+  return planPipeline(graph, options, fileName);
 }

@@ -2,8 +2,9 @@
 // `opplace place --json` writes), the framework formats and CSV exactly as `opplace export` writes
 // them (algorithms/export), and the standalone HTML report (cli/report.ts, as `--report`).
 import type { OpGraph } from '../algorithms/graph';
-import type { Plan } from '../algorithms/plan';
+import type { Plan, PlacementOptions } from '../algorithms/plan';
 import { exportPlan } from '../algorithms/export/index';
+import { isPipelinePlan, type AnyPlan } from '../algorithms/export/planCheck';
 import type { ExportFormat } from '../webview/protocol';
 import { buildReportHtml } from '../cli/report';
 import { baseName } from './userMessages';
@@ -32,7 +33,11 @@ export function availableExportFormats(modelPath: string): ExportFormat[] {
 
 export interface ExportSource {
   graph: OpGraph;
-  plan: Plan;
+  /** What the viewer shows: a placement, or in throughput mode the pipeline plan. */
+  plan: AnyPlan;
+  /** Throughput mode: the latency plan beside it (or none yet) and the viewer's options, for the report. */
+  latencyPlan?: Plan | null;
+  options?: PlacementOptions;
   /** The model file's bytes and path (the ONNX export copies the model). */
   modelBytes?: Uint8Array;
   modelFile?: string;
@@ -65,7 +70,7 @@ export async function renderExport(format: ExportFormat, source: ExportSource, l
     case 'plan-json':
       return { bytes: encode(JSON.stringify(source.plan, null, 2) + '\n'), label: c.label, extension: c.extension, notes: [] };
     case 'html':
-      return { bytes: encode(await reportHtml(source.graph, source.plan, log)), label: c.label, extension: c.extension, notes: [] };
+      return { bytes: encode(await reportHtml(source.graph, source.plan, log, source)), label: c.label, extension: c.extension, notes: [] };
     case 'csv':
     case 'accelerate':
     case 'torch-split':
@@ -83,10 +88,13 @@ export async function renderExport(format: ExportFormat, source: ExportSource, l
  * packaged extension `highs` is bundled, not installed, so the report may not find highs.wasm to
  * inline; then it is written without it (only re-placing with m-SCT inside the report is lost).
  */
-export async function reportHtml(graph: OpGraph, plan: Plan, log?: (message: string) => void): Promise<string> {
-  const options = plan.options;
+export async function reportHtml(graph: OpGraph, plan: AnyPlan, log?: (message: string) => void, beside: Pick<ExportSource, 'latencyPlan' | 'options'> = {}): Promise<string> {
+  // A pipeline plan opens the report in throughput mode, with the latency plan (if any) for a switch back.
+  const pipelinePlan = isPipelinePlan(plan) ? plan : undefined;
+  const latency = pipelinePlan ? beside.latencyPlan ?? null : (plan as Plan);
+  const options = beside.options ?? latency?.options;
   if (!options) throw new Error('the plan does not record its options');
-  const input = { graph, plan, options, file: graph.source?.file ?? plan.file };
+  const input = { graph, plan: latency, options, file: graph.source?.file ?? plan.file, ...(pipelinePlan ? { pipelinePlan } : {}) };
   try {
     return buildReportHtml(input);
   } catch (e) {

@@ -150,7 +150,8 @@ class Extension implements ViewHost {
   }
 
   async exportPlan(view: PlacementView, format?: ExportFormat): Promise<void> {
-    if (!view.plan || !view.graph) {
+    const plan = view.shownPlan();
+    if (!plan || !view.graph) {
       void vscode.window.showWarningMessage('opplace: nothing to export yet — the placement has not finished.');
       return;
     }
@@ -158,7 +159,7 @@ class Extension implements ViewHost {
     if (!chosen) return;
     try {
       const modelBytes = chosen === 'onnx' ? await vscode.workspace.fs.readFile(view.uri) : undefined;
-      const out = await renderExport(chosen, { graph: view.graph, plan: view.plan, modelBytes, modelFile: view.uri.fsPath || view.uri.path }, (m) => this.log.warn(m));
+      const out = await renderExport(chosen, { graph: view.graph, plan, latencyPlan: view.plan ?? null, options: view.options, modelBytes, modelFile: view.uri.fsPath || view.uri.path }, (m) => this.log.warn(m));
       for (const note of out.notes) this.log.info(`export ${chosen}: ${note}`);
       const defaultUri = vscode.Uri.joinPath(view.uri, '..', exportFileName(view.uri.path, chosen, out.extension));
       const target = await vscode.window.showSaveDialog({ defaultUri, filters: { [out.label]: [out.extension.split('.').pop() ?? ''] }, title: `Export ${out.label}` });
@@ -176,12 +177,13 @@ class Extension implements ViewHost {
   }
 
   async openReport(view: PlacementView): Promise<void> {
-    if (!view.plan || !view.graph) {
+    const plan = view.shownPlan();
+    if (!plan || !view.graph) {
       void vscode.window.showWarningMessage('opplace: no plan yet — the placement has not finished.');
       return;
     }
     try {
-      const html = await reportHtml(view.graph, view.plan, (m) => this.log.warn(m));
+      const html = await reportHtml(view.graph, plan, (m) => this.log.warn(m), { latencyPlan: view.plan ?? null, options: view.options });
       const dir = vscode.Uri.joinPath(this.context.globalStorageUri, 'reports');
       await vscode.workspace.fs.createDirectory(dir);
       const file = vscode.Uri.joinPath(dir, `${baseName(view.uri.path).replace(/[^A-Za-z0-9._-]/g, '_')}-report.html`);

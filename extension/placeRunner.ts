@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import type { WorkerFailure, WorkerJob, WorkerReply } from './workerProtocol';
 
-export type JobResult = Extract<WorkerReply, { kind: 'placed' | 'compared' }>;
+export type JobResult = Extract<WorkerReply, { kind: 'placed' | 'compared' | 'pipelined' }>;
 
 /** Rejection value of a job: a failure from the engine, or `cancelled` when the user stopped it. */
 export class JobError extends Error {

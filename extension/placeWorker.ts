@@ -1,7 +1,7 @@
 // Placement worker (bundled to dist/placeWorker.js, started by placeRunner with worker_threads).
 // One job per worker: the host terminates the worker to cancel, so no cancellation checks here.
 import { parentPort } from 'node:worker_threads';
-import { prepare, place } from './engine';
+import { pipeline, prepare, place } from './engine';
 import { baseName } from './userMessages';
 import { compareAlgorithms } from '../algorithms/compare';
 import type { WorkerJob, WorkerReply } from './workerProtocol';
@@ -14,6 +14,10 @@ async function runJob(job: WorkerJob, post: (r: WorkerReply) => void): Promise<W
     post({ kind: 'progress', message: `placing ${graph.nodes.length} ops with ${job.options.algorithm} on ${job.options.devices} devices` });
     const plan = await place(graph, job.options);
     return { kind: 'placed', graph, plan };
+  }
+  if (job.kind === 'pipeline') {
+    post({ kind: 'progress', message: `planning a ${job.options.split} pipeline of ${graph.nodes.length} ops on ${job.options.devices} devices` });
+    return { kind: 'pipelined', graph, pipeline: await pipeline(graph, job.options, job.fileName) };
   }
   const { comparison } = await compareAlgorithms(graph, job.options, {
     file: job.fileName,

@@ -4,9 +4,11 @@
 import * as vscode from 'vscode';
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
+import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { INTERCONNECT_PRESETS } from '../algorithms/cost/interconnect';
 import { OpplaceError } from '../algorithms/errors';
 import {
+  DEFAULT_PIPELINE_CONTROLS,
   ExportFormat,
   HostToWebviewMessage,
   PROTOCOL_VERSION,
@@ -22,6 +24,8 @@ import { ResolvedSettings, mergeViewerOptions } from './settings';
 import { infeasibleText, planSummary, baseName } from './userMessages';
 import type { SavedViewState } from './viewRestore';
 import { buildWebviewHtml, makeNonce } from '../webview/html';
+import type { ObjectiveChoice } from '../webview/placementHost';
+import { pipelineOptionsFrom } from '../webview/pipelineModel';
 
 /** What a view needs from the extension (kept narrow so views stay simple to reason about). */
 export interface ViewHost {
@@ -70,9 +74,13 @@ export class PlacementView implements vscode.Disposable {
   plan: Plan | undefined;
   options: PlacementOptions | undefined;
   batchSize: number | undefined;
+  /** Throughput mode (issue 14): the objective and knobs last planned with, and the pipeline plan. */
+  choice: ObjectiveChoice | undefined;
+  pipeline: PipelinePlan | undefined;
   /** Placement options the user chose in the viewer; dropped when the settings change. */
   private viewerOptions: PlacementOptions | undefined;
   private viewerBatch: number | undefined;
+  private viewerChoice: ObjectiveChoice | undefined;
   private webviewReady = false;
   private initSent = false;
   private running: RunningJob | undefined;
@@ -95,6 +103,7 @@ export class PlacementView implements vscode.Disposable {
   ) {
     this.viewerOptions = restored?.viewerOptions;
     this.viewerBatch = restored?.viewerBatch;
+    this.viewerChoice = restored?.viewerChoice;
     const webview = panel.webview;
     webview.options = viewerWebviewOptions(host.extensionUri);
     webview.html = this.html();
@@ -119,7 +128,13 @@ export class PlacementView implements vscode.Disposable {
       uri: this.uri.toString(),
       ...(this.viewerOptions ? { viewerOptions: this.viewerOptions } : {}),
       ...(this.viewerBatch !== undefined ? { viewerBatch: this.viewerBatch } : {}),
+      ...(this.viewerChoice ? { viewerChoice: this.viewerChoice } : {}),
     };
+  }
+
+  /** What the viewer shows: the pipeline plan in throughput mode, else the placement. */
+  shownPlan(): Plan | PipelinePlan | undefined {
+    return this.choice?.objective === 'throughput' ? this.pipeline : this.plan;
   }
 
   /** Resolves when no placement is running. */
@@ -158,6 +173,7 @@ export class PlacementView implements vscode.Disposable {
   settingsChanged(): void {
     this.viewerOptions = undefined;
     this.viewerBatch = undefined;
+    this.viewerChoice = undefined;
     this.host.viewStateChanged(this);
     void this.place({ reason: 'settings changed' });
   }
@@ -188,25 +204,47 @@ export class PlacementView implements vscode.Disposable {
     if (generation !== this.generation || this.disposed) return;
     const options = this.viewerOptions ? mergeViewerOptions(settings.placement, this.viewerOptions) : settings.placement;
     const load = { ...settings.load, ...(this.viewerBatch !== undefined ? { batch: this.viewerBatch } : {}) };
-    this.host.log.info(`${reason}: ${this.uri.fsPath} with ${JSON.stringify({ ...options, load })}`);
-    this.post({ type: 'busy', busy: true, message: `Placing with ${options.algorithm}…` });
+    const choice: ObjectiveChoice = this.viewerChoice ?? { objective: settings.objective, pipelineControls: settings.pipeline };
+    const throughput = choice.objective === 'throughput';
+    const fileName = this.uri.fsPath || this.uri.path;
+    this.host.log.info(`${reason}: ${this.uri.fsPath} with ${JSON.stringify({ ...options, load, ...(throughput ? choice : {}) })}`);
+    const what = throughput ? `a ${choice.pipelineControls.split} pipeline` : options.algorithm;
+    this.post({ type: 'busy', busy: true, message: throughput ? `Planning ${what}…` : `Placing with ${what}…` });
     const job = runWithProgress(
       this.host.workerScript,
-      `opplace: placing ${this.title} (${options.algorithm}, ${options.devices} devices)`,
-      { kind: 'place', bytes, fileName: this.uri.fsPath || this.uri.path, load, options },
+      `opplace: ${throughput ? 'planning' : 'placing'} ${this.title} (${what}, ${options.devices} devices)`,
+      throughput
+        ? { kind: 'pipeline', bytes, fileName, load, options: pipelineOptionsFrom(options, choice.pipelineControls) }
+        : { kind: 'place', bytes, fileName, load, options },
       (message, fraction) => this.post({ type: 'progress', message, fraction }),
     );
     this.running = job;
     try {
       const result = await job.result;
-      if (generation !== this.generation || this.disposed || result.kind !== 'placed') return;
+      if (generation !== this.generation || this.disposed || (result.kind !== 'placed' && result.kind !== 'pipelined')) return;
       const key = JSON.stringify(load);
       const graphChanged = this.graphKey !== '' && (key !== this.graphKey || reason === 'file changed');
       this.graphKey = key;
       this.graph = result.graph;
+      this.batchSize = load.batch;
+      this.choice = choice;
+      if (result.kind === 'pipelined') {
+        this.pipeline = result.pipeline;
+        this.options = options;
+        const p = result.pipeline;
+        this.host.log.info(`${this.title}: ${p.split} pipeline ${p.feasible ? 'feasible' : 'INFEASIBLE'}, ${p.stages.length} stages, ${p.timePerSampleUs.toFixed(1)} µs per sample, step ${p.stepUs.toFixed(1)} µs, planned in ${p.placeMs.toFixed(0)} ms`);
+        if (this.showingLoadError) this.restartWebview();
+        else if (!this.initSent) this.sendInit();
+        else this.post({ type: 'pipelinePlan', requestId, pipelinePlan: p, options, pipelineControls: choice.pipelineControls, ...(graphChanged ? { graph: result.graph } : {}) });
+        if (!p.feasible) {
+          const problem = `${this.title} (${p.split} pipeline): infeasible: ${p.reason ?? 'the stages do not fit the memory limits'}`;
+          this.host.log.info(problem);
+          void vscode.window.showErrorMessage(problem);
+        }
+        return;
+      }
       this.plan = result.plan;
       this.options = result.plan.options ?? options;
-      this.batchSize = load.batch;
       this.host.log.info(planSummary(result.plan));
       for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
       if (this.showingLoadError) this.restartWebview();
@@ -274,6 +312,8 @@ export class PlacementView implements vscode.Disposable {
       batchSize: this.batchSize,
       theme: themeKind(vscode.window.activeColorTheme.kind),
       capabilities: { export: this.host.exportFormats(this.uri), openInBrowser: this.host.canOpenReport(), saveLimits: true, batchSize: true },
+      ...(this.choice ? { objective: this.choice.objective, pipelineControls: this.choice.pipelineControls } : {}),
+      ...(this.choice?.objective === 'throughput' ? { pipelinePlan: this.pipeline ?? null } : {}),
     });
   }
 
@@ -302,6 +342,8 @@ export class PlacementView implements vscode.Disposable {
       case 'replace':
         this.viewerOptions = m.options;
         if (m.batchSize !== undefined) this.viewerBatch = m.batchSize;
+        // A replace without an objective is latency (older viewers); the knobs are kept for a switch back.
+        this.viewerChoice = { objective: m.objective ?? 'latency', pipelineControls: m.pipelineControls ?? this.viewerChoice?.pipelineControls ?? DEFAULT_PIPELINE_CONTROLS };
         this.host.viewStateChanged(this);
         await this.place({ reason: 'viewer changed options', requestId: m.requestId });
         return;

@@ -19,6 +19,8 @@ import {
   SETTING_DEFAULTS,
 } from '../algorithms/options';
 import type { PrepareOptions } from '../algorithms/prepare';
+import { PIPELINE_SCHEDULES, PIPELINE_SPLITS } from '../algorithms/pipeline/types';
+import { DEFAULT_PIPELINE_CONTROLS, MAX_MICROBATCHES, OBJECTIVES, type Objective, type PipelineControls } from '../webview/protocol';
 
 /** A device preset's usual multi-GPU link (the interconnect when `opplace.interconnect` is empty). */
 export const presetInterconnect = usualInterconnect;
@@ -44,10 +46,17 @@ export interface RawSettings {
   dtype?: unknown;
   grouping?: unknown;
   fusion?: unknown;
+  objective?: unknown;
+  pipelineSplit?: unknown;
+  microbatches?: unknown;
+  pipelineSchedule?: unknown;
 }
 
 /** The setting keys, as `opplace.<key>` in settings.json and package.json. */
-export const SETTING_KEYS: (keyof RawSettings)[] = ['devicePreset', 'devices', 'memoryLimits', 'algorithm', 'interconnect', 'batchSize', 'dtype', 'grouping', 'fusion'];
+export const SETTING_KEYS: (keyof RawSettings)[] = [
+  'devicePreset', 'devices', 'memoryLimits', 'algorithm', 'interconnect', 'batchSize', 'dtype', 'grouping', 'fusion',
+  'objective', 'pipelineSplit', 'microbatches', 'pipelineSchedule',
+];
 
 /** The setting that holds each placement option. */
 const SETTING_OF: Partial<Record<keyof PlacementOptions, keyof RawSettings>> = { memoryLimits: 'memoryLimits', comm: 'interconnect', fuse: 'fusion' };
@@ -57,6 +66,9 @@ export interface ResolvedSettings {
   /** Loader + cost-model options (prepareGraph). */
   load: PrepareOptions;
   placement: PlacementOptions;
+  /** Latency (placement) or throughput (pipeline plan, issue 14), and the pipeline's knobs. */
+  objective: Objective;
+  pipeline: PipelineControls;
 }
 
 const blank = (raw: unknown): unknown => (typeof raw === 'string' && raw.trim() === '' ? undefined : typeof raw === 'string' ? raw.trim() : raw);
@@ -77,7 +89,13 @@ export function resolveSettings(raw: RawSettings): ResolvedSettings {
   const dtype = parseChoice<DtypeSetting>(raw.dtype, settingLabel('dtype'), DTYPE_SETTINGS, SETTING_DEFAULTS.dtype);
   const load: PrepareOptions = { batch, device: presetName };
   if (dtype !== 'auto') load.dtype = dtype;
-  return { load, placement };
+  const objective = parseChoice<Objective>(raw.objective, settingLabel('objective'), OBJECTIVES, 'latency');
+  const pipeline: PipelineControls = {
+    split: parseChoice(raw.pipelineSplit, settingLabel('pipelineSplit'), PIPELINE_SPLITS, DEFAULT_PIPELINE_CONTROLS.split),
+    microbatches: parseWholeNumber(raw.microbatches, settingLabel('microbatches'), DEFAULT_PIPELINE_CONTROLS.microbatches, 1, MAX_MICROBATCHES),
+    schedule: parseChoice(raw.pipelineSchedule, settingLabel('pipelineSchedule'), PIPELINE_SCHEDULES, DEFAULT_PIPELINE_CONTROLS.schedule),
+  };
+  return { load, placement, objective, pipeline };
 }
 
 /**

@@ -1,6 +1,7 @@
 // What a placement view needs to come back after a window reload, and where it comes from. Pure
 // (no vscode): the serializer in extension.ts passes the webview's state in, tests call it directly.
 import type { PlacementOptions } from '../algorithms/plan';
+import type { ObjectiveChoice } from '../webview/placementHost';
 import { parseViewerState } from '../webview/viewState';
 
 /** A view's file and the choices made in its viewer. */
@@ -8,6 +9,8 @@ export interface SavedViewState {
   uri: string;
   viewerOptions?: PlacementOptions;
   viewerBatch?: number;
+  /** Latency or throughput as chosen in the viewer (issue 14). */
+  viewerChoice?: ObjectiveChoice;
 }
 
 /**
@@ -21,6 +24,7 @@ export function savedStateFromWebview(state: unknown): SavedViewState | undefine
     uri: parsed.hostUri,
     ...(parsed.options ? { viewerOptions: parsed.options } : {}),
     ...(parsed.batchSize !== undefined ? { viewerBatch: parsed.batchSize } : {}),
+    ...(parsed.objective && parsed.pipelineControls ? { viewerChoice: { objective: parsed.objective, pipelineControls: parsed.pipelineControls } } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import type { OpGraph } from '../algorithms/graph';
 import type { PrepareOptions } from '../algorithms/prepare';
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
 import type { Comparison } from '../algorithms/compare';
+import type { PipelineOptions, PipelinePlan } from '../algorithms/pipeline/types';
 
 export interface PlaceJob {
   kind: 'place';
@@ -24,7 +25,16 @@ export interface CompareJob {
   algorithms: AlgorithmName[];
 }
 
-export type WorkerJob = PlaceJob | CompareJob;
+/** Throughput objective (issue 14): plan a pipeline instead of placing for one step. */
+export interface PipelineJob {
+  kind: 'pipeline';
+  bytes: Uint8Array;
+  fileName: string;
+  load: PrepareOptions;
+  options: PipelineOptions;
+}
+
+export type WorkerJob = PlaceJob | CompareJob | PipelineJob;
 
 /** A failure as the user should read it: `message` is OpplaceError.message (the CLI's text). */
 export interface WorkerFailure {
@@ -39,6 +49,7 @@ export interface WorkerFailure {
 export type WorkerReply =
   | { kind: 'progress'; message: string; fraction?: number }
   | { kind: 'placed'; graph: OpGraph; plan: Plan }
+  | { kind: 'pipelined'; graph: OpGraph; pipeline: PipelinePlan }
   | { kind: 'compared'; graph: OpGraph; comparison: Comparison }
   | { kind: 'failed'; error: WorkerFailure };
 

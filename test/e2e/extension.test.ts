@@ -17,6 +17,7 @@ import {
   runCommand,
   screenshot,
   startSession,
+  waitFor,
   waitForNotification,
   webviewFrame,
 } from './harness';
@@ -51,21 +52,6 @@ async function snapshot(frame: Frame): Promise<ViewerSnapshot> {
     }));
     return { drawn, deviceOf, bars };
   });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch {
-      // frame reloading
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 800)}`);
 }
 
 /** The placement viewer once it has drawn a plan (ops coloured by device). */

@@ -8,11 +8,14 @@ import { build } from 'esbuild';
 import { JobError, runJob } from '../../extension/placeRunner';
 import { infeasibleText } from '../../extension/userMessages';
 import { COMPARE_ALGORITHMS, resolveSettings } from '../../extension/settings';
-import type { WorkerJob } from '../../extension/workerProtocol';
+import type { PlaceJob, WorkerJob } from '../../extension/workerProtocol';
 import { REPO, dataPath } from '../helpers/paths';
 import type { CompareRow } from '../../algorithms/compare';
 import { main } from '../../cli/main';
 import { memoryIO } from '../../cli/io';
+import { planPipeline } from '../../algorithms/pipeline/index';
+import { prepareGraph } from '../../algorithms/prepare';
+import { pipelineOptionsFrom } from '../../webview/pipelineModel';
 
 const SQUEEZENET = dataPath('onnx-light', 'light_squeezenet.onnx');
 const TWO_BRANCH = path.join(REPO, 'test', 'e2e', 'fixtures', 'two-branch.opgraph.json');
@@ -30,9 +33,9 @@ describe('extension placement worker (worker_threads)', function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const job = (file: string, over: Partial<WorkerJob> = {}): WorkerJob => {
+  const job = (file: string, over: Partial<PlaceJob> = {}): PlaceJob => {
     const { load, placement } = resolveSettings({ devices: 2, memoryLimits: '1GiB' });
-    return { kind: 'place', bytes: new Uint8Array(fs.readFileSync(file)), fileName: file, load, options: placement, ...over } as WorkerJob;
+    return { kind: 'place', bytes: new Uint8Array(fs.readFileSync(file)), fileName: file, load, options: placement, ...over };
   };
 
   it('places an onnx-light model: every node scheduled once, on the requested devices, with progress reports', async () => {
@@ -53,6 +56,18 @@ describe('extension placement worker (worker_threads)', function () {
     const b = await runJob(worker, job(SQUEEZENET)).result;
     const strip = (r: typeof a) => (r.kind === 'placed' ? { ...r.plan, placeMs: 0 } : r);
     assert.deepEqual(strip(a), strip(b));
+  });
+
+  it('throughput objective: plans the pipeline in the worker exactly as planPipeline does in Node', async () => {
+    const file = dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'bert24_training.json');
+    const { load, placement, pipeline: controls } = resolveSettings({ devices: 4, memoryLimits: '16GiB', objective: 'throughput', microbatches: 4 });
+    const options = pipelineOptionsFrom(placement, controls);
+    const r = await runJob(worker, { kind: 'pipeline', bytes: new Uint8Array(fs.readFileSync(file)), fileName: file, load, options }).result;
+    if (r.kind !== 'pipelined') throw new Error(r.kind);
+    const expected = await planPipeline(prepareGraph(new Uint8Array(fs.readFileSync(file)), file, load), options, file);
+    assert.deepEqual({ ...r.pipeline, placeMs: 0 }, { ...expected, placeMs: 0 });
+    assert.equal(r.pipeline.microbatches, 4);
+    assert.ok(r.pipeline.tasks.length > 0);
   });
 
   it('compares all five algorithms, m-SCT included (highs.wasm found next to the bundle)', async () => {
