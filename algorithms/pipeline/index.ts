@@ -8,10 +8,11 @@ import { formatBytes, formatBytesAtLeast } from '../units';
 import { edgeTransferUs } from './comm';
 import { buildThroughputModel, deviceLoads, inFlightMicrobatches, ThroughputModel, timePerSampleUs } from './model';
 import { buildBlocks, Blocks } from './shape';
-import { MemoryRule, memoryRule } from './memory';
+import { deviceBytes, MemoryRule, memoryRule } from './memory';
 import { placeFreeUnits, sequentialBlocks } from './sequential';
 import { contiguousSearch, exactDownsetSplit } from './contiguous';
 import { anySearch } from './any';
+import type { SearchResult } from './search';
 import { simulatePipeline, stageMemoryReason } from './schedule';
 import { PIPELINE_SCHEDULES, PIPELINE_SPLITS, PipelineOptions, PipelinePlan, PipelineStage } from './types';
 
@@ -55,6 +56,7 @@ type FilledFields = Pick<PipelinePlan, 'feasible' | 'reason' | 'timePerSampleUs'
 
 interface Split {
   device: Int32Array | null;
+  search?: PipelinePlan['search'];
 }
 
 /** The split of `options.split` (device per unit), or null when nothing fits the memory limits. */
@@ -78,12 +80,18 @@ function split(model: ThroughputModel, blocks: Blocks, rule: MemoryRule, options
   });
   const seed = options.seed ?? 1;
   const contiguous = contiguousSearch(model, blocks, start, rule, search(options.split === 'any' ? 0.5 : 1, seed));
-  if (options.split === 'contiguous') return { device: contiguous.device };
-  return { device: anySearch(model, contiguous.device, rule, search(0.5, seed + 1)).device };
+  const report = (...runs: SearchResult[]) => ({
+    movesTried: runs.reduce((n, r) => n + r.movesTried, 0),
+    movesKept: runs.reduce((n, r) => n + r.movesKept, 0),
+    stoppedByClock: runs.some((r) => r.stoppedByClock),
+  });
+  if (options.split === 'contiguous') return { device: contiguous.device, search: report(contiguous) };
+  const any = anySearch(model, contiguous.device, rule, search(0.5, seed + 1));
+  return { device: any.device, search: report(contiguous, any) };
 }
 
 /** Why no split fits: the unit that fits on no device, or the total. */
-function infeasibleReason(model: ThroughputModel, rule: MemoryRule, devices: number): string {
+function infeasibleReason(model: ThroughputModel, blocks: Blocks, rule: MemoryRule, devices: number): string {
   const most = Math.max(...rule.limits);
   const last = rule.limits.length - 1;
   let worst = -1;
@@ -104,7 +112,46 @@ function infeasibleReason(model: ThroughputModel, rule: MemoryRule, devices: num
   if (worst >= 0 && worstNeed > most) return `${what(worst)} needs ${formatBytes(worstNeed)}, more than any device holds (the largest limit is ${formatBytes(most)})`;
   let total = 0;
   for (let u = 0; u < model.units.length; u++) total += model.unitPersistent[u];
-  return `no split into ${devices} pipeline stages fits: the ops hold ${formatBytes(total)} persistent in all, with activations for the microbatches in flight, against ${rule.limits.map(formatBytes).join(', ')}`;
+  const stuck = firstBlockWithoutRoom(model, blocks, rule);
+  const where = stuck
+    ? `; filling the devices in order, ${what(blocks.units[stuck.block][0])} finds no room: device ${stuck.device} would need ${formatBytes(stuck.needBytes)} of its ${formatBytes(rule.limits[stuck.device])} limit`
+    : '';
+  return `no split into ${devices} pipeline stages fits: the ops hold ${formatBytes(total)} persistent in all, with activations for the microbatches in flight, against ${rule.limits.map(formatBytes).join(', ')}${where}`;
+}
+
+/**
+ * The greedy fill of the block order (each device takes the longest run that fits; for ranges of
+ * one order this fits whenever any split does): the first block that fits on no remaining device.
+ */
+function firstBlockWithoutRoom(model: ThroughputModel, blocks: Blocks, rule: MemoryRule): { block: number; device: number; needBytes: number } | null {
+  const D = rule.limits.length;
+  let d = 0;
+  let persistent = 0;
+  let temporary = 0;
+  let activation = 0;
+  for (let c = 0; c < blocks.units.length; c++) {
+    let p = 0;
+    let t = 0;
+    let a = 0;
+    for (const u of blocks.units[c]) {
+      p += model.unitPersistent[u];
+      t = Math.max(t, model.unitTemporary[u]);
+      a += model.unitActivation[u];
+    }
+    for (;;) {
+      const need = deviceBytes(rule, d, persistent + p, Math.max(temporary, t), activation + a);
+      if (need <= rule.limits[d]) {
+        persistent += p;
+        temporary = Math.max(temporary, t);
+        activation += a;
+        break;
+      }
+      if (d === D - 1) return { block: c, device: d, needBytes: need };
+      d++;
+      persistent = temporary = activation = 0;
+    }
+  }
+  return null;
 }
 
 /** Smallest uniform per-device memory at which a split exists (binary search to 0.1 % or 1 byte). */
@@ -150,10 +197,10 @@ export async function planPipeline(graph: OpGraph, options: PipelineOptions, fil
     singleDeviceUs,
     options: { ...options, memoryLimits: limits },
   };
-  const { device } = split(model, blocks, rule, options);
+  const { device, search } = split(model, blocks, rule, options);
   if (!device) {
     const minimumMemoryBytes = minimumUniformMemory(model, blocks, options);
-    const reason = infeasibleReason(model, rule, D);
+    const reason = infeasibleReason(model, blocks, rule, D);
     return {
       ...base,
       feasible: false,
@@ -169,7 +216,7 @@ export async function planPipeline(graph: OpGraph, options: PipelineOptions, fil
       placeMs: now() - started,
     };
   }
-  return { ...base, ...fillPlan(model, device, rule, options), placeMs: now() - started };
+  return { ...base, ...fillPlan(model, device, rule, options), placeMs: now() - started, ...(search ? { search } : {}) };
 }
 
 /** Stages, loads, memory and the simulated step of a unit → device assignment. */

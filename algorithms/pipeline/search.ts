@@ -53,6 +53,8 @@ export interface SearchResult {
   timePerSampleUs: number;
   movesTried: number;
   movesKept: number;
+  /** The wall-clock cap ended the search before its work budget (the plan may then differ between runs). */
+  stoppedByClock: boolean;
 }
 
 export function localSearch(model: ThroughputModel, start: Int32Array, space: SearchSpace, rule: MemoryRule, options: SearchOptions): SearchResult {
@@ -136,5 +138,5 @@ export function localSearch(model: ThroughputModel, start: Int32Array, space: Se
     }
     cur = objective(state);
   }
-  return { device: best, timePerSampleUs: bestObj[0], movesTried: tried, movesKept: kept };
+  return { device: best, timePerSampleUs: bestObj[0], movesTried: tried, movesKept: kept, stoppedByClock: work < options.workUnits && now() >= options.deadlineMs };
 }

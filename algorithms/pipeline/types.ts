@@ -102,4 +102,6 @@ export interface PipelinePlan {
   minimumMemoryBytes?: number;
   options: PipelineOptions;
   placeMs: number;
+  /** contiguous / any: the local search's moves tried and kept, and whether the wall-clock cap stopped it. */
+  search?: { movesTried: number; movesKept: number; stoppedByClock: boolean };
 }

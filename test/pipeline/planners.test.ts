@@ -184,6 +184,14 @@ describe('pipeline planners', function () {
     assertPlanChecked(graph, plan);
   });
 
+  it('no split fits although every op does: the reason says where the fill runs out', async () => {
+    const graph = dnnGraph([{ id: 1, ms: 1, size: 600 }, { id: 2, ms: 1, size: 600 }, { id: 3, ms: 1, size: 600 }], [{ from: 1, to: 2, ms: 1 }, { from: 2, to: 3, ms: 1 }], 'chain');
+    const plan = await planPipeline(graph, opts(2, 'any', { memoryLimits: [1000, 1000] }));
+    assert.equal(plan.feasible, false);
+    assert.match(plan.reason!, /no split into 2 pipeline stages fits: .*op "3" finds no room: device 1 would need 1\.17 KiB of its 1000 B limit; it would fit with/);
+    assert.ok(plan.minimumMemoryBytes! >= 1200 && plan.minimumMemoryBytes! <= 1200 * 1.002, String(plan.minimumMemoryBytes));
+  });
+
   it('is deterministic: the same graph and options give the same plan, byte for byte', async () => {
     const graph = loadModel(dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'gnmt_inference.json'));
     const o = opts(6, 'any', { budgetMs: 50, seed: 3 });
