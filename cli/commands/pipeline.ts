@@ -176,9 +176,9 @@ export function pipelineRecord(plan: PipelinePlan): Record<string, unknown> {
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const limitText = (bytes: number) => (Number.isFinite(bytes) ? formatBytes(bytes) : '∞');
 
-/** "conv1 … fc" (one op: its name; none: "-"). */
-function firstLast(stage: PipelineStage): string {
-  const n = stage.nodes;
+/** "conv1 … fc": the names of the stage's first and last op (one op: its name; none: "-"). */
+function firstLast(stage: PipelineStage, nameOf: Map<string, string>): string {
+  const n = stage.nodes.map((id) => nameOf.get(id) ?? id);
   if (n.length === 0) return '-';
   return n.length === 1 ? n[0] : `${n[0]} … ${n[n.length - 1]}`;
 }
@@ -193,10 +193,11 @@ export function formatPipelinePlan(plan: PipelinePlan, graph: OpGraph): string {
     lines.push(`  tried in ${plan.placeMs.toFixed(1)} ms`);
     return lines.join('\n');
   }
+  const nameOf = new Map(graph.nodes.map((v) => [v.id, v.name]));
   const rows = [['stage', 'device', 'ops', 'first … last', 'load', 'compute', 'comm', 'memory', 'limit', 'use', 'peak']];
   for (const s of plan.stages) {
     rows.push([
-      String(s.index), String(s.device), String(s.nodes.length), firstLast(s),
+      String(s.index), String(s.device), String(s.nodes.length), firstLast(s, nameOf),
       formatUs(s.loadUs), formatUs(s.computeUs), formatUs(s.commUs),
       formatBytes(s.memoryBytes), limitText(s.memoryLimitBytes),
       s.memoryLimitBytes > 0 && Number.isFinite(s.memoryLimitBytes) ? pct(s.memoryBytes / s.memoryLimitBytes) : '-',

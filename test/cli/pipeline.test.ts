@@ -93,7 +93,7 @@ describe('cli: opplace pipeline (built bin)', function () {
     const rows = r.out.split('\n').filter((l) => /^ +\d+ +\d+ +\d+ /.test(l));
     assert.ok(rows.length >= 2 && rows.length <= 6, r.out);
     assert.equal(rows.reduce((s, l) => s + Number(l.trim().split(/\s+/)[2]), 0), 177, 'the ops of all stages add up to the graph');
-    for (const l of rows) assert.match(l, /\d+ … \d+ .* ms .* GiB +16\.0 GiB +\d+\.\d%/);
+    for (const l of rows) assert.match(l, /node\d+ … node\d+ .* ms .* GiB +16\.0 GiB +\d+\.\d%/, 'first and last op by name');
     assert.match(r.out, /^ {2}time per sample \d+\.\d+ ms · throughput \d+\.\d\d× one device \(201\.45 ms\)$/m);
     assert.match(r.out, /^ {2}step of 24 microbatches \(1f1b\) \d.* · bubble \d+\.\d% · planned in /m);
     const json = JSON.parse(opplace('pipeline', RESNET, '--json').out) as PipelineRecord;
