@@ -3,11 +3,14 @@
 // three splits: time per sample and plan time (planPipeline, incl. the simulated step of
 // 8 microbatches under 1F1B; best of 3 runs, the plan is the same each time; wall clock and the
 // process's CPU time, which the other work on a shared machine disturbs less), next to the paper's
-// numbers from issue 14 for the LayerGraphs it lists. `npx tsx bench/run.ts pipeline`.
+// numbers from issue 14 for the LayerGraphs it lists; every plan passes the schedule checker.
+// `npx tsx bench/run.ts pipeline`.
 import { readdirSync } from 'node:fs';
 import { loadModel } from '../algorithms/loaders/readFile';
 import { fileDefaults } from '../algorithms/loaders/dnnPartitioning';
 import { planPipeline } from '../algorithms/pipeline/index';
+import { checkPipelinePlan } from '../algorithms/pipeline/checker';
+import { planRuns } from '../algorithms/pipeline/schedule';
 import type { PipelinePlan, PipelineSplit } from '../algorithms/pipeline/types';
 import { dataPath } from '../test/helpers/paths';
 
@@ -49,6 +52,8 @@ export async function bench(): Promise<string> {
           ms = Math.min(ms, plan.placeMs);
         }
         if (!plan.feasible) throw new Error(`${name} ${split}: ${plan.reason}`);
+        const problems = checkPipelinePlan(graph, plan, planRuns(graph, plan));
+        if (problems.length) throw new Error(`${name} ${split}: the schedule checker: ${problems.slice(0, 3).join('; ')}`);
         plans.push(plan);
         times.push(ms);
         cpus.push(cpu);

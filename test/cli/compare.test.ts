@@ -7,6 +7,7 @@ import { dataPath } from '../helpers/paths';
 import { loadModel } from '../../algorithms/loaders/readFile';
 import { placeGraph } from '../../algorithms/placement/index';
 import { planPipeline } from '../../algorithms/pipeline/index';
+import { assertPlanChecked } from '../pipeline/scheduleHelpers';
 
 const layer = (f: string) => dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', f);
 
@@ -30,6 +31,7 @@ describe('cli: opplace compare', function () {
     const graph = loadModel(file);
     for (const row of r.throughput) {
       const plan = await planPipeline(graph, { devices: 4, memoryLimits: Array(4).fill(16 * 2 ** 30), comm: 'baechi', grouping: 'colocation', split: row.split, microbatches: 8, schedule: 'gpipe', budgetMs: 200 }, file);
+      assertPlanChecked(graph, plan);
       assert.equal(row.feasible, plan.feasible);
       assert.equal(row.timePerSampleUs, plan.timePerSampleUs, row.split);
       assert.equal(row.stepUs, plan.stepUs, row.split);
