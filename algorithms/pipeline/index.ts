@@ -9,7 +9,7 @@ import { edgeTransferUs } from './comm';
 import { buildThroughputModel, deviceLoads, inFlightMicrobatches, ThroughputModel, timePerSampleUs } from './model';
 import { buildBlocks, Blocks } from './shape';
 import { deviceBytes, MemoryRule, memoryRule } from './memory';
-import { placeFreeUnits, sequentialBlocks } from './sequential';
+import { improveFreeUnits, placeFreeUnits, sequentialBlocks } from './sequential';
 import { contiguousSearch, exactDownsetSplit } from './contiguous';
 import { anySearch } from './any';
 import type { SearchResult } from './search';
@@ -61,16 +61,6 @@ interface Split {
 
 /** The split of `options.split` (device per unit), or null when nothing fits the memory limits. */
 function split(model: ThroughputModel, blocks: Blocks, rule: MemoryRule, options: PipelineOptions): Split {
-  const labels = sequentialBlocks(model, blocks, rule);
-  const sequential = labels ? placeFreeUnits(model, blocks, labels, rule) : null;
-  if (options.split === 'sequential') return { device: sequential };
-  // small forward graphs: the exact contiguous optimum over chains of downsets as well
-  const exactLabels = exactDownsetSplit(model, blocks, rule);
-  const exact = exactLabels ? placeFreeUnits(model, blocks, exactLabels, rule) : null;
-  const starts = [sequential, exact].filter((d): d is Int32Array => d !== null);
-  if (starts.length === 0) return { device: null };
-  const D = options.devices;
-  const start = starts.reduce((a, b) => (timePerSampleUs(model, b, D) < timePerSampleUs(model, a, D) ? b : a));
   const budget = options.budgetMs ?? DEFAULT_PIPELINE_BUDGET_MS;
   const started = now();
   const search = (share: number, seed: number) => ({
@@ -79,6 +69,19 @@ function split(model: ThroughputModel, blocks: Blocks, rule: MemoryRule, options
     deadlineMs: started + budget * 10 + 1000,
   });
   const seed = options.seed ?? 1;
+  // the units without forward ops (no shape constraint) are placed after the forward split
+  const withFree = (labels: Int32Array | null) => {
+    const device = labels ? placeFreeUnits(model, blocks, labels, rule) : null;
+    return device ? improveFreeUnits(model, blocks, device, rule, search(0.1, seed)) : null;
+  };
+  const sequential = withFree(sequentialBlocks(model, blocks, rule));
+  if (options.split === 'sequential') return { device: sequential };
+  // small forward graphs: the exact contiguous optimum over chains of downsets as well
+  const exact = withFree(exactDownsetSplit(model, blocks, rule));
+  const starts = [sequential, exact].filter((d): d is Int32Array => d !== null);
+  if (starts.length === 0) return { device: null };
+  const D = options.devices;
+  const start = starts.reduce((a, b) => (timePerSampleUs(model, b, D) < timePerSampleUs(model, a, D) ? b : a));
   const contiguous = contiguousSearch(model, blocks, start, rule, search(options.split === 'any' ? 0.5 : 1, seed));
   const report = (...runs: SearchResult[]) => ({
     movesTried: runs.reduce((n, r) => n + r.movesTried, 0),

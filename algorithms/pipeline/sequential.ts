@@ -13,6 +13,7 @@ import type { ThroughputModel } from './model';
 import { LoadState } from './model';
 import type { Blocks } from './shape';
 import { deviceBytes, largestTemporary, MemoryRule } from './memory';
+import { localSearch, SearchOptions, SearchSpace } from './search';
 
 /** The DP's split of the blocks into consecutive ranges, device by device; labelOfBlock or null. */
 export function sequentialBlocks(model: ThroughputModel, blocks: Blocks, rule: MemoryRule): Int32Array | null {
@@ -141,4 +142,18 @@ export function placeFreeUnits(model: ThroughputModel, blocks: Blocks, labelOfBl
     free.delete(u);
   }
   return state.device.slice();
+}
+
+/**
+ * Local search over the units without forward ops only (the forward split stays as the DP made
+ * it): placed one by one they pile up where the first ones went — on ResNet-50's operator graph
+ * 17 such units (gradient ops without a colour class, reading tensors from every stage) put
+ * 562 ms of communication on one device, 649 ms per sample against 265 ms once they move.
+ */
+export function improveFreeUnits(model: ThroughputModel, blocks: Blocks, device: Int32Array, rule: MemoryRule, options: SearchOptions): Int32Array {
+  if (blocks.free.length === 0) return device;
+  const itemOf = new Int32Array(model.units.length).fill(-1);
+  blocks.free.forEach((u, i) => (itemOf[u] = i));
+  const space: SearchSpace = { items: blocks.free.map((u) => [u]), itemOf, allowed: () => true };
+  return localSearch(model, device, space, rule, options).device;
 }

@@ -60,7 +60,7 @@ function* labellings(C: number, D: number): Generator<Int32Array> {
   }
 }
 
-/** Best time per sample over block labellings that `keep` accepts (free units on the best device each, tried all). */
+/** Best time per sample over block labellings that `keep` accepts (the random graphs have no units without forward ops). */
 function bruteForce(model: ThroughputModel, blocks: Blocks, D: number, keep: (label: Int32Array) => boolean): number {
   let best = Infinity;
   for (const label of labellings(blocks.units.length, D)) {
