@@ -96,6 +96,7 @@ describe('pipeline planners', function () {
     assertPlanChecked(fork, plan);
     // the fork with costly transfers (5, 7, 11 ms) stays on one device: 22 ms beats 23 ms
     const costly = await planPipeline(FORK, opts(2, 'sequential'));
+    assertPlanChecked(FORK, costly);
     assert.equal(costly.timePerSampleUs, 22000);
     assert.equal(costly.stages.length, 1);
   });
@@ -168,6 +169,7 @@ describe('pipeline planners', function () {
           assert.match(plan.reason!, /op "|group "|no split/);
           assert.ok(plan.minimumMemoryBytes! > limit);
           const again = await planPipeline(graph, opts(D, split, { memoryLimits: Array(D).fill(plan.minimumMemoryBytes!) }));
+          assertPlanChecked(graph, again);
           assert.equal(again.feasible, true, `seed ${seed} ${split} at its minimum memory`);
         }
       }
@@ -178,6 +180,7 @@ describe('pipeline planners', function () {
   it('an op larger than every device: the reason names it and the memory that would fit', async () => {
     const graph = dnnGraph([{ id: 1, ms: 1, size: 100 }, { id: 2, ms: 1, size: 900 }], [{ from: 1, to: 2, ms: 1 }], 'big');
     const plan = await planPipeline(graph, opts(2, 'contiguous', { memoryLimits: [500, 500] }));
+    assertPlanChecked(graph, plan);
     assert.equal(plan.feasible, false);
     assert.match(plan.reason!, /op "2" needs 900 B, more than any device holds/);
     assert.ok(plan.minimumMemoryBytes! >= 900 && plan.minimumMemoryBytes! < 1000);
@@ -187,6 +190,7 @@ describe('pipeline planners', function () {
   it('no split fits although every op does: the reason says where the fill runs out', async () => {
     const graph = dnnGraph([{ id: 1, ms: 1, size: 600 }, { id: 2, ms: 1, size: 600 }, { id: 3, ms: 1, size: 600 }], [{ from: 1, to: 2, ms: 1 }, { from: 2, to: 3, ms: 1 }], 'chain');
     const plan = await planPipeline(graph, opts(2, 'any', { memoryLimits: [1000, 1000] }));
+    assertPlanChecked(graph, plan);
     assert.equal(plan.feasible, false);
     assert.match(plan.reason!, /no split into 2 pipeline stages fits: .*op "3" finds no room: device 1 would need 1\.17 KiB of its 1000 B limit; it would fit with/);
     assert.ok(plan.minimumMemoryBytes! >= 1200 && plan.minimumMemoryBytes! <= 1200 * 1.002, String(plan.minimumMemoryBytes));
@@ -196,6 +200,7 @@ describe('pipeline planners', function () {
     const graph = loadModel(dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'gnmt_inference.json'));
     const o = opts(6, 'any', { budgetMs: 50, seed: 3 });
     const a = await planPipeline(graph, o);
+    assertPlanChecked(graph, a);
     const b = await planPipeline(loadModel(dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'gnmt_inference.json')), o);
     assert.equal(JSON.stringify({ ...a, placeMs: 0 }), JSON.stringify({ ...b, placeMs: 0 }));
   });
