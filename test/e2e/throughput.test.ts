@@ -1,13 +1,14 @@
 // End-to-end, throughput mode (issue 14 item 6): the built extension in code-server, a training
 // graph placed from the explorer, the viewer switched to throughput — the extension plans the
 // pipeline in its worker and the viewer shows the pipeline summary, one memory bar per stage and
-// the microbatch × stage schedule — and the `opplace.objective` setting switching it back and forth.
+// the microbatch × stage schedule — the `opplace.objective` setting switching it back and forth, and
+// the viewer's own choice of throughput surviving a window reload.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { REPO, dataPath } from '../helpers/paths';
-import { Session, explorerMenu, screenshot, startSession, waitFor, webviewFrame } from './harness';
+import { Session, explorerMenu, runCommand, screenshot, startSession, waitFor, webviewFrame } from './harness';
 
 const MODEL = 'bert24_training.json';
 
@@ -98,5 +99,27 @@ describe('opplace in VS Code: throughput mode (code-server + Chromium)', functio
     assert.match(latency.header, /makespan/);
     assert.equal(latency.scheduleShown, false, 'the op timeline is back');
     assert.equal(latency.stagedOps, 0, 'ops coloured by device again');
+  });
+
+  it('a view switched to throughput in the viewer comes back in throughput, with its knobs, after a window reload', async () => {
+    let frame = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 30_000);
+    await frame.locator('#ctl-objective').click();
+    await frame.locator('#ctl-objective').getByRole('option', { name: 'throughput', exact: true }).click();
+    await waitFor('throughput', () => pipelineSnapshot(frame), (x) => x.objective === 'throughput' && x.forward > 0);
+    const input = frame.locator('#ctl-microbatches input');
+    await input.fill('5');
+    await input.press('Enter');
+    await waitFor('5 microbatches', () => pipelineSnapshot(frame), (x) => x.forward === 5 * x.stageBars && x.forward > 0);
+    // The webview saves its state (setState) once changes pause; let that happen before reloading.
+    await page.waitForTimeout(1_000);
+    const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 30_000 });
+    await runCommand(page, 'Developer: Reload Window');
+    await reloaded;
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    frame = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 90_000, MODEL);
+    const back = await waitFor('throughput after the reload', () => pipelineSnapshot(frame), (x) => x.objective === 'throughput' && x.forward === 5 * x.stageBars && x.forward > 0);
+    assert.ok(back.scheduleShown);
+    assert.equal(await frame.locator('#ctl-microbatches input').inputValue(), '5');
+    await screenshot(page, 'throughput-3-after-reload');
   });
 });
