@@ -1,5 +1,11 @@
 // One error type for everything the user can cause (bad files, impossible limits). The CLI prints
 // `message` alone (no stack) and exits with `exitCode`; the extension shows the same text.
+// Messages quote input (file and node names, field values), so the text is escaped for display
+// (algorithms/text.ts) and bounded here, whatever the caller quoted.
+import { displayText, quoteInput } from './text';
+
+/** Longest message detail: several quoted values (each ≤ QUOTE_MAX) and the words around them. */
+export const DETAIL_MAX = 1000;
 
 export interface ErrorContext {
   file?: string;
@@ -17,8 +23,9 @@ export class OpplaceError extends Error {
 
   constructor(detail: string, ctx: ErrorContext = {}) {
     const parts: string[] = [];
-    if (ctx.file) parts.push(ctx.file);
-    if (ctx.node) parts.push(`node "${ctx.node}"`);
+    if (ctx.file) parts.push(quoteInput(ctx.file));
+    if (ctx.node) parts.push(`node "${quoteInput(ctx.node)}"`);
+    detail = displayText(detail.length > DETAIL_MAX ? `${detail.slice(0, DETAIL_MAX)}…` : detail);
     super(parts.length ? `${parts.join(': ')}: ${detail}` : detail);
     this.name = 'OpplaceError';
     this.file = ctx.file;

@@ -102,8 +102,79 @@ function where(graph: OpGraph): string {
 }
 
 /**
+ * The largest values opplace accepts, each alone and summed over the graph. Far above any real
+ * model (a step of 31 years, an exabyte of memory), and far enough below 1e308 that sums, transfer
+ * times and LP coefficients stay finite: without them `computeUs: 1e308` stalled the scheduler,
+ * `persistentBytes: 1e308` printed "Infinity PiB", and an STG task of 1e308 µs wrote `Infinity`.
+ */
+export const MAX_TIME_US = 1e15;
+export const MAX_BYTES = 2 ** 60;
+/** FLOPs and parameter counts (a 1e24-FLOP op takes ~4 years on an H100). */
+export const MAX_COUNT = 1e24;
+
+const LIMITS = {
+  time: { max: MAX_TIME_US, unit: 'µs', text: '1e15 µs' },
+  bytes: { max: MAX_BYTES, unit: 'bytes', text: '2^60 bytes (1 EiB)' },
+  count: { max: MAX_COUNT, unit: '', text: '1e24' },
+} as const;
+type LimitKind = keyof typeof LIMITS;
+
+/** The required fields first (NODE_FIELDS[0..2]), then the optional ones. */
+const NODE_FIELDS: [keyof OpNode, LimitKind][] = [
+  ['computeUs', 'time'],
+  ['persistentBytes', 'bytes'],
+  ['temporaryBytes', 'bytes'],
+  ['flops', 'count'],
+  ['memoryAccessBytes', 'bytes'],
+  ['parameterCount', 'count'],
+];
+
+function checkValue(v: unknown, field: string, kind: LimitKind, file: string, node?: string, optional = false): number {
+  if (optional && v === undefined) return 0;
+  const lim = LIMITS[kind];
+  if (v === Infinity) throw new OpplaceError(`${field} is too large to compute (more than the ${lim.text} opplace accepts)`, { file, node });
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new OpplaceError(`${field} must be a finite number ≥ 0, got ${String(v)}`, { file, node });
+  }
+  if (v > lim.max) throw new OpplaceError(`${field} is ${v}${lim.unit ? ` ${lim.unit}` : ''}, more than the ${lim.text} opplace accepts`, { file, node });
+  return v;
+}
+
+/**
+ * Every time, size and count of the graph finite, ≥ 0 and at most its maximum, and so are their
+ * sums (they feed makespans and totals); throws one OpplaceError naming the file, the node and the
+ * field (for a sum, the node where it crossed the maximum). Run by validateGraph and again after
+ * the cost model has estimated times.
+ */
+export function checkGraphLimits(graph: OpGraph): void {
+  const file = where(graph);
+  // one running sum per node field, then output bytes, edge bytes, edge transfer times, edge held bytes
+  const sums = new Float64Array(NODE_FIELDS.length + 4);
+  const add = (slot: number, what: string, kind: LimitKind, v: number, node: string) => {
+    sums[slot] += v;
+    if (sums[slot] > LIMITS[kind].max) throw new OpplaceError(`the ${what} of the graph add up to more than the ${LIMITS[kind].text} opplace accepts (reached at this node)`, { file, node });
+  };
+  const OUT = NODE_FIELDS.length;
+  for (const n of graph.nodes) {
+    for (let f = 0; f < NODE_FIELDS.length; f++) {
+      const [field, kind] = NODE_FIELDS[f];
+      const v = checkValue(n[field], field, kind, file, n.id, f > 2);
+      if (v > 0) add(f, `${field} values`, kind, v, n.id);
+    }
+    for (const t of n.outputs) add(OUT, 'output bytes', 'bytes', checkValue(t.bytes, `output "${t.name}" bytes`, 'bytes', file, n.id), n.id);
+  }
+  for (const e of graph.edges) {
+    add(OUT + 1, 'edge bytes', 'bytes', checkValue(e.bytes, `edge ${e.from} → ${e.to} bytes`, 'bytes', file, e.from), e.from);
+    const held = checkValue(e.heldBytes, `edge ${e.from} → ${e.to} heldBytes`, 'bytes', file, e.from, true);
+    if (held > 0) add(OUT + 3, 'edge heldBytes', 'bytes', held, e.from);
+    const cost = checkValue(e.costUs, `edge ${e.from} → ${e.to} costUs (transfer time)`, 'time', file, e.from, true);
+    if (cost > 0) add(OUT + 2, 'edge transfer times', 'time', cost, e.from);
+  }
+}
+
+/**
  * Checks the structural invariants and throws one clear OpplaceError for the first problem:
- * empty graph, duplicate ids, dangling edges, negative or non-finite sizes and times, cycles.
+ * empty graph, duplicate ids, dangling edges, negative, non-finite or too large sizes and times, cycles.
  */
 export function validateGraph(graph: OpGraph): void {
   const file = where(graph);
@@ -115,39 +186,30 @@ export function validateGraph(graph: OpGraph): void {
     if (typeof n.id !== 'string' || n.id === '') throw new OpplaceError('a node has no id', { file });
     if (seen.has(n.id)) throw new OpplaceError(`duplicate node id "${n.id}"`, { file, node: n.id });
     seen.add(n.id);
-    for (const [field, v] of [
-      ['computeUs', n.computeUs],
-      ['persistentBytes', n.persistentBytes],
-      ['temporaryBytes', n.temporaryBytes],
-    ] as const) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new OpplaceError(`${field} must be a finite number ≥ 0, got ${String(v)}`, { file, node: n.id });
-      }
-    }
-    for (const t of n.outputs) {
-      if (typeof t.bytes !== 'number' || !Number.isFinite(t.bytes) || t.bytes < 0) {
-        throw new OpplaceError(`output "${t.name}" has invalid size ${String(t.bytes)}`, { file, node: n.id });
-      }
-    }
   }
   for (const e of graph.edges) {
     if (!seen.has(e.from)) throw new OpplaceError(`edge ${e.from} → ${e.to} starts at a missing node "${e.from}"`, { file, node: e.to });
     if (!seen.has(e.to)) throw new OpplaceError(`edge ${e.from} → ${e.to} ends at a missing node "${e.to}"`, { file, node: e.from });
-    if (typeof e.bytes !== 'number' || !Number.isFinite(e.bytes) || e.bytes < 0) {
-      throw new OpplaceError(`edge ${e.from} → ${e.to} has invalid size ${String(e.bytes)}`, { file, node: e.from });
-    }
-    if (e.heldBytes !== undefined && (typeof e.heldBytes !== 'number' || !Number.isFinite(e.heldBytes) || e.heldBytes < 0)) {
-      throw new OpplaceError(`edge ${e.from} → ${e.to} has invalid held size ${String(e.heldBytes)}`, { file, node: e.from });
-    }
-    if (e.costUs !== undefined && (typeof e.costUs !== 'number' || !Number.isFinite(e.costUs) || e.costUs < 0)) {
-      throw new OpplaceError(`edge ${e.from} → ${e.to} has invalid transfer cost ${String(e.costUs)} µs`, { file, node: e.from });
-    }
     if (e.from === e.to) throw new OpplaceError(`node "${e.from}" has an edge to itself (a cycle)`, { file, node: e.from });
   }
+  checkGraphLimits(graph);
   const cycle = findCycle(graph);
   if (cycle) {
     throw new OpplaceError(`the graph has a cycle: ${cycle.join(' → ')}`, { file, node: cycle[0] });
   }
+}
+
+/**
+ * A graph with nothing to place — no op with a compute time, memory or an output (e.g. one node of
+ * an unknown op type, no inputs and no outputs) — is an error: a "plan" of it says nothing, and it
+ * used to be printed as a feasible placement with exit code 0.
+ */
+export function checkPlaceable(graph: OpGraph): void {
+  const busy = (n: OpNode) => n.computeUs > 0 || n.persistentBytes > 0 || n.temporaryBytes > 0 || n.outputs.some((t) => t.bytes > 0);
+  if (graph.nodes.some(busy) || graph.edges.some((e) => e.bytes > 0)) return;
+  const types = [...new Set(graph.nodes.map((n) => n.opType))];
+  const shown = types.slice(0, 5).join(', ') + (types.length > 5 ? ', …' : '');
+  throw new OpplaceError(`nothing to place: none of the ${graph.nodes.length} op(s) (${shown}) has a compute time, memory or a non-empty output`, { file: where(graph) });
 }
 
 /** Returns one cycle as a list of node ids (first id repeated at the end), or null. Iterative DFS. */

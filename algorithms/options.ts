@@ -12,6 +12,7 @@ import { DEFAULT_DEVICE, DEVICE_PRESETS, DTYPES } from './cost/devices';
 import { INTERCONNECT_PRESETS, Link, parseInterconnect } from './cost/interconnect';
 import { parseTopology, Topology } from './cost/topology';
 import { parseSize } from './units';
+import { quoteInput } from './text';
 
 // ───────────────────────────── lists ─────────────────────────────
 
@@ -180,7 +181,7 @@ function labelled(label: string, e: unknown): unknown {
 
 /** A value as a message shows it: strings quoted as typed, anything else as JSON. */
 export function shown(value: unknown): string {
-  return typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
+  return typeof value === 'string' ? `"${quoteInput(value)}"` : quoteInput(JSON.stringify(value) ?? String(value));
 }
 
 /** A number from a number or (command line) a numeric string; NaN otherwise. */

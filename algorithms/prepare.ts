@@ -7,6 +7,7 @@ import type { OpGraph } from './graph';
 import { LoadOptions, parseModel } from './loaders';
 import { readModelBytes } from './loaders/readFile';
 import { applyCostModel, CostModelOptions, estimateSingleDeviceUs, totalFlops } from './cost/roofline';
+import { setOwn } from './records';
 
 export type PrepareOptions = LoadOptions & CostModelOptions;
 
@@ -88,7 +89,7 @@ export function summarizeGraph(graph: OpGraph): GraphSummary {
     counts.set(n.opType, (counts.get(n.opType) ?? 0) + 1);
   }
   const opTypes: Record<string, number> = {};
-  for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) opTypes[k] = v;
+  for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) setOwn(opTypes, k, v);
   // Node sums double-count weights shared by several nodes, so the loader's totals win when present.
   const parameterCount = graph.stats?.parameterCount ?? (paramNodes ? paramCount : null);
   const parameterBytes = graph.stats?.parameterBytes ?? null;

@@ -1,5 +1,8 @@
 // Parsing and printing sizes and times for options and reports.
 import { OpplaceError } from './errors';
+import { ownValue } from './records';
+import { quoteInput } from './text';
+import { MAX_BYTES } from './graph';
 
 const SIZE_UNITS: Record<string, number> = {
   b: 1, '': 1,
@@ -11,11 +14,12 @@ const SIZE_UNITS: Record<string, number> = {
 /** '16GiB' → 17179869184; '512MiB'; '1TiB'; '1.5GB'; a plain number is bytes. */
 export function parseSize(text: string, what = 'size'): number {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-  if (!m) throw new OpplaceError(`invalid ${what} "${text}" (use e.g. 16GiB, 512MiB, 1TiB or a number of bytes)`);
-  const unit = SIZE_UNITS[m[2].toLowerCase()];
-  if (unit === undefined) throw new OpplaceError(`invalid ${what} "${text}": unknown unit "${m[2]}" (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)`);
+  if (!m) throw new OpplaceError(`invalid ${what} "${quoteInput(text)}" (use e.g. 16GiB, 512MiB, 1TiB or a number of bytes)`);
+  const unit = ownValue(SIZE_UNITS, m[2].toLowerCase());
+  if (unit === undefined) throw new OpplaceError(`invalid ${what} "${quoteInput(text)}": unknown unit "${quoteInput(m[2])}" (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)`);
   const v = Number(m[1]) * unit;
-  if (!Number.isFinite(v) || v < 0) throw new OpplaceError(`invalid ${what} "${text}"`);
+  if (!Number.isFinite(v) || v < 0) throw new OpplaceError(`invalid ${what} "${quoteInput(text)}"`);
+  if (v > MAX_BYTES) throw new OpplaceError(`invalid ${what} "${quoteInput(text)}": at most 2^60 bytes (1 EiB)`);
   return Math.round(v);
 }
 

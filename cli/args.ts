@@ -1,6 +1,7 @@
 // A tiny, strict argument parser shared by the subcommands (node:util parseArgs with our errors).
 import { parseArgs } from 'node:util';
 import { OpplaceError } from '../algorithms/errors';
+import { quoteInput } from '../algorithms/text';
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }>;
 
@@ -12,11 +13,12 @@ export function parseCommandArgs<T extends OptionSpec>(argv: string[], spec: T, 
   }
 }
 
-/** Parses a positive integer option or throws a clear error. */
-export function intOption(value: string | undefined, name: string, dflt: number, min = 1): number {
+/** Parses an integer option in min…max or throws a clear error (before anything is sized by it). */
+export function intOption(value: string | undefined, name: string, dflt: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return dflt;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new OpplaceError(`--${name} must be an integer ≥ ${min}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min) throw new OpplaceError(`--${name} must be an integer ≥ ${min}, got "${quoteInput(value)}"`);
+  if (n > max) throw new OpplaceError(`--${name} must be at most ${max}, got "${quoteInput(value)}"`);
   return n;
 }
 

@@ -1,6 +1,8 @@
 // `opplace` command line. Each subcommand lives in cli/commands/<name>.ts and exports
 // `run(argv: string[], io: CliIO): Promise<number>` (the exit code).
 import { isOpplaceError } from '../algorithms/errors';
+import { ownValue } from '../algorithms/records';
+import { displayText, quoteInput } from '../algorithms/text';
 import type { CliIO } from './io';
 import { defaultIO } from './io';
 
@@ -38,9 +40,9 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     io.out(`opplace ${version()}\n`);
     return 0;
   }
-  const cmd = COMMANDS[name];
+  const cmd = ownValue(COMMANDS, name);
   if (!cmd) {
-    io.err(`opplace: unknown command "${name}"\n\n${usage()}\n`);
+    io.err(`opplace: unknown command "${quoteInput(name)}"\n\n${usage()}\n`);
     return 2;
   }
   try {
@@ -51,7 +53,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
       io.err(`opplace ${name}: ${(e as Error).message}\n`);
       return (e as { exitCode?: number }).exitCode ?? 2;
     }
-    io.err(`opplace ${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    io.err(`opplace ${name}: internal error: ${String((e as Error)?.stack ?? e).split('\n').map(displayText).join('\n')}\n`);
     return 1;
   }
 }

@@ -2,7 +2,7 @@
 // batch, dtype, device type), the placement options (devices, memory, comm, grouping, fuse,
 // theta), refinement (--refine, --budget-ms, --seed) and the training memory model (--training).
 import { OpplaceError } from '../algorithms/errors';
-import type { OpGraph } from '../algorithms/graph';
+import { checkPlaceable, type OpGraph } from '../algorithms/graph';
 import { getDevicePreset, parseDtype } from '../algorithms/cost/devices';
 import {
   CLI_INPUT_DEFAULTS,
@@ -25,6 +25,7 @@ import { prepareGraphFromFile, PrepareOptions, warnIgnoredModelOptions } from '.
 import { isBackwardOp, trainingGraph } from '../algorithms/training';
 import { sizeUnitNote } from '../algorithms/units';
 import type { CliIO } from './io';
+import { displayText } from '../algorithms/text';
 
 /** parseArgs spec of the model and placement options (add the command's own on top). */
 export const PLACEMENT_SPEC = {
@@ -133,6 +134,7 @@ export function optionsForGraph(options: PlacementOptions, values: PlacementValu
 /** Loads and costs a model, then applies the training memory model when asked. */
 export function loadPlacementGraph(file: string, prepare: PrepareOptions, training: Optimizer | undefined): OpGraph {
   const graph = warnIgnoredModelOptions(prepareGraphFromFile(file, prepare), prepare);
+  checkPlaceable(graph);
   if (!training) return graph;
   const backward = backwardOpCount(graph);
   if (backward > 0) {
@@ -166,5 +168,5 @@ export function printMemoryNotes(io: CliIO, command: string, memory: string | un
  * on a guess must say so where the plan is printed, not only in `opplace inspect`.
  */
 export function printWarnings(io: CliIO, command: string, file: string, graph: OpGraph): void {
-  for (const w of graph.warnings ?? []) io.err(`opplace ${command}: ${file}: warning: ${w}\n`);
+  for (const w of graph.warnings ?? []) io.err(`opplace ${command}: ${displayText(file)}: warning: ${displayText(w)}\n`);
 }

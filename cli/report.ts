@@ -2,7 +2,7 @@
 // viewer bundle, the layout worker source (started from a blob: URL), the graph and plan, and
 // highs.wasm as base64 so re-placing with m-SCT works in the page. Opens from file:// offline.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
@@ -11,7 +11,8 @@ import { OpplaceError } from '../algorithms/errors';
 import { INTERCONNECT_PRESETS } from '../algorithms/cost/interconnect';
 import { buildStandaloneHtml } from '../webview/html';
 import { PROTOCOL_VERSION, type InitMessage } from '../webview/protocol';
-import { writeErrorText } from './outputPath';
+import { writeOutputFile } from './outputPath';
+import { displayText } from '../algorithms/text';
 
 export interface ReportInput {
   graph: OpGraph;
@@ -94,15 +95,10 @@ export function buildReportHtml(input: ReportInput): string {
   const wasm = input.withoutHighs ? undefined : highsWasmBase64();
   const nonce = createHash('sha256').update(appJs).update(JSON.stringify(init)).digest('base64').replace(/[+/=]/g, '').slice(0, 32);
   const name = path.basename(init.file ?? 'graph');
-  return buildStandaloneHtml({ nonce, appJs, workerJs, init, highsWasmBase64: wasm, title: `opplace — ${name}` });
+  return buildStandaloneHtml({ nonce, appJs, workerJs, init, highsWasmBase64: wasm, title: `opplace — ${displayText(name)}` });
 }
 
 /** Writes the report to `out`; a failed write is one OpplaceError naming the file. */
 export function writeReportFile(out: string, input: ReportInput): void {
-  const html = buildReportHtml(input);
-  try {
-    writeFileSync(out, html);
-  } catch (e) {
-    throw new OpplaceError(`cannot write the report (${writeErrorText(e)})`, { file: out });
-  }
+  writeOutputFile(out, buildReportHtml(input), 'the report');
 }

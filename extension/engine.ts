@@ -1,6 +1,6 @@
 // The engine calls the placement worker makes: the same pipeline the CLI uses
 // (algorithms/pipeline.ts loads and costs the model, algorithms/placement places it).
-import type { OpGraph } from '../algorithms/graph';
+import { checkPlaceable, type OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
 import { PrepareOptions, prepareGraph } from '../algorithms/prepare';
 import { placeGraph } from '../algorithms/placement/index';
@@ -12,6 +12,7 @@ export async function prepare(bytes: Uint8Array, fileName: string, load: Prepare
 }
 
 export function place(graph: OpGraph, options: PlacementOptions, fileName?: string): Promise<Plan> {
+  checkPlaceable(graph); // the CLI's rule: a file with nothing to place is an error, not an empty plan
   return placeGraph(graph, options, fileName);
 }
 

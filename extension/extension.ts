@@ -16,6 +16,7 @@ import { formatBytes } from '../algorithms/units';
 import { makeNonce } from '../webview/html';
 import { chooseRestoreState, savedStateFromWebview, type SavedViewState } from './viewRestore';
 import { trackGraphJsonFiles } from './graphFiles';
+import { ownValue, setOwn } from '../algorithms/records';
 
 export const PANEL_VIEW_TYPE = 'opplace.placement';
 export const EDITOR_VIEW_TYPE = 'opplace.placementView';
@@ -110,13 +111,13 @@ class Extension implements ViewHost {
    * file (custom editors), and reads them back in the serializer / resolveCustomEditor.
    */
   savedViewState(key: string): SavedViewState | undefined {
-    return this.context.workspaceState.get<Record<string, SavedViewState>>(VIEW_STATES_KEY, {})[key];
+    return ownValue(this.context.workspaceState.get<Record<string, SavedViewState>>(VIEW_STATES_KEY, {}), key);
   }
 
   private async saveViewState(key: string, state: SavedViewState | undefined): Promise<void> {
     const all = { ...this.context.workspaceState.get<Record<string, SavedViewState>>(VIEW_STATES_KEY, {}) };
     delete all[key];
-    if (state) all[key] = state; // re-inserted last: the oldest entries are dropped first
+    if (state) setOwn(all, key, state); // re-inserted last: the oldest entries are dropped first
     const keys = Object.keys(all);
     for (const k of keys.slice(0, Math.max(0, keys.length - MAX_SAVED_VIEWS))) delete all[k];
     await this.context.workspaceState.update(VIEW_STATES_KEY, all);

@@ -2,12 +2,14 @@
 // (OpplaceError.message); anything else is a bug: a short notification, the stack in the channel.
 import * as vscode from 'vscode';
 import { JobError } from './placeRunner';
+import { displayText } from '../algorithms/text';
 
 export class Log {
   constructor(readonly channel: vscode.OutputChannel) {}
 
+  /** One entry; each line escaped for display (a node name or a file's warning may hold escapes). */
   info(message: string): void {
-    this.channel.appendLine(`[${new Date().toISOString()}] ${message}`);
+    this.channel.appendLine(`[${new Date().toISOString()}] ${message.split('\n').map(displayText).join('\n')}`);
   }
 
   warn(message: string): void {
@@ -20,7 +22,7 @@ export class Log {
     const internal = !(e instanceof JobError ? e.failure.userError : e instanceof Error && e.name === 'OpplaceError');
     const stack = e instanceof JobError ? e.failure.stack : internal && e instanceof Error ? e.stack : undefined;
     this.info(`${what} failed: ${text}${stack ? `\n${stack}` : ''}`);
-    void vscode.window.showErrorMessage(internal ? `opplace: ${what} failed (internal error): ${text} — details in the "opplace" output channel` : text);
+    void vscode.window.showErrorMessage(displayText(internal ? `opplace: ${what} failed (internal error): ${text} — details in the "opplace" output channel` : text));
     return text;
   }
 }

@@ -3,6 +3,7 @@
 // layout). Scopes are laid out bottom-up and cached by content, so expanding a group lays out only
 // that group and its ancestors (incremental), and no ELK call ever sees thousands of nodes.
 // Pure: the ELK call is passed in, so this runs in the worker, in the page fallback and in Node.
+import { maxOf } from '../algorithms/arrays';
 
 export interface LayoutChild {
   id: string;
@@ -250,7 +251,7 @@ function quickScope(children: { id: string; width: number; height: number }[], e
   const gapY = 28;
   const rows = layers.filter((l) => l && l.length);
   const rowWidth = rows.map((l) => l.reduce((w, i) => w + children[i].width, 0) + gapX * (l.length - 1));
-  const width = Math.max(40, ...rowWidth) + 8;
+  const width = Math.max(40, maxOf(rowWidth)) + 8;
   const positions: ScopeResult['positions'] = {};
   let y = 4;
   rows.forEach((row, r) => {

@@ -8,6 +8,7 @@ import type { DevicePlan, Plan } from '../algorithms/plan';
 import { formatBytes, formatUs } from '../algorithms/units';
 import { byteTicks, fitLabels, timeTicks } from './axes';
 import { escapeHtml } from './html';
+import { maxOf } from '../algorithms/arrays';
 
 export interface MemorySegments {
   persistent: number;
@@ -152,9 +153,9 @@ export function renderBars(svgEl: SVGSVGElement, bars: MemoryBar[], selected: nu
  * (16 GiB limits over 60 MiB peaks would flatten every bar); then limits are only labelled.
  */
 export function memoryScaleMax(peaks: number[], limits: number[]): number {
-  const peak = Math.max(1, ...peaks);
+  const peak = Math.max(1, maxOf(peaks));
   const finite = limits.filter((l) => Number.isFinite(l) && l > 0);
-  const limit = finite.length ? Math.max(...finite) : 0;
+  const limit = maxOf(finite, 0);
   // No usage at all (infeasible plan): scale to the limits so their lines show.
   if (peak <= 1) return limit > 0 ? limit : 1;
   return limit > 0 && limit <= peak * 3 ? Math.max(peak, limit) : peak;

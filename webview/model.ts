@@ -5,6 +5,7 @@
 
 import { topologicalOrder, type OpGraph } from '../algorithms/graph';
 import type { Plan } from '../algorithms/plan';
+import { pushAll } from '../algorithms/arrays';
 
 /** A box of the group tree. Leaves of the tree are op nodes (indices into graph.nodes). */
 export interface ViewGroup {
@@ -172,7 +173,7 @@ function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChil
           const child = groups.get(k.x as string)!;
           child.parent = cid;
           chunk.groups.push(child.id);
-          chunk.members.push(...child.members);
+          pushAll(chunk.members, child.members);
         }
       }
       chunk.members.sort((a, b) => rank[a] - rank[b]);
@@ -248,7 +249,7 @@ export function autoExpand(tree: GroupTree, budget: number): Set<string> {
       if (visible + grow > budget) continue;
       expanded.add(gid);
       visible += grow;
-      next.push(...g.groups);
+      pushAll(next, g.groups);
     }
     frontier = next;
   }

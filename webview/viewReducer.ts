@@ -20,6 +20,7 @@ import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { pipelineView } from './pipelineModel';
 import type { ObjectiveChoice } from './placementHost';
 import { DEFAULT_PIPELINE_CONTROLS, type Objective } from './protocol';
+import { pushAll } from '../algorithms/arrays';
 
 /** Items visible at first paint: small graphs open fully, big ones as an overview of boxes. */
 export const INITIAL_VISIBLE_BUDGET = 400;
@@ -172,7 +173,7 @@ function subtree(tree: GroupTree, gid: string): string[] {
   while (stack.length) {
     const g = stack.pop()!;
     out.push(g);
-    stack.push(...(tree.groups.get(g)?.groups ?? []));
+    pushAll(stack, tree.groups.get(g)?.groups ?? []);
   }
   return out;
 }

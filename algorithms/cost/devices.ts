@@ -3,6 +3,8 @@
 // rate — what PyTorch uses for fp32 matmuls by default (TF32 off) — and FP16/BF16 are the tensor-core
 // rates. Where a GPU has no BF16 tensor cores (V100, T4) bf16 runs at the FP32 rate.
 import { OpplaceError } from '../errors';
+import { ownValue } from '../records';
+import { quoteInput } from '../text';
 import type { Dtype } from '../loaders/types';
 
 export interface DevicePreset {
@@ -131,11 +133,13 @@ const ALIASES: Record<string, string> = {
 /** Looks a preset up by id, case-insensitively, ignoring `-`, `_` and spaces (`A100_80GB`, `H100`). */
 export function getDevicePreset(spec: string): DevicePreset {
   const key = spec.trim().toLowerCase();
-  if (DEVICE_PRESETS[key]) return DEVICE_PRESETS[key];
+  const exact = ownValue(DEVICE_PRESETS, key);
+  if (exact) return exact;
   const squashed = key.replace(/[-_\s]/g, '');
   for (const p of Object.values(DEVICE_PRESETS)) if (p.id.replace(/-/g, '') === squashed) return p;
-  if (ALIASES[squashed]) return DEVICE_PRESETS[ALIASES[squashed]];
-  throw new OpplaceError(`unknown device type "${spec}" (presets: ${Object.keys(DEVICE_PRESETS).join(', ')})`);
+  const alias = ownValue(ALIASES, squashed);
+  if (alias) return DEVICE_PRESETS[alias];
+  throw new OpplaceError(`unknown device type "${quoteInput(spec)}" (presets: ${Object.keys(DEVICE_PRESETS).join(', ')})`);
 }
 
 export function parseDtype(text: string): Dtype {

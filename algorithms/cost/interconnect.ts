@@ -1,6 +1,8 @@
 // Communication cost between devices: time = latency + bytes × µs-per-byte.
 import { OpplaceError } from '../errors';
 import type { OpGraph } from '../graph';
+import { ownValue } from '../records';
+import { quoteInput } from '../text';
 
 export interface Link {
   name: string;
@@ -28,17 +30,26 @@ export const INTERCONNECT_PRESETS: Record<string, Link> = {
   file: { name: 'file', latencyUs: 0, usPerByte: 0, fromFile: true },
 };
 
+/** Bounds of a LATENCY_US:GBPS link: 1 MB/s … 1 PB/s, at most 1000 s of latency. */
+export const MIN_GBPS = 0.001;
+export const MAX_GBPS = 1e6;
+export const MAX_LATENCY_US = 1e9;
+
 /** A preset name or `LATENCY_US:GBPS` (GB/s), e.g. `10:25`. */
 export function parseInterconnect(spec: string): Link {
-  const preset = INTERCONNECT_PRESETS[spec.trim().toLowerCase()];
+  const preset = ownValue(INTERCONNECT_PRESETS, spec.trim().toLowerCase());
   if (preset) return preset;
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*:\s*([0-9]+(?:\.[0-9]+)?)\s*$/.exec(spec);
   if (m) {
     const bw = Number(m[2]);
-    if (bw <= 0) throw new OpplaceError(`interconnect "${spec}": bandwidth must be > 0 GB/s`);
-    return { name: spec.trim(), latencyUs: Number(m[1]), usPerByte: gbps(bw) };
+    const latencyUs = Number(m[1]);
+    if (bw <= 0) throw new OpplaceError(`interconnect "${quoteInput(spec)}": bandwidth must be > 0 GB/s`);
+    // bounded so that a transfer of the largest tensor (MAX_BYTES) stays a finite, printable time
+    if (bw < MIN_GBPS || bw > MAX_GBPS) throw new OpplaceError(`interconnect "${quoteInput(spec)}": bandwidth must be in ${MIN_GBPS}…${MAX_GBPS} GB/s`);
+    if (latencyUs > MAX_LATENCY_US) throw new OpplaceError(`interconnect "${quoteInput(spec)}": latency must be at most ${MAX_LATENCY_US} µs`);
+    return { name: spec.trim(), latencyUs, usPerByte: gbps(bw) };
   }
-  throw new OpplaceError(`unknown interconnect "${spec}" (presets: ${Object.keys(INTERCONNECT_PRESETS).join(', ')}; or LATENCY_US:GBPS)`);
+  throw new OpplaceError(`unknown interconnect "${quoteInput(spec)}" (presets: ${Object.keys(INTERCONNECT_PRESETS).join(', ')}; or LATENCY_US:GBPS)`);
 }
 
 /**

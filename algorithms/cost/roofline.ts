@@ -4,7 +4,7 @@
 // with computeUs > 0 keeps its (measured) time; a node with neither stays at 0. Ops whose FLOPs and
 // bytes are both 0 (Reshape views, Shape, folded constants) launch no kernel and stay at 0 µs.
 import type { Dtype } from '../loaders/types';
-import { OpGraph, OpNode } from '../graph';
+import { checkGraphLimits, OpGraph, OpNode } from '../graph';
 import {
   bandwidthBytesPerSecond,
   DEFAULT_DEVICE,
@@ -85,7 +85,10 @@ export function applyCostModel(graph: OpGraph, options: CostModelOptions = {}): 
     return { ...n, computeUs: estimateNodeUs(n, device, dtype, launch) };
   });
   const summary: CostModelSummary = { device: device.id, deviceName: device.name, dtype, launchOverheadUs: launch, estimatedNodes: estimated, measuredNodes: measured };
-  return { ...graph, nodes, meta: { ...(graph.meta ?? {}), costModel: summary } };
+  const costed = { ...graph, nodes, meta: { ...(graph.meta ?? {}), costModel: summary } };
+  // an estimate from 1e24 FLOPs on a slow preset can pass the time limit the loader checked
+  if (estimated > 0) checkGraphLimits(costed);
+  return costed;
 }
 
 /** Time of one step with every op on one device, run one after another (no overlap). */

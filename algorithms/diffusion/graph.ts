@@ -4,7 +4,7 @@
 // j ≤ i of layer L−1; the next step's layer 0 needs all of the last layer. 1 + (K+1)·R nodes and
 // K+2 layers per step, depth N·(K+2).
 import { OpplaceError } from '../errors';
-import type { OpEdge, OpGraph, OpNode } from '../graph';
+import { checkGraphLimits, MAX_TIME_US, type OpEdge, type OpGraph, type OpNode } from '../graph';
 
 export interface SamplerGraphOptions {
   steps: number;
@@ -25,6 +25,15 @@ export function samplerGraphNodeCount(o: Pick<SamplerGraphOptions, 'steps' | 'mi
   return o.steps * (1 + (o.rounds + 1) * o.midpoints);
 }
 
+/** Later layers are lower-triangular (midpoint i needs j ≤ i), so edges grow with R²: bounded too. */
+export const MAX_SAMPLER_GRAPH_EDGES = 5_000_000;
+
+export function samplerGraphEdgeCount(o: Pick<SamplerGraphOptions, 'steps' | 'midpoints' | 'rounds'>): number {
+  const R = o.midpoints;
+  const perStep = R + o.rounds * ((R * (R + 1)) / 2);
+  return o.steps * perStep + (o.steps - 1) * R;
+}
+
 function checkOptions(o: SamplerGraphOptions): void {
   const int = (v: number, name: string, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new OpplaceError(`--${name} must be an integer ≥ ${min}, got ${String(v)}`);
@@ -35,12 +44,17 @@ function checkOptions(o: SamplerGraphOptions): void {
   if (typeof o.scoreTimeUs !== 'number' || !Number.isFinite(o.scoreTimeUs) || o.scoreTimeUs < 0) {
     throw new OpplaceError(`--score-time-us must be a finite number ≥ 0, got ${String(o.scoreTimeUs)}`);
   }
+  if (o.scoreTimeUs > MAX_TIME_US) throw new OpplaceError(`--score-time-us must be at most ${MAX_TIME_US} µs, got ${o.scoreTimeUs}`);
   for (const [v, name] of [[o.scoreBytes, 'score-bytes'], [o.weightBytes ?? 0, 'weight-bytes']] as const) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new OpplaceError(`--${name} must be a number of bytes ≥ 0, got ${String(v)}`);
   }
   const n = samplerGraphNodeCount(o);
   if (n > MAX_SAMPLER_GRAPH_NODES) {
     throw new OpplaceError(`the sampler graph would have ${n} nodes; at most ${MAX_SAMPLER_GRAPH_NODES} (reduce --steps, --midpoints or --rounds)`);
+  }
+  const m = samplerGraphEdgeCount(o);
+  if (m > MAX_SAMPLER_GRAPH_EDGES) {
+    throw new OpplaceError(`the sampler graph would have ${m} edges; at most ${MAX_SAMPLER_GRAPH_EDGES} (reduce --midpoints or --rounds)`);
   }
 }
 
@@ -88,10 +102,7 @@ export function parallelSamplerGraph(options: SamplerGraphOptions): OpGraph {
     }
     previousLast = previous;
   }
-  return {
-    name: options.name ?? `parallel-rm-N${N}-R${R}-K${K}`,
-    nodes,
-    edges,
-    warnings: [],
-  };
+  const graph: OpGraph = { name: options.name ?? `parallel-rm-N${N}-R${R}-K${K}`, nodes, edges, warnings: [] };
+  checkGraphLimits(graph); // N × T µs and N × bytes must stay as finite as a loaded graph's
+  return graph;
 }

@@ -5,6 +5,7 @@
 import { OpplaceError } from '../errors';
 import { OpGraph, OpNode } from '../graph';
 import { AnyPlan, deviceByNode } from './planCheck';
+import { setOwn } from '../records';
 
 export type DeviceMap = Record<string, number>;
 
@@ -87,7 +88,7 @@ export function exportAccelerate(graph: OpGraph, plan: AnyPlan, planFile?: strin
   const collapse = (t: TrieNode) => {
     if (t.devices.length === 0) return;
     if (t.devices.length === 1) {
-      map[t.path] = t.devices[0];
+      setOwn(map, t.path, t.devices[0]);
       return;
     }
     if (t.own) {

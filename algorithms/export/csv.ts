@@ -3,11 +3,13 @@
 import { OpGraph, outputBytes } from '../graph';
 import { Plan } from '../plan';
 import { scheduleByNode } from './planCheck';
+import { displayText } from '../text';
 
 export const CSV_HEADER = ['node', 'op', 'device', 'start_us', 'end_us', 'memory_bytes'];
 
+/** A field; names are escaped for display (no terminal control reaches stdout), then quoted as needed. */
 export function csvField(value: string | number): string {
-  const s = String(value);
+  const s = displayText(String(value));
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -7,6 +7,7 @@ import { exportDeepSpeed } from './deepspeed';
 import { exportOnnx } from './onnx';
 import { AnyPlan, isPipelinePlan } from './planCheck';
 import { exportTorchSplit } from './torchSplit';
+import { jsonDisplay } from '../text';
 
 export type ExportFormat = 'accelerate' | 'torch-split' | 'deepspeed' | 'onnx' | 'csv';
 export const EXPORT_FORMATS: ExportFormat[] = ['accelerate', 'torch-split', 'deepspeed', 'onnx', 'csv'];
@@ -45,7 +46,7 @@ export function exportPlan(format: ExportFormat, input: ExportInput): ExportResu
     case 'accelerate': {
       // Accelerate runs the devices one after the other (no microbatches): say so for a pipeline plan
       const notes = isPipelinePlan(plan) ? [`Accelerate's device_map runs the ${plan.stages.length} stages one after the other for each batch, not as a pipeline of ${plan.microbatches} microbatches; torch-split or deepspeed run the plan's throughput`] : [];
-      return { data: JSON.stringify(exportAccelerate(graph, plan, planFile), null, 2) + '\n', suffix: '.device_map.json', notes };
+      return { data: jsonDisplay(JSON.stringify(exportAccelerate(graph, plan, planFile), null, 2)) + '\n', suffix: '.device_map.json', notes };
     }
     case 'torch-split': {
       const split = exportTorchSplit(graph, plan, planFile);
@@ -54,11 +55,11 @@ export function exportPlan(format: ExportFormat, input: ExportInput): ExportResu
       const data = split.schedule
         ? { split_spec: split.splitSpec, schedule: split.schedule.scheduleClass, n_microbatches: split.schedule.nMicrobatches, stage_devices: split.stages.map((s) => s.device) }
         : split.splitSpec;
-      return { data: JSON.stringify(data, null, 2) + '\n', suffix: '.split.json', notes: [...notes, ...split.notes] };
+      return { data: jsonDisplay(JSON.stringify(data, null, 2)) + '\n', suffix: '.split.json', notes: [...notes, ...split.notes] };
     }
     case 'deepspeed': {
       const { partition, notes } = exportDeepSpeed(graph, plan, planFile);
-      return { data: JSON.stringify(partition, null, 2) + '\n', suffix: '.deepspeed.json', notes };
+      return { data: jsonDisplay(JSON.stringify(partition, null, 2)) + '\n', suffix: '.deepspeed.json', notes };
     }
     case 'csv':
       if (isPipelinePlan(plan)) throw new OpplaceError('a pipeline plan has stages, not start and end times per op: export it --to torch-split, deepspeed or accelerate (csv is for `opplace place` plans)', { file: planFile });

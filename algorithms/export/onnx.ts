@@ -9,6 +9,7 @@ import { uniqueNodeIds } from '../onnx/naming';
 import { decodeOnnxModel, encodeOnnxModel, OnnxNode, OnnxStringEntry } from '../onnx/proto';
 import { Plan } from '../plan';
 import { AnyPlan, deviceByNode, isPipelinePlan } from './planCheck';
+import { setOwn } from '../records';
 
 export const DEVICE_KEY = 'opplace.device';
 export const PLACEMENT_KEY = 'opplace.placement';
@@ -86,7 +87,7 @@ export function exportOnnx(modelBytes: Uint8Array, modelFile: string, graph: OpG
       return;
     }
     n.metadata_props = setEntry(n.metadata_props, DEVICE_KEY, String(d));
-    placement[ids[i]] = d;
+    setOwn(placement, ids[i], d);
   });
   model.metadata_props = setEntry(model.metadata_props, PLACEMENT_KEY, JSON.stringify(placement));
   model.metadata_props = setEntry(model.metadata_props, 'opplace.algorithm', isPipelinePlan(plan) ? `pipeline ${plan.split}` : plan.algorithm);

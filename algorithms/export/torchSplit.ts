@@ -7,6 +7,7 @@ import { OpGraph, OpNode } from '../graph';
 import { holdsWeights } from './accelerate';
 import { AnyPlan, deviceByNode, isPipelinePlan } from './planCheck';
 import { stageRuns } from './stages';
+import { setOwn } from '../records';
 
 export interface PipelineStage {
   device: number;
@@ -67,7 +68,7 @@ export function exportTorchSplit(graph: OpGraph, plan: AnyPlan, planFile?: strin
     if (at > 0) {
       notes.push(`stage ${k}: ${nodes.slice(0, at).map((n) => `"${n.id}"`).join(', ')} (no weights) run${at === 1 ? 's' : ''} at the end of stage ${k - 1}, because the split is at the beginning of module "${fqn}"`);
     }
-    splitSpec[fqn] = 'BEGINNING';
+    setOwn(splitSpec, fqn, 'BEGINNING');
     stages[k].splitAt = fqn;
   }
   if (!isPipelinePlan(plan)) return { splitSpec, stages, notes };

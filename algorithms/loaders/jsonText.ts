@@ -1,17 +1,12 @@
 // Reading JSON model files (dnn-partitioning, opgraph) with messages fit for a terminal: binary
 // garbage is called binary, and parser messages never echo raw control characters.
 import { OpplaceError } from '../errors';
+import { quoteInput } from '../text';
 
 /** True when the text looks like binary data decoded as UTF-8 (NUL bytes or invalid sequences). */
 export function looksBinary(text: string): boolean {
   const head = text.slice(0, 4096);
   return head.includes('\u0000') || head.includes('\uFFFD');
-}
-
-/** Printable, single-line, bounded version of a parser message. */
-export function printable(message: string, max = 160): string {
-  const clean = message.replace(/[\u0000-\u001f\u007f-\u009f\uFFFD]/g, '?').replace(/\s+/g, ' ');
-  return clean.length > max ? clean.slice(0, max) + '…' : clean;
 }
 
 export function parseJsonBytes(bytes: Uint8Array, file: string): unknown {
@@ -21,7 +16,7 @@ export function parseJsonBytes(bytes: Uint8Array, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new OpplaceError(`not valid JSON (${printable((e as Error).message)})`, { file });
+    throw new OpplaceError(`not valid JSON (${quoteInput((e as Error).message, 160)})`, { file });
   }
 }
 
@@ -37,7 +32,7 @@ export function describeJson(v: unknown): string {
   if (v === undefined) return 'nothing (the field is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'string') return `the string "${quoteInput(v, 40)}"`;
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${String(v)}`;
 }
@@ -55,4 +50,24 @@ export function fieldError(p: JsonPlace, field: string, expected: string, got: u
 
 export function missingField(p: JsonPlace, field: string): never {
   throw new OpplaceError(`${p.where}: missing field "${field}"`, { file: p.file, node: p.node });
+}
+
+/**
+ * Deepest nesting a free-form JSON value (`meta`) may have. JSON.stringify and structured cloning
+ * recurse, so a 5,000-deep `meta` overflowed the stack when the report or a plan was written.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Nesting depth of a JSON value (a scalar is 0, `{}` is 1), counted without recursion; stops past `limit`. */
+export function jsonDepth(value: unknown, limit = Infinity): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d + 1 > deepest) deepest = d + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
 }

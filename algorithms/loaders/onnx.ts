@@ -20,6 +20,7 @@
 // - If/Loop/Scan are single opaque nodes; outer-scope tensors their subgraphs read become edges.
 import { MinHeap } from '../minHeap';
 import { OpplaceError } from '../errors';
+import { quoteInput } from '../text';
 import { OpEdge, OpGraph, OpNode, TensorInfo, validateGraph } from '../graph';
 import { opCost } from '../onnx/cost';
 import { bytesPerElement, dtypeName, isFloatType } from '../onnx/dtypes';
@@ -29,6 +30,8 @@ import { OnnxGraph, OnnxModel, OnnxNode, OnnxValueInfo, decodeOnnxModel, hasFiel
 import { Attrs, tensorDims, tensorValues } from '../onnx/tensorData';
 import { Shape, TensorMeta, cleanDim, numel } from '../onnx/values';
 import type { LoadOptions } from './types';
+import { setOwn } from '../records';
+import { minOf } from '../arrays';
 
 const SUBGRAPH_OPS = new Set(['If', 'Loop', 'Scan', 'SequenceMap']);
 const DEFAULT_OPSET = 13;
@@ -129,7 +132,7 @@ class BuildContext {
     for (const t of this.g.initializer ?? []) {
       const name = t.name ?? '';
       const dims = tensorDims(t);
-      if (!dims) throw new OpplaceError(`initializer "${name}" has invalid dims [${(t.dims ?? []).map(int64ToNumber).join(', ')}]`, { file: this.file });
+      if (!dims) throw new OpplaceError(`initializer "${name}" has invalid dims [${quoteInput((t.dims ?? []).map(int64ToNumber).join(', '))}]`, { file: this.file });
       if (this.producer.has(name)) throw this.err(`initializer "${name}" is also produced by a node`, this.producer.get(name));
       const value = tensorValues(t);
       const meta: TensorMeta = { shape: dims, dtype: t.data_type ?? 0, ...(value ? { value } : {}) };
@@ -374,7 +377,7 @@ class BuildContext {
     }
     const stats = this.assignWeights(nodeAt);
     const tensors: Record<string, (number | null)[] | null> = {};
-    for (const [name, m] of this.metas) tensors[name] = m.shape;
+    for (const [name, m] of this.metas) setOwn(tensors, name, m.shape);
     const missing = this.missingInputs();
     if (missing.length) {
       this.warnings.push(`${missing.length} tensor(s) are read but neither produced, initialized nor declared as graph inputs (shapes unknown): ${missing.slice(0, 5).map((x) => `"${x}"`).join(', ')}${missing.length > 5 ? ', …' : ''}`);
@@ -415,7 +418,7 @@ class BuildContext {
       }
       if (w.consumers.length > 1) {
         const roots = w.consumers.map(find);
-        const root = Math.min(...roots);
+        const root = minOf(roots);
         const label = roots.map((r) => groupName.get(r)).find((x) => x) ?? `weights:${name}`;
         for (const r of roots) parent.set(r, root);
         for (const c of w.consumers) parent.set(c, root);

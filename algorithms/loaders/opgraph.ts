@@ -5,7 +5,8 @@
 import { OpplaceError } from '../errors';
 import { OpEdge, OpGraph, OpNode, TensorInfo } from '../graph';
 import type { LoadOptions } from './types';
-import { describeJson, fieldError, isJsonObject, JsonObject, JsonPlace, missingField, parseJsonBytes } from './jsonText';
+import { describeJson, fieldError, isJsonObject, jsonDepth, JsonObject, JsonPlace, MAX_JSON_DEPTH, missingField, parseJsonBytes } from './jsonText';
+import { setOwn } from '../records';
 
 export const OPGRAPH_FORMAT = 'opgraph';
 export const OPGRAPH_VERSION = 1;
@@ -161,7 +162,7 @@ function addImpliedOutputs(nodes: Map<string, OpNode>, edges: OpEdge[]): void {
 function parseTensorsMap(raw: Json, file: string): Record<string, Shape> {
   if (!isJsonObject(raw)) fieldError({ file, where: 'top level' }, 'tensors', 'an object (tensor name → shape)', raw);
   const out: Record<string, Shape> = {};
-  for (const [name, dims] of Object.entries(raw)) out[name] = shapeOf(dims, `tensors["${name}"]`, { file, where: 'top level' });
+  for (const [name, dims] of Object.entries(raw)) setOwn(out, name, shapeOf(dims, `tensors["${name}"]`, { file, where: 'top level' }));
   return out;
 }
 
@@ -215,6 +216,7 @@ export function opgraphFromJson(doc: Json, fileName: string): OpGraph {
   if (doc.tensors !== undefined) graph.tensors = parseTensorsMap(doc.tensors, file);
   if (doc.meta !== undefined) {
     if (!isJsonObject(doc.meta)) fieldError(top, 'meta', 'an object', doc.meta);
+    if (jsonDepth(doc.meta, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new OpplaceError(`field "meta" is nested more than ${MAX_JSON_DEPTH} levels deep`, { file });
     graph.meta = doc.meta;
   }
   return graph;

@@ -4,6 +4,7 @@
 // `#` lines (at the end in the published set) are comments. Times are taken as µs; STG has no
 // memory and no communication, so every node has zero bytes and every edge carries a 0-byte tensor.
 import { OpplaceError } from '../errors';
+import { quoteInput } from '../text';
 import { OpEdge, OpGraph, OpNode } from '../graph';
 import type { LoadOptions } from './types';
 
@@ -26,7 +27,7 @@ function baseName(fileName: string): string {
 function intField(text: string, what: string, file: string, lineNo: number, task?: string): number {
   if (!/^[+]?\d+$/.test(text)) {
     const where = task === undefined ? '' : ` (task ${task})`;
-    throw new OpplaceError(`line ${lineNo}${where}: ${what} must be a non-negative integer, got "${text}"`, { file });
+    throw new OpplaceError(`line ${lineNo}${where}: ${what} must be a non-negative integer, got "${quoteInput(text)}"`, { file });
   }
   return Number(text);
 }
@@ -51,7 +52,7 @@ function parseTaskLine(fields: string[], file: string, lineNo: number): TaskLine
 function intOrFloat(text: string, what: string, file: string, lineNo: number, task: string): number {
   const v = Number(text);
   if (!/^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) || !Number.isFinite(v)) {
-    throw new OpplaceError(`line ${lineNo} (task ${task}): ${what} must be a number ≥ 0, got "${text}"`, { file, node: task });
+    throw new OpplaceError(`line ${lineNo} (task ${task}): ${what} must be a number ≥ 0, got "${quoteInput(text)}"`, { file, node: task });
   }
   return v;
 }
@@ -71,7 +72,7 @@ export function parseStg(bytes: Uint8Array, fileName: string, _options: LoadOpti
     const fields = line.split(/\s+/);
     if (declared === undefined) {
       if (fields.length !== 1) {
-        throw new OpplaceError(`line ${i + 1}: the first line must be the number of tasks, got "${truncate(line)}"`, { file });
+        throw new OpplaceError(`line ${i + 1}: the first line must be the number of tasks, got "${quoteInput(line, 60)}"`, { file });
       }
       declared = intField(fields[0], 'number of tasks', file, i + 1);
       declaredLine = i + 1;
@@ -127,8 +128,4 @@ export function parseStg(bytes: Uint8Array, fileName: string, _options: LoadOpti
   });
 
   return { name: baseName(fileName), nodes, edges, warnings: [], source: { file, format: 'stg' } };
-}
-
-function truncate(s: string, n = 60): string {
-  return s.length > n ? s.slice(0, n) + '…' : s;
 }

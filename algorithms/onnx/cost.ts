@@ -4,6 +4,7 @@
 import { einsumDims } from './infer';
 import { Attrs } from './tensorData';
 import { Shape, numel } from './values';
+import { ownValue } from '../records';
 
 export interface CostInput {
   opType: string;
@@ -126,7 +127,7 @@ function flopsOf(c: CostInput): number {
       return seq * batch * dirs * perStep;
     }
     default: {
-      const k = PER_ELEMENT[c.opType];
+      const k = ownValue(PER_ELEMENT, c.opType);
       return k === undefined ? 0 : k * out0;
     }
   }

@@ -5,6 +5,7 @@
 import { DT, isFloatType } from './dtypes';
 import { Attrs, MAX_FOLDED_ELEMENTS, MAX_FOLDED_FLOAT_ELEMENTS, tensorDims, tensorValues } from './tensorData';
 import { Dim, MAX_RANK, Shape, TensorMeta, broadcastAll, cleanShape, foldElementwise, isFullyKnown, normAxis, numel } from './values';
+import { ownValue } from '../records';
 
 export interface InferContext {
   opType: string;
@@ -97,7 +98,7 @@ function isIntegerType(t: number): boolean {
 const unary: Rule = (c) => {
   const x = c.inputs[0];
   const dtype = BOOL_RESULT.has(c.opType) ? DT.BOOL : inDtype(c);
-  const fold = UNARY_FOLD[c.opType];
+  const fold = ownValue(UNARY_FOLD, c.opType);
   const value = fold && x?.value && x.value.length <= MAX_FOLDED_ELEMENTS ? x.value.map(fold) : undefined;
   const first: TensorMeta = { shape: inShape(c), dtype, ...(value ? { value } : {}) };
   // Dropout-like second output (mask) and the like
@@ -109,7 +110,7 @@ const broadcast: Rule = (c) => {
   if (ins.length === 0) return fillOutputs(c, [unknown()]);
   const shape = broadcastAll(ins.map((t) => t!.shape));
   const dtype = BOOL_RESULT.has(c.opType) ? DT.BOOL : ins[0]!.dtype;
-  let fn: ((a: number, b: number) => number) | undefined = BINARY_FOLD[c.opType];
+  let fn: ((a: number, b: number) => number) | undefined = ownValue(BINARY_FOLD, c.opType);
   if (c.opType === 'Div' && isIntegerType(ins[0]!.dtype)) fn = (a, b) => Math.trunc(a / b);
   let value: number[] | undefined;
   if (fn && ins.length >= 1) value = foldElementwise(ins, shape, (...xs) => xs.reduce((acc, v) => fn(acc, v)));

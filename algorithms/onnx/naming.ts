@@ -1,4 +1,5 @@
 // Node ids and namespace paths from ONNX node names.
+import { pushAll } from '../arrays';
 
 /**
  * Stable unique ids: the node name, or `OpType_index` (index in the ONNX node list) when it has
@@ -47,7 +48,7 @@ export function namespaceOf(name: string): string[] {
       for (let j = 0; j < k; j++) if (out[out.length - k + j] !== parts[j]) match = false;
       if (match) break;
     }
-    out.push(...parts.slice(k));
+    pushAll(out, parts.slice(k));
   }
   return out;
 }

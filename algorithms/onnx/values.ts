@@ -25,9 +25,14 @@ export function cleanShape(s: Shape | undefined): Shape {
   return s.map(cleanDim);
 }
 
-/** Number of elements, or null when any dim is unknown. */
+/**
+ * Number of elements, or null when any dim is unknown. A 0 dim makes it 0 whatever the others are
+ * (multiplying in order gave (2^53−1)^40 · 0 = Infinity · 0 = NaN); a product past 2^53 is
+ * Infinity-bound and the graph's size limits reject it at load.
+ */
 export function numel(s: Shape | undefined): number | null {
   if (!s) return null;
+  if (s.includes(0)) return 0;
   let n = 1;
   for (const d of s) {
     if (d === null) return null;

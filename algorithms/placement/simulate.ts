@@ -12,6 +12,8 @@ import { buildProblem } from './problem';
 import { parseInterconnect } from '../cost/interconnect';
 import { parseTopology } from '../cost/topology';
 import { OpplaceError } from '../errors';
+import { ownValue } from '../records';
+import { pushAll } from '../arrays';
 
 export interface PlanPieces {
   feasible: boolean;
@@ -226,7 +228,7 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
           const recvWaited: boolean = !viaSend && tr.startUs > sendStart + timeTol(tr.startUs);
           if (!recvWaited && near(prod.endUs, sendStart)) {
             op = prod;
-            crit.push(...chain);
+            pushAll(crit, chain);
             break;
           }
           seenTransfer.add(tk);
@@ -318,7 +320,7 @@ export function simulateSchedule(graph: OpGraph, input: SimulateInput): PlanPiec
     ...(input.topology !== undefined ? { topology: parseTopology(input.topology, input.devices) } : {}),
   }, index);
   const D = input.devices;
-  const get = (id: string) => (input.assignment instanceof Map ? input.assignment.get(id) : input.assignment[id]);
+  const get = (id: string) => (input.assignment instanceof Map ? input.assignment.get(id) : ownValue(input.assignment, id));
   const order: number[][] = Array.from({ length: D }, () => []);
   if (input.order) {
     const seen = new Set<string>();

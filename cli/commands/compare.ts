@@ -12,6 +12,7 @@ import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { alignTable } from '../table';
 import { loadPlacementGraph, optionsForGraph, printMemoryNotes, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import { displayText, jsonDisplay } from '../../algorithms/text';
 
 /** Table order: Baechi's placers, the refinement, the baselines. */
 export const COMPARED = COMPARE_ALGORITHMS;
@@ -147,7 +148,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const { options } = comparison;
     const section = pipeline ? { microbatches: pipeline.microbatches, schedule: pipeline.schedule, throughput: comparison.throughput } : {};
     const text = formatTable(comparison) + (pipeline ? '\n' + formatThroughput(comparison.throughput!, pipeline.microbatches, pipeline.schedule) : '');
-    io.out(values.json ? JSON.stringify({ file, devices: options.devices, memoryLimits: options.memoryLimits, comm: options.comm, lowerBoundUs, results: rows, ...section }) + '\n' : text + '\n\n');
+    io.out(values.json ? jsonDisplay(JSON.stringify({ file, devices: options.devices, memoryLimits: options.memoryLimits, comm: options.comm, lowerBoundUs, results: rows, ...section })) + '\n' : text.split('\n').map(displayText).join('\n') + '\n\n');
   }
   return exit;
 }

@@ -1,7 +1,6 @@
 // `opplace diffusion bench|graph`: the randomized-midpoint diffusion samplers' numerical benchmark
 // (pathwise error, exact TV of the output law, evaluations needed for a TV target as d grows) and
 // the parallel sampler's computation DAG written as an .opgraph.json that opplace can place.
-import { writeFileSync } from 'node:fs';
 import { OpplaceError } from '../../algorithms/errors';
 import { SAMPLER_NAMES, type SamplerName } from '../../algorithms/diffusion/samplers';
 import { formatBenchMarkdown, runDiffusionBench } from '../../algorithms/diffusion/experiments';
@@ -11,7 +10,7 @@ import { serializeOpgraph } from '../../algorithms/loaders/opgraph';
 import { parseInterconnect } from '../../algorithms/cost/interconnect';
 import { formatUs, parseSize } from '../../algorithms/units';
 import { intOption, parseCommandArgs } from '../args';
-import { checkOutputPath, writeErrorText } from '../outputPath';
+import { checkOutputPath, writeOutputFile } from '../outputPath';
 import type { CliIO } from '../io';
 
 const HELP = `usage: opplace diffusion bench [options]
@@ -37,7 +36,8 @@ graph: the parallel sampler's DAG (one node per score evaluation, 1 + (K+1)·R p
   --score-time-us T  time of one score evaluation in µs (required)
   --score-bytes B    bytes of one score vector, e.g. 4MiB (required)
   --weight-bytes B   score-network weights held by every evaluation (default 0)
-  --out FILE         where to write the .opgraph.json (required)
+  --out FILE         where to write the .opgraph.json (required; an existing file only with --force)
+  --force            replace an existing --out file
   --speedup LIST     also place it with m-ETF (no communication cost) on these device counts
                      and print the speed-up over one device, e.g. 1,2,4,8
   --comm C           interconnect for --speedup (default none; presets as in \`opplace place\`)
@@ -61,6 +61,7 @@ const SPEC = {
   speedup: { type: 'string' },
   comm: { type: 'string' },
   name: { type: 'string' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -100,14 +101,14 @@ type Values = ReturnType<typeof parseCommandArgs<typeof SPEC>>['values'];
 function runBench(v: Values, io: CliIO): number {
   const dims = parseIntList(v.dims, 'dims', [10, 100, 1000, 10000]);
   const budgets = parseIntList(v.budgets, 'budgets', [32, 64, 128, 256, 512]);
-  const config = { midpoints: intOption(v.midpoints, 'midpoints', 4), rounds: intOption(v.rounds, 'rounds', 2, 0) };
+  const config = { midpoints: intOption(v.midpoints, 'midpoints', 4, 1, 1024), rounds: intOption(v.rounds, 'rounds', 2, 0, 64) };
   const result = runDiffusionBench({
     dims,
     budgets,
     samplers: parseSamplers(v.samplers),
     config,
-    draws: intOption(v.draws, 'draws', 1000),
-    seed: intOption(v.seed, 'seed', 1, 0),
+    draws: intOption(v.draws, 'draws', 1000, 1, 1_000_000),
+    seed: intOption(v.seed, 'seed', 1, 0, 0xffffffff),
     skipBudgets: Boolean(v.json),
     onProgress: progressBar(io),
   });
@@ -130,7 +131,8 @@ function required(v: string | undefined, name: string): string {
 
 async function runGraph(v: Values, io: CliIO): Promise<number> {
   const out = required(v.out, 'out');
-  checkOutputPath(out, [], 'out');
+  // --out may name any file (an ONNX model included): an existing one only with --force
+  checkOutputPath(out, [], 'out', { refuseExisting: true, force: Boolean(v.force) });
   if (v.comm !== undefined && v.speedup === undefined) throw new OpplaceError('--comm only applies with --speedup');
   if (v.comm !== undefined) parseInterconnect(v.comm);
   const timeText = required(v['score-time-us'], 'score-time-us');
@@ -145,11 +147,7 @@ async function runGraph(v: Values, io: CliIO): Promise<number> {
     weightBytes: v['weight-bytes'] === undefined ? 0 : parseSize(v['weight-bytes'], '--weight-bytes'),
     ...(v.name !== undefined ? { name: v.name } : {}),
   });
-  try {
-    writeFileSync(out, serializeOpgraph(graph));
-  } catch (e) {
-    throw new OpplaceError(`cannot write the graph (${writeErrorText(e)})`, { file: out });
-  }
+  writeOutputFile(out, serializeOpgraph(graph), 'the graph');
   io.out(`wrote ${out}: ${graph.nodes.length} nodes, ${graph.edges.length} edges\n`);
   if (v.speedup !== undefined) {
     const counts = parseIntList(v.speedup, 'speedup', [], 1, 1024);

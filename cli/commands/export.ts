@@ -6,11 +6,11 @@
 //     with the same options as `opplace place` (--devices, --memory, --algorithm, …).
 // The onnx export writes a copy (default `<model name>.placed.onnx` in the working directory) and
 // refuses to overwrite the input.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { OpplaceError } from '../../algorithms/errors';
 import { AnyPlan, EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat, parsePlanJson, planFromJson } from '../../algorithms/export';
-import { OpGraph } from '../../algorithms/graph';
+import { checkPlaceable, OpGraph } from '../../algorithms/graph';
 import { MODEL_FORMATS } from '../../algorithms/loaders';
 import { readModelBytes } from '../../algorithms/loaders/readFile';
 import { prepareGraph, warnIgnoredModelOptions } from '../../algorithms/prepare';
@@ -18,8 +18,9 @@ import { Plan, PlacementOptions } from '../../algorithms/plan';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { checkOutputPath, writeErrorText } from '../outputPath';
+import { checkOutputPath, writeOutputFile } from '../outputPath';
 import { placementOptions, prepareOptions, printWarnings } from '../placementArgs';
+import { displayText } from '../../algorithms/text';
 
 const HELP = `usage: opplace export PLAN_OR_MODEL --to FORMAT [options]
 
@@ -159,6 +160,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (v.plan !== undefined) {
       plan = parsePlanJson(readText(v.plan), v.plan);
     } else {
+      checkPlaceable(graph);
       plan = await placeGraph(graph, placeOptions!, modelFile);
       if (!plan.feasible) {
         throw new OpplaceError(`the placement is infeasible, nothing to export${plan.reason ? `: ${plan.reason}` : ''}`, { file: modelFile, exitCode: 3 });
@@ -169,16 +171,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const modelBytes = format === 'onnx' ? (modelFile === input ? inputBytes : readModelBytes(modelFile)) : undefined;
   const result = exportPlan(format, { graph, plan: plan!, planFile, modelBytes, modelFile });
   if (out !== undefined) {
-    try {
-      writeFileSync(out, result.data);
-    } catch (e) {
-      throw new OpplaceError(`cannot write the export (${writeErrorText(e)})`, { file: out });
-    }
+    writeOutputFile(out, result.data, 'the export');
     io.err(`wrote ${out} (${format})\n`);
   } else {
     // only text formats reach here: the onnx export always has a file name
     io.out(result.data as string);
   }
-  for (const note of result.notes) io.err(`note: ${note}\n`);
+  for (const note of result.notes) io.err(`note: ${displayText(note)}\n`);
   return 0;
 }

@@ -9,6 +9,7 @@ import { formatBytes, formatBytesAtLeast, formatUs, plural } from '../../algorit
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { loadPlacementGraph, optionsForGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import { displayText, jsonDisplay } from '../../algorithms/text';
 
 const HELP = `usage: opplace fit FILE... [options]
 
@@ -84,7 +85,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       continue;
     }
     if (!record.feasible && exit === 0) exit = 3;
-    io.out(values.json ? JSON.stringify(record) + '\n' : formatFit(record) + '\n\n');
+    io.out(values.json ? jsonDisplay(JSON.stringify(record)) + '\n' : formatFit(record).split('\n').map(displayText).join('\n') + '\n\n');
   }
   return exit;
 }

@@ -10,6 +10,8 @@ import { formatBytes, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { prepareOptions } from '../placementArgs';
+import { setOwn } from '../../algorithms/records';
+import { displayText, jsonDisplay } from '../../algorithms/text';
 
 const HELP = `usage: opplace inspect FILE... [options]
 
@@ -50,7 +52,7 @@ export interface InspectRecord extends GraphSummary {
 function tensorShapes(graph: OpGraph): Record<string, (number | null)[] | null> {
   if (graph.tensors) return graph.tensors;
   const out: Record<string, (number | null)[] | null> = {};
-  for (const n of graph.nodes) for (const t of n.outputs) if (t.shape) out[t.name] = t.shape;
+  for (const n of graph.nodes) for (const t of n.outputs) if (t.shape) setOwn(out, t.name, t.shape);
   return out;
 }
 
@@ -94,7 +96,7 @@ export function formatInspect(r: InspectRecord, graph: OpGraph): string {
     for (const w of r.warnings.slice(0, 10)) lines.push(`    - ${w}`);
     if (r.warnings.length > 10) lines.push(`    … ${r.warnings.length - 10} more (see --json)`);
   }
-  return lines.join('\n') + '\n';
+  return lines.map(displayText).join('\n') + '\n';
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -112,7 +114,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       const graph = warnIgnoredModelOptions(prepareGraphFromFile(file, options), options);
       const record = inspectRecord(file, graph);
-      if (values.json) io.out(JSON.stringify(record) + '\n');
+      if (values.json) io.out(jsonDisplay(JSON.stringify(record)) + '\n');
       else io.out((i > 0 ? '\n' : '') + formatInspect(record, graph));
     } catch (e) {
       failed++;
@@ -122,7 +124,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         // A bug in a loader, not the user's fault: say so, but keep going with the other files.
         internal = true;
         const detail = process.env.OPPLACE_DEBUG ? (e as Error)?.stack : (e as Error)?.message;
-        io.err(`opplace inspect: ${file}: internal error while reading the file: ${detail ?? String(e)}\n`);
+        io.err(`opplace inspect: ${displayText(file)}: internal error while reading the file: ${displayText(detail ?? String(e))}\n`);
       }
     }
   });

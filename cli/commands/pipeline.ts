@@ -17,6 +17,7 @@ import { alignTable } from '../table';
 import { checkPlanOutputs, writePlansFile } from '../outputPath';
 import { loadPlacementGraph, MODEL_HELP, parseTraining, prepareOptions, printMemoryNotes, printWarnings } from '../placementArgs';
 import { CLI_INPUT_DEFAULTS, cliLabel, DEFAULTS, INTERCONNECTS, parsePipelineInput, parsePlacementInput } from '../../algorithms/options';
+import { displayText, jsonDisplay } from '../../algorithms/text';
 
 /** parseArgs spec of the pipeline options (shared with `opplace compare`'s throughput section). */
 export const PIPELINE_SPEC = {
@@ -248,7 +249,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     plans.push(plan);
     if (!plan.feasible && exit === 0) exit = 3;
-    io.out(values.json ? JSON.stringify(pipelineRecord(plan)) + '\n' : formatPipelinePlan(plan, graph) + '\n\n');
+    io.out(values.json ? jsonDisplay(JSON.stringify(pipelineRecord(plan))) + '\n' : formatPipelinePlan(plan, graph).split('\n').map(displayText).join('\n') + '\n\n');
     if (values.report !== undefined) await writeReport(values.report, graph, plan, file);
   }
   if (values.out !== undefined && plans.length) writePlansFile(values.out, plans);

@@ -13,6 +13,7 @@ import type { CliIO } from '../io';
 import { alignTable } from '../table';
 import { checkPlanOutputs, writePlansFile } from '../outputPath';
 import { loadPlacementGraph, optionsForGraph, printMemoryNotes, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import { displayText, jsonDisplay } from '../../algorithms/text';
 
 const HELP = `usage: opplace place FILE... [options]
 
@@ -94,7 +95,7 @@ export function formatPlan(plan: Plan, graph: OpGraph): string {
     lines.push(`  infeasible: ${plan.reason}`);
     if (plan.minimumMemoryBytes !== undefined) lines.push(`  smallest uniform memory per device that works: ${formatBytesAtLeast(plan.minimumMemoryBytes)}`);
     lines.push(`  lower bound ${formatUs(plan.lowerBoundUs)} · tried in ${plan.placeMs.toFixed(1)} ms`);
-    return lines.join('\n');
+    return lines.map(displayText).join('\n');
   }
   const opsPer = new Array(o.devices).fill(0);
   for (const s of plan.schedule) opsPer[s.device]++;
@@ -123,7 +124,7 @@ export function formatPlan(plan: Plan, graph: OpGraph): string {
   // contention, fractional favourites): it can be above or below the plan's makespan.
   if (plan.lp) lines.push(`  m-SCT LP: ${plan.lp.method}; relaxation objective ${formatUs(plan.lp.objectiveUs)} (the LP's own model, not a bound on this plan)`);
   if (!plan.feasible) lines.push(`  over the limit: ${plan.reason}`);
-  return lines.join('\n');
+  return lines.map(displayText).join('\n');
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -161,7 +162,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     plans.push(plan);
     if (!plan.feasible && exit === 0) exit = 3;
-    io.out(values.json ? JSON.stringify(planRecord(plan)) + '\n' : formatPlan(plan, graph) + '\n\n');
+    io.out(values.json ? jsonDisplay(JSON.stringify(planRecord(plan))) + '\n' : formatPlan(plan, graph) + '\n\n');
     if (values.report !== undefined) await writeReport(values.report, graph, plan, fileOptions, file);
   }
   if (values.out !== undefined && plans.length) writePlansFile(values.out, plans);
