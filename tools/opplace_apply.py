@@ -24,9 +24,11 @@ of the profiled shape, seeds seed … seed + M − 1) go through the stages, eac
 on its device, in the order of the plan's simulated schedule (GPipe or 1F1B); a stage starts a
 microbatch only when the stages before it have produced that microbatch's inputs, else the run
 stops naming the stage and microbatch. ``--check`` compares every microbatch's output with the
-unsplit model on that microbatch. The run is an inference step (eval, no_grad): a training plan's
-backward tasks and its synthesised ``…/grad`` ops are not run (autograd places them with their
-forward ops).
+unsplit model on that microbatch. A training plan (its schedule has backward tasks) also runs
+the backwards in schedule order: each stage sends the gradients of what it received back to the
+stage that sent it, the last stage starts from the sum of the outputs as the loss, and ``--check``
+compares every parameter's accumulated gradient with one step of the unsplit model over the same
+microbatches. The plan's synthesised ``…/grad`` ops are autograd's backward of their forward op.
 """
 
 import argparse
@@ -256,6 +258,9 @@ def apply_plan(plan_file, spec=None, input_texts=None, devices_text=None, seed=N
                 with torch.no_grad():
                     results.append(compare_outputs(out, model(*inp), atol, rtol))
             report['check'] = {'allclose': all(r[0] for r in results), 'maxAbsDiff': max(r[1] for r in results), 'atol': atol, 'rtol': rtol, 'microbatches': len(results)}
+            if report['pipeline']['training']:
+                report['check']['gradients'] = check_gradients(gm, model, batches, atol, rtol)
+                report['check']['allclose'] = report['check']['allclose'] and report['check']['gradients']['allclose']
         return report
     split, stats = split_module(gm, node_device, torch_devices)
     split.eval()
@@ -313,18 +318,44 @@ def pipeline_stages(plan, plan_file, gm, node_device):
     return [(st['index'], st['device'], nodes[st['index']]) for st in stages]
 
 
-def forward_order(plan, plan_file, stages):
-    """(stage, microbatch) of every forward task, in the order of the plan's simulated schedule."""
+def task_order(plan, plan_file, stages):
+    """(stage, microbatch, kind) of every task in the order of the plan's simulated schedule.
+
+    Backward tasks only for a training plan (the plan's tasks have some); without tasks (a plan
+    that was not simulated) the forwards run microbatch by microbatch."""
     m = plan['microbatches']
     busy = [index for index, _, nodes in stages if nodes]
-    tasks = [t for t in plan.get('tasks') or [] if t.get('kind') == 'forward']
-    if not tasks:  # a plan without its simulated step: microbatch by microbatch
-        return [(s, k) for k in range(m) for s in busy]
-    order = [(t['stage'], t['microbatch']) for t in sorted(tasks, key=lambda t: (t['startUs'], t['stage'], t['microbatch']))]
-    want = sorted((s, k) for s in busy for k in range(m))
-    if sorted(set(order)) != want or len(order) != len(want):
+    tasks = [t for t in plan.get('tasks') or [] if t.get('kind') in ('forward', 'backward')]
+    if not tasks:
+        return [(s, k, 'forward') for k in range(m) for s in busy]
+    kinds = sorted({t['kind'] for t in tasks})
+    # by start, then end (a 0 µs task before the one it feeds at the same instant), forwards before
+    # backwards, forwards down the stages and backwards up them
+    def key(t):
+        fwd = t['kind'] == 'forward'
+        return (t['startUs'], t['endUs'], 0 if fwd else 1, t['stage'] if fwd else -t['stage'], t['microbatch'])
+    order = [(t['stage'], t['microbatch'], t['kind']) for t in sorted(tasks, key=key)]
+    for kind in kinds:
+        got = sorted((s, k) for s, k, c in order if c == kind)
+        stages_of_kind = sorted({s for s, _ in got})
+        if got != sorted((s, k) for s in stages_of_kind for k in range(m)) or not set(stages_of_kind) <= set(busy):
+            raise ApplyError(f'{plan_file}: the schedule\'s {kind} tasks do not run each stage on each of the {m} microbatches once')
+    if 'forward' in kinds and sorted({s for s, _, c in order if c == 'forward'}) != busy:
         raise ApplyError(f'{plan_file}: the schedule\'s forward tasks do not run every stage on each of the {m} microbatches once')
     return order
+
+
+def received(value, device, grad):
+    """A tensor (or nest of them) as the next stage receives it: on its device, cut from the sender's
+    autograd graph; a leaf that collects its gradient when training."""
+    if isinstance(value, torch.Tensor):
+        out = value.detach().to(device)
+        return out.requires_grad_(grad and out.is_floating_point())
+    if isinstance(value, (tuple, list)):
+        return type(value)(received(v, device, grad) for v in value)
+    if isinstance(value, dict):
+        return {k: received(v, device, grad) for k, v in value.items()}
+    return value
 
 
 class StageRunner(torch.fx.Interpreter):
@@ -341,40 +372,79 @@ class StageRunner(torch.fx.Interpreter):
 
 
 def run_pipeline(plan, plan_file, gm, node_device, torch_devices, input_specs, seed, spec):
-    """Runs the plan's microbatches through its stages in schedule order → (outputs per microbatch, inputs, report)."""
+    """Runs the plan's microbatches through its stages in schedule order → (outputs per microbatch, inputs, report).
+
+    A stage computes on its own copies of what it receives (received()); in a training plan a
+    backward task of stage s on microbatch k sends the gradients its receivers collected back
+    through s (and, on the last stage, starts from the output's sum as the loss), so parameter
+    gradients accumulate over the microbatches as in one step of the unsplit model."""
     stages = pipeline_stages(plan, plan_file, gm, node_device)
-    order = forward_order(plan, plan_file, stages)
+    order = task_order(plan, plan_file, stages)
+    training = any(kind == 'backward' for _, _, kind in order)
     place_weights(gm, node_device, torch_devices)
     gm.eval()
+    gm.zero_grad(set_to_none=True)
     device_of = {n.name: torch_devices[node_device[n.name]] for n in gm.graph.nodes}
     stage_of = {n.name: index for index, _, nodes in stages for n in nodes}
     placeholders = [n for n in gm.graph.nodes if n.op == 'placeholder']
     m = plan['microbatches']
     inputs = [prof.make_inputs(input_specs, torch.device('cpu'), seed + k) for k in range(m)]
-    envs = [{} for _ in range(m)]
+    envs = [{index: {} for index, _, _ in stages} for _ in range(m)]  # microbatch → stage → node → value
+    produced = [{} for _ in range(m)]  # microbatch → node name → value (in its own stage)
+    receipts = [{} for _ in range(m)]  # microbatch → (node name, receiving stage) → received copy
+    backward_done = set()
     outputs = [None] * m
     runner = StageRunner(gm, device_of)
     cross = {(src.name, n.name) for n in gm.graph.nodes for src in n.all_input_nodes if stage_of[src.name] != stage_of[n.name]}
     nodes_of = {index: nodes for index, _, nodes in stages}
-    for s, k in order:
-        env = envs[k]
+    output_stage = next(stage_of[n.name] for n in gm.graph.nodes if n.op == 'output')
+
+    def forward(s, k):
+        env = envs[k][s]
         for n in nodes_of[s]:
             for src in n.all_input_nodes:
-                if src not in env:
+                if src in env:
+                    continue
+                if src.name not in produced[k]:
                     raise ApplyError(f'{plan_file}: the schedule runs stage {s} on microbatch {k} before stage {stage_of[src.name]} produced "{src.name}" for it')
+                env[src] = receipts[k][(src.name, s)] = received(produced[k][src.name], device_of[n.name], training)
             if n.op == 'placeholder':
                 env[n] = inputs[k][placeholders.index(n)].to(device_of[n.name])
-                continue
-            runner.env = env
-            try:
-                with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
-                    env[n] = runner.run_node(n)
-            except ApplyError:
-                raise
-            except Exception as e:  # noqa: BLE001 — e.g. an input shape the model rejects
-                raise ApplyError(f'running {spec} stage {s} on microbatch {k} failed at node "{n.name}": {str(e).splitlines()[0] if str(e) else type(e).__name__}')
+            else:
+                runner.env = env
+                try:
+                    with torch.set_grad_enabled(training), contextlib.redirect_stderr(io.StringIO()):
+                        env[n] = runner.run_node(n)
+                except ApplyError:
+                    raise
+                except Exception as e:  # noqa: BLE001 — e.g. an input shape the model rejects
+                    raise ApplyError(f'running {spec} stage {s} on microbatch {k} failed at node "{n.name}": {str(e).splitlines()[0] if str(e) else type(e).__name__}')
+            produced[k][n.name] = env[n]
             if n.op == 'output':
                 outputs[k] = env[n]
+
+    def backward(s, k):
+        tensors, grads = [], []
+        for (name, t), copy in receipts[k].items():
+            if stage_of[name] != s:
+                continue
+            if (t, k) not in backward_done:
+                raise ApplyError(f'{plan_file}: the schedule runs the backward of stage {s} on microbatch {k} before that of stage {t}, which needs "{name}" from it')
+            for sent, got in zip(flatten_tensors(produced[k][name]), flatten_tensors(copy)):
+                if got.grad is not None and sent.requires_grad:
+                    tensors.append(sent)
+                    grads.append(got.grad.to(sent.device))
+        if s == output_stage:
+            if outputs[k] is None:
+                raise ApplyError(f'{plan_file}: the schedule runs the backward of stage {s} on microbatch {k} before its forward')
+            tensors.append(sum(t.sum() for t in flatten_tensors(outputs[k]) if t.requires_grad))
+            grads.append(None)
+        if tensors:
+            torch.autograd.backward(tensors, [g if g is not None else torch.ones_like(t) for t, g in zip(tensors, grads)])
+        backward_done.add((s, k))
+
+    for s, k, kind in order:
+        (backward if kind == 'backward' else forward)(s, k)
     report = {
         'plan': plan_file,
         'callable': spec,
@@ -382,14 +452,34 @@ def run_pipeline(plan, plan_file, gm, node_device, torch_devices, input_specs, s
             'split': plan.get('split'),
             'schedule': plan.get('schedule'),
             'microbatches': m,
+            'training': training,
             'stages': [{'stage': index, 'planDevice': d, 'device': str(torch_devices[d]), 'nodes': len(nodes)} for index, d, nodes in stages],
-            'order': [f'{s}.{k}' for s, k in order],
+            'order': [f'{"B" if kind == "backward" else "F"}{s}.{k}' for s, k, kind in order],
         },
         'nodes': len(node_device),
         'crossStageEdges': len(cross),
         'outputs': [list(t.shape) for t in flatten_tensors(outputs[0])],
     }
     return outputs, inputs, report
+
+
+def check_gradients(gm, model, batches, atol, rtol):
+    """Parameter gradients of the pipelined run against one step of the unsplit model over the same microbatches."""
+    model.zero_grad(set_to_none=True)
+    for inp in batches:
+        sum(t.sum() for t in flatten_tensors(model(*inp))).backward()
+    want = dict(model.named_parameters())
+    same, diff, count = True, 0.0, 0
+    for name, p in gm.named_parameters():
+        w = want[name].grad
+        if p.grad is None or w is None:
+            same = same and p.grad is None and w is None
+            continue
+        g = p.grad.detach().cpu()
+        same = same and g.shape == w.shape and bool(torch.allclose(g, w, atol=atol, rtol=rtol))
+        diff = max(diff, float((g - w).abs().max()))
+        count += 1
+    return {'allclose': same, 'maxAbsDiff': diff, 'parameters': count}
 
 
 def main(argv=None):
@@ -430,7 +520,11 @@ def main(argv=None):
     if 'check' in report:
         c = report['check']
         each = f' on each of {c["microbatches"]} microbatches' if 'microbatches' in c else ''
-        print(f'check vs unsplit model: {"allclose" if c["allclose"] else "MISMATCH"}{each} (max |diff| {c["maxAbsDiff"]:.3g})')
+        grads = ''
+        if 'gradients' in c:
+            g = c['gradients']
+            grads = f'; gradients of {g["parameters"]} parameters {"allclose" if g["allclose"] else "MISMATCH"} (max |diff| {g["maxAbsDiff"]:.3g})'
+        print(f'check vs unsplit model: {"allclose" if c["allclose"] else "MISMATCH"}{each} (max |diff| {c["maxAbsDiff"]:.3g}){grads}')
         if not c['allclose']:
             return 1
     return 0

@@ -15,6 +15,13 @@ const PROFILE = path.join(TOOLS, 'opplace_profile.py');
 const APPLY = path.join(TOOLS, 'opplace_apply.py');
 const CHECK = path.join(FIXTURES, 'bridge_check.py');
 
+/** The tasks as opplace_apply runs them: by start, end, forwards first, forwards down and backwards up the stages. */
+function scheduleOrder(plan: PipelinePlan): string[] {
+  const key = (t: PipelinePlan['tasks'][number]) => [t.startUs, t.endUs, t.kind === 'forward' ? 0 : 1, t.kind === 'forward' ? t.stage : -t.stage, t.microbatch];
+  const cmp = (a: number[], b: number[]) => a.reduce((c, x, i) => c || x - b[i], 0);
+  return [...plan.tasks].sort((a, b) => cmp(key(a), key(b))).map((t) => `${t.kind === 'forward' ? 'F' : 'B'}${t.stage}.${t.microbatch}`);
+}
+
 async function opplace(...argv: string[]) {
   const io = memoryIO();
   const code = await main(argv, io);
@@ -47,9 +54,9 @@ describe('bridge: a pipeline plan of a profiled PyTorch model — plan → expor
     assert.equal(report.check.allclose, true);
     assert.equal(report.check.microbatches, 5);
     assert.deepEqual(report.pipeline.stages.map((s: { planDevice: number; nodes: number }) => [s.planDevice, s.nodes]), plan.stages.map((s) => [s.device, s.nodes.length]));
-    // the order run is the plan's own forward schedule
-    const forward = plan.tasks.filter((t) => t.kind === 'forward').sort((a, b) => a.startUs - b.startUs || a.stage - b.stage || a.microbatch - b.microbatch);
-    assert.deepEqual(report.pipeline.order, forward.map((t) => `${t.stage}.${t.microbatch}`));
+    // the order run is the plan's own schedule (an inference plan: forwards only)
+    assert.equal(report.pipeline.training, false);
+    assert.deepEqual(report.pipeline.order, scheduleOrder(plan));
     assert.equal(report.crossStageEdges, 2, 'a chain in 3 stages crosses 2 stage boundaries');
     assert.deepEqual(report.outputs, [[4, 64]]);
   });
@@ -63,6 +70,34 @@ describe('bridge: a pipeline plan of a profiled PyTorch model — plan → expor
     const r = pythonFails([APPLY, badFile, '--devices', 'cpu,cpu,cpu']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^opplace_apply: .*bad\.json: the schedule runs stage 1 on microbatch 0 before stage 0 produced "\w+" for it/);
+  });
+
+  it('runs a training plan: 1F1B forwards and backwards across the stages, gradients equal to one step of the unsplit model', async () => {
+    const trainFile = path.join(dir, 'train.json');
+    const r = await opplace('pipeline', graphFile, '--training', 'sgd', '--devices', '3', '--memory', '100KiB', '--microbatches', '4', '--comm', 'nvlink4', '--out', trainFile);
+    assert.equal(r.code, 0, r.err + r.out);
+    const train = JSON.parse(readFileSync(trainFile, 'utf-8')) as PipelinePlan;
+    const used = train.stages.filter((s) => s.nodes.length > 0).length;
+    assert.ok(used >= 2, `${used} stages`);
+    const reportFile = path.join(dir, 'train-run.json');
+    const out = python([APPLY, trainFile, '--devices', 'cpu,cpu,cpu', '--check', '--report', reportFile]);
+    assert.match(out, /check vs unsplit model: allclose on each of 4 microbatches .*; gradients of 12 parameters allclose/);
+    const report = JSON.parse(readFileSync(reportFile, 'utf-8'));
+    assert.equal(report.pipeline.training, true);
+    assert.deepEqual(report.pipeline.order, scheduleOrder(train));
+    assert.equal(report.pipeline.order.filter((t: string) => t.startsWith('B')).length, used * 4, 'every stage runs a backward per microbatch');
+    // 12 = six weights and six biases: every stage's parameters got the gradient the unsplit step gives
+    assert.equal(report.check.gradients.parameters, 12);
+    // a backward that runs before the stage after it has sent its gradient is refused
+    const bad = JSON.parse(JSON.stringify(train)) as PipelinePlan;
+    const b0 = bad.tasks.find((t) => t.kind === 'backward' && t.stage === 0 && t.microbatch === 0)!;
+    const b1 = bad.tasks.find((t) => t.kind === 'backward' && t.stage === 1 && t.microbatch === 0)!;
+    b0.startUs = b1.startUs - 1e-3;
+    b0.endUs = b1.startUs - 1e-3;
+    const badFile = path.join(dir, 'bad-train.json');
+    writeFileSync(badFile, JSON.stringify(bad));
+    const refused = pythonFails([APPLY, badFile, '--devices', 'cpu,cpu,cpu']);
+    assert.match(refused.stderr, /the schedule runs the backward of stage 0 on microbatch 0 before that of stage 1, which needs "\w+" from it/);
   });
 
   it('exports split points that cut the real FX program into the plan\'s stages, and DeepSpeed parts', async () => {
