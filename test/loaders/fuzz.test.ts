@@ -18,6 +18,9 @@ import type { PlacementOptions } from '../../algorithms/plan';
 import { placeGraph } from '../../algorithms/placement/index';
 import { prepareGraph } from '../../algorithms/prepare';
 import { hasUnsafeText } from '../../algorithms/text';
+import { MAX_BYTES, MAX_TIME_US } from '../../algorithms/graph';
+import { reportInitMessage } from '../../cli/report';
+import { parseSize } from '../../algorithms/units';
 import { floatTensor, modelBytes, node, valueInfo } from '../onnx/build';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -184,6 +187,8 @@ function assertNoBadNumbers(text: string, what: string): void {
 
 /** Keys whose JSON values are numbers: never null (JSON's NaN/Infinity), always finite. */
 const NUMERIC_KEY = /(Us|Bytes|Ms|Percent|bytes|index|device|devices|startUs|endUs|makespanUs|lowerBoundUs)$/;
+/** Fields documented as null when the format does not know them (inspect: parameters, FLOPs). */
+const NULLABLE = new Set(['parameterCount', 'parameterBytes', 'flops']);
 function assertNumbersFinite(value: unknown, where: string): void {
   const stack: [unknown, string][] = [[value, where]];
   while (stack.length) {
@@ -192,7 +197,8 @@ function assertNumbersFinite(value: unknown, where: string): void {
     else if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, `${at}[${i}]`]));
     else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
-        if (NUMERIC_KEY.test(k) && !Array.isArray(x) && (typeof x !== 'object' || x === null)) assert.equal(typeof x, 'number', `${at}.${k} = ${String(x)}`);
+        // JSON writes NaN and Infinity as null: a null (or a missing value) under a number's key is one
+        if (NUMERIC_KEY.test(k) && !NULLABLE.has(k)) assert.ok(x !== null && x !== undefined, `${at}.${k} = ${String(x)}`);
         stack.push([x, `${at}.${k}`]);
       }
     }
@@ -493,6 +499,47 @@ describe('hostile input classes (issue 12)', function () {
         if (flag === '--score-time-us' && v === '0x7fffffff00') continue; // Number() reads hex: 5.5e11 µs
         await fuzzCase('huge-options', () => expectOneLineError([...argv, flag, v]));
       }
+    }
+  });
+
+  it('property: no output (text, JSON, CSV, report) holds NaN, Infinity, undefined or a null number', async () => {
+    const value = (max: number) => fc.oneof(fc.constant(0), fc.constant(5e-324), fc.double({ min: 0, max: 1e4, noNaN: true }), fc.double({ min: 0, max, noNaN: true }), fc.constant(max));
+    const graphArb = fc.integer({ min: 1, max: 8 }).chain((n) =>
+      fc.record({
+        nodes: fc.array(fc.record({ us: value(MAX_TIME_US / 32), persist: value(MAX_BYTES / 64), temp: value(MAX_BYTES / 64), out: value(MAX_BYTES / 64) }), { minLength: n, maxLength: n }),
+        edges: fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 12 }),
+        devices: fc.integer({ min: 1, max: 4 }),
+        memory: fc.constantFrom('0', '1', '1KiB', '16GiB', String(MAX_BYTES)),
+        comm: fc.constantFrom('baechi', 'none', 'nvlink4', '0:0.001', '1000000000:0.001', '0.5:1000000'),
+        algorithm: fc.constantFrom('m-topo', 'm-etf', 'single', 'sequential', 'm-sct'),
+      }),
+    );
+    const cases = fc.sample(graphArb, { numRuns: 60, seed: 2026 });
+    const file = path.join(dir, 'prop.opgraph.json');
+    for (const c of cases) {
+      const edges = c.edges.filter(([a, b]) => a !== b).map(([a, b]) => ({ from: `n${Math.min(a, b)}`, to: `n${Math.max(a, b)}` }));
+      writeFileSync(file, og(c.nodes.map((v, i) => ({ id: `n${i}`, computeUs: v.us, persistentBytes: v.persist, temporaryBytes: v.temp, outputs: [{ name: 't', bytes: v.out }] })), edges));
+      const common = ['--devices', String(c.devices), '--memory', c.memory, '--comm', c.comm, '--algorithm', c.algorithm];
+      await fuzzCase('outputs-finite', async () => {
+        const runs = [await runCli('place', file, ...common), await runCli('place', file, ...common, '--json'), await runCli('inspect', file, '--json'), await runCli('export', file, '--to', 'csv', ...common)];
+        if (c.nodes.length <= 4) runs.push(await runCli('fit', file, ...common, '--json'));
+        for (const r of runs) {
+          assert.ok([0, 2, 3].includes(r.code), r.err);
+          const json = r.out.startsWith('{');
+          // JSON has documented nulls (unknown shapes, parameters): there numbers are checked by key
+          assert.doesNotMatch(r.err + (json ? '' : r.out), /NaN|Infinity|undefined|\bnull\b/, (r.err + r.out).slice(0, 400));
+          if (json) {
+            assert.doesNotMatch(r.out, /NaN|Infinity|undefined/);
+            for (const line of r.out.trim().split('\n')) assertNumbersFinite(JSON.parse(line), 'json');
+          }
+        }
+        // the report's data: graph, plan and options as the viewer receives them
+        const graph = prepareGraph(readFileSync(file), file);
+        const plan = await placeGraph(graph, { algorithm: c.algorithm, devices: c.devices, memoryLimits: Array(c.devices).fill(parseSize(c.memory)), comm: c.comm, grouping: 'colocation', fuse: false }, file);
+        const init = JSON.stringify(reportInitMessage({ graph, plan, options: plan.options!, file }));
+        assert.doesNotMatch(init, /NaN|Infinity|undefined/);
+        assertNumbersFinite(JSON.parse(init), 'report');
+      });
     }
   });
 });
