@@ -1,7 +1,7 @@
 // Pipeline planner (issue 14 item 3): the 16 throughput graphs of dnn-partitioning at their own
 // settings (maxFPGAs devices × maxSizePerFPGA, --comm file, as the paper's code ran them), our
 // three splits: time per sample and plan time (planPipeline, incl. the simulated step of
-// 8 microbatches under 1F1B; best of 3 runs, the plan is the same each time; wall clock and the
+// 8 microbatches under 1F1B; best of 5 runs, the plan is the same each time; wall clock and the
 // process's CPU time, which the other work on a shared machine disturbs less), next to the paper's
 // numbers from issue 14 for the LayerGraphs it lists; every plan passes the schedule checker.
 // `npx tsx bench/run.ts pipeline`.
@@ -44,7 +44,7 @@ export async function bench(): Promise<string> {
         let plan!: PipelinePlan;
         let ms = Infinity;
         let cpu = Infinity;
-        for (let r = 0; r < 3; r++) {
+        for (let r = 0; r < 5; r++) {
           const c0 = process.cpuUsage();
           plan = await planPipeline(graph, { devices: devices!, memoryLimits: Array(devices!).fill(memoryBytes!), comm: 'file', split, microbatches: 8, schedule: '1f1b' });
           const c = process.cpuUsage(c0);
