@@ -138,11 +138,24 @@ class EventQueue {
   }
 }
 
+/**
+ * Most (op, microbatch) tasks one simulation takes: ~32 bytes each in typed arrays, so 2^23 tasks
+ * (2,048 ops × 4,096 microbatches) need ~270 MB; beyond that a clear error instead of a failed
+ * allocation.
+ */
+export const MAX_PIPELINE_TASKS = 2 ** 23;
+
 function checkInput(input: PipelineScheduleInput, n: number): void {
   const file = input.graph.source?.file ?? input.graph.name;
   const { stages, microbatches } = input;
   if (!Number.isInteger(stages) || stages < 1) throw new OpplaceError(`pipeline: stages must be an integer ≥ 1, got ${stages}`, { file });
   if (!Number.isInteger(microbatches) || microbatches < 1) throw new OpplaceError(`pipeline: microbatches must be an integer ≥ 1, got ${microbatches}`, { file });
+  if (n * microbatches > MAX_PIPELINE_TASKS) {
+    throw new OpplaceError(
+      `pipeline: ${n} ops × ${microbatches} microbatches = ${n * microbatches} tasks to simulate, more than ${MAX_PIPELINE_TASKS}; use at most ${Math.max(1, Math.floor(MAX_PIPELINE_TASKS / n))} microbatches`,
+      { file },
+    );
+  }
   if (input.schedule !== 'gpipe' && input.schedule !== '1f1b') throw new OpplaceError(`pipeline: unknown schedule "${String(input.schedule)}" (expected gpipe or 1f1b)`, { file });
   if (input.stageOf.length !== n) throw new OpplaceError(`pipeline: ${input.stageOf.length} stage numbers for ${n} ops`, { file });
   for (let i = 0; i < n; i++) {

@@ -135,6 +135,8 @@ describe('pipeline schedule: hand-computed steps', () => {
     assert.throws(() => simulatePipeline({ ...base, stageOf: [0, 1, 2, 0] }), (e: unknown) => e instanceof OpplaceError && /node "b1": pipeline: stage 2 is not one of 0 … 1/.test(e.message));
     assert.throws(() => simulatePipeline({ ...base, transferUs: () => NaN }), (e: unknown) => e instanceof OpplaceError && /transfer time of edge f0 → f1 must be a finite number ≥ 0, got NaN/.test(e.message));
     assert.throws(() => simulatePipeline({ ...base, schedule: 'zb' as never }), (e: unknown) => e instanceof OpplaceError && /unknown schedule "zb"/.test(e.message));
+    // 4 ops × 2^22 microbatches = 2^24 tasks: refused before allocating anything
+    assert.throws(() => simulatePipeline({ ...base, microbatches: 2 ** 22 }), (e: unknown) => e instanceof OpplaceError && /4 ops × 4194304 microbatches = 16777216 tasks to simulate, more than 8388608; use at most 2097152 microbatches/.test(e.message));
   });
 
   const layers = dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs');
