@@ -42,9 +42,16 @@ export function quoteInput(text: string, max = QUOTE_MAX): string {
 }
 
 /**
+ * UNSAFE without C0: inside strings JSON.stringify has escaped those already, and outside them the
+ * only C0 characters are the newlines of indented JSON (`JSON.stringify(x, null, 2)`, the exports),
+ * which must stay newlines for the text to be JSON at all.
+ */
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/**
  * Escapes for JSON text printed on a terminal: JSON.stringify already writes C0 controls as \u00XX,
  * but leaves DEL, C1 controls and the bidi/separator characters raw. The same value, safe to print.
  */
 export function jsonDisplay(json: string): string {
-  return json.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
