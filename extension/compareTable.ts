@@ -2,7 +2,7 @@
 // and as Markdown (for copy/paste). Pure: rows in → text out.
 import { formatBytes, formatBytesAtLeast, formatUs } from '../algorithms/units';
 import { escapeHtml } from '../webview/html';
-import type { CompareRow } from '../algorithms/compare';
+import type { CompareRow, ThroughputRow } from '../algorithms/compare';
 
 export interface CompareCell {
   algorithm: string;
@@ -46,21 +46,64 @@ export function compareCells(rows: CompareRow[]): CompareCell[] {
   });
 }
 
+/** The throughput section (issue 14): one row per pipeline split, as `opplace compare` prints it. */
+export const THROUGHPUT_HEADERS: [string, string][] = [
+  ['split', 'Pipeline split'],
+  ['status', 'Status'],
+  ['timePerSample', 'Time per sample'],
+  ['speedup', 'Throughput vs 1 device'],
+  ['step', 'Step (M microbatches)'],
+  ['bubble', 'Bubble'],
+  ['placeTime', 'Planning time'],
+  ['note', 'Note'],
+];
+
+export function throughputCells(rows: ThroughputRow[]): Record<string, string>[] {
+  return rows.map((r) => {
+    const ok = r.error === undefined && r.feasible && r.timePerSampleUs !== null;
+    return {
+      split: r.split,
+      status: r.error !== undefined ? 'error' : ok ? 'feasible' : 'infeasible',
+      timePerSample: ok ? formatUs(r.timePerSampleUs!) : '—',
+      speedup: ok && r.throughputSpeedup !== null ? `${r.throughputSpeedup.toFixed(2)}×` : '—',
+      step: ok && r.stepUs !== null ? formatUs(r.stepUs) : '—',
+      bubble: ok && r.bubble !== null ? `${(r.bubble * 100).toFixed(1)} %` : '—',
+      placeTime: `${r.placeMs.toFixed(0)} ms`,
+      note: r.error ?? (ok ? '' : [r.reason, r.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytesAtLeast(r.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; ')),
+    };
+  });
+}
+
 function escapeMarkdownCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-export function compareMarkdown(title: string, rows: CompareRow[]): string {
-  const cells = compareCells(rows);
-  const head = `| ${COMPARE_HEADERS.map(([, h]) => h).join(' | ')} |`;
-  const rule = `|${COMPARE_HEADERS.map(() => '---').join('|')}|`;
-  const body = cells.map((c) => `| ${COMPARE_HEADERS.map(([k]) => escapeMarkdownCell(c[k])).join(' | ')} |`);
-  return [`# ${title}`, '', head, rule, ...body, ''].join('\n');
+function markdownTable(headers: [string, string][], cells: Record<string, string>[]): string[] {
+  const head = `| ${headers.map(([, h]) => h).join(' | ')} |`;
+  const rule = `|${headers.map(() => '---').join('|')}|`;
+  return [head, rule, ...cells.map((c) => `| ${headers.map(([k]) => escapeMarkdownCell(c[k])).join(' | ')} |`)];
+}
+
+export function compareMarkdown(title: string, rows: CompareRow[], throughput?: ThroughputRow[]): string {
+  const latency = markdownTable(COMPARE_HEADERS, compareCells(rows) as unknown as Record<string, string>[]);
+  const pipeline = throughput?.length ? ['', '## Throughput (pipeline of microbatches)', '', ...markdownTable(THROUGHPUT_HEADERS, throughputCells(throughput))] : [];
+  return [`# ${title}`, '', ...latency, ...pipeline, ''].join('\n');
 }
 
 /** A complete HTML page without scripts: CSP `default-src 'none'`, the one style block by nonce. */
-export function compareHtml(title: string, subtitle: string, rows: CompareRow[], nonce: string): string {
+export function compareHtml(title: string, subtitle: string, rows: CompareRow[], nonce: string, throughput?: ThroughputRow[]): string {
   const cells = compareCells(rows);
+  const pipeline = throughput?.length
+    ? `<h3>Throughput (pipeline of microbatches)</h3>
+<table id="throughput-table">
+<thead><tr>${THROUGHPUT_HEADERS.map(([, h]) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>
+<tbody>
+${throughputCells(throughput)
+  .map((c) => `<tr data-split="${escapeHtml(c.split)}" class="${c.status}">${THROUGHPUT_HEADERS.map(([k]) => `<td class="col-${k}">${escapeHtml(c[k])}</td>`).join('')}</tr>`)
+  .join('\n')}
+</tbody>
+</table>`
+    : '';
   const head = COMPARE_HEADERS.map(([, h]) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
   const body = cells
     .map((c) => `<tr data-algorithm="${escapeHtml(c.algorithm)}" class="${c.status}">${COMPARE_HEADERS.map(([k]) => `<td class="col-${k}">${escapeHtml(c[k])}</td>`).join('')}</tr>`)
@@ -77,7 +120,7 @@ export function compareHtml(title: string, subtitle: string, rows: CompareRow[],
   table { border-collapse: collapse; margin-top: 1em; }
   th, td { text-align: left; padding: 4px 12px; border-bottom: 1px solid var(--vscode-panel-border, #8884); }
   th { font-weight: 600; }
-  td.col-stepTime, td.col-speedup, td.col-maxPeak, td.col-transfers, td.col-placeTime { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  td.col-stepTime, td.col-speedup, td.col-maxPeak, td.col-transfers, td.col-placeTime, td.col-timePerSample, td.col-step, td.col-bubble { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   th { white-space: nowrap; }
   td.col-note { max-width: 40em; }
   tr.infeasible td.col-status, tr.error td.col-status { color: var(--vscode-errorForeground, #c00); }
@@ -93,6 +136,7 @@ export function compareHtml(title: string, subtitle: string, rows: CompareRow[],
 ${body}
 </tbody>
 </table>
+${pipeline}
 </body>
 </html>`;
 }

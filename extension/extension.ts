@@ -256,18 +256,19 @@ class Extension implements ViewHost {
       load,
       options,
       algorithms,
+      pipeline: view?.choice?.pipelineControls ?? settings.pipeline,
     });
     try {
       const result = await job.result;
       if (result.kind !== 'compared') return;
       const limits = [...new Set(options.memoryLimits)].map(formatBytes).join(' / ');
       const subtitle = `${result.graph.nodes.length} ops · ${options.devices} devices × ${limits} · interconnect ${options.comm} · grouping ${options.grouping}${options.fuse ? ' + fusion' : ''}`;
-      this.log.info(compareMarkdown(`Compare algorithms — ${name}`, result.comparison.rows));
+      this.log.info(compareMarkdown(`Compare algorithms — ${name}`, result.comparison.rows, result.comparison.throughput));
       const panel = vscode.window.createWebviewPanel('opplace.compare', `Compare: ${name}`, vscode.ViewColumn.Active, {
         enableScripts: false,
         localResourceRoots: [],
       });
-      panel.webview.html = compareHtml(`Compare algorithms — ${name}`, subtitle, result.comparison.rows, makeNonce());
+      panel.webview.html = compareHtml(`Compare algorithms — ${name}`, subtitle, result.comparison.rows, makeNonce(), result.comparison.throughput);
     } catch (e) {
       if (isCancelled(e)) this.log.info(`comparing algorithms on ${name} cancelled`);
       else this.log.showError(e, 'comparing algorithms');

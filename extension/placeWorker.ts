@@ -3,7 +3,8 @@
 import { parentPort } from 'node:worker_threads';
 import { pipeline, prepare, place } from './engine';
 import { baseName } from './userMessages';
-import { compareAlgorithms } from '../algorithms/compare';
+import { compareAlgorithms, compareSplits } from '../algorithms/compare';
+import { pipelineOptionsFrom } from '../webview/pipelineModel';
 import type { WorkerJob, WorkerReply } from './workerProtocol';
 import { toFailure } from './workerProtocol';
 
@@ -24,6 +25,12 @@ async function runJob(job: WorkerJob, post: (r: WorkerReply) => void): Promise<W
     algorithms: job.algorithms,
     onProgress: (algorithm, i, count) => post({ kind: 'progress', message: `${algorithm} (${i + 1}/${count})`, fraction: i / count }),
   });
+  // The throughput section, as `opplace compare` adds it: every split on the same devices and link.
+  if (job.pipeline && comparison.options.topology === undefined) {
+    post({ kind: 'progress', message: 'pipeline splits', fraction: 1 });
+    const { split: _split, ...base } = pipelineOptionsFrom(comparison.options, { ...job.pipeline, split: 'sequential' });
+    comparison.throughput = await compareSplits(graph, base, { file: job.fileName });
+  }
   return { kind: 'compared', graph, comparison };
 }
 

@@ -5,6 +5,7 @@ import type { PrepareOptions } from '../algorithms/prepare';
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
 import type { Comparison } from '../algorithms/compare';
 import type { PipelineOptions, PipelinePlan } from '../algorithms/pipeline/types';
+import type { PipelineControls } from '../webview/protocol';
 
 export interface PlaceJob {
   kind: 'place';
@@ -23,6 +24,8 @@ export interface CompareJob {
   /** Devices, limits, interconnect… shared by every run; `algorithm` is replaced per row. */
   options: PlacementOptions;
   algorithms: AlgorithmName[];
+  /** The throughput section: every pipeline split with these knobs (absent: no section). */
+  pipeline?: PipelineControls;
 }
 
 /** Throughput objective (issue 14): plan a pipeline instead of placing for one step. */

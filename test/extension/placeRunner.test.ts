@@ -10,7 +10,8 @@ import { infeasibleText } from '../../extension/userMessages';
 import { COMPARE_ALGORITHMS, resolveSettings } from '../../extension/settings';
 import type { PlaceJob, WorkerJob } from '../../extension/workerProtocol';
 import { REPO, dataPath } from '../helpers/paths';
-import type { CompareRow } from '../../algorithms/compare';
+import type { CompareRow, ThroughputRow } from '../../algorithms/compare';
+import { compareHtml, compareMarkdown } from '../../extension/compareTable';
 import { main } from '../../cli/main';
 import { memoryIO } from '../../cli/io';
 import { planPipeline } from '../../algorithms/pipeline/index';
@@ -56,6 +57,25 @@ describe('extension placement worker (worker_threads)', function () {
     const b = await runJob(worker, job(SQUEEZENET)).result;
     const strip = (r: typeof a) => (r.kind === 'placed' ? { ...r.plan, placeMs: 0 } : r);
     assert.deepEqual(strip(a), strip(b));
+  });
+
+  it('Compare Algorithms with the throughput section: its rows are those of `opplace compare --json` (bar wall times), and the table shows them', async () => {
+    const file = dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'bert24_training.json');
+    const { load, placement } = resolveSettings({ devices: 4, memoryLimits: '16GiB', grouping: 'colocation', fusion: false });
+    const options = { ...placement, comm: 'pcie4' };
+    const pipeline = { split: 'contiguous' as const, microbatches: 4, schedule: 'gpipe' as const };
+    const r = await runJob(worker, { kind: 'compare', bytes: new Uint8Array(fs.readFileSync(file)), fileName: file, load, options, algorithms: ['m-etf'], pipeline }).result;
+    if (r.kind !== 'compared') throw new Error(r.kind);
+    const io = memoryIO();
+    const argv = ['compare', file, '--only', 'm-etf', '--devices', '4', '--memory', '16GiB', '--comm', 'pcie4', '--grouping', 'colocation', '--microbatches', '4', '--schedule', 'gpipe', '--json'];
+    assert.equal(await main(argv, io), 0, io.stderr);
+    const cli = JSON.parse(io.stdout.trim()) as { throughput: ThroughputRow[] };
+    const timeless = (rows: ThroughputRow[]) => rows.map((row) => ({ ...row, placeMs: 0 }));
+    assert.equal(r.comparison.throughput?.length, 3, 'one row per split');
+    assert.deepEqual(timeless(r.comparison.throughput!), timeless(cli.throughput));
+    const html = compareHtml('t', 's', r.comparison.rows, 'N', r.comparison.throughput);
+    assert.equal((html.match(/<tr data-split=/g) ?? []).length, 3);
+    assert.match(compareMarkdown('t', r.comparison.rows, r.comparison.throughput), /## Throughput[\s\S]*\| contiguous \| feasible \| [0-9.]+ (µs|ms|s) \|/);
   });
 
   it('throughput objective: plans the pipeline in the worker exactly as planPipeline does in Node', async () => {
