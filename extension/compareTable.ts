@@ -47,12 +47,20 @@ export function compareCells(rows: CompareRow[]): CompareCell[] {
 }
 
 /** The throughput section (issue 14): one row per pipeline split, as `opplace compare` prints it. */
+export interface ThroughputSection {
+  rows: ThroughputRow[];
+  microbatches: number;
+  schedule: string;
+}
+
+const throughputTitle = (t: ThroughputSection) => `Throughput: a pipeline of ${t.microbatches} microbatches (${t.schedule})`;
+
 export const THROUGHPUT_HEADERS: [string, string][] = [
   ['split', 'Pipeline split'],
   ['status', 'Status'],
   ['timePerSample', 'Time per sample'],
   ['speedup', 'Throughput vs 1 device'],
-  ['step', 'Step (M microbatches)'],
+  ['step', 'Step'],
   ['bubble', 'Bubble'],
   ['placeTime', 'Planning time'],
   ['note', 'Note'],
@@ -84,21 +92,21 @@ function markdownTable(headers: [string, string][], cells: Record<string, string
   return [head, rule, ...cells.map((c) => `| ${headers.map(([k]) => escapeMarkdownCell(c[k])).join(' | ')} |`)];
 }
 
-export function compareMarkdown(title: string, rows: CompareRow[], throughput?: ThroughputRow[]): string {
+export function compareMarkdown(title: string, rows: CompareRow[], throughput?: ThroughputSection): string {
   const latency = markdownTable(COMPARE_HEADERS, compareCells(rows) as unknown as Record<string, string>[]);
-  const pipeline = throughput?.length ? ['', '## Throughput (pipeline of microbatches)', '', ...markdownTable(THROUGHPUT_HEADERS, throughputCells(throughput))] : [];
+  const pipeline = throughput?.rows.length ? ['', `## ${throughputTitle(throughput)}`, '', ...markdownTable(THROUGHPUT_HEADERS, throughputCells(throughput.rows))] : [];
   return [`# ${title}`, '', ...latency, ...pipeline, ''].join('\n');
 }
 
 /** A complete HTML page without scripts: CSP `default-src 'none'`, the one style block by nonce. */
-export function compareHtml(title: string, subtitle: string, rows: CompareRow[], nonce: string, throughput?: ThroughputRow[]): string {
+export function compareHtml(title: string, subtitle: string, rows: CompareRow[], nonce: string, throughput?: ThroughputSection): string {
   const cells = compareCells(rows);
-  const pipeline = throughput?.length
-    ? `<h3>Throughput (pipeline of microbatches)</h3>
+  const pipeline = throughput?.rows.length
+    ? `<h3>${escapeHtml(throughputTitle(throughput))}</h3>
 <table id="throughput-table">
 <thead><tr>${THROUGHPUT_HEADERS.map(([, h]) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>
 <tbody>
-${throughputCells(throughput)
+${throughputCells(throughput.rows)
   .map((c) => `<tr data-split="${escapeHtml(c.split)}" class="${c.status}">${THROUGHPUT_HEADERS.map(([k]) => `<td class="col-${k}">${escapeHtml(c[k])}</td>`).join('')}</tr>`)
   .join('\n')}
 </tbody>

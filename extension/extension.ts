@@ -248,6 +248,7 @@ class Extension implements ViewHost {
     const options = view?.options ?? settings.placement;
     const load = view?.batchSize !== undefined ? { ...settings.load, batch: view.batchSize } : settings.load;
     const algorithms: AlgorithmName[] = [...COMPARE_ALGORITHMS];
+    const knobs = view?.choice?.pipelineControls ?? settings.pipeline;
     const name = baseName(uri.path);
     const job = runWithProgress(this.workerScript, `opplace: comparing ${algorithms.length} algorithms on ${name}`, {
       kind: 'compare',
@@ -256,19 +257,20 @@ class Extension implements ViewHost {
       load,
       options,
       algorithms,
-      pipeline: view?.choice?.pipelineControls ?? settings.pipeline,
+      pipeline: knobs,
     });
     try {
       const result = await job.result;
       if (result.kind !== 'compared') return;
       const limits = [...new Set(options.memoryLimits)].map(formatBytes).join(' / ');
       const subtitle = `${result.graph.nodes.length} ops · ${options.devices} devices × ${limits} · interconnect ${options.comm} · grouping ${options.grouping}${options.fuse ? ' + fusion' : ''}`;
-      this.log.info(compareMarkdown(`Compare algorithms — ${name}`, result.comparison.rows, result.comparison.throughput));
+      const throughput = result.comparison.throughput ? { rows: result.comparison.throughput, ...knobs } : undefined;
+      this.log.info(compareMarkdown(`Compare algorithms — ${name}`, result.comparison.rows, throughput));
       const panel = vscode.window.createWebviewPanel('opplace.compare', `Compare: ${name}`, vscode.ViewColumn.Active, {
         enableScripts: false,
         localResourceRoots: [],
       });
-      panel.webview.html = compareHtml(`Compare algorithms — ${name}`, subtitle, result.comparison.rows, makeNonce(), result.comparison.throughput);
+      panel.webview.html = compareHtml(`Compare algorithms — ${name}`, subtitle, result.comparison.rows, makeNonce(), throughput);
     } catch (e) {
       if (isCancelled(e)) this.log.info(`comparing algorithms on ${name} cancelled`);
       else this.log.showError(e, 'comparing algorithms');

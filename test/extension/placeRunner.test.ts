@@ -73,9 +73,11 @@ describe('extension placement worker (worker_threads)', function () {
     const timeless = (rows: ThroughputRow[]) => rows.map((row) => ({ ...row, placeMs: 0 }));
     assert.equal(r.comparison.throughput?.length, 3, 'one row per split');
     assert.deepEqual(timeless(r.comparison.throughput!), timeless(cli.throughput));
-    const html = compareHtml('t', 's', r.comparison.rows, 'N', r.comparison.throughput);
+    const section = { rows: r.comparison.throughput!, microbatches: 4, schedule: 'gpipe' };
+    const html = compareHtml('t', 's', r.comparison.rows, 'N', section);
     assert.equal((html.match(/<tr data-split=/g) ?? []).length, 3);
-    assert.match(compareMarkdown('t', r.comparison.rows, r.comparison.throughput), /## Throughput[\s\S]*\| contiguous \| feasible \| [0-9.]+ (µs|ms|s) \|/);
+    assert.match(html, /a pipeline of 4 microbatches \(gpipe\)/);
+    assert.match(compareMarkdown('t', r.comparison.rows, section), /## Throughput: a pipeline of 4 microbatches \(gpipe\)[\s\S]*\| contiguous \| feasible \| [0-9.]+ (µs|ms|s) \|/);
   });
 
   it('throughput objective: plans the pipeline in the worker exactly as planPipeline does in Node', async () => {
