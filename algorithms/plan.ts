@@ -73,6 +73,13 @@ export interface Plan {
   reason?: string;
   /** When infeasible: smallest uniform per-device memory for which the algorithm succeeds. */
   minimumMemoryBytes?: number;
+  /**
+   * Infeasible plans of the list schedulers: the ops placed before the placer stopped, with their
+   * device, and the ops of the node that did not fit (a fused or grouped node: all its members).
+   * The viewer draws them; `schedule` stays empty (nothing of a failed plan runs).
+   */
+  placedBeforeFailure?: { node: string; device: number }[];
+  failedNodes?: string[];
   /** Time on one device (sum of compute) for the speed-up display. */
   singleDeviceUs?: number;
   /** The options the plan was made with. */

@@ -6,7 +6,8 @@
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
 import { ALGORITHMS } from '../algorithms/options';
 import { createControls, type ControlsView } from './controls';
-import { createDagView, GROUP_SIZE, NODE_SIZE, type DagScene, type DagView } from './dag';
+import { createDagView, GROUP_SIZE, MIN_FIT_SCALE, NODE_SIZE, type DagScene, type DagView } from './dag';
+import { createMinimap, type MinimapView } from './minimap';
 import { createTooltip, groupHtml, nodeHtml, renderDetails, transferHtml } from './detailsPane';
 import { MEMORY_PANEL_TEXT } from './html';
 import type { LayoutClient } from './layoutClient';
@@ -155,7 +156,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     if (s.memDevice !== prev.memDevice) renderMemory();
     if (s.timelineHeight !== prev.timelineHeight) sizeTimeline();
     if (s.selected !== prev.selected || s.graph !== prev.graph) drawSelection();
-    if (s.matches !== prev.matches) toolbar.setMatchCount(s.matches.length, s.query, SEARCH_LIMIT, s.matchCursor);
+    if (s.matches !== prev.matches || s.matchCursor !== prev.matchCursor) toolbar.setMatchCount(s.matches.length, s.query, SEARCH_LIMIT, s.matchCursor);
     persist();
     const searched = ev.type === 'search' || ev.type === 'nextMatch';
     const layout = relaid ? relayout(FITTING_EVENTS.has(ev.type)) : Promise.resolve();
@@ -211,6 +212,8 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   });
 
   // ── DAG ──
+  /** The overview (created right after the DAG view, which it reads). */
+  let minimap: MinimapView | undefined;
   const dag = createDagView($('dag'), {
     onHover(itemId, ev) {
       if (itemId !== hoverItem) {
@@ -225,9 +228,33 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     onToggleGroup: (gid) => void dispatch({ type: 'toggleGroup', id: gid }),
     onBackground: () => selectNode(null),
     onTransform() {
+      minimap?.redraw();
       if (!restoreTransform) persist();
     },
   });
+  /** Item colour for the overview: the op's device fill, grey for a collapsed group, null for a frame. */
+  const colourOfItem = (id: string): string | null => {
+    const el = dag.itemElement(id);
+    if (!el) return null;
+    return id.startsWith('group:') ? 'rgba(140,140,140,0.8)' : getComputedStyle(el).getPropertyValue('--dev-fill').trim() || 'rgba(140,140,140,0.8)';
+  };
+  minimap = createMinimap($('dag'), dag, colourOfItem);
+
+  /**
+   * Fit: the whole graph in the pane. When it would be too small to read, collapse (the group
+   * tree's coarsest levels first) until it is not, then fit it whole.
+   */
+  async function fitAll(): Promise<void> {
+    for (let round = 0; round < 4; round++) {
+      const whole = dag.wholeScale();
+      if (whole >= MIN_FIT_SCALE) break;
+      // Items that fit at a readable scale grow with the area: (whole / readable)².
+      const budget = Math.floor(vis.items.length * (whole / MIN_FIT_SCALE) ** 2);
+      if (budget < 1 || budget >= vis.items.length) break;
+      await dispatch({ type: 'expandAll', maxVisible: budget });
+    }
+    dag.fitWhole();
+  }
 
   function selectNode(i: number | null): void {
     void dispatch({ type: 'select', node: i });
@@ -268,7 +295,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     {
       onSearch: (query) => void dispatch({ type: 'search', query }),
       onNextMatch: () => void dispatch({ type: 'nextMatch' }),
-      onFit: () => dag.fit(),
+      onFit: () => void fitAll(),
       onCollapseAll: () => void dispatch({ type: 'collapseAll' }),
       onGroupBy: (groupBy) => void dispatch({ type: 'groupBy', groupBy }),
       onShowCritical: (on) => void dispatch({ type: 'showCritical', on }),
@@ -278,7 +305,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   function showMatch(): void {
     if (!s.matches.length) return dag.setMatches(new Set());
     const target = s.matches[s.matchCursor];
-    dag.setMatches(new Set(s.matches.map((i) => vis.repOf[i])));
+    dag.setMatches(new Set(s.matches.map((i) => vis.repOf[i])), vis.repOf[target]);
     dag.centerOn(vis.repOf[target]);
   }
 
@@ -301,6 +328,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     const layout = absoluteLayout(s.tree.root, scopes, results);
     const scene: DagScene = { graph: s.graph, tree: s.tree, vis, layout, scopes, results, edges: drawnEdges(s.graph, vis, s.idx) };
     dag.render(scene, s.pv, devices());
+    minimap?.recolour();
   }
 
   async function relayout(fit: boolean): Promise<void> {
@@ -348,7 +376,10 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   /** A new plan: recolour the drawn DAG (unless a new graph is about to be laid out) and redraw the panels. */
   function drawPlan(recolourDag: boolean): void {
     const t0 = performance.now();
-    if (recolourDag) dag.recolour(s.pv, devices());
+    if (recolourDag) {
+      dag.recolour(s.pv, devices());
+      minimap?.recolour();
+    }
     drawPanels();
     controls.setOptions(s.options, s.chosenChoice);
     renderDetails(details, s.graph, s.pv, s.selected);

@@ -71,8 +71,19 @@ export interface DagView {
   setShowCritical(on: boolean): void;
   setHover(itemId: string | null): void;
   setSelected(itemId: string | null): void;
-  setMatches(itemIds: Set<string>): void;
+  /** Marks the search matches; `current` (the one shown) is marked apart. */
+  setMatches(itemIds: Set<string>, current?: string | null): void;
   fit(): void;
+  /** The whole drawn graph in the pane, however small (the Fit button, after collapsing). */
+  fitWhole(): void;
+  /** The scale at which the whole drawn graph fits the pane. */
+  wholeScale(): number;
+  /** Drawn item boxes (scene coordinates) and the scene's size, for the overview. */
+  sceneBoxes(): { boxes: Map<string, { x: number; y: number; width: number; height: number }>; width: number; height: number } | null;
+  /** The pane's size in CSS pixels. */
+  viewportSize(): { width: number; height: number };
+  /** Pans so that the scene point (x, y) is in the middle of the pane (zoom unchanged). */
+  panTo(x: number, y: number): void;
   /** True once the user panned or zoomed (then a late layout does not re-fit under them). */
   userMoved(): boolean;
   centerOn(itemId: string): void;
@@ -117,6 +128,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   let hoverId: string | null = null;
   let selectedId: string | null = null;
   let matchIds = new Set<string>();
+  let currentMatch: string | null = null;
   const elements = new Map<string, SVGGElement>();
   /** Where each drawn item's box is (its children's coordinates are relative to it). */
   const itemOrigin = new WeakMap<SVGGElement, { x: number; y: number }>();
@@ -297,7 +309,11 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     g.attr('data-group-id', gid).attr('data-node-id', null).attr('data-members', grp.members.length);
     const el = g.node()!;
     putAt(g.append('rect').attr('class', 'box').attr('width', GROUP_SIZE.width).attr('height', GROUP_SIZE.height).attr('rx', 5).node()!, el, 0, 0);
-    putAt(g.append('text').text(`▸ ${truncate(grp.label, 25)}`).node()!, el, 8, 15);
+    // "first … last": both ends stay readable (truncating the whole would drop the last op).
+    const [a, b] = grp.label.split(' … ');
+    const label = b === undefined ? truncate(grp.label, 25) : `${truncate(a, 11)} … ${truncate(b, 11)}`;
+    putAt(g.append('text').text(`▸ ${label}`).node()!, el, 8, 15);
+    g.append('title').text(grp.label);
     putAt(g.append('text').attr('class', 'sub').text(`${grp.members.length} ops · ${formatBytes(groupMemoryBytes(s.graph, grp.members))}`).node()!, el, 8, 30);
     g.append('g').attr('class', 'mix'); // its bar segments are placed by drawMix
   }
@@ -314,15 +330,17 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
         const d = pv.deviceOf[it.node!];
         let cls = `item node ${d >= 0 ? `${pv.colourBy ?? 'device'}-${d}` : 'unplaced'}`;
         if (pv.critical[it.node!]) cls += ' critical';
+        if (pv.failed[it.node!]) cls += ' failed';
         el.setAttribute('class', cls + stateClasses(it.id));
       } else {
         const grp = s.tree.groups.get(it.id)!;
         let crit = false;
-        for (const m of grp.members) if (pv.critical[m]) {
-          crit = true;
-          break;
+        let failed = false;
+        for (const m of grp.members) {
+          if (pv.critical[m]) crit = true;
+          if (pv.failed[m]) failed = true;
         }
-        el.setAttribute('class', `item group${crit && showCritical ? ' critical' : ''}` + stateClasses(it.id));
+        el.setAttribute('class', `item group${crit && showCritical ? ' critical' : ''}${failed ? ' failed' : ''}` + stateClasses(it.id));
         drawMix(el, deviceMix(grp.members, pv.deviceOf, devices), grp.members.length, pv.colourBy ?? 'device');
       }
     }
@@ -349,7 +367,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   }
 
   function stateClasses(id: string): string {
-    return (id === hoverId ? ' hover' : '') + (id === selectedId ? ' selected' : '') + (matchIds.has(id) ? ' match' : '');
+    return (id === hoverId ? ' hover' : '') + (id === selectedId ? ' selected' : '') + (matchIds.has(id) ? ' match' : '') + (id === currentMatch ? ' match-current' : '');
   }
 
   function drawMix(el: SVGGElement, mix: number[], total: number, colourBy: 'device' | 'stage'): void {
@@ -378,7 +396,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
 
   /** Re-applies the hover/selected/match classes of one item over its device classes. */
   function restyle(id: string, el: SVGGElement): void {
-    const base = (el.getAttribute('class') ?? '').replace(/ (hover|selected|match)\b/g, '');
+    const base = (el.getAttribute('class') ?? '').replace(/ (hover|selected|match-current|match)\b/g, '');
     el.setAttribute('class', base + stateClasses(id));
   }
 
@@ -407,9 +425,36 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     host.call(zoomer.transform, t);
   }
 
+  function wholeScale(): number {
+    if (!scene) return 1;
+    const { width, height } = scene.layout;
+    const vw = hostEl.clientWidth || 800;
+    const vh = hostEl.clientHeight || 600;
+    return Math.min((vw - 20) / Math.max(1, width), (vh - 20) / Math.max(1, height));
+  }
+
+  function fitWhole(): void {
+    if (!scene) return;
+    const { width, height } = scene.layout;
+    const vw = hostEl.clientWidth || 800;
+    const vh = hostEl.clientHeight || 600;
+    const k = Math.max(SCALE_EXTENT[0], Math.min(1.5, wholeScale()));
+    host.call(zoomer.transform, zoomIdentity.translate((vw - width * k) / 2, (vh - height * k) / 2).scale(k));
+  }
+
   return {
     render,
     recolour,
+    fitWhole,
+    wholeScale,
+    sceneBoxes: () => (scene ? { boxes: scene.layout.boxes, width: scene.layout.width, height: scene.layout.height } : null),
+    viewportSize: () => ({ width: hostEl.clientWidth || 800, height: hostEl.clientHeight || 600 }),
+    panTo(x, y) {
+      const t = zoomTransform(hostEl);
+      const vw = hostEl.clientWidth || 800;
+      const vh = hostEl.clientHeight || 600;
+      host.call(zoomer.transform, zoomIdentity.translate(vw / 2 - x * t.k, vh / 2 - y * t.k).scale(t.k));
+    },
     setShowCritical(on) {
       showCritical = on;
       hostEl.classList.toggle('show-critical', on);
@@ -425,8 +470,9 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       selectedId = id;
       restyleItems([prev, id]);
     },
-    setMatches(ids) {
+    setMatches(ids, current = null) {
       matchIds = ids;
+      currentMatch = current;
       // Matches come and go by the hundred: restyle every drawn item.
       for (const [id, el] of elements) restyle(id, el);
     },

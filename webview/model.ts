@@ -75,7 +75,7 @@ export function buildGroupTree(graph: OpGraph, opts: TreeOptions = DEFAULT_TREE_
     g.nodes.push(i);
   }
   compressChains(groups, root.id);
-  splitWideGroups(groups, root.id, opts.maxChildren, rankOf(order));
+  splitWideGroups(groups, root.id, opts.maxChildren, rankOf(order), graph);
   recomputeDepth(groups, root.id, 0);
   const groupOf: string[] = new Array(graph.nodes.length);
   for (const g of groups.values()) for (const i of g.nodes) groupOf[i] = g.id;
@@ -133,7 +133,41 @@ function rankOf(order: number[]): Int32Array {
   return rank;
 }
 
-function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChildren: number, rank: Int32Array): void {
+/**
+ * Where to cut a topologically ordered list of children into `chunks` parts along the graph's
+ * structure: at the narrowest points — the fewest edges running from before the cut to after it
+ * (a chain has one, the join between two stages few) — within a third of a part's length of the
+ * even split. Returns the start index of every part after the first.
+ */
+export function narrowCuts(width: ArrayLike<number>, count: number, chunks: number): number[] {
+  const per = count / chunks;
+  const cuts: number[] = [];
+  let prev = 0;
+  for (let c = 1; c < chunks; c++) {
+    const ideal = Math.round(c * per);
+    const lo = Math.max(prev + 1, Math.round(ideal - per / 3));
+    const hi = Math.min(count - (chunks - c), Math.round(ideal + per / 3));
+    let best = Math.min(Math.max(ideal, lo), hi);
+    for (let i = lo; i <= hi; i++) {
+      // width[i - 1]: edges crossing between child i-1 and child i
+      if (width[i - 1] < width[best - 1] || (width[i - 1] === width[best - 1] && Math.abs(i - ideal) < Math.abs(best - ideal))) best = i;
+    }
+    cuts.push(best);
+    prev = best;
+  }
+  return cuts;
+}
+
+/** Most ops a box without sub-boxes holds before it is cut into stages. */
+export const FLAT_STAGE_OPS = 64;
+
+/** A box named after its first and last op in topological order: "conv1 … pool5". */
+function spanLabel(graph: OpGraph, members: number[]): string {
+  const name = (i: number) => graph.nodes[i].name || graph.nodes[i].id;
+  return members.length === 1 ? name(members[0]) : `${name(members[0])} … ${name(members[members.length - 1])}`;
+}
+
+function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChildren: number, rank: Int32Array, graph: OpGraph): void {
   const firstRank = (kind: 'g' | 'n', x: string | number): number =>
     kind === 'n' ? rank[x as number] : rank[groups.get(x as string)!.members[0]];
   const visit = (id: string): void => {
@@ -143,22 +177,42 @@ function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChil
     g.members.sort((a, b) => rank[a] - rank[b]);
     g.groups.sort((a, b) => firstRank('g', a) - firstRank('g', b));
     const count = g.groups.length + g.nodes.length;
-    if (count <= maxChildren) return;
+    // Ops without a namespace below them are cut into stages sooner: a flat box of hundreds of ops
+    // leaves Collapse and Fit nothing to fold.
+    const limit = g.groups.length === 0 ? Math.min(maxChildren, FLAT_STAGE_OPS) : maxChildren;
+    if (count <= limit) return;
     // Children in topological order, cut into chunks; each chunk becomes a child group.
     const kids: { kind: 'g' | 'n'; x: string | number; r: number }[] = [
       ...g.groups.map((x) => ({ kind: 'g' as const, x, r: firstRank('g', x) })),
       ...g.nodes.map((x) => ({ kind: 'n' as const, x, r: firstRank('n', x) })),
     ].sort((a, b) => a.r - b.r);
-    const chunks = Math.ceil(kids.length / maxChildren);
-    const per = Math.ceil(kids.length / chunks);
+    const chunks = Math.ceil(kids.length / limit);
+    // Edges crossing between consecutive children (by the child each endpoint belongs to).
+    const kidOf = new Map<number, number>();
+    kids.forEach((k, pos) => {
+      if (k.kind === 'n') kidOf.set(k.x as number, pos);
+      else for (const m of groups.get(k.x as string)!.members) kidOf.set(m, pos);
+    });
+    const idOf = new Map(graph.nodes.map((n, i) => [n.id, i]));
+    const diff = new Int32Array(kids.length + 1);
+    for (const e of graph.edges) {
+      const a = kidOf.get(idOf.get(e.from) ?? -1);
+      const b = kidOf.get(idOf.get(e.to) ?? -1);
+      if (a === undefined || b === undefined || a === b) continue;
+      diff[Math.min(a, b)]++;
+      diff[Math.max(a, b)]--;
+    }
+    const width = new Int32Array(kids.length);
+    for (let i = 0, run = 0; i < kids.length; i++) width[i] = run += diff[i];
+    const starts = [0, ...narrowCuts(width, kids.length, chunks), kids.length];
     g.groups = [];
     g.nodes = [];
     for (let c = 0; c < chunks; c++) {
-      const part = kids.slice(c * per, (c + 1) * per);
+      const part = kids.slice(starts[c], starts[c + 1]);
       const cid = `${g.id}#${c + 1}`;
       const chunk: ViewGroup = {
         id: cid,
-        label: `${g.parent === null ? 'ops' : g.label} ${c * per + 1}–${c * per + part.length}`,
+        label: '',
         parent: g.id,
         depth: g.depth + 1,
         groups: [],
@@ -177,9 +231,13 @@ function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChil
         }
       }
       chunk.members.sort((a, b) => rank[a] - rank[b]);
+      // A chunk of a namespace box keeps the namespace in front; a chunk of a chunk does not repeat it.
+      chunk.label = `${g.parent === null || g.id.includes('#') ? '' : `${g.label}: `}${spanLabel(graph, chunk.members)}`;
       groups.set(cid, chunk);
       g.groups.push(cid);
     }
+    // Chunks still too wide (a flat stage of hundreds of ops) are cut again inside.
+    for (const cid of g.groups) visit(cid);
     // More chunks than fit in one box: split again one level up (recursion on the new box).
     if (g.groups.length > maxChildren) visit(id);
   };
@@ -360,6 +418,10 @@ export interface PlanView {
   colourBy?: 'device' | 'stage';
   /** Throughput mode: stage index → the device it runs on. */
   stageDevice?: number[];
+  /** Infeasible plan: 1 for the ops of the node that did not fit. */
+  failed: Uint8Array;
+  /** Infeasible plan: the placer's message (which op or group, where, how much memory). */
+  failureReason: string | null;
 }
 
 export function planView(graph: OpGraph, plan: Plan | null, idx: Map<string, number>): PlanView {
@@ -370,13 +432,23 @@ export function planView(graph: OpGraph, plan: Plan | null, idx: Map<string, num
   const critical = new Uint8Array(n);
   const crossEdge = new Uint8Array(graph.edges.length);
   const criticalEdge = new Uint8Array(graph.edges.length);
-  if (!plan) return { deviceOf, startUs, endUs, critical, crossEdge, criticalEdge };
+  const failed = new Uint8Array(n);
+  if (!plan) return { deviceOf, startUs, endUs, critical, crossEdge, criticalEdge, failed, failureReason: null };
   for (const s of plan.schedule) {
     const i = idx.get(s.node);
     if (i === undefined) continue;
     deviceOf[i] = s.device;
     startUs[i] = s.startUs;
     endUs[i] = s.endUs;
+  }
+  // An infeasible plan: where the ops placed before the failure went (no times: nothing ran).
+  for (const p of plan.placedBeforeFailure ?? []) {
+    const i = idx.get(p.node);
+    if (i !== undefined) deviceOf[i] = p.device;
+  }
+  for (const id of plan.failedNodes ?? []) {
+    const i = idx.get(id);
+    if (i !== undefined) failed[i] = 1;
   }
   const critPos = new Map<number, number>();
   plan.criticalPath.forEach((id, k) => {
@@ -394,7 +466,7 @@ export function planView(graph: OpGraph, plan: Plan | null, idx: Map<string, num
     const pb = critPos.get(b);
     if (pa !== undefined && pb !== undefined && pb === pa + 1) criticalEdge[k] = 1;
   });
-  return { deviceOf, startUs, endUs, critical, crossEdge, criticalEdge };
+  return { deviceOf, startUs, endUs, critical, crossEdge, criticalEdge, failed, failureReason: plan.feasible ? null : plan.reason ?? null };
 }
 
 /** Members per device for a group box (index = device; last slot = unplaced). */

@@ -70,6 +70,8 @@ export function pipelineView(graph: OpGraph, plan: PipelinePlan | null, idx: Map
     critical: new Uint8Array(n),
     crossEdge,
     criticalEdge: new Uint8Array(graph.edges.length),
+    failed: new Uint8Array(n),
+    failureReason: null,
     colourBy: 'stage',
     stageDevice: plan ? plan.stages.map((s) => s.device) : [],
   };

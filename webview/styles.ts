@@ -117,7 +117,10 @@ svg text { font-family: var(--vscode-font-family); }
 .item.group.critical rect.box { stroke: var(--vscode-focusBorder, #0078d4); stroke-width: 2.5; }
 .show-critical .item.node.critical rect { stroke: var(--vscode-focusBorder, #0078d4); stroke-width: 3; }
 .item.hover rect, .item.selected rect { stroke: var(--vscode-list-focusOutline, var(--vscode-focusBorder, #0078d4)) !important; stroke-width: 3 !important; }
+#minimap { position: absolute; right: 8px; bottom: 8px; width: 180px; height: 120px; background: var(--vscode-editorWidget-background, rgba(30,30,30,0.85)); border: 1px solid var(--vscode-editorWidget-border, rgba(128,128,128,0.5)); cursor: pointer; z-index: 2; }
+.item.failed rect { stroke: var(--vscode-errorForeground, #f14c4c) !important; stroke-width: 4 !important; stroke-dasharray: none; }
 .item.match rect { stroke: var(--vscode-editor-findMatchBorder, var(--vscode-charts-yellow, #f0e442)) !important; stroke-width: 3 !important; stroke-dasharray: 4 2; }
+.item.match-current rect { stroke: var(--vscode-editor-findMatchHighlightBorder, var(--vscode-charts-orange, #ff8c00)) !important; stroke-width: 5 !important; stroke-dasharray: none; }
 .scope-frame rect { fill: none; stroke: var(--vscode-panel-border, rgba(128,128,128,0.35)); stroke-dasharray: 4 3; }
 .scope-frame text { fill: var(--vscode-descriptionForeground); font-size: 11px; cursor: pointer; }
 .scope-frame text:hover { fill: var(--vscode-textLink-foreground); }

@@ -102,6 +102,16 @@ function preparedFavourites(prepared: PreparedGraph, key: string, problem: Probl
 
 const wantsFavourites = (options: PlacementOptions): boolean => startAlgorithms(options).includes('m-sct');
 
+/** What a list scheduler had placed when it stopped, and the ops of the node that did not fit. */
+function partialPlacement(problem: Problem, outcome: { feasible: false; reason: string } | Partial<CoreResult>): Pick<Plan, 'placedBeforeFailure' | 'failedNodes'> {
+  const res = outcome as Partial<CoreResult>;
+  if (!res.device) return {};
+  const ids = (c: number) => problem.members[c].map((i) => problem.graph.nodes[i].id);
+  const placed: { node: string; device: number }[] = [];
+  for (let c = 0; c < problem.n; c++) if (res.device[c] >= 0) for (const node of ids(c)) placed.push({ node, device: res.device[c] });
+  return { placedBeforeFailure: placed, ...(res.failedNode !== undefined && res.failedNode >= 0 ? { failedNodes: ids(res.failedNode) } : {}) };
+}
+
 export async function placeGraph(graph: OpGraph, options: PlacementOptions, file?: string): Promise<Plan> {
   const fileName = file ?? graph.source?.file ?? graph.name;
   resolvePlacement(options, fileName);
@@ -182,5 +192,6 @@ export async function placePrepared(prepared: PreparedGraph, options: PlacementO
     criticalPath: [],
     reason,
     ...(minimumMemoryBytes !== undefined ? { minimumMemoryBytes } : {}),
+    ...partialPlacement(problem, outcome),
   };
 }

@@ -10,7 +10,7 @@ import { buildReportHtml } from '../../cli/report';
 import { escapeScriptText, buildWebviewHtml, jsonForScript } from '../../webview/html';
 import { absoluteLayout, layoutScopes, type ElkLayoutFn, type LayoutScope } from '../../webview/layoutCore';
 import { memorySegments, memoryScaleMax } from '../../webview/memoryPanel';
-import { autoExpand, buildGroupTree, drawnEdges, planView, resizeLimits, scopeLayoutEdges, searchNodes, visibleGraph, ancestorsOf } from '../../webview/model';
+import { autoExpand, buildGroupTree, drawnEdges, narrowCuts, planView, resizeLimits, scopeLayoutEdges, searchNodes, visibleGraph, ancestorsOf } from '../../webview/model';
 import { isHostToWebviewMessage, isWebviewToHostMessage, PROTOCOL_VERSION } from '../../webview/protocol';
 import { ensureBundles } from './harness';
 
@@ -119,6 +119,46 @@ describe('viewer model', () => {
     const vis = visibleGraph(g, t, ex);
     assert.ok(vis.items.length <= 150 && vis.items.length > 20, `${vis.items.length} visible`);
     assert.ok(vis.repOf.every((r) => typeof r === 'string'), 'every node has a visible representative');
+  });
+
+  it('a graph without namespaces is cut into stages at narrow points, each named after its first and last op', () => {
+    // Two chains of 100 joined by one edge, then a diamond-rich part: the cut falls on the join.
+    const nodes: OpNode[] = [];
+    const edges: OpGraph['edges'] = [];
+    const add = (id: string) => nodes.push(node(id, [], 'Relu'));
+    const link = (a: string, b: string) => edges.push({ from: a, to: b, tensor: `${a}:0`, bytes: 1 });
+    for (let i = 0; i < 100; i++) {
+      add(`a${i}`);
+      add(`b${i}`);
+      if (i > 0) {
+        link(`a${i - 1}`, `a${i}`);
+        link(`b${i - 1}`, `b${i}`);
+        link(`a${i - 1}`, `b${i}`); // a wide band: two edges cross every point inside
+      }
+    }
+    add('join');
+    link('a99', 'join');
+    link('b99', 'join');
+    for (let i = 0; i < 40; i++) {
+      add(`c${i}`);
+      link(i === 0 ? 'join' : `c${i - 1}`, `c${i}`);
+    }
+    const g: OpGraph = { name: 'flat', nodes, edges, warnings: [] };
+    const t = buildGroupTree(g, { groupBy: 'namespace', maxChildren: 250 });
+    const root = t.groups.get(t.root)!;
+    assert.ok(root.groups.length >= 3, `${root.groups.length} stages`);
+    for (const gid of root.groups) {
+      const grp = t.groups.get(gid)!;
+      assert.ok(grp.members.length <= 64 || grp.groups.length > 0, `${grp.label}: ${grp.members.length} ops in one flat box`);
+      const first = g.nodes[grp.members[0]].name;
+      const last = g.nodes[grp.members[grp.members.length - 1]].name;
+      assert.equal(grp.label, `${first} … ${last}`);
+      assert.doesNotMatch(grp.label, /^ops \d/);
+    }
+    // The chain after the join is one-edge-wide: some stage boundary sits inside it or at the join,
+    // never where the band is two edges wide if a narrower point is within reach.
+    assert.deepEqual(narrowCuts([3, 3, 1, 3, 3, 3, 2, 3, 3], 10, 2), [3], 'the single narrow point near the middle');
+    assert.deepEqual(narrowCuts([2, 2, 2, 2, 2, 2, 2, 2, 2], 10, 2), [5], 'even width: the even split');
   });
 
   it('plan view: devices, critical ops and edges, cross-device edges', async () => {
