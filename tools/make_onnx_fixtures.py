@@ -11,6 +11,7 @@ gives for every tensor (name -> list of dims; a symbolic dim is its dim_param st
 dim null). Usage: /usr/bin/python3 tools/make_onnx_fixtures.py [OUT_DIR]
 """
 import json
+import math
 import os
 import sys
 
@@ -84,6 +85,72 @@ class UpsampleNet(nn.Module):
         return self.fc(s[:, :4]), t.flatten(1).unsqueeze(0).squeeze(0)
 
 
+class QuantNet(nn.Module):
+    """Eager-mode static int8 quantization (fbgemm): torch exports QuantizeLinear/DequantizeLinear pairs
+    around float Conv/Gemm, with the int8 weights, int32 biases and per-channel scales in Constant nodes."""
+
+    def __init__(self):
+        super().__init__()
+        self.quant = torch.quantization.QuantStub()
+        self.dequant = torch.quantization.DeQuantStub()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.c2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.c2(self.relu(self.c1(self.quant(x))))
+        return self.dequant(self.fc(x.mean(dim=(2, 3))))
+
+
+def quantized(module, example):
+    module.eval()
+    module.qconfig = torch.quantization.get_default_qconfig('fbgemm')
+    torch.quantization.prepare(module, inplace=True)
+    module(example)  # calibration
+    return torch.quantization.convert(module, inplace=True)
+
+
+def integer_ops_model():
+    """The integer-arithmetic ops no torch 1.13 export emits, as onnxruntime's quantizer writes them:
+    DynamicQuantizeLinear → MatMulInteger (dynamic quantization), ConvInteger, QLinearConv, QLinearMatMul."""
+    from onnx import helper, TensorProto as T
+
+    def tensor(name, dtype, dims, fill):
+        return helper.make_tensor(name, dtype, dims, [fill(k) for k in range(math.prod(dims))])
+
+    inits = [
+        tensor('w_conv', T.INT8, [8, 3, 3, 3], lambda k: k % 7 - 3),
+        tensor('zp_i8', T.INT8, [], lambda k: 0),
+        tensor('zp_u8', T.UINT8, [], lambda k: 128),
+        tensor('s', T.FLOAT, [], lambda k: 0.05),
+        tensor('w_s', T.FLOAT, [8], lambda k: 0.01 * (k + 1)),
+        tensor('zp_w', T.INT8, [8], lambda k: 0),
+        tensor('b_conv', T.INT32, [8], lambda k: k),
+        tensor('w_int', T.INT8, [16, 8, 3, 3], lambda k: k % 5 - 2),
+        tensor('w_mm', T.UINT8, [16, 12], lambda k: k % 251),
+        tensor('w_qmm', T.INT8, [12, 10], lambda k: k % 9 - 4),
+    ]
+    nodes = [
+        helper.make_node('QuantizeLinear', ['input', 's', 'zp_u8'], ['xq'], name='quant_in'),
+        helper.make_node('QLinearConv', ['xq', 's', 'zp_u8', 'w_conv', 'w_s', 'zp_w', 's', 'zp_u8', 'b_conv'], ['c1q'], name='qlinear_conv', pads=[1, 1, 1, 1]),
+        helper.make_node('ConvInteger', ['c1q', 'w_int', 'zp_u8'], ['c2i'], name='conv_integer', strides=[2, 2]),
+        helper.make_node('Cast', ['c2i'], ['c2f'], name='cast_conv', to=T.FLOAT),
+        helper.make_node('GlobalAveragePool', ['c2f'], ['pooled'], name='pool'),
+        helper.make_node('Flatten', ['pooled'], ['flat'], name='flatten'),
+        helper.make_node('DynamicQuantizeLinear', ['flat'], ['fq', 'fq_s', 'fq_zp'], name='dyn_quant'),
+        helper.make_node('MatMulInteger', ['fq', 'w_mm', 'fq_zp'], ['mmi'], name='matmul_integer'),
+        helper.make_node('Cast', ['mmi'], ['mmf'], name='cast_mm', to=T.FLOAT),
+        helper.make_node('Mul', ['mmf', 'fq_s'], ['mm'], name='rescale'),
+        helper.make_node('QuantizeLinear', ['mm', 's', 'zp_i8'], ['mmq'], name='quant_mm'),
+        helper.make_node('QLinearMatMul', ['mmq', 's', 'zp_i8', 'w_qmm', 's', 'zp_i8', 's', 'zp_i8'], ['outq'], name='qlinear_matmul'),
+        helper.make_node('DequantizeLinear', ['outq', 's', 'zp_i8'], ['output'], name='dequant_out'),
+    ]
+    g = helper.make_graph(nodes, 'integer_ops', [helper.make_tensor_value_info('input', T.FLOAT, [1, 3, 16, 16])],
+                          [helper.make_tensor_value_info('output', T.FLOAT, [1, 10])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], producer_name='opplace-fixtures')
+
+
 def fixtures():
     torch.manual_seed(0)
     return [
@@ -98,6 +165,7 @@ def fixtures():
         # torchvision's VisionTransformer at ViT-Tiny size, 4 layers (ViT-B/16 would be > 200 KB even stripped)
         ('vit_tiny', torchvision.models.vision_transformer.VisionTransformer(image_size=224, patch_size=16, num_layers=4, num_heads=3, hidden_dim=192, mlp_dim=768),
          (torch.randn(1, 3, 224, 224),), {'input': {0: 'batch'}, 'output': {0: 'batch'}}, 13),
+        ('quant_qdq', quantized(QuantNet(), torch.randn(4, 3, 16, 16)), (torch.randn(1, 3, 16, 16),), None, 13),
     ]
 
 
@@ -166,6 +234,17 @@ def main():
         with open(os.path.join(out_dir, name + '.shapes.json'), 'w') as f:
             json.dump(reference_shapes(model), f, indent=0, sort_keys=True)
         print(f'{name}: {os.path.getsize(path)} bytes, {len(model.graph.node)} nodes, opset {opset}')
+    save_built(out_dir, 'quant_integer_ops', integer_ops_model())
+
+
+def save_built(out_dir, name, model):
+    """A model built with onnx.helper (ops no torch export emits), checked and saved like the exports."""
+    onnx.checker.check_model(model)
+    path = os.path.join(out_dir, name + '.onnx')
+    onnx.save(model, path)
+    with open(os.path.join(out_dir, name + '.shapes.json'), 'w') as f:
+        json.dump(reference_shapes(model), f, indent=0, sort_keys=True)
+    print(f'{name}: {os.path.getsize(path)} bytes, {len(model.graph.node)} nodes, built')
 
 
 if __name__ == '__main__':

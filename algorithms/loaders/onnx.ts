@@ -10,10 +10,12 @@
 // - A weight's bytes are `persistentBytes` of the first graph node (in file order) that consumes
 //   it. A weight consumed by several nodes puts all of them in one colocation group and its bytes
 //   count once (on that first consumer).
-// - A parameter is an element of a floating-point weight that a graph node consumes, where the
-//   weight is an initializer or a ConstantOfShape output (the definition the onnx-light README
-//   counts with). `Constant` node tensors (Clip bounds, scale scalars, LSTM initial states) and
-//   integer weights (shape vectors, indices) add to persistentBytes but are not parameters; weights only
+// - A parameter is an element of a weight that a graph node consumes, from an initializer, a
+//   `Constant` node or a ConstantOfShape, of any type but the shape/index/mask ones (int64, uint64,
+//   bool, string: `holdsParameters`). Quantized models keep their weights as int8/uint8 with int32
+//   biases, and PaddleOCR exports keep every conv weight in a `Constant` node: counting only float
+//   initializers gave 0 parameters for a QDQ ResNet-18 and for every PaddleOCR model (issue 11 §4).
+//   Every weight, parameter or not, adds to persistentBytes at its stored width; weights only
 //   consumed by folded producers (the `__SHAPE` vectors) and unused initializers count nowhere.
 //   `node.parameterCount` is set on the owning node, so the node counts sum to stats.parameterCount.
 // - Graph inputs are not nodes: the first op that reads an input reads it from outside.
@@ -23,7 +25,7 @@ import { OpplaceError } from '../errors';
 import { quoteInput } from '../text';
 import { OpEdge, OpGraph, OpNode, TensorInfo, validateGraph } from '../graph';
 import { opCost } from '../onnx/cost';
-import { bytesPerElement, dtypeName, isFloatType } from '../onnx/dtypes';
+import { bytesPerElement, dtypeName, holdsParameters } from '../onnx/dtypes';
 import { inferNode } from '../onnx/infer';
 import { modulePathOf, namespaceOf, uniqueNodeIds } from '../onnx/naming';
 import { OnnxGraph, OnnxModel, OnnxNode, OnnxValueInfo, decodeOnnxModel, hasField, int64ToNumber } from '../onnx/proto';
@@ -64,8 +66,6 @@ interface WeightInfo {
   meta: TensorMeta;
   /** The weight whose storage this one is (itself, or the source of an Identity alias chain). */
   root: string;
-  /** Initializers and ConstantOfShape outputs hold parameters; Constant nodes hold constants (scalars, masks, initial states). */
-  parameters: boolean;
   /** Graph-node indices (ONNX node list) that consume it, in file order. */
   consumers: number[];
 }
@@ -137,7 +137,7 @@ class BuildContext {
       const value = tensorValues(t);
       const meta: TensorMeta = { shape: dims, dtype: t.data_type ?? 0, ...(value ? { value } : {}) };
       this.metas.set(name, meta);
-      this.weights.set(name, { meta, root: name, parameters: true, consumers: [] });
+      this.weights.set(name, { meta, root: name, consumers: [] });
     }
   }
 
@@ -302,7 +302,7 @@ class BuildContext {
       if (!name) return;
       const meta = mergeDeclared(metas[k] ?? { shape: null, dtype: 0 }, this.declared.get(name));
       this.metas.set(name, meta);
-      if (this.folded[i]) this.weights.set(name, { meta, root: root ?? name, parameters: op === 'ConstantOfShape', consumers: [] });
+      if (this.folded[i]) this.weights.set(name, { meta, root: root ?? name, consumers: [] });
     });
   }
 
@@ -410,7 +410,7 @@ class BuildContext {
       const owner = nodeAt.get(w.consumers[0])!;
       const bytes = this.tensorBytes(w.meta);
       owner.persistentBytes += bytes;
-      if (w.parameters && isFloatType(w.meta.dtype)) {
+      if (holdsParameters(w.meta.dtype)) {
         const n = numel(w.meta.shape) ?? 0;
         owner.parameterCount = (owner.parameterCount ?? 0) + n;
         parameterCount += n;

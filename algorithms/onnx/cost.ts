@@ -30,6 +30,8 @@ const PER_ELEMENT: Record<string, number> = {
   And: 1, Or: 1, Xor: 1, Where: 1, Cast: 0, CumSum: 1, Trilu: 0, IsNaN: 1, IsInf: 1,
   Softmax: 5, LogSoftmax: 5, Hardmax: 2, BatchNormalization: 2, InstanceNormalization: 5, LayerNormalization: 8,
   GroupNormalization: 5, MeanVarianceNormalization: 5, LpNormalization: 3, QuantizeLinear: 2, DequantizeLinear: 2,
+  // min and max over x (for the scale), then scale, round and saturate each element
+  DynamicQuantizeLinear: 5,
 };
 
 // Ops that only reinterpret or route data; a runtime implements them without touching the elements.
@@ -49,11 +51,16 @@ function flopsOf(c: CostInput): number {
   const in0 = count(c.inputs[0]);
   switch (c.opType) {
     case 'Conv':
-    case 'ConvInteger': {
-      const w = c.inputs[1];
+    case 'ConvInteger':
+    case 'QLinearConv': {
+      // weight and bias slots: Conv(x, W, B); ConvInteger(x, W, x_zp, W_zp) has no bias;
+      // QLinearConv(x, x_s, x_zp, W, W_s, W_zp, y_s, y_zp, B)
+      const q = c.opType === 'QLinearConv';
+      const w = c.inputs[q ? 3 : 1];
       if (!w || w.length < 2) return 0;
       const macs = out0 * product(w.slice(1)); // (Cin/group) × kernel per output element
-      return 2 * macs + (c.inputs[2] ? out0 : 0);
+      const bias = c.opType === 'ConvInteger' ? undefined : c.inputs[q ? 8 : 2];
+      return 2 * macs + (bias ? out0 : 0);
     }
     case 'ConvTranspose': {
       const w = c.inputs[1];
@@ -67,7 +74,8 @@ function flopsOf(c: CostInput): number {
       return 2 * out0 * k + (c.inputs[2] ? out0 : 0);
     }
     case 'MatMul':
-    case 'MatMulInteger': {
+    case 'MatMulInteger':
+    case 'QLinearMatMul': {
       const a = c.inputs[0];
       if (!a || a.length === 0) return 0;
       return 2 * out0 * (a[a.length - 1] ?? 0);

@@ -26,9 +26,19 @@ export function dtypeName(t: number): string | undefined {
   return NAMES[t];
 }
 
-/** Floating-point element type (the only kind whose weight elements count as parameters). */
+/** Floating-point element type. */
 export function isFloatType(t: number): boolean {
   return FLOATING.has(t);
+}
+
+// Element types of shape vectors, indices, masks and text: such weights are data about the
+// computation, not learned values. Every other weight type is a parameter: float weights, and the
+// int8/uint8/int4 weights and int32 biases of quantized models (QDQ, QLinearConv, MatMulInteger).
+const NOT_PARAMETERS = new Set<number>([0, 7, 8, 9, 13]); // undefined, int64, string, bool, uint64
+
+/** Whether the elements of a weight of this type count as parameters. */
+export function holdsParameters(t: number): boolean {
+  return !NOT_PARAMETERS.has(t);
 }
 
 /**

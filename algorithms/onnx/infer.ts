@@ -164,12 +164,21 @@ function windowed(c: InferContext, x: Shape, kernel: number[] | null, outChannel
   return out;
 }
 
+/** Input slots of the activation and weight, and the output dtype, of the conv-like ops. */
+const CONV_FORMS: Record<string, { w: number; dtype: (c: InferContext) => number }> = {
+  Conv: { w: 1, dtype: (c) => inDtype(c) },
+  ConvInteger: { w: 1, dtype: () => DT.INT32 },
+  // QLinearConv(x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B): y has y_zero_point's type
+  QLinearConv: { w: 3, dtype: (c) => inDtype(c, 7) || inDtype(c) },
+};
+
 const conv: Rule = (c) => {
+  const form = ownValue(CONV_FORMS, c.opType) ?? CONV_FORMS.Conv;
   const x = inShape(c, 0);
-  const w = inShape(c, 1);
+  const w = inShape(c, form.w);
   const kernel = c.attrs.ints('kernel_shape') ?? (w && w.length > 2 && isFullyKnown(w.slice(2)) ? (w.slice(2) as number[]) : null);
   const shape = windowed(c, x, kernel, w ? w[0] : null, false);
-  return fillOutputs(c, [{ shape, dtype: inDtype(c) }]);
+  return fillOutputs(c, [{ shape, dtype: form.dtype(c) }]);
 };
 
 const convTranspose: Rule = (c) => {
@@ -241,6 +250,8 @@ export function matmulShape(a: Shape, b: Shape): Shape {
 }
 
 const matmul: Rule = (c) => fillOutputs(c, [{ shape: matmulShape(inShape(c, 0), inShape(c, 1)), dtype: c.opType === 'MatMulInteger' ? DT.INT32 : inDtype(c) }]);
+// QLinearMatMul(a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point): y has y_zero_point's type
+const qlinearMatmul: Rule = (c) => fillOutputs(c, [{ shape: matmulShape(inShape(c, 0), inShape(c, 3)), dtype: inDtype(c, 7) || inDtype(c) }]);
 
 // ---------- normalisation ----------
 
@@ -769,8 +780,12 @@ const einsum: Rule = (c) => {
   return fillOutputs(c, [{ shape: out, dtype: inDtype(c) }]);
 };
 
-const quantize: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: c.inputs[2]?.dtype || DT.UINT8 }]);
-const dequantize: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: DT.FLOAT }]);
+// QuantizeLinear: y has y_zero_point's type, else output_dtype (opset 21), else uint8.
+const quantize: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: inDtype(c, 2) || c.attrs.int('output_dtype', 0) || DT.UINT8 }]);
+// DequantizeLinear: y has x_scale's type (float, or float16/bfloat16 since opset 19).
+const dequantize: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: inDtype(c, 1) || DT.FLOAT }]);
+// DynamicQuantizeLinear(x) → y (uint8, x's shape), y_scale (float scalar), y_zero_point (uint8 scalar).
+const dynamicQuantize: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: DT.UINT8 }, { shape: [], dtype: DT.FLOAT }, { shape: [], dtype: DT.UINT8 }]);
 const castLike: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: inDtype(c, 1) }]);
 const nms: Rule = (c) => fillOutputs(c, [{ shape: [null, 3], dtype: DT.INT64 }]);
 const isNanInf: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: DT.BOOL }]);
@@ -780,10 +795,10 @@ for (const op of UNARY_SAME) RULES.set(op, unary);
 for (const op of BROADCAST_OPS) RULES.set(op, broadcast);
 const SPECIFIC: Record<string, Rule> = {
   Where: where, Cast: cast, CastLike: castLike, IsNaN: isNanInf, IsInf: isNanInf,
-  Conv: conv, ConvInteger: conv, ConvTranspose: convTranspose,
+  Conv: conv, ConvInteger: conv, QLinearConv: conv, ConvTranspose: convTranspose,
   MaxPool: pool, AveragePool: pool, LpPool: pool,
   GlobalAveragePool: globalPool, GlobalMaxPool: globalPool, GlobalLpPool: globalPool,
-  Gemm: gemm, MatMul: matmul, MatMulInteger: matmul,
+  Gemm: gemm, MatMul: matmul, MatMulInteger: matmul, QLinearMatMul: qlinearMatmul,
   BatchNormalization: batchNorm, LayerNormalization: layerNorm,
   Shape: shapeOp, Size: sizeOp, Constant: constant, ConstantOfShape: constantOfShape,
   Reshape: reshape, Flatten: flatten, Transpose: transpose, Concat: concat,
@@ -794,7 +809,7 @@ const SPECIFIC: Record<string, Rule> = {
   ReduceL2: reduce, ReduceLogSum: reduce, ReduceLogSumExp: reduce, ReduceSumSquare: reduce, ArgMax: reduce, ArgMin: reduce,
   LSTM: recurrent, GRU: recurrent, RNN: recurrent,
   Range: range, TopK: topk, OneHot: oneHot, DepthToSpace: depthToSpace, SpaceToDepth: depthToSpace, NonZero: nonZero,
-  Einsum: einsum, QuantizeLinear: quantize, DequantizeLinear: dequantize, NonMaxSuppression: nms,
+  Einsum: einsum, QuantizeLinear: quantize, DequantizeLinear: dequantize, DynamicQuantizeLinear: dynamicQuantize, NonMaxSuppression: nms,
 };
 for (const [op, rule] of Object.entries(SPECIFIC)) RULES.set(op, rule);
 

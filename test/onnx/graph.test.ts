@@ -37,7 +37,7 @@ describe('ONNX → OpGraph', () => {
     assert.equal(modulePathOf('Conv_12'), undefined);
   });
 
-  it('folds Constant and ConstantOfShape(shape initializer) producers into the consumer; parameters count only float initializer/ConstantOfShape weights', () => {
+  it('folds Constant and ConstantOfShape(shape initializer) producers into the consumer; parameters count initializer, ConstantOfShape and Constant weights but not shapes', () => {
     const g = parse({
       inputs: [valueInfo('x', ['batch', 8])],
       initializers: [intTensor('w__SHAPE', [16, 8]), floatTensor('unused', [1000]), intTensor('shape', [-1, 4])],
@@ -51,11 +51,12 @@ describe('ONNX → OpGraph', () => {
       ],
     }, { batch: 3 });
     assert.deepEqual(g.nodes.map((n) => n.id), ['mm', 'tw', 'mul', 'rs']); // file order, producers folded
-    assert.equal(g.stats!.parameterCount, 128); // w only: not the Constant, not the shapes, not 'unused'
+    assert.equal(g.stats!.parameterCount, 128 + 16); // w and the Constant: not the int64 shapes, not 'unused'
     assert.equal(byId(g, 'tw').parameterCount, 128);
     assert.equal(byId(g, 'tw').persistentBytes, 512);
-    assert.equal(byId(g, 'mul').persistentBytes, 64); // Constant's bytes, not a parameter
-    assert.equal(byId(g, 'mul').parameterCount, 0);
+    assert.equal(byId(g, 'mul').persistentBytes, 64); // the Constant's bytes
+    assert.equal(byId(g, 'mul').parameterCount, 16);
+    assert.equal(byId(g, 'rs').parameterCount, 0);
     assert.equal(byId(g, 'rs').persistentBytes, 16); // int64 shape vector
     assert.deepEqual(g.tensors!['r'], [12, 4]);
     assert.deepEqual(g.tensors!['w'], [16, 8]);

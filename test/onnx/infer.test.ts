@@ -151,6 +151,23 @@ describe('ONNX shape inference rules', () => {
     assert.deepEqual(shapeOf('Einsum', [t([3, 5])], { equation: 'ijk->i' }), [null]);
   });
 
+  it('quantization ops: output types follow the zero point, the scale or output_dtype', () => {
+    const [U8, I8, I32, F16] = [2, 3, 6, 10];
+    const dt = (op: string, inputs: (TensorMeta | undefined)[], attrs = {}, n = 1) => infer(op, inputs, attrs, n).outputs.map((o) => o.dtype);
+    assert.deepEqual(dt('QuantizeLinear', [t([2, 3]), t([]), t([], I8)]), [I8]);
+    assert.deepEqual(dt('QuantizeLinear', [t([2, 3]), t([])]), [U8]); // no zero point: uint8
+    assert.deepEqual(dt('QuantizeLinear', [t([2, 3]), t([])], { output_dtype: I8 }), [I8]); // opset 21 form
+    assert.deepEqual(dt('DequantizeLinear', [t([2, 3], I8), t([], F16)]), [F16]);
+    assert.deepEqual(dt('DynamicQuantizeLinear', [t([4, 5])], {}, 3), [U8, F, U8]);
+    assert.deepEqual(infer('DynamicQuantizeLinear', [t([4, 5])], {}, 3).outputs.map((o) => o.shape), [[4, 5], [], []]);
+    assert.deepEqual(dt('ConvInteger', [t([1, 3, 8, 8], U8), t([4, 3, 3, 3], I8)]), [I32]);
+    assert.deepEqual(dt('MatMulInteger', [t([2, 3], U8), t([3, 4], I8)]), [I32]);
+    const qconv = [t([1, 3, 8, 8], U8), t([]), t([], U8), t([4, 3, 3, 3], I8), t([4]), t([4], I8), t([]), t([], I8)];
+    assert.deepEqual(infer('QLinearConv', qconv, { pads: [1, 1, 1, 1] }).outputs, [{ shape: [1, 4, 8, 8], dtype: I8 }]);
+    const qmm = [t([5, 3], U8), t([]), t([], U8), t([3, 7], U8), t([]), t([], U8), t([]), t([], U8)];
+    assert.deepEqual(infer('QLinearMatMul', qmm).outputs, [{ shape: [5, 7], dtype: U8 }]);
+  });
+
   it('unknown ops are reported, and corrupt attributes never throw', () => {
     assert.equal(infer('FancyOp', [t([1])], {}, 2).known, false);
     assert.deepEqual(shapeOf('FancyOp', [t([1])], {}, 2), [null, null]);

@@ -1,7 +1,8 @@
 # Live reference for test/onnx/shapes.test.ts, run with /usr/bin/python3 (Debian's python3-onnx):
 # for each ONNX file given, the shapes onnx.shape_inference.infer_shapes (with data propagation)
 # infers and the parameter count computed the way data/README.md defines it (elements of
-# floating-point initializers and ConstantOfShape outputs that some node consumes). Prints JSON.
+# initializers, Constant and ConstantOfShape outputs that some node consumes, of any type but
+# int64/uint64/bool/string). Prints JSON.
 import json
 import sys
 
@@ -10,7 +11,8 @@ import onnx
 import onnx.numpy_helper
 import onnx.shape_inference
 
-FLOATS = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE, onnx.TensorProto.BFLOAT16}
+# Weights of these types are shapes, indices, masks or text: not parameters (every other type is).
+NOT_PARAMETERS = {onnx.TensorProto.UNDEFINED, onnx.TensorProto.INT64, onnx.TensorProto.UINT64, onnx.TensorProto.BOOL, onnx.TensorProto.STRING}
 
 
 def dims_of(vi):
@@ -20,18 +22,38 @@ def dims_of(vi):
     return [d.dim_value if d.HasField('dim_value') else (d.dim_param if d.HasField('dim_param') else None) for d in tt.shape.dim]
 
 
+def constant_type_and_size(n):
+    """(element type, element count) of a Constant node's output."""
+    a = n.attribute[0]
+    if a.name == 'value':
+        return a.t.data_type, int(np.prod(a.t.dims, dtype=np.int64))
+    if a.name in ('value_float', 'value_floats'):
+        return onnx.TensorProto.FLOAT, 1 if a.name == 'value_float' else len(a.floats)
+    if a.name in ('value_int', 'value_ints'):
+        return onnx.TensorProto.INT64, 1 if a.name == 'value_int' else len(a.ints)
+    return onnx.TensorProto.STRING, 0
+
+
 def parameter_count(g):
+    """Elements of the consumed weights (initializers, Constant and ConstantOfShape(constant shape)
+    outputs) of any type but int64/uint64/bool/string."""
     consumed = {x for n in g.node for x in n.input}
     count = 0
     inits = {t.name: t for t in g.initializer}
+    # a ConstantOfShape's shape may come from a Constant node too (torch's quantized exports)
+    inits.update({n.output[0]: n.attribute[0].t for n in g.node if n.op_type == 'Constant' and n.attribute[0].name == 'value'})
     for t in g.initializer:
-        if t.data_type in FLOATS and t.name in consumed:
+        if t.data_type not in NOT_PARAMETERS and t.name in consumed:
             count += int(np.prod(t.dims, dtype=np.int64))
     for n in g.node:
         if n.op_type == 'ConstantOfShape' and n.input[0] in inits and n.output[0] in consumed:
             value = next((a.t for a in n.attribute if a.name == 'value'), None)
-            if value is None or value.data_type in FLOATS:
+            if value is None or value.data_type not in NOT_PARAMETERS:
                 count += int(np.prod(onnx.numpy_helper.to_array(inits[n.input[0]]), dtype=np.int64))
+        if n.op_type == 'Constant' and n.output[0] in consumed:
+            dtype, size = constant_type_and_size(n)
+            if dtype not in NOT_PARAMETERS:
+                count += size
     return count
 
 

@@ -145,4 +145,38 @@ describe('ONNX fixtures exported from PyTorch', () => {
     assert.ok(lstm[0].flops! >= 12 * 3 * 2 * 4 * 2 * 48 * (32 + 48));
     assert.deepEqual(g.tensors!['output'], [12, 3, 500]);
   });
+
+  it('quant_qdq (torch static int8): int8 weights, int32 biases and scales in Constant nodes are parameters at their stored width', () => {
+    const g = load(fx('quant_qdq'));
+    // conv 3→8 3×3, conv 8→16 3×3, linear 16→10: 1,528 int8 weights + 34 int32 biases = the float model's 1,562,
+    // plus the per-channel weight scales (float32) and zero points (int8) of the three layers (34 + 34) and
+    // the 10 scalar activation scales (float32) and zero points (uint8): 1,718 (0 before issue 11 §4)
+    assert.equal(g.stats!.parameterCount, 1562 + 34 + 34 + 2 * 44);
+    const bytes = g.nodes.reduce((a, n) => a + n.persistentBytes, 0);
+    const dq = g.nodes.filter((n) => n.opType === 'DequantizeLinear');
+    const c1 = dq.find((n) => n.persistentBytes >= 216 && n.persistentBytes < 4 * 216);
+    assert.ok(c1, 'the int8 conv1 weight is held at 1 byte per element (216 B plus its scales), not 4');
+    assert.ok(bytes < 4 * 1562, `persistent ${bytes} B`);
+    assert.deepEqual(g.tensors!['output'], [1, 10]);
+    assert.deepEqual(g.warnings, []);
+  });
+
+  it('quant_integer_ops: QLinearConv, ConvInteger, DynamicQuantizeLinear, MatMulInteger, QLinearMatMul shapes, dtypes, FLOPs', () => {
+    const g = load(fx('quant_integer_ops'));
+    assert.deepEqual(g.warnings, []);
+    const n = (id: string) => g.nodes.find((x) => x.id === id)!;
+    assert.deepEqual(n('qlinear_conv').outputs[0], { name: 'c1q', bytes: 8 * 16 * 16, shape: [1, 8, 16, 16], dtype: 'uint8' });
+    assert.equal(n('qlinear_conv').flops, 2 * 8 * 16 * 16 * 27 + 8 * 16 * 16); // MACs + int32 bias
+    assert.deepEqual(n('conv_integer').outputs[0], { name: 'c2i', bytes: 4 * 16 * 7 * 7, shape: [1, 16, 7, 7], dtype: 'int32' });
+    assert.equal(n('conv_integer').flops, 2 * 16 * 7 * 7 * 72); // no bias input: x_zero_point is not one
+    assert.deepEqual(n('dyn_quant').outputs.map((o) => [o.shape, o.dtype]), [[[1, 16], 'uint8'], [[], 'float32'], [[], 'uint8']]);
+    assert.equal(n('dyn_quant').flops, 5 * 16);
+    assert.deepEqual(n('matmul_integer').outputs[0].shape, [1, 12]);
+    assert.equal(n('matmul_integer').flops, 2 * 12 * 16);
+    assert.deepEqual([n('qlinear_matmul').outputs[0].shape, n('qlinear_matmul').outputs[0].dtype], [[1, 10], 'int8']);
+    assert.equal(n('qlinear_matmul').flops, 2 * 10 * 12);
+    // every initializer is consumed: int8/uint8 weights, int32 bias, float scales, zero points
+    assert.equal(g.stats!.parameterCount, 216 + 1152 + 192 + 120 + 8 + 8 + 8 + 3);
+    assert.equal(n('qlinear_conv').persistentBytes, 216 + 4 * 8 + 8 + 4 * 8); // w (int8), w_s, zp_w, b (int32); s and zp_u8 belong to quant_in, their first consumer
+  });
 });
