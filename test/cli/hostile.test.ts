@@ -10,6 +10,9 @@ import { memoryIO } from '../../cli/io';
 import { displayText, hasUnsafeText, quoteInput } from '../../algorithms/text';
 import { modelBytes, node, floatTensor, valueInfo } from '../onnx/build';
 import { REPO } from '../helpers/paths';
+import { buildProblem, problemOptionsOf } from '../../algorithms/placement/problem';
+import { runPlacer } from '../../algorithms/placement/placers';
+import { clockNow, refinePlacement } from '../../algorithms/placement/refine/index';
 
 const squeezenet = path.join(REPO, 'test', 'fixtures', 'onnx', 'squeezenet1_0.onnx');
 
@@ -236,5 +239,27 @@ describe('issue 12: hostile and extreme inputs (minimal reproductions)', functio
       // inspect still describes it
       assert.equal((await cli('inspect', m)).code, 0);
     });
+  });
+});
+
+describe('issue 12 item 5: the refinement clock cap bounds every phase', () => {
+  it('past the deadline, the seeding and the search stop at once: the best start is kept, stoppedByClock', () => {
+    const nodes = [];
+    const edges = [];
+    for (let i = 0; i < 40; i++) {
+      nodes.push({ id: `n${i}`, name: `n${i}`, opType: 'Op', namespace: [], computeUs: 1 + (i % 5), persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: 't', bytes: 1000, shape: null }] });
+      if (i) edges.push({ from: `n${i - 1}`, to: `n${i}`, tensor: 't', bytes: 1000 });
+    }
+    const graph = { name: 'chain', nodes, edges, warnings: [] };
+    const problem = buildProblem(graph, problemOptionsOf({ grouping: 'none', fuse: false, comm: 'baechi', devices: 2 }));
+    const limits = [2 ** 40, 2 ** 40];
+    const start = runPlacer(problem, 'm-etf', limits);
+    assert.ok(start.feasible);
+    const capped = refinePlacement(problem, limits, [{ algorithm: 'm-etf', result: start }], { budgetMs: 1000, seed: 1, deadline: clockNow() - 1 });
+    assert.equal(capped.stoppedByClock, true);
+    assert.equal(capped.evaluations, 1, 'only the start itself was charged: no re-decode, split, HEFT or search move ran');
+    const free = refinePlacement(problem, limits, [{ algorithm: 'm-etf', result: start }], { budgetMs: 50, seed: 1 });
+    assert.equal(free.stoppedByClock, false);
+    assert.ok(free.evaluations > 5, `${free.evaluations} evaluations without the cap`);
   });
 });

@@ -8,7 +8,7 @@ import type { CoreResult } from '../core';
 import { CoreOutcome, runPlacer, sctLpInput } from '../placers';
 import type { Problem } from '../problem';
 import { favouriteChildren, FavouriteChildren } from '../sctLp';
-import { makespanOf, refinePlacement, RefineStart, splitStarts } from './index';
+import { clockDeadline, clockNow, makespanOf, refinePlacement, RefineStart, splitStarts } from './index';
 
 export const DEFAULT_BUDGET_MS = DEFAULTS.budgetMs;
 export const DEFAULT_SEED = DEFAULTS.seed;
@@ -58,8 +58,17 @@ export function feasibleAtLimits(problem: Problem, options: PlacementOptions, li
   return wantsRefine(options) ? refineFeasibleAt(problem, options, limits, favourites) : runPlacer(problem, options.algorithm, limits, favourites).feasible;
 }
 
-function runStarts(problem: Problem, algorithms: AlgorithmName[], limits: number[], favourites?: FavouriteChildren): { algorithm: AlgorithmName; outcome: CoreOutcome }[] {
-  return algorithms.map((algorithm) => ({ algorithm, outcome: runPlacer(problem, algorithm, limits, favourites) }));
+/**
+ * The start placers in order; with a `deadline`, the later ones are skipped once it has passed and
+ * a start fits (the refinement budget bounds the starts too: m-SCT alone took 72 s on a 50k fan-in).
+ */
+function runStarts(problem: Problem, algorithms: AlgorithmName[], limits: number[], favourites?: FavouriteChildren, deadline = Infinity): { algorithm: AlgorithmName; outcome: CoreOutcome }[] {
+  const out: { algorithm: AlgorithmName; outcome: CoreOutcome }[] = [];
+  for (const algorithm of algorithms) {
+    if (clockNow() > deadline && out.some((s) => s.outcome.feasible)) break;
+    out.push({ algorithm, outcome: runPlacer(problem, algorithm, limits, favourites) });
+  }
+  return out;
 }
 
 /** Whether refinement finds any plan at these limits (it does exactly when one of its starts does). */
@@ -72,8 +81,11 @@ export function refineFeasibleAt(problem: Problem, options: PlacementOptions, li
 /** `solved`: the favourite children already solved for this problem (placePrepared's cache). */
 export async function placeRefined(problem: Problem, options: PlacementOptions, limits: number[], solved?: FavouriteChildren): Promise<RefinedOutcome> {
   const algorithms = startAlgorithms(options);
+  // the starts get the search's cap of their own (the search's starts when it begins, so a
+  // normal run's plan never depends on how long the starts took)
+  const deadline = clockDeadline(options.budgetMs ?? DEFAULT_BUDGET_MS);
   const favourites = solved ?? (await favouritesFor(problem, options));
-  let starts = runStarts(problem, algorithms, limits, favourites);
+  let starts = runStarts(problem, algorithms, limits, favourites, deadline);
   if (options.algorithm === 'refine' && !starts.some((s) => s.outcome.feasible)) starts = starts.concat(runStarts(problem, FALLBACK_STARTS, limits));
   let feasible = starts.filter((s) => s.outcome.feasible) as { algorithm: AlgorithmName; outcome: CoreResult }[];
   if (feasible.length === 0 && options.algorithm === 'refine') {
