@@ -9,6 +9,7 @@ import { formatBytes } from '../algorithms/units';
 import type { AbsoluteLayout, Box, LayoutScope, ScopeResult } from './layoutCore';
 import type { DrawnEdge, GroupTree, PlanView, VisibleGraph } from './model';
 import { deviceMix, groupMemoryBytes } from './model';
+import { displayText } from '../algorithms/text';
 
 export const NODE_SIZE = { width: 150, height: 32 };
 export const GROUP_SIZE = { width: 176, height: 56 };
@@ -39,7 +40,8 @@ export interface DagScene {
 type Pt = [number, number];
 
 /** Middle-ellipsis so both the start and the distinctive end of long names stay visible. */
-export function truncate(s: string, max: number): string {
+export function truncate(text: string, max: number): string {
+  const s = displayText(text); // an op name with a bidi override must not reorder the label
   if (s.length <= max) return s;
   const head = Math.ceil((max - 1) / 2);
   return s.slice(0, head) + '…' + s.slice(s.length - (max - 1 - head));

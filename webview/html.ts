@@ -6,6 +6,7 @@
 //   <script type="application/json" id="opplace-init">       report: the InitMessage (graph, plan…)
 //   <script type="text/plain" id="opplace-highs-wasm">       report: highs.wasm as base64 (m-SCT)
 import { VIEWER_CSS, REPORT_THEME_CSS } from './styles';
+import { displayText } from '../algorithms/text';
 
 /** A CSP nonce: 32 base64 characters from a cryptographic source. */
 export function makeNonce(): string {
@@ -28,8 +29,9 @@ export const MEMORY_PANEL_TEXT = {
   },
 } as const;
 
+/** HTML-escaped, and names' control and bidi characters shown as escapes (algorithms/text.ts). */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return displayText(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** For attribute values that may contain single quotes (CSP): only `&` and `"` need escaping. */
