@@ -44,7 +44,7 @@ class Extension implements ViewHost {
     const cfg = vscode.workspace.getConfiguration('opplace', uri);
     const raw: RawSettings = {};
     for (const key of SETTING_KEYS) raw[key] = cfg.get(key);
-    return resolveSettings(raw);
+    return resolveSettings(raw, uri.path);
   }
 
   exportFormats(uri: vscode.Uri): ExportFormat[] {

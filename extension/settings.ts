@@ -8,6 +8,7 @@ import {
   AlgorithmName,
   COMPARE_ALGORITHMS as ENGINE_COMPARE_ALGORITHMS,
   DEFAULTS,
+  defaultCommFor,
   DEVICE_PRESET_IDS as PRESET_IDS,
   DTYPE_SETTINGS,
   LIMITS,
@@ -77,12 +78,16 @@ const blank = (raw: unknown): unknown => (typeof raw === 'string' && raw.trim() 
  * Maps the settings to load + placement options (the parse of algorithms/options.ts). Empty memory
  * limits / interconnect fall back to the device preset. Throws one OpplaceError naming the bad setting.
  */
-export function resolveSettings(raw: RawSettings): ResolvedSettings {
+export function resolveSettings(raw: RawSettings, fileName?: string): ResolvedSettings {
   const presetName = parseChoice(raw.devicePreset, settingLabel('devicePreset'), DEVICE_PRESET_IDS, SETTING_DEFAULTS.devicePreset);
   const preset = DEVICE_PRESETS[presetName];
+  // An empty interconnect: the preset's usual link, except for formats with a default of their own
+  // (STG task graphs have no tensor sizes: none), as on the command line.
+  const format = fileName?.toLowerCase().endsWith('.stg') ? 'stg' : undefined;
+  const defaultComm = format ? defaultCommFor({ source: { format } }) : presetInterconnect(presetName);
   const { options: placement } = parsePlacementInput(
     { algorithm: raw.algorithm, devices: raw.devices, memory: blank(raw.memoryLimits), comm: blank(raw.interconnect), grouping: raw.grouping, fuse: raw.fusion },
-    { ...DEFAULTS, devices: SETTING_DEFAULTS.devices, memory: [preset.memoryBytes], comm: presetInterconnect(presetName), fuse: SETTING_DEFAULTS.fuse },
+    { ...DEFAULTS, devices: SETTING_DEFAULTS.devices, memory: [preset.memoryBytes], comm: defaultComm, fuse: SETTING_DEFAULTS.fuse },
     (key) => settingLabel(SETTING_OF[key] ?? key),
   );
   const batch = parseWholeNumber(raw.batchSize, settingLabel('batchSize'), DEFAULTS.batch, 1, LIMITS.maxBatch);

@@ -41,6 +41,12 @@ describe('extension settings → placement options', () => {
     assert.equal(t4.placement.comm, 'pcie4');
   });
 
+  it('an STG task graph (no tensor sizes) defaults to interconnect none, as on the command line; a chosen one wins', () => {
+    assert.equal(resolveSettings({ devicePreset: 'h100-sxm', interconnect: '' }, '/w/rand0000.stg').placement.comm, 'none');
+    assert.equal(resolveSettings({ devicePreset: 'h100-sxm', interconnect: '' }, '/w/model.onnx').placement.comm, 'nvlink4');
+    assert.equal(resolveSettings({ devicePreset: 'h100-sxm', interconnect: 'pcie4' }, '/w/rand0000.STG').placement.comm, 'pcie4');
+  });
+
   it('explicit limits and interconnect override the preset; per-device lists map one to one', () => {
     const r = resolveSettings({ devicePreset: 'a100-80gb', devices: 3, memoryLimits: '16GiB, 8GiB,512MiB', interconnect: 'pcie4' });
     assert.deepEqual(r.placement.memoryLimits, [16 * GiB, 8 * GiB, 512 * MiB]);
