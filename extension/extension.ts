@@ -9,6 +9,7 @@ import { compareHtml, compareMarkdown } from './compareTable';
 import { EXPORT_CHOICES, availableExportFormats, exportFileName, renderExport, reportHtml } from './exports';
 import { Log } from './log';
 import { isCancelled, runWithProgress } from './progress';
+import { runOnce } from './engineClient';
 import { PlacementView, ViewHost, viewerWebviewOptions } from './placementView';
 import { COMPARE_ALGORITHMS, RawSettings, SETTING_KEYS, isPlaceableFile, memoryLimitsToSetting, resolveSettings } from './settings';
 import { baseName } from './userMessages';
@@ -250,18 +251,14 @@ class Extension implements ViewHost {
     const algorithms: AlgorithmName[] = [...COMPARE_ALGORITHMS];
     const knobs = view?.choice?.pipelineControls ?? settings.pipeline;
     const name = baseName(uri.path);
-    const job = runWithProgress(this.workerScript, `opplace: comparing ${algorithms.length} algorithms on ${name}`, {
-      kind: 'compare',
-      bytes,
-      fileName: uri.fsPath || uri.path,
-      load,
-      options,
-      algorithms,
-      pipeline: knobs,
-    });
+    // An open view's engine holds the prepared model already; otherwise a worker of its own.
+    const input = { bytes, fileName: uri.fsPath || uri.path, load };
+    const title = `opplace: comparing ${algorithms.length} algorithms on ${name}`;
+    const job = view
+      ? runWithProgress(title, (p) => view.engine.compare(input, options, algorithms, p, knobs))
+      : runWithProgress(title, (p) => runOnce(this.workerScript, (engine) => engine.compare(input, options, algorithms, p, knobs)));
     try {
       const result = await job.result;
-      if (result.kind !== 'compared') return;
       const limits = [...new Set(options.memoryLimits)].map(formatBytes).join(' / ');
       const subtitle = `${result.graph.nodes.length} ops · ${options.devices} devices × ${limits} · interconnect ${options.comm} · grouping ${options.grouping}${options.fuse ? ' + fusion' : ''}`;
       const throughput = result.comparison.throughput ? { rows: result.comparison.throughput, ...knobs } : undefined;

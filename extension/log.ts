@@ -1,7 +1,7 @@
 // The "opplace" output channel and error notifications. A user error shows exactly the CLI's text
 // (OpplaceError.message); anything else is a bug: a short notification, the stack in the channel.
 import * as vscode from 'vscode';
-import { JobError } from './placeRunner';
+import { JobError } from './engineClient';
 import { displayText } from '../algorithms/text';
 
 export class Log {

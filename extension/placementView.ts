@@ -19,7 +19,7 @@ import { acceptMessage } from './messages';
 import { loadErrorHtml } from './compareTable';
 import type { Log } from './log';
 import { isCancelled, runWithProgress } from './progress';
-import type { RunningJob } from './placeRunner';
+import { EngineClient, PipelineResult, PlaceResult, RunningJob } from './engineClient';
 import { ResolvedSettings, mergeViewerOptions } from './settings';
 import { infeasibleText, planSummary, baseName } from './userMessages';
 import type { SavedViewState } from './viewRestore';
@@ -83,9 +83,11 @@ export class PlacementView implements vscode.Disposable {
   private viewerChoice: ObjectiveChoice | undefined;
   private webviewReady = false;
   private initSent = false;
-  private running: RunningJob | undefined;
+  private running: RunningJob<PlaceResult | PipelineResult> | undefined;
+  /** This view's placement engine: a worker holding the prepared model while the view is open. */
+  readonly engine: EngineClient;
   private generation = 0;
-  /** Load options of the graph the webview has; a change means the webview must re-lay out. */
+  /** Key (file bytes + load options) of the graph the webview has; a change means the webview must re-lay out. */
   private graphKey = '';
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -104,6 +106,7 @@ export class PlacementView implements vscode.Disposable {
     this.viewerOptions = restored?.viewerOptions;
     this.viewerBatch = restored?.viewerBatch;
     this.viewerChoice = restored?.viewerChoice;
+    this.engine = new EngineClient(host.workerScript);
     const webview = panel.webview;
     webview.options = viewerWebviewOptions(host.extensionUri);
     webview.html = this.html();
@@ -187,7 +190,7 @@ export class PlacementView implements vscode.Disposable {
 
   private async runPlacement(reason: string, requestId: number | undefined): Promise<void> {
     const generation = ++this.generation;
-    // A newer request supersedes a running one: stop its worker now rather than let it finish.
+    // A newer request supersedes a running one: abandon it (the engine drops it if it has not started).
     const previous = this.running;
     this.running = undefined;
     previous?.cancel();
@@ -210,25 +213,26 @@ export class PlacementView implements vscode.Disposable {
     this.host.log.info(`${reason}: ${this.uri.fsPath} with ${JSON.stringify({ ...options, load, ...(throughput ? choice : {}) })}`);
     const what = throughput ? `a ${choice.pipelineControls.split} pipeline` : options.algorithm;
     this.post({ type: 'busy', busy: true, message: throughput ? `Planning ${what}…` : `Placing with ${what}…` });
-    const job = runWithProgress(
-      this.host.workerScript,
+    const job = runWithProgress<PlaceResult | PipelineResult>(
       `opplace: ${throughput ? 'planning' : 'placing'} ${this.title} (${what}, ${options.devices} devices)`,
-      throughput
-        ? { kind: 'pipeline', bytes, fileName, load, options: pipelineOptionsFrom(options, choice.pipelineControls) }
-        : { kind: 'place', bytes, fileName, load, options },
+      (progress): RunningJob<PlaceResult | PipelineResult> =>
+        throughput
+          ? this.engine.pipeline({ bytes, fileName, load }, pipelineOptionsFrom(options, choice.pipelineControls), progress)
+          : this.engine.place({ bytes, fileName, load }, options, progress),
       (message, fraction) => this.post({ type: 'progress', message, fraction }),
     );
     this.running = job;
     try {
       const result = await job.result;
-      if (generation !== this.generation || this.disposed || (result.kind !== 'placed' && result.kind !== 'pipelined')) return;
-      const key = JSON.stringify(load);
-      const graphChanged = this.graphKey !== '' && (key !== this.graphKey || reason === 'file changed');
-      this.graphKey = key;
+      if (generation !== this.generation || this.disposed) return;
+      // The key hashes the file's bytes and the load options: a new key is a new graph.
+      const newGraph = result.key !== this.graphKey;
+      const graphChanged = this.graphKey !== '' && newGraph;
+      this.graphKey = result.key;
       this.graph = result.graph;
       this.batchSize = load.batch;
       this.choice = choice;
-      if (result.kind === 'pipelined') {
+      if ('pipeline' in result) {
         this.pipeline = result.pipeline;
         this.options = options;
         const p = result.pipeline;
@@ -246,7 +250,7 @@ export class PlacementView implements vscode.Disposable {
       this.plan = result.plan;
       this.options = result.plan.options ?? options;
       this.host.log.info(planSummary(result.plan));
-      for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
+      if (newGraph) for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
       if (this.showingLoadError) this.restartWebview();
       else if (!this.initSent) this.sendInit();
       // A new graph (file changed, other batch size or dtype) goes with the plan: the viewer lays
@@ -373,6 +377,7 @@ export class PlacementView implements vscode.Disposable {
     this.disposed = true;
     this.generation++;
     this.running?.cancel();
+    this.engine.dispose();
     clearTimeout(this.reloadTimer);
     for (const d of this.disposables) d.dispose();
     this.host.viewDisposed(this);

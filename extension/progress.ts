@@ -1,8 +1,7 @@
-// Runs a worker job; when it takes longer than PROGRESS_DELAY_MS a progress notification with a
-// Cancel button appears (Cancel terminates the worker). Quick jobs never flash a notification.
+// Runs an engine job; when it takes longer than PROGRESS_DELAY_MS a progress notification with a
+// Cancel button appears (Cancel abandons the job). Quick jobs never flash a notification.
 import * as vscode from 'vscode';
-import { JobError, RunningJob, runJob } from './placeRunner';
-import type { WorkerJob } from './workerProtocol';
+import { JobError, ProgressListener, RunningJob } from './engineClient';
 
 export const PROGRESS_DELAY_MS = 500;
 
@@ -10,10 +9,10 @@ export interface ProgressSink {
   (message: string, fraction?: number): void;
 }
 
-export function runWithProgress(workerScript: string, title: string, job: WorkerJob, onProgress?: ProgressSink): RunningJob {
+export function runWithProgress<T>(title: string, start: (onProgress: ProgressListener) => RunningJob<T>, onProgress?: ProgressSink): RunningJob<T> {
   let last = { message: '', fraction: undefined as number | undefined };
   let report: ((m: string, f?: number) => void) | undefined;
-  const running = runJob(workerScript, job, (message, fraction) => {
+  const running = start((message, fraction) => {
     last = { message, fraction };
     onProgress?.(message, fraction);
     report?.(message, fraction);

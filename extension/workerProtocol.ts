@@ -1,26 +1,37 @@
-// Messages between the extension host and its placement worker (dist/placeWorker.js, run with
-// worker_threads so a long placement never blocks the extension host). Plain structured-clone data.
+// Messages between the extension host and its placement engine (dist/placeWorker.js, a
+// worker_threads worker that lives as long as its view). Plain structured-clone data.
+//
+// The worker keeps one prepared model: parsed, costed, indexed, with its problems and m-SCT LP
+// solutions (algorithms/placement PreparedGraph), keyed by `ModelSource.key` (a hash of the file's
+// bytes and the load options). A job names its source by key; the bytes travel only when the
+// worker does not have that key yet. Jobs run one at a time; a job still waiting when a newer one
+// arrives is dropped unanswered but for `dropped` (the newer one supersedes it).
 import type { OpGraph } from '../algorithms/graph';
+import type { Comparison } from '../algorithms/compare';
 import type { PrepareOptions } from '../algorithms/prepare';
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
-import type { Comparison } from '../algorithms/compare';
 import type { PipelineOptions, PipelinePlan } from '../algorithms/pipeline/types';
 import type { PipelineControls } from '../webview/protocol';
 
-export interface PlaceJob {
-  kind: 'place';
-  /** The model file's bytes (read by the host, so any workspace file system works). */
-  bytes: Uint8Array;
+/** The model a job is about. `bytes` is left out when the worker already holds `key`. */
+export interface ModelSource {
+  key: string;
   fileName: string;
   load: PrepareOptions;
+  bytes?: Uint8Array;
+}
+
+export interface PlaceJob {
+  kind: 'place';
+  jobId: number;
+  source: ModelSource;
   options: PlacementOptions;
 }
 
 export interface CompareJob {
   kind: 'compare';
-  bytes: Uint8Array;
-  fileName: string;
-  load: PrepareOptions;
+  jobId: number;
+  source: ModelSource;
   /** Devices, limits, interconnect… shared by every run; `algorithm` is replaced per row. */
   options: PlacementOptions;
   algorithms: AlgorithmName[];
@@ -31,9 +42,8 @@ export interface CompareJob {
 /** Throughput objective (issue 14): plan a pipeline instead of placing for one step. */
 export interface PipelineJob {
   kind: 'pipeline';
-  bytes: Uint8Array;
-  fileName: string;
-  load: PrepareOptions;
+  jobId: number;
+  source: ModelSource;
   options: PipelineOptions;
 }
 
@@ -50,11 +60,15 @@ export interface WorkerFailure {
 }
 
 export type WorkerReply =
-  | { kind: 'progress'; message: string; fraction?: number }
-  | { kind: 'placed'; graph: OpGraph; plan: Plan }
-  | { kind: 'pipelined'; graph: OpGraph; pipeline: PipelinePlan }
-  | { kind: 'compared'; graph: OpGraph; comparison: Comparison }
-  | { kind: 'failed'; error: WorkerFailure };
+  | { kind: 'progress'; jobId: number; message: string; fraction?: number }
+  /** The worker prepared a new model (once per key): its graph, and how many models it has prepared so far. */
+  | { kind: 'prepared'; jobId: number; key: string; graph: OpGraph; prepares: number }
+  | { kind: 'placed'; jobId: number; key: string; plan: Plan }
+  | { kind: 'pipelined'; jobId: number; key: string; pipeline: PipelinePlan }
+  | { kind: 'compared'; jobId: number; key: string; comparison: Comparison }
+  /** Superseded by a newer job before it started. */
+  | { kind: 'dropped'; jobId: number }
+  | { kind: 'failed'; jobId: number; error: WorkerFailure };
 
 export function toFailure(e: unknown): WorkerFailure {
   const err = e as { name?: string; message?: string; stack?: string; node?: string; exitCode?: number };
