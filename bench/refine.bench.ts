@@ -11,7 +11,6 @@ import { readdirSync } from 'node:fs';
 import { dataPath } from '../test/helpers/paths';
 import { loadModel } from '../algorithms/loaders/readFile';
 import { checkSchedule, placeGraph } from '../algorithms/placement/index';
-import type { OpGraph } from '../algorithms/graph';
 import type { PlacementOptions } from '../algorithms/plan';
 import { stgCases, stgGraph } from '../test/placement/stgSuite';
 

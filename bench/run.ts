@@ -12,8 +12,8 @@ async function main() {
   for (const f of files) {
     const started = Date.now();
     process.stderr.write(`bench ${f} …\n`);
-    const mod = require(path.join(__dirname, f));
-    const text: string = await mod.bench();
+    const mod = (await import(path.join(__dirname, f))) as { bench: () => Promise<string> };
+    const text = await mod.bench();
     process.stdout.write(`\n## ${f.replace('.bench.ts', '')}\n\n${text.trim()}\n\n(took ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   }
 }

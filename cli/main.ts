@@ -9,13 +9,13 @@ import { defaultIO } from './io';
 type Command = { summary: string; load: () => Promise<{ run: (argv: string[], io: CliIO) => Promise<number> }> };
 
 const COMMANDS: Record<string, Command> = {
-  inspect: { summary: 'summarise model files (nodes, parameters, FLOPs, shapes)', load: async () => require('./commands/inspect') },
-  place: { summary: 'place a model on N memory-limited devices and print the plan', load: async () => require('./commands/place') },
-  compare: { summary: 'run every placer on a model and compare them in one table', load: async () => require('./commands/compare') },
-  pipeline: { summary: 'plan a model for throughput: pipeline stages × microbatches', load: async () => require('./commands/pipeline') },
-  fit: { summary: 'smallest uniform per-device memory for which a placer succeeds', load: async () => require('./commands/fit') },
-  export: { summary: 'export a plan (accelerate, torch-split, onnx, csv)', load: async () => require('./commands/export') },
-  diffusion: { summary: 'randomized-midpoint diffusion sampling: bench | graph', load: async () => require('./commands/diffusion') },
+  inspect: { summary: 'summarise model files (nodes, parameters, FLOPs, shapes)', load: () => import('./commands/inspect') },
+  place: { summary: 'place a model on N memory-limited devices and print the plan', load: () => import('./commands/place') },
+  compare: { summary: 'run every placer on a model and compare them in one table', load: () => import('./commands/compare') },
+  pipeline: { summary: 'plan a model for throughput: pipeline stages × microbatches', load: () => import('./commands/pipeline') },
+  fit: { summary: 'smallest uniform per-device memory for which a placer succeeds', load: () => import('./commands/fit') },
+  export: { summary: 'export a plan (accelerate, torch-split, onnx, csv)', load: () => import('./commands/export') },
+  diffusion: { summary: 'randomized-midpoint diffusion sampling: bench | graph', load: () => import('./commands/diffusion') },
 };
 
 /** The package version (esbuild inlines package.json into the bundle). */
@@ -59,7 +59,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

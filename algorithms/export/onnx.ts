@@ -7,7 +7,6 @@ import { OpplaceError } from '../errors';
 import { OpGraph } from '../graph';
 import { uniqueNodeIds } from '../onnx/naming';
 import { decodeOnnxModel, encodeOnnxModel, OnnxNode, OnnxStringEntry } from '../onnx/proto';
-import { Plan } from '../plan';
 import { AnyPlan, deviceByNode, isPipelinePlan } from './planCheck';
 import { setOwn } from '../records';
 

@@ -44,7 +44,7 @@ export function exportTorchSplit(graph: OpGraph, plan: AnyPlan, planFile?: strin
   for (const n of graph.nodes) if (isModuleCall(n)) calls.set(n.modulePath!, (calls.get(n.modulePath!) ?? 0) + 1);
   const splitSpec: Record<string, 'BEGINNING'> = {};
   const notes: string[] = [];
-  const stages: PipelineStage[] = runs.map((r, k) => ({ device: r.device, first: r.nodes[0].id, last: r.nodes[r.nodes.length - 1].id, nodes: r.nodes.length }));
+  const stages: PipelineStage[] = runs.map((r) => ({ device: r.device, first: r.nodes[0].id, last: r.nodes[r.nodes.length - 1].id, nodes: r.nodes.length }));
   for (let k = 1; k < runs.length; k++) {
     const nodes = runs[k].nodes;
     // split at the first module called once (a module called twice has no unique beginning);

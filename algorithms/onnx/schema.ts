@@ -4,7 +4,6 @@
 // GraphProto/ValueInfoProto/TensorProto/FunctionProto.metadata_props, FunctionProto.attribute_proto/
 // value_info/overload, float8/int4 data types), so models written by newer exporters round-trip and
 // per-node metadata_props can be written. Field numbers follow github.com/onnx/onnx onnx.proto3.
-/* eslint-disable */
 import type { INamespace } from 'protobufjs';
 export const ONNX_SCHEMA: INamespace = {
  "nested": {

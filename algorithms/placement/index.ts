@@ -2,7 +2,6 @@
 // independent checker and the lower bound. Pure TypeScript (no node: imports) so the viewer and
 // the extension can run it in a browser page or a worker; HiGHS is loaded by sctLp.ts on demand.
 import { GraphIndex, OpGraph, indexGraph, validateGraph } from '../graph';
-import { OpplaceError } from '../errors';
 import type { AlgorithmName, Plan, PlacementOptions } from '../plan';
 import { DEFAULTS, resolvePlacement, ResolvedPlacement } from '../options';
 import { checkLinkForGraph } from '../cost/interconnect';

@@ -4,7 +4,7 @@
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import type { AlgorithmName, PlacementOptions } from '../../algorithms/plan';
 import { ALGORITHMS, COMPARE_ALGORITHMS } from '../../algorithms/options';
-import { compareAlgorithms, compareSplits, Comparison, CompareRow, fastestRow, fastestSplit, ThroughputRow } from '../../algorithms/compare';
+import { compareAlgorithms, compareSplits, Comparison, fastestRow, fastestSplit, ThroughputRow } from '../../algorithms/compare';
 import { PIPELINE_SPLITS } from '../../algorithms/options';
 import { PIPELINE_HELP, pipelineOptionsOn } from './pipeline';
 import { formatBytes, formatUs } from '../../algorithms/units';

@@ -14,7 +14,7 @@ import { checkPlaceable, OpGraph } from '../../algorithms/graph';
 import { MODEL_FORMATS } from '../../algorithms/loaders';
 import { readModelBytes } from '../../algorithms/loaders/readFile';
 import { prepareGraph, warnIgnoredModelOptions } from '../../algorithms/prepare';
-import { Plan, PlacementOptions } from '../../algorithms/plan';
+import { PlacementOptions } from '../../algorithms/plan';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';

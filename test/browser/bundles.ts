@@ -17,5 +17,5 @@ export async function buildViewerBundles(): Promise<void> {
 
 if (require.main === module) {
   const t = Date.now();
-  buildViewerBundles().then(() => console.log(`viewer bundles built in ${Date.now() - t} ms`));
+  void buildViewerBundles().then(() => console.log(`viewer bundles built in ${Date.now() - t} ms`));
 }

@@ -6,6 +6,7 @@ import { parseOnnx } from '../../algorithms/loaders/onnx';
 import { parseModel } from '../../algorithms/loaders/index';
 import { OpGraph } from '../../algorithms/graph';
 import { dataPath } from '../helpers/paths';
+import { decodeOnnxModel } from '../../algorithms/onnx/proto';
 
 // From data/README.md. Node counts are "without ConstantOfShape": the loader folds the
 // ConstantOfShape weight producers away (their tensors become persistent weights of the consumer).
@@ -48,7 +49,6 @@ describe('onnx-light models', () => {
   }
 
   it('the all-node counts of the README are the ONNX node lists (folded + ConstantOfShape)', () => {
-    const { decodeOnnxModel } = require('../../algorithms/onnx/proto') as typeof import('../../algorithms/onnx/proto');
     for (const [model, expected] of Object.entries(README)) {
       const m = decodeOnnxModel(new Uint8Array(readFileSync(file(model))));
       assert.equal(m.graph!.node!.length, expected.nodesAll, model);

@@ -8,7 +8,6 @@ import { dataPath } from '../helpers/paths';
 import { loadModel } from '../../algorithms/loaders/readFile';
 import { checkSchedule, placeGraph } from '../../algorithms/placement/index';
 import type { AlgorithmName, PlacementOptions } from '../../algorithms/plan';
-import type { OpGraph } from '../../algorithms/graph';
 
 
 const FACTORS = [1.1, 1.5, 2];

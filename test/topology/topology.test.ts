@@ -3,7 +3,7 @@
 // one host, and the CLI flag.
 import assert from 'node:assert/strict';
 import { hostOf, linkBetween, parseTopology, topologyTransferUs } from '../../algorithms/cost/topology';
-import { INTERCONNECT_PRESETS, transferTimeUs } from '../../algorithms/cost/interconnect';
+import { INTERCONNECT_PRESETS } from '../../algorithms/cost/interconnect';
 import { isOpplaceError } from '../../algorithms/errors';
 import { LIMITS } from '../../algorithms/options';
 import { checkSchedule, placeGraph, simulateSchedule } from '../../algorithms/placement/index';
