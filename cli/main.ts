@@ -5,6 +5,7 @@ import { ownValue } from '../algorithms/records';
 import { displayText, quoteInput } from '../algorithms/text';
 import type { CliIO } from './io';
 import { defaultIO } from './io';
+import pkg from '../package.json';
 
 type Command = { summary: string; load: () => Promise<{ run: (argv: string[], io: CliIO) => Promise<number> }> };
 
@@ -20,7 +21,7 @@ const COMMANDS: Record<string, Command> = {
 
 /** The package version (esbuild inlines package.json into the bundle). */
 export function version(): string {
-  return (require('../package.json') as { version: string }).version;
+  return pkg.version;
 }
 
 export function usage(): string {
