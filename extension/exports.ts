@@ -1,12 +1,12 @@
 // Exports of a placed model, written from the viewer or the palette: the plan as JSON (what
 // `opplace place --json` writes), the framework formats and CSV exactly as `opplace export` writes
-// them (algorithms/export), and the standalone HTML report (cli/report.ts, as `--report`).
+// them (algorithms/export), and the standalone HTML report (report/standalone.ts, as `--report`).
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
 import { exportPlan } from '../algorithms/export/index';
 import { isPipelinePlan, type AnyPlan } from '../algorithms/export/planCheck';
 import type { ExportFormat } from '../webview/protocol';
-import { buildReportHtml } from '../cli/report';
+import { buildReportHtml } from '../report/standalone';
 import { baseName } from './userMessages';
 
 export interface ExportChoice {
@@ -84,7 +84,7 @@ export async function renderExport(format: ExportFormat, source: ExportSource, l
 }
 
 /**
- * The standalone HTML report (cli/report.ts, the same file `opplace place --report` writes). In the
+ * The standalone HTML report (report/standalone.ts, the same file `opplace place --report` writes). In the
  * packaged extension `highs` is bundled, not installed, so the report may not find highs.wasm to
  * inline; then it is written without it (only re-placing with m-SCT inside the report is lost).
  */

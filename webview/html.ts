@@ -1,5 +1,5 @@
 // The viewer's HTML page, for both hosts. Pure string building (no DOM, no vscode): the extension
-// calls `buildWebviewHtml` with webview URIs; `cli/report.ts` calls `buildStandaloneHtml` with the
+// calls `buildWebviewHtml` with webview URIs; `report/standalone.ts` calls `buildStandaloneHtml` with the
 // bundles' source text. The page reads its configuration from these elements:
 //   <meta name="opplace-layout-worker" content=URL>       VS Code: fetched, wrapped in a blob: Worker
 //   <script type="text/plain" id="opplace-layout-worker-src">  report: the worker source itself

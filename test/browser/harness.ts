@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { OpGraph } from '../../algorithms/graph';
 import type { Plan, PlacementOptions } from '../../algorithms/plan';
-import { buildReportHtml } from '../../cli/report';
+import { buildReportHtml } from '../../report/standalone';
 import { isWebviewToHostMessage, type HostToWebviewMessage, type WebviewToHostMessage } from '../../webview/protocol';
 import { buildViewerBundles, REPO_ROOT } from './bundles';
 

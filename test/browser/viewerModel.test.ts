@@ -6,7 +6,7 @@ import type { OpGraph, OpNode } from '../../algorithms/graph';
 import type { DevicePlan, PlacementOptions } from '../../algorithms/plan';
 import { generateDnnDag } from '../helpers/generateDag';
 import { placeGraph } from '../../algorithms/placement/index';
-import { buildReportHtml } from '../../cli/report';
+import { buildReportHtml } from '../../report/standalone';
 import { escapeScriptText, buildWebviewHtml, jsonForScript } from '../../webview/html';
 import { absoluteLayout, layoutScopes, type ElkLayoutFn, type LayoutScope } from '../../webview/layoutCore';
 import { memorySegments, memoryScaleMax } from '../../webview/memoryPanel';

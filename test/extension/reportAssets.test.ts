@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { OpplaceError } from '../../algorithms/errors';
-import { findHighsWasm, highsWasmCandidates } from '../../cli/report';
+import { findHighsWasm, highsWasmCandidates } from '../../report/standalone';
 import { buildViewerBundles } from '../browser/bundles';
 import { REPO, dataPath } from '../helpers/paths';
 
