@@ -50,7 +50,9 @@ export async function runEngineJob(state: EngineState, job: WorkerJob, post: (r:
     if (job.kind !== 'pipeline') checkPlaceable(prepared.graph);
     if (job.kind === 'place') {
       post({ kind: 'progress', jobId, message: `placing ${prepared.graph.nodes.length} ops with ${job.options.algorithm} on ${job.options.devices} devices` });
-      post({ kind: 'placed', jobId, key, plan: await placePrepared(prepared, job.options, file) });
+      const started = performance.now();
+      const plan = await placePrepared(prepared, job.options, file);
+      post({ kind: 'placed', jobId, key, plan, engineMs: performance.now() - started });
       return;
     }
     if (job.kind === 'pipeline') {

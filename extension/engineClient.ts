@@ -43,6 +43,8 @@ export interface ModelInput {
 
 export interface PlaceResult {
   plan: Plan;
+  /** The job's time in the worker (placement + plan expansion), for the log. */
+  engineMs: number;
   /** The graph the plan is for, and its key (a new key = a new graph for the webview). */
   graph: OpGraph;
   key: string;
@@ -104,7 +106,7 @@ export class EngineClient {
 
   place(input: ModelInput, options: PlacementOptions, onProgress?: ProgressListener): RunningJob<PlaceResult> {
     const running = this.submit(input, (jobId, source) => ({ kind: 'place', jobId, source, options }), onProgress);
-    return { cancel: running.cancel, result: running.result.then((r) => this.withGraph(r, (x) => ({ plan: (x as { plan: Plan }).plan }))) };
+    return { cancel: running.cancel, result: running.result.then((r) => this.withGraph(r, (x) => ({ plan: (x as { plan: Plan }).plan, engineMs: (x as { engineMs: number }).engineMs }))) };
   }
 
   /** Throughput objective: a pipeline plan of the same prepared model. */

@@ -63,7 +63,8 @@ export type WorkerReply =
   | { kind: 'progress'; jobId: number; message: string; fraction?: number }
   /** The worker prepared a new model (once per key): its graph, and how many models it has prepared so far. */
   | { kind: 'prepared'; jobId: number; key: string; graph: OpGraph; prepares: number }
-  | { kind: 'placed'; jobId: number; key: string; plan: Plan }
+  /** engineMs: the job's time in the worker (placement plus expanding the plan; the model was prepared before). */
+  | { kind: 'placed'; jobId: number; key: string; plan: Plan; engineMs: number }
   | { kind: 'pipelined'; jobId: number; key: string; pipeline: PipelinePlan }
   | { kind: 'compared'; jobId: number; key: string; comparison: Comparison }
   /** Superseded by a newer job before it started. */
