@@ -11,7 +11,7 @@ import type { PipelinePlan } from '../../algorithms/pipeline/types';
 import { planPipeline } from '../../algorithms/pipeline/index';
 import { placeGraph } from '../../algorithms/placement/index';
 import { prepareGraphFromFile } from '../../algorithms/prepare';
-import { buildReportHtml } from '../../cli/report';
+import { buildReportHtml } from '../../report/standalone';
 import { pipelineOptionsFrom } from '../../webview/pipelineModel';
 import type { PipelineControls } from '../../webview/protocol';
 import { dataPath } from '../helpers/paths';
