@@ -19,7 +19,7 @@ import { placeGraph } from '../../algorithms/placement/index';
 import { prepareGraph } from '../../algorithms/prepare';
 import { hasUnsafeText } from '../../algorithms/text';
 import { MAX_BYTES, MAX_TIME_US } from '../../algorithms/graph';
-import { reportInitMessage } from '../../cli/report';
+import { reportInitMessage } from '../../report/standalone';
 import { parseSize } from '../../algorithms/units';
 import { floatTensor, modelBytes, node, valueInfo } from '../onnx/build';
 
