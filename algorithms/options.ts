@@ -77,7 +77,8 @@ export const LIMITS = {
   /** Length of an interconnect or topology spec a message may carry. */
   maxSpecLength: 200,
   /** Microbatches per pipeline step (the simulator keeps ops × microbatches tasks). */
-  maxMicrobatches: 100_000,
+  /** One limit for the CLI, the settings, the protocol and the planner (ops × M tasks are simulated). */
+  maxMicrobatches: 4096,
 } as const;
 
 // ───────────────────────────── defaults ─────────────────────────────

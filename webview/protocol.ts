@@ -12,7 +12,7 @@
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
 import type { PipelinePlan, PipelineScheduleName, PipelineSplit } from '../algorithms/pipeline/types';
-import { ALGORITHMS, GROUPINGS, LIMITS, PIPELINE_SCHEDULES, PIPELINE_SPLITS } from '../algorithms/options';
+import { ALGORITHMS, DEFAULTS, GROUPINGS, LIMITS, PIPELINE_SCHEDULES, PIPELINE_SPLITS, SETTING_DEFAULTS } from '../algorithms/options';
 
 /** Bump when a message shape changes incompatibly. */
 export const PROTOCOL_VERSION = 1;
@@ -37,8 +37,9 @@ export interface PipelineControls {
   microbatches: number;
   schedule: PipelineScheduleName;
 }
-export const DEFAULT_PIPELINE_CONTROLS: PipelineControls = { split: 'contiguous', microbatches: 8, schedule: '1f1b' };
-export const MAX_MICROBATCHES = 1024;
+/** The CLI's defaults at the extension's device count (M = 4 × devices), so both front ends plan alike. */
+export const DEFAULT_PIPELINE_CONTROLS: PipelineControls = { split: DEFAULTS.split, microbatches: DEFAULTS.microbatchesPerDevice * SETTING_DEFAULTS.devices, schedule: DEFAULTS.schedule };
+export const MAX_MICROBATCHES = LIMITS.maxMicrobatches;
 
 // ───────────────────────────── host → webview ─────────────────────────────
 

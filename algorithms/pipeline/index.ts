@@ -5,6 +5,7 @@
 import { OpplaceError } from '../errors';
 import { OpGraph, indexGraph, validateGraph } from '../graph';
 import { formatBytes, formatBytesAtLeast } from '../units';
+import { LIMITS } from '../options';
 import { edgeTransferUs } from './comm';
 import { buildThroughputModel, deviceLoads, inFlightMicrobatches, ThroughputModel, timePerSampleUs } from './model';
 import { buildBlocks, Blocks } from './shape';
@@ -22,7 +23,7 @@ export { PIPELINE_SPLITS, PIPELINE_SCHEDULES } from './types';
 /** Local-search budget when none is given, and unit moves per budget millisecond (fixed work, not the clock). */
 export const DEFAULT_PIPELINE_BUDGET_MS = 300;
 export const PIPELINE_WORK_UNITS_PER_MS = 2000;
-const MAX_MICROBATCHES = 4096;
+const MAX_MICROBATCHES = LIMITS.maxMicrobatches;
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 

@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { renderExport } from '../../extension/exports';
+import { parsePipelineInput } from '../../algorithms/options';
 import { resolveSettings } from '../../extension/settings';
 import { savedStateFromWebview } from '../../extension/viewRestore';
 import { isHostToWebviewMessage } from '../../webview/protocol';
@@ -20,7 +21,9 @@ describe('extension in throughput mode: settings, restore, report', () => {
   it('settings: opplace.objective and the pipeline knobs, defaults and one error naming the bad setting', () => {
     const d = resolveSettings({});
     assert.equal(d.objective, 'latency');
-    assert.deepEqual(d.pipeline, { split: 'contiguous', microbatches: 8, schedule: '1f1b' });
+    // one set of defaults: the extension's (2 devices) are the CLI's at 2 devices
+    assert.deepEqual(d.pipeline, parsePipelineInput({}, 2));
+    assert.deepEqual(d.pipeline, { split: 'sequential', microbatches: 8, schedule: '1f1b' });
     const t = resolveSettings({ objective: 'throughput', pipelineSplit: 'any', microbatches: 16, pipelineSchedule: 'gpipe' });
     assert.equal(t.objective, 'throughput');
     assert.deepEqual(t.pipeline, { split: 'any', microbatches: 16, schedule: 'gpipe' });
