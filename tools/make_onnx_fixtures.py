@@ -85,6 +85,21 @@ class UpsampleNet(nn.Module):
         return self.fc(s[:, :4]), t.flatten(1).unsqueeze(0).squeeze(0)
 
 
+class DetectorFront(nn.Module):
+    """torchvision's detection transform (normalize, Resize sized by ReduceMin/ReduceMax of the constant
+    image size, the batch_images Pad whose pads go through Slice step -1 and Transpose), a conv and RoiAlign."""
+
+    def __init__(self):
+        super().__init__()
+        self.transform = torchvision.models.detection.transform.GeneralizedRCNNTransform(32, 64, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225], size_divisible=32)
+        self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        images, _ = self.transform([x])
+        boxes = torch.tensor([[0, 1.0, 1.0, 10.0, 12.0], [0, 4.0, 2.0, 20.0, 30.0]])
+        return torchvision.ops.roi_align(self.conv(images.tensors), boxes, output_size=(3, 3), spatial_scale=0.5, sampling_ratio=2)
+
+
 class QuantNet(nn.Module):
     """Eager-mode static int8 quantization (fbgemm): torch exports QuantizeLinear/DequantizeLinear pairs
     around float Conv/Gemm, with the int8 weights, int32 biases and per-channel scales in Constant nodes."""
@@ -166,6 +181,7 @@ def fixtures():
         ('vit_tiny', torchvision.models.vision_transformer.VisionTransformer(image_size=224, patch_size=16, num_layers=4, num_heads=3, hidden_dim=192, mlp_dim=768),
          (torch.randn(1, 3, 224, 224),), {'input': {0: 'batch'}, 'output': {0: 'batch'}}, 13),
         ('quant_qdq', quantized(QuantNet(), torch.randn(4, 3, 16, 16)), (torch.randn(1, 3, 16, 16),), None, 13),
+        ('detector_front', DetectorFront(), (torch.randn(3, 40, 48),), None, 13),
     ]
 
 

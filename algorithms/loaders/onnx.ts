@@ -106,6 +106,7 @@ class BuildContext {
     for (const i of order) this.inferAndFold(i, unknownOps, opaqueOps);
     for (const [op, n] of unknownOps) this.warnings.push(`unknown op type "${op}" (${n} node${n > 1 ? 's' : ''}): kept as nodes with unknown output shapes`);
     for (const [op, n] of opaqueOps) this.warnings.push(`${op} (${n} node${n > 1 ? 's' : ''}) kept as single opaque nodes: subgraphs are not expanded, output shapes unknown`);
+    this.warnIfShapesLost(order);
     return this.assemble();
   }
 
@@ -304,6 +305,32 @@ class BuildContext {
       this.metas.set(name, meta);
       if (this.folded[i]) this.weights.set(name, { meta, root: root ?? name, consumers: [] });
     });
+  }
+
+  /**
+   * One warning per graph when some node outputs have unknown shapes: their FLOPs and bytes count 0,
+   * so the user must know, and where to look. Names the first node (in topological order) whose
+   * input shapes are all known but an output's is not — where folding or inference stopped
+   * (Faster R-CNN before constant Reduce* folded: its Resize, then 63 backbone convs lost shapes).
+   */
+  private warnIfShapesLost(order: number[]): void {
+    const known = (name: string) => {
+      const s = this.metas.get(name)?.shape;
+      return !!s && s.every((d) => d !== null);
+    };
+    let lost = 0;
+    let origin: number | undefined;
+    for (const i of order) {
+      if (this.folded[i]) continue;
+      const node = this.nodes[i];
+      if (!(node.output ?? []).some((x) => x && !known(x))) continue;
+      lost++;
+      if (origin === undefined && (node.input ?? []).every((x) => !x || known(x))) origin = i;
+    }
+    if (lost === 0) return;
+    const n = origin === undefined ? undefined : this.nodes[origin];
+    const where = n ? `shapes stay unknown past node "${n.name || `${n.op_type}_${origin}`}" (${n.op_type}), whose input shapes are known` : 'shapes are unknown from the graph inputs on';
+    this.warnings.push(`${where}: ${lost} node${lost > 1 ? 's have' : ' has'} an output of unknown shape, and their FLOPs and bytes count as 0`);
   }
 
   private tensorBytes(meta: TensorMeta | undefined): number {

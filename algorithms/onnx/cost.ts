@@ -101,6 +101,14 @@ function flopsOf(c: CostInput): number {
     case 'ArgMin':
     case 'TopK':
       return in0;
+    case 'RoiAlign': {
+      // each output element averages sampling_ratio² bilinear samples (adaptive when 0: about 2×2),
+      // a sample being 4 reads weighted and summed (4 multiply-adds)
+      const r = c.attrs.int('sampling_ratio', 0);
+      return out0 * (r > 0 ? r * r : 4) * 8;
+    }
+    case 'MaxRoiPool':
+      return in0 > 0 ? out0 * 4 : 0; // bins hold a few elements each at detector scales: a small constant
     case 'LRN':
       return out0 * (2 * c.attrs.int('size', 1) + 3);
     case 'Sum':

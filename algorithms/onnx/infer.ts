@@ -4,7 +4,7 @@
 // of axes, split, pads, scales…) are handled by looking at which form the node actually uses.
 import { DT, isFloatType } from './dtypes';
 import { Attrs, MAX_FOLDED_ELEMENTS, MAX_FOLDED_FLOAT_ELEMENTS, tensorDims, tensorValues } from './tensorData';
-import { Dim, MAX_RANK, Shape, TensorMeta, broadcastAll, cleanShape, foldElementwise, isFullyKnown, normAxis, numel } from './values';
+import { Dim, MAX_RANK, Shape, TensorMeta, broadcastAll, cleanShape, foldByIndex, foldElementwise, foldReduce, isFullyKnown, normAxis, numel } from './values';
 import { ownValue } from '../records';
 
 export interface InferContext {
@@ -374,7 +374,12 @@ const transpose: Rule = (c) => {
   if (!x) return fillOutputs(c, [{ shape: null, dtype: inDtype(c) }]);
   const perm = c.attrs.ints('perm') ?? x.map((_, i) => x.length - 1 - i);
   const shape = perm.length === x.length ? perm.map((p) => (p >= 0 && p < x.length ? x[p] : null)) : null;
-  return fillOutputs(c, [{ shape, dtype: inDtype(c) }]);
+  const value = shape ? foldByIndex(c.inputs[0], shape, (o) => {
+    const src = new Array(o.length);
+    perm.forEach((p, i) => (src[p] = o[i]));
+    return src;
+  }) : undefined;
+  return fillOutputs(c, [{ shape, dtype: inDtype(c), ...(value ? { value } : {}) }]);
 };
 
 function foldConcat(inputs: TensorMeta[], axis: number, out: Shape): number[] | undefined {
@@ -514,9 +519,9 @@ const slice: Rule = (c) => {
   }
   const axes = axesIn ?? starts.map((_, i) => i);
   const out: Dim[] = xs.slice();
-  let foldable = !!x?.value && xs.length === 1 && isFullyKnown(xs);
-  let first = 0;
-  let step1 = 1;
+  // per input dim: the first index taken and the step (untouched dims: 0 and 1)
+  const first = xs.map(() => 0);
+  const stride = xs.map(() => 1);
   for (let i = 0; i < axes.length; i++) {
     const a = normAxis(axes[i], xs.length);
     if (a === null) return fillOutputs(c, [{ shape: null, dtype }]);
@@ -524,19 +529,14 @@ const slice: Rule = (c) => {
     const step = stepsIn?.[i] ?? 1;
     if (dim === null) {
       out[a] = null;
-      foldable = false;
       continue;
     }
     const r = sliceLength(dim, starts[i], ends[i], step);
     out[a] = r.len;
-    first = r.first;
-    step1 = step;
+    first[a] = r.first;
+    stride[a] = step;
   }
-  let value: number[] | undefined;
-  if (foldable && out[0] !== null) {
-    value = [];
-    for (let k = 0; k < (out[0] as number); k++) value.push(x!.value![first + k * step1]);
-  }
+  const value = foldByIndex(x, out, (o) => o.map((k, d) => first[d] + k * stride[d]));
   return fillOutputs(c, [{ shape: out, dtype, ...(value ? { value } : {}) }]);
 };
 
@@ -595,7 +595,8 @@ const tile: Rule = (c) => {
   const reps = inValue(c, 1);
   if (!xs) return fillOutputs(c, [{ shape: null, dtype: inDtype(c) }]);
   const shape = reps && reps.length === xs.length ? xs.map((d, i) => (d === null ? null : d * reps[i])) : xs.map(() => null);
-  return fillOutputs(c, [{ shape, dtype: inDtype(c) }]);
+  const value = foldByIndex(c.inputs[0], shape, (o) => o.map((k, d) => k % (xs[d] as number)));
+  return fillOutputs(c, [{ shape, dtype: inDtype(c), ...(value ? { value } : {}) }]);
 };
 
 const pad: Rule = (c) => {
@@ -609,12 +610,23 @@ const pad: Rule = (c) => {
   const axes = axesIn ? axesIn.map((a) => normAxis(a, xs.length)) : xs.map((_, i) => i);
   if (pads.length !== 2 * axes.length) return fillOutputs(c, [{ shape: xs.map(() => null), dtype }]);
   const out = xs.slice();
+  const before = xs.map(() => 0);
   axes.forEach((a, i) => {
     if (a === null) return;
     const d = out[a];
     out[a] = d === null ? null : d + pads[i] + pads[i + axes.length];
+    before[a] = pads[i];
   });
-  return fillOutputs(c, [{ shape: out, dtype }]);
+  // constant mode folds (reflect/edge would need the mirrored index): padding reads constant_value
+  const mode = c.attrs.string('mode', 'constant');
+  const fill = present(c, 2) ? inValue(c, 2)?.[0] : c.attrs.float('value', 0);
+  const value = mode === 'constant' && fill !== undefined
+    ? foldByIndex(c.inputs[0], out, (o) => {
+      const src = o.map((k, d) => k - before[d]);
+      return src.every((k, d) => k >= 0 && k < (xs[d] as number)) ? src : null;
+    }, fill)
+    : undefined;
+  return fillOutputs(c, [{ shape: out, dtype, ...(value ? { value } : {}) }]);
 };
 
 const resize: Rule = (c) => {
@@ -666,7 +678,8 @@ const reduce: Rule = (c) => {
     if (!set.has(i)) out.push(d);
     else if (keep) out.push(1);
   });
-  return fillOutputs(c, [{ shape: out, dtype }]);
+  const value = set.has(null) ? undefined : foldReduce(c.opType, c.inputs[0], set as Set<number>);
+  return fillOutputs(c, [{ shape: out, dtype, ...(value ? { value } : {}) }]);
 };
 
 // ---------- recurrent ----------
@@ -729,6 +742,15 @@ const depthToSpace: Rule = (c) => {
     ? [n, ch === null ? null : ch / (b * b), h === null ? null : h * b, w === null ? null : w * b]
     : [n, ch === null ? null : ch * b * b, h === null ? null : h / b, w === null ? null : w / b];
   return fillOutputs(c, [{ shape, dtype: inDtype(c) }]);
+};
+
+// RoiAlign(X [N, C, H, W], rois [R, 4], batch_indices [R]) → [R, C, output_height, output_width];
+// MaxRoiPool(X, rois [R, 5]) → [R, C, pooled_shape...].
+const roiPool: Rule = (c) => {
+  const xs = inShape(c, 0);
+  const rois = inShape(c, 1);
+  const hw = c.opType === 'MaxRoiPool' ? c.attrs.ints('pooled_shape') ?? [null, null] : [c.attrs.int('output_height', 1), c.attrs.int('output_width', 1)];
+  return fillOutputs(c, [{ shape: [rois ? rois[0] : null, xs && xs.length === 4 ? xs[1] : null, ...hw], dtype: inDtype(c) }]);
 };
 
 const nonZero: Rule = (c) => {
@@ -809,7 +831,8 @@ const SPECIFIC: Record<string, Rule> = {
   ReduceL2: reduce, ReduceLogSum: reduce, ReduceLogSumExp: reduce, ReduceSumSquare: reduce, ArgMax: reduce, ArgMin: reduce,
   LSTM: recurrent, GRU: recurrent, RNN: recurrent,
   Range: range, TopK: topk, OneHot: oneHot, DepthToSpace: depthToSpace, SpaceToDepth: depthToSpace, NonZero: nonZero,
-  Einsum: einsum, QuantizeLinear: quantize, DequantizeLinear: dequantize, DynamicQuantizeLinear: dynamicQuantize, NonMaxSuppression: nms,
+  Einsum: einsum, QuantizeLinear: quantize, DequantizeLinear: dequantize, DynamicQuantizeLinear: dynamicQuantize,
+  RoiAlign: roiPool, MaxRoiPool: roiPool, NonMaxSuppression: nms,
 };
 for (const [op, rule] of Object.entries(SPECIFIC)) RULES.set(op, rule);
 

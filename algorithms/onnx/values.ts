@@ -2,6 +2,7 @@
 // A shape is null when even the rank is unknown; a dim is null when unknown. `value` holds the
 // row-major contents of a tensor small enough to fold (shape vectors, axes, scales…).
 import { MAX_FOLDED_ELEMENTS } from './tensorData';
+import { ownValue } from '../records';
 
 export type Dim = number | null;
 export type Shape = Dim[] | null;
@@ -116,4 +117,77 @@ export function foldElementwise(inputs: (TensorMeta | undefined)[], out: Shape, 
     }
   }
   return res;
+}
+
+/**
+ * Fold of an op that moves elements (Transpose, Slice, Pad, Tile): each output element is the input
+ * element at `source(outIndex)`, or `fill` where that is null (padding). Undefined when the input
+ * value or either shape is unknown or the result would be too big to fold.
+ */
+export function foldByIndex(x: TensorMeta | undefined, out: Shape, source: (outIndex: readonly number[]) => number[] | null, fill = 0): number[] | undefined {
+  if (!x?.value || !isFullyKnown(x.shape) || !isFullyKnown(out) || x.value.length !== numel(x.shape)) return undefined;
+  const n = numel(out)!;
+  if (n > MAX_FOLDED_ELEMENTS) return undefined;
+  const st = new Array(x.shape.length).fill(0);
+  for (let d = x.shape.length - 1, acc = 1; d >= 0; d--) {
+    st[d] = acc;
+    acc *= x.shape[d];
+  }
+  const res: number[] = new Array(n);
+  const idx = new Array(out.length).fill(0);
+  for (let k = 0; k < n; k++) {
+    const src = source(idx);
+    if (src === null) res[k] = fill;
+    else {
+      let off = 0;
+      for (let d = 0; d < src.length; d++) {
+        if (!(src[d] >= 0 && src[d] < x.shape[d])) return undefined;
+        off += src[d] * st[d];
+      }
+      res[k] = x.value[off];
+    }
+    for (let d = out.length - 1; d >= 0; d--) {
+      if (++idx[d] < out[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return res;
+}
+
+const REDUCERS: Partial<Record<string, { init: number; step: (acc: number, v: number) => number; finish?: (acc: number, n: number) => number }>> = {
+  ReduceMin: { init: Infinity, step: Math.min },
+  ReduceMax: { init: -Infinity, step: Math.max },
+  ReduceSum: { init: 0, step: (a, v) => a + v },
+  ReduceProd: { init: 1, step: (a, v) => a * v },
+  ReduceMean: { init: 0, step: (a, v) => a + v, finish: (a, n) => a / n },
+  ReduceSumSquare: { init: 0, step: (a, v) => a + v * v },
+  ReduceL1: { init: 0, step: (a, v) => a + Math.abs(v) },
+  ReduceL2: { init: 0, step: (a, v) => a + v * v, finish: (a) => Math.sqrt(a) },
+};
+
+/**
+ * Fold of a reduction over `axes` (normalised, distinct) of a small constant: Faster R-CNN's
+ * transform takes ReduceMin/ReduceMax of a constant [320, 320] to size its Resize. Undefined for
+ * other ops, unknown values, or an empty reduction of Min/Max (no identity element).
+ */
+export function foldReduce(op: string, x: TensorMeta | undefined, axes: ReadonlySet<number>): number[] | undefined {
+  const r = ownValue(REDUCERS, op);
+  if (!r || !x?.value || !isFullyKnown(x.shape) || x.value.length !== numel(x.shape)) return undefined;
+  const shape = x.shape;
+  const kept = shape.map((d, i) => (axes.has(i) ? 1 : d));
+  const n = numel(kept)!;
+  const count = x.value.length / Math.max(n, 1);
+  if (count === 0 && (op === 'ReduceMin' || op === 'ReduceMax')) return undefined;
+  const acc = new Array(n).fill(r.init);
+  const idx = new Array(shape.length).fill(0);
+  for (let k = 0; k < x.value.length; k++) {
+    let o = 0;
+    for (let d = 0; d < shape.length; d++) o = o * kept[d] + (axes.has(d) ? 0 : idx[d]);
+    acc[o] = r.step(acc[o], x.value[k]);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return r.finish ? acc.map((a) => r.finish!(a, count)) : acc;
 }

@@ -118,8 +118,10 @@ describe('ONNX → OpGraph', () => {
     assert.deepEqual(g.nodes.map((n) => n.id), ['relu', 'branch', 'neg']); // body nodes are not expanded
     assert.deepEqual(g.edges.map((e) => `${e.from}>${e.to}:${e.tensor}`), ['relu>branch:h', 'branch>neg:out']);
     assert.equal(byId(g, 'branch').outputs[0].shape, null);
-    assert.equal(g.warnings.length, 1);
+    assert.equal(g.warnings.length, 2);
     assert.match(g.warnings[0], /If .*opaque/);
+    // one warning for the graph: where shapes were lost, and how many nodes lost theirs (branch, neg)
+    assert.equal(g.warnings[1], 'shapes stay unknown past node "branch" (If), whose input shapes are known: 2 nodes have an output of unknown shape, and their FLOPs and bytes count as 0');
   });
 
   it('unknown ops: kept, shapes unknown, one warning per op type; declared shapes are used', () => {
@@ -134,6 +136,8 @@ describe('ONNX → OpGraph', () => {
     assert.deepEqual(g.warnings, [
       'unknown op type "Mystery" (2 nodes): kept as nodes with unknown output shapes',
       'unknown op type "com.example::Custom" (1 node): kept as nodes with unknown output shapes',
+      // Mystery_1's output is declared, so Custom_2's input is known again: 2 nodes lost shapes, not 3
+      'shapes stay unknown past node "Mystery_0" (Mystery), whose input shapes are known: 2 nodes have an output of unknown shape, and their FLOPs and bytes count as 0',
     ]);
     assert.equal(g.tensors!['y'], null);
   });

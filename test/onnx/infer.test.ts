@@ -151,6 +151,26 @@ describe('ONNX shape inference rules', () => {
     assert.deepEqual(shapeOf('Einsum', [t([3, 5])], { equation: 'ijk->i' }), [null]);
   });
 
+  it('folds Reduce*, Transpose, N-D Slice (negative step), constant Pad and Tile of constants; RoiAlign shapes', () => {
+    const val = (op: string, inputs: (TensorMeta | undefined)[], attrs = {}) => infer(op, inputs, attrs).outputs[0].value;
+    const m23 = t([2, 3], I64, [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(val('ReduceMin', [ints([320, 240])], { keepdims: 0 }), [240]);
+    assert.deepEqual(val('ReduceMax', [m23], { axes: [1] }), [3, 6]);
+    assert.deepEqual(val('ReduceSum', [m23, ints([0])], { keepdims: 0 }), [5, 7, 9]);
+    assert.deepEqual(val('ReduceProd', [m23]), [720]);
+    assert.deepEqual(val('ReduceMean', [t([2, 2], F, [1, 2, 3, 6])], { axes: [0] }), [2, 4]);
+    assert.deepEqual(val('Transpose', [m23], { perm: [1, 0] }), [1, 4, 2, 5, 3, 6]);
+    // torchvision's pads: rows reversed with a step -1 Slice on axis 0 of a [3, 2] tensor
+    const pairs = t([3, 2], I64, [0, 0, 0, 8, 0, 16]);
+    assert.deepEqual(val('Slice', [pairs, ints([-1]), ints([-9223372036854775807]), ints([0]), ints([-1])]), [0, 16, 0, 8, 0, 0]);
+    assert.deepEqual(val('Slice', [m23, ints([1]), ints([3]), ints([1])]), [2, 3, 5, 6]);
+    assert.deepEqual(val('Pad', [ints([7, 8]), ints([1, 2]), t([], I64, [-1])]), [-1, 7, 8, -1, -1]);
+    assert.equal(val('Pad', [ints([7, 8]), ints([1, 2])], { mode: 'reflect' }), undefined); // only constant mode folds
+    assert.deepEqual(val('Tile', [ints([1, 2]), ints([3])]), [1, 2, 1, 2, 1, 2]);
+    assert.deepEqual(shapeOf('RoiAlign', [t([2, 256, 50, 50]), t([100, 4]), t([100], I64)], { output_height: 7, output_width: 7 }), [[100, 256, 7, 7]]);
+    assert.deepEqual(shapeOf('MaxRoiPool', [t([1, 64, 20, 20]), t([null, 5])], { pooled_shape: [6, 6] }), [[null, 64, 6, 6]]);
+  });
+
   it('quantization ops: output types follow the zero point, the scale or output_dtype', () => {
     const [U8, I8, I32, F16] = [2, 3, 6, 10];
     const dt = (op: string, inputs: (TensorMeta | undefined)[], attrs = {}, n = 1) => infer(op, inputs, attrs, n).outputs.map((o) => o.dtype);

@@ -146,6 +146,20 @@ describe('ONNX fixtures exported from PyTorch', () => {
     assert.deepEqual(g.tensors!['output'], [12, 3, 500]);
   });
 
+  it('detector_front (torchvision detection transform): constant Reduce*, reversed pads and RoiAlign fold to known shapes', () => {
+    const g = load(fx('detector_front'));
+    const n = (id: string) => g.nodes.find((x) => x.id === id)!;
+    // min side 40 → 32: scale 0.8 from ReduceMin/ReduceMax of the constant [40, 48] (unknown before issue 11 §5)
+    assert.deepEqual(n('/transform/Resize').outputs[0].shape, [1, 3, 32, 38]);
+    // batch_images pads to a multiple of 32 through Reshape [-1, 2] → Slice step -1 → Transpose → Reshape
+    assert.deepEqual(n('/transform/Pad').outputs[0].shape, [3, 32, 64]);
+    assert.deepEqual(n('/conv/Conv').outputs[0].shape, [1, 8, 16, 32]);
+    assert.equal(n('/conv/Conv').flops, 2 * 8 * 16 * 32 * 27 + 8 * 16 * 32);
+    assert.deepEqual(n('/RoiAlign').outputs[0].shape, [2, 8, 3, 3]);
+    assert.equal(n('/RoiAlign').flops, 2 * 8 * 3 * 3 * (2 * 2) * 8); // sampling_ratio 2: 4 bilinear samples per bin
+    assert.deepEqual(g.warnings, []);
+  });
+
   it('quant_qdq (torch static int8): int8 weights, int32 biases and scales in Constant nodes are parameters at their stored width', () => {
     const g = load(fx('quant_qdq'));
     // conv 3→8 3×3, conv 8→16 3×3, linear 16→10: 1,528 int8 weights + 34 int32 biases = the float model's 1,562,
