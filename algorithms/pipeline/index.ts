@@ -229,8 +229,21 @@ function fillPlan(model: ThroughputModel, deviceOfUnit: Int32Array, rule: Memory
   const D = options.devices;
   const { computeUs, commUs } = deviceLoads(model, deviceOfUnit, D);
   const nodeDevice = Int32Array.from(graph.nodes, (_, v) => deviceOfUnit[model.unitOf[v]]);
+  // Stages in pipeline order: by the topological position of each device's first forward op (its
+  // first op for a device with none). Sequential and contiguous splits fill devices in that order
+  // anyway; an `any` split need not, and 1F1B's in-flight bound S − s assumes the order data flows in.
+  const firstRank = new Float64Array(D).fill(Infinity);
+  const firstAnyRank = new Float64Array(D).fill(Infinity);
+  for (let v = 0; v < graph.nodes.length; v++) {
+    const d = nodeDevice[v];
+    const r = index.topoRank[v];
+    if (r < firstAnyRank[d]) firstAnyRank[d] = r;
+    if (!model.backward[v] && r < firstRank[d]) firstRank[d] = r;
+  }
   const used: number[] = [];
-  for (let d = 0; d < D; d++) if (model.units.some((_, u) => deviceOfUnit[u] === d)) used.push(d);
+  for (let d = 0; d < D; d++) if (firstAnyRank[d] < Infinity) used.push(d);
+  const orderKey = (d: number) => (firstRank[d] < Infinity ? firstRank[d] : graph.nodes.length + firstAnyRank[d]);
+  used.sort((a, b) => orderKey(a) - orderKey(b) || a - b);
   const S = used.length;
   const position = new Int32Array(D).fill(-1);
   used.forEach((d, p) => (position[d] = p));
