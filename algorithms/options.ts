@@ -208,6 +208,34 @@ export function parseWholeNumber(value: unknown, label: string, fallback: number
   return n;
 }
 
+/**
+ * `NAME=VALUE` assignments of symbolic ONNX dims (`--dim seq=128`, repeatable) → { seq: 128 }.
+ * A name given twice takes its last value, as repeated options do.
+ */
+export function parseDimAssignments(values: readonly string[] | undefined, label: string): Record<string, number> | undefined {
+  if (!values || values.length === 0) return undefined;
+  const out: Record<string, number> = Object.create(null);
+  for (const v of values) {
+    const eq = v.lastIndexOf('=');
+    if (eq <= 0) throw optionError(label, `must be NAME=VALUE (a symbolic dim of the model and its size), got ${shown(v)}`);
+    out[v.slice(0, eq)] = parseWholeNumber(v.slice(eq + 1), `${label} ${v.slice(0, eq)}`, 1, 1, LIMITS.maxBatch);
+  }
+  return out;
+}
+
+/** `INPUT=1x3x640x640` shapes of named graph inputs (`--input-shape`, repeatable) → { INPUT: [1, 3, 640, 640] }. */
+export function parseInputShapes(values: readonly string[] | undefined, label: string): Record<string, number[]> | undefined {
+  if (!values || values.length === 0) return undefined;
+  const out: Record<string, number[]> = Object.create(null);
+  for (const v of values) {
+    const eq = v.lastIndexOf('=');
+    if (eq <= 0 || eq === v.length - 1) throw optionError(label, `must be INPUT=AxBx… (a graph input and its dims), got ${shown(v)}`);
+    const name = v.slice(0, eq);
+    out[name] = v.slice(eq + 1).split(/[x×,]/).map((d) => parseWholeNumber(d, `${label} ${name}`, 1, 1, LIMITS.maxBatch));
+  }
+  return out;
+}
+
 export function parseBoolean(value: unknown, label: string, fallback: boolean): boolean {
   if (value === undefined || value === null) return fallback;
   if (typeof value === 'boolean') return value;

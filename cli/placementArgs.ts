@@ -16,6 +16,8 @@ import {
   OPTIMIZERS,
   Optimizer,
   parseChoice,
+  parseDimAssignments,
+  parseInputShapes,
   parsePlacementInput,
   parseWholeNumber,
   PlacementOptions,
@@ -27,8 +29,21 @@ import { sizeUnitNote } from '../algorithms/units';
 import type { CliIO } from './io';
 import { displayText } from '../algorithms/text';
 
+/** Sizes of symbolic ONNX dims and graph inputs: every command that loads a model takes them. */
+export const MODEL_DIMS_SPEC = {
+  dim: { type: 'string', multiple: true },
+  'input-shape': { type: 'string', multiple: true },
+} as const;
+
+/** Help of MODEL_DIMS_SPEC. */
+export const MODEL_DIMS_HELP = `  --dim NAME=VALUE   value of a symbolic dim of an ONNX model (repeatable), e.g. --dim seq=128
+  --input-shape INPUT=AxBx…
+                     full shape of an ONNX graph input (repeatable), e.g. images=1x3x640x640
+`;
+
 /** parseArgs spec of the model and placement options (add the command's own on top). */
 export const PLACEMENT_SPEC = {
+  ...MODEL_DIMS_SPEC,
   devices: { type: 'string' },
   memory: { type: 'string' },
   algorithm: { type: 'string' },
@@ -48,7 +63,9 @@ export const PLACEMENT_SPEC = {
   training: { type: 'string' },
 } as const;
 
-export type PlacementValues = { [K in keyof typeof PLACEMENT_SPEC]?: (typeof PLACEMENT_SPEC)[K]['type'] extends 'boolean' ? boolean : string };
+export type PlacementValues = {
+  [K in keyof typeof PLACEMENT_SPEC]?: (typeof PLACEMENT_SPEC)[K] extends { multiple: true } ? string[] : (typeof PLACEMENT_SPEC)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 /** Help of --topology (also used by `opplace place`). */
 export const TOPOLOGY_HELP = `  --topology HxG:INTRA/INTER
@@ -64,7 +81,7 @@ export const MODEL_HELP = `  --training OPT     model a training step: ${OPTIMIZ
   --batch N          value for symbolic or missing batch dims (default ${DEFAULTS.batch})
   --force-batch      also rewrite a fixed leading dim of the ONNX inputs to --batch (models
                      exported with batch 1; a shape fixed inside the model stays, with a warning)
-  --dtype D          fp32 | fp16 | bf16 for the cost model (default ${DEFAULTS.dtype})
+${MODEL_DIMS_HELP}  --dtype D          fp32 | fp16 | bf16 for the cost model (default ${DEFAULTS.dtype})
   --device-type P    GPU preset for the cost model (default ${DEFAULTS.device}):
                      ${DEVICE_PRESET_IDS.join(', ')}
 `;
@@ -119,9 +136,15 @@ export function prepareOptions(values: PlacementValues): PrepareOptions {
     format: values.format === undefined ? undefined : parseChoice(values.format, '--format', MODEL_FORMATS, 'onnx'),
     batch: parseWholeNumber(values.batch, '--batch', DEFAULTS.batch, 1, LIMITS.maxBatch),
     ...(values['force-batch'] ? { forceBatch: true } : {}),
+    ...optional('dims', parseDimAssignments(values.dim, '--dim')),
+    ...optional('inputShapes', parseInputShapes(values['input-shape'], '--input-shape')),
     dtype: values.dtype === undefined ? undefined : parseDtype(values.dtype),
     device: values['device-type'] === undefined ? undefined : getDevicePreset(values['device-type']),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 /** The options for one loaded graph: the graph's default interconnect when --comm/--topology were not given. */

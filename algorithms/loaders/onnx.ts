@@ -152,8 +152,9 @@ class BuildContext {
     }
     // --force-batch on a fixed-batch model: the inputs' leading dims take the batch as if symbolic.
     this.rewriteLeading = !!this.options.forceBatch && this.batch !== 1 && batchParams.size === 0 && BuildContext.allLeadingFixed(inputs);
-    for (const vi of inputs) this.metas.set(vi.name!, this.valueInfoMeta(vi, batchParams, true));
+    for (const vi of inputs) this.metas.set(vi.name!, this.inputMeta(vi, batchParams));
     this.warnIfBatchUnused(inputs, batchParams);
+    this.warnAboutDims(inputs, batchParams);
     for (const vi of [...(this.g.value_info ?? []), ...(this.g.output ?? []), ...(this.g.input ?? [])]) {
       if (vi.name && !this.declared.has(vi.name)) this.declared.set(vi.name, this.valueInfoMeta(vi, batchParams, false));
     }
@@ -183,6 +184,45 @@ class BuildContext {
     });
   }
 
+  /** A graph input's meta: its --input-shape when given (rank must match the declared one). */
+  private inputMeta(vi: OnnxValueInfo, batchParams: Set<string>): TensorMeta {
+    const meta = this.valueInfoMeta(vi, batchParams, true);
+    const given = this.options.inputShapes?.[vi.name!];
+    if (!given || !Object.prototype.hasOwnProperty.call(this.options.inputShapes, vi.name!)) return meta;
+    if (meta.shape && meta.shape.length !== given.length) {
+      throw new OpplaceError(`input shape ${given.join('x')} given for graph input "${quoteInput(vi.name!)}" has rank ${given.length}, the model declares rank ${meta.shape.length} ([${meta.shape.map((d) => d ?? '?').join(', ')}])`, { file: this.file });
+    }
+    return { ...meta, shape: given.slice() };
+  }
+
+  /**
+   * Says which --dim / --input-shape names match nothing, and which symbolic dims stay free (every
+   * shape that depends on them is unknown and counts 0 FLOPs and bytes: GPT-2 with [batch, seq]).
+   */
+  private warnAboutDims(inputs: OnnxValueInfo[], batchParams: Set<string>): void {
+    const dims = this.options.dims ?? {};
+    const given = this.options.inputShapes ?? {};
+    const names = new Set(inputs.map((vi) => vi.name!));
+    const params = new Set<string>();
+    const free = new Map<string, string>(); // dim name → first input it appears in
+    for (const vi of inputs) {
+      const fixed = Object.prototype.hasOwnProperty.call(given, vi.name!);
+      for (const d of vi.type?.tensor_type?.shape?.dim ?? []) {
+        if (!d.dim_param || hasField(d, 'dim_value')) continue;
+        params.add(d.dim_param);
+        if (!fixed && !batchParams.has(d.dim_param) && !Object.prototype.hasOwnProperty.call(dims, d.dim_param) && !free.has(d.dim_param)) free.set(d.dim_param, vi.name!);
+      }
+    }
+    const unusedDims = Object.keys(dims).filter((k) => !params.has(k));
+    if (unusedDims.length) this.warnings.push(`--dim ${unusedDims.map((k) => `"${quoteInput(k)}"`).join(', ')}: no graph input has a symbolic dim of that name (the model's: ${[...params].map((k) => `"${quoteInput(k)}"`).join(', ') || 'none'})`);
+    const unusedInputs = Object.keys(given).filter((k) => !names.has(k));
+    if (unusedInputs.length) this.warnings.push(`--input-shape ${unusedInputs.map((k) => `"${quoteInput(k)}"`).join(', ')}: no graph input of that name (the model's: ${[...names].map((k) => `"${quoteInput(k)}"`).join(', ')})`);
+    if (free.size) {
+      const list = [...free].map(([d, input]) => `"${quoteInput(d)}" (input "${quoteInput(input)}")`).join(', ');
+      this.warnings.push(`symbolic dims left free: ${list}; shapes that depend on them are unknown and count 0 FLOPs and bytes (give them a value with --dim NAME=VALUE or --input-shape INPUT=AxBx…)`);
+    }
+  }
+
   private valueInfoMeta(vi: OnnxValueInfo, batchParams: Set<string>, isInput: boolean): TensorMeta {
     const tt = vi.type?.tensor_type;
     if (!tt) return { shape: null, dtype: 0 };
@@ -191,6 +231,7 @@ class BuildContext {
     const shape = (tt.shape.dim ?? []).map((d, i) => {
       if (isInput && i === 0 && this.rewriteLeading) return this.batch;
       if (hasField(d, 'dim_value')) return cleanDim(int64ToNumber(d.dim_value));
+      if (d.dim_param && this.options.dims && Object.prototype.hasOwnProperty.call(this.options.dims, d.dim_param)) return this.options.dims[d.dim_param];
       if (d.dim_param && batchParams.has(d.dim_param)) return this.batch;
       if (isInput && i === 0) return this.batch; // missing or symbolic leading dim of an input
       return null;
@@ -319,9 +360,11 @@ class BuildContext {
       return !!s && s.every((d) => d !== null);
     };
     let lost = 0;
+    let total = 0;
     let origin: number | undefined;
     for (const i of order) {
       if (this.folded[i]) continue;
+      total++;
       const node = this.nodes[i];
       if (!(node.output ?? []).some((x) => x && !known(x))) continue;
       lost++;
@@ -330,7 +373,7 @@ class BuildContext {
     if (lost === 0) return;
     const n = origin === undefined ? undefined : this.nodes[origin];
     const where = n ? `shapes stay unknown past node "${n.name || `${n.op_type}_${origin}`}" (${n.op_type}), whose input shapes are known` : 'shapes are unknown from the graph inputs on';
-    this.warnings.push(`${where}: ${lost} node${lost > 1 ? 's have' : ' has'} an output of unknown shape, and their FLOPs and bytes count as 0`);
+    this.warnings.push(`${where}: ${lost} of ${total} nodes (${Math.round((100 * lost) / total)}%) have an output of unknown shape, and their FLOPs and bytes count as 0`);
   }
 
   private tensorBytes(meta: TensorMeta | undefined): number {

@@ -16,6 +16,10 @@ export interface LoadOptions {
    * the loader warns.
    */
   forceBatch?: boolean;
+  /** Values of named symbolic dims (ONNX dim_param), e.g. { seq: 128 }: everywhere the name appears. */
+  dims?: Record<string, number>;
+  /** Full shapes of named graph inputs, e.g. { images: [1, 3, 640, 640] }: they win over dims and batch. */
+  inputShapes?: Record<string, number[]>;
   /** Element type activations and weights are costed in (default: as stored, fp32 for ONNX float). */
   dtype?: Dtype;
 }

@@ -19,7 +19,7 @@ import { placeGraph, validatePlacementOptions } from '../../algorithms/placement
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { checkOutputPath, writeOutputFile } from '../outputPath';
-import { placementOptions, prepareOptions, printWarnings } from '../placementArgs';
+import { MODEL_DIMS_SPEC, placementOptions, prepareOptions, printWarnings } from '../placementArgs';
 import { displayText } from '../../algorithms/text';
 
 const HELP = `usage: opplace export PLAN_OR_MODEL --to FORMAT [options]
@@ -46,8 +46,9 @@ options:
   --out FILE            output file (default: stdout; for onnx <model name>.placed.onnx here)
   --plan FILE           the plan of the model given as PLAN_OR_MODEL
   --model FILE          the model of the plan given as PLAN_OR_MODEL (default: the plan's "file")
-  --format F            model format (${MODEL_FORMATS.join(', ')}); --batch N, --dtype fp32|fp16|bf16,
-                        --device-type P (cost model), as \`opplace place\`
+  --format F            model format (${MODEL_FORMATS.join(', ')}); --batch N, --dim NAME=VALUE,
+                        --input-shape INPUT=AxBx…, --dtype fp32|fp16|bf16, --device-type P
+                        (cost model), as \`opplace place\`
 placement (model without --plan; same flags and defaults as \`opplace place\`):
   --devices N (default 4)  --memory SIZE[,SIZE…] (default 16GiB)  --algorithm A (default m-etf)
   --comm PRESET|LAT_US:GBPS (default baechi)  --grouping none|colocation|coplace (default colocation)
@@ -55,6 +56,7 @@ placement (model without --plan; same flags and defaults as \`opplace place\`):
 `;
 
 const SPEC = {
+  ...MODEL_DIMS_SPEC,
   to: { type: 'string' },
   out: { type: 'string', short: 'o' },
   plan: { type: 'string' },

@@ -9,7 +9,7 @@ import { prepareGraphFromFile, summarizeGraph, GraphSummary, warnIgnoredModelOpt
 import { formatBytes, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { prepareOptions } from '../placementArgs';
+import { MODEL_DIMS_HELP, MODEL_DIMS_SPEC, prepareOptions } from '../placementArgs';
 import { setOwn } from '../../algorithms/records';
 import { displayText, jsonDisplay } from '../../algorithms/text';
 
@@ -22,7 +22,7 @@ options:
   --format F         onnx | opgraph | dnn-partitioning | stg (default: from the file name)
   --batch N          value for symbolic or missing batch dims (default 1)
   --force-batch      also rewrite a fixed leading dim of the ONNX inputs to --batch
-  --dtype D          fp32 | fp16 | bf16: the element type the cost model counts
+${MODEL_DIMS_HELP}  --dtype D          fp32 | fp16 | bf16: the element type the cost model counts
                      (default as stored in the model)
   --device-type P    GPU preset for the cost model (default ${DEFAULT_DEVICE}):
                      ${Object.keys(DEVICE_PRESETS).join(', ')}
@@ -31,6 +31,7 @@ options:
 `;
 
 const SPEC = {
+  ...MODEL_DIMS_SPEC,
   format: { type: 'string' },
   batch: { type: 'string' },
   'force-batch': { type: 'boolean' },
@@ -72,6 +73,19 @@ function formatFlops(f: number): string {
   return `${f} FLOP`;
 }
 
+/**
+ * The FLOPs line. Ops of unknown shape count 0, so with any of them the sum is a lower bound and
+ * says so; a sum of 0 from unknown shapes is not a result (GPT-2 with a free `seq` printed 0 FLOP).
+ */
+function flopsText(flops: number | null, graph: OpGraph): string {
+  if (flops === null) return 'unknown (not in this format)';
+  if (graph.source?.format !== 'onnx') return formatFlops(flops); // other formats carry FLOPs, not shapes to derive them from
+  const unknown = graph.nodes.filter((n) => n.outputs.some((t) => !t.shape || t.shape.includes(null))).length;
+  if (unknown === 0) return formatFlops(flops);
+  const why = `${unknown} of ${graph.nodes.length} ops have outputs of unknown shape (see the warnings)`;
+  return flops === 0 ? `unknown: ${why}` : `≥ ${formatFlops(flops)}: ${why}`;
+}
+
 export function formatInspect(r: InspectRecord, graph: OpGraph): string {
   const cost = graph.meta?.costModel as CostModelSummary | undefined;
   const row = (k: string, v: string) => `  ${k.padEnd(16)} ${v}`;
@@ -81,7 +95,7 @@ export function formatInspect(r: InspectRecord, graph: OpGraph): string {
   lines.push(row('parameters', r.parameterCount === null ? 'unknown (not in this format)' : `${groupDigits(r.parameterCount)}${r.parameterBytes === null ? '' : ` (${formatBytes(r.parameterBytes)})`}`));
   lines.push(row('persistent', formatBytes(r.persistentBytes)));
   lines.push(row('activations', `${formatBytes(r.activationBytes)} (all outputs)`));
-  lines.push(row('FLOPs', r.flops === null ? 'unknown (not in this format)' : formatFlops(r.flops)));
+  lines.push(row('FLOPs', flopsText(r.flops, graph)));
   let how = 'times from the file';
   if (cost && cost.estimatedNodes > 0) {
     how = `${cost.deviceName}, ${cost.dtype}; ${groupDigits(cost.estimatedNodes)} op(s) estimated by the roofline model${cost.measuredNodes ? `, ${groupDigits(cost.measuredNodes)} measured` : ''}`;

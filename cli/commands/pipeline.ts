@@ -15,7 +15,7 @@ import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { alignTable } from '../table';
 import { checkPlanOutputs, writePlansFile } from '../outputPath';
-import { loadPlacementGraph, MODEL_HELP, parseTraining, prepareOptions, printMemoryNotes, printWarnings } from '../placementArgs';
+import { loadPlacementGraph, MODEL_DIMS_SPEC, MODEL_HELP, parseTraining, prepareOptions, printMemoryNotes, printWarnings } from '../placementArgs';
 import { CLI_INPUT_DEFAULTS, cliLabel, DEFAULTS, INTERCONNECTS, parsePipelineInput, parsePlacementInput } from '../../algorithms/options';
 import { displayText, jsonDisplay } from '../../algorithms/text';
 
@@ -69,6 +69,7 @@ ${MODEL_HELP}  --json             one JSON object per file, one per line
 `;
 
 export const SPEC = {
+  ...MODEL_DIMS_SPEC,
   devices: { type: 'string' },
   memory: { type: 'string' },
   comm: { type: 'string' },
@@ -88,7 +89,7 @@ export const SPEC = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type PipelineValues = { [K in keyof typeof SPEC]?: (typeof SPEC)[K]['type'] extends 'boolean' ? boolean : string };
+type PipelineValues = { [K in keyof typeof SPEC]?: (typeof SPEC)[K] extends { multiple: true } ? string[] : (typeof SPEC)[K]['type'] extends 'boolean' ? boolean : string };
 
 /**
  * The pipeline options of a command line for one graph, through the one options parse

@@ -8,6 +8,7 @@ import { memoryIO } from '../../cli/io';
 import { serializeOpgraph } from '../../algorithms/loaders/opgraph';
 import { OpGraph } from '../../algorithms/graph';
 import { dataPath, REPO } from '../helpers/paths';
+import { INT64, floatTensor, modelBytes, node, valueInfo } from '../onnx/build';
 
 const dnnLayer = dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'resnet50_inference.json');
 const stg = dataPath('stg', '50', 'rand0000.stg');
@@ -82,6 +83,26 @@ describe('opplace inspect', () => {
     assert.ok(j.estimatedSingleDeviceUs > 0 && j.estimatedSingleDeviceUs < 1e6);
     const shapes = Object.values(j.tensors) as ((number | null)[] | null)[];
     assert.ok(shapes.some((s) => Array.isArray(s) && s.length === 4 && s[0] === 1));
+  });
+
+  it('--dim and --input-shape size symbolic ONNX dims; with dims left free FLOPs print as unknown, not 0', async () => {
+    // GPT-2-like: ids [batch, seq] → Gather of a [50, 8] embedding → MatMul with [8, 8]
+    const f = file('gpt_like.onnx', modelBytes({
+      inputs: [valueInfo('ids', ['batch', 'seq'], INT64)],
+      initializers: [floatTensor('emb', [50, 8]), floatTensor('w', [8, 8])],
+      nodes: [node('Gather', ['emb', 'ids'], ['h'], {}, 'embed'), node('MatMul', ['h', 'w'], ['y'], {}, 'mm')],
+    }));
+    const free = await inspect(f);
+    assert.equal(free.code, 0, free.err);
+    assert.match(free.out, /FLOPs +unknown: 2 of 2 ops have outputs of unknown shape/);
+    assert.match(free.out, /symbolic dims left free: "seq" \(input "ids"\)/);
+    const j = async (...extra: string[]) => JSON.parse((await inspect(f, '--json', ...extra)).out);
+    assert.equal((await j('--batch', '8', '--dim', 'seq=128')).flops, 2 * 8 * 128 * 8 * 8);
+    assert.equal((await j('--input-shape', 'ids=1x64')).flops, 2 * 64 * 8 * 8);
+    const bad = await inspect(f, '--dim', 'seq');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--dim must be NAME=VALUE/);
+    assert.match((await inspect(f, '--input-shape', 'ids=1x0')).err, /--input-shape ids must be an integer ≥ 1, got "0"/);
   });
 
   it('costs unmeasured ops with the chosen device and dtype', async () => {

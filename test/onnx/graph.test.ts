@@ -121,7 +121,7 @@ describe('ONNX → OpGraph', () => {
     assert.equal(g.warnings.length, 2);
     assert.match(g.warnings[0], /If .*opaque/);
     // one warning for the graph: where shapes were lost, and how many nodes lost theirs (branch, neg)
-    assert.equal(g.warnings[1], 'shapes stay unknown past node "branch" (If), whose input shapes are known: 2 nodes have an output of unknown shape, and their FLOPs and bytes count as 0');
+    assert.equal(g.warnings[1], 'shapes stay unknown past node "branch" (If), whose input shapes are known: 2 of 3 nodes (67%) have an output of unknown shape, and their FLOPs and bytes count as 0');
   });
 
   it('unknown ops: kept, shapes unknown, one warning per op type; declared shapes are used', () => {
@@ -137,7 +137,7 @@ describe('ONNX → OpGraph', () => {
       'unknown op type "Mystery" (2 nodes): kept as nodes with unknown output shapes',
       'unknown op type "com.example::Custom" (1 node): kept as nodes with unknown output shapes',
       // Mystery_1's output is declared, so Custom_2's input is known again: 2 nodes lost shapes, not 3
-      'shapes stay unknown past node "Mystery_0" (Mystery), whose input shapes are known: 2 nodes have an output of unknown shape, and their FLOPs and bytes count as 0',
+      'shapes stay unknown past node "Mystery_0" (Mystery), whose input shapes are known: 2 of 3 nodes (67%) have an output of unknown shape, and their FLOPs and bytes count as 0',
     ]);
     assert.equal(g.tensors!['y'], null);
   });
@@ -164,5 +164,31 @@ describe('ONNX → OpGraph', () => {
     const symbolic = parse({ inputs: [valueInfo('x', ['N', 4])], nodes: [node('Relu', ['x'], ['y'], {}, 'r')] }, { batch: 32 });
     assert.deepEqual(symbolic.warnings, []);
     assert.deepEqual(symbolic.tensors!['y'], [32, 4]);
+  });
+
+  it('symbolic dims other than batch: named with dims / inputShapes, else one warning naming them and the share lost', () => {
+    // GPT-2-like: ids [batch, seq] → Gather of a [50, 8] embedding → MatMul with an [8, 8] weight
+    const spec = {
+      inputs: [valueInfo('ids', ['batch', 'seq'], 7)],
+      initializers: [floatTensor('emb', [50, 8]), floatTensor('w', [8, 8])],
+      nodes: [node('Gather', ['emb', 'ids'], ['h'], {}, 'embed'), node('MatMul', ['h', 'w'], ['y'], {}, 'mm')],
+    };
+    const free = parse(spec, { batch: 2 });
+    assert.deepEqual(free.tensors!['y'], [2, null, 8]);
+    assert.equal(byId(free, 'mm').flops, 0);
+    assert.deepEqual(free.warnings, [
+      'symbolic dims left free: "seq" (input "ids"); shapes that depend on them are unknown and count 0 FLOPs and bytes (give them a value with --dim NAME=VALUE or --input-shape INPUT=AxBx…)',
+      'shapes are unknown from the graph inputs on: 2 of 2 nodes (100%) have an output of unknown shape, and their FLOPs and bytes count as 0',
+    ]);
+    const named = parse(spec, { batch: 2, dims: { seq: 16 } });
+    assert.deepEqual(named.tensors!['y'], [2, 16, 8]);
+    assert.equal(byId(named, 'mm').flops, 2 * 2 * 16 * 8 * 8);
+    assert.deepEqual(named.warnings, []);
+    const shaped = parse(spec, { batch: 2, dims: { seq: 16 }, inputShapes: { ids: [1, 64] } });
+    assert.deepEqual(shaped.tensors!['y'], [1, 64, 8], 'an input shape wins over dims and batch');
+    const typo = parse(spec, { dims: { sequence: 16 }, inputShapes: { input_ids: [1, 4] } });
+    assert.match(typo.warnings[0], /^--dim "sequence": no graph input has a symbolic dim of that name \(the model's: "batch", "seq"\)$/);
+    assert.match(typo.warnings[1], /^--input-shape "input_ids": no graph input of that name \(the model's: "ids"\)$/);
+    assert.throws(() => parse(spec, { inputShapes: { ids: [1, 2, 3] } }), /input shape 1x2x3 given for graph input "ids" has rank 3, the model declares rank 2/);
   });
 });
