@@ -70,7 +70,18 @@ export function compareRow(plan: Plan): CompareRow {
 }
 
 function errorRow(algorithm: AlgorithmName, message: string): CompareRow {
-  return { algorithm, feasible: false, makespanUs: null, gapPercent: null, speedup: null, peakBytes: [], transfers: 0, transferBytes: 0, placeMs: 0, error: message };
+  return {
+    algorithm,
+    feasible: false,
+    makespanUs: null,
+    gapPercent: null,
+    speedup: null,
+    peakBytes: [],
+    transfers: 0,
+    transferBytes: 0,
+    placeMs: 0,
+    error: message,
+  };
 }
 
 export interface CompareProgress {
@@ -153,14 +164,27 @@ export function throughputRow(plan: PipelinePlan): ThroughputRow {
 }
 
 /** Every split (default all, in list order) with `base`'s devices, limits, link and schedule; a planner refusing them is its row's `error`. */
-export async function compareSplits(graph: OpGraph, base: Omit<PipelineOptions, 'split'>, opts: { file?: string; splits?: readonly PipelineSplit[] } = {}): Promise<ThroughputRow[]> {
+export async function compareSplits(
+  graph: OpGraph,
+  base: Omit<PipelineOptions, 'split'>,
+  opts: { file?: string; splits?: readonly PipelineSplit[] } = {},
+): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
   for (const split of opts.splits ?? PIPELINE_SPLITS) {
     try {
       rows.push(throughputRow(await planPipeline(graph, { ...base, split }, opts.file)));
     } catch (e) {
       if (!isOpplaceError(e)) throw e;
-      rows.push({ split, feasible: false, timePerSampleUs: null, throughputSpeedup: null, stepUs: null, bubble: null, placeMs: 0, error: (e as Error).message });
+      rows.push({
+        split,
+        feasible: false,
+        timePerSampleUs: null,
+        throughputSpeedup: null,
+        stepUs: null,
+        bubble: null,
+        placeMs: 0,
+        error: (e as Error).message,
+      });
     }
   }
   return rows;

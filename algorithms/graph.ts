@@ -152,7 +152,8 @@ export function checkGraphLimits(graph: OpGraph): void {
   const sums = new Float64Array(NODE_FIELDS.length + 4);
   const add = (slot: number, what: string, kind: LimitKind, v: number, node: string) => {
     sums[slot] += v;
-    if (sums[slot] > LIMITS[kind].max) throw new OpplaceError(`the ${what} of the graph add up to more than the ${LIMITS[kind].text} opplace accepts (reached at this node)`, { file, node });
+    if (sums[slot] > LIMITS[kind].max)
+      throw new OpplaceError(`the ${what} of the graph add up to more than the ${LIMITS[kind].text} opplace accepts (reached at this node)`, { file, node });
   };
   const OUT = NODE_FIELDS.length;
   for (const n of graph.nodes) {
@@ -209,7 +210,9 @@ export function checkPlaceable(graph: OpGraph): void {
   if (graph.nodes.some(busy) || graph.edges.some((e) => e.bytes > 0)) return;
   const types = [...new Set(graph.nodes.map((n) => n.opType))];
   const shown = types.slice(0, 5).join(', ') + (types.length > 5 ? ', …' : '');
-  throw new OpplaceError(`nothing to place: none of the ${graph.nodes.length} op(s) (${shown}) has a compute time, memory or a non-empty output`, { file: where(graph) });
+  throw new OpplaceError(`nothing to place: none of the ${graph.nodes.length} op(s) (${shown}) has a compute time, memory or a non-empty output`, {
+    file: where(graph),
+  });
 }
 
 /** Returns one cycle as a list of node ids (first id repeated at the end), or null. Iterative DFS. */

@@ -231,7 +231,10 @@ export function parseInputShapes(values: readonly string[] | undefined, label: s
     const eq = v.lastIndexOf('=');
     if (eq <= 0 || eq === v.length - 1) throw optionError(label, `must be INPUT=AxBx… (a graph input and its dims), got ${shown(v)}`);
     const name = v.slice(0, eq);
-    out[name] = v.slice(eq + 1).split(/[x×,]/).map((d) => parseWholeNumber(d, `${label} ${name}`, 1, 1, LIMITS.maxBatch));
+    out[name] = v
+      .slice(eq + 1)
+      .split(/[x×,]/)
+      .map((d) => parseWholeNumber(d, `${label} ${name}`, 1, 1, LIMITS.maxBatch));
   }
   return out;
 }
@@ -252,7 +255,8 @@ export function parseTheta(value: unknown, label: string): number | undefined {
 export function parseBudgetMs(value: unknown, label: string): number | undefined {
   if (value === undefined || value === null) return undefined;
   const ms = numberOf(value);
-  if (!Number.isFinite(ms) || ms < 0 || ms > LIMITS.maxBudgetMs) throw optionError(label, `must be a number of milliseconds in 0…${LIMITS.maxBudgetMs}, got ${shown(value)}`);
+  if (!Number.isFinite(ms) || ms < 0 || ms > LIMITS.maxBudgetMs)
+    throw optionError(label, `must be a number of milliseconds in 0…${LIMITS.maxBudgetMs}, got ${shown(value)}`);
   return ms;
 }
 
@@ -435,10 +439,14 @@ export function resolvePlacement(options: PlacementOptions, file?: string): Reso
   );
   const limits: unknown = options.memoryLimits;
   if (!Array.isArray(limits) || limits.length !== resolved.options.devices) {
-    throw new OpplaceError(`memoryLimits must list one limit per device (${resolved.options.devices}), got ${Array.isArray(limits) ? limits.length : shown(limits)}`, ctx);
+    throw new OpplaceError(
+      `memoryLimits must list one limit per device (${resolved.options.devices}), got ${Array.isArray(limits) ? limits.length : shown(limits)}`,
+      ctx,
+    );
   }
   limits.forEach((l: unknown, d) => {
-    if (typeof l !== 'number' || Number.isNaN(l) || l < 0) throw new OpplaceError(`memory limit of device ${d} must be a number of bytes ≥ 0, got ${String(l)}`, ctx);
+    if (typeof l !== 'number' || Number.isNaN(l) || l < 0)
+      throw new OpplaceError(`memory limit of device ${d} must be a number of bytes ≥ 0, got ${String(l)}`, ctx);
   });
   return { ...resolved, options: { ...resolved.options, memoryLimits: (limits as number[]).slice() } };
 }
@@ -453,7 +461,11 @@ export interface PipelineInput {
 }
 
 /** The split, microbatch count (default 4 × devices) and schedule of a pipeline plan. */
-export function parsePipelineInput(input: PipelineInput, devices: number, label: (key: keyof PipelineInput) => string = (k) => k): { split: PipelineSplit; microbatches: number; schedule: PipelineScheduleName } {
+export function parsePipelineInput(
+  input: PipelineInput,
+  devices: number,
+  label: (key: keyof PipelineInput) => string = (k) => k,
+): { split: PipelineSplit; microbatches: number; schedule: PipelineScheduleName } {
   return {
     split: parseChoice(input.split, label('split'), PIPELINE_SPLITS, DEFAULTS.split),
     microbatches: parseWholeNumber(input.microbatches, label('microbatches'), DEFAULTS.microbatchesPerDevice * devices, 1, LIMITS.maxMicrobatches),

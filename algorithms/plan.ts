@@ -85,5 +85,13 @@ export interface Plan {
   /** The options the plan was made with. */
   options?: PlacementOptions;
   /** Refinement report (issue 6). */
-  refine?: { startAlgorithm: AlgorithmName; startMakespanUs: number; gainPercent: number; movedOps: number; devicesChanged: number[]; evaluations?: number; stoppedByClock?: boolean };
+  refine?: {
+    startAlgorithm: AlgorithmName;
+    startMakespanUs: number;
+    gainPercent: number;
+    movedOps: number;
+    devicesChanged: number[];
+    evaluations?: number;
+    stoppedByClock?: boolean;
+  };
 }

@@ -27,7 +27,10 @@ export function warnIgnoredModelOptions(graph: OpGraph, options: PrepareOptions)
   const what = graph.source?.format ?? 'measured';
   return {
     ...graph,
-    warnings: [...graph.warnings, `${ignored.join(', ')} ${ignored.length > 1 ? 'have' : 'has'} no effect on this ${what} file: its times and sizes are measured and used as they are`],
+    warnings: [
+      ...graph.warnings,
+      `${ignored.join(', ')} ${ignored.length > 1 ? 'have' : 'has'} no effect on this ${what} file: its times and sizes are measured and used as they are`,
+    ],
   };
 }
 

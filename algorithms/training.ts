@@ -112,7 +112,13 @@ export function trainingGraph(graph: OpGraph, options: TrainingOptions): OpGraph
   }
   // gradient flow: for each forward edge u → v, v/grad → u/grad
   for (const e of graph.edges) {
-    edges.push({ from: gradOf.get(e.to)!, to: gradOf.get(e.from)!, tensor: gradOf.get(e.to)! + ':0', bytes: e.bytes, ...(e.heldBytes !== undefined ? { heldBytes: e.heldBytes } : {}) });
+    edges.push({
+      from: gradOf.get(e.to)!,
+      to: gradOf.get(e.from)!,
+      tensor: gradOf.get(e.to)! + ':0',
+      bytes: e.bytes,
+      ...(e.heldBytes !== undefined ? { heldBytes: e.heldBytes } : {}),
+    });
   }
   // Backward ops in reverse topological order so the stable topo order reads naturally.
   backward.reverse();
@@ -126,7 +132,10 @@ export function trainingGraph(graph: OpGraph, options: TrainingOptions): OpGraph
 }
 
 /** The hand-computable training footprint on one device: weights, grads, optimizer, activations. */
-export function trainingMemoryEstimate(graph: OpGraph, optimizer: Optimizer): {
+export function trainingMemoryEstimate(
+  graph: OpGraph,
+  optimizer: Optimizer,
+): {
   weightBytes: number;
   gradientBytes: number;
   optimizerBytes: number;

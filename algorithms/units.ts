@@ -5,10 +5,20 @@ import { quoteInput } from './text';
 import { MAX_BYTES } from './graph';
 
 const SIZE_UNITS: Record<string, number> = {
-  b: 1, '': 1,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
-  k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40,
+  b: 1,
+  '': 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
 };
 
 /** '16GiB' → 17179869184; '512MiB'; '1TiB'; '1.5GB'; a plain number is bytes. */
@@ -16,7 +26,8 @@ export function parseSize(text: string, what = 'size'): number {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   if (!m) throw new OpplaceError(`invalid ${what} "${quoteInput(text)}" (use e.g. 16GiB, 512MiB, 1TiB or a number of bytes)`);
   const unit = ownValue(SIZE_UNITS, m[2].toLowerCase());
-  if (unit === undefined) throw new OpplaceError(`invalid ${what} "${quoteInput(text)}": unknown unit "${quoteInput(m[2])}" (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)`);
+  if (unit === undefined)
+    throw new OpplaceError(`invalid ${what} "${quoteInput(text)}": unknown unit "${quoteInput(m[2])}" (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)`);
   const v = Number(m[1]) * unit;
   if (!Number.isFinite(v) || v < 0) throw new OpplaceError(`invalid ${what} "${quoteInput(text)}"`);
   if (v > MAX_BYTES) throw new OpplaceError(`invalid ${what} "${quoteInput(text)}": at most 2^60 bytes (1 EiB)`);
@@ -36,7 +47,8 @@ export function sizeUnitNote(text: string): string | null {
   if (!m) return null;
   const unit = m[2].toLowerCase();
   const bytes = parseSize(text);
-  if (DECIMAL_UNITS.has(unit)) return `${text.trim()} = ${m[1]} ${unit.toUpperCase()} (decimal) = ${formatBytes(bytes)}; write ${m[1]}${unit[0].toUpperCase()}iB for binary`;
+  if (DECIMAL_UNITS.has(unit))
+    return `${text.trim()} = ${m[1]} ${unit.toUpperCase()} (decimal) = ${formatBytes(bytes)}; write ${m[1]}${unit[0].toUpperCase()}iB for binary`;
   if (LETTER_UNITS.has(unit)) return `${text.trim()} = ${formatBytes(bytes)} (binary; write ${m[1]}${unit.toUpperCase()}B for decimal)`;
   return null;
 }
@@ -65,7 +77,10 @@ function formatBytesRounded(bytes: number, rounding: 'nearest' | 'up'): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let v = bytes / 1024;
   let i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
   if (rounding === 'up') {
     const scale = 10 ** digits;

@@ -13,7 +13,12 @@ export async function bench(): Promise<string> {
   const lines = [formatBenchMarkdown(result), `(accuracy tables: ${accuracySeconds.toFixed(1)} s)`, ''];
   lines.push('### Parallel sampler DAG on several devices (m-ETF, no communication cost, 1 ms per score evaluation)', '');
   lines.push('| steps N | midpoints R | rounds K | nodes | 1 device | 2 | 4 | 8 |', '|---|---|---|---|---|---|---|---|');
-  for (const [N, R, K] of [[16, 4, 2], [16, 8, 2], [16, 16, 2], [8, 8, 4]]) {
+  for (const [N, R, K] of [
+    [16, 4, 2],
+    [16, 8, 2],
+    [16, 16, 2],
+    [8, 8, 4],
+  ]) {
     const g = parallelSamplerGraph({ steps: N, midpoints: R, rounds: K, scoreTimeUs: 1000, scoreBytes: 4 << 20 });
     const t0 = Date.now();
     const rows = await samplerSpeedups(g, [1, 2, 4, 8]);

@@ -32,11 +32,10 @@ function time(fn: () => void): { wall: number[]; cpu: number[] } {
 }
 
 export async function bench(): Promise<string> {
-  const files = readdirSync(DATA).filter((f) => f.endsWith('.onnx')).sort();
-  const rows = [
-    '| model | KB | nodes | parameters | decode ms | parse + inference ms | min ms | CPU ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-  ];
+  const files = readdirSync(DATA)
+    .filter((f) => f.endsWith('.onnx'))
+    .sort();
+  const rows = ['| model | KB | nodes | parameters | decode ms | parse + inference ms | min ms | CPU ms |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
   let densenet = NaN;
   for (const f of files) {
     const bytes = new Uint8Array(readFileSync(path.join(DATA, f)));
@@ -50,6 +49,9 @@ export async function bench(): Promise<string> {
         `${median(decode.wall).toFixed(1)} | ${median(full.wall).toFixed(1)} | ${Math.min(...full.wall).toFixed(1)} | ${median(full.cpu).toFixed(1)} |`,
     );
   }
-  rows.push('', `DenseNet-121 light: ${densenet.toFixed(1)} ms (target < 100 ms: ${densenet < 100 ? 'met' : 'NOT met'}). Medians of ${RUNS} runs after a warm-up; decode = protobuf only.`);
+  rows.push(
+    '',
+    `DenseNet-121 light: ${densenet.toFixed(1)} ms (target < 100 ms: ${densenet < 100 ? 'met' : 'NOT met'}). Medians of ${RUNS} runs after a warm-up; decode = protobuf only.`,
+  );
   return rows.join('\n');
 }

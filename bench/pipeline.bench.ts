@@ -46,7 +46,14 @@ export async function bench(): Promise<string> {
         let cpu = Infinity;
         for (let r = 0; r < 5; r++) {
           const c0 = process.cpuUsage();
-          plan = await planPipeline(graph, { devices: devices!, memoryLimits: Array(devices!).fill(memoryBytes!), comm: 'file', split, microbatches: 8, schedule: '1f1b' });
+          plan = await planPipeline(graph, {
+            devices: devices!,
+            memoryLimits: Array(devices!).fill(memoryBytes!),
+            comm: 'file',
+            split,
+            microbatches: 8,
+            schedule: '1f1b',
+          });
           const c = process.cpuUsage(c0);
           cpu = Math.min(cpu, (c.user + c.system) / 1000);
           ms = Math.min(ms, plan.placeMs);
@@ -60,7 +67,9 @@ export async function bench(): Promise<string> {
       }
       const ms = (us: number) => (us / 1000).toFixed(2);
       const paper = level === 'LayerGraphs' ? PAPER[name] : undefined;
-      lines.push(`| ${level === 'LayerGraphs' ? 'Layer' : 'Operator'}/${name} | ${graph.nodes.length} | ${devices} | ${ms(plans[0].singleDeviceUs)} | ${paper ? paper.map((x) => x.toFixed(2)).join(' / ') : '–'} | ${plans.map((p) => ms(p.timePerSampleUs)).join(' | ')} | ${times.map((t) => t.toFixed(0)).join(' / ')} ms (CPU ${cpus.map((t) => t.toFixed(0)).join(' / ')} ms) |`);
+      lines.push(
+        `| ${level === 'LayerGraphs' ? 'Layer' : 'Operator'}/${name} | ${graph.nodes.length} | ${devices} | ${ms(plans[0].singleDeviceUs)} | ${paper ? paper.map((x) => x.toFixed(2)).join(' / ') : '–'} | ${plans.map((p) => ms(p.timePerSampleUs)).join(' | ')} | ${times.map((t) => t.toFixed(0)).join(' / ')} ms (CPU ${cpus.map((t) => t.toFixed(0)).join(' / ')} ms) |`,
+      );
       if (paper) {
         const [contiguous, any] = [plans[1].timePerSampleUs / 1000, plans[2].timePerSampleUs / 1000];
         if (contiguous > paper[1] + 5e-3) goals.push(`${name}: contiguous ${contiguous.toFixed(2)} > DP ${paper[1]}`);
@@ -69,6 +78,11 @@ export async function bench(): Promise<string> {
       if (Math.max(...times) > 2000) goals.push(`${name}: planned in ${Math.max(...times).toFixed(0)} ms wall (${Math.max(...cpus).toFixed(0)} ms CPU)`);
     }
   }
-  lines.push('', goals.length ? `Goals missed: ${goals.join('; ')}.` : 'Goals met: contiguous ≤ the paper\'s DP and any ≤ its best column on every listed graph, every graph planned in < 2 s.');
+  lines.push(
+    '',
+    goals.length
+      ? `Goals missed: ${goals.join('; ')}.`
+      : "Goals met: contiguous ≤ the paper's DP and any ≤ its best column on every listed graph, every graph planned in < 2 s.",
+  );
   return lines.join('\n');
 }

@@ -45,9 +45,15 @@ export async function bench(): Promise<string> {
       graph.nodes.forEach((v, i) => (stageById[v.id] = stageOf[i]));
       const runs = pipelineRuns(graph, stageOf, sim);
       let problems: string[] = [];
-      const checkMs = best(() => (problems = checkPipelineSchedule(graph, { stages: STAGES, microbatches: MICROBATCHES, schedule, stageOf: stageById, transferUs }, { ...sim, runs })), 1);
+      const checkMs = best(
+        () =>
+          (problems = checkPipelineSchedule(graph, { stages: STAGES, microbatches: MICROBATCHES, schedule, stageOf: stageById, transferUs }, { ...sim, runs })),
+        1,
+      );
       if (problems.length) throw new Error(`${f} ${schedule}: ${problems.slice(0, 3).join('; ')}`);
-      rows.push(`| ${f.replace('.json', '')} | ${graph.nodes.length} | ${schedule} | ${(sim.stepUs / 1000).toFixed(1)} | ${sim.bubble.toFixed(3)} | ${simMs.toFixed(1)} | ${checkMs.toFixed(0)} |`);
+      rows.push(
+        `| ${f.replace('.json', '')} | ${graph.nodes.length} | ${schedule} | ${(sim.stepUs / 1000).toFixed(1)} | ${sim.bubble.toFixed(3)} | ${simMs.toFixed(1)} | ${checkMs.toFixed(0)} |`,
+      );
     }
   }
   return rows.join('\n');

@@ -40,13 +40,14 @@ async function stgTable(): Promise<string> {
       }
       all += sum;
       allMax = Math.max(allMax, max);
-      cells.push(`${(100 * sum / mine.length).toFixed(2)}% / ${(100 * max).toFixed(1)}%`);
+      cells.push(`${((100 * sum) / mine.length).toFixed(2)}% / ${(100 * max).toFixed(1)}%`);
     }
-    lines.push(`| ${algorithm} | ${cells.join(' | ')} | ${(100 * all / cases.length).toFixed(2)}% / ${(100 * allMax).toFixed(1)}% | ${optimal}/${cases.length} | ${below} |`);
+    lines.push(
+      `| ${algorithm} | ${cells.join(' | ')} | ${((100 * all) / cases.length).toFixed(2)}% / ${(100 * allMax).toFixed(1)}% | ${optimal}/${cases.length} | ${below} |`,
+    );
   }
   return lines.join('\n');
 }
-
 
 async function timePlacement(graph: OpGraph, algorithm: AlgorithmName, devices: number, repeats: number, limit: number): Promise<{ ms: number; plan: Plan }> {
   const options = { algorithm, devices, memoryLimits: Array(devices).fill(limit), comm: 'baechi', grouping: 'colocation' as const, fuse: false };
@@ -82,7 +83,9 @@ async function speedTable(): Promise<string> {
     const etf = await timePlacement(graph, 'm-etf', 8, repeats, limit);
     const sct = await timePlacement(graph, 'm-sct', 8, graph.nodes.length > 20000 ? 1 : 3, limit);
     const topo = await timePlacement(graph, 'm-topo', 8, repeats, limit);
-    lines.push(`| ${name} | ${graph.nodes.length} / ${graph.edges.length} | ${formatBytes(limit)} | ${etf.ms.toFixed(0)} ms | ${fmt(etf.plan)} | ${sct.ms.toFixed(0)} ms | ${fmt(sct.plan)} | ${topo.ms.toFixed(0)} ms |`);
+    lines.push(
+      `| ${name} | ${graph.nodes.length} / ${graph.edges.length} | ${formatBytes(limit)} | ${etf.ms.toFixed(0)} ms | ${fmt(etf.plan)} | ${sct.ms.toFixed(0)} ms | ${fmt(sct.plan)} | ${topo.ms.toFixed(0)} ms |`,
+    );
   }
   return lines.join('\n');
 }

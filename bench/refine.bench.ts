@@ -17,11 +17,13 @@ import { stgCases, stgGraph } from '../test/placement/stgSuite';
 const DNN_BUDGET_MS = Number(process.env.REFINE_DNN_BUDGET_MS ?? 2000);
 const STG_BUDGET_MS = Number(process.env.REFINE_STG_BUDGET_MS ?? 250);
 
-
 const ms = (us: number) => (Number.isFinite(us) ? (us / 1000).toFixed(1) : 'fails');
 
 async function dnnTable(): Promise<string> {
-  const rows = ['| graph | nodes | devices | m-ETF (ms) | m-SCT (ms) | refine (ms) | lower bound (ms) | gain vs best | evaluations | refine time |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| graph | nodes | devices | m-ETF (ms) | m-SCT (ms) | refine (ms) | lower bound (ms) | gain vs best | evaluations | refine time |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
   const gains: number[] = [];
   let worse = 0;
   let rescued = 0;
@@ -34,7 +36,14 @@ async function dnnTable(): Promise<string> {
         const total = totalMemoryBytes(graph);
         for (const devices of [2, 4, 8]) {
           cases++;
-          const base: PlacementOptions = { algorithm: 'm-etf', devices, memoryLimits: Array(devices).fill(Math.floor((1.2 * total) / devices)), comm: 'baechi', grouping: 'colocation', fuse: false };
+          const base: PlacementOptions = {
+            algorithm: 'm-etf',
+            devices,
+            memoryLimits: Array(devices).fill(Math.floor((1.2 * total) / devices)),
+            comm: 'baechi',
+            grouping: 'colocation',
+            fuse: false,
+          };
           const etf = await placeGraph(graph, base);
           const sct = await placeGraph(graph, { ...base, algorithm: 'm-sct' });
           const options: PlacementOptions = { ...base, algorithm: 'refine', budgetMs: DNN_BUDGET_MS };
@@ -54,7 +63,9 @@ async function dnnTable(): Promise<string> {
             rescued++;
             gain = 'only refine fits';
           }
-          rows.push(`| ${kind.split('-')[0]}/${level.replace('Graphs', '')}/${f.replace('.json', '')} | ${graph.nodes.length} | ${devices} | ${ms(etf.feasible ? etf.makespanUs : Infinity)} | ${ms(sct.feasible ? sct.makespanUs : Infinity)} | ${ms(mine)} | ${ms(plan.lowerBoundUs)} | ${gain} | ${plan.refine?.evaluations ?? 0} | ${(plan.placeMs / 1000).toFixed(1)} s |`);
+          rows.push(
+            `| ${kind.split('-')[0]}/${level.replace('Graphs', '')}/${f.replace('.json', '')} | ${graph.nodes.length} | ${devices} | ${ms(etf.feasible ? etf.makespanUs : Infinity)} | ${ms(sct.feasible ? sct.makespanUs : Infinity)} | ${ms(mine)} | ${ms(plan.lowerBoundUs)} | ${gain} | ${plan.refine?.evaluations ?? 0} | ${(plan.placeMs / 1000).toFixed(1)} s |`,
+          );
         }
       }
     }
@@ -71,7 +82,10 @@ async function dnnTable(): Promise<string> {
 async function stgTable(): Promise<string> {
   const cases = stgCases();
   const procs = [2, 4, 8, 16];
-  const lines = ['| processors | cases | m-ETF mean / max gap | refine mean / max gap | refine at the optimum | refine vs lower bound (mean) |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '| processors | cases | m-ETF mean / max gap | refine mean / max gap | refine at the optimum | refine vs lower bound (mean) |',
+    '|---|---|---|---|---|---|',
+  ];
   const all: number[] = [];
   const allEtf: number[] = [];
   const started = Date.now();
@@ -99,7 +113,9 @@ async function stgTable(): Promise<string> {
     allEtf.push(...etfGaps);
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     const pct = (x: number) => `${(x * 100).toFixed(3)}%`;
-    lines.push(`| ${p} | ${gaps.length} | ${pct(mean(etfGaps))} / ${pct(Math.max(...etfGaps))} | ${pct(mean(gaps))} / ${pct(Math.max(...gaps))} | ${optimal} | ${pct(mean(vsLower))} |`);
+    lines.push(
+      `| ${p} | ${gaps.length} | ${pct(mean(etfGaps))} / ${pct(Math.max(...etfGaps))} | ${pct(mean(gaps))} / ${pct(Math.max(...gaps))} | ${optimal} | ${pct(mean(vsLower))} |`,
+    );
   }
   const mean = all.reduce((x, y) => x + y, 0) / all.length;
   const meanEtf = allEtf.reduce((x, y) => x + y, 0) / allEtf.length;

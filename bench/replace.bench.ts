@@ -48,7 +48,9 @@ function hostTimings(root: string): { hostMs: number; engineMs: number; placeMs:
   walk(path.join(root, 'user-data', 'logs'));
   const out = [];
   for (const f of files) {
-    for (const m of fs.readFileSync(f, 'utf8').matchAll(/timing: host ([\d.]+) ms = read\+settings ([\d.]+) ms \+ engine ([\d.]+) ms \(placement ([\d.]+) ms\)/g)) {
+    for (const m of fs
+      .readFileSync(f, 'utf8')
+      .matchAll(/timing: host ([\d.]+) ms = read\+settings ([\d.]+) ms \+ engine ([\d.]+) ms \(placement ([\d.]+) ms\)/g)) {
       out.push({ hostMs: Number(m[1]), readMs: Number(m[2]), engineMs: Number(m[3]), placeMs: Number(m[4]) });
     }
   }
@@ -61,7 +63,13 @@ const best = (xs: number[]) => Math.min(...xs);
 export async function bench(): Promise<string> {
   const session = await startSession({
     files: { [MODEL]: dataPath('dnn-partitioning', 'throughput-inputs', 'OperatorGraphs', MODEL) },
-    workspaceSettings: { 'opplace.devices': 4, 'opplace.algorithm': 'm-etf', 'opplace.grouping': 'none', 'opplace.interconnect': 'baechi', 'opplace.memoryLimits': '1TiB' },
+    workspaceSettings: {
+      'opplace.devices': 4,
+      'opplace.algorithm': 'm-etf',
+      'opplace.grouping': 'none',
+      'opplace.interconnect': 'baechi',
+      'opplace.memoryLimits': '1TiB',
+    },
   });
   try {
     const t0 = Date.now();
@@ -73,7 +81,8 @@ export async function bench(): Promise<string> {
     const warm = samples.slice(2); // the first re-places warm the JIT in the worker and the page
     const host = hostTimings(session.root).slice(-warm.length);
     const row = (name: string, pick: (s: Sample) => number) => `| ${name} | ${best(warm.map(pick)).toFixed(0)} | ${median(warm.map(pick)).toFixed(0)} |`;
-    const hostRow = (name: string, pick: (h: (typeof host)[number]) => number) => (host.length ? `| ${name} | ${best(host.map(pick)).toFixed(0)} | ${median(host.map(pick)).toFixed(0)} |` : `| ${name} | (no timing lines in the log) | |`);
+    const hostRow = (name: string, pick: (h: (typeof host)[number]) => number) =>
+      host.length ? `| ${name} | ${best(host.map(pick)).toFixed(0)} | ${median(host.map(pick)).toFixed(0)} |` : `| ${name} | (no timing lines in the log) | |`;
     return [
       `BERT-L12 training (2,012 ops), 4 devices, m-ETF, grouping none, baechi link; ${warm.length} re-places after ${RUNS - warm.length} warm-up ones. First placement (menu click → drawn, cold worker): ${(firstMs / 1000).toFixed(1)} s.`,
       '',
@@ -83,7 +92,7 @@ export async function bench(): Promise<string> {
       hostRow('engine job in the worker (placer + plan expansion: schedule, transfers, memory timelines, critical path)', (h) => h.engineMs),
       hostRow('host: replace received → plan posted', (h) => h.hostMs),
       hostRow('host minus engine (file read + hash, settings, worker messages)', (h) => h.hostMs - h.engineMs),
-      row('webview: request → plan message (adds code-server\'s websocket both ways)', (s) => s.toPlanMs),
+      row("webview: request → plan message (adds code-server's websocket both ways)", (s) => s.toPlanMs),
       row('webview: request → view recoloured', (s) => s.toDrawnMs),
     ].join('\n');
   } finally {

@@ -79,7 +79,9 @@ export async function bench(): Promise<string> {
       diff = rel === 0 ? '0' : rel.toExponential(1);
     }
     const details = fast.r.method.replace(/^reduced: /, '');
-    rows.push(`| ${c.label} | ${inp.n.toLocaleString('en')} / ${inp.edges.length.toLocaleString('en')} | ${exactCell} | ${fmtMs(fastMs)} | ${speedup} | ${(fast.r.lpObjective / 1000).toFixed(1)} ms | ${diff} | ${details} |`);
+    rows.push(
+      `| ${c.label} | ${inp.n.toLocaleString('en')} / ${inp.edges.length.toLocaleString('en')} | ${exactCell} | ${fmtMs(fastMs)} | ${speedup} | ${(fast.r.lpObjective / 1000).toFixed(1)} ms | ${diff} | ${details} |`,
+    );
     process.stderr.write(`  ${rows[rows.length - 1]}\n`);
   }
   const text = [

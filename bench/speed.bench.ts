@@ -87,7 +87,9 @@ async function sideBySide(): Promise<string> {
     const po = portOptions(problem, algorithm, limits, fav);
     let port = baechiEventLoop(problem, po);
     const portMs = bestOf(5, () => (port = baechiEventLoop(problem, po)));
-    lines.push(`| ${algorithm} | ${ms(placeMs)} | ${ms(whole)} | ${ms(core)} | ${ms(portMs)} | ${(portMs / core).toFixed(0)}× | ${(plan.makespanUs / 1000).toFixed(1)} / ${(port.makespanUs / 1000).toFixed(1)} ms |`);
+    lines.push(
+      `| ${algorithm} | ${ms(placeMs)} | ${ms(whole)} | ${ms(core)} | ${ms(portMs)} | ${(portMs / core).toFixed(0)}× | ${(plan.makespanUs / 1000).toFixed(1)} / ${(port.makespanUs / 1000).toFixed(1)} ms |`,
+    );
   }
   const lp = await bestOfAsync(20, () => favouriteChildren(sctLpInput(problem), 0.5));
   lines.push('', `m-SCT's LP alone (reduced, warm): ${ms(lp)}; ${fav.method}.`);
@@ -117,7 +119,11 @@ function coldCli(): string {
     let placeMs = 0;
     for (let r = 0; r < 3; r++) {
       const t = now();
-      const out = execFileSync(process.execPath, [cli, 'place', BERT, '--devices', '4', '--memory', '1000GiB', '--comm', 'baechi', '--grouping', 'none', '--algorithm', algorithm, '--json'], { encoding: 'utf8' });
+      const out = execFileSync(
+        process.execPath,
+        [cli, 'place', BERT, '--devices', '4', '--memory', '1000GiB', '--comm', 'baechi', '--grouping', 'none', '--algorithm', algorithm, '--json'],
+        { encoding: 'utf8' },
+      );
       const wall = now() - t;
       if (wall < best) {
         best = wall;
@@ -136,7 +142,11 @@ interface Shape {
 }
 
 const SHAPES: Shape[] = [
-  ...[5_000, 10_000, 100_000].map((n) => ({ name: `random DAG, 1–4 inputs from the previous 1,000, ${n / 1000}k ops`, make: () => randomWindowDag(n), placers: n > 10_000 ? PLACERS : [...PLACERS, 'refine' as AlgorithmName] })),
+  ...[5_000, 10_000, 100_000].map((n) => ({
+    name: `random DAG, 1–4 inputs from the previous 1,000, ${n / 1000}k ops`,
+    make: () => randomWindowDag(n),
+    placers: n > 10_000 ? PLACERS : [...PLACERS, 'refine' as AlgorithmName],
+  })),
   ...[12_500, 25_000, 50_000, 100_000].map((c) => ({ name: `one tensor, ${c / 1000}k consumers`, make: () => fanOut(c), placers: PLACERS })),
   { name: 'chain, 100k ops', make: () => chainDag(100_000), placers: PLACERS },
   { name: '50k ops, 1M edges (20 inputs from the previous 1,000)', make: () => randomWindowDag(50_000, { minInputs: 20, maxInputs: 20 }), placers: PLACERS },

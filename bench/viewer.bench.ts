@@ -114,20 +114,25 @@ export async function bench(): Promise<string> {
       await openReport(page, file);
       await page.evaluate(() => window.opplaceViewer!.expandAll());
       const nodes = await page.locator('#dag [data-node-id]').count();
-      const replace = await page.evaluate(async (limits) => {
-        const v = window.opplaceViewer!;
-        const out: { total: number; place: number }[] = [];
-        for (const lim of limits) {
-          const o = { ...v.state().options, memoryLimits: v.state().options.memoryLimits.map((l, d) => (d === 0 ? lim : l)) };
-          const t0 = performance.now();
-          await v.replace(o);
-          await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-          out.push({ total: performance.now() - t0, place: v.state().plan!.placeMs });
-        }
-        return out;
-      }, [plan.devices[0].peakBytes / 2, plan.devices[0].peakBytes / 3, 80 * GiB]);
+      const replace = await page.evaluate(
+        async (limits) => {
+          const v = window.opplaceViewer!;
+          const out: { total: number; place: number }[] = [];
+          for (const lim of limits) {
+            const o = { ...v.state().options, memoryLimits: v.state().options.memoryLimits.map((l, d) => (d === 0 ? lim : l)) };
+            const t0 = performance.now();
+            await v.replace(o);
+            await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+            out.push({ total: performance.now() - t0, place: v.state().plan!.placeMs });
+          }
+          return out;
+        },
+        [plan.devices[0].peakBytes / 2, plan.devices[0].peakBytes / 3, 80 * GiB],
+      );
       const beyond = replace.map((r) => r.total - r.place);
-      rows.push(`| re-place + recolour, ${nodes} visible nodes: total − placement | ${beyond.map(fmt).join(' / ')} (placement ${replace.map((r) => fmt(r.place)).join(' / ')}) | < 200 ms |`);
+      rows.push(
+        `| re-place + recolour, ${nodes} visible nodes: total − placement | ${beyond.map(fmt).join(' / ')} (placement ${replace.map((r) => fmt(r.place)).join(' / ')}) | < 200 ms |`,
+      );
       await page.evaluate(() => window.opplaceViewer!.dag.fit());
       const far = await panZoomFrames(page, 120);
       await page.evaluate(() => window.opplaceViewer!.dag.centerOn(document.querySelector('#dag [data-node-id]')!.getAttribute('data-node-id')!));

@@ -16,6 +16,16 @@ export function defaultIO(): CliIO {
 
 /** Collects output in memory (tests). */
 export function memoryIO(): CliIO & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', isTTY: false, out(t: string) { io.stdout += t; }, err(t: string) { io.stderr += t; } };
+  const io = {
+    stdout: '',
+    stderr: '',
+    isTTY: false,
+    out(t: string) {
+      io.stdout += t;
+    },
+    err(t: string) {
+      io.stderr += t;
+    },
+  };
   return io;
 }

@@ -54,7 +54,12 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
       io.err(`opplace ${name}: ${(e as Error).message}\n`);
       return (e as { exitCode?: number }).exitCode ?? 2;
     }
-    io.err(`opplace ${name}: internal error: ${String((e as Error)?.stack ?? e).split('\n').map(displayText).join('\n')}\n`);
+    io.err(
+      `opplace ${name}: internal error: ${String((e as Error)?.stack ?? e)
+        .split('\n')
+        .map(displayText)
+        .join('\n')}\n`,
+    );
     return 1;
   }
 }

@@ -40,7 +40,8 @@ export interface OutputCheck {
 export function checkOutputPath(out: string, inputs: readonly string[], flag: string, check: OutputCheck = {}): void {
   if (out.trim() === '') throw new OpplaceError(`--${flag} needs a file name`);
   for (const input of inputs) {
-    if (samePath(out, input)) throw new OpplaceError(`--${flag} ${out} is an input file; opplace never overwrites its inputs — choose another name`, { file: input });
+    if (samePath(out, input))
+      throw new OpplaceError(`--${flag} ${out} is an input file; opplace never overwrites its inputs — choose another name`, { file: input });
   }
   const stat = statOrNull(out);
   if (stat?.isDirectory()) throw new OpplaceError(`--${flag} ${out} is a directory; give a file name`, { file: out });
@@ -67,7 +68,7 @@ export function writeOutputFile(out: string, data: string | Uint8Array, what: st
     // 'wx': never follow or reuse something already at the temporary name
     fd = openSync(temp, 'wx', 0o644);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -95,7 +96,14 @@ function statOrNull(p: string): Stats | null {
 /** Error text of a failed write: the errno code with a human reading. */
 export function writeErrorText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
-  const meaning: Record<string, string> = { EACCES: 'permission denied', EPERM: 'permission denied', ENOSPC: 'no space left on the device', EROFS: 'read-only file system', ENOENT: 'the folder does not exist', EISDIR: 'it is a directory' };
+  const meaning: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ENOSPC: 'no space left on the device',
+    EROFS: 'read-only file system',
+    ENOENT: 'the folder does not exist',
+    EISDIR: 'it is a directory',
+  };
   const said = code === undefined ? undefined : ownValue(meaning, code);
   return code ? `${code}${said ? `: ${said}` : ''}` : String((e as Error)?.message ?? e);
 }

@@ -64,7 +64,11 @@ export const PLACEMENT_SPEC = {
 } as const;
 
 export type PlacementValues = {
-  [K in keyof typeof PLACEMENT_SPEC]?: (typeof PLACEMENT_SPEC)[K] extends { multiple: true } ? string[] : (typeof PLACEMENT_SPEC)[K]['type'] extends 'boolean' ? boolean : string;
+  [K in keyof typeof PLACEMENT_SPEC]?: (typeof PLACEMENT_SPEC)[K] extends { multiple: true }
+    ? string[]
+    : (typeof PLACEMENT_SPEC)[K]['type'] extends 'boolean'
+      ? boolean
+      : string;
 };
 
 /** Help of --topology (also used by `opplace place`). */
@@ -106,7 +110,10 @@ export function parseTraining(value: string | undefined): Optimizer | undefined 
 }
 
 /** The placement options of a command line, parsed once (algorithms/options.ts), with the link and topology. */
-export function resolvedPlacementOptions(values: PlacementValues, defaults: { algorithm?: PlacementOptions['algorithm']; memory?: string } = {}): ResolvedPlacement {
+export function resolvedPlacementOptions(
+  values: PlacementValues,
+  defaults: { algorithm?: PlacementOptions['algorithm']; memory?: string } = {},
+): ResolvedPlacement {
   return parsePlacementInput(
     {
       algorithm: values.algorithm,
@@ -161,7 +168,10 @@ export function loadPlacementGraph(file: string, prepare: PrepareOptions, traini
   if (!training) return graph;
   const backward = backwardOpCount(graph);
   if (backward > 0) {
-    throw new OpplaceError(`the graph is already a training step (${backward} backward ops); --training ${training} would add a second backward pass — leave --training out for this file`, { file });
+    throw new OpplaceError(
+      `the graph is already a training step (${backward} backward ops); --training ${training} would add a second backward pass — leave --training out for this file`,
+      { file },
+    );
   }
   return trainingGraph(graph, { optimizer: training, dtype: prepare.dtype });
 }
@@ -182,7 +192,10 @@ export function backwardOpCount(graph: OpGraph): number {
  */
 export function printMemoryNotes(io: CliIO, command: string, memory: string | undefined): void {
   if (memory === undefined) return;
-  const notes = memory.split(',').map(sizeUnitNote).filter((n): n is string => n !== null);
+  const notes = memory
+    .split(',')
+    .map(sizeUnitNote)
+    .filter((n): n is string => n !== null);
   for (const n of new Set(notes)) io.err(`opplace ${command}: --memory ${n}\n`);
 }
 

@@ -41,7 +41,9 @@ export function compareCells(rows: CompareRow[]): CompareCell[] {
       maxPeak: r.peakBytes.length ? formatBytes(Math.max(...r.peakBytes)) : '—',
       transfers: feasible ? String(r.transfers) : '—',
       placeTime: `${r.placeMs.toFixed(0)} ms`,
-      note: feasible ? '' : [r.reason, r.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytesAtLeast(r.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; '),
+      note: feasible
+        ? ''
+        : [r.reason, r.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytesAtLeast(r.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; '),
     };
   });
 }
@@ -77,7 +79,11 @@ export function throughputCells(rows: ThroughputRow[]): Record<string, string>[]
       step: ok && r.stepUs !== null ? formatUs(r.stepUs) : '—',
       bubble: ok && r.bubble !== null ? `${(r.bubble * 100).toFixed(1)} %` : '—',
       placeTime: `${r.placeMs.toFixed(0)} ms`,
-      note: r.error ?? (ok ? '' : [r.reason, r.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytesAtLeast(r.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; ')),
+      note:
+        r.error ??
+        (ok
+          ? ''
+          : [r.reason, r.minimumMemoryBytes !== undefined ? `needs ≥ ${formatBytesAtLeast(r.minimumMemoryBytes)} per device` : ''].filter(Boolean).join('; ')),
     };
   });
 }
@@ -94,7 +100,9 @@ function markdownTable(headers: [string, string][], cells: Record<string, string
 
 export function compareMarkdown(title: string, rows: CompareRow[], throughput?: ThroughputSection): string {
   const latency = markdownTable(COMPARE_HEADERS, compareCells(rows) as unknown as Record<string, string>[]);
-  const pipeline = throughput?.rows.length ? ['', `## ${throughputTitle(throughput)}`, '', ...markdownTable(THROUGHPUT_HEADERS, throughputCells(throughput.rows))] : [];
+  const pipeline = throughput?.rows.length
+    ? ['', `## ${throughputTitle(throughput)}`, '', ...markdownTable(THROUGHPUT_HEADERS, throughputCells(throughput.rows))]
+    : [];
   return [`# ${title}`, '', ...latency, ...pipeline, ''].join('\n');
 }
 
@@ -107,14 +115,20 @@ export function compareHtml(title: string, subtitle: string, rows: CompareRow[],
 <thead><tr>${THROUGHPUT_HEADERS.map(([, h]) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>
 <tbody>
 ${throughputCells(throughput.rows)
-  .map((c) => `<tr data-split="${escapeHtml(c.split)}" class="${c.status}">${THROUGHPUT_HEADERS.map(([k]) => `<td class="col-${k}">${escapeHtml(c[k])}</td>`).join('')}</tr>`)
+  .map(
+    (c) =>
+      `<tr data-split="${escapeHtml(c.split)}" class="${c.status}">${THROUGHPUT_HEADERS.map(([k]) => `<td class="col-${k}">${escapeHtml(c[k])}</td>`).join('')}</tr>`,
+  )
   .join('\n')}
 </tbody>
 </table>`
     : '';
   const head = COMPARE_HEADERS.map(([, h]) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
   const body = cells
-    .map((c) => `<tr data-algorithm="${escapeHtml(c.algorithm)}" class="${c.status}">${COMPARE_HEADERS.map(([k]) => `<td class="col-${k}">${escapeHtml(c[k])}</td>`).join('')}</tr>`)
+    .map(
+      (c) =>
+        `<tr data-algorithm="${escapeHtml(c.algorithm)}" class="${c.status}">${COMPARE_HEADERS.map(([k]) => `<td class="col-${k}">${escapeHtml(c[k])}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">

@@ -56,7 +56,11 @@ export async function runEngineJob(state: EngineState, job: WorkerJob, post: (r:
       return;
     }
     if (job.kind === 'pipeline') {
-      post({ kind: 'progress', jobId, message: `planning a ${job.options.split} pipeline of ${prepared.graph.nodes.length} ops on ${job.options.devices} devices` });
+      post({
+        kind: 'progress',
+        jobId,
+        message: `planning a ${job.options.split} pipeline of ${prepared.graph.nodes.length} ops on ${job.options.devices} devices`,
+      });
       post({ kind: 'pipelined', jobId, key, pipeline: await planPipeline(prepared.graph, job.options, file) });
       return;
     }

@@ -106,7 +106,10 @@ export class EngineClient {
 
   place(input: ModelInput, options: PlacementOptions, onProgress?: ProgressListener): RunningJob<PlaceResult> {
     const running = this.submit(input, (jobId, source) => ({ kind: 'place', jobId, source, options }), onProgress);
-    return { cancel: running.cancel, result: running.result.then((r) => this.withGraph(r, (x) => ({ plan: (x as { plan: Plan }).plan, engineMs: (x as { engineMs: number }).engineMs }))) };
+    return {
+      cancel: running.cancel,
+      result: running.result.then((r) => this.withGraph(r, (x) => ({ plan: (x as { plan: Plan }).plan, engineMs: (x as { engineMs: number }).engineMs }))),
+    };
   }
 
   /** Throughput objective: a pipeline plan of the same prepared model. */
@@ -116,9 +119,22 @@ export class EngineClient {
   }
 
   /** `pipeline`: the knobs of the throughput section (every split); absent = latency rows only. */
-  compare(input: ModelInput, options: PlacementOptions, algorithms: AlgorithmName[], onProgress?: ProgressListener, pipeline?: PipelineControls): RunningJob<CompareResult> {
-    const running = this.submit(input, (jobId, source) => ({ kind: 'compare', jobId, source, options, algorithms, ...(pipeline ? { pipeline } : {}) }), onProgress);
-    return { cancel: running.cancel, result: running.result.then((r) => this.withGraph(r, (x) => ({ comparison: (x as { comparison: Comparison }).comparison }))) };
+  compare(
+    input: ModelInput,
+    options: PlacementOptions,
+    algorithms: AlgorithmName[],
+    onProgress?: ProgressListener,
+    pipeline?: PipelineControls,
+  ): RunningJob<CompareResult> {
+    const running = this.submit(
+      input,
+      (jobId, source) => ({ kind: 'compare', jobId, source, options, algorithms, ...(pipeline ? { pipeline } : {}) }),
+      onProgress,
+    );
+    return {
+      cancel: running.cancel,
+      result: running.result.then((r) => this.withGraph(r, (x) => ({ comparison: (x as { comparison: Comparison }).comparison }))),
+    };
   }
 
   /** Stops the worker; running jobs reject as cancelled. */

@@ -59,7 +59,9 @@ function choice(format: ExportFormat): ExportChoice {
 
 /** `model.onnx` + csv → `model.plan.csv`; `net.opgraph.json` + plan-json → `net.plan.json`. */
 export function exportFileName(modelPath: string, format: ExportFormat, extension = choice(format).extension): string {
-  const stem = baseName(modelPath).replace(/\.opgraph\.json$/i, '').replace(/\.[^.]+$/, '');
+  const stem = baseName(modelPath)
+    .replace(/\.opgraph\.json$/i, '')
+    .replace(/\.[^.]+$/, '');
   return `${stem || 'model'}${extension}`;
 }
 
@@ -88,10 +90,15 @@ export async function renderExport(format: ExportFormat, source: ExportSource, l
  * packaged extension `highs` is bundled, not installed, so the report may not find highs.wasm to
  * inline; then it is written without it (only re-placing with m-SCT inside the report is lost).
  */
-export async function reportHtml(graph: OpGraph, plan: AnyPlan, log?: (message: string) => void, beside: Pick<ExportSource, 'latencyPlan' | 'options'> = {}): Promise<string> {
+export async function reportHtml(
+  graph: OpGraph,
+  plan: AnyPlan,
+  log?: (message: string) => void,
+  beside: Pick<ExportSource, 'latencyPlan' | 'options'> = {},
+): Promise<string> {
   // A pipeline plan opens the report in throughput mode, with the latency plan (if any) for a switch back.
   const pipelinePlan = isPipelinePlan(plan) ? plan : undefined;
-  const latency = pipelinePlan ? beside.latencyPlan ?? null : (plan as Plan);
+  const latency = pipelinePlan ? (beside.latencyPlan ?? null) : (plan as Plan);
   const options = beside.options ?? latency?.options;
   if (!options) throw new Error('the plan does not record its options');
   const input = { graph, plan: latency, options, file: graph.source?.file ?? plan.file, ...(pipelinePlan ? { pipelinePlan } : {}) };

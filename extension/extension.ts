@@ -161,10 +161,18 @@ class Extension implements ViewHost {
     if (!chosen) return;
     try {
       const modelBytes = chosen === 'onnx' ? await vscode.workspace.fs.readFile(view.uri) : undefined;
-      const out = await renderExport(chosen, { graph: view.graph, plan, latencyPlan: view.plan ?? null, options: view.options, modelBytes, modelFile: view.uri.fsPath || view.uri.path }, (m) => this.log.warn(m));
+      const out = await renderExport(
+        chosen,
+        { graph: view.graph, plan, latencyPlan: view.plan ?? null, options: view.options, modelBytes, modelFile: view.uri.fsPath || view.uri.path },
+        (m) => this.log.warn(m),
+      );
       for (const note of out.notes) this.log.info(`export ${chosen}: ${note}`);
       const defaultUri = vscode.Uri.joinPath(view.uri, '..', exportFileName(view.uri.path, chosen, out.extension));
-      const target = await vscode.window.showSaveDialog({ defaultUri, filters: { [out.label]: [out.extension.split('.').pop() ?? ''] }, title: `Export ${out.label}` });
+      const target = await vscode.window.showSaveDialog({
+        defaultUri,
+        filters: { [out.label]: [out.extension.split('.').pop() ?? ''] },
+        title: `Export ${out.label}`,
+      });
       if (!target) return;
       if (target.toString() === view.uri.toString()) {
         void vscode.window.showErrorMessage('opplace: refusing to overwrite the model file itself; choose another name.');
@@ -369,7 +377,9 @@ export function activate(context: vscode.ExtensionContext): { views: () => numbe
           return;
         }
         const uri = vscode.Uri.parse(saved.uri);
-        log.info(`restoring the viewer of ${uri.fsPath}${saved.viewerOptions ? ' with the options chosen in it' : ''} (from the ${savedStateFromWebview(state) ? 'webview state' : 'workspace state'})`);
+        log.info(
+          `restoring the viewer of ${uri.fsPath}${saved.viewerOptions ? ' with the options chosen in it' : ''} (from the ${savedStateFromWebview(state) ? 'webview state' : 'workspace state'})`,
+        );
         ext.adopt(panel, uri, saved);
       },
     }),

@@ -22,7 +22,9 @@ export class Log {
     const internal = !(e instanceof JobError ? e.failure.userError : e instanceof Error && e.name === 'OpplaceError');
     const stack = e instanceof JobError ? e.failure.stack : internal && e instanceof Error ? e.stack : undefined;
     this.info(`${what} failed: ${text}${stack ? `\n${stack}` : ''}`);
-    void vscode.window.showErrorMessage(displayText(internal ? `opplace: ${what} failed (internal error): ${text} — details in the "opplace" output channel` : text));
+    void vscode.window.showErrorMessage(
+      displayText(internal ? `opplace: ${what} failed (internal error): ${text} — details in the "opplace" output channel` : text),
+    );
     return text;
   }
 }

@@ -7,14 +7,7 @@ import type { Plan, PlacementOptions } from '../algorithms/plan';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { INTERCONNECT_PRESETS } from '../algorithms/cost/interconnect';
 import { OpplaceError } from '../algorithms/errors';
-import {
-  DEFAULT_PIPELINE_CONTROLS,
-  ExportFormat,
-  HostToWebviewMessage,
-  PROTOCOL_VERSION,
-  ThemeKind,
-  WebviewToHostMessage,
-} from '../webview/protocol';
+import { DEFAULT_PIPELINE_CONTROLS, ExportFormat, HostToWebviewMessage, PROTOCOL_VERSION, ThemeKind, WebviewToHostMessage } from '../webview/protocol';
 import { acceptMessage } from './messages';
 import { loadErrorHtml } from './compareTable';
 import type { Log } from './log';
@@ -238,10 +231,20 @@ export class PlacementView implements vscode.Disposable {
         this.pipeline = result.pipeline;
         this.options = options;
         const p = result.pipeline;
-        this.host.log.info(`${this.title}: ${p.split} pipeline ${p.feasible ? 'feasible' : 'INFEASIBLE'}, ${p.stages.length} stages, ${p.timePerSampleUs.toFixed(1)} µs per sample, step ${p.stepUs.toFixed(1)} µs, planned in ${p.placeMs.toFixed(0)} ms`);
+        this.host.log.info(
+          `${this.title}: ${p.split} pipeline ${p.feasible ? 'feasible' : 'INFEASIBLE'}, ${p.stages.length} stages, ${p.timePerSampleUs.toFixed(1)} µs per sample, step ${p.stepUs.toFixed(1)} µs, planned in ${p.placeMs.toFixed(0)} ms`,
+        );
         if (this.showingLoadError) this.restartWebview();
         else if (!this.initSent) this.sendInit();
-        else this.post({ type: 'pipelinePlan', requestId, pipelinePlan: p, options, pipelineControls: choice.pipelineControls, ...(graphChanged ? { graph: result.graph } : {}) });
+        else
+          this.post({
+            type: 'pipelinePlan',
+            requestId,
+            pipelinePlan: p,
+            options,
+            pipelineControls: choice.pipelineControls,
+            ...(graphChanged ? { graph: result.graph } : {}),
+          });
         if (!p.feasible) {
           const problem = `${this.title} (${p.split} pipeline): infeasible: ${p.reason ?? 'the stages do not fit the memory limits'}`;
           this.host.log.info(problem);
@@ -253,7 +256,9 @@ export class PlacementView implements vscode.Disposable {
       this.options = result.plan.options ?? options;
       this.host.log.info(planSummary(result.plan));
       // Where a re-place's time goes (bench/replace.bench.ts reads this line).
-      this.host.log.info(`timing: host ${(performance.now() - started).toFixed(1)} ms = read+settings ${readMs.toFixed(1)} ms + engine ${result.engineMs.toFixed(1)} ms (placement ${result.plan.placeMs.toFixed(1)} ms) + messages`);
+      this.host.log.info(
+        `timing: host ${(performance.now() - started).toFixed(1)} ms = read+settings ${readMs.toFixed(1)} ms + engine ${result.engineMs.toFixed(1)} ms (placement ${result.plan.placeMs.toFixed(1)} ms) + messages`,
+      );
       if (newGraph) for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
       if (this.showingLoadError) this.restartWebview();
       else if (!this.initSent) this.sendInit();
@@ -351,7 +356,10 @@ export class PlacementView implements vscode.Disposable {
         this.viewerOptions = m.options;
         if (m.batchSize !== undefined) this.viewerBatch = m.batchSize;
         // A replace without an objective is latency (older viewers); the knobs are kept for a switch back.
-        this.viewerChoice = { objective: m.objective ?? 'latency', pipelineControls: m.pipelineControls ?? this.viewerChoice?.pipelineControls ?? DEFAULT_PIPELINE_CONTROLS };
+        this.viewerChoice = {
+          objective: m.objective ?? 'latency',
+          pipelineControls: m.pipelineControls ?? this.viewerChoice?.pipelineControls ?? DEFAULT_PIPELINE_CONTROLS,
+        };
         this.host.viewStateChanged(this);
         await this.place({ reason: 'viewer changed options', requestId: m.requestId });
         return;
@@ -392,7 +400,8 @@ export class PlacementView implements vscode.Disposable {
 /** File-system errors from vscode.workspace.fs as the CLI words them ("no such file"). */
 function fileError(e: unknown, uri: vscode.Uri): unknown {
   if (e instanceof vscode.FileSystemError) {
-    const detail = e.code === 'FileNotFound' ? 'no such file' : e.code === 'FileIsADirectory' ? 'is a directory, not a model file' : `cannot read the file (${e.code})`;
+    const detail =
+      e.code === 'FileNotFound' ? 'no such file' : e.code === 'FileIsADirectory' ? 'is a directory, not a model file' : `cannot read the file (${e.code})`;
     return new OpplaceError(detail, { file: uri.fsPath });
   }
   return e;

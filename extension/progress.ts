@@ -18,20 +18,17 @@ export function runWithProgress<T>(title: string, start: (onProgress: ProgressLi
     report?.(message, fraction);
   });
   const timer = setTimeout(() => {
-    void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-      async (progress, token) => {
-        let reported = 0;
-        report = (message, fraction) => {
-          const increment = fraction !== undefined ? Math.max(0, fraction * 100 - reported) : undefined;
-          if (fraction !== undefined) reported = fraction * 100;
-          progress.report({ message, increment });
-        };
-        report(last.message, last.fraction);
-        token.onCancellationRequested(() => running.cancel());
-        await running.result.catch(() => undefined);
-      },
-    );
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      let reported = 0;
+      report = (message, fraction) => {
+        const increment = fraction !== undefined ? Math.max(0, fraction * 100 - reported) : undefined;
+        if (fraction !== undefined) reported = fraction * 100;
+        progress.report({ message, increment });
+      };
+      report(last.message, last.fraction);
+      token.onCancellationRequested(() => running.cancel());
+      await running.result.catch(() => undefined);
+    });
   }, PROGRESS_DELAY_MS);
   running.result.then(
     () => clearTimeout(timer),

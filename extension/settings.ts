@@ -55,8 +55,19 @@ export interface RawSettings {
 
 /** The setting keys, as `opplace.<key>` in settings.json and package.json. */
 export const SETTING_KEYS: (keyof RawSettings)[] = [
-  'devicePreset', 'devices', 'memoryLimits', 'algorithm', 'interconnect', 'batchSize', 'dtype', 'grouping', 'fusion',
-  'objective', 'pipelineSplit', 'microbatches', 'pipelineSchedule',
+  'devicePreset',
+  'devices',
+  'memoryLimits',
+  'algorithm',
+  'interconnect',
+  'batchSize',
+  'dtype',
+  'grouping',
+  'fusion',
+  'objective',
+  'pipelineSplit',
+  'microbatches',
+  'pipelineSchedule',
 ];
 
 /** The setting that holds each placement option. */
@@ -86,7 +97,14 @@ export function resolveSettings(raw: RawSettings, fileName?: string): ResolvedSe
   const format = fileName?.toLowerCase().endsWith('.stg') ? 'stg' : undefined;
   const defaultComm = format ? defaultCommFor({ source: { format } }) : presetInterconnect(presetName);
   const { options: placement } = parsePlacementInput(
-    { algorithm: raw.algorithm, devices: raw.devices, memory: blank(raw.memoryLimits), comm: blank(raw.interconnect), grouping: raw.grouping, fuse: raw.fusion },
+    {
+      algorithm: raw.algorithm,
+      devices: raw.devices,
+      memory: blank(raw.memoryLimits),
+      comm: blank(raw.interconnect),
+      grouping: raw.grouping,
+      fuse: raw.fusion,
+    },
     { ...DEFAULTS, devices: SETTING_DEFAULTS.devices, memory: [preset.memoryBytes], comm: defaultComm, fuse: SETTING_DEFAULTS.fuse },
     (key) => settingLabel(SETTING_OF[key] ?? key),
   );
@@ -127,8 +145,14 @@ function exactSize(bytes: number): string {
 
 /** Units tried for saving limits, binary first so a tie keeps the GPU-customary GiB. */
 const EXACT_UNITS: [string, number][] = [
-  ['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10],
-  ['TB', 1e12], ['GB', 1e9], ['MB', 1e6], ['KB', 1e3],
+  ['TiB', 2 ** 40],
+  ['GiB', 2 ** 30],
+  ['MiB', 2 ** 20],
+  ['KiB', 2 ** 10],
+  ['TB', 1e12],
+  ['GB', 1e9],
+  ['MB', 1e6],
+  ['KB', 1e3],
 ];
 
 /** Options the viewer sent, merged over the settings (the viewer owns only placement knobs). */

@@ -33,4 +33,9 @@ for (const r of results) {
   }
 }
 writeFileSync('dist/bundled-packages.json', JSON.stringify([...bundled].sort(), null, 1) + '\n');
-console.log(`built ${entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => e.outfile).join(', ')} in ${Date.now() - started} ms`);
+console.log(
+  `built ${entries
+    .filter((e) => existsSync(e.entryPoints[0]))
+    .map((e) => e.outfile)
+    .join(', ')} in ${Date.now() - started} ms`,
+);

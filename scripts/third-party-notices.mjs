@@ -18,7 +18,7 @@ for (const name of packages) {
   const dir = path.join('node_modules', name);
   const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   const licenceFile = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.md|\.txt)?$/i.test(f));
-  const repo = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url ?? pkg.homepage ?? '';
+  const repo = typeof pkg.repository === 'string' ? pkg.repository : (pkg.repository?.url ?? pkg.homepage ?? '');
   parts.push(`## ${name} ${pkg.version}`, '', `Licence: ${pkg.license}${repo ? ` — ${repo.replace(/^git\+/, '')}` : ''}`, '');
   if (licenceFile && existsSync(path.join(dir, licenceFile))) {
     parts.push('```', readFileSync(path.join(dir, licenceFile), 'utf8').trim(), '```', '');

@@ -101,7 +101,9 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     timelineHeight: savedView.timelineHeight,
     objective: init.objective,
     pipeline: init.pipelinePlan ?? null,
-    ...(init.pipelineControls ? { choice: { objective: init.objective ?? (init.pipelinePlan ? 'throughput' : 'latency'), pipelineControls: init.pipelineControls } } : {}),
+    ...(init.pipelineControls
+      ? { choice: { objective: init.objective ?? (init.pipelinePlan ? 'throughput' : 'latency'), pipelineControls: init.pipelineControls } }
+      : {}),
     ...(saved?.objective && saved.pipelineControls ? { chosenChoice: { objective: saved.objective, pipelineControls: saved.pipelineControls } } : {}),
   });
   performance.mark('opplace:tree-built');
@@ -125,7 +127,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   const memTimeSvg = $('memtime') as unknown as SVGSVGElement;
   const timelineWrap = $('timeline-wrap');
   const showTip = createTooltip($('tooltip'));
-  const devices = () => (s.objective === 'throughput' ? s.pipeline?.stages.length || s.options.devices : s.plan?.devices.length ?? s.options.devices);
+  const devices = () => (s.objective === 'throughput' ? s.pipeline?.stages.length || s.options.devices : (s.plan?.devices.length ?? s.options.devices));
   const throughput = () => s.objective === 'throughput';
 
   // ── status line ──
@@ -167,7 +169,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   host.setEvents({
     onPlan: (r) => void dispatch(isPipelineResult(r) ? { type: 'pipeline', ...r } : { type: 'plan', ...r }),
     onBusy: (b, m) => {
-      busyText = b ? m ?? 'placing…' : '';
+      busyText = b ? (m ?? 'placing…') : '';
       setStatus(busyText);
     },
     onProgress: (m, f) => setStatus(m, 'info', f),
@@ -219,7 +221,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       if (itemId !== hoverItem) {
         hoverItem = itemId;
         dag.setHover(itemId);
-        timeline.setHover(itemId && !itemId.startsWith('group:') ? s.idx.get(itemId) ?? null : null);
+        timeline.setHover(itemId && !itemId.startsWith('group:') ? (s.idx.get(itemId) ?? null) : null);
       }
       if (!itemId) return showTip(null, null);
       showTip(itemId.startsWith('group:') ? groupHtml(s.graph, s.tree, s.pv, itemId) : nodeHtml(s.graph, s.pv, s.idx.get(itemId)!), ev);
@@ -262,7 +264,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   }
 
   function drawSelection(): void {
-    dag.setSelected(s.selected === null ? null : vis.repOf[s.selected] ?? null);
+    dag.setSelected(s.selected === null ? null : (vis.repOf[s.selected] ?? null));
     renderDetails(details, s.graph, s.pv, s.selected);
   }
 
@@ -408,7 +410,13 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     const onSelect = { onSelectDevice: (d: number) => void dispatch({ type: 'memDevice', device: d }), onHover: showTip };
     if (throughput()) {
       // Per stage: persistent + activations stashed for the in-flight microbatches, against the limit.
-      renderBars(memSvg, pipelineMemoryBars(s.pipeline), s.memDevice, onSelect, s.pipeline ? 'no stages: the pipeline does not fit (see why above)' : 'planning…');
+      renderBars(
+        memSvg,
+        pipelineMemoryBars(s.pipeline),
+        s.memDevice,
+        onSelect,
+        s.pipeline ? 'no stages: the pipeline does not fit (see why above)' : 'planning…',
+      );
       $('memtime-title').textContent = 'Load per stage (per sample)';
       renderStageLoads(memTimeSvg, s.pipeline);
       return;
@@ -440,7 +448,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       presets: init.presets,
       batchSize: init.capabilities?.batchSize ? s.chosenBatch : undefined,
       canSaveLimits: !!init.capabilities?.saveLimits && !!host.saveLimits,
-      exportFormats: host.exportAs ? init.capabilities?.export ?? [] : [],
+      exportFormats: host.exportAs ? (init.capabilities?.export ?? []) : [],
       canOpenInBrowser: !!init.capabilities?.openInBrowser && !!host.openInBrowser,
       choice: s.chosenChoice,
     },
@@ -460,7 +468,11 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   function sizeTimeline(): void {
     // No schedule to draw (infeasible, or not placed yet): one line of text, the DAG gets the rest.
     const drawn = throughput() ? s.pipeline : s.plan;
-    const natural = !drawn?.feasible ? 40 : throughput() ? Math.min(320, pipelineTimeline.naturalHeight()) : Math.min(320, Math.max(70, devices() * LANE_PAIR_H + 30));
+    const natural = !drawn?.feasible
+      ? 40
+      : throughput()
+        ? Math.min(320, pipelineTimeline.naturalHeight())
+        : Math.min(320, Math.max(70, devices() * LANE_PAIR_H + 30));
     timelineWrap.style.height = `${Math.round(s.timelineHeight ?? natural)}px`;
   }
 
@@ -500,7 +512,10 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   // The host placed with its defaults (settings) but the user had chosen other options here
   // before the reload: theirs win. (A VS Code host that read the state itself sends them already.)
   const batchChanged = !!init.capabilities?.batchSize && s.chosenBatch !== undefined && s.chosenBatch !== init.batchSize;
-  const choiceChanged = s.chosenChoice.objective !== s.objective || (s.objective === 'throughput' && JSON.stringify(s.chosenChoice.pipelineControls) !== JSON.stringify(init.pipelineControls ?? s.chosenChoice.pipelineControls));
+  const choiceChanged =
+    s.chosenChoice.objective !== s.objective ||
+    (s.objective === 'throughput' &&
+      JSON.stringify(s.chosenChoice.pipelineControls) !== JSON.stringify(init.pipelineControls ?? s.chosenChoice.pipelineControls));
   if ((saved?.options && (!sameChosenOptions(saved.options, init.options) || batchChanged)) || choiceChanged) {
     const o = saved?.options ?? init.options;
     controls.setOptions(o, s.chosenChoice);

@@ -80,7 +80,10 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
     // Debounce: typing "16GiB" into several fields should place once.
     timer = setTimeout(() => {
       unsent = false;
-      cb.onChange({ ...options, memoryLimits: options.memoryLimits.slice() }, batchSize, { objective: choice.objective, pipelineControls: { ...choice.pipelineControls } });
+      cb.onChange({ ...options, memoryLimits: options.memoryLimits.slice() }, batchSize, {
+        objective: choice.objective,
+        pipelineControls: { ...choice.pipelineControls },
+      });
     }, 120);
   };
 
@@ -134,10 +137,11 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
   function rebuildMemFields(): void {
     // Same device count: update the values in place (creating web components is not free).
     const existing = memFields.querySelectorAll<ValueEl>('vscode-textfield');
-    if (existing.length === options.memoryLimits.length) existing.forEach((f, d) => {
-      const text = formatBytes(options.memoryLimits[d]);
-      if (f.value !== text && document.activeElement !== f) f.value = text;
-    });
+    if (existing.length === options.memoryLimits.length)
+      existing.forEach((f, d) => {
+        const text = formatBytes(options.memoryLimits[d]);
+        if (f.value !== text && document.activeElement !== f) f.value = text;
+      });
     else memFields.replaceChildren(...options.memoryLimits.map((_, d) => memField(d)));
     const same = options.memoryLimits.every((l) => l === options.memoryLimits[0]);
     all.value = same ? formatBytes(options.memoryLimits[0]) : '';

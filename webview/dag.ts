@@ -303,7 +303,16 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     const el = g.node()!;
     putAt(g.append('rect').attr('width', NODE_SIZE.width).attr('height', NODE_SIZE.height).attr('rx', rx).node()!, el, 0, 0);
     putAt(g.append('text').attr('class', 'op').text(truncate(n.opType, 22)).node()!, el, x, 13);
-    putAt(g.append('text').attr('class', 'name').text(truncate(n.name, 24 - (x > 6 ? 1 : 0))).node()!, el, x, 26);
+    putAt(
+      g
+        .append('text')
+        .attr('class', 'name')
+        .text(truncate(n.name, 24 - (x > 6 ? 1 : 0)))
+        .node()!,
+      el,
+      x,
+      26,
+    );
   }
 
   function buildGroup(g: Selection<SVGGElement, unknown, null, undefined>, s: DagScene, gid: string): void {
@@ -316,7 +325,16 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     const label = b === undefined ? truncate(grp.label, 25) : `${truncate(a, 11)} … ${truncate(b, 11)}`;
     putAt(g.append('text').text(`▸ ${label}`).node()!, el, 8, 15);
     g.append('title').text(grp.label);
-    putAt(g.append('text').attr('class', 'sub').text(`${grp.members.length} ops · ${formatBytes(groupMemoryBytes(s.graph, grp.members))}`).node()!, el, 8, 30);
+    putAt(
+      g
+        .append('text')
+        .attr('class', 'sub')
+        .text(`${grp.members.length} ops · ${formatBytes(groupMemoryBytes(s.graph, grp.members))}`)
+        .node()!,
+      el,
+      8,
+      30,
+    );
     g.append('g').attr('class', 'mix'); // its bar segments are placed by drawMix
   }
 
@@ -369,7 +387,12 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   }
 
   function stateClasses(id: string): string {
-    return (id === hoverId ? ' hover' : '') + (id === selectedId ? ' selected' : '') + (matchIds.has(id) ? ' match' : '') + (id === currentMatch ? ' match-current' : '');
+    return (
+      (id === hoverId ? ' hover' : '') +
+      (id === selectedId ? ' selected' : '') +
+      (matchIds.has(id) ? ' match' : '') +
+      (id === currentMatch ? ' match-current' : '')
+    );
   }
 
   function drawMix(el: SVGGElement, mix: number[], total: number, colourBy: 'device' | 'stage'): void {

@@ -46,7 +46,10 @@ export function escapeScriptText(js: string): string {
 
 /** JSON safe inside <script type="application/json">: `<` escaped (valid JSON, inert HTML). */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 const BODY = `

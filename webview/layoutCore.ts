@@ -78,7 +78,12 @@ export interface ElkNodeOut {
   width?: number;
   height?: number;
   children?: { id: string; x?: number; y?: number; width?: number; height?: number }[];
-  edges?: { id: string; sources: string[]; targets: string[]; sections?: { startPoint: { x: number; y: number }; endPoint: { x: number; y: number }; bendPoints?: { x: number; y: number }[] }[] }[];
+  edges?: {
+    id: string;
+    sources: string[];
+    targets: string[];
+    sections?: { startPoint: { x: number; y: number }; endPoint: { x: number; y: number }; bendPoints?: { x: number; y: number }[] }[];
+  }[];
 }
 
 export type ElkLayoutFn = (graph: ElkNodeIn) => Promise<ElkNodeOut>;

@@ -37,4 +37,12 @@ if (typeof g.document === 'undefined') {
 
 // Warm-up: ELK's first call initialises its (large) GWT runtime; do it while the page is still
 // parsing its data, not when the user is waiting for the first paint.
-void elkLayout({ id: 'warm', layoutOptions: ELK_OPTIONS, children: [{ id: 'a', width: 10, height: 10 }, { id: 'b', width: 10, height: 10 }], edges: [{ id: 'e', sources: ['a'], targets: ['b'] }] }).catch(() => undefined);
+void elkLayout({
+  id: 'warm',
+  layoutOptions: ELK_OPTIONS,
+  children: [
+    { id: 'a', width: 10, height: 10 },
+    { id: 'b', width: 10, height: 10 },
+  ],
+  edges: [{ id: 'e', sources: ['a'], targets: ['b'] }],
+}).catch(() => undefined);

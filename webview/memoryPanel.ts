@@ -97,8 +97,13 @@ export function renderBars(svgEl: SVGSVGElement, bars: MemoryBar[], selected: nu
   const width = svgEl.clientWidth || Number(svgEl.getAttribute('width')) || 300;
   const height = Number(svgEl.getAttribute('height')) || 180;
   const margin = { top: 14, right: 6, bottom: 30, left: 54 };
-  const maxV = memoryScaleMax(bars.map((b) => b.totalBytes), bars.map((b) => b.limitBytes));
-  const y = scaleLinear().domain([0, maxV * 1.05]).range([height - margin.bottom, margin.top]);
+  const maxV = memoryScaleMax(
+    bars.map((b) => b.totalBytes),
+    bars.map((b) => b.limitBytes),
+  );
+  const y = scaleLinear()
+    .domain([0, maxV * 1.05])
+    .range([height - margin.bottom, margin.top]);
   const band = (width - margin.left - margin.right) / bars.length;
   const barW = Math.max(4, Math.min(46, band * 0.7));
 
@@ -106,8 +111,19 @@ export function renderBars(svgEl: SVGSVGElement, bars: MemoryBar[], selected: nu
   // Round binary-unit ticks (0, 2, 4, 6, 8 MiB), not d3's decimal ticks printed in MiB.
   const yTicks = byteTicks(y.domain()[1], 4);
   yTicks.values.forEach((t, i) => {
-    axis.append('line').attr('x1', margin.left - 4).attr('x2', width - margin.right).attr('y1', y(t)).attr('y2', y(t)).style('opacity', 0.4);
-    axis.append('text').attr('x', margin.left - 6).attr('y', y(t) + 3).attr('text-anchor', 'end').text(yTicks.labels[i]);
+    axis
+      .append('line')
+      .attr('x1', margin.left - 4)
+      .attr('x2', width - margin.right)
+      .attr('y1', y(t))
+      .attr('y2', y(t))
+      .style('opacity', 0.4);
+    axis
+      .append('text')
+      .attr('x', margin.left - 6)
+      .attr('y', y(t) + 3)
+      .attr('text-anchor', 'end')
+      .text(yTicks.labels[i]);
   });
 
   bars.forEach((b, k) => {
@@ -122,20 +138,51 @@ export function renderBars(svgEl: SVGSVGElement, bars: MemoryBar[], selected: nu
     let base = 0;
     for (const { name, bytes: v } of b.segments) {
       if (v <= 0) continue;
-      g.append('rect').attr('class', `seg-${name}`).attr('data-bytes', v).attr('x', x).attr('width', barW).attr('y', y(base + v)).attr('height', Math.max(0.5, y(base) - y(base + v)));
+      g.append('rect')
+        .attr('class', `seg-${name}`)
+        .attr('data-bytes', v)
+        .attr('x', x)
+        .attr('width', barW)
+        .attr('y', y(base + v))
+        .attr('height', Math.max(0.5, y(base) - y(base + v)));
       base += v;
     }
-    g.append('rect').attr('class', 'frame').attr('x', x).attr('width', barW).attr('y', y(b.totalBytes)).attr('height', Math.max(0, y(0) - y(b.totalBytes)));
+    g.append('rect')
+      .attr('class', 'frame')
+      .attr('x', x)
+      .attr('width', barW)
+      .attr('y', y(b.totalBytes))
+      .attr('height', Math.max(0, y(0) - y(b.totalBytes)));
     if (Number.isFinite(b.limitBytes) && b.limitBytes > 0) {
       if (b.limitBytes <= maxV * 1.05) {
-        g.append('line').attr('class', 'limit').attr('x1', x - 4).attr('x2', x + barW + 4).attr('y1', y(b.limitBytes)).attr('y2', y(b.limitBytes));
+        g.append('line')
+          .attr('class', 'limit')
+          .attr('x1', x - 4)
+          .attr('x2', x + barW + 4)
+          .attr('y1', y(b.limitBytes))
+          .attr('y2', y(b.limitBytes));
       } else {
         // Limit far above the peak: say so at the top instead of squashing the bars.
-        g.append('text').attr('class', 'limit-off').attr('x', x + barW / 2).attr('y', margin.top - 3).attr('text-anchor', 'middle').text(`↑ ${formatBytes(b.limitBytes)}`);
+        g.append('text')
+          .attr('class', 'limit-off')
+          .attr('x', x + barW / 2)
+          .attr('y', margin.top - 3)
+          .attr('text-anchor', 'middle')
+          .text(`↑ ${formatBytes(b.limitBytes)}`);
       }
     }
-    g.append('text').attr('class', 'val').attr('x', x + barW / 2).attr('y', height - margin.bottom + 12).attr('text-anchor', 'middle').text(b.label);
-    g.append('text').attr('class', 'val').attr('x', x + barW / 2).attr('y', height - margin.bottom + 24).attr('text-anchor', 'middle').text(bars.length <= 6 ? formatBytes(b.totalBytes) : '');
+    g.append('text')
+      .attr('class', 'val')
+      .attr('x', x + barW / 2)
+      .attr('y', height - margin.bottom + 12)
+      .attr('text-anchor', 'middle')
+      .text(b.label);
+    g.append('text')
+      .attr('class', 'val')
+      .attr('x', x + barW / 2)
+      .attr('y', height - margin.bottom + 24)
+      .attr('text-anchor', 'middle')
+      .text(bars.length <= 6 ? formatBytes(b.totalBytes) : '');
     const tip = [
       `<b>${escapeHtml(b.title)}</b>${over ? ' — <b>over its limit</b>' : ''}<table>`,
       ...b.rows.map(([k2, v]) => `<tr><td>${escapeHtml(k2)}</td><td>${escapeHtml(v)}</td></tr>`),
@@ -169,15 +216,25 @@ export function renderMemoryOverTime(svgEl: SVGSVGElement, plan: Plan | null, de
   const width = svgEl.clientWidth || Number(svgEl.getAttribute('width')) || 300;
   const height = Number(svgEl.getAttribute('height')) || 130;
   if (!plan || !d || !d.memoryTimeline || d.memoryTimeline.length === 0) {
-    svg.append('text').attr('x', 4).attr('y', 20).attr('class', 'axis').append('tspan').text(plan && !plan.feasible ? 'no schedule (infeasible)' : 'no memory timeline in this plan');
+    svg
+      .append('text')
+      .attr('x', 4)
+      .attr('y', 20)
+      .attr('class', 'axis')
+      .append('tspan')
+      .text(plan && !plan.feasible ? 'no schedule (infeasible)' : 'no memory timeline in this plan');
     return;
   }
   const tl = d.memoryTimeline;
   const margin = { top: 8, right: 8, bottom: 18, left: 54 };
   const tMax = Math.max(plan.makespanUs, tl[tl.length - 1][0], 1);
   const vMax = memoryScaleMax([d.peakBytes, ...tl.map((p) => p[1])], [d.memoryLimitBytes]);
-  const x = scaleLinear().domain([0, tMax]).range([margin.left, width - margin.right]);
-  const y = scaleLinear().domain([0, vMax * 1.05]).range([height - margin.bottom, margin.top]);
+  const x = scaleLinear()
+    .domain([0, tMax])
+    .range([margin.left, width - margin.right]);
+  const y = scaleLinear()
+    .domain([0, vMax * 1.05])
+    .range([height - margin.bottom, margin.top]);
   let path = `M${x(0)},${y(0)}`;
   let prev = 0;
   for (const [t, v] of tl) {
@@ -187,12 +244,30 @@ export function renderMemoryOverTime(svgEl: SVGSVGElement, plan: Plan | null, de
   path += `L${x(tMax)},${y(prev)}L${x(tMax)},${y(0)}Z`;
   const axis = svg.append('g').attr('class', 'axis');
   const yTicks = byteTicks(y.domain()[1], 3);
-  yTicks.values.forEach((t, i) => axis.append('text').attr('x', margin.left - 6).attr('y', y(t) + 3).attr('text-anchor', 'end').text(yTicks.labels[i]));
+  yTicks.values.forEach((t, i) =>
+    axis
+      .append('text')
+      .attr('x', margin.left - 6)
+      .attr('y', y(t) + 3)
+      .attr('text-anchor', 'end')
+      .text(yTicks.labels[i]),
+  );
   drawTimeAxis(axis.node()!, x, tMax, height, width);
-  axis.append('line').attr('x1', margin.left).attr('x2', width - margin.right).attr('y1', y(0)).attr('y2', y(0));
+  axis
+    .append('line')
+    .attr('x1', margin.left)
+    .attr('x2', width - margin.right)
+    .attr('y1', y(0))
+    .attr('y2', y(0));
   svg.append('g').attr('class', `device-${device}`).append('path').attr('class', 'mem-curve').attr('d', path);
   if (Number.isFinite(d.memoryLimitBytes) && d.memoryLimitBytes > 0 && d.memoryLimitBytes <= vMax * 1.05) {
-    svg.append('line').attr('class', 'limit').attr('x1', margin.left).attr('x2', width - margin.right).attr('y1', y(d.memoryLimitBytes)).attr('y2', y(d.memoryLimitBytes));
+    svg
+      .append('line')
+      .attr('class', 'limit')
+      .attr('x1', margin.left)
+      .attr('x2', width - margin.right)
+      .attr('y1', y(d.memoryLimitBytes))
+      .attr('y2', y(d.memoryLimitBytes));
   }
 }
 
@@ -206,7 +281,12 @@ function drawTimeAxis(axisEl: SVGGElement, x: (t: number) => number, tMax: numbe
   const ticks = timeTicks(tMax, Math.max(2, Math.min(6, Math.floor(span / 70))));
   const labelY = height - 4;
   const texts = ticks.values.map((t, i) => {
-    axis.append('line').attr('x1', x(t)).attr('x2', x(t)).attr('y1', labelY - 13).attr('y2', labelY - 10);
+    axis
+      .append('line')
+      .attr('x1', x(t))
+      .attr('x2', x(t))
+      .attr('y1', labelY - 13)
+      .attr('y2', labelY - 10);
     return axis.append('text').attr('y', labelY).attr('text-anchor', 'start').text(ticks.labels[i]);
   });
   // Measured widths when the svg is rendered; an estimate (≈ 6 px a character at 10 px) otherwise.

@@ -62,7 +62,12 @@ export function buildGroupTree(graph: OpGraph, opts: TreeOptions = DEFAULT_TREE_
     let g = root;
     g.members.push(i);
     for (let d = 0; d < path.length; d++) {
-      const id = 'group:' + path.slice(0, d + 1).map(encodeSegment).join('/');
+      const id =
+        'group:' +
+        path
+          .slice(0, d + 1)
+          .map(encodeSegment)
+          .join('/');
       let child = groups.get(id);
       if (!child) {
         child = { id, label: path[d], parent: g.id, depth: d + 1, groups: [], nodes: [], members: [] };
@@ -168,8 +173,7 @@ function spanLabel(graph: OpGraph, members: number[]): string {
 }
 
 function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChildren: number, rank: Int32Array, graph: OpGraph): void {
-  const firstRank = (kind: 'g' | 'n', x: string | number): number =>
-    kind === 'n' ? rank[x as number] : rank[groups.get(x as string)!.members[0]];
+  const firstRank = (kind: 'g' | 'n', x: string | number): number => (kind === 'n' ? rank[x as number] : rank[groups.get(x as string)!.members[0]]);
   const visit = (id: string): void => {
     const g = groups.get(id)!;
     for (const c of [...g.groups]) visit(c);
@@ -331,7 +335,12 @@ export function ancestorsOf(tree: GroupTree, nodeIndex: number): string[] {
  * Edges for every layout scope in one pass: a graph edge u→v belongs to the lowest expanded group
  * holding both ends, between the two children of that group that contain u and v. Deduplicated.
  */
-export function scopeLayoutEdges(graph: OpGraph, tree: GroupTree, vis: VisibleGraph, idx: Map<string, number>): Map<string, { id: string; source: string; target: string }[]> {
+export function scopeLayoutEdges(
+  graph: OpGraph,
+  tree: GroupTree,
+  vis: VisibleGraph,
+  idx: Map<string, number>,
+): Map<string, { id: string; source: string; target: string }[]> {
   const out = new Map<string, { id: string; source: string; target: string }[]>();
   for (const s of vis.scopes) out.set(s, []);
   const seen = new Set<string>();
@@ -466,7 +475,7 @@ export function planView(graph: OpGraph, plan: Plan | null, idx: Map<string, num
     const pb = critPos.get(b);
     if (pa !== undefined && pb !== undefined && pb === pa + 1) criticalEdge[k] = 1;
   });
-  return { deviceOf, startUs, endUs, critical, crossEdge, criticalEdge, failed, failureReason: plan.feasible ? null : plan.reason ?? null };
+  return { deviceOf, startUs, endUs, critical, crossEdge, criticalEdge, failed, failureReason: plan.feasible ? null : (plan.reason ?? null) };
 }
 
 /** Members per device for a group box (index = device; last slot = unplaced). */

@@ -109,7 +109,12 @@ export function pipelineMemoryBars(plan: PipelinePlan | null): MemoryBar[] {
       index: s.index,
       colourClass: `stage-${s.index}`,
       label: `S${s.index}`,
-      attrs: { 'data-stage': String(s.index), 'data-device': String(s.device), 'data-memory-bytes': String(s.memoryBytes), 'data-sim-peak-bytes': String(s.peakBytes) },
+      attrs: {
+        'data-stage': String(s.index),
+        'data-device': String(s.device),
+        'data-memory-bytes': String(s.memoryBytes),
+        'data-sim-peak-bytes': String(s.peakBytes),
+      },
       segments: [
         { name: 'persistent', bytes: persistent },
         { name: 'stashed', bytes: stashed },
@@ -146,7 +151,8 @@ export function pipelineSummaryItems(plan: PipelinePlan | null): SummaryItem[] {
   } else {
     items.push({ key: 'feasible', label: '', value: 'infeasible', tone: 'error' });
     if (plan.reason) items.push({ key: 'reason', label: 'why', value: plan.reason, tone: 'error' });
-    if (plan.minimumMemoryBytes !== undefined) items.push({ key: 'minimumMemory', label: 'fits with', value: `${formatBytes(plan.minimumMemoryBytes)} per device` });
+    if (plan.minimumMemoryBytes !== undefined)
+      items.push({ key: 'minimumMemory', label: 'fits with', value: `${formatBytes(plan.minimumMemoryBytes)} per device` });
   }
   items.push({ key: 'placeTime', label: 'planned in', value: `${plan.placeMs.toFixed(plan.placeMs < 10 ? 2 : 0)} ms` });
   items.push({ key: 'stages', label: 'stages', value: String(plan.stages.length) });
@@ -234,7 +240,14 @@ export function pipelineTimelineLayout(plan: PipelinePlan, geometry: Partial<Tim
   const inner = Math.max(4, g.laneHeight - 6);
   const barH = training ? inner / 2 : inner;
   const rowY = (s: number, kind: PipelineTask['kind']) => laneY(s) + 3 + (training && kind === 'backward' ? barH : 0);
-  const lanes = plan.stages.map((s) => ({ stage: s.index, device: s.device, y: laneY(s.index), h: g.laneHeight, label: `S${s.index} · GPU ${s.device}`, busyUs: 0 }));
+  const lanes = plan.stages.map((s) => ({
+    stage: s.index,
+    device: s.device,
+    y: laneY(s.index),
+    h: g.laneHeight,
+    label: `S${s.index} · GPU ${s.device}`,
+    busyUs: 0,
+  }));
   const spans: [number, number][][] = plan.stages.map(() => []);
   const tasks: TaskBox[] = [];
   plan.tasks.forEach((t, k) => {

@@ -52,7 +52,12 @@ export function createPipelineTimeline(container: HTMLElement, cb: PipelineTimel
       return;
     }
     if (!plan.feasible || plan.tasks.length === 0) {
-      svg.append('text').attr('class', 'message').attr('x', 8).attr('y', 18).text(plan.feasible ? 'no schedule in this plan' : `no schedule: ${plan.reason ?? 'the pipeline does not fit'}`);
+      svg
+        .append('text')
+        .attr('class', 'message')
+        .attr('x', 8)
+        .attr('y', 18)
+        .text(plan.feasible ? 'no schedule in this plan' : `no schedule: ${plan.reason ?? 'the pipeline does not fit'}`);
       return;
     }
     const p = plan;
@@ -60,9 +65,21 @@ export function createPipelineTimeline(container: HTMLElement, cb: PipelineTimel
     last = L;
     svgEl.setAttribute('height', String(L.height));
     const defs = svg.append('defs');
-    const hatch = defs.append('pattern').attr('id', 'pl-hatch').attr('patternUnits', 'userSpaceOnUse').attr('width', 6).attr('height', 6).attr('patternTransform', 'rotate(45)');
+    const hatch = defs
+      .append('pattern')
+      .attr('id', 'pl-hatch')
+      .attr('patternUnits', 'userSpaceOnUse')
+      .attr('width', 6)
+      .attr('height', 6)
+      .attr('patternTransform', 'rotate(45)');
     hatch.append('line').attr('class', 'hatch-line').attr('x1', 0).attr('y1', 0).attr('x2', 0).attr('y2', 6);
-    const idlePat = defs.append('pattern').attr('id', 'pl-idle').attr('patternUnits', 'userSpaceOnUse').attr('width', 5).attr('height', 5).attr('patternTransform', 'rotate(-45)');
+    const idlePat = defs
+      .append('pattern')
+      .attr('id', 'pl-idle')
+      .attr('patternUnits', 'userSpaceOnUse')
+      .attr('width', 5)
+      .attr('height', 5)
+      .attr('patternTransform', 'rotate(-45)');
     idlePat.append('line').attr('class', 'idle-line').attr('x1', 0).attr('y1', 0).attr('x2', 0).attr('y2', 5);
 
     drawKey(svg.append('g').attr('class', 'key'), p, width);
@@ -102,8 +119,22 @@ export function createPipelineTimeline(container: HTMLElement, cb: PipelineTimel
         .attr('y', b.y)
         .attr('width', Math.max(0.5, b.w))
         .attr('height', b.h);
-      if (b.kind === 'backward') g.append('rect').attr('class', 'hatch').attr('x', b.x).attr('y', b.y).attr('width', Math.max(0.5, b.w)).attr('height', b.h).style('fill', 'url(#pl-hatch)').style('pointer-events', 'none');
-      if (b.text) g.append('text').attr('class', 'task-label').attr('x', b.x + b.w / 2).attr('y', b.y + b.h / 2 + 3.5).attr('text-anchor', 'middle').text(b.text);
+      if (b.kind === 'backward')
+        g.append('rect')
+          .attr('class', 'hatch')
+          .attr('x', b.x)
+          .attr('y', b.y)
+          .attr('width', Math.max(0.5, b.w))
+          .attr('height', b.h)
+          .style('fill', 'url(#pl-hatch)')
+          .style('pointer-events', 'none');
+      if (b.text)
+        g.append('text')
+          .attr('class', 'task-label')
+          .attr('x', b.x + b.w / 2)
+          .attr('y', b.y + b.h / 2 + 3.5)
+          .attr('text-anchor', 'middle')
+          .text(b.text);
       const el = r.node()!;
       el.addEventListener('mousemove', (ev) => {
         el.classList.add('hover');
@@ -116,12 +147,27 @@ export function createPipelineTimeline(container: HTMLElement, cb: PipelineTimel
     }
     const axis = svg.append('g').attr('class', 'axis');
     const axisY = L.height - PIPELINE_TIMELINE_GEOMETRY.bottom + 2;
-    axis.append('line').attr('x1', L.left).attr('x2', width - PIPELINE_TIMELINE_GEOMETRY.right).attr('y1', axisY).attr('y2', axisY);
+    axis
+      .append('line')
+      .attr('x1', L.left)
+      .attr('x2', width - PIPELINE_TIMELINE_GEOMETRY.right)
+      .attr('y1', axisY)
+      .attr('y2', axisY);
     L.ticks.forEach((t, i) => {
-      axis.append('line').attr('x1', t.x).attr('x2', t.x).attr('y1', axisY).attr('y2', axisY + 4);
+      axis
+        .append('line')
+        .attr('x1', t.x)
+        .attr('x2', t.x)
+        .attr('y1', axisY)
+        .attr('y2', axisY + 4);
       // End labels inset so they are not clipped.
       const anchor = i === 0 ? 'start' : i === L.ticks.length - 1 && t.x > width - 40 ? 'end' : 'middle';
-      axis.append('text').attr('x', t.x).attr('y', axisY + 14).attr('text-anchor', anchor).text(t.label);
+      axis
+        .append('text')
+        .attr('x', t.x)
+        .attr('y', axisY + 14)
+        .attr('text-anchor', anchor)
+        .text(t.label);
     });
   }
 
@@ -136,7 +182,11 @@ export function createPipelineTimeline(container: HTMLElement, cb: PipelineTimel
       // Styled like the bars (classes `key-swatch forward`…) but not counted as tasks.
       k.append('rect').attr('class', `key-swatch ${kind}`).attr('x', x).attr('y', 4).attr('width', 14).attr('height', 10);
       if (kind === 'backward') k.append('rect').attr('x', x).attr('y', 4).attr('width', 14).attr('height', 10).style('fill', 'url(#pl-hatch)');
-      k.append('text').attr('class', 'lane').attr('x', x + 18).attr('y', 13).text(text);
+      k.append('text')
+        .attr('class', 'lane')
+        .attr('x', x + 18)
+        .attr('y', 13)
+        .text(text);
       x += 18 + text.length * 6.5 + 16;
     }
     g.append('text')
@@ -170,7 +220,13 @@ export function renderStageLoads(svgEl: SVGSVGElement, plan: PipelinePlan | null
   const svg = select(svgEl);
   svg.selectAll('*').remove();
   if (!plan || plan.stages.length === 0) {
-    svg.append('g').attr('class', 'axis').append('text').attr('x', 4).attr('y', 20).text(plan ? 'no stages (infeasible)' : 'planning…');
+    svg
+      .append('g')
+      .attr('class', 'axis')
+      .append('text')
+      .attr('x', 4)
+      .attr('y', 20)
+      .text(plan ? 'no stages (infeasible)' : 'planning…');
     return;
   }
   const width = svgEl.clientWidth || Number(svgEl.getAttribute('width')) || 300;
@@ -183,13 +239,43 @@ export function renderStageLoads(svgEl: SVGSVGElement, plan: PipelinePlan | null
   plan.stages.forEach((s, k) => {
     const y = 4 + k * rowH;
     const g = svg.append('g').attr('class', `stage-load stage-${s.index}`).attr('data-stage', s.index).attr('data-load-us', s.loadUs);
-    g.append('text').attr('class', 'lane').attr('x', 4).attr('y', y + rowH / 2 + 3.5).style('font-size', '10px').style('fill', 'var(--vscode-foreground)').text(`S${s.index} · GPU ${s.device}`);
-    g.append('rect').attr('class', 'seg-compute').attr('x', left).attr('y', y + 2).attr('width', Math.max(0.5, x(s.computeUs) - left)).attr('height', rowH - 4).style('fill', 'var(--dev-fill)');
-    if (s.commUs > 0) g.append('rect').attr('class', 'seg-comm').attr('x', x(s.computeUs)).attr('y', y + 2).attr('width', Math.max(0.5, x(s.loadUs) - x(s.computeUs))).attr('height', rowH - 4).style('fill', 'var(--dev-fill)').style('opacity', '0.45');
-    g.append('text').attr('x', x(s.loadUs) + 4).attr('y', y + rowH / 2 + 3.5).style('font-size', '10px').style('fill', 'var(--vscode-foreground)').style('font-weight', s.loadUs >= maxLoad - 1e-9 ? '700' : '400').text(formatUs(s.loadUs));
+    g.append('text')
+      .attr('class', 'lane')
+      .attr('x', 4)
+      .attr('y', y + rowH / 2 + 3.5)
+      .style('font-size', '10px')
+      .style('fill', 'var(--vscode-foreground)')
+      .text(`S${s.index} · GPU ${s.device}`);
+    g.append('rect')
+      .attr('class', 'seg-compute')
+      .attr('x', left)
+      .attr('y', y + 2)
+      .attr('width', Math.max(0.5, x(s.computeUs) - left))
+      .attr('height', rowH - 4)
+      .style('fill', 'var(--dev-fill)');
+    if (s.commUs > 0)
+      g.append('rect')
+        .attr('class', 'seg-comm')
+        .attr('x', x(s.computeUs))
+        .attr('y', y + 2)
+        .attr('width', Math.max(0.5, x(s.loadUs) - x(s.computeUs)))
+        .attr('height', rowH - 4)
+        .style('fill', 'var(--dev-fill)')
+        .style('opacity', '0.45');
+    g.append('text')
+      .attr('x', x(s.loadUs) + 4)
+      .attr('y', y + rowH / 2 + 3.5)
+      .style('font-size', '10px')
+      .style('fill', 'var(--vscode-foreground)')
+      .style('font-weight', s.loadUs >= maxLoad - 1e-9 ? '700' : '400')
+      .text(formatUs(s.loadUs));
   });
   const noteY = Math.min(height - 16, 4 + plan.stages.length * rowH + 12);
   const note = svg.append('g').attr('class', 'axis');
   note.append('text').attr('x', 4).attr('y', noteY).text('compute ▮ + communication ▮ (lighter)');
-  note.append('text').attr('x', 4).attr('y', noteY + 12).text(`slowest stage = time per sample, ${formatUs(plan.timePerSampleUs)}`);
+  note
+    .append('text')
+    .attr('x', 4)
+    .attr('y', noteY + 12)
+    .text(`slowest stage = time per sample, ${formatUs(plan.timePerSampleUs)}`);
 }

@@ -124,7 +124,12 @@ export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMe
         return;
       }
       case 'pipelinePlan': {
-        const result: PipelineResult = { pipeline: m.pipelinePlan, options: m.options, pipelineControls: m.pipelineControls, ...(m.graph ? { graph: m.graph } : {}) };
+        const result: PipelineResult = {
+          pipeline: m.pipelinePlan,
+          options: m.options,
+          pipelineControls: m.pipelineControls,
+          ...(m.graph ? { graph: m.graph } : {}),
+        };
         if (m.requestId === undefined) events.onPlan?.(result);
         else takePending(m.requestId)?.resolve(result);
         return;
@@ -152,7 +157,13 @@ export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMe
       const id = nextRequest++;
       return new Promise<PlaceResult | PipelineResult>((resolve, reject) => {
         pending = { id, resolve, reject };
-        post({ type: 'replace', requestId: id, options, ...(batchSize !== undefined ? { batchSize } : {}), ...(choice ? { objective: choice.objective, pipelineControls: choice.pipelineControls } : {}) });
+        post({
+          type: 'replace',
+          requestId: id,
+          options,
+          ...(batchSize !== undefined ? { batchSize } : {}),
+          ...(choice ? { objective: choice.objective, pipelineControls: choice.pipelineControls } : {}),
+        });
       });
     },
     saveLimits: (memoryLimits) => post({ type: 'saveLimits', memoryLimits }),

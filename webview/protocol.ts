@@ -38,7 +38,11 @@ export interface PipelineControls {
   schedule: PipelineScheduleName;
 }
 /** The CLI's defaults at the extension's device count (M = 4 × devices), so both front ends plan alike. */
-export const DEFAULT_PIPELINE_CONTROLS: PipelineControls = { split: DEFAULTS.split, microbatches: DEFAULTS.microbatchesPerDevice * SETTING_DEFAULTS.devices, schedule: DEFAULTS.schedule };
+export const DEFAULT_PIPELINE_CONTROLS: PipelineControls = {
+  split: DEFAULTS.split,
+  microbatches: DEFAULTS.microbatchesPerDevice * SETTING_DEFAULTS.devices,
+  schedule: DEFAULTS.schedule,
+};
 export const MAX_MICROBATCHES = LIMITS.maxMicrobatches;
 
 // ───────────────────────────── host → webview ─────────────────────────────
@@ -169,14 +173,7 @@ export interface LogMessage {
   message: string;
 }
 
-export type WebviewToHostMessage =
-  | ReadyMessage
-  | ReplaceMessage
-  | SaveLimitsMessage
-  | ExportRequestMessage
-  | OpenInBrowserMessage
-  | SelectMessage
-  | LogMessage;
+export type WebviewToHostMessage = ReadyMessage | ReplaceMessage | SaveLimitsMessage | ExportRequestMessage | OpenInBrowserMessage | SelectMessage | LogMessage;
 
 // ───────────────────────────── validators ─────────────────────────────
 
@@ -219,7 +216,8 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
       return typeof x.protocolVersion === 'number';
     case 'replace':
       return (
-        typeof x.requestId === 'number' && Number.isInteger(x.requestId) &&
+        typeof x.requestId === 'number' &&
+        Number.isInteger(x.requestId) &&
         isPlacementOptions(x.options) &&
         (x.batchSize === undefined || (typeof x.batchSize === 'number' && Number.isInteger(x.batchSize) && x.batchSize >= 1)) &&
         (x.objective === undefined || isObjective(x.objective)) &&
@@ -247,7 +245,11 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
   switch (x.type) {
     case 'init':
       return (
-        isObj(x.graph) && Array.isArray((x.graph as Obj).nodes) && (x.plan === null || isObj(x.plan)) && isObj(x.options) && Array.isArray(x.presets) &&
+        isObj(x.graph) &&
+        Array.isArray((x.graph as Obj).nodes) &&
+        (x.plan === null || isObj(x.plan)) &&
+        isObj(x.options) &&
+        Array.isArray(x.presets) &&
         (x.pipelinePlan == null || isObj(x.pipelinePlan)) &&
         (x.objective === undefined || isObjective(x.objective)) &&
         (x.pipelineControls === undefined || isPipelineControls(x.pipelineControls))
@@ -255,7 +257,9 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
     case 'plan':
       return isObj(x.plan) && isObj(x.options) && (x.requestId === undefined || typeof x.requestId === 'number');
     case 'pipelinePlan':
-      return isObj(x.pipelinePlan) && isObj(x.options) && isPipelineControls(x.pipelineControls) && (x.requestId === undefined || typeof x.requestId === 'number');
+      return (
+        isObj(x.pipelinePlan) && isObj(x.options) && isPipelineControls(x.pipelineControls) && (x.requestId === undefined || typeof x.requestId === 'number')
+      );
     case 'busy':
       return typeof x.busy === 'boolean';
     case 'progress':

@@ -22,13 +22,18 @@ export function summaryItems(plan: Plan | null): SummaryItem[] {
     }
     if (plan.lowerBoundUs > 0) {
       const gap = plan.makespanUs / plan.lowerBoundUs - 1;
-      items.push({ key: 'lowerBound', label: 'lower bound (ignores communication)', value: `${formatUs(plan.lowerBoundUs)} (gap ${(gap * 100).toFixed(1)} %)` });
+      items.push({
+        key: 'lowerBound',
+        label: 'lower bound (ignores communication)',
+        value: `${formatUs(plan.lowerBoundUs)} (gap ${(gap * 100).toFixed(1)} %)`,
+      });
     }
     items.push({ key: 'transfers', label: 'transfers', value: String(plan.transfers.length) });
   } else {
     items.push({ key: 'feasible', label: '', value: 'infeasible', tone: 'error' });
     if (plan.reason) items.push({ key: 'reason', label: 'why', value: plan.reason, tone: 'error' });
-    if (plan.minimumMemoryBytes !== undefined) items.push({ key: 'minimumMemory', label: 'fits with', value: `${formatBytesAtLeast(plan.minimumMemoryBytes)} per device` });
+    if (plan.minimumMemoryBytes !== undefined)
+      items.push({ key: 'minimumMemory', label: 'fits with', value: `${formatBytesAtLeast(plan.minimumMemoryBytes)} per device` });
   }
   items.push({ key: 'placeTime', label: 'placed in', value: `${plan.placeMs.toFixed(plan.placeMs < 10 ? 2 : 0)} ms` });
   items.push({ key: 'devices', label: 'devices', value: String(plan.devices.length) });

@@ -170,13 +170,14 @@ export function createTimeline(canvas: HTMLCanvasElement, cb: TimelineCallbacks)
     if (hoverNode !== null) {
       lanes.forEach((lane, k) => {
         if (lane.kind !== 'compute') return;
-        for (const b of lane.bars) if (b.node === hoverNode) {
-          const x1 = xOf(b.start, w);
-          ctx.strokeStyle = fg;
-          ctx.lineWidth = 2;
-          ctx.strokeRect(x1 - 2, laneTop(k) - 2, Math.max(3, xOf(b.end, w) - x1) + 4, LANE_H + 4);
-          ctx.lineWidth = 1;
-        }
+        for (const b of lane.bars)
+          if (b.node === hoverNode) {
+            const x1 = xOf(b.start, w);
+            ctx.strokeStyle = fg;
+            ctx.lineWidth = 2;
+            ctx.strokeRect(x1 - 2, laneTop(k) - 2, Math.max(3, xOf(b.end, w) - x1) + 4, LANE_H + 4);
+            ctx.lineWidth = 1;
+          }
       });
     }
     drawTimeAxis(ctx, w, h, muted, border);
@@ -191,7 +192,12 @@ export function createTimeline(canvas: HTMLCanvasElement, cb: TimelineCallbacks)
     const t1 = Math.min(span(), tOf(w - 8, w));
     const ticks = timeTicks(t1, Math.max(2, Math.min(12, Math.floor((w - LEFT) / 90))), t0);
     const xs = ticks.values.map((t) => xOf(t, w));
-    const lefts = fitLabels(xs, ticks.labels.map((l) => ctx.measureText(l).width), 2, w - 2);
+    const lefts = fitLabels(
+      xs,
+      ticks.labels.map((l) => ctx.measureText(l).width),
+      2,
+      w - 2,
+    );
     const axisTop = h - AXIS_H;
     ctx.strokeStyle = border;
     ctx.fillStyle = muted;

@@ -101,10 +101,12 @@ export function renderLegend(legend: HTMLElement, devices: number, stages?: stri
     s.append(sw, label);
     legend.append(s);
   }
-  const edges = stages ? [['cross', 'edge between stages (transfer)']] : [
-    ['cross', 'cross-device edge (transfer)'],
-    ['crit', 'critical path'],
-  ];
+  const edges = stages
+    ? [['cross', 'edge between stages (transfer)']]
+    : [
+        ['cross', 'cross-device edge (transfer)'],
+        ['crit', 'critical path'],
+      ];
   for (const [cls, text] of edges) {
     const s = document.createElement('span');
     const sw = document.createElement('span');

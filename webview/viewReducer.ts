@@ -4,17 +4,7 @@
 // identity (the same Set, the same PlanView), so the wiring compares with `!==` to know what to redraw.
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
-import {
-  ancestorsOf,
-  autoExpand,
-  buildGroupTree,
-  DEFAULT_TREE_OPTIONS,
-  planView,
-  searchNodes,
-  type GroupBy,
-  type GroupTree,
-  type PlanView,
-} from './model';
+import { ancestorsOf, autoExpand, buildGroupTree, DEFAULT_TREE_OPTIONS, planView, searchNodes, type GroupBy, type GroupTree, type PlanView } from './model';
 import { restoreExpanded } from './viewState';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { pipelineView } from './pipelineModel';
@@ -141,7 +131,7 @@ export function initialView(init: InitialView): ViewModel {
     chosenChoice: init.chosenChoice ?? { ...choice, objective },
     pv: objective === 'throughput' ? pipelineView(graph, pipeline, idx) : planView(graph, init.plan, idx),
     showCritical: init.showCritical ?? true,
-    selected: init.selectedId ? idx.get(init.selectedId) ?? null : null,
+    selected: init.selectedId ? (idx.get(init.selectedId) ?? null) : null,
     query: '',
     matches: [],
     matchCursor: 0,
@@ -192,7 +182,7 @@ function adoptGraph(s: ViewModel, next: OpGraph): ViewModel {
     idx,
     tree,
     expanded: restoreExpanded([...s.expanded], tree.groups, tree.root) ?? defaultExpansion(tree, next.nodes.length),
-    selected: selectedId === null ? null : idx.get(selectedId) ?? null,
+    selected: selectedId === null ? null : (idx.get(selectedId) ?? null),
     matches: [],
     matchCursor: 0,
   };

@@ -110,7 +110,11 @@ export function sameChosenOptions(a: PlacementOptions, b: PlacementOptions): boo
  * group tree, and their ancestors (a group is only visible inside an expanded parent). Null when
  * nothing saved applies, so the caller falls back to its default expansion.
  */
-export function restoreExpanded(saved: readonly string[] | undefined, groups: ReadonlyMap<string, { parent: string | null }>, root: string): Set<string> | null {
+export function restoreExpanded(
+  saved: readonly string[] | undefined,
+  groups: ReadonlyMap<string, { parent: string | null }>,
+  root: string,
+): Set<string> | null {
   if (!saved) return null;
   const out = new Set<string>([root]);
   let any = false;

@@ -68,5 +68,8 @@ export function transferTimeUs(bytes: number, link: Link, fileUs = 0): number {
  */
 export function checkLinkForGraph(link: Link, graph: OpGraph, file?: string): void {
   if (!link.fromFile || graph.edges.length === 0 || graph.edges.some((e) => e.costUs !== undefined)) return;
-  throw new OpplaceError(`--comm file uses the transfer cost of each edge from the file, and ${graph.source?.format ?? 'this'} graph has none (dnn-partitioning files have them); use a preset or LATENCY_US:GBPS`, { file: file ?? graph.source?.file ?? graph.name });
+  throw new OpplaceError(
+    `--comm file uses the transfer cost of each edge from the file, and ${graph.source?.format ?? 'this'} graph has none (dnn-partitioning files have them); use a preset or LATENCY_US:GBPS`,
+    { file: file ?? graph.source?.file ?? graph.name },
+  );
 }

@@ -5,14 +5,7 @@
 // bytes are both 0 (Reshape views, Shape, folded constants) launch no kernel and stay at 0 µs.
 import type { Dtype } from '../loaders/types';
 import { checkGraphLimits, OpGraph, OpNode } from '../graph';
-import {
-  bandwidthBytesPerSecond,
-  DEFAULT_DEVICE,
-  DEFAULT_DTYPE,
-  DevicePreset,
-  getDevicePreset,
-  peakFlopsPerSecond,
-} from './devices';
+import { bandwidthBytesPerSecond, DEFAULT_DEVICE, DEFAULT_DTYPE, DevicePreset, getDevicePreset, peakFlopsPerSecond } from './devices';
 
 export interface CostModelOptions {
   /** A preset id (see DEVICE_PRESETS) or a preset object. Default DEFAULT_DEVICE (H100 SXM). */
@@ -84,7 +77,14 @@ export function applyCostModel(graph: OpGraph, options: CostModelOptions = {}): 
     estimated++;
     return { ...n, computeUs: estimateNodeUs(n, device, dtype, launch) };
   });
-  const summary: CostModelSummary = { device: device.id, deviceName: device.name, dtype, launchOverheadUs: launch, estimatedNodes: estimated, measuredNodes: measured };
+  const summary: CostModelSummary = {
+    device: device.id,
+    deviceName: device.name,
+    dtype,
+    launchOverheadUs: launch,
+    estimatedNodes: estimated,
+    measuredNodes: measured,
+  };
   const costed = { ...graph, nodes, meta: { ...(graph.meta ?? {}), costModel: summary } };
   // an estimate from 1e24 FLOPs on a slow preset can pass the time limit the loader checked
   if (estimated > 0) checkGraphLimits(costed);

@@ -67,7 +67,10 @@ function parseLink(text: string, spec: string, which: string): Link {
   return link;
 }
 
-const linkPresets = () => Object.keys(INTERCONNECT_PRESETS).filter((k) => !INTERCONNECT_PRESETS[k].fromFile).join(', ');
+const linkPresets = () =>
+  Object.keys(INTERCONNECT_PRESETS)
+    .filter((k) => !INTERCONNECT_PRESETS[k].fromFile)
+    .join(', ');
 
 /**
  * Parses a topology spec. When `devices` is given it must equal hosts × GPUs per host (callers
@@ -82,9 +85,12 @@ export function parseTopology(spec: string, devices?: number, maxDevices = Infin
   const hosts = Number(m[1]);
   const gpusPerHost = Number(m[2]);
   if (hosts < 1 || gpusPerHost < 1) throw new OpplaceError(`topology "${text}": hosts and GPUs per host must be at least 1, got ${hosts}x${gpusPerHost}`);
-  if (hosts * gpusPerHost > maxDevices) throw new OpplaceError(`topology "${text}": ${hosts}x${gpusPerHost} = ${hosts * gpusPerHost} devices, at most ${maxDevices} are supported`);
+  if (hosts * gpusPerHost > maxDevices)
+    throw new OpplaceError(`topology "${text}": ${hosts}x${gpusPerHost} = ${hosts * gpusPerHost} devices, at most ${maxDevices} are supported`);
   if (devices !== undefined && devices !== hosts * gpusPerHost) {
-    throw new OpplaceError(`topology "${text}" has ${hosts} × ${gpusPerHost} = ${hosts * gpusPerHost} devices but ${devices} devices were asked for (leave out --devices, or make it ${hosts * gpusPerHost})`);
+    throw new OpplaceError(
+      `topology "${text}" has ${hosts} × ${gpusPerHost} = ${hosts * gpusPerHost} devices but ${devices} devices were asked for (leave out --devices, or make it ${hosts * gpusPerHost})`,
+    );
   }
   const parts = m[3].split('/');
   if (parts.length > 2) throw new OpplaceError(`topology "${text}": at most two links (inside a host / between hosts), got ${parts.length}`);
@@ -93,7 +99,9 @@ export function parseTopology(spec: string, devices?: number, maxDevices = Infin
   if (parts.length === 1) {
     // One link is only unambiguous when only one kind of pair exists.
     if (hosts > 1 && gpusPerHost > 1) {
-      throw new OpplaceError(`topology "${text}": ${hosts} hosts of ${gpusPerHost} GPUs need a link inside a host and one between hosts, e.g. ${hosts}x${gpusPerHost}:${m[3].trim() || 'nvlink4'}/ib200`);
+      throw new OpplaceError(
+        `topology "${text}": ${hosts} hosts of ${gpusPerHost} GPUs need a link inside a host and one between hosts, e.g. ${hosts}x${gpusPerHost}:${m[3].trim() || 'nvlink4'}/ib200`,
+      );
     }
     intra = inter = parseLink(parts[0], text, hosts > 1 ? 'inter-host' : 'intra-host');
   } else {

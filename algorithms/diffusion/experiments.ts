@@ -52,7 +52,12 @@ export interface BudgetResult {
  * Smallest number of steps (by doubling, then bisection; TV falls with the step count) whose output
  * law is within `threshold` in TV of N(μ, 0.25 I_d), as evaluations. Same seed for every step count.
  */
-export function budgetForTV(name: SamplerName, d: number, threshold: number, options: { config?: Partial<SamplerConfig>; seed?: number; draws?: number; maxSteps?: number } = {}): BudgetResult {
+export function budgetForTV(
+  name: SamplerName,
+  d: number,
+  threshold: number,
+  options: { config?: Partial<SamplerConfig>; seed?: number; draws?: number; maxSteps?: number } = {},
+): BudgetResult {
   const config = samplerConfig(options.config);
   const seed = options.seed ?? 1;
   const draws = options.draws ?? 1000;
@@ -185,7 +190,14 @@ export function runDiffusionBench(options: BenchOptions): BenchResult {
         return r.evals;
       });
       const ok = dims.map((d, i) => [d, found[i]] as const).filter(([, e]) => e !== null) as [number, number][];
-      budgetRows.push({ sampler: name, evals: found, exponent: logLogSlope(ok.map((p) => p[0]), ok.map((p) => p[1])) });
+      budgetRows.push({
+        sampler: name,
+        evals: found,
+        exponent: logLogSlope(
+          ok.map((p) => p[0]),
+          ok.map((p) => p[1]),
+        ),
+      });
     }
   }
   return { rows, slopes, budgets: budgetRows, dims, budgetsAsked: budgets, threshold };

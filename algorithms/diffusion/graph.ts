@@ -45,7 +45,10 @@ function checkOptions(o: SamplerGraphOptions): void {
     throw new OpplaceError(`--score-time-us must be a finite number ≥ 0, got ${String(o.scoreTimeUs)}`);
   }
   if (o.scoreTimeUs > MAX_TIME_US) throw new OpplaceError(`--score-time-us must be at most ${MAX_TIME_US} µs, got ${o.scoreTimeUs}`);
-  for (const [v, name] of [[o.scoreBytes, 'score-bytes'], [o.weightBytes ?? 0, 'weight-bytes']] as const) {
+  for (const [v, name] of [
+    [o.scoreBytes, 'score-bytes'],
+    [o.weightBytes ?? 0, 'weight-bytes'],
+  ] as const) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new OpplaceError(`--${name} must be a number of bytes ≥ 0, got ${String(v)}`);
   }
   const n = samplerGraphNodeCount(o);

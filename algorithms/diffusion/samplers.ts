@@ -105,7 +105,10 @@ export class MidpointStage implements Stage {
   private readonly mid: Float64Array;
   /** α of the last application (tests read it). */
   lastAlpha = NaN;
-  constructor(dim: number, private readonly fixedAlpha: number | null) {
+  constructor(
+    dim: number,
+    private readonly fixedAlpha: number | null,
+  ) {
     this.g = new Float64Array(dim);
     this.mid = new Float64Array(dim);
   }
@@ -176,13 +179,10 @@ export function underdampedCoefficients(gamma: number, h: number): UnderdampedCo
   const oneMinusE2 = -Math.expm1(-2 * x);
   const c1 = oneMinusE / gamma;
   // h − (1 − e^{−x})/γ cancels for small x; (x − (1 − e^{−x}))/γ via a series there.
-  const hMinusC1 = x < 1e-3 ? (x * x / 2 - (x * x * x) / 6 + (x * x * x * x) / 24) / gamma : h - c1;
+  const hMinusC1 = x < 1e-3 ? ((x * x) / 2 - (x * x * x) / 6 + (x * x * x * x) / 24) / gamma : h - c1;
   const c2 = hMinusC1 / gamma;
   // ∫_0^h (1 − e^{−γτ})² dτ, series for small γh where the closed form cancels.
-  const integral =
-    x < 1e-3
-      ? (x * x * x / 3 - (x * x * x * x) / 4 + (7 * x ** 5) / 60) / gamma
-      : h - (2 * oneMinusE) / gamma + oneMinusE2 / (2 * gamma);
+  const integral = x < 1e-3 ? ((x * x * x) / 3 - (x * x * x * x) / 4 + (7 * x ** 5) / 60) / gamma : h - (2 * oneMinusE) / gamma + oneMinusE2 / (2 * gamma);
   const varX = (2 / gamma) * integral;
   const varV = oneMinusE2;
   const covXV = (oneMinusE * oneMinusE) / gamma;
@@ -253,7 +253,12 @@ export class ParallelMidpointStage implements Stage {
   private readonly scoreView: Float64Array[];
   private readonly tmp: Float64Array;
 
-  constructor(private readonly dim: number, readonly R: number, readonly K: number, readonly sequential = false) {
+  constructor(
+    private readonly dim: number,
+    readonly R: number,
+    readonly K: number,
+    readonly sequential = false,
+  ) {
     this.evals = sequential ? NaN : 1 + (K + 1) * R;
     this.alphas = new Float64Array(R);
     this.w = new Float64Array(R * R);
@@ -407,7 +412,12 @@ export class Sampler {
   readonly evals: number;
   readonly config: SamplerConfig;
 
-  constructor(readonly name: SamplerName, readonly dim: number, readonly steps: number, config: Partial<SamplerConfig> = {}) {
+  constructor(
+    readonly name: SamplerName,
+    readonly dim: number,
+    readonly steps: number,
+    config: Partial<SamplerConfig> = {},
+  ) {
     if (!SAMPLER_NAMES.includes(name)) throw new OpplaceError(`unknown sampler "${String(name)}" (expected one of ${SAMPLER_NAMES.join(', ')})`);
     if (!Number.isInteger(dim) || dim < 1) throw new OpplaceError(`dimension must be an integer ≥ 1, got ${dim}`);
     if (!Number.isInteger(steps) || steps < 1) throw new OpplaceError(`steps must be an integer ≥ 1, got ${steps}`);

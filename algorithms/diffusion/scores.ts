@@ -26,7 +26,10 @@ function checkVector(v: Float64Array, dim: number, what: string): void {
 /** Target N(μ, diag σ²). */
 export class GaussianScore implements ScoreModel {
   readonly dim: number;
-  constructor(readonly mean: Float64Array, readonly variance: Float64Array) {
+  constructor(
+    readonly mean: Float64Array,
+    readonly variance: Float64Array,
+  ) {
     this.dim = mean.length;
     if (this.dim === 0) throw new OpplaceError('a Gaussian target needs at least one dimension');
     checkVector(mean, this.dim, 'mean');
@@ -124,7 +127,7 @@ export class GaussianMixtureScore implements ScoreModel {
       for (let i = 0; i < this.dim; i++) {
         const v = e2 * c.variance[i] + 1 - e2;
         const r = y[i] - e1 * c.mean[i];
-        l -= 0.5 * (r * r / v + Math.log(v));
+        l -= 0.5 * ((r * r) / v + Math.log(v));
       }
       this.logR[k] = l;
       if (l > maxL) maxL = l;
@@ -155,7 +158,7 @@ export class GaussianMixtureScore implements ScoreModel {
       for (let i = 0; i < this.dim; i++) {
         const v = e2 * c.variance[i] + 1 - e2;
         const r = y[i] - e1 * c.mean[i];
-        l -= 0.5 * (r * r / v + Math.log(2 * Math.PI * v));
+        l -= 0.5 * ((r * r) / v + Math.log(2 * Math.PI * v));
       }
       p += Math.exp(l);
     }

@@ -14,7 +14,14 @@ export interface SpeedupRow {
 export async function samplerSpeedups(graph: OpGraph, deviceCounts: number[], comm = 'none', memoryPerDevice = 2 ** 40): Promise<SpeedupRow[]> {
   if (deviceCounts.length === 0) throw new OpplaceError('need at least one device count');
   const makespan = async (devices: number) => {
-    const plan = await placeGraph(graph, { algorithm: 'm-etf', devices, memoryLimits: Array(devices).fill(memoryPerDevice), comm, grouping: 'none', fuse: false });
+    const plan = await placeGraph(graph, {
+      algorithm: 'm-etf',
+      devices,
+      memoryLimits: Array(devices).fill(memoryPerDevice),
+      comm,
+      grouping: 'none',
+      fuse: false,
+    });
     if (!plan.feasible) throw new OpplaceError(`placing the sampler graph on ${devices} devices failed: ${plan.reason ?? 'infeasible'}`);
     return plan.makespanUs;
   };

@@ -36,7 +36,10 @@ export function moduleDevices(graph: OpGraph, plan: AnyPlan, planFile?: string):
   const byNode = deviceByNode(graph, plan, planFile);
   const file = graph.source?.file ?? graph.name;
   if (!graph.nodes.some((n) => n.modulePath)) {
-    throw new OpplaceError('the graph carries no module paths, so there is no Accelerate device_map to write — profile the PyTorch model with tools/opplace_profile.py and place that graph', { file });
+    throw new OpplaceError(
+      'the graph carries no module paths, so there is no Accelerate device_map to write — profile the PyTorch model with tools/opplace_profile.py and place that graph',
+      { file },
+    );
   }
   const seen = new Map<string, { device: number; node: string }>();
   const out: { path: string; device: number; node: string }[] = [];

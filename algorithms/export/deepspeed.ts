@@ -33,7 +33,8 @@ export function exportDeepSpeed(graph: OpGraph, plan: AnyPlan, planFile?: string
   const notes = [`use: class Pipe(PipelineModule): def _partition_layers(self, method): self.parts = parts (num_stages=${runs.length}; layer i = layers[i])`];
   if (isPipelinePlan(plan)) {
     partition.gradient_accumulation_steps = plan.microbatches;
-    if (plan.schedule === 'gpipe') notes.push('DeepSpeed runs its 1F1B TrainSchedule; the plan was made for GPipe, whose memory per stage is larger, so it fits under 1F1B too');
+    if (plan.schedule === 'gpipe')
+      notes.push('DeepSpeed runs its 1F1B TrainSchedule; the plan was made for GPipe, whose memory per stage is larger, so it fits under 1F1B too');
   }
   return { partition, notes };
 }

@@ -45,15 +45,26 @@ export function exportPlan(format: ExportFormat, input: ExportInput): ExportResu
   switch (format) {
     case 'accelerate': {
       // Accelerate runs the devices one after the other (no microbatches): say so for a pipeline plan
-      const notes = isPipelinePlan(plan) ? [`Accelerate's device_map runs the ${plan.stages.length} stages one after the other for each batch, not as a pipeline of ${plan.microbatches} microbatches; torch-split or deepspeed run the plan's throughput`] : [];
+      const notes = isPipelinePlan(plan)
+        ? [
+            `Accelerate's device_map runs the ${plan.stages.length} stages one after the other for each batch, not as a pipeline of ${plan.microbatches} microbatches; torch-split or deepspeed run the plan's throughput`,
+          ]
+        : [];
       return { data: jsonDisplay(JSON.stringify(exportAccelerate(graph, plan, planFile), null, 2)) + '\n', suffix: '.device_map.json', notes };
     }
     case 'torch-split': {
       const split = exportTorchSplit(graph, plan, planFile);
-      const notes = split.stages.map((s, k) => `stage ${k} → plan device ${s.device}: ${s.nodes} ops, ${s.first} … ${s.last}${s.splitAt ? ` (split at ${s.splitAt})` : ''}`);
+      const notes = split.stages.map(
+        (s, k) => `stage ${k} → plan device ${s.device}: ${s.nodes} ops, ${s.first} … ${s.last}${s.splitAt ? ` (split at ${s.splitAt})` : ''}`,
+      );
       // a latency plan: the split points alone, as before; a pipeline plan also says how to run them
       const data = split.schedule
-        ? { split_spec: split.splitSpec, schedule: split.schedule.scheduleClass, n_microbatches: split.schedule.nMicrobatches, stage_devices: split.stages.map((s) => s.device) }
+        ? {
+            split_spec: split.splitSpec,
+            schedule: split.schedule.scheduleClass,
+            n_microbatches: split.schedule.nMicrobatches,
+            stage_devices: split.stages.map((s) => s.device),
+          }
         : split.splitSpec;
       return { data: jsonDisplay(JSON.stringify(data, null, 2)) + '\n', suffix: '.split.json', notes: [...notes, ...split.notes] };
     }
@@ -62,7 +73,11 @@ export function exportPlan(format: ExportFormat, input: ExportInput): ExportResu
       return { data: jsonDisplay(JSON.stringify(partition, null, 2)) + '\n', suffix: '.deepspeed.json', notes };
     }
     case 'csv':
-      if (isPipelinePlan(plan)) throw new OpplaceError('a pipeline plan has stages, not start and end times per op: export it --to torch-split, deepspeed or accelerate (csv is for `opplace place` plans)', { file: planFile });
+      if (isPipelinePlan(plan))
+        throw new OpplaceError(
+          'a pipeline plan has stages, not start and end times per op: export it --to torch-split, deepspeed or accelerate (csv is for `opplace place` plans)',
+          { file: planFile },
+        );
       return { data: exportCsv(graph, plan, planFile), suffix: '.plan.csv', notes: [] };
     case 'onnx': {
       if (!input.modelBytes || !input.modelFile) {
@@ -70,7 +85,10 @@ export function exportPlan(format: ExportFormat, input: ExportInput): ExportResu
       }
       const r = exportOnnx(input.modelBytes, input.modelFile, graph, plan, planFile);
       const notes = [`${r.annotated} nodes annotated with their plan device, ${r.inherited} folded nodes with their consumer's`];
-      if (r.unannotated.length) notes.push(`${r.unannotated.length} nodes without a device (nothing placed consumes them): ${r.unannotated.slice(0, 5).join(', ')}${r.unannotated.length > 5 ? ', …' : ''}`);
+      if (r.unannotated.length)
+        notes.push(
+          `${r.unannotated.length} nodes without a device (nothing placed consumes them): ${r.unannotated.slice(0, 5).join(', ')}${r.unannotated.length > 5 ? ', …' : ''}`,
+        );
       return { data: r.bytes, suffix: '.placed.onnx', notes };
     }
   }

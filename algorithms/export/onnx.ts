@@ -52,14 +52,19 @@ export function exportOnnx(modelBytes: Uint8Array, modelFile: string, graph: OpG
   const device: (number | undefined)[] = planIds.map((id) => (id === undefined ? undefined : byNode.get(id)!));
   const matched = device.filter((d) => d !== undefined).length;
   if (matched === 0) {
-    throw new OpplaceError(`no node of the ONNX model is in the plan (plan node "${[...byNode.keys()][0]}" is not an ONNX node) — was the plan made for another model?`, { file: modelFile });
+    throw new OpplaceError(
+      `no node of the ONNX model is in the plan (plan node "${[...byNode.keys()][0]}" is not an ONNX node) — was the plan made for another model?`,
+      { file: modelFile },
+    );
   }
   // folded nodes (e.g. ConstantOfShape producing weights) run where their first placed consumer runs
   const consumers = new Map<string, number[]>();
-  nodes.forEach((n, i) => (n.input ?? []).forEach((t) => {
-    if (!consumers.has(t)) consumers.set(t, []);
-    consumers.get(t)!.push(i);
-  }));
+  nodes.forEach((n, i) =>
+    (n.input ?? []).forEach((t) => {
+      if (!consumers.has(t)) consumers.set(t, []);
+      consumers.get(t)!.push(i);
+    }),
+  );
   let inherited = 0;
   for (let pass = 0; pass < nodes.length && device.includes(undefined); pass++) {
     let changed = false;

@@ -36,7 +36,10 @@ export function parsePlanJson(text: string, file: string): AnyPlan {
 export function planFromJson(data: unknown, file: string): AnyPlan {
   if (isPipelinePlanLike(data)) return pipelinePlanFromJson(data as PipelinePlan, file);
   if (!isPlanLike(data)) {
-    throw new OpplaceError('not an opplace plan (expected an object with "algorithm" and a "schedule" list as `opplace place --out` writes, or "stages" and "assignment" as `opplace pipeline --out` writes)', { file });
+    throw new OpplaceError(
+      'not an opplace plan (expected an object with "algorithm" and a "schedule" list as `opplace place --out` writes, or "stages" and "assignment" as `opplace pipeline --out` writes)',
+      { file },
+    );
   }
   const plan = data as Plan;
   plan.schedule.forEach((op, i) => {
@@ -76,15 +79,18 @@ function pipelinePlanFromJson(plan: PipelinePlan, file: string): PipelinePlan {
   const a = plan.assignment as unknown;
   if (!a || typeof a !== 'object' || Array.isArray(a)) throw new OpplaceError('the pipeline plan has no "assignment" object (node id → device)', { file });
   for (const [node, device] of Object.entries(plan.assignment)) {
-    if (!Number.isInteger(device) || device < 0) throw new OpplaceError(`assignment: device must be an integer ≥ 0, got ${JSON.stringify(device)}`, { file, node });
+    if (!Number.isInteger(device) || device < 0)
+      throw new OpplaceError(`assignment: device must be an integer ≥ 0, got ${JSON.stringify(device)}`, { file, node });
   }
   plan.stages.forEach((s, i) => {
     if (!s || typeof s !== 'object' || !Number.isInteger(s.device) || !Array.isArray(s.nodes)) {
       throw new OpplaceError(`stages[${i}] needs a "device" and a "nodes" list`, { file });
     }
   });
-  if (!Number.isInteger(plan.microbatches) || plan.microbatches < 1) throw new OpplaceError(`"microbatches" must be an integer ≥ 1, got ${JSON.stringify(plan.microbatches)}`, { file });
-  if (plan.schedule !== 'gpipe' && plan.schedule !== '1f1b') throw new OpplaceError(`"schedule" must be gpipe or 1f1b, got ${JSON.stringify(plan.schedule)}`, { file });
+  if (!Number.isInteger(plan.microbatches) || plan.microbatches < 1)
+    throw new OpplaceError(`"microbatches" must be an integer ≥ 1, got ${JSON.stringify(plan.microbatches)}`, { file });
+  if (plan.schedule !== 'gpipe' && plan.schedule !== '1f1b')
+    throw new OpplaceError(`"schedule" must be gpipe or 1f1b, got ${JSON.stringify(plan.schedule)}`, { file });
   return plan;
 }
 
@@ -105,11 +111,18 @@ export function deviceByNode(graph: OpGraph, plan: AnyPlan, planFile?: string): 
   for (const [id, device] of Object.entries(plan.assignment)) {
     if (ids.has(id)) out.set(id, device);
     else if (!(id.endsWith(GRAD_SUFFIX) && ids.has(id.slice(0, -GRAD_SUFFIX.length)))) {
-      throw new OpplaceError(`the plan places a node that ${graph.source?.file ?? graph.name} does not have — was the plan made for another model?`, { file, node: id });
+      throw new OpplaceError(`the plan places a node that ${graph.source?.file ?? graph.name} does not have — was the plan made for another model?`, {
+        file,
+        node: id,
+      });
     }
   }
   for (const n of graph.nodes) {
-    if (!out.has(n.id)) throw new OpplaceError(`the plan does not place this node of ${graph.source?.file ?? graph.name} — was the plan made for another model?`, { file, node: n.id });
+    if (!out.has(n.id))
+      throw new OpplaceError(`the plan does not place this node of ${graph.source?.file ?? graph.name} — was the plan made for another model?`, {
+        file,
+        node: n.id,
+      });
   }
   return out;
 }
@@ -127,14 +140,20 @@ export function scheduleByNode(graph: OpGraph, plan: Plan, planFile?: string): M
   const byNode = new Map<string, ScheduledOp>();
   for (const op of plan.schedule) {
     if (!ids.has(op.node)) {
-      throw new OpplaceError(`the plan places a node that ${graph.source?.file ?? graph.name} does not have — was the plan made for another model?`, { file, node: op.node });
+      throw new OpplaceError(`the plan places a node that ${graph.source?.file ?? graph.name} does not have — was the plan made for another model?`, {
+        file,
+        node: op.node,
+      });
     }
     if (byNode.has(op.node)) throw new OpplaceError('the plan schedules this node twice', { file, node: op.node });
     byNode.set(op.node, op);
   }
   for (const n of graph.nodes) {
     if (!byNode.has(n.id)) {
-      throw new OpplaceError(`the plan does not place this node of ${graph.source?.file ?? graph.name} — was the plan made for another model?`, { file, node: n.id });
+      throw new OpplaceError(`the plan does not place this node of ${graph.source?.file ?? graph.name} — was the plan made for another model?`, {
+        file,
+        node: n.id,
+      });
     }
   }
   return byNode;

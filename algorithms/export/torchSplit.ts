@@ -37,7 +37,10 @@ export function exportTorchSplit(graph: OpGraph, plan: AnyPlan, planFile?: strin
   const byNode = deviceByNode(graph, plan, planFile);
   const file = graph.source?.file ?? graph.name;
   if (!graph.nodes.some((n) => n.modulePath)) {
-    throw new OpplaceError('the graph carries no module paths, so there are no split points to write — profile the PyTorch model with tools/opplace_profile.py and place that graph', { file });
+    throw new OpplaceError(
+      'the graph carries no module paths, so there are no split points to write — profile the PyTorch model with tools/opplace_profile.py and place that graph',
+      { file },
+    );
   }
   const runs = stageRuns(graph, byNode);
   const calls = new Map<string, number>();
@@ -66,11 +69,21 @@ export function exportTorchSplit(graph: OpGraph, plan: AnyPlan, planFile?: strin
     }
     const fqn = nodes[at].modulePath!;
     if (at > 0) {
-      notes.push(`stage ${k}: ${nodes.slice(0, at).map((n) => `"${n.id}"`).join(', ')} (no weights) run${at === 1 ? 's' : ''} at the end of stage ${k - 1}, because the split is at the beginning of module "${fqn}"`);
+      notes.push(
+        `stage ${k}: ${nodes
+          .slice(0, at)
+          .map((n) => `"${n.id}"`)
+          .join(', ')} (no weights) run${at === 1 ? 's' : ''} at the end of stage ${k - 1}, because the split is at the beginning of module "${fqn}"`,
+      );
     }
     setOwn(splitSpec, fqn, 'BEGINNING');
     stages[k].splitAt = fqn;
   }
   if (!isPipelinePlan(plan)) return { splitSpec, stages, notes };
-  return { splitSpec, stages, notes, schedule: { scheduleClass: plan.schedule === 'gpipe' ? 'ScheduleGPipe' : 'Schedule1F1B', nMicrobatches: plan.microbatches } };
+  return {
+    splitSpec,
+    stages,
+    notes,
+    schedule: { scheduleClass: plan.schedule === 'gpipe' ? 'ScheduleGPipe' : 'Schedule1F1B', nMicrobatches: plan.microbatches },
+  };
 }

@@ -76,7 +76,10 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
   if (!isJsonObject(doc)) throw new OpplaceError(`expected a JSON object with "nodes" and "edges", got ${describeJson(doc)}`, { file });
   if (doc.nodes === undefined && (Array.isArray(doc.fpgas) || Array.isArray(doc.cpus))) {
     // the data set ships these next to the graphs; they look alike but assign nodes, they are not a graph
-    throw new OpplaceError('this is a dnn-partitioning human-expert split (nodes per device), not a graph: place the matching graph from throughput-inputs/ or latency-inputs/', { file });
+    throw new OpplaceError(
+      'this is a dnn-partitioning human-expert split (nodes per device), not a graph: place the matching graph from throughput-inputs/ or latency-inputs/',
+      { file },
+    );
   }
   if (!Array.isArray(doc.nodes)) throw new OpplaceError(`field "nodes" must be an array, got ${describeJson(doc.nodes)}`, { file });
   if (!Array.isArray(doc.edges)) throw new OpplaceError(`field "edges" must be an array, got ${describeJson(doc.edges)}`, { file });

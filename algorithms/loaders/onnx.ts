@@ -105,7 +105,8 @@ class BuildContext {
     const opaqueOps = new Map<string, number>();
     for (const i of order) this.inferAndFold(i, unknownOps, opaqueOps);
     for (const [op, n] of unknownOps) this.warnings.push(`unknown op type "${op}" (${n} node${n > 1 ? 's' : ''}): kept as nodes with unknown output shapes`);
-    for (const [op, n] of opaqueOps) this.warnings.push(`${op} (${n} node${n > 1 ? 's' : ''}) kept as single opaque nodes: subgraphs are not expanded, output shapes unknown`);
+    for (const [op, n] of opaqueOps)
+      this.warnings.push(`${op} (${n} node${n > 1 ? 's' : ''}) kept as single opaque nodes: subgraphs are not expanded, output shapes unknown`);
     this.warnIfShapesLost(order);
     return this.assemble();
   }
@@ -133,7 +134,8 @@ class BuildContext {
     for (const t of this.g.initializer ?? []) {
       const name = t.name ?? '';
       const dims = tensorDims(t);
-      if (!dims) throw new OpplaceError(`initializer "${name}" has invalid dims [${quoteInput((t.dims ?? []).map(int64ToNumber).join(', '))}]`, { file: this.file });
+      if (!dims)
+        throw new OpplaceError(`initializer "${name}" has invalid dims [${quoteInput((t.dims ?? []).map(int64ToNumber).join(', '))}]`, { file: this.file });
       if (this.producer.has(name)) throw this.err(`initializer "${name}" is also produced by a node`, this.producer.get(name));
       const value = tensorValues(t);
       const meta: TensorMeta = { shape: dims, dtype: t.data_type ?? 0, ...(value ? { value } : {}) };
@@ -170,18 +172,25 @@ class BuildContext {
     if (leading.some((d) => !d || !hasField(d, 'dim_value'))) return; // a missing leading dim takes the batch
     const fixed = [...new Set(leading.map((d) => int64ToNumber(d!.dim_value)))].join(', ');
     if (this.options.forceBatch) {
-      this.warnings.push(`--force-batch: the fixed leading dim (${fixed}) of every graph input was rewritten to ${this.batch}; shapes the model fixes inside (e.g. a Reshape to a constant shape) keep the exported batch, so check the sizes with \`opplace inspect\``);
+      this.warnings.push(
+        `--force-batch: the fixed leading dim (${fixed}) of every graph input was rewritten to ${this.batch}; shapes the model fixes inside (e.g. a Reshape to a constant shape) keep the exported batch, so check the sizes with \`opplace inspect\``,
+      );
       return;
     }
-    this.warnings.push(`--batch ${this.batch} has no effect: every graph input has a fixed leading dim (${fixed}); the costs and memory are those of the exported batch (add --force-batch to rewrite the inputs' leading dim, or re-export with a dynamic batch axis)`);
+    this.warnings.push(
+      `--batch ${this.batch} has no effect: every graph input has a fixed leading dim (${fixed}); the costs and memory are those of the exported batch (add --force-batch to rewrite the inputs' leading dim, or re-export with a dynamic batch axis)`,
+    );
   }
 
   /** Whether every graph input's leading dim is a number (the model was exported with a fixed batch). */
   private static allLeadingFixed(inputs: OnnxValueInfo[]): boolean {
-    return inputs.length > 0 && inputs.every((vi) => {
-      const d = vi.type?.tensor_type?.shape?.dim?.[0];
-      return !!d && hasField(d, 'dim_value');
-    });
+    return (
+      inputs.length > 0 &&
+      inputs.every((vi) => {
+        const d = vi.type?.tensor_type?.shape?.dim?.[0];
+        return !!d && hasField(d, 'dim_value');
+      })
+    );
   }
 
   /** A graph input's meta: its --input-shape when given (rank must match the declared one). */
@@ -190,7 +199,10 @@ class BuildContext {
     const given = this.options.inputShapes?.[vi.name!];
     if (!given || !Object.prototype.hasOwnProperty.call(this.options.inputShapes, vi.name!)) return meta;
     if (meta.shape && meta.shape.length !== given.length) {
-      throw new OpplaceError(`input shape ${given.join('x')} given for graph input "${quoteInput(vi.name!)}" has rank ${given.length}, the model declares rank ${meta.shape.length} ([${meta.shape.map((d) => d ?? '?').join(', ')}])`, { file: this.file });
+      throw new OpplaceError(
+        `input shape ${given.join('x')} given for graph input "${quoteInput(vi.name!)}" has rank ${given.length}, the model declares rank ${meta.shape.length} ([${meta.shape.map((d) => d ?? '?').join(', ')}])`,
+        { file: this.file },
+      );
     }
     return { ...meta, shape: given.slice() };
   }
@@ -210,16 +222,25 @@ class BuildContext {
       for (const d of vi.type?.tensor_type?.shape?.dim ?? []) {
         if (!d.dim_param || hasField(d, 'dim_value')) continue;
         params.add(d.dim_param);
-        if (!fixed && !batchParams.has(d.dim_param) && !Object.prototype.hasOwnProperty.call(dims, d.dim_param) && !free.has(d.dim_param)) free.set(d.dim_param, vi.name!);
+        if (!fixed && !batchParams.has(d.dim_param) && !Object.prototype.hasOwnProperty.call(dims, d.dim_param) && !free.has(d.dim_param))
+          free.set(d.dim_param, vi.name!);
       }
     }
     const unusedDims = Object.keys(dims).filter((k) => !params.has(k));
-    if (unusedDims.length) this.warnings.push(`--dim ${unusedDims.map((k) => `"${quoteInput(k)}"`).join(', ')}: no graph input has a symbolic dim of that name (the model's: ${[...params].map((k) => `"${quoteInput(k)}"`).join(', ') || 'none'})`);
+    if (unusedDims.length)
+      this.warnings.push(
+        `--dim ${unusedDims.map((k) => `"${quoteInput(k)}"`).join(', ')}: no graph input has a symbolic dim of that name (the model's: ${[...params].map((k) => `"${quoteInput(k)}"`).join(', ') || 'none'})`,
+      );
     const unusedInputs = Object.keys(given).filter((k) => !names.has(k));
-    if (unusedInputs.length) this.warnings.push(`--input-shape ${unusedInputs.map((k) => `"${quoteInput(k)}"`).join(', ')}: no graph input of that name (the model's: ${[...names].map((k) => `"${quoteInput(k)}"`).join(', ')})`);
+    if (unusedInputs.length)
+      this.warnings.push(
+        `--input-shape ${unusedInputs.map((k) => `"${quoteInput(k)}"`).join(', ')}: no graph input of that name (the model's: ${[...names].map((k) => `"${quoteInput(k)}"`).join(', ')})`,
+      );
     if (free.size) {
       const list = [...free].map(([d, input]) => `"${quoteInput(d)}" (input "${quoteInput(input)}")`).join(', ');
-      this.warnings.push(`symbolic dims left free: ${list}; shapes that depend on them are unknown and count 0 FLOPs and bytes (give them a value with --dim NAME=VALUE or --input-shape INPUT=AxBx…)`);
+      this.warnings.push(
+        `symbolic dims left free: ${list}; shapes that depend on them are unknown and count 0 FLOPs and bytes (give them a value with --dim NAME=VALUE or --input-shape INPUT=AxBx…)`,
+      );
     }
   }
 
@@ -317,7 +338,7 @@ class BuildContext {
     const node = this.nodes[i];
     const op = node.op_type!;
     const domain = node.domain ?? '';
-    const inputs = (node.input ?? []).map((name) => (name ? this.metas.get(name) ?? { shape: null, dtype: 0 } : undefined));
+    const inputs = (node.input ?? []).map((name) => (name ? (this.metas.get(name) ?? { shape: null, dtype: 0 }) : undefined));
     const outputs = node.output ?? [];
     let metas: TensorMeta[];
     if (SUBGRAPH_OPS.has(op)) {
@@ -372,8 +393,12 @@ class BuildContext {
     }
     if (lost === 0) return;
     const n = origin === undefined ? undefined : this.nodes[origin];
-    const where = n ? `shapes stay unknown past node "${n.name || `${n.op_type}_${origin}`}" (${n.op_type}), whose input shapes are known` : 'shapes are unknown from the graph inputs on';
-    this.warnings.push(`${where}: ${lost} of ${total} nodes (${Math.round((100 * lost) / total)}%) have an output of unknown shape, and their FLOPs and bytes count as 0`);
+    const where = n
+      ? `shapes stay unknown past node "${n.name || `${n.op_type}_${origin}`}" (${n.op_type}), whose input shapes are known`
+      : 'shapes are unknown from the graph inputs on';
+    this.warnings.push(
+      `${where}: ${lost} of ${total} nodes (${Math.round((100 * lost) / total)}%) have an output of unknown shape, and their FLOPs and bytes count as 0`,
+    );
   }
 
   private tensorBytes(meta: TensorMeta | undefined): number {
@@ -404,8 +429,8 @@ class BuildContext {
       const cost = opCost({
         opType: node.op_type!,
         attrs: new Attrs(node),
-        inputs: inNames.map((x) => (x ? this.metas.get(x)?.shape ?? null : undefined)),
-        outputs: (node.output ?? []).map((x) => (x ? this.metas.get(x)?.shape ?? null : null)),
+        inputs: inNames.map((x) => (x ? (this.metas.get(x)?.shape ?? null) : undefined)),
+        outputs: (node.output ?? []).map((x) => (x ? (this.metas.get(x)?.shape ?? null) : null)),
         inputBytes: inNames.map((x) => (x ? this.tensorBytes(this.metas.get(x)) : 0)),
         outputBytes: outputs.map((t) => t.bytes),
       });
@@ -443,14 +468,21 @@ class BuildContext {
       }
     });
     if (opNodes.length === 0) {
-      throw new OpplaceError('the ONNX graph has only constant-producing nodes (Constant/ConstantOfShape/Identity of weights): no operators to place', { file: this.file });
+      throw new OpplaceError('the ONNX graph has only constant-producing nodes (Constant/ConstantOfShape/Identity of weights): no operators to place', {
+        file: this.file,
+      });
     }
     const stats = this.assignWeights(nodeAt);
     const tensors: Record<string, (number | null)[] | null> = {};
     for (const [name, m] of this.metas) setOwn(tensors, name, m.shape);
     const missing = this.missingInputs();
     if (missing.length) {
-      this.warnings.push(`${missing.length} tensor(s) are read but neither produced, initialized nor declared as graph inputs (shapes unknown): ${missing.slice(0, 5).map((x) => `"${x}"`).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+      this.warnings.push(
+        `${missing.length} tensor(s) are read but neither produced, initialized nor declared as graph inputs (shapes unknown): ${missing
+          .slice(0, 5)
+          .map((x) => `"${x}"`)
+          .join(', ')}${missing.length > 5 ? ', …' : ''}`,
+      );
     }
     return {
       name: graphName(this.g.name, this.file),

@@ -16,7 +16,22 @@ type Obj = JsonObject;
 type Shape = (number | null)[] | null;
 
 const TOP_KEYS = ['$schema', 'format', 'version', 'name', 'nodes', 'edges', 'warnings', 'stats', 'tensors', 'meta'];
-const NODE_KEYS = ['id', 'name', 'opType', 'namespace', 'computeUs', 'persistentBytes', 'temporaryBytes', 'outputs', 'colocationGroup', 'flops', 'memoryAccessBytes', 'parameterCount', 'modulePath', 'isBackward'];
+const NODE_KEYS = [
+  'id',
+  'name',
+  'opType',
+  'namespace',
+  'computeUs',
+  'persistentBytes',
+  'temporaryBytes',
+  'outputs',
+  'colocationGroup',
+  'flops',
+  'memoryAccessBytes',
+  'parameterCount',
+  'modulePath',
+  'isBackward',
+];
 const TENSOR_KEYS = ['name', 'bytes', 'shape', 'dtype'];
 const EDGE_KEYS = ['from', 'to', 'tensor', 'bytes', 'heldBytes', 'costUs'];
 
@@ -216,7 +231,8 @@ export function opgraphFromJson(doc: Json, fileName: string): OpGraph {
   if (doc.tensors !== undefined) graph.tensors = parseTensorsMap(doc.tensors, file);
   if (doc.meta !== undefined) {
     if (!isJsonObject(doc.meta)) fieldError(top, 'meta', 'an object', doc.meta);
-    if (jsonDepth(doc.meta, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new OpplaceError(`field "meta" is nested more than ${MAX_JSON_DEPTH} levels deep`, { file });
+    if (jsonDepth(doc.meta, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+      throw new OpplaceError(`field "meta" is nested more than ${MAX_JSON_DEPTH} levels deep`, { file });
     graph.meta = doc.meta;
   }
   return graph;
@@ -263,7 +279,8 @@ function checkFinite(graph: OpGraph): void {
     }
     for (const t of n.outputs) if (!Number.isFinite(t.bytes)) throw new OpplaceError(`cannot write output "${t.name}" with ${t.bytes} bytes`, { node: n.id });
   }
-  for (const e of graph.edges) if (!Number.isFinite(e.bytes)) throw new OpplaceError(`cannot write edge ${e.from} → ${e.to} with ${e.bytes} bytes`, { node: e.from });
+  for (const e of graph.edges)
+    if (!Number.isFinite(e.bytes)) throw new OpplaceError(`cannot write edge ${e.from} → ${e.to} with ${e.bytes} bytes`, { node: e.from });
 }
 
 /**
@@ -288,7 +305,18 @@ export function serializeOpgraph(graph: OpGraph): string {
   if (graph.tensors) extras.push(['tensors', graph.tensors]);
   if (graph.meta) extras.push(['meta', graph.meta]);
   list('nodes', graph.nodes.map(nodeJson), false);
-  list('edges', graph.edges.map((e) => ({ from: e.from, to: e.to, tensor: e.tensor, bytes: e.bytes, ...(e.heldBytes !== undefined ? { heldBytes: e.heldBytes } : {}), ...(e.costUs !== undefined ? { costUs: e.costUs } : {}) })), extras.length === 0);
+  list(
+    'edges',
+    graph.edges.map((e) => ({
+      from: e.from,
+      to: e.to,
+      tensor: e.tensor,
+      bytes: e.bytes,
+      ...(e.heldBytes !== undefined ? { heldBytes: e.heldBytes } : {}),
+      ...(e.costUs !== undefined ? { costUs: e.costUs } : {}),
+    })),
+    extras.length === 0,
+  );
   extras.forEach(([k, v], i) => lines.push(`  "${k}": ${JSON.stringify(v)}${i < extras.length - 1 ? ',' : ''}`));
   lines.push('}');
   return lines.join('\n') + '\n';

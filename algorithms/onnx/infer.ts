@@ -59,12 +59,68 @@ const UNARY_FOLD: Partial<Record<string, (x: number) => number>> = {
 };
 
 const UNARY_SAME = [
-  'Relu', 'Sigmoid', 'Tanh', 'Gelu', 'Erf', 'LeakyRelu', 'Clip', 'Identity', 'LRN', 'Elu', 'Selu', 'Softplus', 'Softsign',
-  'HardSigmoid', 'HardSwish', 'Mish', 'Celu', 'ThresholdedRelu', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Neg', 'Abs', 'Floor',
-  'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Softmax',
-  'LogSoftmax', 'Hardmax', 'InstanceNormalization', 'MeanVarianceNormalization', 'CumSum', 'Trilu', 'Shrink',
-  'GroupNormalization', 'LpNormalization', 'ReverseSequence', 'BitwiseNot', 'EyeLike', 'ScatterND', 'ScatterElements',
-  'Scatter', 'Not', 'Dropout', 'Bernoulli', 'RandomNormalLike', 'RandomUniformLike', 'FastGelu', 'QuickGelu',
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Gelu',
+  'Erf',
+  'LeakyRelu',
+  'Clip',
+  'Identity',
+  'LRN',
+  'Elu',
+  'Selu',
+  'Softplus',
+  'Softsign',
+  'HardSigmoid',
+  'HardSwish',
+  'Mish',
+  'Celu',
+  'ThresholdedRelu',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Reciprocal',
+  'Neg',
+  'Abs',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'Sin',
+  'Cos',
+  'Tan',
+  'Asin',
+  'Acos',
+  'Atan',
+  'Sinh',
+  'Cosh',
+  'Asinh',
+  'Acosh',
+  'Atanh',
+  'Softmax',
+  'LogSoftmax',
+  'Hardmax',
+  'InstanceNormalization',
+  'MeanVarianceNormalization',
+  'CumSum',
+  'Trilu',
+  'Shrink',
+  'GroupNormalization',
+  'LpNormalization',
+  'ReverseSequence',
+  'BitwiseNot',
+  'EyeLike',
+  'ScatterND',
+  'ScatterElements',
+  'Scatter',
+  'Not',
+  'Dropout',
+  'Bernoulli',
+  'RandomNormalLike',
+  'RandomUniformLike',
+  'FastGelu',
+  'QuickGelu',
 ];
 
 const BINARY_FOLD: Partial<Record<string, (a: number, b: number) => number>> = {
@@ -88,11 +144,44 @@ const BINARY_FOLD: Partial<Record<string, (a: number, b: number) => number>> = {
 };
 
 const BOOL_RESULT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Not', 'IsNaN', 'IsInf']);
-const BROADCAST_OPS = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'PRelu', 'BitShift', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor',
-  'And', 'Or', 'Xor', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Sum', 'Max', 'Min', 'Mean'];
+const BROADCAST_OPS = [
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Mod',
+  'PRelu',
+  'BitShift',
+  'BitwiseAnd',
+  'BitwiseOr',
+  'BitwiseXor',
+  'And',
+  'Or',
+  'Xor',
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'Sum',
+  'Max',
+  'Min',
+  'Mean',
+];
 
 function isIntegerType(t: number): boolean {
-  return t === DT.INT64 || t === DT.INT32 || t === DT.INT16 || t === DT.INT8 || t === DT.UINT8 || t === DT.UINT16 || t === DT.UINT32 || t === DT.UINT64 || t === DT.BOOL;
+  return (
+    t === DT.INT64 ||
+    t === DT.INT32 ||
+    t === DT.INT16 ||
+    t === DT.INT8 ||
+    t === DT.UINT8 ||
+    t === DT.UINT16 ||
+    t === DT.UINT32 ||
+    t === DT.UINT64 ||
+    t === DT.BOOL
+  );
 }
 
 const unary: Rule = (c) => {
@@ -218,7 +307,10 @@ const pool: Rule = (c) => {
   const x = inShape(c, 0);
   const kernel = c.attrs.ints('kernel_shape') ?? null;
   const shape = windowed(c, x, kernel, x ? x[1] : null, c.attrs.int('ceil_mode', 0) === 1);
-  return fillOutputs(c, [{ shape, dtype: inDtype(c) }, { shape, dtype: DT.INT64 }]);
+  return fillOutputs(c, [
+    { shape, dtype: inDtype(c) },
+    { shape, dtype: DT.INT64 },
+  ]);
 };
 
 const globalPool: Rule = (c) => {
@@ -265,7 +357,11 @@ const layerNorm: Rule = (c) => {
   const x = inShape(c, 0);
   const axis = x ? normAxis(c.attrs.int('axis', -1), x.length) : null;
   const stat: Shape = x && axis !== null ? x.map((d, i) => (i < axis ? d : 1)) : null;
-  return fillOutputs(c, [{ shape: x, dtype: inDtype(c) }, { shape: stat, dtype: DT.FLOAT }, { shape: stat, dtype: DT.FLOAT }]);
+  return fillOutputs(c, [
+    { shape: x, dtype: inDtype(c) },
+    { shape: stat, dtype: DT.FLOAT },
+    { shape: stat, dtype: DT.FLOAT },
+  ]);
 };
 
 // ---------- shape manipulation ----------
@@ -319,7 +415,7 @@ const constant: Rule = (c) => {
 const constantOfShape: Rule = (c) => {
   const t = c.attrs.tensor('value');
   const dtype = t?.data_type ?? DT.FLOAT;
-  const fillValue = t ? tensorValues(t)?.[0] ?? 0 : 0;
+  const fillValue = t ? (tensorValues(t)?.[0] ?? 0) : 0;
   const dims = inValue(c, 0);
   const inS = inShape(c, 0);
   const rank = inS && inS.length === 1 ? inS[0] : null;
@@ -374,11 +470,13 @@ const transpose: Rule = (c) => {
   if (!x) return fillOutputs(c, [{ shape: null, dtype: inDtype(c) }]);
   const perm = c.attrs.ints('perm') ?? x.map((_, i) => x.length - 1 - i);
   const shape = perm.length === x.length ? perm.map((p) => (p >= 0 && p < x.length ? x[p] : null)) : null;
-  const value = shape ? foldByIndex(c.inputs[0], shape, (o) => {
-    const src = new Array(o.length);
-    perm.forEach((p, i) => (src[p] = o[i]));
-    return src;
-  }) : undefined;
+  const value = shape
+    ? foldByIndex(c.inputs[0], shape, (o) => {
+        const src = new Array(o.length);
+        perm.forEach((p, i) => (src[p] = o[i]));
+        return src;
+      })
+    : undefined;
   return fillOutputs(c, [{ shape, dtype: inDtype(c), ...(value ? { value } : {}) }]);
 };
 
@@ -465,7 +563,11 @@ const gatherND: Rule = (c) => {
 const split: Rule = (c) => {
   const x = inShape(c, 0);
   const dtype = inDtype(c);
-  if (!x) return fillOutputs(c, new Array(c.nOutputs).fill(0).map(() => unknown(dtype)));
+  if (!x)
+    return fillOutputs(
+      c,
+      new Array(c.nOutputs).fill(0).map(() => unknown(dtype)),
+    );
   const axis = normAxis(c.attrs.int('axis', 0), x.length);
   if (axis === null) return fillOutputs(c, []);
   const sizes = present(c, 1) ? inValue(c, 1) : c.attrs.ints('split');
@@ -515,7 +617,9 @@ const slice: Rule = (c) => {
   const stepsUnknown = byInputs && present(c, 4) && !stepsIn;
   if (!starts || !ends || axesUnknown || stepsUnknown || starts.length !== ends.length) {
     // which axes change is unknown: keep the rank, forget the dims that might change
-    return fillOutputs(c, [{ shape: axesIn && !axesUnknown ? xs.map((d, i) => (axesIn.some((a) => normAxis(a, xs.length) === i) ? null : d)) : xs.map(() => null), dtype }]);
+    return fillOutputs(c, [
+      { shape: axesIn && !axesUnknown ? xs.map((d, i) => (axesIn.some((a) => normAxis(a, xs.length) === i) ? null : d)) : xs.map(() => null), dtype },
+    ]);
   }
   const axes = axesIn ?? starts.map((_, i) => i);
   const out: Dim[] = xs.slice();
@@ -603,7 +707,7 @@ const pad: Rule = (c) => {
   const xs = inShape(c, 0);
   const dtype = inDtype(c);
   if (!xs) return fillOutputs(c, [{ shape: null, dtype }]);
-  const pads = present(c, 1) ? inValue(c, 1) : c.attrs.ints('pads') ?? c.attrs.ints('paddings');
+  const pads = present(c, 1) ? inValue(c, 1) : (c.attrs.ints('pads') ?? c.attrs.ints('paddings'));
   if (!pads) return fillOutputs(c, [{ shape: xs.map(() => null), dtype }]);
   const axesIn = present(c, 3) ? inValue(c, 3) : undefined;
   if (present(c, 3) && !axesIn) return fillOutputs(c, [{ shape: xs.map(() => null), dtype }]);
@@ -620,12 +724,18 @@ const pad: Rule = (c) => {
   // constant mode folds (reflect/edge would need the mirrored index): padding reads constant_value
   const mode = c.attrs.string('mode', 'constant');
   const fill = present(c, 2) ? inValue(c, 2)?.[0] : c.attrs.float('value', 0);
-  const value = mode === 'constant' && fill !== undefined
-    ? foldByIndex(c.inputs[0], out, (o) => {
-      const src = o.map((k, d) => k - before[d]);
-      return src.every((k, d) => k >= 0 && k < (xs[d] as number)) ? src : null;
-    }, fill)
-    : undefined;
+  const value =
+    mode === 'constant' && fill !== undefined
+      ? foldByIndex(
+          c.inputs[0],
+          out,
+          (o) => {
+            const src = o.map((k, d) => k - before[d]);
+            return src.every((k, d) => k >= 0 && k < (xs[d] as number)) ? src : null;
+          },
+          fill,
+        )
+      : undefined;
   return fillOutputs(c, [{ shape: out, dtype, ...(value ? { value } : {}) }]);
 };
 
@@ -696,7 +806,11 @@ const recurrent: Rule = (c) => {
   const batch = xs && xs.length === 3 ? (layout ? xs[0] : xs[1]) : null;
   const y: Shape = layout ? [batch, seq, dirs, hidden] : [seq, dirs, batch, hidden];
   const state: Shape = layout ? [batch, dirs, hidden] : [dirs, batch, hidden];
-  return fillOutputs(c, [{ shape: y, dtype }, { shape: state, dtype }, { shape: state, dtype }]);
+  return fillOutputs(c, [
+    { shape: y, dtype },
+    { shape: state, dtype },
+    { shape: state, dtype },
+  ]);
 };
 
 // ---------- generators and misc ----------
@@ -713,10 +827,13 @@ const range: Rule = (c) => {
 const topk: Rule = (c) => {
   const xs = inShape(c, 0);
   if (!xs) return fillOutputs(c, [unknown(inDtype(c)), unknown(DT.INT64)]);
-  const k = present(c, 1) ? inValue(c, 1)?.[0] ?? null : c.attrs.int('k', -1);
+  const k = present(c, 1) ? (inValue(c, 1)?.[0] ?? null) : c.attrs.int('k', -1);
   const axis = normAxis(c.attrs.int('axis', -1), xs.length);
   const shape = xs.map((d, i) => (i === axis ? (k !== null && k >= 0 ? k : null) : d));
-  return fillOutputs(c, [{ shape, dtype: inDtype(c) }, { shape, dtype: DT.INT64 }]);
+  return fillOutputs(c, [
+    { shape, dtype: inDtype(c) },
+    { shape, dtype: DT.INT64 },
+  ]);
 };
 
 const oneHot: Rule = (c) => {
@@ -749,7 +866,7 @@ const depthToSpace: Rule = (c) => {
 const roiPool: Rule = (c) => {
   const xs = inShape(c, 0);
   const rois = inShape(c, 1);
-  const hw = c.opType === 'MaxRoiPool' ? c.attrs.ints('pooled_shape') ?? [null, null] : [c.attrs.int('output_height', 1), c.attrs.int('output_width', 1)];
+  const hw = c.opType === 'MaxRoiPool' ? (c.attrs.ints('pooled_shape') ?? [null, null]) : [c.attrs.int('output_height', 1), c.attrs.int('output_width', 1)];
   return fillOutputs(c, [{ shape: [rois ? rois[0] : null, xs && xs.length === 4 ? xs[1] : null, ...hw], dtype: inDtype(c) }]);
 };
 
@@ -785,12 +902,22 @@ export function einsumDims(equation: string, shapes: Shape[]): { dims: Map<strin
     if (after !== undefined) ellipsis = broadcastAll([ellipsis, s.slice(before.length, before.length + ell)]);
   }
   if (!ellipsis) return null;
-  const output = rhs ?? (lhs.includes('...') ? '...' : '') + [...counts].filter(([, n]) => n === 1).map(([ch]) => ch).sort().join('');
+  const output =
+    rhs ??
+    (lhs.includes('...') ? '...' : '') +
+      [...counts]
+        .filter(([, n]) => n === 1)
+        .map(([ch]) => ch)
+        .sort()
+        .join('');
   return { dims, ellipsis, output };
 }
 
 const einsum: Rule = (c) => {
-  const parsed = einsumDims(c.attrs.string('equation', ''), c.inputs.map((t) => t?.shape ?? null));
+  const parsed = einsumDims(
+    c.attrs.string('equation', ''),
+    c.inputs.map((t) => t?.shape ?? null),
+  );
   if (!parsed) return fillOutputs(c, [{ shape: null, dtype: inDtype(c) }]);
   const out: Dim[] = [];
   const [before, after] = parsed.output.includes('...') ? parsed.output.split('...') : [parsed.output, undefined];
@@ -807,7 +934,12 @@ const quantize: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: inD
 // DequantizeLinear: y has x_scale's type (float, or float16/bfloat16 since opset 19).
 const dequantize: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: inDtype(c, 1) || DT.FLOAT }]);
 // DynamicQuantizeLinear(x) → y (uint8, x's shape), y_scale (float scalar), y_zero_point (uint8 scalar).
-const dynamicQuantize: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: DT.UINT8 }, { shape: [], dtype: DT.FLOAT }, { shape: [], dtype: DT.UINT8 }]);
+const dynamicQuantize: Rule = (c) =>
+  fillOutputs(c, [
+    { shape: inShape(c, 0), dtype: DT.UINT8 },
+    { shape: [], dtype: DT.FLOAT },
+    { shape: [], dtype: DT.UINT8 },
+  ]);
 const castLike: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: inDtype(c, 1) }]);
 const nms: Rule = (c) => fillOutputs(c, [{ shape: [null, 3], dtype: DT.INT64 }]);
 const isNanInf: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 0), dtype: DT.BOOL }]);
@@ -816,23 +948,75 @@ const RULES = new Map<string, Rule>();
 for (const op of UNARY_SAME) RULES.set(op, unary);
 for (const op of BROADCAST_OPS) RULES.set(op, broadcast);
 const SPECIFIC: Record<string, Rule> = {
-  Where: where, Cast: cast, CastLike: castLike, IsNaN: isNanInf, IsInf: isNanInf,
-  Conv: conv, ConvInteger: conv, QLinearConv: conv, ConvTranspose: convTranspose,
-  MaxPool: pool, AveragePool: pool, LpPool: pool,
-  GlobalAveragePool: globalPool, GlobalMaxPool: globalPool, GlobalLpPool: globalPool,
-  Gemm: gemm, MatMul: matmul, MatMulInteger: matmul, QLinearMatMul: qlinearMatmul,
-  BatchNormalization: batchNorm, LayerNormalization: layerNorm,
-  Shape: shapeOp, Size: sizeOp, Constant: constant, ConstantOfShape: constantOfShape,
-  Reshape: reshape, Flatten: flatten, Transpose: transpose, Concat: concat,
-  Gather: gather, GatherElements: gatherElements, GatherND: gatherND, Split: split, Slice: slice,
-  Squeeze: squeeze, Unsqueeze: unsqueeze, Expand: expand, Tile: tile, Pad: pad,
-  Resize: resize, Upsample: resize,
-  ReduceMean: reduce, ReduceSum: reduce, ReduceMax: reduce, ReduceMin: reduce, ReduceProd: reduce, ReduceL1: reduce,
-  ReduceL2: reduce, ReduceLogSum: reduce, ReduceLogSumExp: reduce, ReduceSumSquare: reduce, ArgMax: reduce, ArgMin: reduce,
-  LSTM: recurrent, GRU: recurrent, RNN: recurrent,
-  Range: range, TopK: topk, OneHot: oneHot, DepthToSpace: depthToSpace, SpaceToDepth: depthToSpace, NonZero: nonZero,
-  Einsum: einsum, QuantizeLinear: quantize, DequantizeLinear: dequantize, DynamicQuantizeLinear: dynamicQuantize,
-  RoiAlign: roiPool, MaxRoiPool: roiPool, NonMaxSuppression: nms,
+  Where: where,
+  Cast: cast,
+  CastLike: castLike,
+  IsNaN: isNanInf,
+  IsInf: isNanInf,
+  Conv: conv,
+  ConvInteger: conv,
+  QLinearConv: conv,
+  ConvTranspose: convTranspose,
+  MaxPool: pool,
+  AveragePool: pool,
+  LpPool: pool,
+  GlobalAveragePool: globalPool,
+  GlobalMaxPool: globalPool,
+  GlobalLpPool: globalPool,
+  Gemm: gemm,
+  MatMul: matmul,
+  MatMulInteger: matmul,
+  QLinearMatMul: qlinearMatmul,
+  BatchNormalization: batchNorm,
+  LayerNormalization: layerNorm,
+  Shape: shapeOp,
+  Size: sizeOp,
+  Constant: constant,
+  ConstantOfShape: constantOfShape,
+  Reshape: reshape,
+  Flatten: flatten,
+  Transpose: transpose,
+  Concat: concat,
+  Gather: gather,
+  GatherElements: gatherElements,
+  GatherND: gatherND,
+  Split: split,
+  Slice: slice,
+  Squeeze: squeeze,
+  Unsqueeze: unsqueeze,
+  Expand: expand,
+  Tile: tile,
+  Pad: pad,
+  Resize: resize,
+  Upsample: resize,
+  ReduceMean: reduce,
+  ReduceSum: reduce,
+  ReduceMax: reduce,
+  ReduceMin: reduce,
+  ReduceProd: reduce,
+  ReduceL1: reduce,
+  ReduceL2: reduce,
+  ReduceLogSum: reduce,
+  ReduceLogSumExp: reduce,
+  ReduceSumSquare: reduce,
+  ArgMax: reduce,
+  ArgMin: reduce,
+  LSTM: recurrent,
+  GRU: recurrent,
+  RNN: recurrent,
+  Range: range,
+  TopK: topk,
+  OneHot: oneHot,
+  DepthToSpace: depthToSpace,
+  SpaceToDepth: depthToSpace,
+  NonZero: nonZero,
+  Einsum: einsum,
+  QuantizeLinear: quantize,
+  DequantizeLinear: dequantize,
+  DynamicQuantizeLinear: dynamicQuantize,
+  RoiAlign: roiPool,
+  MaxRoiPool: roiPool,
+  NonMaxSuppression: nms,
 };
 for (const [op, rule] of Object.entries(SPECIFIC)) RULES.set(op, rule);
 
@@ -856,4 +1040,3 @@ export function inferNode(c: InferContext): InferResult {
     }),
   };
 }
-

@@ -140,7 +140,11 @@ export function decodeOnnxModel(bytes: Uint8Array, fileName = 'model.onnx'): Onn
     return onnxModelType().decode(bytes) as unknown as OnnxModel;
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    if (why === 'max depth exceeded') throw new OpplaceError(`not a readable ONNX file: messages are nested more than ${protobuf.util.recursionLimit} levels deep (subgraphs inside subgraphs)`, { file: fileName });
+    if (why === 'max depth exceeded')
+      throw new OpplaceError(
+        `not a readable ONNX file: messages are nested more than ${protobuf.util.recursionLimit} levels deep (subgraphs inside subgraphs)`,
+        { file: fileName },
+      );
     throw new OpplaceError(`not a valid ONNX file: the protobuf data is truncated or corrupt (${why})`, { file: fileName });
   }
 }

@@ -106,9 +106,18 @@ export function checkPipelineSchedule(graph: OpGraph, setup: PipelineCheckSetup,
     const i = position.get(r.node);
     const node = i === undefined ? undefined : graph.nodes[i];
     const what = `"${r.node}" microbatch ${r.microbatch}`;
-    if (!node) { report(`run of unknown node "${r.node}"`); continue; }
-    if (!Number.isInteger(r.microbatch) || r.microbatch < 0 || r.microbatch >= M) { report(`${what}: no such microbatch`); continue; }
-    if (runOf[i! * M + r.microbatch]) { report(`${what} runs twice`); continue; }
+    if (!node) {
+      report(`run of unknown node "${r.node}"`);
+      continue;
+    }
+    if (!Number.isInteger(r.microbatch) || r.microbatch < 0 || r.microbatch >= M) {
+      report(`${what}: no such microbatch`);
+      continue;
+    }
+    if (runOf[i! * M + r.microbatch]) {
+      report(`${what} runs twice`);
+      continue;
+    }
     runOf[i! * M + r.microbatch] = r;
     if (r.stage !== setup.stageOf[r.node]) report(`${what} runs on stage ${r.stage}, assigned to ${setup.stageOf[r.node]}`);
     if (!(r.startUs >= -tol(0))) report(`${what} starts at ${r.startUs}`);
@@ -139,7 +148,9 @@ export function checkPipelineSchedule(graph: OpGraph, setup: PipelineCheckSetup,
     list.sort((x, y) => x.startUs - y.startUs || x.endUs - y.endUs);
     for (let k = 1; k < list.length; k++) {
       if (list[k].startUs < list[k - 1].endUs - tol(list[k].startUs)) {
-        report(`stage ${s}: "${list[k].node}" mb ${list[k].microbatch} starts at ${list[k].startUs} while "${list[k - 1].node}" mb ${list[k - 1].microbatch} runs until ${list[k - 1].endUs}`);
+        report(
+          `stage ${s}: "${list[k].node}" mb ${list[k].microbatch} starts at ${list[k].startUs} while "${list[k - 1].node}" mb ${list[k - 1].microbatch} runs until ${list[k - 1].endUs}`,
+        );
       }
     }
   });
@@ -171,10 +182,16 @@ export function checkPipelineSchedule(graph: OpGraph, setup: PipelineCheckSetup,
       if (setup.schedule === 'gpipe') {
         const lastForward = byStage[s].reduce((a, r) => (backward.has(r.node) ? a : Math.max(a, r.endUs)), -Infinity);
         const first = byStage[s].find((r) => backward.has(r.node) && r.startUs < lastForward - tol(lastForward));
-        if (first) report(`stage ${s} (gpipe): backward "${first.node}" mb ${first.microbatch} starts at ${first.startUs}, before the stage's last forward ends at ${lastForward}`);
+        if (first)
+          report(
+            `stage ${s} (gpipe): backward "${first.node}" mb ${first.microbatch} starts at ${first.startUs}, before the stage's last forward ends at ${lastForward}`,
+          );
       } else {
         const early = byStage[s].find((r) => backward.has(r.node) && hasForward.has(s) && r.startUs < flight[s][r.microbatch].start - tol(r.startUs));
-        if (early) report(`stage ${s} (1f1b): backward "${early.node}" mb ${early.microbatch} starts at ${early.startUs}, before the microbatch's first forward there at ${flight[s][early.microbatch].start}`);
+        if (early)
+          report(
+            `stage ${s} (1f1b): backward "${early.node}" mb ${early.microbatch} starts at ${early.startUs}, before the microbatch's first forward there at ${flight[s][early.microbatch].start}`,
+          );
         const bound = S - s;
         const { lo } = concurrency(inFlight);
         if (lo > bound) report(`stage ${s} (1f1b): ${lo} microbatches in flight at once, at most ${bound} allowed`);
@@ -192,7 +209,8 @@ export function checkPipelineSchedule(graph: OpGraph, setup: PipelineCheckSetup,
   for (const [k, span] of spans) {
     const c = claimed.get(k);
     if (!c) report(`span ${k} is not reported`);
-    else if (!near(c.startUs, span.startUs) || !near(c.endUs, span.endUs)) report(`span ${k} reported ${c.startUs}–${c.endUs}, runs give ${span.startUs}–${span.endUs}`);
+    else if (!near(c.startUs, span.startUs) || !near(c.endUs, span.endUs))
+      report(`span ${k} reported ${c.startUs}–${c.endUs}, runs give ${span.startUs}–${span.endUs}`);
   }
   for (const k of claimed.keys()) if (!spans.has(k)) report(`span ${k} is reported but nothing runs in it`);
   const stepUs = claim.runs.reduce((a, r) => Math.max(a, r.endUs), 0);
@@ -249,7 +267,8 @@ export function checkPipelinePlan(graph: OpGraph, plan: PipelinePlan, runs: Pipe
   }
   plan.stages.forEach((st) => {
     const ids = graph.nodes.filter((v) => stageOf[v.id] === st.index).map((v) => v.id);
-    if (ids.length !== st.nodes.length || ids.some((id) => !st.nodes.includes(id))) problems.push(`stage ${st.index}: its node list is not the ops assigned to device ${st.device}`);
+    if (ids.length !== st.nodes.length || ids.some((id) => !st.nodes.includes(id)))
+      problems.push(`stage ${st.index}: its node list is not the ops assigned to device ${st.device}`);
   });
   if (problems.length) return problems;
   const link = parseComm(plan.options.comm, graph);

@@ -33,9 +33,12 @@ export function validatePipelineOptions(options: PipelineOptions, file?: string)
   const fail = (msg: string): never => {
     throw new OpplaceError(msg, ctx);
   };
-  if (!Number.isInteger(options.devices) || options.devices < 1 || options.devices > 1024) fail(`devices must be an integer from 1 to 1024, got ${String(options.devices)}`);
+  if (!Number.isInteger(options.devices) || options.devices < 1 || options.devices > 1024)
+    fail(`devices must be an integer from 1 to 1024, got ${String(options.devices)}`);
   if (!Array.isArray(options.memoryLimits) || options.memoryLimits.length !== options.devices) {
-    fail(`memoryLimits must list one limit per device (${options.devices}), got ${Array.isArray(options.memoryLimits) ? options.memoryLimits.length : String(options.memoryLimits)}`);
+    fail(
+      `memoryLimits must list one limit per device (${options.devices}), got ${Array.isArray(options.memoryLimits) ? options.memoryLimits.length : String(options.memoryLimits)}`,
+    );
   }
   options.memoryLimits.forEach((l, d) => {
     if (typeof l !== 'number' || Number.isNaN(l) || l < 0) fail(`memory limit of device ${d} must be a number of bytes ≥ 0, got ${String(l)}`);
@@ -45,15 +48,22 @@ export function validatePipelineOptions(options: PipelineOptions, file?: string)
   if (!Number.isInteger(options.microbatches) || options.microbatches < 1 || options.microbatches > MAX_MICROBATCHES) {
     fail(`microbatches must be an integer from 1 to ${MAX_MICROBATCHES}, got ${String(options.microbatches)}`);
   }
-  if (options.grouping !== undefined && options.grouping !== 'none' && options.grouping !== 'colocation') fail(`unknown grouping "${String(options.grouping)}" for a pipeline (expected none or colocation)`);
+  if (options.grouping !== undefined && options.grouping !== 'none' && options.grouping !== 'colocation')
+    fail(`unknown grouping "${String(options.grouping)}" for a pipeline (expected none or colocation)`);
   if (options.seed !== undefined && !Number.isInteger(options.seed)) fail(`seed must be an integer, got ${String(options.seed)}`);
-  if (options.budgetMs !== undefined && !(typeof options.budgetMs === 'number' && Number.isFinite(options.budgetMs) && options.budgetMs >= 0 && options.budgetMs <= 3_600_000)) {
+  if (
+    options.budgetMs !== undefined &&
+    !(typeof options.budgetMs === 'number' && Number.isFinite(options.budgetMs) && options.budgetMs >= 0 && options.budgetMs <= 3_600_000)
+  ) {
     fail(`budgetMs must be a number of milliseconds from 0 to 3600000, got ${String(options.budgetMs)}`);
   }
   if (typeof options.comm !== 'string') fail(`comm must be a preset, LATENCY_US:GBPS or file, got ${String(options.comm)}`);
 }
 
-type FilledFields = Pick<PipelinePlan, 'feasible' | 'reason' | 'timePerSampleUs' | 'throughputSpeedup' | 'stepUs' | 'bubble' | 'stages' | 'tasks' | 'assignment'>;
+type FilledFields = Pick<
+  PipelinePlan,
+  'feasible' | 'reason' | 'timePerSampleUs' | 'throughputSpeedup' | 'stepUs' | 'bubble' | 'stages' | 'tasks' | 'assignment'
+>;
 
 interface Split {
   device: Int32Array | null;
@@ -113,7 +123,8 @@ function infeasibleReason(model: ThroughputModel, blocks: Blocks, rule: MemoryRu
     const first = model.graph.nodes[members[0]];
     return members.length === 1 ? `op "${first.id}"` : `group "${model.unitName[u]}" (${members.length} ops, first op "${first.id}")`;
   };
-  if (worst >= 0 && worstNeed > most) return `${what(worst)} needs ${formatBytes(worstNeed)}, more than any device holds (the largest limit is ${formatBytes(most)})`;
+  if (worst >= 0 && worstNeed > most)
+    return `${what(worst)} needs ${formatBytes(worstNeed)}, more than any device holds (the largest limit is ${formatBytes(most)})`;
   let total = 0;
   for (let u = 0; u < model.units.length; u++) total += model.unitPersistent[u];
   const stuck = firstBlockWithoutRoom(model, blocks, rule);

@@ -120,9 +120,25 @@ export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOpt
     for (const c of cs) unitIn[c].push(k);
   }
   return {
-    graph, index, link, senderOnce: link.fromFile === true, training: backward.some((b) => b === 1), backward,
-    unitOf, units, unitName, unitCompute, unitForward, unitPersistent, unitTemporary, unitActivation,
-    tProducer: Int32Array.from(tProducer), tConsumers, tUs: Float64Array.from(tUs), unitOut, unitIn,
+    graph,
+    index,
+    link,
+    senderOnce: link.fromFile === true,
+    training: backward.some((b) => b === 1),
+    backward,
+    unitOf,
+    units,
+    unitName,
+    unitCompute,
+    unitForward,
+    unitPersistent,
+    unitTemporary,
+    unitActivation,
+    tProducer: Int32Array.from(tProducer),
+    tConsumers,
+    tUs: Float64Array.from(tUs),
+    unitOut,
+    unitIn,
   };
 }
 
@@ -178,7 +194,11 @@ export class LoadState {
   private readonly mark: Int32Array;
   private stamp = 0;
 
-  constructor(readonly model: ThroughputModel, deviceOfUnit: ArrayLike<number>, devices: number) {
+  constructor(
+    readonly model: ThroughputModel,
+    deviceOfUnit: ArrayLike<number>,
+    devices: number,
+  ) {
     this.D = devices;
     const U = model.units.length;
     this.device = Int32Array.from({ length: U }, (_, u) => deviceOfUnit[u]);

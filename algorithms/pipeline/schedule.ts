@@ -79,7 +79,12 @@ export function backwardClosure(graph: OpGraph, index: GraphIndex): Uint8Array {
   const backward = new Uint8Array(graph.nodes.length);
   for (const v of index.topo) {
     if (isBackwardOp(graph.nodes[v])) backward[v] = 1;
-    else for (const u of index.pred[v]) if (backward[u]) { backward[v] = 1; break; }
+    else
+      for (const u of index.pred[v])
+        if (backward[u]) {
+          backward[v] = 1;
+          break;
+        }
   }
   return backward;
 }
@@ -149,18 +154,21 @@ function checkInput(input: PipelineScheduleInput, n: number): void {
   const file = input.graph.source?.file ?? input.graph.name;
   const { stages, microbatches } = input;
   if (!Number.isInteger(stages) || stages < 1) throw new OpplaceError(`pipeline: stages must be an integer ≥ 1, got ${stages}`, { file });
-  if (!Number.isInteger(microbatches) || microbatches < 1) throw new OpplaceError(`pipeline: microbatches must be an integer ≥ 1, got ${microbatches}`, { file });
+  if (!Number.isInteger(microbatches) || microbatches < 1)
+    throw new OpplaceError(`pipeline: microbatches must be an integer ≥ 1, got ${microbatches}`, { file });
   if (n * microbatches > MAX_PIPELINE_TASKS) {
     throw new OpplaceError(
       `pipeline: ${n} ops × ${microbatches} microbatches = ${n * microbatches} tasks to simulate, more than ${MAX_PIPELINE_TASKS}; use at most ${Math.max(1, Math.floor(MAX_PIPELINE_TASKS / n))} microbatches`,
       { file },
     );
   }
-  if (input.schedule !== 'gpipe' && input.schedule !== '1f1b') throw new OpplaceError(`pipeline: unknown schedule "${String(input.schedule)}" (expected gpipe or 1f1b)`, { file });
+  if (input.schedule !== 'gpipe' && input.schedule !== '1f1b')
+    throw new OpplaceError(`pipeline: unknown schedule "${String(input.schedule)}" (expected gpipe or 1f1b)`, { file });
   if (input.stageOf.length !== n) throw new OpplaceError(`pipeline: ${input.stageOf.length} stage numbers for ${n} ops`, { file });
   for (let i = 0; i < n; i++) {
     const s = input.stageOf[i];
-    if (!Number.isInteger(s) || s < 0 || s >= stages) throw new OpplaceError(`pipeline: stage ${s} is not one of 0 … ${stages - 1}`, { file, node: input.graph.nodes[i].id });
+    if (!Number.isInteger(s) || s < 0 || s >= stages)
+      throw new OpplaceError(`pipeline: stage ${s} is not one of 0 … ${stages - 1}`, { file, node: input.graph.nodes[i].id });
   }
 }
 
@@ -176,7 +184,10 @@ function edgeDelays(input: PipelineScheduleInput, index: GraphIndex): Float64Arr
     if (a === b) return;
     const t = transferUs(k, device(a), device(b));
     if (!Number.isFinite(t) || t < 0) {
-      throw new OpplaceError(`pipeline: transfer time of edge ${e.from} → ${e.to} must be a finite number ≥ 0, got ${t}`, { file: graph.source?.file ?? graph.name, node: e.from });
+      throw new OpplaceError(`pipeline: transfer time of edge ${e.from} → ${e.to} must be a finite number ≥ 0, got ${t}`, {
+        file: graph.source?.file ?? graph.name,
+        node: e.from,
+      });
     }
     delay[k] = t;
   });
@@ -392,7 +403,8 @@ export function simulatePlan(graph: OpGraph, plan: PlanToSimulate, index: GraphI
   const stageOfDevice = new Map(plan.stages.map((st) => [st.device, st.index]));
   const stageOf = Int32Array.from(graph.nodes, (v) => {
     const s = stageOfDevice.get(plan.assignment[v.id]);
-    if (s === undefined) throw new OpplaceError(`pipeline plan: the op is on device ${plan.assignment[v.id]}, which is no stage of the plan`, { file, node: v.id });
+    if (s === undefined)
+      throw new OpplaceError(`pipeline plan: the op is on device ${plan.assignment[v.id]}, which is no stage of the plan`, { file, node: v.id });
     return s;
   });
   const link = parseComm(plan.options.comm, graph, file);
@@ -423,7 +435,9 @@ export function stageMemoryReason(stages: PipelineStage[], schedule: PipelineSch
   if (!over) return undefined;
   const simulated = over.peakBytes > over.memoryBytes;
   const bytes = simulated ? over.peakBytes : over.memoryBytes;
-  const k = simulated ? peakInFlight[over.index] : Math.round(over.activationBytesPerMicrobatch > 0 ? over.stashedBytes / over.activationBytesPerMicrobatch : 0);
+  const k = simulated
+    ? peakInFlight[over.index]
+    : Math.round(over.activationBytesPerMicrobatch > 0 ? over.stashedBytes / over.activationBytesPerMicrobatch : 0);
   return (
     `stage ${over.index} (device ${over.device}) ${simulated ? 'peaks at' : 'holds'} ${formatBytes(bytes)} in the ${schedule} step ` +
     `(${formatBytes(over.memoryBytes - over.stashedBytes)} held + ${formatBytes(over.activationBytesPerMicrobatch)} of activations × ${k} microbatch${k === 1 ? '' : 'es'} in flight), ` +

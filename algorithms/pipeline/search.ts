@@ -46,7 +46,8 @@ function objective(state: LoadState): [number, number] {
   return [max, sq];
 }
 
-const better = (a: [number, number], b: [number, number]) => a[0] < b[0] - EPS * Math.max(1, b[0]) || (a[0] <= b[0] + EPS * Math.max(1, b[0]) && a[1] < b[1] * (1 - 1e-12));
+const better = (a: [number, number], b: [number, number]) =>
+  a[0] < b[0] - EPS * Math.max(1, b[0]) || (a[0] <= b[0] + EPS * Math.max(1, b[0]) && a[1] < b[1] * (1 - 1e-12));
 
 export interface SearchResult {
   device: Int32Array;
@@ -66,7 +67,8 @@ export function localSearch(model: ThroughputModel, start: Int32Array, space: Se
   const itemActivation = space.items.map((us) => us.reduce((s, u) => s + model.unitActivation[u], 0));
   const itemTemporary = space.items.map((us) => us.reduce((s, u) => Math.max(s, model.unitTemporary[u]), 0));
   const fits = (i: number, d: number) =>
-    deviceBytes(rule, d, state.persistent[d] + itemPersistent[i], Math.max(temporary[d], itemTemporary[i]), state.activation[d] + itemActivation[i]) <= rule.limits[d];
+    deviceBytes(rule, d, state.persistent[d] + itemPersistent[i], Math.max(temporary[d], itemTemporary[i]), state.activation[d] + itemActivation[i]) <=
+    rule.limits[d];
   const moveItem = (i: number, d: number) => {
     for (const u of space.items[i]) state.move(u, d);
   };
@@ -138,5 +140,11 @@ export function localSearch(model: ThroughputModel, start: Int32Array, space: Se
     }
     cur = objective(state);
   }
-  return { device: best, timePerSampleUs: bestObj[0], movesTried: tried, movesKept: kept, stoppedByClock: work < options.workUnits && now() >= options.deadlineMs };
+  return {
+    device: best,
+    timePerSampleUs: bestObj[0],
+    movesTried: tried,
+    movesKept: kept,
+    stoppedByClock: work < options.workUnits && now() >= options.deadlineMs,
+  };
 }

@@ -73,13 +73,21 @@ export function sequentialBlocks(model: ThroughputModel, blocks: Blocks, rule: M
       temporary = Math.max(temporary, blockTemporary[j]);
       activation += blockActivation[j];
       for (const k of produced[j]) {
-        if (stamp[k] !== i) { stamp[k] = i; prodIn[k] = 0; inCount[k] = 0; }
+        if (stamp[k] !== i) {
+          stamp[k] = i;
+          prodIn[k] = 0;
+          inCount[k] = 0;
+        }
         load -= cost(k);
         prodIn[k] = 1;
         load += cost(k);
       }
       for (const k of read[j]) {
-        if (stamp[k] !== i) { stamp[k] = i; prodIn[k] = 0; inCount[k] = 0; }
+        if (stamp[k] !== i) {
+          stamp[k] = i;
+          prodIn[k] = 0;
+          inCount[k] = 0;
+        }
         load -= cost(k);
         inCount[k]++;
         load += cost(k);
@@ -131,10 +139,17 @@ export function placeFreeUnits(model: ThroughputModel, blocks: Blocks, labelOfBl
       let persistent = state.persistent[d];
       let activation = state.activation[d];
       // units not yet placed count nowhere
-      for (const w of free) if (w !== u && state.device[w] === d) { persistent -= model.unitPersistent[w]; activation -= model.unitActivation[w]; }
+      for (const w of free)
+        if (w !== u && state.device[w] === d) {
+          persistent -= model.unitPersistent[w];
+          activation -= model.unitActivation[w];
+        }
       if (deviceBytes(rule, d, persistent, temp, activation) <= rule.limits[d]) {
         const m = state.maxLoad();
-        if (m < bestMax) { bestMax = m; bestD = d; }
+        if (m < bestMax) {
+          bestMax = m;
+          bestD = d;
+        }
       }
     }
     if (bestD < 0) return null;

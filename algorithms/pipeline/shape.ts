@@ -142,4 +142,3 @@ export function isMonotone(blocks: Blocks, labelOfBlock: ArrayLike<number>): boo
   for (let c = 0; c < blocks.units.length; c++) for (const d of blocks.succ[c]) if (labelOfBlock[c] > labelOfBlock[d]) return false;
   return true;
 }
-

@@ -31,8 +31,14 @@ export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<Placemen
   const op = new Map<string, { device: number; start: number; end: number }>();
   for (const s of plan.schedule) {
     const node = nodeById.get(s.node);
-    if (!node) { report(`schedule has unknown node "${s.node}"`); continue; }
-    if (op.has(s.node)) { report(`node "${s.node}" is scheduled twice`); continue; }
+    if (!node) {
+      report(`schedule has unknown node "${s.node}"`);
+      continue;
+    }
+    if (op.has(s.node)) {
+      report(`node "${s.node}" is scheduled twice`);
+      continue;
+    }
     if (!Number.isInteger(s.device) || s.device < 0 || s.device >= D) report(`node "${s.node}" on invalid device ${s.device}`);
     if (!(s.startUs >= -tol(0))) report(`node "${s.node}" starts before 0 (${s.startUs})`);
     if (Math.abs(s.endUs - s.startUs - node.computeUs) > tol(s.endUs)) report(`node "${s.node}" runs ${s.endUs - s.startUs} µs, expected ${node.computeUs}`);
@@ -57,7 +63,8 @@ export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<Placemen
     // (member times of a fused node are sums, 1e-10 µs apart) is not an overlap
     list.sort((a, b) => (Math.abs(a.start - b.start) > tol(a.start) ? a.start - b.start : a.end - b.end));
     for (let k = 1; k < list.length; k++) {
-      if (list[k].start < list[k - 1].end - tol(list[k].start)) report(`device ${d}: "${list[k].id}" starts at ${list[k].start} before "${list[k - 1].id}" ends at ${list[k - 1].end}`);
+      if (list[k].start < list[k - 1].end - tol(list[k].start))
+        report(`device ${d}: "${list[k].id}" starts at ${list[k].start} before "${list[k - 1].id}" ends at ${list[k - 1].end}`);
     }
   });
 
@@ -76,7 +83,10 @@ export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<Placemen
     const prod = op.get(tr.from);
     const key = tr.from + '\u0000' + (tr.tensor ?? '');
     const bytes = tensorBytes.get(key);
-    if (!prod || bytes === undefined) { report(`${what}: no such tensor`); continue; }
+    if (!prod || bytes === undefined) {
+      report(`${what}: no such tensor`);
+      continue;
+    }
     if (tr.srcDevice !== prod.device) report(`${what}: producer runs on device ${prod.device}`);
     if (tr.srcDevice === tr.dstDevice) report(`${what}: source and destination are the same device`);
     const sendStart = tr.sendStartUs ?? tr.startUs;

@@ -61,7 +61,11 @@ export function prepareForPlacement(graph: OpGraph): PreparedGraph {
 /** Key of what buildProblem depends on (a topology fixes the device count, so it is in its spec). */
 function problemKey(resolved: ResolvedPlacement): string {
   const o = resolved.options;
-  const links = resolved.topology ? `topology ${resolved.topology.spec}` : resolved.link.fromFile ? 'link file' : `link ${resolved.link.latencyUs}:${resolved.link.usPerByte}`;
+  const links = resolved.topology
+    ? `topology ${resolved.topology.spec}`
+    : resolved.link.fromFile
+      ? 'link file'
+      : `link ${resolved.link.latencyUs}:${resolved.link.usPerByte}`;
   return `${o.grouping}|${o.fuse ? 'fused' : 'unfused'}|${links}`;
 }
 
@@ -102,7 +106,10 @@ function preparedFavourites(prepared: PreparedGraph, key: string, problem: Probl
 const wantsFavourites = (options: PlacementOptions): boolean => startAlgorithms(options).includes('m-sct');
 
 /** What a list scheduler had placed when it stopped, and the ops of the node that did not fit. */
-function partialPlacement(problem: Problem, outcome: { feasible: false; reason: string } | Partial<CoreResult>): Pick<Plan, 'placedBeforeFailure' | 'failedNodes'> {
+function partialPlacement(
+  problem: Problem,
+  outcome: { feasible: false; reason: string } | Partial<CoreResult>,
+): Pick<Plan, 'placedBeforeFailure' | 'failedNodes'> {
   const res = outcome as Partial<CoreResult>;
   if (!res.device) return {};
   const ids = (c: number) => problem.members[c].map((i) => problem.graph.nodes[i].id);

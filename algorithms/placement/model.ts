@@ -43,7 +43,11 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
     const b = indexOf.get(e.to)!;
     const tensorName = e.tensor ?? '';
     let t: number | undefined;
-    for (const x of byProducer[a]) if (name[x] === tensorName) { t = x; break; }
+    for (const x of byProducer[a])
+      if (name[x] === tensorName) {
+        t = x;
+        break;
+      }
     if (t === undefined) {
       t = producer.length;
       byProducer[a].push(t);

@@ -39,7 +39,10 @@ export function topologicalFill(problem: Problem, limits: number[], uniformCap: 
       const d = groupDevice[g];
       const need = mem[c] - persistent[c];
       if (used[d] + need > limits[d]) {
-        return { feasible: false, reason: `${describe(problem, c)} of group "${problem.groupName[g]}" must join device ${d}, which would need ${formatBytes(used[d] + need)} of its ${formatBytes(limits[d])} limit` };
+        return {
+          feasible: false,
+          reason: `${describe(problem, c)} of group "${problem.groupName[g]}" must join device ${d}, which would need ${formatBytes(used[d] + need)} of its ${formatBytes(limits[d])} limit`,
+        };
       }
       used[d] += need;
       fixed[c] = d;
@@ -50,7 +53,10 @@ export function topologicalFill(problem: Problem, limits: number[], uniformCap: 
     if (cur === D) {
       let most = 0;
       for (let d = 0; d < D; d++) most = Math.max(most, limits[d] - used[d]);
-      return { feasible: false, reason: `${describe(problem, c)}${g >= 0 ? ` (group "${problem.groupName[g]}")` : ''} needs ${formatBytes(need)} but every device is filled up (the most left on any device is ${formatBytes(Math.max(0, most))})` };
+      return {
+        feasible: false,
+        reason: `${describe(problem, c)}${g >= 0 ? ` (group "${problem.groupName[g]}")` : ''} needs ${formatBytes(need)} but every device is filled up (the most left on any device is ${formatBytes(Math.max(0, most))})`,
+      };
     }
     fixed[c] = cur;
     used[cur] += need;

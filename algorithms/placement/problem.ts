@@ -294,12 +294,40 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
   const topo = coarseTopo(n, succ, pred);
   const topoRank = new Int32Array(n);
   topo.forEach((c, r) => (topoRank[c] = r));
-  const byLink = options.topology ? topologyCommUs(options.topology, Float64Array.from(tensorIds, (t) => tensors.transferBytes[t]), tCommUs) : undefined;
+  const byLink = options.topology
+    ? topologyCommUs(
+        options.topology,
+        Float64Array.from(tensorIds, (t) => tensors.transferBytes[t]),
+        tCommUs,
+      )
+    : undefined;
   return {
     ...(options.topology ? { topology: options.topology, tCommByLink: byLink } : {}),
-    graph, index, tensors, link: options.link, n, members, coarseOf, compute, persistent, temporary, outBytes,
-    group, groupCount: groupName.length, groupPersistent, groupName,
-    tensorIds: Int32Array.from(tensorIds), tProducer, tConsumers, tBytes, tCommUs, inTensors, succ, pred, topo, topoRank,
+    graph,
+    index,
+    tensors,
+    link: options.link,
+    n,
+    members,
+    coarseOf,
+    compute,
+    persistent,
+    temporary,
+    outBytes,
+    group,
+    groupCount: groupName.length,
+    groupPersistent,
+    groupName,
+    tensorIds: Int32Array.from(tensorIds),
+    tProducer,
+    tConsumers,
+    tBytes,
+    tCommUs,
+    inTensors,
+    succ,
+    pred,
+    topo,
+    topoRank,
   };
 }
 

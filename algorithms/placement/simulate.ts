@@ -71,7 +71,14 @@ export function expandSchedule(problem: Problem, res: CoreResult): { schedule: S
 }
 
 /** Per-device memory over time (original nodes, the model in model.ts), persistent included. */
-export function memoryTimelines(graph: OpGraph, index: GraphIndex, schedule: ScheduledOp[], transfers: Transfer[], devices: number, tensors: TensorTable = buildTensorTable(graph, index.indexOf)): { timeline: [number, number][]; peak: number; persistent: number; peakActivation: number }[] {
+export function memoryTimelines(
+  graph: OpGraph,
+  index: GraphIndex,
+  schedule: ScheduledOp[],
+  transfers: Transfer[],
+  devices: number,
+  tensors: TensorTable = buildTensorTable(graph, index.indexOf),
+): { timeline: [number, number][]; peak: number; persistent: number; peakActivation: number }[] {
   const n = graph.nodes.length;
   const dev = new Int32Array(n).fill(-1);
   const start = new Float64Array(n);
@@ -180,7 +187,10 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
   const sendStartOf = (tr: Transfer) => tr.sendStartUs ?? tr.startUs;
   const chanEnds: { t: number; k: number; asSender: boolean }[][] = [];
   transfers.forEach((tr, k) => {
-    const sides: [number, number, boolean][] = [[tr.srcDevice, sendStartOf(tr) + (tr.endUs - tr.startUs), true], [tr.dstDevice, tr.endUs, false]];
+    const sides: [number, number, boolean][] = [
+      [tr.srcDevice, sendStartOf(tr) + (tr.endUs - tr.startUs), true],
+      [tr.dstDevice, tr.endUs, false],
+    ];
     for (const [d, t, asSender] of sides) (chanEnds[d] ??= []).push({ t, k, asSender });
   });
   for (const list of chanEnds) list?.sort((a, b) => a.t - b.t || a.k - b.k);
@@ -211,7 +221,10 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
     // data dependencies first
     for (const p of index.pred[i]) {
       const ps = byId.get(graph.nodes[p].id)!;
-      if (ps.device === cur.device && near(ps.endUs, cur.startUs)) { op = ps; break; }
+      if (ps.device === cur.device && near(ps.endUs, cur.startUs)) {
+        op = ps;
+        break;
+      }
       const ks = incoming.get(cur.device + '\u0000' + ps.node) ?? [];
       for (const k of ks) {
         if (!near(transfers[k].endUs, cur.startUs)) continue;
@@ -236,7 +249,7 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
           // started, or the source channel when the send started
           const prev: { k: number; asSender: boolean } | undefined = recvWaited
             ? channelFreedAt(tr.dstDevice, tr.startUs)
-            : channelFreedAt(tr.srcDevice, sendStart) ?? (viaSend ? undefined : channelFreedAt(tr.dstDevice, tr.startUs));
+            : (channelFreedAt(tr.srcDevice, sendStart) ?? (viaSend ? undefined : channelFreedAt(tr.dstDevice, tr.startUs)));
           if (prev === undefined) break;
           tk = prev.k;
           viaSend = prev.asSender;
@@ -315,10 +328,16 @@ export interface SimulateInput {
  */
 export function simulateSchedule(graph: OpGraph, input: SimulateInput): PlanPieces {
   const index = indexGraph(graph);
-  const problem = buildProblem(graph, {
-    grouping: 'none', fuse: false, link: parseInterconnect(input.comm ?? 'baechi'),
-    ...(input.topology !== undefined ? { topology: parseTopology(input.topology, input.devices) } : {}),
-  }, index);
+  const problem = buildProblem(
+    graph,
+    {
+      grouping: 'none',
+      fuse: false,
+      link: parseInterconnect(input.comm ?? 'baechi'),
+      ...(input.topology !== undefined ? { topology: parseTopology(input.topology, input.devices) } : {}),
+    },
+    index,
+  );
   const D = input.devices;
   const get = (id: string) => (input.assignment instanceof Map ? input.assignment.get(id) : ownValue(input.assignment, id));
   const order: number[][] = Array.from({ length: D }, () => []);
@@ -338,7 +357,8 @@ export function simulateSchedule(graph: OpGraph, input: SimulateInput): PlanPiec
     for (const v of index.topo) {
       const id = graph.nodes[v].id;
       const d = get(id);
-      if (d === undefined || !Number.isInteger(d) || d < 0 || d >= D) throw new OpplaceError(`no valid device (got ${String(d)}; devices 0..${D - 1})`, { node: id });
+      if (d === undefined || !Number.isInteger(d) || d < 0 || d >= D)
+        throw new OpplaceError(`no valid device (got ${String(d)}; devices 0..${D - 1})`, { node: id });
       order[d].push(problem.coarseOf[v]);
     }
   }

@@ -11,7 +11,17 @@ import { formatBytes, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { alignTable } from '../table';
-import { loadPlacementGraph, optionsForGraph, printMemoryNotes, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import {
+  loadPlacementGraph,
+  optionsForGraph,
+  printMemoryNotes,
+  printWarnings,
+  parseTraining,
+  PLACEMENT_HELP,
+  PLACEMENT_SPEC,
+  placementOptions,
+  prepareOptions,
+} from '../placementArgs';
 import { displayText, jsonDisplay } from '../../algorithms/text';
 
 /** Table order: Baechi's placers, the refinement, the baselines. */
@@ -49,9 +59,13 @@ const SPEC = {
 
 function parseOnly(value: string | undefined): AlgorithmName[] {
   if (value === undefined) return [...COMPARED];
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (list.length === 0) throw new OpplaceError('--only needs at least one placer');
-  for (const a of list) if (!(ALGORITHMS as readonly string[]).includes(a)) throw new OpplaceError(`--only: unknown placer "${a}" (expected ${COMPARED.join(', ')})`);
+  for (const a of list)
+    if (!(ALGORITHMS as readonly string[]).includes(a)) throw new OpplaceError(`--only: unknown placer "${a}" (expected ${COMPARED.join(', ')})`);
   return COMPARED.filter((a) => list.includes(a));
 }
 
@@ -104,7 +118,10 @@ function formatThroughput(rows: ThroughputRow[], microbatches: number, schedule:
   }
   const lines = ['  throughput (a pipeline of microbatches, `opplace pipeline`):', ...alignTable(table, [0]).map((l) => `  ${l}`)];
   const best = fastestSplit(rows);
-  if (best) lines.push(`  highest throughput that fits: ${best.split} split (${formatUs(best.timePerSampleUs!)} per sample, ${best.throughputSpeedup!.toFixed(2)}× one device)`);
+  if (best)
+    lines.push(
+      `  highest throughput that fits: ${best.split} split (${formatUs(best.timePerSampleUs!)} per sample, ${best.throughputSpeedup!.toFixed(2)}× one device)`,
+    );
   else lines.push('  no pipeline split fits this model in these limits');
   for (const r of rows) if (!r.feasible && (r.error ?? r.reason)) lines.push(`  ${r.split}: ${r.error ?? r.reason}`);
   return lines.join('\n');
@@ -148,7 +165,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const { options } = comparison;
     const section = pipeline ? { microbatches: pipeline.microbatches, schedule: pipeline.schedule, throughput: comparison.throughput } : {};
     const text = formatTable(comparison) + (pipeline ? '\n' + formatThroughput(comparison.throughput!, pipeline.microbatches, pipeline.schedule) : '');
-    io.out(values.json ? jsonDisplay(JSON.stringify({ file, devices: options.devices, memoryLimits: options.memoryLimits, comm: options.comm, lowerBoundUs, results: rows, ...section })) + '\n' : text.split('\n').map(displayText).join('\n') + '\n\n');
+    io.out(
+      values.json
+        ? jsonDisplay(
+            JSON.stringify({ file, devices: options.devices, memoryLimits: options.memoryLimits, comm: options.comm, lowerBoundUs, results: rows, ...section }),
+          ) + '\n'
+        : text.split('\n').map(displayText).join('\n') + '\n\n',
+    );
   }
   return exit;
 }

@@ -137,7 +137,8 @@ async function runGraph(v: Values, io: CliIO): Promise<number> {
   if (v.comm !== undefined) parseInterconnect(v.comm);
   const timeText = required(v['score-time-us'], 'score-time-us');
   const scoreTimeUs = Number(timeText);
-  if (timeText.trim() === '' || !Number.isFinite(scoreTimeUs) || scoreTimeUs < 0) throw new OpplaceError(`--score-time-us must be a number ≥ 0, got "${timeText}"`);
+  if (timeText.trim() === '' || !Number.isFinite(scoreTimeUs) || scoreTimeUs < 0)
+    throw new OpplaceError(`--score-time-us must be a number ≥ 0, got "${timeText}"`);
   const graph = parallelSamplerGraph({
     steps: intOption(required(v.steps, 'steps'), 'steps', 1),
     midpoints: intOption(required(v.midpoints, 'midpoints'), 'midpoints', 1),

@@ -8,7 +8,16 @@ import { fitMemory, FitResult } from '../../algorithms/placement/fit';
 import { formatBytes, formatBytesAtLeast, formatUs, plural } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { loadPlacementGraph, optionsForGraph, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import {
+  loadPlacementGraph,
+  optionsForGraph,
+  printWarnings,
+  parseTraining,
+  PLACEMENT_HELP,
+  PLACEMENT_SPEC,
+  placementOptions,
+  prepareOptions,
+} from '../placementArgs';
 import { displayText, jsonDisplay } from '../../algorithms/text';
 
 const HELP = `usage: opplace fit FILE... [options]
@@ -49,11 +58,20 @@ function formatFit(r: Record<string, unknown>): string {
   if (r.minimumMemoryBytes === null) return `${head}\n  no uniform memory limit up to a generous bound lets ${r.algorithm} place this model`;
   const min = r.minimumMemoryBytes as number;
   const total = r.totalMemoryBytes as number;
-  const share = total > 0 ? ` (${((min / total) * 100).toFixed(1)}% of the model's ${formatBytes(total)} total, ${((min * (r.devices as number)) / total).toFixed(2)}× an even share)` : '';
+  const share =
+    total > 0
+      ? ` (${((min / total) * 100).toFixed(1)}% of the model's ${formatBytes(total)} total, ${((min * (r.devices as number)) / total).toFixed(2)}× an even share)`
+      : '';
   const lines = [head, `  smallest memory per device: ${formatBytesAtLeast(min)}${share}`];
   const tol = r.toleranceFraction as number;
-  if (tol > 0) lines.push(`  (to within ${(tol * 100).toFixed(tol < 0.1 ? 0 : 1)} %: place fails at every limit tried below it, from the memory lower bound up in ${(tol * 100).toFixed(tol < 0.1 ? 0 : 1)} % steps)`);
-  if (r.makespanUs !== null) lines.push(`  makespan at that limit ${formatUs(r.makespanUs as number)} · lower bound ${formatUs(r.lowerBoundUs as number)} · peaks ${(r.peakBytes as number[]).map(formatBytes).join(', ')}`);
+  if (tol > 0)
+    lines.push(
+      `  (to within ${(tol * 100).toFixed(tol < 0.1 ? 0 : 1)} %: place fails at every limit tried below it, from the memory lower bound up in ${(tol * 100).toFixed(tol < 0.1 ? 0 : 1)} % steps)`,
+    );
+  if (r.makespanUs !== null)
+    lines.push(
+      `  makespan at that limit ${formatUs(r.makespanUs as number)} · lower bound ${formatUs(r.lowerBoundUs as number)} · peaks ${(r.peakBytes as number[]).map(formatBytes).join(', ')}`,
+    );
   else lines.push('  (the plan at that limit came out infeasible — the placer is not monotone in the limit)');
   lines.push(`  ${plural(r.probes as number, 'placer run')}`);
   return lines.join('\n');

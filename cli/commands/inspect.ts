@@ -68,7 +68,13 @@ function groupDigits(n: number): string {
 }
 
 function formatFlops(f: number): string {
-  const units: [number, string][] = [[1e15, 'PFLOP'], [1e12, 'TFLOP'], [1e9, 'GFLOP'], [1e6, 'MFLOP'], [1e3, 'kFLOP']];
+  const units: [number, string][] = [
+    [1e15, 'PFLOP'],
+    [1e12, 'TFLOP'],
+    [1e9, 'GFLOP'],
+    [1e6, 'MFLOP'],
+    [1e3, 'kFLOP'],
+  ];
   for (const [v, u] of units) if (f >= v) return `${(f / v).toFixed(2)} ${u}`;
   return `${f} FLOP`;
 }
@@ -92,7 +98,14 @@ export function formatInspect(r: InspectRecord, graph: OpGraph): string {
   const lines = [`${r.file}  (${r.format ?? '?'}, "${r.name}")`];
   lines.push(row('nodes', groupDigits(r.nodes)));
   lines.push(row('edges', groupDigits(r.edges)));
-  lines.push(row('parameters', r.parameterCount === null ? 'unknown (not in this format)' : `${groupDigits(r.parameterCount)}${r.parameterBytes === null ? '' : ` (${formatBytes(r.parameterBytes)})`}`));
+  lines.push(
+    row(
+      'parameters',
+      r.parameterCount === null
+        ? 'unknown (not in this format)'
+        : `${groupDigits(r.parameterCount)}${r.parameterBytes === null ? '' : ` (${formatBytes(r.parameterBytes)})`}`,
+    ),
+  );
   lines.push(row('persistent', formatBytes(r.persistentBytes)));
   lines.push(row('activations', `${formatBytes(r.activationBytes)} (all outputs)`));
   lines.push(row('FLOPs', flopsText(r.flops, graph)));

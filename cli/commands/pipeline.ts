@@ -89,7 +89,9 @@ export const SPEC = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type PipelineValues = { [K in keyof typeof SPEC]?: (typeof SPEC)[K] extends { multiple: true } ? string[] : (typeof SPEC)[K]['type'] extends 'boolean' ? boolean : string };
+type PipelineValues = {
+  [K in keyof typeof SPEC]?: (typeof SPEC)[K] extends { multiple: true } ? string[] : (typeof SPEC)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 /**
  * The pipeline options of a command line for one graph, through the one options parse
@@ -119,7 +121,8 @@ export function pipelineOptions(values: PipelineValues, graph: OpGraph): Pipelin
  * split, microbatches and schedule of a command line.
  */
 export function pipelineOptionsOn(placement: PlacementOptions, values: { split?: string; microbatches?: string; schedule?: string }): PipelineOptions {
-  if (placement.grouping === 'coplace') throw new OpplaceError('--grouping coplace is a latency placer\'s grouping; a pipeline keeps colocation groups together (colocation) or not (none)');
+  if (placement.grouping === 'coplace')
+    throw new OpplaceError("--grouping coplace is a latency placer's grouping; a pipeline keeps colocation groups together (colocation) or not (none)");
   if (placement.topology !== undefined) throw new OpplaceError('a pipeline plan takes one link between devices (--comm), not a --topology');
   return {
     devices: placement.devices,
@@ -199,9 +202,15 @@ export function formatPipelinePlan(plan: PipelinePlan, graph: OpGraph): string {
   const rows = [['stage', 'device', 'ops', 'first … last', 'load', 'compute', 'comm', 'memory', 'limit', 'use', 'peak']];
   for (const s of plan.stages) {
     rows.push([
-      String(s.index), String(s.device), String(s.nodes.length), firstLast(s, nameOf),
-      formatUs(s.loadUs), formatUs(s.computeUs), formatUs(s.commUs),
-      formatBytes(s.memoryBytes), limitText(s.memoryLimitBytes),
+      String(s.index),
+      String(s.device),
+      String(s.nodes.length),
+      firstLast(s, nameOf),
+      formatUs(s.loadUs),
+      formatUs(s.computeUs),
+      formatUs(s.commUs),
+      formatBytes(s.memoryBytes),
+      limitText(s.memoryLimitBytes),
       s.memoryLimitBytes > 0 && Number.isFinite(s.memoryLimitBytes) ? pct(s.memoryBytes / s.memoryLimitBytes) : '-',
       formatBytes(s.peakBytes),
     ]);
@@ -209,7 +218,9 @@ export function formatPipelinePlan(plan: PipelinePlan, graph: OpGraph): string {
   lines.push(...alignTable(rows, [3]));
   const speedup = plan.timePerSampleUs > 0 ? ` · throughput ${plan.throughputSpeedup.toFixed(2)}× one device (${formatUs(plan.singleDeviceUs)})` : '';
   lines.push(`  time per sample ${formatUs(plan.timePerSampleUs)}${speedup}`);
-  lines.push(`  step of ${o.microbatches} microbatch${o.microbatches > 1 ? 'es' : ''} (${o.schedule}) ${formatUs(plan.stepUs)} · bubble ${pct(plan.bubble)} · planned in ${plan.placeMs.toFixed(1)} ms`);
+  lines.push(
+    `  step of ${o.microbatches} microbatch${o.microbatches > 1 ? 'es' : ''} (${o.schedule}) ${formatUs(plan.stepUs)} · bubble ${pct(plan.bubble)} · planned in ${plan.placeMs.toFixed(1)} ms`,
+  );
   if (!plan.feasible) {
     lines.push(`  over the limit: ${plan.reason ?? 'a stage does not fit'}`);
     if (plan.minimumMemoryBytes !== undefined) lines.push(`  smallest uniform memory per device that works: ${formatBytesAtLeast(plan.minimumMemoryBytes)}`);
@@ -250,7 +261,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     plans.push(plan);
     if (!plan.feasible && exit === 0) exit = 3;
-    io.out(values.json ? jsonDisplay(JSON.stringify(pipelineRecord(plan))) + '\n' : formatPipelinePlan(plan, graph).split('\n').map(displayText).join('\n') + '\n\n');
+    io.out(
+      values.json ? jsonDisplay(JSON.stringify(pipelineRecord(plan))) + '\n' : formatPipelinePlan(plan, graph).split('\n').map(displayText).join('\n') + '\n\n',
+    );
     if (values.report !== undefined) await writeReport(values.report, graph, plan, file);
   }
   if (values.out !== undefined && plans.length) writePlansFile(values.out, plans);

@@ -12,7 +12,17 @@ import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { alignTable } from '../table';
 import { checkPlanOutputs, writePlansFile } from '../outputPath';
-import { loadPlacementGraph, optionsForGraph, printMemoryNotes, printWarnings, parseTraining, PLACEMENT_HELP, PLACEMENT_SPEC, placementOptions, prepareOptions } from '../placementArgs';
+import {
+  loadPlacementGraph,
+  optionsForGraph,
+  printMemoryNotes,
+  printWarnings,
+  parseTraining,
+  PLACEMENT_HELP,
+  PLACEMENT_SPEC,
+  placementOptions,
+  prepareOptions,
+} from '../placementArgs';
 import { displayText, jsonDisplay } from '../../algorithms/text';
 
 const HELP = `usage: opplace place FILE... [options]
@@ -102,27 +112,36 @@ export function formatPlan(plan: Plan, graph: OpGraph): string {
   const rows = [['device', 'ops', 'busy', 'busy %', 'peak memory', 'limit', 'use']];
   for (const d of plan.devices) {
     rows.push([
-      String(d.index), String(opsPer[d.index]), formatUs(d.busyUs), plan.makespanUs > 0 ? pct(d.busyUs / plan.makespanUs) : '-',
-      formatBytes(d.peakBytes), Number.isFinite(d.memoryLimitBytes) ? formatBytes(d.memoryLimitBytes) : '∞',
+      String(d.index),
+      String(opsPer[d.index]),
+      formatUs(d.busyUs),
+      plan.makespanUs > 0 ? pct(d.busyUs / plan.makespanUs) : '-',
+      formatBytes(d.peakBytes),
+      Number.isFinite(d.memoryLimitBytes) ? formatBytes(d.memoryLimitBytes) : '∞',
       d.memoryLimitBytes > 0 && Number.isFinite(d.memoryLimitBytes) ? pct(d.peakBytes / d.memoryLimitBytes) : '-',
     ]);
   }
   lines.push(...alignTable(rows));
   const gap = plan.lowerBoundUs > 0 ? plan.makespanUs / plan.lowerBoundUs - 1 : 0;
   // The bound has no communication in it: on a slow link a large gap is no sign of a poor plan.
-  lines.push(`  makespan ${formatUs(plan.makespanUs)} · lower bound ${formatUs(plan.lowerBoundUs)} (ignores communication) · gap ${pct(gap)} · placed in ${plan.placeMs.toFixed(1)} ms`);
+  lines.push(
+    `  makespan ${formatUs(plan.makespanUs)} · lower bound ${formatUs(plan.lowerBoundUs)} (ignores communication) · gap ${pct(gap)} · placed in ${plan.placeMs.toFixed(1)} ms`,
+  );
   const speedup = plan.singleDeviceUs && plan.makespanUs > 0 ? ` · speed-up over one device ${(plan.singleDeviceUs / plan.makespanUs).toFixed(2)}×` : '';
   lines.push(`  ${plural(plan.transfers.length, 'transfer')} · critical path ${plural(plan.criticalPath.length, 'op')}${speedup}`);
   const used = opsPer.filter((k) => k > 0).length;
   if (o.devices > 1 && used === 1 && plan.feasible) {
     // A newcomer sees one busy row and empty ones: say why instead of leaving it to guesswork.
     const link = o.topology !== undefined ? `topology ${o.topology}` : `--comm ${o.comm}`;
-    lines.push(`  every op stayed on one device: with ${link} a transfer costs more than running the op locally saves, and one device has the memory; try ${oneDeviceHints(o).join(', or ')}`);
+    lines.push(
+      `  every op stayed on one device: with ${link} a transfer costs more than running the op locally saves, and one device has the memory; try ${oneDeviceHints(o).join(', or ')}`,
+    );
   }
   if (plan.refine) lines.push(`  ${refineLine(plan.refine)}`);
   // The LP's value is a relaxation's makespan under its own model (no memory limits, no channel
   // contention, fractional favourites): it can be above or below the plan's makespan.
-  if (plan.lp) lines.push(`  m-SCT LP: ${plan.lp.method}; relaxation objective ${formatUs(plan.lp.objectiveUs)} (the LP's own model, not a bound on this plan)`);
+  if (plan.lp)
+    lines.push(`  m-SCT LP: ${plan.lp.method}; relaxation objective ${formatUs(plan.lp.objectiveUs)} (the LP's own model, not a bound on this plan)`);
   if (!plan.feasible) lines.push(`  over the limit: ${plan.reason}`);
   return lines.map(displayText).join('\n');
 }

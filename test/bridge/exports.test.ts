@@ -2,7 +2,17 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { deviceFor, exportAccelerate, exportCsv, exportOnnx, exportPlan, exportTorchSplit, parsePlanJson, PLACEMENT_KEY, DEVICE_KEY } from '../../algorithms/export';
+import {
+  deviceFor,
+  exportAccelerate,
+  exportCsv,
+  exportOnnx,
+  exportPlan,
+  exportTorchSplit,
+  parsePlanJson,
+  PLACEMENT_KEY,
+  DEVICE_KEY,
+} from '../../algorithms/export';
 import { uniqueNodeIds } from '../../algorithms/onnx/naming';
 import { parseModel } from '../../algorithms/loaders';
 import { OpplaceError } from '../../algorithms/errors';
@@ -40,13 +50,22 @@ function throwsOpplace(fn: () => unknown, pattern: RegExp): void {
 describe('bridge: accelerate device_map', () => {
   it('collapses to one "" key when everything is on one device', () => {
     const g = moduleGraph();
-    assert.deepEqual(exportAccelerate(g, planFor(g, () => 1)), { '': 1 });
+    assert.deepEqual(
+      exportAccelerate(
+        g,
+        planFor(g, () => 1),
+      ),
+      { '': 1 },
+    );
   });
 
   it('keeps the shortest prefixes that are on one device, in module order', () => {
     const g = moduleGraph();
     const dev: Record<string, number> = { conv1: 0, layer1_0_conv1: 0, layer1_0_conv2: 0, layer1_1_conv1: 1, layer1_1_conv2: 1, fc: 1 };
-    const map = exportAccelerate(g, planFor(g, (n) => dev[n.id] ?? 0));
+    const map = exportAccelerate(
+      g,
+      planFor(g, (n) => dev[n.id] ?? 0),
+    );
     assert.deepEqual(map, { conv1: 0, 'layer1.0': 0, 'layer1.1': 1, fc: 1 });
     assert.deepEqual(Object.keys(map), ['conv1', 'layer1.0', 'layer1.1', 'fc']);
   });
@@ -69,18 +88,35 @@ describe('bridge: accelerate device_map', () => {
   it('weight-free modules and functions do not split a prefix', () => {
     const g = moduleGraph();
     // relu (no weights) and add/flatten on device 1, all weights on device 0
-    const map = exportAccelerate(g, planFor(g, (n) => (n.persistentBytes > 0 ? 0 : 1)));
+    const map = exportAccelerate(
+      g,
+      planFor(g, (n) => (n.persistentBytes > 0 ? 0 : 1)),
+    );
     assert.deepEqual(map, { '': 0 });
   });
 
   it('refuses a module called twice on two devices, naming the node', () => {
     const g = chain([node('lin', w('lin')), node('lin_1', { ...w('lin', 0), colocationGroup: 'shared:lin.weight' })]);
-    throwsOpplace(() => exportAccelerate(g, planFor(g, (_n, i) => i)), /node "lin_1".*module "lin" is used by nodes "lin" \(device 0\) and "lin_1" \(device 1\)/);
+    throwsOpplace(
+      () =>
+        exportAccelerate(
+          g,
+          planFor(g, (_n, i) => i),
+        ),
+      /node "lin_1".*module "lin" is used by nodes "lin" \(device 0\) and "lin_1" \(device 1\)/,
+    );
   });
 
   it('refuses graphs without module paths (e.g. ONNX) with a clear message', () => {
     const g = chain([node('a'), node('b')]);
-    throwsOpplace(() => exportAccelerate(g, planFor(g, () => 0)), /no module paths.*opplace_profile\.py/);
+    throwsOpplace(
+      () =>
+        exportAccelerate(
+          g,
+          planFor(g, () => 0),
+        ),
+      /no module paths.*opplace_profile\.py/,
+    );
   });
 
   it('refuses an infeasible plan and a plan of another model', () => {
@@ -100,9 +136,15 @@ describe('bridge: torch-split', () => {
   it('writes one BEGINNING per stage after the first, at the first module of the stage', () => {
     const g = moduleGraph();
     // stage 0: x..layer1_0_conv2 on device 0; stage 1: add..output on device 1 (add is a function)
-    const split = exportTorchSplit(g, planFor(g, (_n, i) => (i < 5 ? 0 : 1)));
+    const split = exportTorchSplit(
+      g,
+      planFor(g, (_n, i) => (i < 5 ? 0 : 1)),
+    );
     assert.deepEqual(split.splitSpec, { 'layer1.1.conv1': 'BEGINNING' });
-    assert.deepEqual(split.stages.map((s) => s.device), [0, 1]);
+    assert.deepEqual(
+      split.stages.map((s) => s.device),
+      [0, 1],
+    );
     assert.equal(split.notes.length, 1);
     assert.match(split.notes[0], /"add".*end of stage 0.*layer1\.1\.conv1/);
   });
@@ -110,35 +152,73 @@ describe('bridge: torch-split', () => {
   it('maps stages to plan devices in order of execution (4 stages)', () => {
     const g = moduleGraph();
     const dev = [3, 3, 3, 2, 2, 2, 1, 1, 0, 0, 0];
-    const split = exportTorchSplit(g, planFor(g, (_n, i) => dev[i]));
+    const split = exportTorchSplit(
+      g,
+      planFor(g, (_n, i) => dev[i]),
+    );
     assert.deepEqual(Object.keys(split.splitSpec), ['layer1.0.conv1', 'layer1.1.conv1', 'fc']);
-    assert.deepEqual(split.stages.map((s) => s.device), [3, 2, 1, 0]);
+    assert.deepEqual(
+      split.stages.map((s) => s.device),
+      [3, 2, 1, 0],
+    );
   });
 
   it('names the node where a device comes back (not a pipeline)', () => {
     const g = moduleGraph();
     const dev = [0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0];
-    throwsOpplace(() => exportTorchSplit(g, planFor(g, (_n, i) => dev[i])), /node "add".*not a pipeline of contiguous stages.*returns to device 0/);
+    throwsOpplace(
+      () =>
+        exportTorchSplit(
+          g,
+          planFor(g, (_n, i) => dev[i]),
+        ),
+      /node "add".*not a pipeline of contiguous stages.*returns to device 0/,
+    );
   });
 
   it('ignores where the graph input/output nodes were put', () => {
     const g = moduleGraph();
-    const split = exportTorchSplit(g, planFor(g, (n, i) => (n.opType === 'placeholder' ? 1 : n.opType === 'output' ? 0 : i < 6 ? 0 : 1)));
+    const split = exportTorchSplit(
+      g,
+      planFor(g, (n, i) => (n.opType === 'placeholder' ? 1 : n.opType === 'output' ? 0 : i < 6 ? 0 : 1)),
+    );
     assert.deepEqual(split.splitSpec, { 'layer1.1.conv1': 'BEGINNING' });
   });
 
   it('refuses a stage that starts with a weighted non-module op', () => {
     const g = chain([node('a', w('a')), node('p', { opType: 'get_attr', modulePath: 'pos', persistentBytes: 8 }), node('b', w('b'))]);
-    throwsOpplace(() => exportTorchSplit(g, planFor(g, (_n, i) => (i === 0 ? 0 : 1))), /node "p".*holds weights but is not a module call/);
+    throwsOpplace(
+      () =>
+        exportTorchSplit(
+          g,
+          planFor(g, (_n, i) => (i === 0 ? 0 : 1)),
+        ),
+      /node "p".*holds weights but is not a module call/,
+    );
   });
 
   it('does not split at a module called twice: moves it back and splits at the next module', () => {
-    const g = chain([node('a', w('a')), node('r', { opType: 'ReLU', modulePath: 'act' }), node('b', w('b')), node('r_1', { opType: 'ReLU', modulePath: 'act' })]);
-    const split = exportTorchSplit(g, planFor(g, (_n, i) => (i < 1 ? 0 : 1)));
+    const g = chain([
+      node('a', w('a')),
+      node('r', { opType: 'ReLU', modulePath: 'act' }),
+      node('b', w('b')),
+      node('r_1', { opType: 'ReLU', modulePath: 'act' }),
+    ]);
+    const split = exportTorchSplit(
+      g,
+      planFor(g, (_n, i) => (i < 1 ? 0 : 1)),
+    );
     assert.deepEqual(split.splitSpec, { b: 'BEGINNING' });
     assert.match(split.notes[0], /stage 1: "r" \(no weights\) runs at the end of stage 0/);
     // a stage made only of a module called twice has no split point
-    throwsOpplace(() => exportTorchSplit(g, planFor(g, (_n, i) => (i < 3 ? 0 : 1))), /node "r_1".*no call of a module that is called only once/);
+    throwsOpplace(
+      () =>
+        exportTorchSplit(
+          g,
+          planFor(g, (_n, i) => (i < 3 ? 0 : 1)),
+        ),
+      /node "r_1".*no call of a module that is called only once/,
+    );
   });
 });
 
@@ -156,7 +236,10 @@ describe('bridge: plan files', () => {
   it('rejects non-plans and bad schedule entries with the file named', () => {
     throwsOpplace(() => parsePlanJson('{', 'p.json'), /^p\.json: not valid JSON/);
     throwsOpplace(() => parsePlanJson('{"format":"opgraph"}', 'p.json'), /^p\.json: not an opplace plan/);
-    throwsOpplace(() => parsePlanJson('{"algorithm":"m-etf","feasible":true,"schedule":[{"node":"a","device":-1,"startUs":0,"endUs":1}]}', 'p.json'), /node "a".*device must be an integer/);
+    throwsOpplace(
+      () => parsePlanJson('{"algorithm":"m-etf","feasible":true,"schedule":[{"node":"a","device":-1,"startUs":0,"endUs":1}]}', 'p.json'),
+      /node "a".*device must be an integer/,
+    );
   });
 });
 
@@ -167,7 +250,7 @@ describe('bridge: onnx export (pure)', () => {
   const onnxNodes = decodeOnnxModel(bytes, file).graph!.node!;
   const allIds = uniqueNodeIds(onnxNodes, () => true) as string[];
 
-  it('puts opplace.device on every node (folded constants take their consumer\'s) and leaves the input bytes alone', () => {
+  it("puts opplace.device on every node (folded constants take their consumer's) and leaves the input bytes alone", () => {
     assert.ok(g.nodes.length < onnxNodes.length, 'the loader folds some nodes');
     const before = Buffer.from(bytes);
     const plan = planFor(g, (_n, i) => i % 4);
@@ -197,7 +280,16 @@ describe('bridge: onnx export (pure)', () => {
 
   it('refuses a plan that matches no ONNX node', () => {
     const other = chain([node('a'), node('b')]);
-    throwsOpplace(() => exportOnnx(bytes, file, other, planFor(other, () => 0)), /light_squeezenet\.onnx: no node of the ONNX model is in the plan/);
+    throwsOpplace(
+      () =>
+        exportOnnx(
+          bytes,
+          file,
+          other,
+          planFor(other, () => 0),
+        ),
+      /light_squeezenet\.onnx: no node of the ONNX model is in the plan/,
+    );
   });
 });
 
@@ -233,7 +325,11 @@ describe('bridge: opplace export (CLI, in-process)', () => {
   it('places a model itself with the options of opplace place', async () => {
     const r = await cli([graphFile, '--to', 'csv', '--devices', '2', '--memory', '400', '--algorithm', 'm-topo']);
     assert.equal(r.code, 0, r.error);
-    const rows = r.stdout.trimEnd().split('\r\n').slice(1).map((l) => l.split(','));
+    const rows = r.stdout
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((l) => l.split(','));
     assert.equal(rows.length, g.nodes.length);
     assert.deepEqual([...new Set(rows.map((row) => row[2]))].sort(), ['0', '1'], '400 bytes per device cannot hold 500 bytes of weights');
   });
@@ -241,7 +337,10 @@ describe('bridge: opplace export (CLI, in-process)', () => {
   it('gives one clear error for bad command lines', async () => {
     assert.match((await cli([])).error, /expected one PLAN_OR_MODEL file, got none/);
     assert.match((await cli([planFile])).error, /--to is required: one of accelerate, torch-split, deepspeed, onnx, csv/);
-    assert.match((await cli([planFile, '--to', 'csv', '--devices', '2'])).error, /--devices is a placement option; it applies only when PLAN_OR_MODEL is a model given without --plan/);
+    assert.match(
+      (await cli([planFile, '--to', 'csv', '--devices', '2'])).error,
+      /--devices is a placement option; it applies only when PLAN_OR_MODEL is a model given without --plan/,
+    );
     assert.match((await cli([planFile, '--to', 'csv', '--plan', planFile])).error, /is already a plan; --plan is for a model/);
     assert.match((await cli([graphFile, '--to', 'csv', '--memory', '1GiB', '--theta', '7'])).error, /--theta must be a number in \(0, 1\]/);
     assert.match((await cli([path.join(dir, 'nope.json'), '--to', 'csv'])).error, /nope\.json: no such file/);
@@ -254,10 +353,16 @@ describe('bridge: opplace export (CLI, in-process)', () => {
     // a plan whose model is gone: the plan is named, both places looked at, and --model suggested
     const lostPlan = path.join(dir, 'lost.plan.json');
     writeFileSync(lostPlan, JSON.stringify({ ...plan, file: 'gone.opgraph.json' }));
-    assert.match((await cli([lostPlan, '--to', 'csv'])).error, /lost\.plan\.json: the plan's model "gone\.opgraph\.json" is not there \(looked at gone\.opgraph\.json or .*gone\.opgraph\.json\); pass --model FILE/);
+    assert.match(
+      (await cli([lostPlan, '--to', 'csv'])).error,
+      /lost\.plan\.json: the plan's model "gone\.opgraph\.json" is not there \(looked at gone\.opgraph\.json or .*gone\.opgraph\.json\); pass --model FILE/,
+    );
     assert.equal((await cli([lostPlan, '--to', 'csv', '--model', graphFile])).code, 0);
     const before = readFileSync(planFile, 'utf-8');
-    assert.match((await cli([planFile, '--to', 'csv', '--out', planFile])).error, /net\.plan\.json: --out .* is an input file; opplace never overwrites its inputs/);
+    assert.match(
+      (await cli([planFile, '--to', 'csv', '--out', planFile])).error,
+      /net\.plan\.json: --out .* is an input file; opplace never overwrites its inputs/,
+    );
     assert.equal(readFileSync(planFile, 'utf-8'), before);
   });
 
@@ -275,10 +380,18 @@ describe('bridge: exports of pipeline plans (opplace pipeline)', () => {
   const latency = planFor(g, (_n, i) => devs[i]);
 
   it('torch-split writes the split points, the schedule class and n_microbatches', () => {
-    for (const [schedule, cls] of [['1f1b', 'Schedule1F1B'], ['gpipe', 'ScheduleGPipe']] as const) {
+    for (const [schedule, cls] of [
+      ['1f1b', 'Schedule1F1B'],
+      ['gpipe', 'ScheduleGPipe'],
+    ] as const) {
       const plan = pipelinePlanFor(g, (_n, i) => devs[i], { schedule, microbatches: 12 });
       const r = exportPlan('torch-split', { graph: g, plan });
-      assert.deepEqual(JSON.parse(r.data as string), { split_spec: { 'layer1.1.conv1': 'BEGINNING' }, schedule: cls, n_microbatches: 12, stage_devices: [2, 0] });
+      assert.deepEqual(JSON.parse(r.data as string), {
+        split_spec: { 'layer1.1.conv1': 'BEGINNING' },
+        schedule: cls,
+        n_microbatches: 12,
+        stage_devices: [2, 0],
+      });
       // the same split points as the latency plan with the same devices, which prints the spec alone
       assert.deepEqual(JSON.parse(exportPlan('torch-split', { graph: g, plan: latency }).data as string), { 'layer1.1.conv1': 'BEGINNING' });
     }
@@ -325,10 +438,19 @@ describe('bridge: exports of pipeline plans (opplace pipeline)', () => {
   it('refuses a plan whose device returns (names the node), an infeasible plan, and csv', () => {
     const dev = [0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0];
     for (const to of ['torch-split', 'deepspeed'] as const) {
-      throwsOpplace(() => exportPlan(to, { graph: g, plan: pipelinePlanFor(g, (_n, i) => dev[i]) }), /node "add".*not a pipeline of contiguous stages.*--split sequential/);
+      throwsOpplace(
+        () => exportPlan(to, { graph: g, plan: pipelinePlanFor(g, (_n, i) => dev[i]) }),
+        /node "add".*not a pipeline of contiguous stages.*--split sequential/,
+      );
     }
-    throwsOpplace(() => exportPlan('deepspeed', { graph: g, plan: pipelinePlanFor(g, () => 0, { feasible: false, reason: 'op "fc" needs 2 GiB' }) }), /infeasible.*op "fc" needs 2 GiB/);
-    throwsOpplace(() => exportPlan('csv', { graph: g, plan: pipelinePlanFor(g, () => 0) }), /pipeline plan has stages.*--to torch-split, deepspeed or accelerate/);
+    throwsOpplace(
+      () => exportPlan('deepspeed', { graph: g, plan: pipelinePlanFor(g, () => 0, { feasible: false, reason: 'op "fc" needs 2 GiB' }) }),
+      /infeasible.*op "fc" needs 2 GiB/,
+    );
+    throwsOpplace(
+      () => exportPlan('csv', { graph: g, plan: pipelinePlanFor(g, () => 0) }),
+      /pipeline plan has stages.*--to torch-split, deepspeed or accelerate/,
+    );
   });
 
   it('opplace export reads a pipeline plan file (model from its "file") and checks its fields', async () => {

@@ -47,7 +47,17 @@ export function pythonFails(args: string[], cwd = FIXTURES): { status: number; s
 }
 
 export function node(id: string, extra: Partial<OpNode> = {}): OpNode {
-  return { id, name: id, opType: 'Op', namespace: [], computeUs: 1, persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: id, bytes: 4, shape: [1] }], ...extra };
+  return {
+    id,
+    name: id,
+    opType: 'Op',
+    namespace: [],
+    computeUs: 1,
+    persistentBytes: 0,
+    temporaryBytes: 0,
+    outputs: [{ name: id, bytes: 4, shape: [1] }],
+    ...extra,
+  };
 }
 
 /** A chain graph a → b → c … in the given node order. */
@@ -84,14 +94,51 @@ export function pipelinePlanFor(graph: OpGraph, deviceOf: (n: OpNode, i: number)
   const devices = [...new Set(Object.values(assignment))];
   const stages: PipelineStage[] = devices.map((device, index) => {
     const nodes = graph.nodes.filter((n) => assignment[n.id] === device).map((n) => n.id);
-    return { index, device, nodes, loadUs: nodes.length, computeUs: nodes.length, commUs: 0, forwardUs: nodes.length, backwardUs: 0, memoryBytes: 0, persistentBytes: 0, stashedBytes: 0, activationBytesPerMicrobatch: 0, peakBytes: 0, memoryLimitBytes: 2 ** 30, busyUs: 0 };
+    return {
+      index,
+      device,
+      nodes,
+      loadUs: nodes.length,
+      computeUs: nodes.length,
+      commUs: 0,
+      forwardUs: nodes.length,
+      backwardUs: 0,
+      memoryBytes: 0,
+      persistentBytes: 0,
+      stashedBytes: 0,
+      activationBytesPerMicrobatch: 0,
+      peakBytes: 0,
+      memoryLimitBytes: 2 ** 30,
+      busyUs: 0,
+    };
   });
   const count = Math.max(...devices) + 1;
-  const options: PipelineOptions = { devices: count, memoryLimits: Array(count).fill(2 ** 30), comm: 'none', split: 'sequential', microbatches: 4, schedule: '1f1b' };
+  const options: PipelineOptions = {
+    devices: count,
+    memoryLimits: Array(count).fill(2 ** 30),
+    comm: 'none',
+    split: 'sequential',
+    microbatches: 4,
+    schedule: '1f1b',
+  };
   const timePerSampleUs = Math.max(...stages.map((s) => s.loadUs));
   return {
-    file: graph.source?.file ?? 'g', objective: 'throughput', split: 'sequential', schedule: '1f1b', microbatches: 4, feasible: true,
-    timePerSampleUs, singleDeviceUs: graph.nodes.length, throughputSpeedup: graph.nodes.length / timePerSampleUs, stepUs: 0, bubble: 0,
-    stages, tasks: [], assignment, options, placeMs: 0, ...extra,
+    file: graph.source?.file ?? 'g',
+    objective: 'throughput',
+    split: 'sequential',
+    schedule: '1f1b',
+    microbatches: 4,
+    feasible: true,
+    timePerSampleUs,
+    singleDeviceUs: graph.nodes.length,
+    throughputSpeedup: graph.nodes.length / timePerSampleUs,
+    stepUs: 0,
+    bubble: 0,
+    stages,
+    tasks: [],
+    assignment,
+    options,
+    placeMs: 0,
+    ...extra,
   };
 }

@@ -42,7 +42,10 @@ function checkAnnotated(modelFile: string, outFile: string, planDevice: Map<stri
   const nodes = decodeOnnxModel(new Uint8Array(readFileSync(modelFile)), modelFile).graph!.node!;
   const ids = uniqueNodeIds(nodes, () => true) as string[];
   assert.equal(r.nodes, nodes.length);
-  assert.deepEqual(r.opTypes, nodes.map((n) => n.op_type));
+  assert.deepEqual(
+    r.opTypes,
+    nodes.map((n) => n.op_type),
+  );
   r.nodeDevices.forEach((d, i) => {
     assert.notEqual(d, null, `node ${ids[i]} has opplace.device`);
     assert.equal(r.placement[ids[i]], d, `model-level placement agrees for ${ids[i]}`);
@@ -64,14 +67,21 @@ describe('bridge: onnx export checked by python3-onnx', function () {
     assert.equal(r.code, 0, r.stderr);
     const check = checkAnnotated(model, out, undefined);
     assert.equal(check.algorithm, 'm-topo');
-    assert.ok(new Set(check.nodeDevices).size >= 2, '2 MiB per device spreads SqueezeNet\'s 4.7 MiB of weights');
+    assert.ok(new Set(check.nodeDevices).size >= 2, "2 MiB per device spreads SqueezeNet's 4.7 MiB of weights");
   });
 
   it('annotates with the devices of a given plan; the default output is <model name>.placed.onnx in the working directory, not beside the model', async () => {
     const model = path.join(dir, 'resnet50.onnx');
     copyFileSync(dataPath('onnx-light', 'light_resnet50.onnx'), model);
     const graph = loadModel(model);
-    const plan = await placeGraph(graph, { algorithm: 'm-etf', devices: 4, memoryLimits: Array(4).fill(40 * 2 ** 20), comm: 'pcie4', grouping: 'colocation', fuse: false });
+    const plan = await placeGraph(graph, {
+      algorithm: 'm-etf',
+      devices: 4,
+      memoryLimits: Array(4).fill(40 * 2 ** 20),
+      comm: 'pcie4',
+      grouping: 'colocation',
+      fuse: false,
+    });
     assert.ok(plan.feasible, plan.reason);
     const planFile = path.join(dir, 'resnet50.plan.json');
     writeFileSync(planFile, JSON.stringify(plan));
@@ -93,9 +103,19 @@ describe('bridge: onnx export checked by python3-onnx', function () {
 
   it('annotates a torchvision ResNet-18 exported by torch.onnx', async () => {
     const model = path.join(dir, 'resnet18.onnx');
-    python(['-c', `import torch, torchvision; torch.manual_seed(0); torch.onnx.export(torchvision.models.resnet18().eval(), torch.randn(1, 3, 64, 64), ${JSON.stringify(model)}, opset_version=13)`]);
+    python([
+      '-c',
+      `import torch, torchvision; torch.manual_seed(0); torch.onnx.export(torchvision.models.resnet18().eval(), torch.randn(1, 3, 64, 64), ${JSON.stringify(model)}, opset_version=13)`,
+    ]);
     const graph = loadModel(model);
-    const plan = await placeGraph(graph, { algorithm: 'm-sct', devices: 2, memoryLimits: [40 * 2 ** 20, 40 * 2 ** 20], comm: 'pcie4', grouping: 'colocation', fuse: false });
+    const plan = await placeGraph(graph, {
+      algorithm: 'm-sct',
+      devices: 2,
+      memoryLimits: [40 * 2 ** 20, 40 * 2 ** 20],
+      comm: 'pcie4',
+      grouping: 'colocation',
+      fuse: false,
+    });
     assert.ok(plan.feasible, plan.reason);
     const planFile = path.join(dir, 'r18.plan.json');
     writeFileSync(planFile, JSON.stringify(plan));

@@ -39,7 +39,22 @@ describe('bridge: a pipeline plan of a profiled PyTorch model — plan → expor
   before(async () => {
     python([PROFILE, 'bridge_models:deep_mlp', '--input', '4,64', '--repeat', '2', '--out', graphFile]);
     // six 16.25 KiB layers on 3 devices of 40 KiB: at least 3 stages, whatever the measured times
-    const r = await opplace('pipeline', graphFile, '--devices', '3', '--memory', '40KiB', '--split', 'sequential', '--microbatches', '5', '--comm', 'nvlink4', '--out', planFile);
+    const r = await opplace(
+      'pipeline',
+      graphFile,
+      '--devices',
+      '3',
+      '--memory',
+      '40KiB',
+      '--split',
+      'sequential',
+      '--microbatches',
+      '5',
+      '--comm',
+      'nvlink4',
+      '--out',
+      planFile,
+    );
     assert.equal(r.code, 0, r.err + r.out);
     plan = JSON.parse(readFileSync(planFile, 'utf-8'));
   });
@@ -53,7 +68,10 @@ describe('bridge: a pipeline plan of a profiled PyTorch model — plan → expor
     const report = JSON.parse(readFileSync(reportFile, 'utf-8'));
     assert.equal(report.check.allclose, true);
     assert.equal(report.check.microbatches, 5);
-    assert.deepEqual(report.pipeline.stages.map((s: { planDevice: number; nodes: number }) => [s.planDevice, s.nodes]), plan.stages.map((s) => [s.device, s.nodes.length]));
+    assert.deepEqual(
+      report.pipeline.stages.map((s: { planDevice: number; nodes: number }) => [s.planDevice, s.nodes]),
+      plan.stages.map((s) => [s.device, s.nodes.length]),
+    );
     // the order run is the plan's own schedule (an inference plan: forwards only)
     assert.equal(report.pipeline.training, false);
     assert.deepEqual(report.pipeline.order, scheduleOrder(plan));
@@ -74,7 +92,22 @@ describe('bridge: a pipeline plan of a profiled PyTorch model — plan → expor
 
   it('runs a training plan: 1F1B forwards and backwards across the stages, gradients equal to one step of the unsplit model', async () => {
     const trainFile = path.join(dir, 'train.json');
-    const r = await opplace('pipeline', graphFile, '--training', 'sgd', '--devices', '3', '--memory', '100KiB', '--microbatches', '4', '--comm', 'nvlink4', '--out', trainFile);
+    const r = await opplace(
+      'pipeline',
+      graphFile,
+      '--training',
+      'sgd',
+      '--devices',
+      '3',
+      '--memory',
+      '100KiB',
+      '--microbatches',
+      '4',
+      '--comm',
+      'nvlink4',
+      '--out',
+      trainFile,
+    );
     assert.equal(r.code, 0, r.err + r.out);
     const train = JSON.parse(readFileSync(trainFile, 'utf-8')) as PipelinePlan;
     const used = train.stages.filter((s) => s.nodes.length > 0).length;
@@ -100,7 +133,7 @@ describe('bridge: a pipeline plan of a profiled PyTorch model — plan → expor
     assert.match(refused.stderr, /the schedule runs the backward of stage 0 on microbatch 0 before that of stage 1, which needs "\w+" from it/);
   });
 
-  it('exports split points that cut the real FX program into the plan\'s stages, and DeepSpeed parts', async () => {
+  it("exports split points that cut the real FX program into the plan's stages, and DeepSpeed parts", async () => {
     const split = await opplace('export', planFile, '--to', 'torch-split');
     assert.equal(split.code, 0, split.err);
     const spec = JSON.parse(split.out);

@@ -62,8 +62,16 @@ function crossDeviceEdges(graph: OpGraph, plan: Plan): number {
 }
 
 function assertMatchesFx(graph: OpGraph, fx: FxDump): void {
-  assert.deepEqual(graph.nodes.map((n) => n.id), fx.nodes, 'node ids = FX node names, in FX order');
-  assert.deepEqual(graph.edges.map((e) => [e.from, e.to]), fx.edges, 'one edge per FX input, in FX order');
+  assert.deepEqual(
+    graph.nodes.map((n) => n.id),
+    fx.nodes,
+    'node ids = FX node names, in FX order',
+  );
+  assert.deepEqual(
+    graph.edges.map((e) => [e.from, e.to]),
+    fx.edges,
+    'one edge per FX input, in FX order',
+  );
   for (const n of graph.nodes) {
     const op = fx.ops[n.id];
     if (op === 'call_module' || op === 'get_attr') assert.equal(n.modulePath, fx.targets[n.id], n.id);
@@ -94,12 +102,19 @@ describe('bridge: PyTorch ResNet-18 — profile → place → export → apply',
     assert.equal(graph.nodes.length, fx.nodes.length);
     assertMatchesFx(graph, fx);
     const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-    assert.deepEqual(byId.get('fc')!.outputs.map((t) => [t.shape, t.bytes, t.dtype]), [[[1, 1000], 4000, 'float32']]);
+    assert.deepEqual(
+      byId.get('fc')!.outputs.map((t) => [t.shape, t.bytes, t.dtype]),
+      [[[1, 1000], 4000, 'float32']],
+    );
     assert.deepEqual(byId.get('layer1_0_conv1')!.namespace, ['layer1', '0', 'conv1']);
     assert.deepEqual(byId.get('add')!.namespace, ['layer1', '0'], 'a function node lives in the module that called it');
     assert.equal(byId.get('conv1')!.persistentBytes, 64 * 3 * 7 * 7 * 4);
     for (const e of graph.edges) {
-      assert.equal(e.bytes, byId.get(e.from)!.outputs.reduce((s, t) => s + t.bytes, 0), `${e.from} → ${e.to}`);
+      assert.equal(
+        e.bytes,
+        byId.get(e.from)!.outputs.reduce((s, t) => s + t.bytes, 0),
+        `${e.from} → ${e.to}`,
+      );
     }
   });
 
@@ -140,7 +155,10 @@ describe('bridge: PyTorch ResNet-18 — profile → place → export → apply',
     assert.equal(Object.keys(spec).length, devicesUsed(seq) - 1);
     for (const [fqn, where] of Object.entries(spec)) {
       assert.equal(where, 'BEGINNING');
-      assert.ok(Object.entries(fx.targets).some(([id, t]) => t === fqn && fx.ops[id] === 'call_module'), `${fqn} is a submodule call`);
+      assert.ok(
+        Object.entries(fx.targets).some(([id, t]) => t === fqn && fx.ops[id] === 'call_module'),
+        `${fqn} is a submodule call`,
+      );
     }
     // cutting the real FX program at those modules gives every weighted op its plan device
     const specFile = path.join(dir, 'split.json');
@@ -187,7 +205,10 @@ describe('bridge: PyTorch ResNet-18 — profile → place → export → apply',
       // every node on another device than its predecessor: the worst case for moving tensors
       const interleaved = { ...planFor(graph, (_n, i) => i % k), file: graphFile };
       assert.equal(devicesUsed(interleaved), k);
-      for (const [name, plan] of [['placed', placed], ['interleaved', interleaved]] as const) {
+      for (const [name, plan] of [
+        ['placed', placed],
+        ['interleaved', interleaved],
+      ] as const) {
         const planFile = savePlan(plan, path.join(dir, `apply-${name}-${k}.json`));
         const reportFile = path.join(dir, `report-${name}-${k}.json`);
         const out = python([APPLY, planFile, '--devices', Array(k).fill('cpu').join(','), '--check', '--report', reportFile]);
@@ -218,7 +239,10 @@ describe('bridge: PyTorch nn.TransformerEncoder and tied weights', function () {
     const fx = JSON.parse(python([CHECK, 'fx', 'bridge_models:small_transformer', 'opplace', '8,2,32'])) as FxDump;
     assert.equal(fx.sameOutput, true, 'the traced graph computes the model');
     assertMatchesFx(graph, fx);
-    assert.deepEqual(graph.nodes.filter((n) => n.opType === 'TransformerEncoderLayer').map((n) => n.modulePath), ['layers.0', 'layers.1']);
+    assert.deepEqual(
+      graph.nodes.filter((n) => n.opType === 'TransformerEncoderLayer').map((n) => n.modulePath),
+      ['layers.0', 'layers.1'],
+    );
     // each layer holds 34 KiB of weights: 48 KiB per device forces one layer per device
     const plan = await placeGraph(graph, options(2, 48 * 1024));
     assert.ok(plan.feasible, plan.reason);
@@ -243,14 +267,29 @@ describe('bridge: PyTorch nn.TransformerEncoder and tied weights', function () {
 
   it('the Python tools fail with one clear line (exit 2, no traceback) on bad input', () => {
     const cases: [string[], RegExp][] = [
-      [[PROFILE, 'no_such_module:net', '--input', '1,3', '--out', path.join(dir, 'x.json')], /^opplace_profile: "no_such_module:net": cannot import module "no_such_module"/],
-      [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,15', '--out', path.join(dir, 'x.json')], /^opplace_profile: running bridge_models:tied_mlp on --input 2,15 failed at node 'inp': .*shapes cannot be multiplied/],
-      [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,-1', '--out', path.join(dir, 'x.json')], /^opplace_profile: --input "2,-1": every size must be a positive integer/],
+      [
+        [PROFILE, 'no_such_module:net', '--input', '1,3', '--out', path.join(dir, 'x.json')],
+        /^opplace_profile: "no_such_module:net": cannot import module "no_such_module"/,
+      ],
+      [
+        [PROFILE, 'bridge_models:tied_mlp', '--input', '2,15', '--out', path.join(dir, 'x.json')],
+        /^opplace_profile: running bridge_models:tied_mlp on --input 2,15 failed at node 'inp': .*shapes cannot be multiplied/,
+      ],
+      [
+        [PROFILE, 'bridge_models:tied_mlp', '--input', '2,-1', '--out', path.join(dir, 'x.json')],
+        /^opplace_profile: --input "2,-1": every size must be a positive integer/,
+      ],
       [[APPLY, path.join(dir, 'missing.json')], /^opplace_apply: .*missing\.json: cannot read the plan/],
       // output paths are checked before profiling; an existing non-JSON file (the user's source) is never overwritten
-      [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,16', '--out', path.join(dir, 'no', 'x.json')], /^opplace_profile: .*x\.json: --out: the folder .*no does not exist/],
+      [
+        [PROFILE, 'bridge_models:tied_mlp', '--input', '2,16', '--out', path.join(dir, 'no', 'x.json')],
+        /^opplace_profile: .*x\.json: --out: the folder .*no does not exist/,
+      ],
       [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,16', '--out', dir], /^opplace_profile: .*: --out is a directory/],
-      [[PROFILE, 'bridge_models:tied_mlp', '--input', '2,16', '--out', path.join(FIXTURES, 'bridge_models.py')], /^opplace_profile: .*bridge_models\.py: --out names an existing file that is not JSON/],
+      [
+        [PROFILE, 'bridge_models:tied_mlp', '--input', '2,16', '--out', path.join(FIXTURES, 'bridge_models.py')],
+        /^opplace_profile: .*bridge_models\.py: --out names an existing file that is not JSON/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = pythonFails(args);
@@ -260,7 +299,10 @@ describe('bridge: PyTorch nn.TransformerEncoder and tied weights', function () {
     }
     assert.match(readFileSync(path.join(FIXTURES, 'bridge_models.py'), 'utf8'), /def tied_mlp/, 'the model source is untouched');
     // a plan of another model names the first node that does not match
-    const planFile = savePlan(planFor(tied, () => 0), path.join(dir, 'tied-plan.json'));
+    const planFile = savePlan(
+      planFor(tied, () => 0),
+      path.join(dir, 'tied-plan.json'),
+    );
     const r = pythonFails([APPLY, planFile, 'torchvision.models:resnet18', '--input', '1,3,32,32']);
     assert.match(r.stderr, /^opplace_apply: plan node "inp" is not in the traced model/);
   });

@@ -26,7 +26,10 @@ describe('axis ticks', () => {
     const mem = byteTicks(9.32 * MiB * 1.05, 4);
     assert.equal(mem.unit, 'MiB');
     assert.deepEqual(mem.labels, ['0 MiB', '2 MiB', '4 MiB', '6 MiB', '8 MiB']);
-    assert.deepEqual(mem.values, [0, 2, 4, 6, 8].map((v) => v * MiB));
+    assert.deepEqual(
+      mem.values,
+      [0, 2, 4, 6, 8].map((v) => v * MiB),
+    );
     // 16 GiB-ish devices: was 4.66 / 9.31 / 14.0 GiB.
     const gpu = byteTicks(15.5 * GiB, 4);
     assert.deepEqual(gpu.labels, ['0 GiB', '5 GiB', '10 GiB', '15 GiB']);
@@ -107,18 +110,27 @@ describe('fitting tick labels', () => {
 
   it('never returns a label outside the axis or overlapping another', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.double({ min: -50, max: 450, noNaN: true }), fc.double({ min: 1, max: 80, noNaN: true })), { maxLength: 20 }), (pairs) => {
-        const sorted = pairs.sort((a, b) => a[0] - b[0]);
-        const widths = sorted.map((p) => p[1]);
-        const xs = fitLabels(sorted.map((p) => p[0]), widths, 0, 400, 4);
-        let end = -Infinity;
-        xs.forEach((x, i) => {
-          if (x === null) return;
-          assert.ok(x >= 0 && x + widths[i] <= 400 + 1e-9, `label ${i} at ${x} outside`);
-          assert.ok(x >= end + 4 - 1e-9, `label ${i} overlaps`);
-          end = x + widths[i];
-        });
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.double({ min: -50, max: 450, noNaN: true }), fc.double({ min: 1, max: 80, noNaN: true })), { maxLength: 20 }),
+        (pairs) => {
+          const sorted = pairs.sort((a, b) => a[0] - b[0]);
+          const widths = sorted.map((p) => p[1]);
+          const xs = fitLabels(
+            sorted.map((p) => p[0]),
+            widths,
+            0,
+            400,
+            4,
+          );
+          let end = -Infinity;
+          xs.forEach((x, i) => {
+            if (x === null) return;
+            assert.ok(x >= 0 && x + widths[i] <= 400 + 1e-9, `label ${i} at ${x} outside`);
+            assert.ok(x >= end + 4 - 1e-9, `label ${i} overlaps`);
+            end = x + widths[i];
+          });
+        },
+      ),
       { numRuns: 300, seed: 4 },
     );
   });

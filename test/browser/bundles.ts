@@ -5,7 +5,15 @@ import * as path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
-const browser: BuildOptions = { platform: 'browser', target: 'es2022', format: 'iife', bundle: true, sourcemap: false, logLevel: 'warning', absWorkingDir: REPO_ROOT };
+const browser: BuildOptions = {
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  bundle: true,
+  sourcemap: false,
+  logLevel: 'warning',
+  absWorkingDir: REPO_ROOT,
+};
 
 export async function buildViewerBundles(): Promise<void> {
   await Promise.all([

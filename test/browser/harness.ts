@@ -15,7 +15,14 @@ export const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser');
 
 /** Debian's Chromium, unless CHROMIUM (or OPPLACE_CHROMIUM, the end-to-end tests' name) says otherwise. */
 export const CHROMIUM_PATH = process.env.CHROMIUM ?? process.env.OPPLACE_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 let built: Promise<void> | null = null;
 /** Builds the viewer bundles once per process. */
@@ -172,7 +179,7 @@ export async function openFakeWebview(browser: Browser, url: string, state: unkn
     });
   })();`);
   await page.goto(url);
-  await waitFor(() => fake.received.some((m) => m.type === 'ready'), 'the webview\'s ready message').catch((e) => {
+  await waitFor(() => fake.received.some((m) => m.type === 'ready'), "the webview's ready message").catch((e) => {
     throw new Error(`${(e as Error).message}; page problems: ${fake.problems.join('; ')}`);
   });
   return fake;

@@ -55,8 +55,14 @@ describe('throughput mode view model (pipelineModel)', () => {
       const s = p.stages[k];
       assert.equal(b.colourClass, `stage-${k}`);
       assert.equal(b.totalBytes, s.memoryBytes);
-      assert.equal(b.segments.reduce((a, x) => a + x.bytes, 0), s.memoryBytes);
-      assert.deepEqual(b.segments.map((x) => x.name), ['persistent', 'stashed']);
+      assert.equal(
+        b.segments.reduce((a, x) => a + x.bytes, 0),
+        s.memoryBytes,
+      );
+      assert.deepEqual(
+        b.segments.map((x) => x.name),
+        ['persistent', 'stashed'],
+      );
       assert.equal(b.segments[0].bytes, s.persistentBytes);
       assert.equal(b.segments[1].bytes, s.stashedBytes);
       assert.equal(b.limitBytes, s.memoryLimitBytes);
@@ -67,8 +73,30 @@ describe('throughput mode view model (pipelineModel)', () => {
   });
 
   it('idle gaps: what the spans leave free in [0, step]', () => {
-    assert.deepEqual(idleGaps([[10, 20], [0, 5]], 30), [[5, 10], [20, 30]]);
-    assert.deepEqual(idleGaps([[0, 10], [5, 30]], 30), [], 'overlaps and a full lane leave nothing');
+    assert.deepEqual(
+      idleGaps(
+        [
+          [10, 20],
+          [0, 5],
+        ],
+        30,
+      ),
+      [
+        [5, 10],
+        [20, 30],
+      ],
+    );
+    assert.deepEqual(
+      idleGaps(
+        [
+          [0, 10],
+          [5, 30],
+        ],
+        30,
+      ),
+      [],
+      'overlaps and a full lane leave nothing',
+    );
     assert.deepEqual(idleGaps([], 7), [[0, 7]]);
   });
 
@@ -90,12 +118,24 @@ describe('throughput mode view model (pipelineModel)', () => {
     }
     // S0 idle: 20–90, 110–130; S1: 0–10, 130–150.
     const idleOf = (s: number) => L.idle.filter((b) => b.stage === s).map((b) => [b.startUs, b.endUs]);
-    assert.deepEqual(idleOf(0), [[20, 90], [110, 130]]);
-    assert.deepEqual(idleOf(1), [[0, 10], [130, 150]]);
+    assert.deepEqual(idleOf(0), [
+      [20, 90],
+      [110, 130],
+    ]);
+    assert.deepEqual(idleOf(1), [
+      [0, 10],
+      [130, 150],
+    ]);
     const idleUs = L.idle.reduce((a, b) => a + b.endUs - b.startUs, 0);
     assert.ok(Math.abs(idleUs / (p.stages.length * p.stepUs) - p.bubble) < 1e-12, 'drawn idle time = the plan’s bubble');
-    assert.deepEqual(L.lanes.map((l) => l.label), ['S0 · GPU 1', 'S1 · GPU 0']);
-    assert.deepEqual(L.lanes.map((l) => l.busyUs), [60, 120]);
+    assert.deepEqual(
+      L.lanes.map((l) => l.label),
+      ['S0 · GPU 1', 'S1 · GPU 0'],
+    );
+    assert.deepEqual(
+      L.lanes.map((l) => l.busyUs),
+      [60, 120],
+    );
     assert.equal(L.tasks.find((b) => b.kind === 'backward' && b.stage === 1 && b.microbatch === 0)!.text, 'B0', 'an 80 px bar is labelled');
     assert.ok(L.ticks.length >= 2 && L.ticks[0].x === 100, 'axis starts at 0 on the lane edge');
   });
@@ -107,7 +147,12 @@ describe('throughput mode view model (pipelineModel)', () => {
     assert.equal(val(ok, 'throughputSpeedup'), '1.50×');
     assert.equal(val(ok, 'bubble'), '40.0 %');
     assert.equal(val(ok, 'schedule'), 'gpipe × 2 microbatches');
-    const bad = pipelineSummaryItems({ ...toyPlan(), feasible: false, reason: 'stage 1 (op f2) needs 5 MiB on GPU 0, limit 4 MiB', minimumMemoryBytes: 5 * MiB });
+    const bad = pipelineSummaryItems({
+      ...toyPlan(),
+      feasible: false,
+      reason: 'stage 1 (op f2) needs 5 MiB on GPU 0, limit 4 MiB',
+      minimumMemoryBytes: 5 * MiB,
+    });
     assert.equal(val(bad, 'feasible'), 'infeasible');
     assert.match(val(bad, 'reason')!, /op f2/);
     assert.equal(val(bad, 'minimumMemory'), '5.00 MiB per device');
@@ -136,23 +181,51 @@ describe('throughput messages and state', () => {
       { objective: 'throughput', pipelineControls: { ...controls, microbatches: 2.5 } },
       { objective: 'throughput', pipelineControls: { ...controls, split: 'diagonal' } },
       { objective: 'throughput', pipelineControls: { ...controls, schedule: 'interleaved' } },
-    ]) assert.ok(!isWebviewToHostMessage({ type: 'replace', requestId: 1, options: OPTIONS, ...bad }), JSON.stringify(bad));
+    ])
+      assert.ok(!isWebviewToHostMessage({ type: 'replace', requestId: 1, options: OPTIONS, ...bad }), JSON.stringify(bad));
     assert.ok(isHostToWebviewMessage({ type: 'pipelinePlan', requestId: 2, pipelinePlan: toyPlan(), options: OPTIONS, pipelineControls: controls }));
     assert.ok(!isHostToWebviewMessage({ type: 'pipelinePlan', pipelinePlan: toyPlan(), options: OPTIONS }), 'knobs required');
     assert.ok(!isHostToWebviewMessage({ type: 'init', graph: { nodes: [] }, plan: null, options: OPTIONS, presets: [], objective: 'fast' }));
-    assert.ok(isHostToWebviewMessage({ type: 'init', graph: { nodes: [] }, plan: null, options: OPTIONS, presets: [], objective: 'throughput', pipelineControls: controls, pipelinePlan: null }));
+    assert.ok(
+      isHostToWebviewMessage({
+        type: 'init',
+        graph: { nodes: [] },
+        plan: null,
+        options: OPTIONS,
+        presets: [],
+        objective: 'throughput',
+        pipelineControls: controls,
+        pipelinePlan: null,
+      }),
+    );
   });
 
   it('state function: a pipeline plan switches to throughput (stage colours), a placement back to latency', () => {
     const g = trainingGraph();
     const s0 = initialView({ graph: g, plan: null, options: OPTIONS });
     assert.equal(s0.objective, 'latency');
-    const s1 = reduceView(s0, { type: 'pipeline', pipeline: toyPlan(), options: OPTIONS, pipelineControls: { split: 'sequential', microbatches: 2, schedule: 'gpipe' } });
+    const s1 = reduceView(s0, {
+      type: 'pipeline',
+      pipeline: toyPlan(),
+      options: OPTIONS,
+      pipelineControls: { split: 'sequential', microbatches: 2, schedule: 'gpipe' },
+    });
     assert.equal(s1.objective, 'throughput');
     assert.equal(s1.pv.colourBy, 'stage');
     assert.equal(s1.chosenChoice.objective, 'throughput');
     assert.equal(s1.tree, s0.tree, 'no new layout');
-    const plan = { file: 'toy', algorithm: 'm-etf' as const, feasible: true, makespanUs: 90, lowerBoundUs: 90, placeMs: 1, devices: [], schedule: g.nodes.map((n) => ({ node: n.id, device: 0, startUs: 0, endUs: 1 })), transfers: [], criticalPath: [] };
+    const plan = {
+      file: 'toy',
+      algorithm: 'm-etf' as const,
+      feasible: true,
+      makespanUs: 90,
+      lowerBoundUs: 90,
+      placeMs: 1,
+      devices: [],
+      schedule: g.nodes.map((n) => ({ node: n.id, device: 0, startUs: 0, endUs: 1 })),
+      transfers: [],
+      criticalPath: [],
+    };
     const s2 = reduceView(s1, { type: 'plan', plan, options: OPTIONS });
     assert.equal(s2.objective, 'latency');
     assert.equal(s2.pv.colourBy, undefined);

@@ -19,7 +19,14 @@ import { ARTIFACTS, collectProblems, openReport, paneLayoutProblems, screenshotP
 
 const GiB = 2 ** 30;
 const FILE = dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'resnet50_training.json');
-const OPTIONS: PlacementOptions = { algorithm: 'm-etf', devices: 4, memoryLimits: [24 * GiB, 24 * GiB, 24 * GiB, 24 * GiB], comm: 'pcie4', grouping: 'colocation', fuse: false };
+const OPTIONS: PlacementOptions = {
+  algorithm: 'm-etf',
+  devices: 4,
+  memoryLimits: [24 * GiB, 24 * GiB, 24 * GiB, 24 * GiB],
+  comm: 'pcie4',
+  grouping: 'colocation',
+  fuse: false,
+};
 const CONTROLS: PipelineControls = { split: 'contiguous', microbatches: 4, schedule: '1f1b' };
 
 /** The plan without its wall time (the only field allowed to differ between two runs). */
@@ -160,7 +167,7 @@ describe('viewer report in Chromium: throughput mode', function () {
     const header = await page.locator('#header').innerText();
     assert.match(header, /infeasible/);
     if (tight.reason) assert.ok(header.includes(tight.reason.slice(0, 40)), 'the reason is shown');
-    assert.match(await page.locator('#pipeline-timeline').textContent() ?? '', /no schedule/);
+    assert.match((await page.locator('#pipeline-timeline').textContent()) ?? '', /no schedule/);
     await page.screenshot({ path: screenshotPath('pipeline-infeasible') });
     await page.close();
     assert.deepEqual(problems, [], 'no console errors or page errors');

@@ -67,7 +67,10 @@ function assertDomMatchesPlan(dom: Awaited<ReturnType<typeof domState>>, graph: 
     assert.equal(n.device === null ? undefined : Number(n.device), expected, `${where}: device class of ${n.id}`);
   }
   const crit = new Set(plan.criticalPath);
-  const marked = dom.nodes.filter((n) => n.critical).map((n) => n.id).sort();
+  const marked = dom.nodes
+    .filter((n) => n.critical)
+    .map((n) => n.id)
+    .sort();
   assert.deepEqual(marked, [...crit].sort(), `${where}: critical-path elements`);
   assert.equal(dom.bars.length, plan.devices.length, `${where}: one memory bar per device`);
   for (const b of dom.bars) {
@@ -94,12 +97,19 @@ async function itemGeometryProblems(page: Page): Promise<string[]> {
     for (const g of document.querySelectorAll('#dag g.item')) {
       const id = g.getAttribute('data-node-id') ?? g.getAttribute('data-group-id')!;
       const r = g.querySelector(':scope > rect')!;
-      const box = { id, x: Number(r.getAttribute('x')), y: Number(r.getAttribute('y')), w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height')) };
+      const box = {
+        id,
+        x: Number(r.getAttribute('x')),
+        y: Number(r.getAttribute('y')),
+        w: Number(r.getAttribute('width')),
+        h: Number(r.getAttribute('height')),
+      };
       rects.push(box);
       for (const part of g.querySelectorAll('text, g.mix rect')) {
         const x = Number(part.getAttribute('x'));
         const y = Number(part.getAttribute('y'));
-        if (x < box.x || x > box.x + box.w || y < box.y || y > box.y + box.h) problems.push(`${id}: a ${part.tagName} at (${x}, ${y}) outside its box (${box.x}, ${box.y}, ${box.w}×${box.h})`);
+        if (x < box.x || x > box.x + box.w || y < box.y || y > box.y + box.h)
+          problems.push(`${id}: a ${part.tagName} at (${x}, ${y}) outside its box (${box.x}, ${box.y}, ${box.w}×${box.h})`);
       }
     }
     rects.sort((a, b) => a.x - b.x);
@@ -138,12 +148,20 @@ describe('viewer report in Chromium', function () {
       const problems = collectProblems(page);
       await openReport(page, report);
       // Every op is either drawn or inside a collapsed box; then open everything for the checks.
-      const covered = await page.evaluate(() => document.querySelectorAll('#dag [data-node-id]').length + [...document.querySelectorAll('#dag g.item.group')].reduce((s, g) => s + Number(g.getAttribute('data-members')), 0));
+      const covered = await page.evaluate(
+        () =>
+          document.querySelectorAll('#dag [data-node-id]').length +
+          [...document.querySelectorAll('#dag g.item.group')].reduce((s, g) => s + Number(g.getAttribute('data-members')), 0),
+      );
       assert.equal(covered, graph.nodes.length, 'drawn ops + ops in boxes = all ops');
       await page.evaluate(() => window.opplaceViewer!.expandAll());
       const before = await domState(page);
       assertDomMatchesPlan(before, graph, plan, 'initial');
-      const edgesDrawn = await page.evaluate(() => (document.querySelector('#dag path.edges.same')?.getAttribute('d') ?? '').length + (document.querySelector('#dag path.edges.cross')?.getAttribute('d') ?? '').length);
+      const edgesDrawn = await page.evaluate(
+        () =>
+          (document.querySelector('#dag path.edges.same')?.getAttribute('d') ?? '').length +
+          (document.querySelector('#dag path.edges.cross')?.getAttribute('d') ?? '').length,
+      );
       assert.ok(edgesDrawn > 0, 'edges are drawn');
       assert.equal(await page.evaluate(() => window.opplaceViewer!.state().layoutMode), 'worker', 'layout ran in the blob: worker');
       await page.screenshot({ path: screenshotPath(`${c.name}-initial`) });
@@ -151,7 +169,7 @@ describe('viewer report in Chromium', function () {
       // Timeline → DAG: hovering an op's bar in GPU 0's compute lane highlights that op in the DAG.
       const op = [...plan.schedule].filter((s) => s.device === 0).sort((a, b) => b.endUs - b.startUs - (a.endUs - a.startUs))[0];
       const box = (await page.locator('#timeline').boundingBox())!;
-      const x = box.x + 70 + (((op.startUs + op.endUs) / 2) / plan.makespanUs) * (box.width - 70 - 8);
+      const x = box.x + 70 + ((op.startUs + op.endUs) / 2 / plan.makespanUs) * (box.width - 70 - 8);
       await page.mouse.move(x, box.y + 6 + 8);
       await page.waitForSelector('#dag g.item.hover');
       assert.equal(await page.locator('#dag g.item.hover').getAttribute('data-node-id'), op.node, 'timeline hover highlights the op in the DAG');
@@ -183,7 +201,10 @@ describe('viewer report in Chromium', function () {
       } else {
         // Infeasible: only what the placer had placed before it stopped is coloured.
         const placed = new Map((expected.placedBeforeFailure ?? []).map((p) => [p.node, p.device]));
-        assert.ok(after.nodes.every((n) => (n.device === null ? !placed.has(n.id) : placed.get(n.id) === Number(n.device))), 'infeasible: the ops placed before the failure, on their devices');
+        assert.ok(
+          after.nodes.every((n) => (n.device === null ? !placed.has(n.id) : placed.get(n.id) === Number(n.device))),
+          'infeasible: the ops placed before the failure, on their devices',
+        );
         assert.match(await page.locator('#header').innerText(), /infeasible/);
       }
       const layoutsBefore = 2; // the first layout and expandAll
@@ -230,7 +251,11 @@ describe('viewer report in Chromium', function () {
       await page.locator('#group-by').click();
       await page.locator('#group-by li', { hasText: 'colocation' }).click();
       await page.waitForFunction((n) => window.opplaceViewer!.state().layouts > n, layoutsNow);
-      const coveredAfter = await page.evaluate(() => document.querySelectorAll('#dag [data-node-id]').length + [...document.querySelectorAll('#dag g.item.group')].reduce((s, g) => s + Number(g.getAttribute('data-members')), 0));
+      const coveredAfter = await page.evaluate(
+        () =>
+          document.querySelectorAll('#dag [data-node-id]').length +
+          [...document.querySelectorAll('#dag g.item.group')].reduce((s, g) => s + Number(g.getAttribute('data-members')), 0),
+      );
       assert.equal(coveredAfter, graph.nodes.length, 'colocation grouping covers every op');
       await page.screenshot({ path: screenshotPath(`${c.name}-by-colocation`) });
       await page.close();
@@ -244,7 +269,11 @@ describe('viewer report in Chromium', function () {
     const example = path.join(REPO, 'examples', 'inceptionv3_training.json');
     mkdirSync(ARTIFACTS, { recursive: true });
     const report = path.join(ARTIFACTS, 'readme-refine.html');
-    execFileSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'place', example, '--devices', '4', '--memory', '16GiB', '--algorithm', 'refine', '--report', report], { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [path.join(REPO, 'dist', 'cli.js'), 'place', example, '--devices', '4', '--memory', '16GiB', '--algorithm', 'refine', '--report', report],
+      { stdio: 'pipe' },
+    );
     const graph = prepareGraphFromFile(example);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const problems = collectProblems(page);
@@ -253,7 +282,8 @@ describe('viewer report in Chromium', function () {
     assert.equal(start.algorithm, 'refine');
     const header = () => page.locator('#header').innerText();
     // A new plan, or an error (then the assertions below say which).
-    const replaced = async (v: string) => page.waitForFunction((x) => (document.body.dataset.planVersion ?? '0') !== x || window.opplaceViewer!.state().error !== null, v, { timeout: 120_000 });
+    const replaced = async (v: string) =>
+      page.waitForFunction((x) => (document.body.dataset.planVersion ?? '0') !== x || window.opplaceViewer!.state().error !== null, v, { timeout: 120_000 });
     const version = () => page.evaluate(() => document.body.dataset.planVersion ?? '0');
     // First another control with refine still chosen (the LP is needed before any m-SCT run):
     // two devices instead of four, and the header says so (it stayed at 4 when re-placing failed).
@@ -296,7 +326,14 @@ describe('viewer report in Chromium', function () {
   it('the 652-op example: Fit shows the whole graph (collapsed into named stages), the overview marks the view, search moves to each match', async function () {
     this.timeout(180_000);
     const graph = prepareGraphFromFile(path.join(REPO, 'examples', 'inceptionv3_training.json'));
-    const options: PlacementOptions = { algorithm: 'm-etf', devices: 4, memoryLimits: Array(4).fill(16 * GiB), comm: 'baechi', grouping: 'colocation', fuse: false };
+    const options: PlacementOptions = {
+      algorithm: 'm-etf',
+      devices: 4,
+      memoryLimits: Array(4).fill(16 * GiB),
+      comm: 'baechi',
+      grouping: 'colocation',
+      fuse: false,
+    };
     const report = writeReport('inception-652', graph, await placeGraph(graph, options), options);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const problems = collectProblems(page);
@@ -309,10 +346,15 @@ describe('viewer report in Chromium', function () {
         let covered = 0;
         for (const g of document.querySelectorAll('#dag g.item')) {
           const r = g.querySelector(':scope > rect')!.getBoundingClientRect();
-          if (r.left < pane.left - 1 || r.right > pane.right + 1 || r.top < pane.top - 1 || r.bottom > pane.bottom + 1) outside.push(g.getAttribute('data-node-id') ?? g.getAttribute('data-group-id')!);
+          if (r.left < pane.left - 1 || r.right > pane.right + 1 || r.top < pane.top - 1 || r.bottom > pane.bottom + 1)
+            outside.push(g.getAttribute('data-node-id') ?? g.getAttribute('data-group-id')!);
           covered += g.classList.contains('group') ? Number(g.getAttribute('data-members')) : 1;
         }
-        return { outside, covered, labels: [...document.querySelectorAll('#dag g.item.group text.label, #dag g.item.group text:first-of-type')].map((e) => e.textContent ?? '') };
+        return {
+          outside,
+          covered,
+          labels: [...document.querySelectorAll('#dag g.item.group text.label, #dag g.item.group text:first-of-type')].map((e) => e.textContent ?? ''),
+        };
       });
     const layouts = await page.evaluate(() => window.opplaceViewer!.state().layouts);
     await page.locator('#fit').click();
@@ -342,7 +384,11 @@ describe('viewer report in Chromium', function () {
         const el = document.querySelector('#dag g.item.match-current')!;
         const r = el.querySelector(':scope > rect')!.getBoundingClientRect();
         const pane = document.getElementById('dag')!.getBoundingClientRect();
-        return { id: el.getAttribute('data-node-id'), inside: r.left >= pane.left && r.right <= pane.right && r.top >= pane.top && r.bottom <= pane.bottom, count: document.getElementById('search-count')!.textContent };
+        return {
+          id: el.getAttribute('data-node-id'),
+          inside: r.left >= pane.left && r.right <= pane.right && r.top >= pane.top && r.bottom <= pane.bottom,
+          count: document.getElementById('search-count')!.textContent,
+        };
       });
     };
     const first = await current();
@@ -363,7 +409,14 @@ describe('viewer report in Chromium', function () {
   it('an infeasible plan shows the ops placed before the placer stopped and marks the op that did not fit, with the message', async function () {
     this.timeout(120_000);
     const graph = prepareGraphFromFile(path.join(REPO, 'examples', 'inceptionv3_training.json'));
-    const options: PlacementOptions = { algorithm: 'm-etf', devices: 4, memoryLimits: Array(4).fill(6 * GiB), comm: 'baechi', grouping: 'colocation', fuse: false };
+    const options: PlacementOptions = {
+      algorithm: 'm-etf',
+      devices: 4,
+      memoryLimits: Array(4).fill(6 * GiB),
+      comm: 'baechi',
+      grouping: 'colocation',
+      fuse: false,
+    };
     const plan = await placeGraph(graph, options);
     assert.equal(plan.feasible, false);
     assert.ok(plan.placedBeforeFailure!.length > 0 && plan.failedNodes!.length > 0, 'the engine says what it placed and what failed');
@@ -402,7 +455,6 @@ describe('viewer report in Chromium', function () {
   });
 
   it('groups a 3k-node generated graph into boxes and expands one on click', async () => {
-    
     const graph = generateDnnDag({ nodes: 1500, seed: 7, training: true });
     assert.ok(graph.nodes.length > 2500);
     const options: PlacementOptions = { algorithm: 'm-etf', devices: 2, memoryLimits: [64 * GiB, 64 * GiB], comm: 'nvlink4', grouping: 'none', fuse: false };
@@ -427,7 +479,10 @@ describe('viewer report in Chromium', function () {
     await page.screenshot({ path: screenshotPath('generated-3k-collapsed') });
     await box.click();
     await page.waitForFunction((gid) => !document.querySelector(`#dag g.item.group[data-group-id="${CSS.escape(gid)}"]`), groupId);
-    await page.waitForFunction((n) => document.querySelectorAll('#dag [data-node-id]').length > n || document.querySelectorAll('#dag g.item.group').length > 0, nodesBefore);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#dag [data-node-id]').length > n || document.querySelectorAll('#dag g.item.group').length > 0,
+      nodesBefore,
+    );
     const framed = await page.locator(`#dag g.scope-frame[data-scope-id="${groupId}"]`).count();
     assert.equal(framed, 1, 'the expanded group is drawn as a frame');
     assert.deepEqual(await itemGeometryProblems(page), [], 'after the expand moved the items');

@@ -12,7 +12,16 @@ const GiB = 2 ** 30;
 const OPTIONS: PlacementOptions = { algorithm: 'm-etf', devices: 2, memoryLimits: [GiB, GiB], comm: 'pcie4', grouping: 'none', fuse: false };
 
 function node(id: string, namespace: string[], opType = 'Conv'): OpNode {
-  return { id, name: id, opType, namespace, computeUs: 10, persistentBytes: 100, temporaryBytes: 0, outputs: [{ name: `${id}:0`, bytes: 1000, shape: [1, 8] }] };
+  return {
+    id,
+    name: id,
+    opType,
+    namespace,
+    computeUs: 10,
+    persistentBytes: 100,
+    temporaryBytes: 0,
+    outputs: [{ name: `${id}:0`, bytes: 1000, shape: [1, 8] }],
+  };
 }
 
 /** a/x → a/y → b/inner/z → b/inner/w → c. */
@@ -44,7 +53,10 @@ describe('viewer state function (reduceView)', () => {
   it('search expands the groups hiding the first match; Enter (nextMatch) moves on and wraps', () => {
     const s0 = collapsed();
     const s1 = reduceView(s0, { type: 'search', query: 'relu' });
-    assert.deepEqual(s1.matches.map((i) => s1.graph.nodes[i].id), ['y', 'w']);
+    assert.deepEqual(
+      s1.matches.map((i) => s1.graph.nodes[i].id),
+      ['y', 'w'],
+    );
     assert.equal(s1.matchCursor, 0);
     for (const g of ancestorsOf(s1.tree, 1)) assert.ok(s1.expanded.has(g), `${g} expanded for y`);
     const s2 = reduceView(s1, { type: 'nextMatch' });

@@ -12,7 +12,16 @@ const options: PlacementOptions = { algorithm: 'm-sct', devices: 2, memoryLimits
 function nsGraph(namespaces: string[][]): OpGraph {
   return {
     name: 'g',
-    nodes: namespaces.map((namespace, i) => ({ id: `n${i}`, name: `n${i}`, opType: 'Op', namespace, computeUs: 1, persistentBytes: 0, temporaryBytes: 0, outputs: [] })),
+    nodes: namespaces.map((namespace, i) => ({
+      id: `n${i}`,
+      name: `n${i}`,
+      opType: 'Op',
+      namespace,
+      computeUs: 1,
+      persistentBytes: 0,
+      temporaryBytes: 0,
+      outputs: [],
+    })),
     edges: [],
     warnings: [],
   } as unknown as OpGraph;
@@ -26,7 +35,14 @@ describe('viewer persisted state', () => {
       file: 'm.onnx',
       options,
       batchSize: 8,
-      view: { transform: { k: 1.5, x: -20, y: 7 }, expanded: ['group:', 'group:a'], groupBy: 'colocation', showCritical: false, selected: 'n1', timelineHeight: 210 },
+      view: {
+        transform: { k: 1.5, x: -20, y: 7 },
+        expanded: ['group:', 'group:a'],
+        groupBy: 'colocation',
+        showCritical: false,
+        selected: 'n1',
+        timelineHeight: 210,
+      },
     };
     assert.deepEqual(parseViewerState(JSON.parse(JSON.stringify(full))), full);
     const bad = parseViewerState({
@@ -36,7 +52,8 @@ describe('viewer persisted state', () => {
       view: { transform: { k: 0, x: 0, y: 0 }, expanded: ['group:', 3], groupBy: 'layers', showCritical: 'no', selected: 5, timelineHeight: -1 },
     });
     assert.deepEqual(bad, { v: VIEWER_STATE_VERSION, hostUri: full.hostUri, file: full.file, view: {} });
-    for (const foreign of [null, undefined, 'x', [], { v: 2, hostUri: 'a' }, { hostUri: 'a' }]) assert.equal(parseViewerState(foreign), null, JSON.stringify(foreign));
+    for (const foreign of [null, undefined, 'x', [], { v: 2, hostUri: 'a' }, { hostUri: 'a' }])
+      assert.equal(parseViewerState(foreign), null, JSON.stringify(foreign));
   });
 
   it('applies only to the model it was saved for', () => {
@@ -45,7 +62,7 @@ describe('viewer persisted state', () => {
     assert.equal(stateMatches(s, { hostUri: 'file:///other/a.onnx', file: 'a.onnx' }), false, 'same name, other folder');
     assert.equal(stateMatches(s, { file: 'a.onnx' }), true, 'a host that sends no URI: by file name');
     assert.equal(stateMatches(s, { file: 'b.onnx' }), false);
-    assert.equal(stateMatches({ v: VIEWER_STATE_VERSION }, { hostUri: 'file:///w/a.onnx' }), false, 'a state naming no model is not this one\'s');
+    assert.equal(stateMatches({ v: VIEWER_STATE_VERSION }, { hostUri: 'file:///w/a.onnx' }), false, "a state naming no model is not this one's");
   });
 
   it('compares the options the controls set', () => {

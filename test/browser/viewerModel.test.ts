@@ -10,7 +10,18 @@ import { buildReportHtml } from '../../report/standalone';
 import { escapeScriptText, buildWebviewHtml, jsonForScript } from '../../webview/html';
 import { absoluteLayout, layoutScopes, type ElkLayoutFn, type LayoutScope } from '../../webview/layoutCore';
 import { memorySegments, memoryScaleMax } from '../../webview/memoryPanel';
-import { autoExpand, buildGroupTree, drawnEdges, narrowCuts, planView, resizeLimits, scopeLayoutEdges, searchNodes, visibleGraph, ancestorsOf } from '../../webview/model';
+import {
+  autoExpand,
+  buildGroupTree,
+  drawnEdges,
+  narrowCuts,
+  planView,
+  resizeLimits,
+  scopeLayoutEdges,
+  searchNodes,
+  visibleGraph,
+  ancestorsOf,
+} from '../../webview/model';
 import { isHostToWebviewMessage, isWebviewToHostMessage, PROTOCOL_VERSION } from '../../webview/protocol';
 import { ensureBundles } from './harness';
 
@@ -18,7 +29,16 @@ const GiB = 2 ** 30;
 const OPTIONS: PlacementOptions = { algorithm: 'm-etf', devices: 2, memoryLimits: [GiB, GiB], comm: 'pcie4', grouping: 'none', fuse: false };
 
 function node(id: string, namespace: string[], opType = 'Conv'): OpNode {
-  return { id, name: id, opType, namespace, computeUs: 10, persistentBytes: 100, temporaryBytes: 0, outputs: [{ name: `${id}:0`, bytes: 1000, shape: [1, 8] }] };
+  return {
+    id,
+    name: id,
+    opType,
+    namespace,
+    computeUs: 10,
+    persistentBytes: 100,
+    temporaryBytes: 0,
+    outputs: [{ name: `${id}:0`, bytes: 1000, shape: [1, 8] }],
+  };
 }
 
 /** a/x → a/y → b/z → c (no namespace), plus a skip edge a/x → c. */
@@ -85,7 +105,10 @@ describe('viewer model', () => {
     const root = t.groups.get(t.root)!;
     assert.deepEqual(root.groups, ['group:a', 'group:b/inner'], 'b/inner merged into one box');
     assert.equal(t.groups.get('group:b/inner')!.label, 'b/inner');
-    assert.deepEqual(root.nodes.map((i) => g.nodes[i].id), ['c']);
+    assert.deepEqual(
+      root.nodes.map((i) => g.nodes[i].id),
+      ['c'],
+    );
     assert.deepEqual(ancestorsOf(t, 2), ['group:', 'group:b/inner']);
   });
 
@@ -94,14 +117,28 @@ describe('viewer model', () => {
     const idx = new Map(g.nodes.map((n, i) => [n.id, i]));
     const t = buildGroupTree(g);
     const collapsed = visibleGraph(g, t, new Set([t.root]));
-    assert.deepEqual(collapsed.items.map((i) => i.id), ['group:a', 'group:b/inner', 'c']);
+    assert.deepEqual(
+      collapsed.items.map((i) => i.id),
+      ['group:a', 'group:b/inner', 'c'],
+    );
     const edges = scopeLayoutEdges(g, t, collapsed, idx).get(t.root)!;
     assert.deepEqual(edges.map((e) => `${e.source}>${e.target}`).sort(), ['group:a>c', 'group:a>group:b/inner', 'group:b/inner>c']);
     const open = visibleGraph(g, t, new Set([t.root, 'group:a']));
     const byScope = scopeLayoutEdges(g, t, open, idx);
-    assert.deepEqual(byScope.get('group:a')!.map((e) => `${e.source}>${e.target}`), ['x>y']);
-    assert.deepEqual(byScope.get(t.root)!.map((e) => `${e.source}>${e.target}`).sort(), ['group:a>c', 'group:a>group:b/inner', 'group:b/inner>c']);
-    const drawn = drawnEdges(g, open, idx).map((d) => `${d.source}>${d.target}`).sort();
+    assert.deepEqual(
+      byScope.get('group:a')!.map((e) => `${e.source}>${e.target}`),
+      ['x>y'],
+    );
+    assert.deepEqual(
+      byScope
+        .get(t.root)!
+        .map((e) => `${e.source}>${e.target}`)
+        .sort(),
+      ['group:a>c', 'group:a>group:b/inner', 'group:b/inner>c'],
+    );
+    const drawn = drawnEdges(g, open, idx)
+      .map((d) => `${d.source}>${d.target}`)
+      .sort();
     assert.deepEqual(drawn, ['group:b/inner>c', 'x>c', 'x>y', 'y>group:b/inner']);
   });
 
@@ -110,15 +147,19 @@ describe('viewer model', () => {
     const t = buildGroupTree(g, { groupBy: 'namespace', maxChildren: 40 });
     for (const grp of t.groups.values()) assert.ok(grp.groups.length + grp.nodes.length <= 40, `${grp.id} has ≤ 40 children`);
     const covered = new Set<number>();
-    for (const grp of t.groups.values()) for (const i of grp.nodes) {
-      assert.ok(!covered.has(i), 'every node in exactly one group');
-      covered.add(i);
-    }
+    for (const grp of t.groups.values())
+      for (const i of grp.nodes) {
+        assert.ok(!covered.has(i), 'every node in exactly one group');
+        covered.add(i);
+      }
     assert.equal(covered.size, g.nodes.length);
     const ex = autoExpand(t, 150);
     const vis = visibleGraph(g, t, ex);
     assert.ok(vis.items.length <= 150 && vis.items.length > 20, `${vis.items.length} visible`);
-    assert.ok(vis.repOf.every((r) => typeof r === 'string'), 'every node has a visible representative');
+    assert.ok(
+      vis.repOf.every((r) => typeof r === 'string'),
+      'every node has a visible representative',
+    );
   });
 
   it('a graph without namespaces is cut into stages at narrow points, each named after its first and last op', () => {
@@ -169,12 +210,20 @@ describe('viewer model', () => {
     for (const s of plan.schedule) assert.equal(pv.deviceOf[idx.get(s.node)!], s.device);
     assert.equal([...pv.critical].filter(Boolean).length, new Set(plan.criticalPath).size);
     g.edges.forEach((e, k) => assert.equal(pv.crossEdge[k] === 1, pv.deviceOf[idx.get(e.from)!] !== pv.deviceOf[idx.get(e.to)!]));
-    assert.deepEqual(searchNodes(g, 'ADD').map((i) => g.nodes[i].id), ['c']);
+    assert.deepEqual(
+      searchNodes(g, 'ADD').map((i) => g.nodes[i].id),
+      ['c'],
+    );
   });
 
   it('memory segments always add up to the peak', () => {
     const d = (extra: Partial<DevicePlan>): DevicePlan => ({ index: 0, memoryLimitBytes: GiB, peakBytes: 1000, busyUs: 0, ...extra });
-    for (const dev of [d({}), d({ persistentBytes: 300, temporaryAtPeakBytes: 100 }), d({ persistentBytes: 5000 }), d({ persistentBytes: 600, temporaryAtPeakBytes: 900 })]) {
+    for (const dev of [
+      d({}),
+      d({ persistentBytes: 300, temporaryAtPeakBytes: 100 }),
+      d({ persistentBytes: 5000 }),
+      d({ persistentBytes: 600, temporaryAtPeakBytes: 900 }),
+    ]) {
       const s = memorySegments(dev);
       assert.equal(s.persistent + s.activations + s.temporary, dev.peakBytes);
       assert.ok(s.persistent >= 0 && s.activations >= 0 && s.temporary >= 0);
@@ -192,8 +241,22 @@ describe('viewer scoped layout (ELK in Node)', () => {
     const elk = new ELK();
     const run = elk.layout.bind(elk) as unknown as ElkLayoutFn;
     const scopes: LayoutScope[] = [
-      { scope: 'group:', children: [{ id: 'group:a', isScope: true }, { id: 'c', width: 100, height: 30 }], edges: [{ id: 'e1', source: 'group:a', target: 'c' }] },
-      { scope: 'group:a', children: [{ id: 'x', width: 100, height: 30 }, { id: 'y', width: 100, height: 30 }], edges: [{ id: 'e2', source: 'x', target: 'y' }] },
+      {
+        scope: 'group:',
+        children: [
+          { id: 'group:a', isScope: true },
+          { id: 'c', width: 100, height: 30 },
+        ],
+        edges: [{ id: 'e1', source: 'group:a', target: 'c' }],
+      },
+      {
+        scope: 'group:a',
+        children: [
+          { id: 'x', width: 100, height: 30 },
+          { id: 'y', width: 100, height: 30 },
+        ],
+        edges: [{ id: 'e2', source: 'x', target: 'y' }],
+      },
     ];
     const cache = new Map();
     const r1 = await layoutScopes({ requestId: 1, scopes }, run, cache);
@@ -202,7 +265,10 @@ describe('viewer scoped layout (ELK in Node)', () => {
     const frame = abs.boxes.get('group:a')!;
     for (const id of ['x', 'y']) {
       const b = abs.boxes.get(id)!;
-      assert.ok(b.x >= frame.x && b.y >= frame.y && b.x + b.width <= frame.x + frame.width && b.y + b.height <= frame.y + frame.height, `${id} inside its group's frame`);
+      assert.ok(
+        b.x >= frame.x && b.y >= frame.y && b.x + b.width <= frame.x + frame.width && b.y + b.height <= frame.y + frame.height,
+        `${id} inside its group's frame`,
+      );
     }
     assert.ok(abs.boxes.get('y')!.y > abs.boxes.get('x')!.y, 'layered top-down');
     assert.ok(abs.boxes.get('c')!.y >= frame.y + frame.height, 'c below the group it depends on');
@@ -220,7 +286,12 @@ describe('viewer HTML builders', () => {
   });
 
   it('webview page: strict CSP with nonce scripts and blob: workers only', () => {
-    const html = buildWebviewHtml({ cspSource: 'https://x.vscode-cdn.net', nonce: 'abc123', scriptUri: 'https://x/webview.js', workerUri: 'https://x/layout-worker.js' });
+    const html = buildWebviewHtml({
+      cspSource: 'https://x.vscode-cdn.net',
+      nonce: 'abc123',
+      scriptUri: 'https://x/webview.js',
+      workerUri: 'https://x/layout-worker.js',
+    });
     const csp = /Content-Security-Policy" content="([^"]+)"/.exec(html)![1];
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'nonce-abc123'(;|$)/);

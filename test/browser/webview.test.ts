@@ -33,7 +33,14 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
 
   it('ready → init draws the plan; control change → replace; plan and error replies are shown', async () => {
     const graph = prepareGraphFromFile(dataPath('onnx-light', 'light_squeezenet.onnx'));
-    const options: PlacementOptions = { algorithm: 'm-etf', devices: 2, memoryLimits: [8 * 2 ** 30, 8 * 2 ** 30], comm: 'pcie4', grouping: 'none', fuse: false };
+    const options: PlacementOptions = {
+      algorithm: 'm-etf',
+      devices: 2,
+      memoryLimits: [8 * 2 ** 30, 8 * 2 ** 30],
+      comm: 'pcie4',
+      grouping: 'none',
+      fuse: false,
+    };
     const plan = await placeGraph(graph, options);
     const nonce = makeNonce();
     html = buildWebviewHtml({ cspSource: origin, nonce, scriptUri: `${origin}/webview.js`, workerUri: `${origin}/layout-worker.js`, title: 'squeezenet' });
@@ -42,7 +49,16 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     const ready = fromWebview.find((m) => m.type === 'ready')!;
     assert.equal((ready as { protocolVersion: number }).protocolVersion, PROTOCOL_VERSION);
 
-    const init: InitMessage = { type: 'init', protocolVersion: PROTOCOL_VERSION, graph, plan, options, presets: ['pcie4', 'nvlink4'], file: 'squeezenet.onnx', capabilities: { saveLimits: true, export: ['plan-json', 'csv'], openInBrowser: true } };
+    const init: InitMessage = {
+      type: 'init',
+      protocolVersion: PROTOCOL_VERSION,
+      graph,
+      plan,
+      options,
+      presets: ['pcie4', 'nvlink4'],
+      file: 'squeezenet.onnx',
+      capabilities: { saveLimits: true, export: ['plan-json', 'csv'], openInBrowser: true },
+    };
     await postToWebview(page, init);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
     assert.equal(await page.locator('#dag [data-node-id]').count(), graph.nodes.length);
@@ -59,7 +75,10 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     await postToWebview(page, { type: 'plan', requestId: req.requestId, plan: newPlan, options: req.options });
     await page.waitForFunction(() => document.body.dataset.planVersion === '1');
     const peaks = await page.$$eval('#memory .mem-bar', (els) => els.map((e) => Number(e.getAttribute('data-peak-bytes'))));
-    assert.deepEqual(peaks, newPlan.devices.map((d) => d.peakBytes));
+    assert.deepEqual(
+      peaks,
+      newPlan.devices.map((d) => d.peakBytes),
+    );
 
     // An error reply is shown in the status line.
     await page.locator('#mem-0 input').fill('2GiB');

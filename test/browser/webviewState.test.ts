@@ -14,7 +14,17 @@ import { buildWebviewHtml, makeNonce } from '../../webview/html';
 import { PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
 import { parseViewerState, type PersistedViewerState } from '../../webview/viewState';
 import { REPO_ROOT } from './bundles';
-import { ensureBundles, launchChromium, openFakeWebview, paneLayoutProblems, postToWebview, screenshotPath, serveWebviewPage, waitFor, type FakeWebview } from './harness';
+import {
+  ensureBundles,
+  launchChromium,
+  openFakeWebview,
+  paneLayoutProblems,
+  postToWebview,
+  screenshotPath,
+  serveWebviewPage,
+  waitFor,
+  type FakeWebview,
+} from './harness';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'two-branch.opgraph.json');
 const URI = 'file:///workspace/two-branch.opgraph.json';
@@ -37,7 +47,13 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     const served = await serveWebviewPage(() => html);
     origin = served.origin;
     closeServer = served.close;
-    html = buildWebviewHtml({ cspSource: origin, nonce: makeNonce(), scriptUri: `${origin}/webview.js`, workerUri: `${origin}/layout-worker.js`, title: 'two-branch' });
+    html = buildWebviewHtml({
+      cspSource: origin,
+      nonce: makeNonce(),
+      scriptUri: `${origin}/webview.js`,
+      workerUri: `${origin}/layout-worker.js`,
+      title: 'two-branch',
+    });
     graph = prepareGraphFromFile(FIXTURE);
   });
   after(async () => {
@@ -50,7 +66,17 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
 
   async function sendInit(w: FakeWebview, options: PlacementOptions, hostUri = URI): Promise<void> {
     const plan = await placeGraph(graph, options);
-    const init: InitMessage = { type: 'init', protocolVersion: PROTOCOL_VERSION, graph, plan, options, presets: ['pcie4', 'nvlink4'], file: 'two-branch.opgraph.json', hostUri, capabilities: { saveLimits: true } };
+    const init: InitMessage = {
+      type: 'init',
+      protocolVersion: PROTOCOL_VERSION,
+      graph,
+      plan,
+      options,
+      presets: ['pcie4', 'nvlink4'],
+      file: 'two-branch.opgraph.json',
+      hostUri,
+      capabilities: { saveLimits: true },
+    };
     await postToWebview(w.page, init);
     await w.page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   }
@@ -71,7 +97,7 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
   const timelineHeight = (p: Page) => p.evaluate(() => document.getElementById('timeline-wrap')!.getBoundingClientRect().height);
   const lastSaved = (w: FakeWebview): PersistedViewerState => parseViewerState(w.saves[w.saves.length - 1])!;
 
-  it('saves the file, the chosen options and the view; a reloaded page restores them (the user\'s options win over the host\'s)', async () => {
+  it("saves the file, the chosen options and the view; a reloaded page restores them (the user's options win over the host's)", async () => {
     const first = await openWebview(undefined);
     await sendInit(first, defaults);
     assert.deepEqual(await drawnGroups(first.page), [], 'a small graph opens fully expanded');
@@ -107,7 +133,13 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     assert.deepEqual(await transform(first.page), view, 'resizing the pane does not move the graph');
     await waitFor(() => {
       const s = first.saves.length ? parseViewerState(first.saves[first.saves.length - 1]) : null;
-      return !!s && s.view?.selected === 'left_fc2' && Math.abs((s.view.transform?.k ?? 0) - view.k) < 1e-9 && s.view.showCritical === false && s.view.timelineHeight === Math.round(timelineAfter);
+      return (
+        !!s &&
+        s.view?.selected === 'left_fc2' &&
+        Math.abs((s.view.transform?.k ?? 0) - view.k) < 1e-9 &&
+        s.view.showCritical === false &&
+        s.view.timelineHeight === Math.round(timelineAfter)
+      );
     });
     const saved = lastSaved(first);
     assert.equal(saved.hostUri, URI);
@@ -150,7 +182,10 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     const version = await second.page.evaluate(() => Number(document.body.dataset.planVersion));
     const layouts = await second.page.evaluate(() => window.opplaceViewer!.state().layouts);
     await postToWebview(second.page, { type: 'plan', plan, options: again.options, graph: smaller });
-    await second.page.waitForFunction(([v, l]) => Number(document.body.dataset.planVersion) > v && window.opplaceViewer!.state().layouts > l, [version, layouts]);
+    await second.page.waitForFunction(
+      ([v, l]) => Number(document.body.dataset.planVersion) > v && window.opplaceViewer!.state().layouts > l,
+      [version, layouts],
+    );
     await second.page.locator('#dag [data-group-id="group:right"]').click();
     await second.page.waitForSelector('#dag [data-node-id="right_fc2"]');
     assert.deepEqual(await drawnNodes(second.page), smaller.nodes.map((n) => n.id).sort(), 'the new graph is drawn');
@@ -161,8 +196,17 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     await second.page.close();
   });
 
-  it('ignores state saved for another model and state that is not the viewer\'s', async () => {
-    for (const state of [{ v: 1, hostUri: 'file:///workspace/other.onnx', options: { ...defaults, memoryLimits: [GiB, GiB] }, view: { expanded: ['group:'], transform: { k: 3, x: 1, y: 2 } } }, { hello: 'world' }, 'junk']) {
+  it("ignores state saved for another model and state that is not the viewer's", async () => {
+    for (const state of [
+      {
+        v: 1,
+        hostUri: 'file:///workspace/other.onnx',
+        options: { ...defaults, memoryLimits: [GiB, GiB] },
+        view: { expanded: ['group:'], transform: { k: 3, x: 1, y: 2 } },
+      },
+      { hello: 'world' },
+      'junk',
+    ]) {
       const w = await openWebview(state);
       await sendInit(w, defaults);
       await w.page.waitForTimeout(300);

@@ -22,15 +22,47 @@ describe('cli: opplace compare', function () {
 
   it('throughput section: each split on the same devices, as `opplace pipeline` plans it', async () => {
     const file = layer('bert24_inference.json');
-    const { code, out, err } = await cli('compare', file, '--devices', '4', '--memory', '16GiB', '--only', 'm-etf', '--microbatches', '8', '--schedule', 'gpipe', '--budget-ms', '200', '--json');
+    const { code, out, err } = await cli(
+      'compare',
+      file,
+      '--devices',
+      '4',
+      '--memory',
+      '16GiB',
+      '--only',
+      'm-etf',
+      '--microbatches',
+      '8',
+      '--schedule',
+      'gpipe',
+      '--budget-ms',
+      '200',
+      '--json',
+    );
     assert.equal(code, 0, err);
     const r = JSON.parse(out.trim());
     assert.equal(r.microbatches, 8);
     assert.equal(r.schedule, 'gpipe');
-    assert.deepEqual(r.throughput.map((x: { split: string }) => x.split), ['sequential', 'contiguous', 'any']);
+    assert.deepEqual(
+      r.throughput.map((x: { split: string }) => x.split),
+      ['sequential', 'contiguous', 'any'],
+    );
     const graph = loadModel(file);
     for (const row of r.throughput) {
-      const plan = await planPipeline(graph, { devices: 4, memoryLimits: Array(4).fill(16 * 2 ** 30), comm: 'baechi', grouping: 'colocation', split: row.split, microbatches: 8, schedule: 'gpipe', budgetMs: 200 }, file);
+      const plan = await planPipeline(
+        graph,
+        {
+          devices: 4,
+          memoryLimits: Array(4).fill(16 * 2 ** 30),
+          comm: 'baechi',
+          grouping: 'colocation',
+          split: row.split,
+          microbatches: 8,
+          schedule: 'gpipe',
+          budgetMs: 200,
+        },
+        file,
+      );
       assertPlanChecked(graph, plan);
       assert.equal(row.feasible, plan.feasible);
       assert.equal(row.timePerSampleUs, plan.timePerSampleUs, row.split);
@@ -54,15 +86,35 @@ describe('cli: opplace compare', function () {
     const { code, out, err } = await cli('compare', file, '--devices', '4', '--memory', '12GiB', '--budget-ms', '200', '--json');
     assert.equal(code, 0, err);
     const r = JSON.parse(out.trim());
-    assert.deepEqual(r.results.map((x: { algorithm: string }) => x.algorithm), ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential']);
+    assert.deepEqual(
+      r.results.map((x: { algorithm: string }) => x.algorithm),
+      ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential'],
+    );
     const graph = loadModel(file);
-    const etf = await placeGraph(graph, { algorithm: 'm-etf', devices: 4, memoryLimits: Array(4).fill(12 * 2 ** 30), comm: 'baechi', grouping: 'colocation', fuse: false });
+    const etf = await placeGraph(graph, {
+      algorithm: 'm-etf',
+      devices: 4,
+      memoryLimits: Array(4).fill(12 * 2 ** 30),
+      comm: 'baechi',
+      grouping: 'colocation',
+      fuse: false,
+    });
     assert.equal(r.lowerBoundUs, etf.lowerBoundUs);
     const byName = new Map(r.results.map((x: { algorithm: string }) => [x.algorithm, x]));
-    const e = byName.get('m-etf') as { makespanUs: number; transfers: number; transferBytes: number; gapPercent: number; peakBytes: number[]; feasible: boolean };
+    const e = byName.get('m-etf') as {
+      makespanUs: number;
+      transfers: number;
+      transferBytes: number;
+      gapPercent: number;
+      peakBytes: number[];
+      feasible: boolean;
+    };
     assert.equal(e.makespanUs, etf.makespanUs);
     assert.equal(e.transfers, etf.transfers.length);
-    assert.equal(e.transferBytes, etf.transfers.reduce((s, t) => s + t.bytes, 0));
+    assert.equal(
+      e.transferBytes,
+      etf.transfers.reduce((s, t) => s + t.bytes, 0),
+    );
     assert.ok(Math.abs(e.gapPercent - (etf.makespanUs / etf.lowerBoundUs - 1) * 100) < 0.01);
     assert.equal(e.peakBytes.length, 4);
     // refine is never worse than the feasible m-ETF / m-SCT; single overflows 12 GiB
@@ -78,7 +130,18 @@ describe('cli: opplace compare', function () {
   });
 
   it('table: one row per placer, the fastest plan that fits, reasons for the ones that do not', async () => {
-    const { code, out } = await cli('compare', layer('gnmt_training.json'), '--devices', '2', '--memory', '3GiB', '--only', 'm-etf,refine,single', '--budget-ms', '100');
+    const { code, out } = await cli(
+      'compare',
+      layer('gnmt_training.json'),
+      '--devices',
+      '2',
+      '--memory',
+      '3GiB',
+      '--only',
+      'm-etf,refine,single',
+      '--budget-ms',
+      '100',
+    );
     assert.equal(code, 0);
     const lines = out.split('\n');
     assert.match(lines[0], /gnmt_training\.json\s+\(2 devices, limits 3\.00 GiB, comm baechi/);
@@ -103,7 +166,10 @@ describe('cli: opplace compare', function () {
     const files = [layer('gnmt_inference.json'), dataPath('stg', '50', 'rand0001.stg')];
     const { code, out } = await cli('compare', ...files, '--devices', '2', '--memory', '1KiB', '--only', 'm-etf,m-topo', '--json');
     assert.equal(code, 3);
-    const records = out.trim().split('\n').map((l) => JSON.parse(l));
+    const records = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(records.length, 2);
     const gnmt = records[0];
     assert.ok(gnmt.results.every((x: { feasible: boolean; minimumMemoryBytes: number }) => !x.feasible && x.minimumMemoryBytes > 1024));

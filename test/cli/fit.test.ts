@@ -36,7 +36,14 @@ describe('cli: opplace fit', function () {
     assert.ok(r.makespanUs >= r.lowerBoundUs);
     // independently: the plan at that limit is valid; 1% less does not fit
     const graph = loadModel(file);
-    const at = (limit: number): PlacementOptions => ({ algorithm: 'm-etf', devices: 4, memoryLimits: Array(4).fill(limit), comm: 'baechi', grouping: 'colocation', fuse: false });
+    const at = (limit: number): PlacementOptions => ({
+      algorithm: 'm-etf',
+      devices: 4,
+      memoryLimits: Array(4).fill(limit),
+      comm: 'baechi',
+      grouping: 'colocation',
+      fuse: false,
+    });
     const plan = await placeGraph(graph, at(r.minimumMemoryBytes));
     assert.equal(plan.feasible, true);
     assert.equal(plan.makespanUs, r.makespanUs);
@@ -45,7 +52,7 @@ describe('cli: opplace fit', function () {
     assert.equal(below.feasible, false);
   });
 
-  it("returns the smallest limit at which place succeeds, to its stated tolerance (greedy placers are not monotone in the limit)", async function () {
+  it('returns the smallest limit at which place succeeds, to its stated tolerance (greedy placers are not monotone in the limit)', async function () {
     this.timeout(240_000);
     // Inception-v3 training: sequential succeeds at 34, 40, 50 and 65 GiB and fails between; the
     // old bisection answered 65 GiB. m-ETF succeeds at 10.25 GiB, fails at 10.75, succeeds from 11.75.
@@ -55,7 +62,14 @@ describe('cli: opplace fit', function () {
       const { code, out, err } = await cli('fit', file, '--devices', '4', '--algorithm', algorithm, '--json');
       assert.equal(code, 0, err);
       const r = JSON.parse(out.trim());
-      const at = (limit: number): PlacementOptions => ({ algorithm, devices: 4, memoryLimits: Array(4).fill(limit), comm: 'baechi', grouping: 'colocation', fuse: false });
+      const at = (limit: number): PlacementOptions => ({
+        algorithm,
+        devices: 4,
+        memoryLimits: Array(4).fill(limit),
+        comm: 'baechi',
+        grouping: 'colocation',
+        fuse: false,
+      });
       const fits = async (limit: number) => (await placeGraph(graph, at(limit))).feasible;
       assert.equal(await fits(r.minimumMemoryBytes), true, `${algorithm}: place succeeds at fit's answer`);
       assert.equal(r.toleranceFraction, 0.01);
@@ -109,7 +123,10 @@ describe('cli: opplace fit', function () {
     for (const n of prepareGraphFromFile(squeezenet, {}).nodes) weights += n.persistentBytes;
     assert.ok(weights > 1e6);
     const tol = 0.002 * adam.minimumMemoryBytes;
-    assert.ok(Math.abs(adam.minimumMemoryBytes - sgd.minimumMemoryBytes - 2 * weights) <= tol, `${adam.minimumMemoryBytes} - ${sgd.minimumMemoryBytes} vs 2 × ${weights}`);
+    assert.ok(
+      Math.abs(adam.minimumMemoryBytes - sgd.minimumMemoryBytes - 2 * weights) <= tol,
+      `${adam.minimumMemoryBytes} - ${sgd.minimumMemoryBytes} vs 2 × ${weights}`,
+    );
     assert.ok(Math.abs(momentum.minimumMemoryBytes - sgd.minimumMemoryBytes - weights) <= tol);
     assert.ok(sgd.minimumMemoryBytes > fwd.minimumMemoryBytes + weights * 0.99, 'gradients and saved activations on top of the weights');
     assert.ok(sgd.makespanUs > 2.5 * fwd.makespanUs, 'backward ops take twice the forward time');

@@ -31,7 +31,14 @@ export function assertOneLineError(r: { code: number; err: string }, re: RegExp)
 }
 
 const opgraph = (nodes: object[], edges: object[] = [], extra: object = {}) => JSON.stringify({ format: 'opgraph', version: 1, nodes, edges, ...extra });
-const twoOps = (a: object = {}) => opgraph([{ id: 'a', computeUs: 10, outputs: [{ name: 't', bytes: 100 }], ...a }, { id: 'b', computeUs: 10 }], [{ from: 'a', to: 'b' }]);
+const twoOps = (a: object = {}) =>
+  opgraph(
+    [
+      { id: 'a', computeUs: 10, outputs: [{ name: 't', bytes: 100 }], ...a },
+      { id: 'b', computeUs: 10 },
+    ],
+    [{ from: 'a', to: 'b' }],
+  );
 
 describe('issue 12: hostile and extreme inputs (minimal reproductions)', function () {
   this.timeout(120000);
@@ -98,7 +105,17 @@ describe('issue 12: hostile and extreme inputs (minimal reproductions)', functio
     });
 
     it('a tensors entry named "__proto__" and a node named "__proto__" are kept as data', async () => {
-      const g = file('p.opgraph.json', opgraph([{ id: '__proto__', opType: 'constructor', computeUs: 5, outputs: [{ name: '__proto__', bytes: 4, shape: [1] }] }, { id: 'b', computeUs: 1 }], [{ from: '__proto__', to: 'b' }], { tensors: JSON.parse('{"__proto__": [1, 2], "x": [3]}') }));
+      const g = file(
+        'p.opgraph.json',
+        opgraph(
+          [
+            { id: '__proto__', opType: 'constructor', computeUs: 5, outputs: [{ name: '__proto__', bytes: 4, shape: [1] }] },
+            { id: 'b', computeUs: 1 },
+          ],
+          [{ from: '__proto__', to: 'b' }],
+          { tensors: JSON.parse('{"__proto__": [1, 2], "x": [3]}') },
+        ),
+      );
       const r = await cli('inspect', g, '--json');
       assert.equal(r.code, 0, r.err);
       const rec = JSON.parse(r.out);
@@ -154,7 +171,10 @@ describe('issue 12: hostile and extreme inputs (minimal reproductions)', functio
     });
 
     it('dims [2^53−1 ×40, 0] are 0 bytes, dims [2 ×200000] too large: never NaN', async () => {
-      const zero = file('zero.onnx', modelBytes({ nodes: [node('Relu', ['x'], ['y'], {}, 'r')], inputs: [valueInfo('x', [...Array(40).fill(2 ** 53 - 1), 0])] }));
+      const zero = file(
+        'zero.onnx',
+        modelBytes({ nodes: [node('Relu', ['x'], ['y'], {}, 'r')], inputs: [valueInfo('x', [...Array(40).fill(2 ** 53 - 1), 0])] }),
+      );
       const r = await cli('inspect', zero, '--json');
       assert.equal(r.code, 0, r.err);
       assert.equal(JSON.parse(r.out).activationBytes, 0);
@@ -180,14 +200,27 @@ describe('issue 12: hostile and extreme inputs (minimal reproductions)', functio
       assertOneLineError(await cli('place', g, '--refine', '--seed', '1e300'), /--seed must be at most 4294967295/);
       assertOneLineError(await cli('place', g, '--comm', `${'9'.repeat(12)}:1`), /latency must be at most/);
       assertOneLineError(await cli('place', g, '--comm', '1:0.0000000001'), /bandwidth must be in/);
-      const graph = ['diffusion', 'graph', '--steps', '1', '--rounds', '1', '--score-time-us', '1', '--score-bytes', '8', '--out', path.join(dir, 'd.opgraph.json')];
+      const graph = [
+        'diffusion',
+        'graph',
+        '--steps',
+        '1',
+        '--rounds',
+        '1',
+        '--score-time-us',
+        '1',
+        '--score-bytes',
+        '8',
+        '--out',
+        path.join(dir, 'd.opgraph.json'),
+      ];
       assertOneLineError(await cli(...graph, '--midpoints', '90000'), /the sampler graph would have \d+ edges; at most 5000000/);
       assertOneLineError(await cli('diffusion', 'bench', '--draws', '1e15'), /--draws must be at most 1000000/);
     });
   });
 
   describe('6. no terminal injection', () => {
-    it('names and a file\'s warnings with escapes, CR LF and bidi overrides are printed escaped', async () => {
+    it("names and a file's warnings with escapes, CR LF and bidi overrides are printed escaped", async () => {
       const evil = 'a\u001b[2Jb\r\nopplace place: all good \u202egnp.exe\u0085';
       const g = file('ctl.opgraph.json', opgraph([{ id: evil, opType: evil, computeUs: 10 }], [], { name: evil, warnings: [evil] }));
       const runs = [
@@ -214,7 +247,10 @@ describe('issue 12: hostile and extreme inputs (minimal reproductions)', functio
 
     it('displayText escapes C0, C1, DEL and bidi controls and nothing else', () => {
       assert.equal(displayText('plain ünïcödé → 名前'), 'plain ünïcödé → 名前');
-      assert.equal(displayText('\u0000\u0007\t\n\r\u001b\u007f\u009b\u202a\u202e\u2066\u2069\u200f\u2028\ufeff'), '\\x00\\x07\\t\\n\\r\\x1b\\x7f\\x9b\\u202a\\u202e\\u2066\\u2069\\u200f\\u2028\\ufeff');
+      assert.equal(
+        displayText('\u0000\u0007\t\n\r\u001b\u007f\u009b\u202a\u202e\u2066\u2069\u200f\u2028\ufeff'),
+        '\\x00\\x07\\t\\n\\r\\x1b\\x7f\\x9b\\u202a\\u202e\\u2066\\u2069\\u200f\\u2028\\ufeff',
+      );
     });
   });
 
@@ -223,7 +259,10 @@ describe('issue 12: hostile and extreme inputs (minimal reproductions)', functio
       const one = file('one.json', JSON.stringify({ nodes: Array.from({ length: 5000 }, (_, i) => ({ id: i })) }));
       const r = await cli('inspect', one, '--format', 'stg');
       assertOneLineError(r, /number of tasks must be a non-negative integer, got "\{"nodes".{0,200}…"\n$/);
-      const dims = file('dims.onnx', modelBytes({ nodes: [node('Relu', ['w'], ['y'], {}, 'r')], initializers: [floatTensor('w', [...Array(199999).fill(1), -1])] }));
+      const dims = file(
+        'dims.onnx',
+        modelBytes({ nodes: [node('Relu', ['w'], ['y'], {}, 'r')], initializers: [floatTensor('w', [...Array(199999).fill(1), -1])] }),
+      );
       const d = await cli('inspect', dims);
       assert.equal(d.code, 2);
       assert.ok(d.err.length < 400, `${d.err.length} characters`);
@@ -235,7 +274,11 @@ describe('issue 12: hostile and extreme inputs (minimal reproductions)', functio
   describe('8. nothing to place is an error', () => {
     it('an ONNX graph of one unknown op without inputs or outputs', async () => {
       const m = file('unknown.onnx', modelBytes({ nodes: [node('FooBar', [], [], {}, 'f')] }));
-      for (const cmd of ['place', 'fit']) assertOneLineError(await cli(cmd, m, '--devices', '2'), /unknown\.onnx: nothing to place: none of the 1 op\(s\) \(FooBar\) has a compute time, memory or a non-empty output/);
+      for (const cmd of ['place', 'fit'])
+        assertOneLineError(
+          await cli(cmd, m, '--devices', '2'),
+          /unknown\.onnx: nothing to place: none of the 1 op\(s\) \(FooBar\) has a compute time, memory or a non-empty output/,
+        );
       // inspect still describes it
       assert.equal((await cli('inspect', m)).code, 0);
     });
@@ -247,7 +290,16 @@ describe('issue 12 item 5: the refinement clock cap bounds every phase', () => {
     const nodes = [];
     const edges = [];
     for (let i = 0; i < 40; i++) {
-      nodes.push({ id: `n${i}`, name: `n${i}`, opType: 'Op', namespace: [], computeUs: 1 + (i % 5), persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: 't', bytes: 1000, shape: null }] });
+      nodes.push({
+        id: `n${i}`,
+        name: `n${i}`,
+        opType: 'Op',
+        namespace: [],
+        computeUs: 1 + (i % 5),
+        persistentBytes: 0,
+        temporaryBytes: 0,
+        outputs: [{ name: 't', bytes: 1000, shape: null }],
+      });
       if (i) edges.push({ from: `n${i - 1}`, to: `n${i}`, tensor: 't', bytes: 1000 });
     }
     const graph = { name: 'chain', nodes, edges, warnings: [] };

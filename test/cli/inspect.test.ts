@@ -24,8 +24,29 @@ function costedGraph(): OpGraph {
   return {
     name: 'mini',
     nodes: [
-      { id: 'mm', name: 'mm', opType: 'MatMul', namespace: [], computeUs: 0, persistentBytes: 4000, temporaryBytes: 0, outputs: [{ name: 'y', bytes: 400, shape: [1, 100] }], flops: 2e9, memoryAccessBytes: 8000, parameterCount: 1000 },
-      { id: 'relu', name: 'relu', opType: 'Relu', namespace: [], computeUs: 7, persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: 'z', bytes: 400, shape: [1, null] }] },
+      {
+        id: 'mm',
+        name: 'mm',
+        opType: 'MatMul',
+        namespace: [],
+        computeUs: 0,
+        persistentBytes: 4000,
+        temporaryBytes: 0,
+        outputs: [{ name: 'y', bytes: 400, shape: [1, 100] }],
+        flops: 2e9,
+        memoryAccessBytes: 8000,
+        parameterCount: 1000,
+      },
+      {
+        id: 'relu',
+        name: 'relu',
+        opType: 'Relu',
+        namespace: [],
+        computeUs: 7,
+        persistentBytes: 0,
+        temporaryBytes: 0,
+        outputs: [{ name: 'z', bytes: 400, shape: [1, null] }],
+      },
     ],
     edges: [{ from: 'mm', to: 'relu', tensor: 'y', bytes: 400 }],
     warnings: ['op Foo: shapes unknown'],
@@ -87,11 +108,14 @@ describe('opplace inspect', () => {
 
   it('--dim and --input-shape size symbolic ONNX dims; with dims left free FLOPs print as unknown, not 0', async () => {
     // GPT-2-like: ids [batch, seq] → Gather of a [50, 8] embedding → MatMul with [8, 8]
-    const f = file('gpt_like.onnx', modelBytes({
-      inputs: [valueInfo('ids', ['batch', 'seq'], INT64)],
-      initializers: [floatTensor('emb', [50, 8]), floatTensor('w', [8, 8])],
-      nodes: [node('Gather', ['emb', 'ids'], ['h'], {}, 'embed'), node('MatMul', ['h', 'w'], ['y'], {}, 'mm')],
-    }));
+    const f = file(
+      'gpt_like.onnx',
+      modelBytes({
+        inputs: [valueInfo('ids', ['batch', 'seq'], INT64)],
+        initializers: [floatTensor('emb', [50, 8]), floatTensor('w', [8, 8])],
+        nodes: [node('Gather', ['emb', 'ids'], ['h'], {}, 'embed'), node('MatMul', ['h', 'w'], ['y'], {}, 'mm')],
+      }),
+    );
     const free = await inspect(f);
     assert.equal(free.code, 0, free.err);
     assert.match(free.out, /FLOPs +unknown: 2 of 2 ops have outputs of unknown shape/);
@@ -113,9 +137,9 @@ describe('opplace inspect', () => {
     const t4half = await j('--device-type', 't4', '--dtype', 'fp16');
     assert.equal(h100.device, 'h100-sxm');
     // 2 GFLOP: H100 fp32 67 TFLOPS → 29.85 µs + 5 launch; T4 fp32 8.1 → 246.9 + 5; T4 fp16 65 → 30.8 + 5. Relu keeps 7 µs.
-    assert.ok(Math.abs(h100.estimatedSingleDeviceUs - (2e9 / 67e12 * 1e6 + 5 + 7)) < 1e-6);
-    assert.ok(Math.abs(t4.estimatedSingleDeviceUs - (2e9 / 8.1e12 * 1e6 + 5 + 7)) < 1e-6);
-    assert.ok(Math.abs(t4half.estimatedSingleDeviceUs - (2e9 / 65e12 * 1e6 + 5 + 7)) < 1e-6);
+    assert.ok(Math.abs(h100.estimatedSingleDeviceUs - ((2e9 / 67e12) * 1e6 + 5 + 7)) < 1e-6);
+    assert.ok(Math.abs(t4.estimatedSingleDeviceUs - ((2e9 / 8.1e12) * 1e6 + 5 + 7)) < 1e-6);
+    assert.ok(Math.abs(t4half.estimatedSingleDeviceUs - ((2e9 / 65e12) * 1e6 + 5 + 7)) < 1e-6);
     assert.equal(h100.flops, 2e9);
     assert.equal(h100.parameterCount, 1000);
     assert.deepEqual(h100.tensors, { y: [1, 100], z: [1, null] });
@@ -152,17 +176,82 @@ describe('opplace inspect', () => {
     const cases: [string, () => string, RegExp][] = [
       ['an empty file', () => file('empty.json', ''), /empty\.json: the file is empty/],
       ['an empty .stg', () => file('empty.stg', ''), /empty\.stg: the file is empty/],
-      ['random bytes named .json', () => file('random.json', Uint8Array.from({ length: 256 }, (_, i) => (i * 73 + 11) % 256)), /random\.json: not valid JSON \(the file contains binary data\)/],
-      ['random bytes named .stg', () => file('random.stg', Uint8Array.from({ length: 256 }, (_, i) => (i * 73 + 11) % 256)), /random\.stg: not an STG text file/],
-      ['random bytes named .opgraph.json', () => file('random.opgraph.json', Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 5) % 256)), /random\.opgraph\.json: not valid JSON/],
-      ['JSON with wrong types', () => file('types.json', JSON.stringify({ nodes: [{ id: 1, fpgaLatency: '3ms', size: 1 }], edges: [] })), /types\.json: node "1": node #0 \(id 1\): field "fpgaLatency" must be a number ≥ 0, got the string "3ms"/],
-      ['an opgraph with wrong types', () => file('types.opgraph.json', JSON.stringify({ format: 'opgraph', version: 1, nodes: [{ id: 'a', outputs: 'y' }], edges: [] })), /types\.opgraph\.json: node "a": node #0: field "outputs" must be an array, got the string "y"/],
-      ['a cycle', () => file('cycle.opgraph.json', JSON.stringify({ format: 'opgraph', version: 1, nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], edges: [{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }, { from: 'c', to: 'a' }] })), /cycle\.opgraph\.json: node "a": the graph has a cycle: a → b → c → a/],
-      ['an edge to a missing node', () => file('dangling.json', JSON.stringify({ nodes: [{ id: 1, fpgaLatency: 1, size: 1 }], edges: [{ sourceId: 1, destId: 2, cost: 0, size: 4 }] })), /dangling\.json: edge #0 \(1 → 2\): destId 2 is not the id of any node/],
+      [
+        'random bytes named .json',
+        () =>
+          file(
+            'random.json',
+            Uint8Array.from({ length: 256 }, (_, i) => (i * 73 + 11) % 256),
+          ),
+        /random\.json: not valid JSON \(the file contains binary data\)/,
+      ],
+      [
+        'random bytes named .stg',
+        () =>
+          file(
+            'random.stg',
+            Uint8Array.from({ length: 256 }, (_, i) => (i * 73 + 11) % 256),
+          ),
+        /random\.stg: not an STG text file/,
+      ],
+      [
+        'random bytes named .opgraph.json',
+        () =>
+          file(
+            'random.opgraph.json',
+            Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 5) % 256),
+          ),
+        /random\.opgraph\.json: not valid JSON/,
+      ],
+      [
+        'JSON with wrong types',
+        () => file('types.json', JSON.stringify({ nodes: [{ id: 1, fpgaLatency: '3ms', size: 1 }], edges: [] })),
+        /types\.json: node "1": node #0 \(id 1\): field "fpgaLatency" must be a number ≥ 0, got the string "3ms"/,
+      ],
+      [
+        'an opgraph with wrong types',
+        () => file('types.opgraph.json', JSON.stringify({ format: 'opgraph', version: 1, nodes: [{ id: 'a', outputs: 'y' }], edges: [] })),
+        /types\.opgraph\.json: node "a": node #0: field "outputs" must be an array, got the string "y"/,
+      ],
+      [
+        'a cycle',
+        () =>
+          file(
+            'cycle.opgraph.json',
+            JSON.stringify({
+              format: 'opgraph',
+              version: 1,
+              nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+              edges: [
+                { from: 'a', to: 'b' },
+                { from: 'b', to: 'c' },
+                { from: 'c', to: 'a' },
+              ],
+            }),
+          ),
+        /cycle\.opgraph\.json: node "a": the graph has a cycle: a → b → c → a/,
+      ],
+      [
+        'an edge to a missing node',
+        () => file('dangling.json', JSON.stringify({ nodes: [{ id: 1, fpgaLatency: 1, size: 1 }], edges: [{ sourceId: 1, destId: 2, cost: 0, size: 4 }] })),
+        /dangling\.json: edge #0 \(1 → 2\): destId 2 is not the id of any node/,
+      ],
       ['a 0-node graph', () => file('zero.json', JSON.stringify({ nodes: [], edges: [] })), /zero\.json: the graph has no nodes/],
-      ['a 0-node opgraph', () => file('zero.opgraph.json', JSON.stringify({ format: 'opgraph', version: 1, nodes: [], edges: [] })), /zero\.opgraph\.json: the graph has no nodes/],
+      [
+        'a 0-node opgraph',
+        () => file('zero.opgraph.json', JSON.stringify({ format: 'opgraph', version: 1, nodes: [], edges: [] })),
+        /zero\.opgraph\.json: the graph has no nodes/,
+      ],
       ['a file that does not exist', () => path.join(dir, 'nope.onnx'), /nope\.onnx: no such file/],
-      ['a directory', () => { const d = path.join(dir, 'model.json'); mkdirSync(d, { recursive: true }); return d; }, /model\.json: is a directory, not a model file/],
+      [
+        'a directory',
+        () => {
+          const d = path.join(dir, 'model.json');
+          mkdirSync(d, { recursive: true });
+          return d;
+        },
+        /model\.json: is a directory, not a model file/,
+      ],
       ['an unknown extension', () => file('model.pt', 'x'), /model\.pt: unknown model format/],
     ];
     for (const [what, make, re] of cases) {
@@ -183,7 +272,13 @@ describe('opplace inspect', () => {
     const bad = file('bad.json', '{');
     const r = await inspect(dnnLayer, bad, stg, path.join(dir, 'missing.stg'), '--json');
     assert.equal(r.code, 2);
-    assert.deepEqual(r.out.trim().split('\n').map((l) => JSON.parse(l).nodes), [177, 52]);
+    assert.deepEqual(
+      r.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).nodes),
+      [177, 52],
+    );
     const errs = r.err.trim().split('\n');
     assert.equal(errs.length, 2);
     assert.match(errs[0], /bad\.json: not valid JSON/);
@@ -192,11 +287,23 @@ describe('opplace inspect', () => {
 
   it('works as a real process: summary on stdout, errors on stderr, exit codes 0 and 2', () => {
     const good = file('proc.opgraph.json', serializeOpgraph(costedGraph()));
-    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'cli', 'main.ts'), 'inspect', ...args], { cwd: REPO, encoding: 'utf8', timeout: 60000 });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'cli', 'main.ts'), 'inspect', ...args], { cwd: REPO, encoding: 'utf8', timeout: 60000 });
     const ok = run(good, '--json');
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).nodes, 2);
-    const cyc = file('proc-cycle.opgraph.json', JSON.stringify({ format: 'opgraph', version: 1, nodes: [{ id: 'a' }, { id: 'b' }], edges: [{ from: 'a', to: 'b' }, { from: 'b', to: 'a' }] }));
+    const cyc = file(
+      'proc-cycle.opgraph.json',
+      JSON.stringify({
+        format: 'opgraph',
+        version: 1,
+        nodes: [{ id: 'a' }, { id: 'b' }],
+        edges: [
+          { from: 'a', to: 'b' },
+          { from: 'b', to: 'a' },
+        ],
+      }),
+    );
     const bad = run(cyc);
     assert.equal(bad.status, 2);
     assert.equal(bad.stdout, '');

@@ -34,7 +34,10 @@ describe('cli: messages say what is true', function () {
     assert.deepEqual(oneDeviceHints(BASE), ['a faster link (e.g. --comm nvlink4)', 'a larger batch', '--algorithm refine']);
     assert.deepEqual(oneDeviceHints({ ...BASE, comm: 'nvlink4', algorithm: 'refine' }), ['a larger batch']);
     assert.deepEqual(oneDeviceHints({ ...BASE, comm: 'none' }), ['a larger batch', '--algorithm refine']);
-    assert.ok(oneDeviceHints({ ...BASE, comm: '5:1000' }).every((h) => !h.includes('faster link')), 'a custom link faster than nvlink4');
+    assert.ok(
+      oneDeviceHints({ ...BASE, comm: '5:1000' }).every((h) => !h.includes('faster link')),
+      'a custom link faster than nvlink4',
+    );
   });
 
   it('m-SCT prints the LP value as a relaxation objective, and the lower bound says it ignores communication', async () => {
@@ -108,8 +111,14 @@ describe('cli: messages say what is true', function () {
     const ignored = await inspect('--batch', '8');
     const forced = await inspect('--batch', '8', '--force-batch');
     assert.equal(ignored.activationBytes, one.activationBytes, 'without the override --batch has no effect');
-    assert.ok(ignored.warnings.some((w: string) => /--batch 8 has no effect.*--force-batch/.test(w)), ignored.warnings.join('\n'));
+    assert.ok(
+      ignored.warnings.some((w: string) => /--batch 8 has no effect.*--force-batch/.test(w)),
+      ignored.warnings.join('\n'),
+    );
     assert.ok(forced.activationBytes > 7 * one.activationBytes, `${forced.activationBytes} vs ${one.activationBytes}`);
-    assert.ok(forced.warnings.some((w: string) => /--force-batch: the fixed leading dim \(1\) of every graph input was rewritten to 8/.test(w)), forced.warnings.join('\n'));
+    assert.ok(
+      forced.warnings.some((w: string) => /--force-batch: the fixed leading dim \(1\) of every graph input was rewritten to 8/.test(w)),
+      forced.warnings.join('\n'),
+    );
   });
 });

@@ -80,7 +80,22 @@ describe('cli: output paths and option values', function () {
   it('export --out in a missing folder fails before placing; diffusion graph too', async () => {
     assertOneLineError(await cli('export', model, '--to', 'csv', '--out', path.join(dir, 'no', 'p.csv')), /--out: the folder .* does not exist/);
     assertOneLineError(await cli('export', model, '--to', 'onnx', '--out', model), /is an input file/);
-    const g = await cli('diffusion', 'graph', '--steps', '2', '--midpoints', '2', '--rounds', '1', '--score-time-us', '1', '--score-bytes', '8', '--out', path.join(dir, 'no', 'g.opgraph.json'));
+    const g = await cli(
+      'diffusion',
+      'graph',
+      '--steps',
+      '2',
+      '--midpoints',
+      '2',
+      '--rounds',
+      '1',
+      '--score-time-us',
+      '1',
+      '--score-bytes',
+      '8',
+      '--out',
+      path.join(dir, 'no', 'g.opgraph.json'),
+    );
     assertOneLineError(g, /--out: the folder .* does not exist/);
   });
 
@@ -97,7 +112,10 @@ describe('cli: output paths and option values', function () {
     for (const command of ['place', 'fit', 'compare']) {
       const r = await cli(command, resnet, '--batch', '32', '--devices', '2', ...(command === 'compare' ? ['--only', 'm-etf'] : []));
       assert.equal(r.code, 0, r.err);
-      assert.match(r.err, new RegExp(`^opplace ${command}: .*resnet18\\.onnx: warning: --batch 32 has no effect: every graph input has a fixed leading dim \\(1\\)[^\\n]*\\n$`));
+      assert.match(
+        r.err,
+        new RegExp(`^opplace ${command}: .*resnet18\\.onnx: warning: --batch 32 has no effect: every graph input has a fixed leading dim \\(1\\)[^\\n]*\\n$`),
+      );
     }
     const plain = await cli('place', resnet, '--devices', '2');
     assert.equal(plain.err, '');
@@ -108,12 +126,24 @@ describe('cli: output paths and option values', function () {
     const operatorTraining = dataPath('dnn-partitioning', 'throughput-inputs', 'OperatorGraphs', 'resnet50_training.json');
     for (const file of [layerTraining, operatorTraining]) {
       for (const command of ['place', 'fit', 'compare']) {
-        assertOneLineError(await cli(command, file, '--training', 'adam'), /resnet50_training\.json: the graph is already a training step \(\d+ backward ops\); --training adam would add a second backward pass/);
+        assertOneLineError(
+          await cli(command, file, '--training', 'adam'),
+          /resnet50_training\.json: the graph is already a training step \(\d+ backward ops\); --training adam would add a second backward pass/,
+        );
       }
     }
     // the same graphs without --training, and inference graphs with it, still place
     assert.equal((await cli('place', layerTraining, '--devices', '2', '--memory', '24GiB')).code, 0);
-    const inference = await cli('place', dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'resnet50_inference.json'), '--devices', '2', '--memory', '64GiB', '--training', 'sgd');
+    const inference = await cli(
+      'place',
+      dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', 'resnet50_inference.json'),
+      '--devices',
+      '2',
+      '--memory',
+      '64GiB',
+      '--training',
+      'sgd',
+    );
     assert.equal(inference.code, 0, inference.err);
   });
 

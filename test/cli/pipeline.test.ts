@@ -23,15 +23,45 @@ function opplace(...argv: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-interface StageRecord { index: number; device: number; nodes: string[]; loadUs: number; computeUs: number; commUs: number; memoryBytes: number; peakBytes: number; memoryLimitBytes: number }
-interface PipelineRecord { file: string; feasible: boolean; timePerSampleUs: number; singleDeviceUs: number; throughputSpeedup: number; stepUs: number; bubble: number; microbatches: number; devices: number; comm: string; stages: StageRecord[]; reason?: string; minimumMemoryBytes?: number }
+interface StageRecord {
+  index: number;
+  device: number;
+  nodes: string[];
+  loadUs: number;
+  computeUs: number;
+  commUs: number;
+  memoryBytes: number;
+  peakBytes: number;
+  memoryLimitBytes: number;
+}
+interface PipelineRecord {
+  file: string;
+  feasible: boolean;
+  timePerSampleUs: number;
+  singleDeviceUs: number;
+  throughputSpeedup: number;
+  stepUs: number;
+  bubble: number;
+  microbatches: number;
+  devices: number;
+  comm: string;
+  stages: StageRecord[];
+  reason?: string;
+  minimumMemoryBytes?: number;
+}
 
 /** A 6-op chain whose ops hold 1 GiB of weights each ("big" holds 3 GiB), 100–600 µs apiece. */
 function chainGraph(dir: string): string {
   const ids = ['embed', 'l1', 'l2', 'big', 'l3', 'head'];
   const nodes = ids.map((id, i) => ({
-    id, name: id, opType: 'Linear', namespace: [id], modulePath: id,
-    computeUs: 100 * (i + 1), persistentBytes: (id === 'big' ? 3 : 1) * GiB, temporaryBytes: 0,
+    id,
+    name: id,
+    opType: 'Linear',
+    namespace: [id],
+    modulePath: id,
+    computeUs: 100 * (i + 1),
+    persistentBytes: (id === 'big' ? 3 : 1) * GiB,
+    temporaryBytes: 0,
     outputs: [{ name: id, bytes: 1 << 20, shape: [256, 1024] }],
   }));
   const edges = ids.slice(1).map((id, i) => ({ from: ids[i], to: id, tensor: ids[i], bytes: 1 << 20 }));
@@ -62,8 +92,12 @@ function assertConsistent(r: PipelineRecord, fileIds: string[], edges: [string, 
 
 function fileGraph(file: string): { ids: string[]; edges: [string, string][] } {
   const doc = JSON.parse(readFileSync(file, 'utf-8'));
-  if (doc.format === 'opgraph') return { ids: doc.nodes.map((n: { id: string }) => n.id), edges: doc.edges.map((e: { from: string; to: string }) => [e.from, e.to]) };
-  return { ids: doc.nodes.map((n: { id: number }) => String(n.id)), edges: doc.edges.map((e: { sourceId: number; destId: number }) => [String(e.sourceId), String(e.destId)]) };
+  if (doc.format === 'opgraph')
+    return { ids: doc.nodes.map((n: { id: string }) => n.id), edges: doc.edges.map((e: { from: string; to: string }) => [e.from, e.to]) };
+  return {
+    ids: doc.nodes.map((n: { id: number }) => String(n.id)),
+    edges: doc.edges.map((e: { sourceId: number; destId: number }) => [String(e.sourceId), String(e.destId)]),
+  };
 }
 
 describe('cli: opplace pipeline (built bin)', function () {
@@ -92,7 +126,11 @@ describe('cli: opplace pipeline (built bin)', function () {
     assert.match(r.out, /^\S*resnet50_inference\.json {2}\(pipeline, sequential split, 6 devices, comm file, 1f1b, 24 microbatches; 177 ops\)$/m);
     const rows = r.out.split('\n').filter((l) => /^ +\d+ +\d+ +\d+ /.test(l));
     assert.ok(rows.length >= 2 && rows.length <= 6, r.out);
-    assert.equal(rows.reduce((s, l) => s + Number(l.trim().split(/\s+/)[2]), 0), 177, 'the ops of all stages add up to the graph');
+    assert.equal(
+      rows.reduce((s, l) => s + Number(l.trim().split(/\s+/)[2]), 0),
+      177,
+      'the ops of all stages add up to the graph',
+    );
     for (const l of rows) assert.match(l, /node\d+ … node\d+ .* ms .* GiB +16\.0 GiB +\d+\.\d%/, 'first and last op by name');
     assert.match(r.out, /^ {2}time per sample \d+\.\d+ ms · throughput \d+\.\d\d× one device \(201\.45 ms\)$/m);
     assert.match(r.out, /^ {2}step of 24 microbatches \(1f1b\) \d.* · bubble \d+\.\d% · planned in /m);
@@ -106,18 +144,31 @@ describe('cli: opplace pipeline (built bin)', function () {
     const lines = r.out.trim().split('\n');
     assert.equal(lines.length, 2);
     const [resnet, small] = lines.map((l) => JSON.parse(l) as PipelineRecord);
-    for (const [rec, file] of [[resnet, RESNET], [small, chain]] as const) {
+    for (const [rec, file] of [
+      [resnet, RESNET],
+      [small, chain],
+    ] as const) {
       assert.equal(rec.file, file);
-      for (const f of ['timePerSampleUs', 'stepUs', 'bubble', 'singleDeviceUs', 'throughputSpeedup']) assert.equal(typeof (rec as unknown as Record<string, unknown>)[f], 'number', f);
-      for (const s of rec.stages) for (const f of ['device', 'loadUs', 'computeUs', 'commUs', 'memoryBytes', 'peakBytes']) assert.equal(typeof (s as unknown as Record<string, unknown>)[f], 'number', f);
+      for (const f of ['timePerSampleUs', 'stepUs', 'bubble', 'singleDeviceUs', 'throughputSpeedup'])
+        assert.equal(typeof (rec as unknown as Record<string, unknown>)[f], 'number', f);
+      for (const s of rec.stages)
+        for (const f of ['device', 'loadUs', 'computeUs', 'commUs', 'memoryBytes', 'peakBytes'])
+          assert.equal(typeof (s as unknown as Record<string, unknown>)[f], 'number', f);
       assert.equal(rec.devices, 3);
       assert.equal(rec.microbatches, 6);
       const { ids, edges } = fileGraph(file);
       assertConsistent(rec, ids, edges);
     }
     for (const rec of [resnet, small]) {
-      assert.deepEqual(rec.stages.map((s) => s.memoryLimitBytes), [7 * GiB, 7 * GiB, 7 * GiB], '--memory overrides the file default');
-      assert.ok(rec.stages.every((s) => s.commUs === 0), '--comm none: no communication');
+      assert.deepEqual(
+        rec.stages.map((s) => s.memoryLimitBytes),
+        [7 * GiB, 7 * GiB, 7 * GiB],
+        '--memory overrides the file default',
+      );
+      assert.ok(
+        rec.stages.every((s) => s.commUs === 0),
+        '--comm none: no communication',
+      );
     }
   });
 

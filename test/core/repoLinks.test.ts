@@ -42,8 +42,14 @@ describe('the repository stands alone', () => {
 
   it("the README's commands read only files that exist or an earlier command wrote, and what they write is git-ignored", () => {
     const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
-    const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean);
-    assert.ok(commands.some((c) => c.includes(' export ')), 'the README has export commands');
+    const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .flatMap((m) => m[1].split('\n'))
+      .map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter(Boolean);
+    assert.ok(
+      commands.some((c) => c.includes(' export ')),
+      'the README has export commands',
+    );
     const written = new Set<string>();
     const problems: string[] = [];
     for (const c of commands) {
@@ -58,12 +64,19 @@ describe('the repository stands alone', () => {
           written.add(w);
           continue;
         }
-        if (/\.(json|onnx|stg|csv)$/.test(w) && !w.startsWith('-') && !written.has(w) && !existsSync(path.join(REPO, w))) problems.push(`${c}: reads ${w}, which nothing before it writes`);
+        if (/\.(json|onnx|stg|csv)$/.test(w) && !w.startsWith('-') && !written.has(w) && !existsSync(path.join(REPO, w)))
+          problems.push(`${c}: reads ${w}, which nothing before it writes`);
       }
     }
     written.add('resnet50.placed.onnx'); // export --to onnx's default output
     assert.deepEqual(problems, []);
-    const ignored = execFileSync('git', ['check-ignore', '--no-index', ...written], { cwd: REPO, encoding: 'utf8' }).split('\n').filter(Boolean);
-    assert.deepEqual([...written].filter((f) => !ignored.includes(f)), [], 'outputs of the README commands not in .gitignore');
+    const ignored = execFileSync('git', ['check-ignore', '--no-index', ...written], { cwd: REPO, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+    assert.deepEqual(
+      [...written].filter((f) => !ignored.includes(f)),
+      [],
+      'outputs of the README commands not in .gitignore',
+    );
   });
 });

@@ -29,7 +29,11 @@ describe('units: sizes and memory limits', () => {
       ['', /--memory needs a size/],
     ];
     for (const [text, re] of cases) {
-      assert.throws(() => parseMemoryLimits(text, 2), (e: unknown) => e instanceof OpplaceError && re.test(e.message), text);
+      assert.throws(
+        () => parseMemoryLimits(text, 2),
+        (e: unknown) => e instanceof OpplaceError && re.test(e.message),
+        text,
+      );
     }
   });
 

@@ -18,8 +18,14 @@ describe('warnIgnoredModelOptions: options a file cannot use', () => {
     assert.deepEqual(plain.warnings, []);
     const asked = prepareGraphFromFile(dnn, { batch: 32, dtype: 'fp16', device: 't4' });
     assert.equal(asked.warnings.length, 1);
-    assert.match(asked.warnings[0], /^--batch 32, --dtype fp16, --device-type t4 have no effect on this dnn-partitioning file: its times and sizes are measured/);
-    assert.deepEqual(asked.nodes.map((n) => n.computeUs), plain.nodes.map((n) => n.computeUs));
+    assert.match(
+      asked.warnings[0],
+      /^--batch 32, --dtype fp16, --device-type t4 have no effect on this dnn-partitioning file: its times and sizes are measured/,
+    );
+    assert.deepEqual(
+      asked.nodes.map((n) => n.computeUs),
+      plain.nodes.map((n) => n.computeUs),
+    );
   });
 
   it('one option: singular wording; STG too', () => {

@@ -21,7 +21,10 @@ describe('interconnect presets', () => {
     // 25 GB/s → 1 GB takes 40,000 µs, plus 10 µs latency
     assert.ok(Math.abs(transferTimeUs(1e9, l) - 40010) < 1e-6);
     assert.equal(parseInterconnect(' NVLink4 ').name, 'nvlink4');
-    assert.throws(() => parseInterconnect('10:0'), (e: unknown) => e instanceof OpplaceError && /bandwidth must be > 0/.test(e.message));
+    assert.throws(
+      () => parseInterconnect('10:0'),
+      (e: unknown) => e instanceof OpplaceError && /bandwidth must be > 0/.test(e.message),
+    );
     assert.throws(() => parseInterconnect('fast'), /unknown interconnect "fast" \(presets: baechi/);
   });
 });

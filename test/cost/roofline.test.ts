@@ -31,7 +31,10 @@ describe('device presets', () => {
     assert.equal(getDevicePreset('A100_80GB').id, 'a100-80gb');
     assert.equal(getDevicePreset('H100').id, 'h100-sxm');
     assert.equal(getDevicePreset('RTX4090').id, 'rtx4090');
-    assert.throws(() => getDevicePreset('tpu'), (e: unknown) => e instanceof OpplaceError && /unknown device type "tpu" \(presets: h100-sxm/.test(e.message));
+    assert.throws(
+      () => getDevicePreset('tpu'),
+      (e: unknown) => e instanceof OpplaceError && /unknown device type "tpu" \(presets: h100-sxm/.test(e.message),
+    );
     assert.equal(parseDtype('BF16'), 'bf16');
     assert.throws(() => parseDtype('int8'), /unknown dtype "int8" \(expected fp32, fp16, bf16\)/);
   });
@@ -58,7 +61,10 @@ describe('roofline cost model', () => {
     assert.ok(Math.abs(fp32 / fp16 - 312 / 19.5) < 1e-9);
     // …but a memory-bound op does not care about dtype
     const m = graphOf(op('add', { flops: 1e3, memoryAccessBytes: 1e9 }));
-    assert.equal(applyCostModel(m, { device: 'a100-80gb', dtype: 'fp32' }).nodes[0].computeUs, applyCostModel(m, { device: 'a100-80gb', dtype: 'bf16' }).nodes[0].computeUs);
+    assert.equal(
+      applyCostModel(m, { device: 'a100-80gb', dtype: 'fp32' }).nodes[0].computeUs,
+      applyCostModel(m, { device: 'a100-80gb', dtype: 'bf16' }).nodes[0].computeUs,
+    );
   });
   it('keeps measured times, leaves metadata ops at zero and does not mutate its input', () => {
     const g = graphOf(
@@ -68,11 +74,21 @@ describe('roofline cost model', () => {
       op('conv', { flops: 2e9, memoryAccessBytes: 1e7 }),
     );
     const out = applyCostModel(g, { device: 'h100-sxm' });
-    assert.deepEqual(out.nodes.slice(0, 3).map((n) => n.computeUs), [42, 0, 0]);
+    assert.deepEqual(
+      out.nodes.slice(0, 3).map((n) => n.computeUs),
+      [42, 0, 0],
+    );
     assert.ok(out.nodes[3].computeUs > 5);
     assert.equal(g.nodes[3].computeUs, 0);
     assert.equal(needsEstimate(out.nodes[3]), false);
-    assert.deepEqual(out.meta?.costModel, { device: 'h100-sxm', deviceName: DEVICE_PRESETS['h100-sxm'].name, dtype: 'fp32', launchOverheadUs: 5, estimatedNodes: 2, measuredNodes: 1 });
+    assert.deepEqual(out.meta?.costModel, {
+      device: 'h100-sxm',
+      deviceName: DEVICE_PRESETS['h100-sxm'].name,
+      dtype: 'fp32',
+      launchOverheadUs: 5,
+      estimatedNodes: 2,
+      measuredNodes: 1,
+    });
     assert.equal(estimateSingleDeviceUs(out), 42 + out.nodes[3].computeUs);
   });
   it('a slower device gives a longer single-device estimate for the same graph', () => {
@@ -85,7 +101,10 @@ describe('roofline cost model', () => {
 describe('pipeline', () => {
   const enc = (s: string) => new TextEncoder().encode(s);
   it('prepares an opgraph with FLOPs on the default device and summarises it', () => {
-    const g = graphOf(op('a', { flops: 67e9, memoryAccessBytes: 1, outputs: [{ name: 'y', bytes: 400, shape: [100] }], parameterCount: 10, persistentBytes: 40 }), op('b', { computeUs: 3 }));
+    const g = graphOf(
+      op('a', { flops: 67e9, memoryAccessBytes: 1, outputs: [{ name: 'y', bytes: 400, shape: [100] }], parameterCount: 10, persistentBytes: 40 }),
+      op('b', { computeUs: 3 }),
+    );
     g.edges.push({ from: 'a', to: 'b', tensor: 'y', bytes: 400 });
     const prepared = prepareGraph(enc(serializeOpgraph(g)), 'x.opgraph.json');
     // 67 GFLOP at 67 TFLOPS (H100 SXM fp32) = 1000 µs, + 5 µs launch

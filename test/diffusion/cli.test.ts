@@ -27,7 +27,10 @@ describe('opplace diffusion (CLI)', () => {
     const io = memoryIO();
     const code = await main(['diffusion', 'bench', '--dims', '10,100', '--budgets', '32,64', '--draws', '100', '--json'], io);
     assert.equal(code, 0, io.stderr);
-    const lines = io.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = io.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 6 * 2 * 2);
     const names = new Set(lines.map((l) => l.sampler));
     assert.deepEqual([...names].sort(), ['ei', 'mid', 'prm', 'rm', 'rm+corrector', 'sde']);
@@ -59,7 +62,27 @@ describe('opplace diffusion (CLI)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'opplace-diffusion-'));
     const out = path.join(dir, 'sampler.opgraph.json');
     const io = memoryIO();
-    const code = await main(['diffusion', 'graph', '--steps', '3', '--midpoints', '8', '--rounds', '2', '--score-time-us', '500', '--score-bytes', '4MiB', '--out', out, '--speedup', '1,4'], io);
+    const code = await main(
+      [
+        'diffusion',
+        'graph',
+        '--steps',
+        '3',
+        '--midpoints',
+        '8',
+        '--rounds',
+        '2',
+        '--score-time-us',
+        '500',
+        '--score-bytes',
+        '4MiB',
+        '--out',
+        out,
+        '--speedup',
+        '1,4',
+      ],
+      io,
+    );
     assert.equal(code, 0, io.stderr);
     const g = parseModel(readFileSync(out), out);
     assert.equal(g.nodes.length, 3 * (1 + 3 * 8));
@@ -69,7 +92,10 @@ describe('opplace diffusion (CLI)', () => {
     assert.ok(four && Number(four[1]) >= 3, io.stdout);
     // same options → same bytes
     const again = path.join(dir, 'again.opgraph.json');
-    await main(['diffusion', 'graph', '--steps', '3', '--midpoints', '8', '--rounds', '2', '--score-time-us', '500', '--score-bytes', '4MiB', '--out', again], memoryIO());
+    await main(
+      ['diffusion', 'graph', '--steps', '3', '--midpoints', '8', '--rounds', '2', '--score-time-us', '500', '--score-bytes', '4MiB', '--out', again],
+      memoryIO(),
+    );
     assert.equal(readFileSync(again, 'utf8'), readFileSync(out, 'utf8'));
   });
 
@@ -81,12 +107,108 @@ describe('opplace diffusion (CLI)', () => {
       [['diffusion', 'bench', '--samplers', 'ei,foo'], /unknown sampler "foo"/],
       [['diffusion', 'bench', '--bogus'], /Unknown option '--bogus'/],
       [['diffusion', 'wat'], /unknown subcommand "wat"/],
-      [['diffusion', 'graph', '--steps', '2', '--midpoints', '2', '--rounds', '1', '--score-time-us', '1', '--score-bytes', '1', '--out', path.join(dir, 'c.json'), '--comm', 'pcie4'], /--comm only applies with --speedup/],
-      [['diffusion', 'graph', '--steps', '2', '--midpoints', '2', '--rounds', '1', '--score-time-us', '1', '--score-bytes', '1', '--out', path.join(dir, 'c.json'), '--speedup', '2', '--comm', 'carrier-pigeon'], /unknown interconnect "carrier-pigeon"/],
+      [
+        [
+          'diffusion',
+          'graph',
+          '--steps',
+          '2',
+          '--midpoints',
+          '2',
+          '--rounds',
+          '1',
+          '--score-time-us',
+          '1',
+          '--score-bytes',
+          '1',
+          '--out',
+          path.join(dir, 'c.json'),
+          '--comm',
+          'pcie4',
+        ],
+        /--comm only applies with --speedup/,
+      ],
+      [
+        [
+          'diffusion',
+          'graph',
+          '--steps',
+          '2',
+          '--midpoints',
+          '2',
+          '--rounds',
+          '1',
+          '--score-time-us',
+          '1',
+          '--score-bytes',
+          '1',
+          '--out',
+          path.join(dir, 'c.json'),
+          '--speedup',
+          '2',
+          '--comm',
+          'carrier-pigeon',
+        ],
+        /unknown interconnect "carrier-pigeon"/,
+      ],
       [['diffusion', 'graph', '--steps', '2', '--midpoints', '2', '--rounds', '1', '--score-bytes', '1'], /--out is required/],
-      [['diffusion', 'graph', '--steps', '2', '--midpoints', '2', '--rounds', '1', '--score-time-us', 'fast', '--score-bytes', '1', '--out', path.join(dir, 'a.json')], /--score-time-us must be a number ≥ 0, got "fast"/],
-      [['diffusion', 'graph', '--steps', '2', '--midpoints', '2', '--rounds', '1', '--score-time-us', '1', '--score-bytes', 'lots', '--out', path.join(dir, 'b.json')], /invalid --score-bytes "lots"/],
-      [['diffusion', 'graph', '--steps', '2', '--midpoints', '2', '--rounds', '1', '--score-time-us', '1', '--score-bytes', '1', '--out', path.join(dir, 'no', 'such', 'dir.json')], /--out: the folder .*such does not exist/],
+      [
+        [
+          'diffusion',
+          'graph',
+          '--steps',
+          '2',
+          '--midpoints',
+          '2',
+          '--rounds',
+          '1',
+          '--score-time-us',
+          'fast',
+          '--score-bytes',
+          '1',
+          '--out',
+          path.join(dir, 'a.json'),
+        ],
+        /--score-time-us must be a number ≥ 0, got "fast"/,
+      ],
+      [
+        [
+          'diffusion',
+          'graph',
+          '--steps',
+          '2',
+          '--midpoints',
+          '2',
+          '--rounds',
+          '1',
+          '--score-time-us',
+          '1',
+          '--score-bytes',
+          'lots',
+          '--out',
+          path.join(dir, 'b.json'),
+        ],
+        /invalid --score-bytes "lots"/,
+      ],
+      [
+        [
+          'diffusion',
+          'graph',
+          '--steps',
+          '2',
+          '--midpoints',
+          '2',
+          '--rounds',
+          '1',
+          '--score-time-us',
+          '1',
+          '--score-bytes',
+          '1',
+          '--out',
+          path.join(dir, 'no', 'such', 'dir.json'),
+        ],
+        /--out: the folder .*such does not exist/,
+      ],
     ];
     for (const [argv, re] of cases) {
       const io = memoryIO();

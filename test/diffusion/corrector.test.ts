@@ -16,7 +16,12 @@ function simpson(g: (u: number) => number, a: number, b: number, n = 20_000): nu
   return (s * dx) / 3;
 }
 
-const cases: [number, number][] = [[2, 0.1], [0.5, 0.5], [4, 1.5], [1, 1e-4]];
+const cases: [number, number][] = [
+  [2, 0.1],
+  [0.5, 0.5],
+  [4, 1.5],
+  [1, 1e-4],
+];
 
 describe('diffusion: underdamped Langevin corrector', () => {
   it('closed-form noise covariances equal the Itô-isometry integrals of dx = v ds, dv = −γv ds + √(2γ) dB', () => {
@@ -31,8 +36,18 @@ describe('diffusion: underdamped Langevin corrector', () => {
       assert.ok(rel(c.varX, varX) < 1e-8, `γ=${gamma} h=${h}: Var ξ_x ${c.varX} vs ${varX}`);
       assert.ok(rel(c.covXV, cov) < 1e-9, `γ=${gamma} h=${h}: Cov ${c.covXV} vs ${cov}`);
       // deterministic coefficients: ∫_0^h e^{−γτ} dτ and ∫_0^h (1 − e^{−γτ})/γ dτ
-      assert.ok(rel(c.c1, simpson((tau) => Math.exp(-gamma * tau), 0, h)) < 1e-9);
-      assert.ok(rel(c.c2, simpson((tau) => (1 - Math.exp(-gamma * tau)) / gamma, 0, h)) < 1e-8);
+      assert.ok(
+        rel(
+          c.c1,
+          simpson((tau) => Math.exp(-gamma * tau), 0, h),
+        ) < 1e-9,
+      );
+      assert.ok(
+        rel(
+          c.c2,
+          simpson((tau) => (1 - Math.exp(-gamma * tau)) / gamma, 0, h),
+        ) < 1e-8,
+      );
       assert.ok(c.varX * c.varV - c.covXV ** 2 > 0, 'the covariance is positive definite');
     }
   });
@@ -44,13 +59,17 @@ describe('diffusion: underdamped Langevin corrector', () => {
     const x = new Float64Array(d);
     const v = new Float64Array(d);
     underdampedStep(x, v, new Float64Array(d), co, new SeededRng(8)); // x = v = g = 0: x', v' are the noise alone
-    let sxx = 0, svv = 0, sxv = 0;
+    let sxx = 0,
+      svv = 0,
+      sxv = 0;
     for (let i = 0; i < d; i++) {
       sxx += x[i] * x[i];
       svv += v[i] * v[i];
       sxv += x[i] * v[i];
     }
-    sxx /= d; svv /= d; sxv /= d;
+    sxx /= d;
+    svv /= d;
+    sxv /= d;
     const se = (a: number, b: number, c: number) => Math.sqrt((a * b + c * c) / d); // SE of a sample (co)variance
     assert.ok(Math.abs(sxx - co.varX) < 4 * se(co.varX, co.varX, co.varX), `Var ξ_x ${sxx} vs ${co.varX}`);
     assert.ok(Math.abs(svv - co.varV) < 4 * se(co.varV, co.varV, co.varV), `Var ξ_v ${svv} vs ${co.varV}`);

@@ -20,7 +20,12 @@ function depth(graph: ReturnType<typeof parallelSamplerGraph>): number {
 }
 
 describe('diffusion: parallel sampler DAG', () => {
-  for (const [N, R, K] of [[1, 1, 0], [3, 4, 2], [5, 8, 3], [2, 16, 1]]) {
+  for (const [N, R, K] of [
+    [1, 1, 0],
+    [3, 4, 2],
+    [5, 8, 3],
+    [2, 16, 1],
+  ]) {
     it(`N=${N} R=${R} K=${K}: 1 + (K+1)·R nodes per step, depth N·(K+2), node i of a layer needs j ≤ i of the layer before`, () => {
       const g = parallelSamplerGraph({ steps: N, midpoints: R, rounds: K, scoreTimeUs: 100, scoreBytes: 4096 });
       validateGraph(g);
@@ -63,7 +68,11 @@ describe('diffusion: parallel sampler DAG', () => {
       [{ steps: 100_000, midpoints: 64 }, /would have .* nodes; at most/],
     ];
     for (const [over, re] of bad) {
-      assert.throws(() => parallelSamplerGraph({ ...base, ...over }), (e: unknown) => isOpplaceError(e) && re.test((e as Error).message), String(re));
+      assert.throws(
+        () => parallelSamplerGraph({ ...base, ...over }),
+        (e: unknown) => isOpplaceError(e) && re.test((e as Error).message),
+        String(re),
+      );
     }
   });
 });
@@ -72,7 +81,11 @@ describe('diffusion: placing the parallel sampler', () => {
   const place = (g: ReturnType<typeof parallelSamplerGraph>, devices: number) =>
     placeGraph(g, { algorithm: 'm-etf', devices, memoryLimits: Array(devices).fill(64 * 2 ** 30), comm: 'none', grouping: 'none', fuse: false });
 
-  for (const [R, K] of [[8, 2], [16, 1], [8, 4]]) {
+  for (const [R, K] of [
+    [8, 2],
+    [16, 1],
+    [8, 4],
+  ]) {
     it(`R=${R} K=${K}: 4 devices with zero communication give a makespan ≤ 1/3 of one device's`, async () => {
       const g = parallelSamplerGraph({ steps: 4, midpoints: R, rounds: K, scoreTimeUs: 1000, scoreBytes: 4 << 20 });
       const one = await place(g, 1);

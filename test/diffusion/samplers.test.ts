@@ -95,7 +95,13 @@ describe('diffusion: samplers', () => {
   it('spend the evaluations they report, are deterministic per seed, and share α across coordinates', () => {
     const target = new GaussianScore(new Float64Array(3).fill(1), new Float64Array(3).fill(0.25));
     let calls = 0;
-    const counting: ScoreModel = { dim: 3, score: (y, t, out) => { calls++; target.score(y, t, out); } };
+    const counting: ScoreModel = {
+      dim: 3,
+      score: (y, t, out) => {
+        calls++;
+        target.score(y, t, out);
+      },
+    };
     const y0 = Float64Array.of(0.2, 0.2, 0.2);
     for (const name of SAMPLER_NAMES) {
       const s = samplerForBudget(name, 3, 100)!;
@@ -138,7 +144,10 @@ describe('diffusion: samplers', () => {
       [() => samplerConfig({ T: -1 }), /T must be a finite number > 0/],
       [() => samplerConfig({ midpoints: 0 }), /midpoints must be an integer ≥ 1/],
       [() => samplerConfig({ corrector: { gamma: 0, stepRatio: 1, substeps: 1, every: 1 } }), /gamma must be > 0/],
-      [() => new Sampler('ei', 2, 4).run(new GaussianScore(Float64Array.of(0), Float64Array.of(1)), Float64Array.of(0), new SeededRng(1), new Float64Array(1)), /dimension 1 but the sampler was built for 2/],
+      [
+        () => new Sampler('ei', 2, 4).run(new GaussianScore(Float64Array.of(0), Float64Array.of(1)), Float64Array.of(0), new SeededRng(1), new Float64Array(1)),
+        /dimension 1 but the sampler was built for 2/,
+      ],
     ];
     for (const [fn, re] of bad) assert.throws(fn, (e: unknown) => isOpplaceError(e) && re.test((e as Error).message), String(re));
   });

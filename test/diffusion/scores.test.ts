@@ -22,7 +22,9 @@ describe('diffusion: seeded RNG', () => {
   it('draws standard normals (mean 0, variance 1, kurtosis 3 within sampling error)', () => {
     const rng = new SeededRng(7);
     const n = 200_000;
-    let s1 = 0, s2 = 0, s4 = 0;
+    let s1 = 0,
+      s2 = 0,
+      s4 = 0;
     for (let i = 0; i < n; i++) {
       const z = rng.normal();
       s1 += z;

@@ -28,7 +28,11 @@ describe('diffusion: exact TV of isotropic Gaussian laws', () => {
 
   it('is 0 for the target itself and matches the closed form in d = 2 (r = |x|² is exponential)', () => {
     assert.ok(isotropicMixtureTV([0.25], 0.25, 1000) < 1e-9);
-    for (const [a, b] of [[1, 1.3], [0.25, 0.2], [2, 0.5]]) {
+    for (const [a, b] of [
+      [1, 1.3],
+      [0.25, 0.2],
+      [2, 0.5],
+    ]) {
       // r ~ Exp(rate 1/(2a)) vs Exp(rate 1/(2b)); crossing at r*, TV = |e^{−λ2 r*} − e^{−λ1 r*}|
       const l1 = 1 / (2 * a);
       const l2 = 1 / (2 * b);
@@ -42,7 +46,7 @@ describe('diffusion: exact TV of isotropic Gaussian laws', () => {
   it('equals the mixture TV computed by brute force in d = 1 (direct integral over x)', () => {
     const vars = [0.2, 0.3, 0.26];
     const target = 0.25;
-    const pdf = (x: number, v: number) => Math.exp(-x * x / (2 * v)) / Math.sqrt(2 * Math.PI * v);
+    const pdf = (x: number, v: number) => Math.exp((-x * x) / (2 * v)) / Math.sqrt(2 * Math.PI * v);
     let s = 0;
     const n = 200_000;
     const L = 6;
@@ -58,8 +62,14 @@ describe('diffusion: exact TV of isotropic Gaussian laws', () => {
   });
 
   it('rejects a diverged sampler and bad dimensions with one clear error', () => {
-    assert.throws(() => isotropicMixtureTV([Infinity], 0.25, 10), (e: unknown) => isOpplaceError(e) && /diverged/.test((e as Error).message));
-    assert.throws(() => isotropicMixtureTV([1], 0.25, 0), (e: unknown) => isOpplaceError(e) && /dimension/.test((e as Error).message));
+    assert.throws(
+      () => isotropicMixtureTV([Infinity], 0.25, 10),
+      (e: unknown) => isOpplaceError(e) && /diverged/.test((e as Error).message),
+    );
+    assert.throws(
+      () => isotropicMixtureTV([1], 0.25, 0),
+      (e: unknown) => isOpplaceError(e) && /dimension/.test((e as Error).message),
+    );
   });
 
   it('the exact law matches the sampled output variance (SDE and RM + corrector, noise included)', () => {
@@ -85,7 +95,9 @@ describe('diffusion: exact TV of isotropic Gaussian laws', () => {
       assert.ok(Math.abs(sampled - law) < 4 * se, `${name}: sampled ${sampled} vs law ${law}`);
       assert.ok(Math.abs(law - 0.25) > 4 * se, `${name}: 12 steps are coarse enough for the test to have power`);
       // a start from N(0, I) instead of the exact q_T = N(0, v_T) changes the law only by (1 − v_T)·a²
-      const a2 = isotropicOutputVariance(new Sampler('ei', 1, 12), 0.25, new SeededRng(1), 1) - isotropicOutputVariance(new Sampler('ei', 1, 12), 0.25, new SeededRng(1), 0);
+      const a2 =
+        isotropicOutputVariance(new Sampler('ei', 1, 12), 0.25, new SeededRng(1), 1) -
+        isotropicOutputVariance(new Sampler('ei', 1, 12), 0.25, new SeededRng(1), 0);
       assert.ok(a2 > 0 && a2 < 1);
     }
   });

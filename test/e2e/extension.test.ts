@@ -10,17 +10,7 @@ import { REPO, dataPath } from '../helpers/paths';
 import { ALGORITHMS } from '../../algorithms/options';
 import { parseMemoryLimits } from '../../algorithms/units';
 import { paneLayoutProblems } from '../browser/harness';
-import {
-  Session,
-  closeAllEditors,
-  explorerMenu,
-  runCommand,
-  screenshot,
-  startSession,
-  waitFor,
-  waitForNotification,
-  webviewFrame,
-} from './harness';
+import { Session, closeAllEditors, explorerMenu, runCommand, screenshot, startSession, waitFor, waitForNotification, webviewFrame } from './harness';
 
 const MODEL = 'light_squeezenet.onnx';
 const OPGRAPH = 'two-branch.opgraph.json';
@@ -57,7 +47,11 @@ async function snapshot(frame: Frame): Promise<ViewerSnapshot> {
 /** The placement viewer once it has drawn a plan (ops coloured by device). */
 async function placedViewer(page: Page, fileName?: string): Promise<Frame> {
   const frame = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 90_000, fileName);
-  await waitFor('ops coloured by device', () => snapshot(frame), (s) => Object.keys(s.deviceOf).length > 0);
+  await waitFor(
+    'ops coloured by device',
+    () => snapshot(frame),
+    (s) => Object.keys(s.deviceOf).length > 0,
+  );
   return frame;
 }
 
@@ -120,7 +114,8 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) await screenshot(page, `FAILED-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
+    if (this.currentTest?.state === 'failed' && page)
+      await screenshot(page, `FAILED-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
   });
 
   it('right-click an onnx-light model → "Place on Devices…" → the DAG coloured by device and one memory bar per device', async () => {
@@ -129,12 +124,17 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     const s = await snapshot(frame);
     const used = new Set(Object.values(s.deviceOf));
     assert.deepEqual([...used].sort(), [0, 1], 'm-ETF spreads SqueezeNet over both devices');
-    assert.deepEqual(s.bars.map((b) => b.device), [0, 1], 'one memory bar per device');
-    assert.ok(s.bars.every((b) => b.peak > 0 && b.limit === 80e9), JSON.stringify(s.bars));
-    // The two devices are drawn in different colours.
-    const fills = await frame.evaluate(() =>
-      [0, 1].map((d) => getComputedStyle(document.querySelector(`[data-node-id].device-${d} rect`)!).fill),
+    assert.deepEqual(
+      s.bars.map((b) => b.device),
+      [0, 1],
+      'one memory bar per device',
     );
+    assert.ok(
+      s.bars.every((b) => b.peak > 0 && b.limit === 80e9),
+      JSON.stringify(s.bars),
+    );
+    // The two devices are drawn in different colours.
+    const fills = await frame.evaluate(() => [0, 1].map((d) => getComputedStyle(document.querySelector(`[data-node-id].device-${d} rect`)!).fill));
     assert.notEqual(fills[0], fills[1]);
     // At 1500×950 the panes share the space: the timeline covers neither the DAG nor its legend.
     assert.deepEqual(await paneLayoutProblems(frame), []);
@@ -150,7 +150,12 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
 
   it('the viewer re-places with every algorithm (the LP placers m-SCT and refine included)', async () => {
     const frame = await placedViewer(page);
-    const state = () => frame.evaluate(() => ({ algorithm: window.opplaceViewer!.state().plan?.algorithm, error: window.opplaceViewer!.state().error, version: document.body.dataset.planVersion ?? '0' }));
+    const state = () =>
+      frame.evaluate(() => ({
+        algorithm: window.opplaceViewer!.state().plan?.algorithm,
+        error: window.opplaceViewer!.state().error,
+        version: document.body.dataset.planVersion ?? '0',
+      }));
     // Every algorithm, the workspace's m-etf last so the tests after this one start from it.
     const order = [...ALGORITHMS.filter((a) => a !== 'm-etf'), 'm-etf'];
     for (const algorithm of order) {
@@ -172,7 +177,11 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
       await page.keyboard.press('Escape');
       return labels;
     };
-    const graphMenu = await waitFor(`"Place on Devices…" on ${DNN_JSON}`, () => menuOf(DNN_JSON), (l) => l.includes('Place on Devices…'));
+    const graphMenu = await waitFor(
+      `"Place on Devices…" on ${DNN_JSON}`,
+      () => menuOf(DNN_JSON),
+      (l) => l.includes('Place on Devices…'),
+    );
     assert.ok(graphMenu.includes('Place on Devices…'));
     const plainMenu = await menuOf(PLAIN_JSON);
     assert.ok(plainMenu.length > 3, `a real context menu: ${plainMenu.join(' | ')}`);
@@ -186,7 +195,11 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     const limitText = `${Math.floor(limit / 1024)}KiB`;
     const newLimit = Math.floor(limit / 1024) * 1024;
     await setLimit(frame, 'mem-0', limitText);
-    const after = await waitFor('the re-placed plan', () => snapshot(frame), (s) => s.bars[0]?.limit === newLimit);
+    const after = await waitFor(
+      'the re-placed plan',
+      () => snapshot(frame),
+      (s) => s.bars[0]?.limit === newLimit,
+    );
     assert.ok(after.bars[0].peak <= newLimit, `GPU 0 peak ${after.bars[0].peak} fits its new limit ${newLimit}`);
     assert.notEqual(after.bars[0].peak, before.bars[0].peak);
     const moved = Object.keys(after.deviceOf).filter((id) => after.deviceOf[id] !== before.deviceOf[id]);
@@ -196,7 +209,11 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
 
     await frame.locator('#ctl-save-limits').click();
     const settingsFile = path.join(session.workspace, '.vscode', 'settings.json');
-    const saved = await waitFor('saved limits', async () => JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as Record<string, unknown>, (j) => typeof j['opplace.memoryLimits'] === 'string');
+    const saved = await waitFor(
+      'saved limits',
+      async () => JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as Record<string, unknown>,
+      (j) => typeof j['opplace.memoryLimits'] === 'string',
+    );
     assert.deepEqual(parseMemoryLimits(String(saved['opplace.memoryLimits']), 2), [newLimit, 80e9]);
     assert.equal(saved['opplace.devices'], 2);
     await waitForNotification(page, /saved memory limits/);
@@ -205,17 +222,22 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
   it('Compare Algorithms (palette) → a table with one row per algorithm', async () => {
     await runCommand(page, 'opplace: Compare Algorithms');
     const frame = await webviewFrame(page, '#compare-table tbody tr', 60_000);
-    const rows = await frame.locator('#compare-table tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => ({ algorithm: tr.getAttribute('data-algorithm'), cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '') })),
+    const rows = await frame
+      .locator('#compare-table tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => ({ algorithm: tr.getAttribute('data-algorithm'), cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '') })),
+      );
+    assert.deepEqual(
+      rows.map((r) => r.algorithm),
+      ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential'],
     );
-    assert.deepEqual(rows.map((r) => r.algorithm), ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential']);
     for (const r of rows.slice(0, 4)) assert.equal(r.cells[1], 'feasible', `${r.algorithm}: ${r.cells.join(' | ')}`);
     assert.match(rows[1].cells[2], /^[0-9.]+ (µs|ms|s)$/);
     await screenshot(page, '3-compare');
     await runCommand(page, 'View: Close Editor');
   });
 
-  it('Export Plan… (palette) writes CSV next to the model; the viewer\'s export control writes the plan JSON', async () => {
+  it("Export Plan… (palette) writes CSV next to the model; the viewer's export control writes the plan JSON", async () => {
     await placedViewer(page);
     await runCommand(page, 'opplace: Export Plan…');
     const csvChoice = page.locator('.quick-input-list .monaco-list-row', { hasText: 'CSV' }).first();
@@ -223,11 +245,20 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     await csvChoice.click();
     // code-server's save dialog is a quick input holding the proposed path; accept it.
     const pathInput = page.locator('.quick-input-widget input');
-    await waitFor('the save dialog', () => pathInput.inputValue(), (v) => v.endsWith('light_squeezenet.plan.csv'), 15_000);
+    await waitFor(
+      'the save dialog',
+      () => pathInput.inputValue(),
+      (v) => v.endsWith('light_squeezenet.plan.csv'),
+      15_000,
+    );
     await screenshot(page, '3b-export-dialog');
     await pathInput.press('Enter');
     const out = path.join(session.workspace, 'light_squeezenet.plan.csv');
-    const csv = await waitFor('the exported CSV', async () => fs.readFileSync(out, 'utf8'), (t) => t.length > 0);
+    const csv = await waitFor(
+      'the exported CSV',
+      async () => fs.readFileSync(out, 'utf8'),
+      (t) => t.length > 0,
+    );
     const rows = csv.trim().split('\r\n');
     assert.equal(rows[0], 'node,op,device,start_us,end_us,memory_bytes');
     assert.equal(rows.length, 67, 'a header and one row per op of SqueezeNet');
@@ -238,10 +269,19 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     const frame = await placedViewer(page, MODEL);
     await frame.locator('#ctl-export').click();
     await frame.locator('#ctl-export').getByRole('option', { name: 'plan-json', exact: true }).click();
-    await waitFor('the save dialog', () => pathInput.inputValue(), (v) => v.endsWith('light_squeezenet.plan.json'), 15_000);
+    await waitFor(
+      'the save dialog',
+      () => pathInput.inputValue(),
+      (v) => v.endsWith('light_squeezenet.plan.json'),
+      15_000,
+    );
     await pathInput.press('Enter');
     const planFile = path.join(session.workspace, 'light_squeezenet.plan.json');
-    const plan = await waitFor('the exported plan', async () => JSON.parse(fs.readFileSync(planFile, 'utf8')), (p) => p.feasible === true);
+    const plan = await waitFor(
+      'the exported plan',
+      async () => JSON.parse(fs.readFileSync(planFile, 'utf8')),
+      (p) => p.feasible === true,
+    );
     assert.equal(plan.schedule.length, 66);
     assert.equal(plan.file, path.join(session.workspace, MODEL));
   });
@@ -273,13 +313,21 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     const settingsFile = path.join(session.workspace, '.vscode', 'settings.json');
     const base = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
     fs.writeFileSync(settingsFile, JSON.stringify({ ...base, 'opplace.devices': 3, 'opplace.memoryLimits': '1GiB', 'opplace.algorithm': 'm-sct' }, null, 2));
-    const three = await waitFor('the plan for 3 devices', () => snapshot(frame), (x) => x.bars.length === 3 && x.bars.every((b) => b.limit === 2 ** 30));
+    const three = await waitFor(
+      'the plan for 3 devices',
+      () => snapshot(frame),
+      (x) => x.bars.length === 3 && x.bars.every((b) => b.limit === 2 ** 30),
+    );
     assert.ok(Object.keys(three.deviceOf).length > 0);
     assert.match(await frame.locator('#header').innerText(), /algorithm\s*m-sct/);
     assert.equal(await frame.locator('#ctl-devices input').inputValue(), '3');
     await screenshot(page, '4b-settings-changed');
     fs.writeFileSync(settingsFile, JSON.stringify({ ...base, 'opplace.memoryLimits': '1GiB' }, null, 2));
-    await waitFor('the plan for 2 devices', () => snapshot(frame), (x) => x.bars.length === 2 && x.bars.every((b) => b.limit === 2 ** 30));
+    await waitFor(
+      'the plan for 2 devices',
+      () => snapshot(frame),
+      (x) => x.bars.length === 2 && x.bars.every((b) => b.limit === 2 ** 30),
+    );
     assert.match(await frame.locator('#header').innerText(), /algorithm\s*m-etf/);
   });
 
@@ -293,15 +341,31 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     const first = await snapshot(frame);
     assert.equal(Object.keys(first.deviceOf).length, 9, 'all 9 ops of the graph are drawn');
     await setLimit(frame, 'mem-0', '200MiB');
-    await waitFor('GPU 0 at 200 MiB', () => snapshot(frame), (s) => s.bars[0]?.limit === 200 * MiB);
+    await waitFor(
+      'GPU 0 at 200 MiB',
+      () => snapshot(frame),
+      (s) => s.bars[0]?.limit === 200 * MiB,
+    );
     await setLimit(frame, 'mem-1', '100MiB');
-    const changed = await waitFor('the plan with GPU 1 at 100 MiB', () => snapshot(frame), (s) => s.bars[1]?.limit === 100 * MiB && s.bars[0]?.limit === 200 * MiB);
+    const changed = await waitFor(
+      'the plan with GPU 1 at 100 MiB',
+      () => snapshot(frame),
+      (s) => s.bars[1]?.limit === 100 * MiB && s.bars[0]?.limit === 200 * MiB,
+    );
     assert.deepEqual(new Set(Object.values(changed.deviceOf)), new Set([0, 1]), 'both branches run in parallel');
     // The view itself: collapse everything, open the "left" box, zoom and pan.
     await frame.locator('#collapse-all').click();
-    await waitFor('the collapsed graph', () => drawnGroups(frame), (g) => g.length === 2);
+    await waitFor(
+      'the collapsed graph',
+      () => drawnGroups(frame),
+      (g) => g.length === 2,
+    );
     await frame.locator('#dag [data-group-id="group:left"]').click();
-    await waitFor('the "left" box expanded', () => drawnGroups(frame), (g) => g.join() === 'group:right');
+    await waitFor(
+      'the "left" box expanded',
+      () => drawnGroups(frame),
+      (g) => g.join() === 'group:right',
+    );
     await frame.evaluate(() => window.opplaceViewer!.dag.zoomBy(1.6, 40, -25));
     const opgraphView = await dagTransform(frame);
     assert.ok(Math.abs(opgraphView.k - 1) > 0.05, `zoomed (${opgraphView.k})`);
@@ -310,7 +374,11 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     await explorerMenu(page, MODEL, 'Place on Devices…');
     let panel = await placedViewer(page, MODEL);
     await setLimit(panel, 'mem-1', '3GiB');
-    await waitFor('the panel plan with GPU 1 at 3 GiB', () => snapshot(panel), (s) => s.bars[1]?.limit === 3 * 2 ** 30);
+    await waitFor(
+      'the panel plan with GPU 1 at 3 GiB',
+      () => snapshot(panel),
+      (s) => s.bars[1]?.limit === 3 * 2 ** 30,
+    );
     await choose(panel, 'ctl-algorithm', 'm-topo');
     const panelBefore = await waitFor(
       'the panel plan with GPU 1 at 3 GiB by m-TOPO',
@@ -327,27 +395,40 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     await reloaded;
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     panel = await placedViewer(page, MODEL);
-    const panelAfter = await waitFor('the restored panel plan', () => snapshot(panel), (s) => s.bars.length === 2);
+    const panelAfter = await waitFor(
+      'the restored panel plan',
+      () => snapshot(panel),
+      (s) => s.bars.length === 2,
+    );
     assert.equal(panelAfter.bars[1].limit, 3 * 2 ** 30, 'the panel kept the limit chosen in it');
     assert.match(await panel.locator('#header').innerText(), /algorithm\s*m-topo/, 'the panel kept the algorithm chosen in it');
     assert.match(await panel.locator('#mem-1 input').inputValue(), /^3(\.0+)? GiB$/);
     assert.deepEqual(panelAfter.deviceOf, panelBefore.deviceOf);
-    assertSameTransform(await dagTransform(panel), panelView, 'the panel\'s zoom/pan');
+    assertSameTransform(await dagTransform(panel), panelView, "the panel's zoom/pan");
     // The serializer got the webview's own state (setState) and re-opened the file it names.
-    await waitFor('the restore in the output channel', async () => outputChannelText(session.root), (t) => new RegExp(`restoring the viewer of \\S*${MODEL.replace('.', '\\.')} with the options chosen in it \\(from the webview state\\)`).test(t), 15_000);
+    await waitFor(
+      'the restore in the output channel',
+      async () => outputChannelText(session.root),
+      (t) => new RegExp(`restoring the viewer of \\S*${MODEL.replace('.', '\\.')} with the options chosen in it \\(from the webview state\\)`).test(t),
+      15_000,
+    );
     assert.equal(await page.locator('.tab', { hasText: `Placement: ${MODEL}` }).count(), 1);
     await screenshot(page, '5b-panel-after-reload');
 
     await page.locator('.tab', { hasText: OPGRAPH }).first().click();
     frame = await placedViewer(page, OPGRAPH);
-    const restored = await waitFor('the restored plan', () => snapshot(frame), (s) => s.bars.length === 2);
+    const restored = await waitFor(
+      'the restored plan',
+      () => snapshot(frame),
+      (s) => s.bars.length === 2,
+    );
     assert.equal(restored.bars[1].limit, 100 * MiB, 'the limit chosen in the viewer survived the reload');
     assert.equal(await frame.locator('#mem-1 input').inputValue(), '100 MiB');
     // Same view: the "left" box open, "right" collapsed, the same zoom/pan.
     assert.deepEqual(await drawnGroups(frame), ['group:right'], 'the expanded group survived the reload');
     assert.deepEqual(restored.drawn.sort(), ['concat', 'head', 'input', 'left_fc1', 'left_fc2', 'left_fc3']);
     for (const id of restored.drawn) assert.equal(restored.deviceOf[id], changed.deviceOf[id], `same plan as before the reload (${id})`);
-    assertSameTransform(await dagTransform(frame), opgraphView, 'the custom editor\'s zoom/pan');
+    assertSameTransform(await dagTransform(frame), opgraphView, "the custom editor's zoom/pan");
     await screenshot(page, '5c-opgraph-after-reload');
   });
 
@@ -371,16 +452,20 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
       (x) => x.drawn.length === 5 && !x.drawn.includes('head') && Object.keys(x.deviceOf).length === 5,
     );
     assert.equal(s.bars.length, 2);
-    assert.equal(s.bars[1].limit, 100 * MiB, 'the viewer\'s choices survive the re-load');
+    assert.equal(s.bars[1].limit, 100 * MiB, "the viewer's choices survive the re-load");
     assert.deepEqual(await drawnGroups(frame), ['group:right'], 'the "right" box is still collapsed, "left" still open');
     assertSameTransform(await dagTransform(frame), viewBefore, 'zoom/pan after the re-load');
     await frame.locator('#dag [data-group-id="group:right"]').click();
-    const all = await waitFor('the whole new graph', () => snapshot(frame), (x) => x.drawn.length === 8);
+    const all = await waitFor(
+      'the whole new graph',
+      () => snapshot(frame),
+      (x) => x.drawn.length === 8,
+    );
     assert.equal(Object.keys(all.deviceOf).length, 8);
     await screenshot(page, '6-reloaded-from-disk');
   });
 
-  it('a model that does not load → the CLI\'s error text as a notification and in the panel; fixing the file shows the viewer', async () => {
+  it("a model that does not load → the CLI's error text as a notification and in the panel; fixing the file shows the viewer", async () => {
     await closeAllEditors(page);
     const broken = path.join(session.workspace, 'broken.onnx');
     fs.writeFileSync(broken, 'this is not an onnx model\n');
@@ -419,7 +504,12 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     // The uncancelled comparison takes several seconds; after that long no table may appear.
     await page.waitForTimeout(Math.max(0, 6_000 - (Date.now() - started)));
     assert.equal(await page.locator('.tab', { hasText: 'Compare: big.opgraph.json' }).count(), 0, 'the cancelled comparison never shows a table');
-    const log = await waitFor('the "opplace" output channel', async () => outputChannelText(session.root), (t) => /comparing algorithms on big\.opgraph\.json cancelled/.test(t), 15_000);
+    const log = await waitFor(
+      'the "opplace" output channel',
+      async () => outputChannelText(session.root),
+      (t) => /comparing algorithms on big\.opgraph\.json cancelled/.test(t),
+      15_000,
+    );
     assert.ok(!/Compare algorithms — big\.opgraph\.json/.test(log), 'no comparison finished');
   });
 });
@@ -439,9 +529,16 @@ function layeredDag(width: number, depth: number): unknown {
   for (let l = 0; l < depth; l++) {
     for (let w = 0; w < width; w++) {
       const id = `l${l}_${w}`;
-      nodes.push({ id, opType: 'Op', computeUs: 10 + Math.floor(rnd() * 90), persistentBytes: MiB, outputs: [{ name: `${id}:0`, bytes: MiB / 4, shape: null }] });
+      nodes.push({
+        id,
+        opType: 'Op',
+        computeUs: 10 + Math.floor(rnd() * 90),
+        persistentBytes: MiB,
+        outputs: [{ name: `${id}:0`, bytes: MiB / 4, shape: null }],
+      });
       if (l === 0) continue;
-      for (const k of new Set([Math.floor(rnd() * width), Math.floor(rnd() * width)])) edges.push({ from: `l${l - 1}_${k}`, to: id, tensor: `l${l - 1}_${k}:0`, bytes: MiB / 4 });
+      for (const k of new Set([Math.floor(rnd() * width), Math.floor(rnd() * width)]))
+        edges.push({ from: `l${l - 1}_${k}`, to: id, tensor: `l${l - 1}_${k}:0`, bytes: MiB / 4 });
     }
   }
   return { format: 'opgraph', version: 1, name: 'layered', nodes, edges };

@@ -57,7 +57,8 @@ describe('opplace in VS Code: throughput mode (code-server + Chromium)', functio
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) await screenshot(page, `FAILED-throughput-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
+    if (this.currentTest?.state === 'failed' && page)
+      await screenshot(page, `FAILED-throughput-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
   });
 
   it('switching a view to throughput plans the pipeline in the extension and shows its summary and schedule', async () => {
@@ -66,7 +67,11 @@ describe('opplace in VS Code: throughput mode (code-server + Chromium)', functio
     assert.equal(await frame.evaluate(() => document.body.dataset.objective), 'latency', 'the setting’s default objective');
     await frame.locator('#ctl-objective').click();
     await frame.locator('#ctl-objective').getByRole('option', { name: 'throughput', exact: true }).click();
-    const t = await waitFor('the pipeline plan drawn', () => pipelineSnapshot(frame), (x) => x.objective === 'throughput' && x.forward > 0);
+    const t = await waitFor(
+      'the pipeline plan drawn',
+      () => pipelineSnapshot(frame),
+      (x) => x.objective === 'throughput' && x.forward > 0,
+    );
     assert.match(t.header, /time per sample\s+[0-9.]+\s*(µs|ms|s)/);
     assert.match(t.header, /throughput over 1 GPU\s+[0-9.]+×/);
     assert.match(t.header, /bubble\s+[0-9.]+ %/);
@@ -81,7 +86,11 @@ describe('opplace in VS Code: throughput mode (code-server + Chromium)', functio
     const input = frame.locator('#ctl-microbatches input');
     await input.fill('3');
     await input.press('Enter');
-    const m3 = await waitFor('3 microbatches', () => pipelineSnapshot(frame), (x) => x.forward === 3 * x.stageBars && x.forward > 0);
+    const m3 = await waitFor(
+      '3 microbatches',
+      () => pipelineSnapshot(frame),
+      (x) => x.forward === 3 * x.stageBars && x.forward > 0,
+    );
     assert.equal(m3.backward, 3 * m3.stageBars);
   });
 
@@ -89,13 +98,24 @@ describe('opplace in VS Code: throughput mode (code-server + Chromium)', functio
     const frame = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 30_000);
     const settingsFile = path.join(session.workspace, '.vscode', 'settings.json');
     const base = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
-    fs.writeFileSync(settingsFile, JSON.stringify({ ...base, 'opplace.objective': 'throughput', 'opplace.microbatches': 2, 'opplace.pipelineSchedule': 'gpipe' }, null, 2));
-    const t = await waitFor('throughput from the settings', () => pipelineSnapshot(frame), (x) => x.objective === 'throughput' && x.forward === 2 * x.stageBars && x.forward > 0);
+    fs.writeFileSync(
+      settingsFile,
+      JSON.stringify({ ...base, 'opplace.objective': 'throughput', 'opplace.microbatches': 2, 'opplace.pipelineSchedule': 'gpipe' }, null, 2),
+    );
+    const t = await waitFor(
+      'throughput from the settings',
+      () => pipelineSnapshot(frame),
+      (x) => x.objective === 'throughput' && x.forward === 2 * x.stageBars && x.forward > 0,
+    );
     assert.match(t.header, /gpipe × 2 microbatches/);
     assert.equal(await frame.locator('#ctl-microbatches input').inputValue(), '2', 'the controls show the settings’ knobs');
     await screenshot(page, 'throughput-2-settings');
     fs.writeFileSync(settingsFile, JSON.stringify({ ...base, 'opplace.objective': 'latency' }, null, 2));
-    const latency = await waitFor('latency mode', () => pipelineSnapshot(frame), (x) => x.objective === 'latency');
+    const latency = await waitFor(
+      'latency mode',
+      () => pipelineSnapshot(frame),
+      (x) => x.objective === 'latency',
+    );
     assert.match(latency.header, /makespan/);
     assert.equal(latency.scheduleShown, false, 'the op timeline is back');
     assert.equal(latency.stagedOps, 0, 'ops coloured by device again');
@@ -105,11 +125,19 @@ describe('opplace in VS Code: throughput mode (code-server + Chromium)', functio
     let frame = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 30_000);
     await frame.locator('#ctl-objective').click();
     await frame.locator('#ctl-objective').getByRole('option', { name: 'throughput', exact: true }).click();
-    await waitFor('throughput', () => pipelineSnapshot(frame), (x) => x.objective === 'throughput' && x.forward > 0);
+    await waitFor(
+      'throughput',
+      () => pipelineSnapshot(frame),
+      (x) => x.objective === 'throughput' && x.forward > 0,
+    );
     const input = frame.locator('#ctl-microbatches input');
     await input.fill('5');
     await input.press('Enter');
-    await waitFor('5 microbatches', () => pipelineSnapshot(frame), (x) => x.forward === 5 * x.stageBars && x.forward > 0);
+    await waitFor(
+      '5 microbatches',
+      () => pipelineSnapshot(frame),
+      (x) => x.forward === 5 * x.stageBars && x.forward > 0,
+    );
     // The webview saves its state (setState) once changes pause; let that happen before reloading.
     await page.waitForTimeout(1_000);
     const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 30_000 });
@@ -117,7 +145,11 @@ describe('opplace in VS Code: throughput mode (code-server + Chromium)', functio
     await reloaded;
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     frame = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 90_000, MODEL);
-    const back = await waitFor('throughput after the reload', () => pipelineSnapshot(frame), (x) => x.objective === 'throughput' && x.forward === 5 * x.stageBars && x.forward > 0);
+    const back = await waitFor(
+      'throughput after the reload',
+      () => pipelineSnapshot(frame),
+      (x) => x.objective === 'throughput' && x.forward === 5 * x.stageBars && x.forward > 0,
+    );
     assert.ok(back.scheduleShown);
     assert.equal(await frame.locator('#ctl-microbatches input').inputValue(), '5');
     await screenshot(page, 'throughput-3-after-reload');

@@ -36,7 +36,15 @@ describe('extension placement engine (a worker per view)', function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opplace-worker-'));
     worker = path.join(dir, 'placeWorker.js');
-    await build({ entryPoints: [path.join(REPO, 'extension', 'placeWorker.ts')], outfile: worker, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+    await build({
+      entryPoints: [path.join(REPO, 'extension', 'placeWorker.ts')],
+      outfile: worker,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      logLevel: 'error',
+    });
     fs.copyFileSync(path.join(REPO, 'node_modules', 'highs', 'build', 'highs.wasm'), path.join(dir, 'highs.wasm'));
   });
   after(() => {
@@ -45,7 +53,12 @@ describe('extension placement engine (a worker per view)', function () {
   });
 
   const settings = resolveSettings({ devices: 2, memoryLimits: '1GiB' });
-  const input = (file: string, over: Partial<ModelInput> = {}): ModelInput => ({ bytes: new Uint8Array(fs.readFileSync(file)), fileName: file, load: settings.load, ...over });
+  const input = (file: string, over: Partial<ModelInput> = {}): ModelInput => ({
+    bytes: new Uint8Array(fs.readFileSync(file)),
+    fileName: file,
+    load: settings.load,
+    ...over,
+  });
   const options = (over: Partial<PlacementOptions> = {}): PlacementOptions => ({ ...settings.placement, ...over });
 
   it('places an onnx-light model: every node scheduled once, on the requested devices, with progress reports', async () => {
@@ -55,14 +68,22 @@ describe('extension placement engine (a worker per view)', function () {
     assert.equal(r.plan.devices.length, 2);
     assert.deepEqual(r.plan.schedule.map((s) => s.node).sort(), r.graph.nodes.map((n) => n.id).sort());
     assert.ok(r.plan.schedule.every((s) => s.device === 0 || s.device === 1));
-    assert.ok(progress.some((m) => /loading light_squeezenet\.onnx/.test(m)), progress.join('|'));
+    assert.ok(
+      progress.some((m) => /loading light_squeezenet\.onnx/.test(m)),
+      progress.join('|'),
+    );
   });
 
   it('prepares a model once: re-places with other placement options reuse it, new bytes or load options prepare again', async () => {
     const e = engine();
     const first = await e.place(input(SQUEEZENET), options()).result;
     assert.equal(e.prepares, 1);
-    for (const over of [{ algorithm: 'm-sct' as const }, { devices: 3, memoryLimits: Array(3).fill(2 ** 30) }, { grouping: 'none' as const, fuse: false }, { algorithm: 'refine' as const, budgetMs: 50 }]) {
+    for (const over of [
+      { algorithm: 'm-sct' as const },
+      { devices: 3, memoryLimits: Array(3).fill(2 ** 30) },
+      { grouping: 'none' as const, fuse: false },
+      { algorithm: 'refine' as const, budgetMs: 50 },
+    ]) {
       const again = await e.place(input(SQUEEZENET), options(over)).result;
       assert.equal(again.key, first.key);
       assert.equal(again.graph, first.graph, 'the host keeps the graph; the worker sends it once');
@@ -86,7 +107,10 @@ describe('extension placement engine (a worker per view)', function () {
     const running = new Promise<void>((resolve) => (started = resolve));
     const slow = e.place(input(SQUEEZENET), options({ algorithm: 'refine', budgetMs: 400 }), (m) => /^placing/.test(m) && started());
     await running;
-    const stale = [e.place(input(SQUEEZENET), options({ devices: 3, memoryLimits: Array(3).fill(2 ** 30) })), e.place(input(SQUEEZENET), options({ devices: 4, memoryLimits: Array(4).fill(2 ** 30) }))];
+    const stale = [
+      e.place(input(SQUEEZENET), options({ devices: 3, memoryLimits: Array(3).fill(2 ** 30) })),
+      e.place(input(SQUEEZENET), options({ devices: 4, memoryLimits: Array(4).fill(2 ** 30) })),
+    ];
     const newest = e.place(input(SQUEEZENET), options({ algorithm: 'm-topo' }));
     await slow.result;
     for (const s of stale) await assert.rejects(s.result, (err: unknown) => err instanceof JobError && err.cancelled && /superseded/.test(err.message));
@@ -145,7 +169,10 @@ describe('extension placement engine (a worker per view)', function () {
     const e = engine();
     await e.place(input(TWO_BRANCH), options()).result;
     const r = await e.compare(input(TWO_BRANCH), options(), [...COMPARE_ALGORITHMS]).result;
-    assert.deepEqual(r.comparison.rows.map((x) => x.algorithm), COMPARE_ALGORITHMS);
+    assert.deepEqual(
+      r.comparison.rows.map((x) => x.algorithm),
+      COMPARE_ALGORITHMS,
+    );
     for (const row of r.comparison.rows) {
       assert.equal(row.error, undefined, `${row.algorithm}: ${row.error}`);
       assert.ok(row.feasible, row.algorithm);
@@ -174,7 +201,25 @@ describe('extension placement engine (a worker per view)', function () {
     const pipeline = { split: 'contiguous' as const, microbatches: 4, schedule: 'gpipe' as const };
     const r = await runOnce(worker, (e) => e.compare(input(file, { load }), o, ['m-etf'], undefined, pipeline)).result;
     const io = memoryIO();
-    const argv = ['compare', file, '--only', 'm-etf', '--devices', '4', '--memory', '16GiB', '--comm', 'pcie4', '--grouping', 'colocation', '--microbatches', '4', '--schedule', 'gpipe', '--json'];
+    const argv = [
+      'compare',
+      file,
+      '--only',
+      'm-etf',
+      '--devices',
+      '4',
+      '--memory',
+      '16GiB',
+      '--comm',
+      'pcie4',
+      '--grouping',
+      'colocation',
+      '--microbatches',
+      '4',
+      '--schedule',
+      'gpipe',
+      '--json',
+    ];
     assert.equal(await main(argv, io), 0, io.stderr);
     const cli = JSON.parse(io.stdout.trim()) as { throughput: ThroughputRow[] };
     const timeless = (rows: ThroughputRow[]) => rows.map((row) => ({ ...row, placeMs: 0 }));
@@ -184,7 +229,10 @@ describe('extension placement engine (a worker per view)', function () {
     const html = compareHtml('t', 's', r.comparison.rows, 'N', section);
     assert.equal((html.match(/<tr data-split=/g) ?? []).length, 3);
     assert.match(html, /a pipeline of 4 microbatches \(gpipe\)/);
-    assert.match(compareMarkdown('t', r.comparison.rows, section), /## Throughput: a pipeline of 4 microbatches \(gpipe\)[\s\S]*\| contiguous \| feasible \| [0-9.]+ (µs|ms|s) \|/);
+    assert.match(
+      compareMarkdown('t', r.comparison.rows, section),
+      /## Throughput: a pipeline of 4 microbatches \(gpipe\)[\s\S]*\| contiguous \| feasible \| [0-9.]+ (µs|ms|s) \|/,
+    );
   });
 
   it('a too-small limit gives an infeasible plan whose message names the op and the minimum memory', async () => {
@@ -198,16 +246,22 @@ describe('extension placement engine (a worker per view)', function () {
 
   it('a broken model fails with the OpplaceError text naming the file; the next good model loads', async () => {
     const e = engine();
-    await assert.rejects(e.place(input(SQUEEZENET, { bytes: new TextEncoder().encode('not a protobuf at all'), fileName: '/ws/broken.onnx' }), options()).result, (err: unknown) => {
-      assert.ok(err instanceof JobError);
-      assert.equal(err.failure.userError, true);
-      assert.match(err.failure.message, /^\/ws\/broken\.onnx: /);
-      return true;
-    });
+    await assert.rejects(
+      e.place(input(SQUEEZENET, { bytes: new TextEncoder().encode('not a protobuf at all'), fileName: '/ws/broken.onnx' }), options()).result,
+      (err: unknown) => {
+        assert.ok(err instanceof JobError);
+        assert.equal(err.failure.userError, true);
+        assert.match(err.failure.message, /^\/ws\/broken\.onnx: /);
+        return true;
+      },
+    );
     assert.ok((await e.place(input(SQUEEZENET), options()).result).plan.feasible);
   });
 
   it('bad options fail with one clear message, not a crash', async () => {
-    await assert.rejects(engine().place(input(SQUEEZENET), options({ comm: 'carrier-pigeon' })).result, (e: unknown) => e instanceof JobError && e.failure.userError && /unknown interconnect "carrier-pigeon"/.test(e.message));
+    await assert.rejects(
+      engine().place(input(SQUEEZENET), options({ comm: 'carrier-pigeon' })).result,
+      (e: unknown) => e instanceof JobError && e.failure.userError && /unknown interconnect "carrier-pigeon"/.test(e.message),
+    );
   });
 });

@@ -44,7 +44,10 @@ describe('extension exports of a placed onnx-light model', () => {
     assert.equal(out.extension, '.placed.onnx');
     const again = parseModel(out.bytes, 'copy.onnx', {});
     assert.equal(again.nodes.length, parseModel(bytes, file, {}).nodes.length);
-    assert.ok(out.notes.some((n) => /annotated/.test(n)), out.notes.join('\n'));
+    assert.ok(
+      out.notes.some((n) => /annotated/.test(n)),
+      out.notes.join('\n'),
+    );
   });
 
   it('a format the model cannot give fails with one clear OpplaceError (shown as the notification)', async () => {

@@ -42,8 +42,26 @@ function plan(over: Partial<Plan> = {}): Plan {
 const graph: OpGraph = {
   name: 'tiny',
   nodes: [
-    { id: 'a', name: 'a', opType: 'Conv', namespace: [], computeUs: 600, persistentBytes: 100, temporaryBytes: 0, outputs: [{ name: 'a:0', bytes: 10, shape: [10] }] },
-    { id: 'b', name: 'b', opType: 'Relu', namespace: [], computeUs: 300, persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: 'b:0', bytes: 10, shape: [10] }] },
+    {
+      id: 'a',
+      name: 'a',
+      opType: 'Conv',
+      namespace: [],
+      computeUs: 600,
+      persistentBytes: 100,
+      temporaryBytes: 0,
+      outputs: [{ name: 'a:0', bytes: 10, shape: [10] }],
+    },
+    {
+      id: 'b',
+      name: 'b',
+      opType: 'Relu',
+      namespace: [],
+      computeUs: 300,
+      persistentBytes: 0,
+      temporaryBytes: 0,
+      outputs: [{ name: 'b:0', bytes: 10, shape: [10] }],
+    },
   ],
   edges: [{ from: 'a', to: 'b', tensor: 'a:0', bytes: 10 }],
   warnings: [],
@@ -76,13 +94,21 @@ describe('extension host: webview message gate', () => {
   ];
   it('passes every valid message through unchanged and logs nothing', () => {
     const logged: string[] = [];
-    for (const m of valid) assert.equal(acceptMessage(m, 'model.onnx', (t) => logged.push(t)), m);
+    for (const m of valid)
+      assert.equal(
+        acceptMessage(m, 'model.onnx', (t) => logged.push(t)),
+        m,
+      );
     assert.deepEqual(logged, []);
   });
   it('drops every invalid message and logs one line naming the view and the message', () => {
     for (const m of invalid) {
       const logged: string[] = [];
-      assert.equal(acceptMessage(m, 'model.onnx', (t) => logged.push(t)), undefined, JSON.stringify(m));
+      assert.equal(
+        acceptMessage(m, 'model.onnx', (t) => logged.push(t)),
+        undefined,
+        JSON.stringify(m),
+      );
       assert.equal(logged.length, 1);
       assert.match(logged[0], /ignored an invalid message from the viewer of model\.onnx/);
     }
@@ -104,7 +130,12 @@ describe('extension host: viewer HTML and CSP (the page the host sets as webview
     title: 'Placement: <model>.onnx',
   });
   const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1].replace(/&#39;/g, "'") ?? '';
-  const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+  const directives = Object.fromEntries(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v]),
+  );
   it('nonces are fresh, long and safe inside attributes', () => {
     assert.match(nonce, /^[A-Za-z0-9_-]{24,}$/);
     assert.notEqual(makeNonce(), nonce);
@@ -120,7 +151,10 @@ describe('extension host: viewer HTML and CSP (the page the host sets as webview
   it('every script and style element carries the nonce; the title is escaped; the worker URL is in a meta tag', () => {
     const tags = [...html.matchAll(/<(script|style)\b[^>]*>/g)].map((m) => m[0]);
     assert.ok(tags.length >= 2);
-    assert.ok(tags.every((s) => s.includes(`nonce="${nonce}"`)), tags.join());
+    assert.ok(
+      tags.every((s) => s.includes(`nonce="${nonce}"`)),
+      tags.join(),
+    );
     assert.ok(html.includes('Placement: &lt;model&gt;.onnx'));
     assert.ok(!html.includes('<model>'));
     assert.match(html, /<meta name="opplace-layout-worker" content="https:\/\/[^"]+layout-worker\.js">/);
@@ -132,13 +166,26 @@ describe('extension host: Compare Algorithms table', () => {
   const rows: CompareRow[] = [
     compareRow(plan({ algorithm: 'm-topo', makespanUs: 2000, singleDeviceUs })),
     compareRow(plan({ singleDeviceUs })),
-    compareRow(plan({ algorithm: 'm-sct', feasible: false, reason: 'op "conv1" (12 MiB) fits on no device', minimumMemoryBytes: 12 * 2 ** 20, schedule: [], transfers: [], singleDeviceUs })),
+    compareRow(
+      plan({
+        algorithm: 'm-sct',
+        feasible: false,
+        reason: 'op "conv1" (12 MiB) fits on no device',
+        minimumMemoryBytes: 12 * 2 ** 20,
+        schedule: [],
+        transfers: [],
+        singleDeviceUs,
+      }),
+    ),
     compareRow(plan({ algorithm: 'single', makespanUs: 4000, transfers: [], singleDeviceUs })),
     { ...compareRow(plan({ algorithm: 'sequential', feasible: false, schedule: [], transfers: [] })), error: 'x.onnx: something broke' },
   ];
   it('one row per algorithm, in order, with speed-up against the single-device time', () => {
     const cells = compareCells(rows);
-    assert.deepEqual(cells.map((c) => c.algorithm), ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential']);
+    assert.deepEqual(
+      cells.map((c) => c.algorithm),
+      ['m-topo', 'm-etf', 'm-sct', 'single', 'sequential'],
+    );
     assert.equal(cells[0].speedup, '2.00×');
     assert.equal(cells[1].speedup, '4.00×');
     assert.equal(cells[3].speedup, '1.00×');
@@ -176,7 +223,10 @@ describe('extension host: user messages and exports', () => {
   it('an infeasible plan names the op and the minimum memory; a feasible one gives no message', () => {
     assert.equal(infeasibleText(plan()), null);
     const text = infeasibleText(plan({ feasible: false, reason: 'op "fc6" needs 144 MiB but device 1 has 64 MiB free', minimumMemoryBytes: 150994944 }));
-    assert.equal(text, 'model.onnx (m-etf): over the limit: op "fc6" needs 144 MiB but device 1 has 64 MiB free — smallest uniform memory per device that works: 144 MiB');
+    assert.equal(
+      text,
+      'model.onnx (m-etf): over the limit: op "fc6" needs 144 MiB but device 1 has 64 MiB free — smallest uniform memory per device that works: 144 MiB',
+    );
     const none = infeasibleText(plan({ feasible: false, schedule: [], reason: 'op "x" fits nowhere' }));
     assert.equal(none, 'model.onnx (m-etf): infeasible: op "x" fits nowhere');
   });
@@ -205,13 +255,15 @@ describe('extension manifest (package.json contributes)', () => {
     const contributed = pkg.contributes.commands.map((c: { command: string }) => c.command).sort();
     assert.deepEqual(contributed, registered);
     const titles = pkg.contributes.commands.map((c: { title: string }) => c.title);
-    for (const t of ['Place on Devices…', 'Place Model', 'Re-place', 'Compare Algorithms', 'Export Plan…', 'Open Report in Browser']) assert.ok(titles.includes(t), t);
+    for (const t of ['Place on Devices…', 'Place Model', 'Re-place', 'Compare Algorithms', 'Export Plan…', 'Open Report in Browser'])
+      assert.ok(titles.includes(t), t);
   });
   it('the explorer, editor title and editor context menus offer "Place on Devices…" for model files', () => {
     for (const menu of ['explorer/context', 'editor/title', 'editor/context']) {
       const item = pkg.contributes.menus[menu].find((m: { command: string }) => m.command === 'opplace.placeOnDevices');
       assert.ok(item, menu);
-      for (const needle of ['resourceExtname == .onnx', 'resourceExtname == .stg', 'resourceExtname == .json', 'resourceFilename =~']) assert.ok(item.when.includes(needle), `${menu}: ${needle}`);
+      for (const needle of ['resourceExtname == .onnx', 'resourceExtname == .stg', 'resourceExtname == .json', 'resourceFilename =~'])
+        assert.ok(item.when.includes(needle), `${menu}: ${needle}`);
     }
   });
   it('the Placement View custom editor is optional and covers *.onnx and *.opgraph.json', () => {

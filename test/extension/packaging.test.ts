@@ -10,13 +10,20 @@ describe('extension packaging (.vsix content)', function () {
   this.timeout(30_000);
   let files: string[];
   before(() => {
-    const r = spawnSync(path.join(REPO, 'node_modules', '.bin', 'vsce'), ['ls', '--no-dependencies', '--readme-path', 'EXTENSION-README.md'], { cwd: REPO, encoding: 'utf8' });
+    const r = spawnSync(path.join(REPO, 'node_modules', '.bin', 'vsce'), ['ls', '--no-dependencies', '--readme-path', 'EXTENSION-README.md'], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
-    files = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    files = r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   });
 
   it('ships the manifest, the user README, licence, notices, changelog and icon, and every built bundle the extension loads', () => {
-    for (const f of ['package.json', 'EXTENSION-README.md', 'LICENSE', 'THIRD-PARTY-NOTICES.md', 'CHANGELOG.md', 'media/icon.png', 'docs/screenshot.png']) assert.ok(files.includes(f), f);
+    for (const f of ['package.json', 'EXTENSION-README.md', 'LICENSE', 'THIRD-PARTY-NOTICES.md', 'CHANGELOG.md', 'media/icon.png', 'docs/screenshot.png'])
+      assert.ok(files.includes(f), f);
     assert.ok(!files.includes('README.md'), 'the developer README is not the marketplace page');
     const expected = ['dist/extension.js', 'dist/placeWorker.js', 'dist/highs.wasm', 'media/webview.js', 'media/layout-worker.js'];
     for (const f of expected) {
@@ -25,7 +32,12 @@ describe('extension packaging (.vsix content)', function () {
   });
 
   it('ships no sources, tests, source maps, dev dependencies or data', () => {
-    const forbidden = files.filter((f) => /^(node_modules|algorithms|cli|extension|webview|test|bench|tools|scripts|examples|schema|test-artifacts)\//.test(f) || /\.(ts|map|onnx|vsix)$/.test(f) || f.startsWith('.'));
+    const forbidden = files.filter(
+      (f) =>
+        /^(node_modules|algorithms|cli|extension|webview|test|bench|tools|scripts|examples|schema|test-artifacts)\//.test(f) ||
+        /\.(ts|map|onnx|vsix)$/.test(f) ||
+        f.startsWith('.'),
+    );
     assert.deepEqual(forbidden, []);
   });
 
@@ -60,13 +72,18 @@ describe('extension packaging (.vsix content)', function () {
     const notices = fs.readFileSync(path.join(REPO, 'THIRD-PARTY-NOTICES.md'), 'utf8');
     for (const name of bundled) {
       const dep = JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8'));
-      assert.ok(notices.includes(`## ${name} ${dep.version}\n\nLicence: ${dep.license}`), `${name} ${dep.version} (${dep.license}) in THIRD-PARTY-NOTICES.md — run npm run notices`);
+      assert.ok(
+        notices.includes(`## ${name} ${dep.version}\n\nLicence: ${dep.license}`),
+        `${name} ${dep.version} (${dep.license}) in THIRD-PARTY-NOTICES.md — run npm run notices`,
+      );
     }
   });
 
   it('"Place on Devices…" is offered on a .json only when it is a recognised graph (context key, not a file-name list)', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-    const entries = Object.values(pkg.contributes.menus as Record<string, { command: string; when?: string }[]>).flat().filter((m) => m.command === 'opplace.placeOnDevices');
+    const entries = Object.values(pkg.contributes.menus as Record<string, { command: string; when?: string }[]>)
+      .flat()
+      .filter((m) => m.command === 'opplace.placeOnDevices');
     assert.ok(entries.length >= 3);
     for (const e of entries) {
       for (const clause of (e.when ?? '').split('||').filter((c) => c.includes('resourceExtname == .json'))) {

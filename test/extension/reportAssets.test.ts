@@ -48,17 +48,30 @@ describe('report: finding highs.wasm', function () {
     );
   });
 
-  it('the bundled CLI writes a report with m-SCT\'s wasm from an installed layout without node_modules', async () => {
+  it("the bundled CLI writes a report with m-SCT's wasm from an installed layout without node_modules", async () => {
     const root = path.join(tmp, 'installed');
     fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
     fs.mkdirSync(path.join(root, 'media'), { recursive: true });
     await buildViewerBundles();
-    await build({ platform: 'node', target: 'node20', format: 'cjs', bundle: true, logLevel: 'warning', absWorkingDir: REPO, entryPoints: ['cli/main.ts'], outfile: path.join(root, 'dist', 'cli.js') });
+    await build({
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      bundle: true,
+      logLevel: 'warning',
+      absWorkingDir: REPO,
+      entryPoints: ['cli/main.ts'],
+      outfile: path.join(root, 'dist', 'cli.js'),
+    });
     fs.copyFileSync(path.join(REPO, 'node_modules', 'highs', 'build', 'highs.wasm'), path.join(root, 'dist', 'highs.wasm'));
     for (const f of ['report.js', 'layout-worker.js']) fs.copyFileSync(path.join(REPO, 'media', f), path.join(root, 'media', f));
     const out = path.join(root, 'report.html');
     // cwd inside the copy: nothing above it (os.tmpdir()) holds node_modules/highs.
-    const r = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'place', dataPath('onnx-light', 'light_squeezenet.onnx'), '--devices', '2', '--report', out], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'dist', 'cli.js'), 'place', dataPath('onnx-light', 'light_squeezenet.onnx'), '--devices', '2', '--report', out],
+      { cwd: root, encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     const html = fs.readFileSync(out, 'utf8');
     const wasm = /<script type="text\/plain" id="opplace-highs-wasm">([A-Za-z0-9+/=\s]+)<\/script>/.exec(html);

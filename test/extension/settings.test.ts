@@ -84,7 +84,10 @@ describe('extension settings → placement options', () => {
   ];
   for (const [key, raw, message] of bad) {
     it(`a bad opplace.${key} (${JSON.stringify(raw)}) is one OpplaceError naming the setting`, () => {
-      assert.throws(() => resolveSettings(raw), (e: Error) => e.name === 'OpplaceError' && message.test(e.message));
+      assert.throws(
+        () => resolveSettings(raw),
+        (e: Error) => e.name === 'OpplaceError' && message.test(e.message),
+      );
     });
   }
 

@@ -56,9 +56,21 @@ function chain(b: Builder, block: string, input: number, ops: [string, boolean][
 }
 
 function resnetBlock(b: Builder, block: string, x: number): number {
-  const main = chain(b, block, x, [['Conv', true], ['BatchNorm', false], ['Relu', false], ['Conv', true], ['BatchNorm', false]]);
+  const main = chain(b, block, x, [
+    ['Conv', true],
+    ['BatchNorm', false],
+    ['Relu', false],
+    ['Conv', true],
+    ['BatchNorm', false],
+  ]);
   // every other block has a projection on the skip path
-  const skip = b.rand() < 0.5 ? x : chain(b, block, x, [['Conv', true], ['BatchNorm', false]]);
+  const skip =
+    b.rand() < 0.5
+      ? x
+      : chain(b, block, x, [
+          ['Conv', true],
+          ['BatchNorm', false],
+        ]);
   const add = addNode(b, 'Add', block, [main, skip], false);
   return addNode(b, 'Relu', block, [add], false);
 }
@@ -80,12 +92,19 @@ function transformerBlock(b: Builder, block: string, x: number): number {
   const k = addNode(b, 'MatMul', block, [x], true);
   const v = addNode(b, 'MatMul', block, [x], true);
   const scores = addNode(b, 'MatMul', block, [q, k], true);
-  const probs = chain(b, block, scores, [['Div', false], ['Softmax', false]]);
+  const probs = chain(b, block, scores, [
+    ['Div', false],
+    ['Softmax', false],
+  ]);
   const ctx = addNode(b, 'MatMul', block, [probs, v], true);
   const proj = addNode(b, 'MatMul', block, [ctx], true);
   const add1 = addNode(b, 'Add', block, [proj, x], false);
   const ln1 = addNode(b, 'LayerNormalization', block, [add1], false);
-  const ff = chain(b, block, ln1, [['MatMul', true], ['Gelu', false], ['MatMul', true]]);
+  const ff = chain(b, block, ln1, [
+    ['MatMul', true],
+    ['Gelu', false],
+    ['MatMul', true],
+  ]);
   const add2 = addNode(b, 'Add', block, [ff, ln1], false);
   return addNode(b, 'LayerNormalization', block, [add2], false);
 }
@@ -115,16 +134,23 @@ function addBackward(b: Builder, forwardCount: number): void {
 export function generateDnnDag(options: GenerateDagOptions): OpGraph {
   const seed = options.seed ?? 1;
   const b: Builder = { nodes: [], edges: [], rand: mulberry32(seed) };
-  const kinds = options.blocks && options.blocks.length > 0 ? options.blocks : ['resnet', 'inception', 'transformer'] as const;
+  const kinds = options.blocks && options.blocks.length > 0 ? options.blocks : (['resnet', 'inception', 'transformer'] as const);
   let x = addNode(b, 'Input', 'stem', [], false);
-  x = chain(b, 'stem', x, [['Conv', true], ['BatchNorm', false], ['Relu', false]]);
+  x = chain(b, 'stem', x, [
+    ['Conv', true],
+    ['BatchNorm', false],
+    ['Relu', false],
+  ]);
   let blockIndex = 0;
   while (b.nodes.length < Math.max(0, options.nodes - 2)) {
     const kind = kinds[Math.floor(b.rand() * kinds.length)];
     const name = `block${blockIndex++}`;
     x = kind === 'resnet' ? resnetBlock(b, name, x) : kind === 'inception' ? inceptionBlock(b, name, x) : transformerBlock(b, name, x);
   }
-  chain(b, 'head', x, [['MatMul', true], ['Loss', false]]);
+  chain(b, 'head', x, [
+    ['MatMul', true],
+    ['Loss', false],
+  ]);
   if (options.training) addBackward(b, b.nodes.length);
   const name = `dnn-${options.nodes}${options.training ? '-train' : ''}-s${seed}`;
   return { name, nodes: b.nodes, edges: b.edges, warnings: [] };

@@ -6,7 +6,17 @@ import type { PipelinePlan, PipelineStage, PipelineTask } from '../../algorithms
 const MiB = 2 ** 20;
 
 function trainingNode(id: string, computeUs: number, isBackward = false): OpNode {
-  return { id, name: id, opType: isBackward ? 'Backward' : 'Layer', namespace: [], computeUs, persistentBytes: MiB, temporaryBytes: 0, outputs: [], ...(isBackward ? { isBackward } : {}) };
+  return {
+    id,
+    name: id,
+    opType: isBackward ? 'Backward' : 'Layer',
+    namespace: [],
+    computeUs,
+    persistentBytes: MiB,
+    temporaryBytes: 0,
+    outputs: [],
+    ...(isBackward ? { isBackward } : {}),
+  };
 }
 
 /** f1 → f2 → b2 → b1 (forward then backward), with the skip edge f1 → b1 (stashed activation). */
@@ -18,9 +28,21 @@ export function trainingGraph(): OpGraph {
 
 function stage(index: number, device: number, nodes: string[], forwardUs: number, backwardUs: number, persistent: number, stashed: number): PipelineStage {
   return {
-    index, device, nodes, loadUs: forwardUs + backwardUs, computeUs: forwardUs + backwardUs, commUs: 0, forwardUs, backwardUs,
-    memoryBytes: persistent + stashed, persistentBytes: persistent, stashedBytes: stashed, activationBytesPerMicrobatch: stashed / 2,
-    peakBytes: persistent + stashed, memoryLimitBytes: 4 * MiB, busyUs: 2 * (forwardUs + backwardUs),
+    index,
+    device,
+    nodes,
+    loadUs: forwardUs + backwardUs,
+    computeUs: forwardUs + backwardUs,
+    commUs: 0,
+    forwardUs,
+    backwardUs,
+    memoryBytes: persistent + stashed,
+    persistentBytes: persistent,
+    stashedBytes: stashed,
+    activationBytesPerMicrobatch: stashed / 2,
+    peakBytes: persistent + stashed,
+    memoryLimitBytes: 4 * MiB,
+    busyUs: 2 * (forwardUs + backwardUs),
   };
 }
 
@@ -32,17 +54,40 @@ function stage(index: number, device: number, nodes: string[], forwardUs: number
  * Step 150 µs.
  */
 export function toyPlan(): PipelinePlan {
-  const t = (s: number, m: number, kind: PipelineTask['kind'], startUs: number, endUs: number): PipelineTask => ({ stage: s, microbatch: m, kind, startUs, endUs });
+  const t = (s: number, m: number, kind: PipelineTask['kind'], startUs: number, endUs: number): PipelineTask => ({
+    stage: s,
+    microbatch: m,
+    kind,
+    startUs,
+    endUs,
+  });
   const tasks = [
-    t(0, 0, 'forward', 0, 10), t(0, 1, 'forward', 10, 20), t(1, 0, 'forward', 10, 30), t(1, 1, 'forward', 30, 50),
-    t(1, 0, 'backward', 50, 90), t(1, 1, 'backward', 90, 130), t(0, 0, 'backward', 90, 110), t(0, 1, 'backward', 130, 150),
+    t(0, 0, 'forward', 0, 10),
+    t(0, 1, 'forward', 10, 20),
+    t(1, 0, 'forward', 10, 30),
+    t(1, 1, 'forward', 30, 50),
+    t(1, 0, 'backward', 50, 90),
+    t(1, 1, 'backward', 90, 130),
+    t(0, 0, 'backward', 90, 110),
+    t(0, 1, 'backward', 130, 150),
   ];
   // Busy: S0 60, S1 120 of 2 × 150 → bubble 1 − 180/300 = 0.4.
   return {
-    file: 'toy.json', objective: 'throughput', split: 'sequential', schedule: 'gpipe', microbatches: 2, feasible: true,
-    timePerSampleUs: 60, singleDeviceUs: 90, throughputSpeedup: 1.5, stepUs: 150, bubble: 0.4,
+    file: 'toy.json',
+    objective: 'throughput',
+    split: 'sequential',
+    schedule: 'gpipe',
+    microbatches: 2,
+    feasible: true,
+    timePerSampleUs: 60,
+    singleDeviceUs: 90,
+    throughputSpeedup: 1.5,
+    stepUs: 150,
+    bubble: 0.4,
     stages: [stage(0, 1, ['f1', 'b1'], 10, 20, MiB, 2 * MiB), stage(1, 0, ['f2', 'b2'], 20, 40, MiB, MiB)],
-    tasks, assignment: { f1: 1, b1: 1, f2: 0, b2: 0 },
-    options: { devices: 2, memoryLimits: [4 * MiB, 4 * MiB], comm: 'none', split: 'sequential', microbatches: 2, schedule: 'gpipe' }, placeMs: 1.5,
+    tasks,
+    assignment: { f1: 1, b1: 1, f2: 0, b2: 0 },
+    options: { devices: 2, memoryLimits: [4 * MiB, 4 * MiB], comm: 'none', split: 'sequential', microbatches: 2, schedule: 'gpipe' },
+    placeMs: 1.5,
   };
 }

@@ -83,7 +83,20 @@ describe('loader fuzzing (mutated real files)', () => {
   it('structural mutations of JSON graphs (any JSON value in any field): a graph or an OpplaceError', () => {
     const dnn = JSON.parse(new TextDecoder().decode(inputs[1][1]));
     const og = JSON.parse(new TextDecoder().decode(inputs[2][1]));
-    const field = fc.constantFrom('id', 'name', 'fpgaLatency', 'size', 'isBackwardNode', 'colorClass', 'computeUs', 'outputs', 'namespace', 'opType', 'shape', 'bytes');
+    const field = fc.constantFrom(
+      'id',
+      'name',
+      'fpgaLatency',
+      'size',
+      'isBackwardNode',
+      'colorClass',
+      'computeUs',
+      'outputs',
+      'namespace',
+      'opType',
+      'shape',
+      'bytes',
+    );
     fc.assert(
       fc.property(fc.boolean(), fc.nat(), field, fc.jsonValue({ maxDepth: 2 }), fc.boolean(), (useDnn, pick, key, value, onEdge) => {
         const doc = structuredClone(useDnn ? dnn : og);
@@ -105,7 +118,20 @@ describe('loader fuzzing (mutated real files)', () => {
 
 const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__'];
 const HUGE_NUMBERS = [1e300, 1e308, Number.MAX_VALUE, 2 ** 60 + 2 ** 10, 1e15 + 1, 1e24 * 2, 2 ** 53 + 1];
-const UNSAFE_PIECES = ['\u001b[2J', '\u001b]0;pwned\u0007', '\r\nopplace place: all good\r\n', '\u202e', '\u2066', '\u0085', '\u009b31m', '\u0000', '\u007f', '\u2028', '\t', '\b\b\b'];
+const UNSAFE_PIECES = [
+  '\u001b[2J',
+  '\u001b]0;pwned\u0007',
+  '\r\nopplace place: all good\r\n',
+  '\u202e',
+  '\u2066',
+  '\u0085',
+  '\u009b31m',
+  '\u0000',
+  '\u007f',
+  '\u2028',
+  '\t',
+  '\b\b\b',
+];
 
 const classCounts = new Map<string, { passed: number; failed: number }>();
 /** Runs one case of a class; a failing case is counted and rethrown (the test fails). */
@@ -266,7 +292,16 @@ describe('hostile input classes (issue 12)', function () {
     const model = path.join(dir, 'm.onnx');
     copyFileSync(path.join(REPO, 'test', 'fixtures', 'onnx', 'squeezenet1_0.onnx'), model);
     const graph = path.join(dir, 'g.opgraph.json');
-    writeFileSync(graph, og([{ id: 'a', computeUs: 1, outputs: [{ name: 't', bytes: 8 }] }, { id: 'b', computeUs: 1 }], [{ from: 'a', to: 'b' }]));
+    writeFileSync(
+      graph,
+      og(
+        [
+          { id: 'a', computeUs: 1, outputs: [{ name: 't', bytes: 8 }] },
+          { id: 'b', computeUs: 1 },
+        ],
+        [{ from: 'a', to: 'b' }],
+      ),
+    );
     const sub = path.join(dir, 'sub');
     mkdirSync(sub);
     const names = (file: string): string[] => {
@@ -277,7 +312,14 @@ describe('hostile input classes (issue 12)', function () {
       linkSync(file, hard);
       symlinkSync(file, soft);
       linkSync(file, hardInSub);
-      return [hard, soft, path.join(sub, '..', `hard-${base}`), path.join(dir, '.', base), `/proc/self/cwd/${path.relative(process.cwd(), hardInSub)}`, path.join(sub, '..', 'sub', `deep-${base}`)];
+      return [
+        hard,
+        soft,
+        path.join(sub, '..', `hard-${base}`),
+        path.join(dir, '.', base),
+        `/proc/self/cwd/${path.relative(process.cwd(), hardInSub)}`,
+        path.join(sub, '..', 'sub', `deep-${base}`),
+      ];
     };
     const before = new Map([model, graph].map((f) => [f, readFileSync(f)]));
     const modelNames = names(model);
@@ -288,14 +330,16 @@ describe('hostile input classes (issue 12)', function () {
         ['export', model, '--to', 'csv', '--devices', '2', '--out', out],
         ['place', model, '--devices', '2', '--out', out],
         ['place', model, '--devices', '2', '--report', out],
-      ]) await fuzzCase('hard-links', async () => assert.match(await expectOneLineError(argv), /is an input file/));
+      ])
+        await fuzzCase('hard-links', async () => assert.match(await expectOneLineError(argv), /is an input file/));
     }
     for (const out of graphNames) {
       for (const argv of [
         ['place', graph, '--out', out],
         ['export', graph, '--to', 'accelerate', '--out', out],
         ['diffusion', 'graph', '--steps', '1', '--midpoints', '1', '--rounds', '0', '--score-time-us', '1', '--score-bytes', '8', '--out', out],
-      ]) await fuzzCase('hard-links', async () => assert.match(await expectOneLineError(argv), /is an input file|already exists; pass --force/));
+      ])
+        await fuzzCase('hard-links', async () => assert.match(await expectOneLineError(argv), /is an input file|already exists; pass --force/));
     }
     for (const [f, bytes] of before) assert.deepEqual(readFileSync(f), bytes, `${f} unchanged`);
   });
@@ -307,12 +351,23 @@ describe('hostile input classes (issue 12)', function () {
       const variants = [key, key.toUpperCase(), ` ${key} `];
       for (const k of variants) {
         for (const argv of [
-          ['place', graph, '--comm', k], ['place', graph, '--device-type', k], ['place', graph, '--algorithm', k],
-          ['place', graph, '--grouping', k], ['place', graph, '--format', k], ['place', graph, '--dtype', k],
-          ['place', graph, '--training', k], ['place', graph, '--topology', `2x2:${k}/${k}`], ['place', graph, '--memory', `1${k}`],
-          ['fit', graph, '--comm', k], ['compare', graph, '--only', k], ['inspect', graph, '--device-type', k],
-          ['export', graph, '--to', k], ['diffusion', 'bench', '--samplers', k], ['diffusion', k],
-        ]) await fuzzCase('proto-options', () => expectOneLineError(argv));
+          ['place', graph, '--comm', k],
+          ['place', graph, '--device-type', k],
+          ['place', graph, '--algorithm', k],
+          ['place', graph, '--grouping', k],
+          ['place', graph, '--format', k],
+          ['place', graph, '--dtype', k],
+          ['place', graph, '--training', k],
+          ['place', graph, '--topology', `2x2:${k}/${k}`],
+          ['place', graph, '--memory', `1${k}`],
+          ['fit', graph, '--comm', k],
+          ['compare', graph, '--only', k],
+          ['inspect', graph, '--device-type', k],
+          ['export', graph, '--to', k],
+          ['diffusion', 'bench', '--samplers', k],
+          ['diffusion', k],
+        ])
+          await fuzzCase('proto-options', () => expectOneLineError(argv));
         await fuzzCase('proto-options', async () => {
           const r = await runCli(k);
           assert.equal(r.code, 2);
@@ -325,13 +380,46 @@ describe('hostile input classes (issue 12)', function () {
   it('prototype keys in every name-valued field and map of a graph are kept as data', async () => {
     for (const key of PROTO_KEYS) {
       const docs: [string, string][] = [
-        ['node id', og([{ id: key, computeUs: 1, outputs: [{ name: 't', bytes: 4 }] }, { id: 'b', computeUs: 1 }], [{ from: key, to: 'b' }])],
-        ['name, opType, namespace, group, module', og([{ id: 'a', name: key, opType: key, namespace: [key, key], colocationGroup: key, modulePath: key, computeUs: 1 }])],
-        ['output and edge tensor', og([{ id: 'a', computeUs: 1, outputs: [{ name: key, bytes: 4, dtype: key }] }, { id: 'b', computeUs: 1 }], [{ from: 'a', to: 'b', tensor: key }])],
+        [
+          'node id',
+          og(
+            [
+              { id: key, computeUs: 1, outputs: [{ name: 't', bytes: 4 }] },
+              { id: 'b', computeUs: 1 },
+            ],
+            [{ from: key, to: 'b' }],
+          ),
+        ],
+        [
+          'name, opType, namespace, group, module',
+          og([{ id: 'a', name: key, opType: key, namespace: [key, key], colocationGroup: key, modulePath: key, computeUs: 1 }]),
+        ],
+        [
+          'output and edge tensor',
+          og(
+            [
+              { id: 'a', computeUs: 1, outputs: [{ name: key, bytes: 4, dtype: key }] },
+              { id: 'b', computeUs: 1 },
+            ],
+            [{ from: 'a', to: 'b', tensor: key }],
+          ),
+        ],
         ['tensors map', `{"format":"opgraph","version":1,"nodes":[{"id":"a","computeUs":1}],"edges":[],"tensors":{"${key}":[1,2],"x":[3]}}`],
-        ['meta and stats keys', `{"format":"opgraph","version":1,"nodes":[{"id":"a","computeUs":1}],"edges":[],"meta":{"${key}":{"${key}":1}},"stats":{"${key}":1}}`],
+        [
+          'meta and stats keys',
+          `{"format":"opgraph","version":1,"nodes":[{"id":"a","computeUs":1}],"edges":[],"meta":{"${key}":{"${key}":1}},"stats":{"${key}":1}}`,
+        ],
         ['unknown node field', `{"format":"opgraph","version":1,"nodes":[{"id":"a","computeUs":1,"${key}":1}],"edges":[]}`],
-        ['dnn-partitioning name', JSON.stringify({ nodes: [{ id: 1, name: key, fpgaLatency: 1, size: 4 }, { id: 2, name: `${key}/${key}`, fpgaLatency: 1, size: 4 }], edges: [{ sourceId: 1, destId: 2, size: 4 }] })],
+        [
+          'dnn-partitioning name',
+          JSON.stringify({
+            nodes: [
+              { id: 1, name: key, fpgaLatency: 1, size: 4 },
+              { id: 2, name: `${key}/${key}`, fpgaLatency: 1, size: 4 },
+            ],
+            edges: [{ sourceId: 1, destId: 2, size: 4 }],
+          }),
+        ],
       ];
       for (const [what, doc] of docs) {
         await fuzzCase('proto-fields', async () => {
@@ -342,7 +430,11 @@ describe('hostile input classes (issue 12)', function () {
           if (g) await assertCleanOutputs(g, name);
         });
       }
-      const onnx = modelBytes({ nodes: [node('Relu', [key], ['y'], {}, key), node(key, ['y'], ['z'], {}, 'n2')], inputs: [valueInfo(key, [2])], outputs: [valueInfo('z', [2])] });
+      const onnx = modelBytes({
+        nodes: [node('Relu', [key], ['y'], {}, key), node(key, ['y'], ['z'], {}, 'n2')],
+        inputs: [valueInfo(key, [2])],
+        outputs: [valueInfo('z', [2])],
+      });
       await fuzzCase('proto-fields', async () => {
         const g = loadOutcome(onnx, 'm.onnx');
         assert.ok(g && g.nodes.some((n) => n.id === key) && Object.hasOwn(g.tensors!, key));
@@ -355,12 +447,49 @@ describe('hostile input classes (issue 12)', function () {
     const nodeFields = ['computeUs', 'persistentBytes', 'temporaryBytes', 'flops', 'memoryAccessBytes', 'parameterCount'];
     for (const v of HUGE_NUMBERS) {
       const docs: [string, string][] = [
-        ...nodeFields.map((f): [string, string] => [`m.opgraph.json`, og([{ id: 'a', computeUs: 1, [f]: v, outputs: [{ name: 't', bytes: 4 }] }, { id: 'b', computeUs: 1 }], [{ from: 'a', to: 'b' }])]),
-        ['m.opgraph.json', og([{ id: 'a', computeUs: 1, outputs: [{ name: 't', bytes: v, shape: [v] }] }, { id: 'b', computeUs: 1 }], [{ from: 'a', to: 'b' }])],
-        ['m.opgraph.json', og([{ id: 'a', computeUs: 1 }, { id: 'b', computeUs: 1 }], [{ from: 'a', to: 'b', bytes: v }])],
+        ...nodeFields.map((f): [string, string] => [
+          `m.opgraph.json`,
+          og(
+            [
+              { id: 'a', computeUs: 1, [f]: v, outputs: [{ name: 't', bytes: 4 }] },
+              { id: 'b', computeUs: 1 },
+            ],
+            [{ from: 'a', to: 'b' }],
+          ),
+        ]),
+        [
+          'm.opgraph.json',
+          og(
+            [
+              { id: 'a', computeUs: 1, outputs: [{ name: 't', bytes: v, shape: [v] }] },
+              { id: 'b', computeUs: 1 },
+            ],
+            [{ from: 'a', to: 'b' }],
+          ),
+        ],
+        [
+          'm.opgraph.json',
+          og(
+            [
+              { id: 'a', computeUs: 1 },
+              { id: 'b', computeUs: 1 },
+            ],
+            [{ from: 'a', to: 'b', bytes: v }],
+          ),
+        ],
         ['m.opgraph.json', og([{ id: 'a', computeUs: 1 }], [], { stats: { parameterCount: v, parameterBytes: v } })],
         ['m.opgraph.json', `{"format":"opgraph","version":${v},"nodes":[{"id":"a","computeUs":1}],"edges":[]}`],
-        ['m.json', JSON.stringify({ maxSizePerFPGA: v, nodes: [{ id: 1, fpgaLatency: v, size: 1 }, { id: 2, fpgaLatency: 1, size: v }], edges: [{ sourceId: 1, destId: 2, size: v, cost: v }] })],
+        [
+          'm.json',
+          JSON.stringify({
+            maxSizePerFPGA: v,
+            nodes: [
+              { id: 1, fpgaLatency: v, size: 1 },
+              { id: 2, fpgaLatency: 1, size: v },
+            ],
+            edges: [{ sourceId: 1, destId: 2, size: v, cost: v }],
+          }),
+        ],
         ['m.json', JSON.stringify({ nodes: [{ id: v, fpgaLatency: 1, size: 1 }], edges: [] })],
         ['m.stg', `1\n0 0 0\n1 ${BigInt(Math.round(Math.min(v, 1e308))).toString()} 1 0\n2 0 1 1\n`],
         ['m.stg', `${BigInt(Math.round(Math.min(v, 1e308))).toString()}\n0 0 0\n`],
@@ -421,9 +550,21 @@ describe('hostile input classes (issue 12)', function () {
     const fields = ['meta', 'name', 'stats', 'tensors', 'warnings', 'nodes', 'edges'];
     for (const f of fields) {
       for (const deep of [deepObject, deepArray]) {
-        await fuzzCase('deep', () => loadOutcome(`{"format":"opgraph","version":1,"nodes":[{"id":"a","computeUs":1}],"edges":[],"${f}":${deep}}`.replace(`"${f}":[{"id":"a","computeUs":1}],`, '').replace(`"edges":[],"edges"`, '"edges"'), 'm.opgraph.json'));
+        await fuzzCase('deep', () =>
+          loadOutcome(
+            `{"format":"opgraph","version":1,"nodes":[{"id":"a","computeUs":1}],"edges":[],"${f}":${deep}}`
+              .replace(`"${f}":[{"id":"a","computeUs":1}],`, '')
+              .replace(`"edges":[],"edges"`, '"edges"'),
+            'm.opgraph.json',
+          ),
+        );
       }
-      await fuzzCase('deep', () => loadOutcome(`{"format":"opgraph","version":1,"nodes":[{"id":"a","computeUs":1,"outputs":[{"name":"t","bytes":1,"shape":${deepArray}}]}],"edges":[]}`, 'm.opgraph.json'));
+      await fuzzCase('deep', () =>
+        loadOutcome(
+          `{"format":"opgraph","version":1,"nodes":[{"id":"a","computeUs":1,"outputs":[{"name":"t","bytes":1,"shape":${deepArray}}]}],"edges":[]}`,
+          'm.opgraph.json',
+        ),
+      );
     }
     for (const deep of [deepObject, deepArray]) {
       await fuzzCase('deep', () => loadOutcome(`{"nodes":[{"id":1,"name":${deep},"fpgaLatency":1,"size":1}],"edges":[]}`, 'm.json'));
@@ -447,18 +588,32 @@ describe('hostile input classes (issue 12)', function () {
   });
 
   it('control characters in names and warnings are escaped in every output', async () => {
-    const pieces = fc.sample(fc.array(fc.constantFrom(...UNSAFE_PIECES, 'a', 'b/', '.', ' ', 'ü', '名'), { minLength: 1, maxLength: 8 }), { numRuns: 40, seed: 12 });
+    const pieces = fc.sample(fc.array(fc.constantFrom(...UNSAFE_PIECES, 'a', 'b/', '.', ' ', 'ü', '名'), { minLength: 1, maxLength: 8 }), {
+      numRuns: 40,
+      seed: 12,
+    });
     for (const p of pieces) {
       const evil = p.join('');
       const file = path.join(dir, 'ctl.opgraph.json');
-      writeFileSync(file, og(
-        [{ id: evil, name: evil, opType: evil, namespace: [evil], computeUs: 2, outputs: [{ name: evil, bytes: 8 }] }, { id: `${evil}2`, computeUs: 1 }],
-        [{ from: evil, to: `${evil}2` }],
-        { name: evil, warnings: [evil] },
-      ));
+      writeFileSync(
+        file,
+        og(
+          [
+            { id: evil, name: evil, opType: evil, namespace: [evil], computeUs: 2, outputs: [{ name: evil, bytes: 8 }] },
+            { id: `${evil}2`, computeUs: 1 },
+          ],
+          [{ from: evil, to: `${evil}2` }],
+          { name: evil, warnings: [evil] },
+        ),
+      );
       for (const argv of [
-        ['place', file, '--devices', '2'], ['place', file, '--devices', '2', '--json'], ['inspect', file], ['inspect', file, '--json'],
-        ['fit', file, '--devices', '2'], ['export', file, '--to', 'csv', '--devices', '2'], ['place', file, '--devices', '2', '--memory', '1'],
+        ['place', file, '--devices', '2'],
+        ['place', file, '--devices', '2', '--json'],
+        ['inspect', file],
+        ['inspect', file, '--json'],
+        ['fit', file, '--devices', '2'],
+        ['export', file, '--to', 'csv', '--devices', '2'],
+        ['place', file, '--devices', '2', '--memory', '1'],
       ]) {
         await fuzzCase('control-chars', async () => {
           const r = await runCli(...argv);
@@ -467,7 +622,13 @@ describe('hostile input classes (issue 12)', function () {
         });
       }
       // errors that quote the name: a duplicate id, a negative time
-      for (const doc of [og([{ id: evil, computeUs: 1 }, { id: evil, computeUs: 1 }]), og([{ id: evil, computeUs: -1 }])]) {
+      for (const doc of [
+        og([
+          { id: evil, computeUs: 1 },
+          { id: evil, computeUs: 1 },
+        ]),
+        og([{ id: evil, computeUs: -1 }]),
+      ]) {
         writeFileSync(file, doc);
         await fuzzCase('control-chars', async () => {
           const err = await expectOneLineError(['place', file]);
@@ -482,13 +643,32 @@ describe('hostile input classes (issue 12)', function () {
     writeFileSync(graph, og([{ id: 'a', computeUs: 1 }]));
     const values = ['1e8', '4294967296', '1e300', '9'.repeat(400), '-1', 'NaN', 'Infinity', '-Infinity', '0x7fffffff00', '1e-300'];
     const options: [string[], string][] = [
-      [['place', graph], '--devices'], [['place', graph], '--memory'], [['place', graph], '--theta'], [['place', graph], '--batch'],
-      [['place', graph, '--refine'], '--budget-ms'], [['place', graph, '--refine'], '--seed'], [['place', graph], '--comm'],
-      [['fit', graph], '--devices'], [['compare', graph], '--devices'], [['export', graph, '--to', 'csv'], '--devices'],
-      [['diffusion', 'bench'], '--draws'], [['diffusion', 'bench'], '--midpoints'], [['diffusion', 'bench'], '--rounds'], [['diffusion', 'bench'], '--dims'],
-      [['diffusion', 'graph', '--steps', '1', '--rounds', '1', '--score-time-us', '1', '--score-bytes', '8', '--out', path.join(dir, 'x.opgraph.json')], '--midpoints'],
-      [['diffusion', 'graph', '--steps', '1', '--midpoints', '1', '--rounds', '1', '--score-bytes', '8', '--out', path.join(dir, 'x.opgraph.json')], '--score-time-us'],
-      [['diffusion', 'graph', '--steps', '1', '--midpoints', '1', '--rounds', '1', '--score-time-us', '1', '--out', path.join(dir, 'x.opgraph.json')], '--score-bytes'],
+      [['place', graph], '--devices'],
+      [['place', graph], '--memory'],
+      [['place', graph], '--theta'],
+      [['place', graph], '--batch'],
+      [['place', graph, '--refine'], '--budget-ms'],
+      [['place', graph, '--refine'], '--seed'],
+      [['place', graph], '--comm'],
+      [['fit', graph], '--devices'],
+      [['compare', graph], '--devices'],
+      [['export', graph, '--to', 'csv'], '--devices'],
+      [['diffusion', 'bench'], '--draws'],
+      [['diffusion', 'bench'], '--midpoints'],
+      [['diffusion', 'bench'], '--rounds'],
+      [['diffusion', 'bench'], '--dims'],
+      [
+        ['diffusion', 'graph', '--steps', '1', '--rounds', '1', '--score-time-us', '1', '--score-bytes', '8', '--out', path.join(dir, 'x.opgraph.json')],
+        '--midpoints',
+      ],
+      [
+        ['diffusion', 'graph', '--steps', '1', '--midpoints', '1', '--rounds', '1', '--score-bytes', '8', '--out', path.join(dir, 'x.opgraph.json')],
+        '--score-time-us',
+      ],
+      [
+        ['diffusion', 'graph', '--steps', '1', '--midpoints', '1', '--rounds', '1', '--score-time-us', '1', '--out', path.join(dir, 'x.opgraph.json')],
+        '--score-bytes',
+      ],
     ];
     for (const [argv, flag] of options) {
       for (const v of values) {
@@ -503,10 +683,14 @@ describe('hostile input classes (issue 12)', function () {
   });
 
   it('property: no output (text, JSON, CSV, report) holds NaN, Infinity, undefined or a null number', async () => {
-    const value = (max: number) => fc.oneof(fc.constant(0), fc.constant(5e-324), fc.double({ min: 0, max: 1e4, noNaN: true }), fc.double({ min: 0, max, noNaN: true }), fc.constant(max));
+    const value = (max: number) =>
+      fc.oneof(fc.constant(0), fc.constant(5e-324), fc.double({ min: 0, max: 1e4, noNaN: true }), fc.double({ min: 0, max, noNaN: true }), fc.constant(max));
     const graphArb = fc.integer({ min: 1, max: 8 }).chain((n) =>
       fc.record({
-        nodes: fc.array(fc.record({ us: value(MAX_TIME_US / 32), persist: value(MAX_BYTES / 64), temp: value(MAX_BYTES / 64), out: value(MAX_BYTES / 64) }), { minLength: n, maxLength: n }),
+        nodes: fc.array(fc.record({ us: value(MAX_TIME_US / 32), persist: value(MAX_BYTES / 64), temp: value(MAX_BYTES / 64), out: value(MAX_BYTES / 64) }), {
+          minLength: n,
+          maxLength: n,
+        }),
         edges: fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 12 }),
         devices: fc.integer({ min: 1, max: 4 }),
         memory: fc.constantFrom('0', '1', '1KiB', '16GiB', String(MAX_BYTES)),
@@ -518,10 +702,21 @@ describe('hostile input classes (issue 12)', function () {
     const file = path.join(dir, 'prop.opgraph.json');
     for (const c of cases) {
       const edges = c.edges.filter(([a, b]) => a !== b).map(([a, b]) => ({ from: `n${Math.min(a, b)}`, to: `n${Math.max(a, b)}` }));
-      writeFileSync(file, og(c.nodes.map((v, i) => ({ id: `n${i}`, computeUs: v.us, persistentBytes: v.persist, temporaryBytes: v.temp, outputs: [{ name: 't', bytes: v.out }] })), edges));
+      writeFileSync(
+        file,
+        og(
+          c.nodes.map((v, i) => ({ id: `n${i}`, computeUs: v.us, persistentBytes: v.persist, temporaryBytes: v.temp, outputs: [{ name: 't', bytes: v.out }] })),
+          edges,
+        ),
+      );
       const common = ['--devices', String(c.devices), '--memory', c.memory, '--comm', c.comm, '--algorithm', c.algorithm];
       await fuzzCase('outputs-finite', async () => {
-        const runs = [await runCli('place', file, ...common), await runCli('place', file, ...common, '--json'), await runCli('inspect', file, '--json'), await runCli('export', file, '--to', 'csv', ...common)];
+        const runs = [
+          await runCli('place', file, ...common),
+          await runCli('place', file, ...common, '--json'),
+          await runCli('inspect', file, '--json'),
+          await runCli('export', file, '--to', 'csv', ...common),
+        ];
         if (c.nodes.length <= 4) runs.push(await runCli('fit', file, ...common, '--json'));
         for (const r of runs) {
           assert.ok([0, 2, 3].includes(r.code), r.err);
@@ -535,7 +730,18 @@ describe('hostile input classes (issue 12)', function () {
         }
         // the report's data: graph, plan and options as the viewer receives them
         const graph = prepareGraph(readFileSync(file), file);
-        const plan = await placeGraph(graph, { algorithm: c.algorithm, devices: c.devices, memoryLimits: Array(c.devices).fill(parseSize(c.memory)), comm: c.comm, grouping: 'colocation', fuse: false }, file);
+        const plan = await placeGraph(
+          graph,
+          {
+            algorithm: c.algorithm,
+            devices: c.devices,
+            memoryLimits: Array(c.devices).fill(parseSize(c.memory)),
+            comm: c.comm,
+            grouping: 'colocation',
+            fuse: false,
+          },
+          file,
+        );
         const init = JSON.stringify(reportInitMessage({ graph, plan, options: plan.options!, file }));
         assert.doesNotMatch(init, /NaN|Infinity|undefined/);
         assertNumbersFinite(JSON.parse(init), 'report');

@@ -28,7 +28,8 @@ export function validateAgainstSchema(value: unknown, root: Schema): string[] {
     return defs[m[1]];
   };
   const visit = (v: unknown, s: Schema, path: string): void => {
-    for (const k of Object.keys(s)) if (!ANNOTATIONS.has(k) && !CHECKED.has(k)) throw new Error(`schema keyword "${k}" at ${path} is not supported by this validator`);
+    for (const k of Object.keys(s))
+      if (!ANNOTATIONS.has(k) && !CHECKED.has(k)) throw new Error(`schema keyword "${k}" at ${path} is not supported by this validator`);
     if (s.$ref) visit(v, resolve(s.$ref as string), path);
     if (s.type !== undefined) {
       const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];

@@ -17,10 +17,30 @@ function richGraph(): OpGraph {
   return {
     name: 'tiny',
     nodes: [
-      { id: 'x', name: 'input', opType: 'Input', namespace: [], computeUs: 0, persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: 'x:0', bytes: 48, shape: [1, 3, null], dtype: 'float32' }] },
       {
-        id: 'conv', name: 'conv1', opType: 'Conv', namespace: ['layer1', '0'], computeUs: 12.5, persistentBytes: 1024, temporaryBytes: 64,
-        outputs: [{ name: 'y', bytes: 96, shape: null }], colocationGroup: 'g1', flops: 2e6, memoryAccessBytes: 4096, parameterCount: 256, modulePath: 'layer1.0.conv1',
+        id: 'x',
+        name: 'input',
+        opType: 'Input',
+        namespace: [],
+        computeUs: 0,
+        persistentBytes: 0,
+        temporaryBytes: 0,
+        outputs: [{ name: 'x:0', bytes: 48, shape: [1, 3, null], dtype: 'float32' }],
+      },
+      {
+        id: 'conv',
+        name: 'conv1',
+        opType: 'Conv',
+        namespace: ['layer1', '0'],
+        computeUs: 12.5,
+        persistentBytes: 1024,
+        temporaryBytes: 64,
+        outputs: [{ name: 'y', bytes: 96, shape: null }],
+        colocationGroup: 'g1',
+        flops: 2e6,
+        memoryAccessBytes: 4096,
+        parameterCount: 256,
+        modulePath: 'layer1.0.conv1',
       },
     ],
     edges: [{ from: 'x', to: 'conv', tensor: 'x:0', bytes: 48 }],
@@ -55,7 +75,11 @@ describe('opgraph format', () => {
   });
 
   it('writes files that validate against schema/opgraph.schema.json', () => {
-    for (const g of [richGraph(), loadModel(dataPath('stg', '50', 'rand0001.stg')), loadModel(dataPath('dnn-partitioning', 'latency-inputs', 'LayerGraphs', 'gnmt_inference.json'))]) {
+    for (const g of [
+      richGraph(),
+      loadModel(dataPath('stg', '50', 'rand0001.stg')),
+      loadModel(dataPath('dnn-partitioning', 'latency-inputs', 'LayerGraphs', 'gnmt_inference.json')),
+    ]) {
       assert.deepEqual(validateAgainstSchema(JSON.parse(serializeOpgraph(g)), schema), [], g.name);
     }
   });
@@ -67,24 +91,53 @@ describe('opgraph format', () => {
     doc.edges[0].bytes = 'many';
     doc.version = 2;
     const errors = validateAgainstSchema(doc, schema);
-    assert.ok(errors.some((e) => /\$\.nodes\[1\]\.computeUs: -1 < minimum 0/.test(e)), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => /\$\.nodes\[1\]\.computeUs: -1 < minimum 0/.test(e)),
+      errors.join('\n'),
+    );
     assert.ok(errors.some((e) => /\$\.nodes\[0\]: unknown property "bogus"/.test(e)));
     assert.ok(errors.some((e) => /\$\.edges\[0\]\.bytes: expected number, got string/.test(e)));
     assert.ok(errors.some((e) => /\$\.version: expected 1/.test(e)));
   });
 
   it('fills defaults for optional fields and adds outputs implied by edges', () => {
-    const g = parseModel(enc(JSON.stringify({ format: 'opgraph', version: 1, nodes: [{ id: 'a', computeUs: 3 }, { id: 'b' }, { id: 'c' }], edges: [{ from: 'a', to: 'b', bytes: 10 }, { from: 'a', to: 'c', bytes: 30 }] })), 'm/small.opgraph.json');
+    const g = parseModel(
+      enc(
+        JSON.stringify({
+          format: 'opgraph',
+          version: 1,
+          nodes: [{ id: 'a', computeUs: 3 }, { id: 'b' }, { id: 'c' }],
+          edges: [
+            { from: 'a', to: 'b', bytes: 10 },
+            { from: 'a', to: 'c', bytes: 30 },
+          ],
+        }),
+      ),
+      'm/small.opgraph.json',
+    );
     assert.equal(g.name, 'small');
     const [a, b] = g.nodes;
     assert.deepEqual(b, { id: 'b', name: 'b', opType: 'Op', namespace: [], computeUs: 0, persistentBytes: 0, temporaryBytes: 0, outputs: [] });
     assert.deepEqual(a.outputs, [{ name: 'a', bytes: 30, shape: null }]);
-    assert.deepEqual(g.edges.map((e) => e.tensor), ['a', 'a']);
+    assert.deepEqual(
+      g.edges.map((e) => e.tensor),
+      ['a', 'a'],
+    );
     assert.deepEqual(g.warnings, []);
   });
 
   it('takes edge bytes from the named output when the edge has none', () => {
-    const g = parseOpgraph(enc(JSON.stringify({ format: 'opgraph', version: 1, nodes: [{ id: 'a', outputs: [{ name: 'o', bytes: 7 }] }, { id: 'b' }], edges: [{ from: 'a', to: 'b' }] })), 'x.opgraph.json');
+    const g = parseOpgraph(
+      enc(
+        JSON.stringify({
+          format: 'opgraph',
+          version: 1,
+          nodes: [{ id: 'a', outputs: [{ name: 'o', bytes: 7 }] }, { id: 'b' }],
+          edges: [{ from: 'a', to: 'b' }],
+        }),
+      ),
+      'x.opgraph.json',
+    );
     assert.deepEqual(g.edges[0], { from: 'a', to: 'b', tensor: 'o', bytes: 7 });
   });
 
@@ -94,19 +147,43 @@ describe('opgraph format', () => {
     assert.equal(detectFormat('a.json', enc('{"nodes": []}')), 'dnn-partitioning');
   });
 
-  const base = () => ({ format: 'opgraph', version: 1, nodes: [{ id: 'a' }, { id: 'b' }] as Record<string, unknown>[], edges: [{ from: 'a', to: 'b' }] as Record<string, unknown>[] });
+  const base = () => ({
+    format: 'opgraph',
+    version: 1,
+    nodes: [{ id: 'a' }, { id: 'b' }] as Record<string, unknown>[],
+    edges: [{ from: 'a', to: 'b' }] as Record<string, unknown>[],
+  });
   const bad: [string, (d: ReturnType<typeof base>) => unknown, RegExp][] = [
-    ['a string computeUs', (d) => ((d.nodes[1].computeUs = 'slow'), d), /g\.opgraph\.json: node "b": node #1: field "computeUs" must be a number ≥ 0, got the string "slow"/],
-    ['a negative persistentBytes', (d) => ((d.nodes[0].persistentBytes = -5), d), /node "a": node #0: field "persistentBytes" must be a number ≥ 0, got number -5/],
+    [
+      'a string computeUs',
+      (d) => ((d.nodes[1].computeUs = 'slow'), d),
+      /g\.opgraph\.json: node "b": node #1: field "computeUs" must be a number ≥ 0, got the string "slow"/,
+    ],
+    [
+      'a negative persistentBytes',
+      (d) => ((d.nodes[0].persistentBytes = -5), d),
+      /node "a": node #0: field "persistentBytes" must be a number ≥ 0, got number -5/,
+    ],
     ['a numeric id', (d) => ((d.nodes[0].id = 7), d), /node #0: field "id" must be a string, got number 7/],
     ['a misspelt field', (d) => ((d.nodes[1].computeUS = 3), d), /node #1: unknown field "computeUS"/],
-    ['a bad shape', (d) => ((d.nodes[0].outputs = [{ name: 'o', bytes: 4, shape: [1, 'x'] }]), d), /node #0 output #0: field "shape\[1\]" must be an integer ≥ 0 or null/],
+    [
+      'a bad shape',
+      (d) => ((d.nodes[0].outputs = [{ name: 'o', bytes: 4, shape: [1, 'x'] }]), d),
+      /node #0 output #0: field "shape\[1\]" must be an integer ≥ 0 or null/,
+    ],
     ['an edge to a missing node', (d) => ((d.edges[0].to = 'zz'), d), /edge #0 \(a → zz\): "to" names a missing node "zz"/],
     ['a cycle', (d) => (d.edges.push({ from: 'b', to: 'a' }), d), /the graph has a cycle: a → b → a/],
     ['a duplicate id', (d) => ((d.nodes[1].id = 'a'), d), /node #1: duplicate node id "a"/],
     ['a 0-node graph', (d) => ((d.nodes = []), (d.edges = []), d), /g\.opgraph\.json: the graph has no nodes/],
     ['a newer version', (d) => ((d.version = 2), d), /opgraph version 2 \(written by a newer opplace\); this opplace reads version 1/],
-    ['a missing version', (d) => { const { version: _v, ...rest } = d; return rest; }, /missing field "version"/],
+    [
+      'a missing version',
+      (d) => {
+        const { version: _v, ...rest } = d;
+        return rest;
+      },
+      /missing field "version"/,
+    ],
     ['nodes as an object', (d) => ({ ...d, nodes: {} }), /top level: field "nodes" must be an array, got an object/],
     ['a wrong format tag', (d) => ({ ...d, format: 'onnx' }), /field "format" must be "opgraph", got the string "onnx"/],
     ['a bare array', () => [], /expected a JSON object/],
@@ -114,7 +191,11 @@ describe('opgraph format', () => {
   for (const [what, mutate, re] of bad) {
     it(`rejects ${what} with a message naming the file, node and field`, () => {
       const text = JSON.stringify(mutate(base()));
-      assert.throws(() => parseModel(enc(text), 'g.opgraph.json'), (e: unknown) => e instanceof OpplaceError && re.test(e.message), text);
+      assert.throws(
+        () => parseModel(enc(text), 'g.opgraph.json'),
+        (e: unknown) => e instanceof OpplaceError && re.test(e.message),
+        text,
+      );
     });
   }
   it('rejects truncated JSON', () => {

@@ -10,7 +10,10 @@ const enc = (s: string) => new TextEncoder().encode(s);
 
 /** Counts read straight from the text: n + 2 tasks, one edge per listed predecessor. */
 function countsFromText(text: string): { tasks: number; edges: number } {
-  const rows = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const rows = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const n = Number(rows[0]);
   let edges = 0;
   for (const r of rows.slice(1)) edges += Number(r.split(/\s+/)[2]);
@@ -20,7 +23,10 @@ function countsFromText(text: string): { tasks: number; edges: number } {
 describe('STG loader', () => {
   // Every 9th file of both sizes: a sample that stays quick.
   for (const size of ['50', '100']) {
-    const files = readdirSync(dataPath('stg', size)).filter((f) => f.endsWith('.stg')).sort().filter((_, i) => i % 9 === 0);
+    const files = readdirSync(dataPath('stg', size))
+      .filter((f) => f.endsWith('.stg'))
+      .sort()
+      .filter((_, i) => i % 9 === 0);
     it(`loads a sample of ${files.length} ${size}-task graphs with counts matching the files`, () => {
       assert.ok(files.length >= 10);
       for (const f of files) {
@@ -43,7 +49,10 @@ describe('STG loader', () => {
     assert.equal(byId.get('1')!.computeUs, 9);
     assert.equal(byId.get('12')!.computeUs, 10);
     // task 10 has predecessors 2, 6, 8
-    assert.deepEqual(g.edges.filter((e) => e.to === '10').map((e) => e.from), ['2', '6', '8']);
+    assert.deepEqual(
+      g.edges.filter((e) => e.to === '10').map((e) => e.from),
+      ['2', '6', '8'],
+    );
     assert.equal(g.edges.find((e) => e.from === '6')!.tensor, 't6');
     assert.ok(byId.get('6')!.outputs.some((t) => t.name === 't6'));
     // dummy entry and exit kept as zero-time nodes
@@ -56,7 +65,10 @@ describe('STG loader', () => {
 
   it('ignores trailing comments and blank lines', () => {
     const g = parseStg(enc('1\n0 0 0\n1 5 1 0\n2 0 1 1\n\n# CP Length : 5\n# x\n'), 'a.stg');
-    assert.deepEqual(g.nodes.map((n) => n.computeUs), [0, 5, 0]);
+    assert.deepEqual(
+      g.nodes.map((n) => n.computeUs),
+      [0, 5, 0],
+    );
     assert.equal(g.edges.length, 2);
   });
 
@@ -72,7 +84,10 @@ describe('STG loader', () => {
   ];
   for (const [what, text, re] of bad) {
     it(`rejects ${what} with a message naming file, line and task`, () => {
-      assert.throws(() => parseModel(enc(text), 'bad.stg'), (e: unknown) => e instanceof OpplaceError && re.test(e.message));
+      assert.throws(
+        () => parseModel(enc(text), 'bad.stg'),
+        (e: unknown) => e instanceof OpplaceError && re.test(e.message),
+      );
     });
   }
 });

@@ -75,7 +75,10 @@ describe('ONNX bad input', () => {
   });
 
   it('an invalid batch option', () => {
-    assert.throws(() => parseOnnx(real('bvlc_alexnet'), 'a.onnx', { batch: 0 }), (e: unknown) => isOpplaceError(e) && /batch/.test((e as Error).message));
+    assert.throws(
+      () => parseOnnx(real('bvlc_alexnet'), 'a.onnx', { batch: 0 }),
+      (e: unknown) => isOpplaceError(e) && /batch/.test((e as Error).message),
+    );
   });
 });
 
@@ -152,21 +155,26 @@ describe('ONNX fuzz: mutated real models', function () {
     let errors = 0;
     let slowest = 0;
     fc.assert(
-      fc.property(fc.nat({ max: bases.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.constantFrom<('fp32' | 'fp16' | undefined)>(undefined, 'fp16'), (which, muts, dtype) => {
-        const bytes = apply(bases[which], muts);
-        const started = performance.now();
-        try {
-          const g = parseModel(bytes, 'mutated.onnx', { dtype, batch: 2 });
-          assert.ok(g.nodes.length > 0);
-          JSON.stringify(g); // plain data
-          graphs++;
-        } catch (e) {
-          if (!isOpplaceError(e)) throw e;
-          assert.match((e as Error).message, /^mutated\.onnx/);
-          errors++;
-        }
-        slowest = Math.max(slowest, performance.now() - started);
-      }),
+      fc.property(
+        fc.nat({ max: bases.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom<'fp32' | 'fp16' | undefined>(undefined, 'fp16'),
+        (which, muts, dtype) => {
+          const bytes = apply(bases[which], muts);
+          const started = performance.now();
+          try {
+            const g = parseModel(bytes, 'mutated.onnx', { dtype, batch: 2 });
+            assert.ok(g.nodes.length > 0);
+            JSON.stringify(g); // plain data
+            graphs++;
+          } catch (e) {
+            if (!isOpplaceError(e)) throw e;
+            assert.match((e as Error).message, /^mutated\.onnx/);
+            errors++;
+          }
+          slowest = Math.max(slowest, performance.now() - started);
+        },
+      ),
       { numRuns: 5000, seed: 20261125 },
     );
     // both outcomes happen, and no input takes long (a hang would show up here or time the test out)

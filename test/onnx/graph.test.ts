@@ -17,14 +17,25 @@ describe('ONNX → OpGraph', () => {
   it('ids: node name, else OpType_index; clashes get deterministic suffixes', () => {
     const g = parse({
       inputs: [valueInfo('x', [1, 4])],
-      nodes: [node('Relu', ['x'], ['a'], {}, 'act'), node('Relu', ['a'], ['b']), node('Relu', ['b'], ['c'], {}, 'act'), node('Sigmoid', ['c'], ['d'], {}, 'Relu_1')],
+      nodes: [
+        node('Relu', ['x'], ['a'], {}, 'act'),
+        node('Relu', ['a'], ['b']),
+        node('Relu', ['b'], ['c'], {}, 'act'),
+        node('Sigmoid', ['c'], ['d'], {}, 'Relu_1'),
+      ],
     });
-    assert.deepEqual(g.nodes.map((n) => n.id), ['act', 'Relu_1_2', 'act_2', 'Relu_1']);
-    assert.deepEqual(g.edges.map((e) => [e.from, e.to, e.tensor, e.bytes]), [
-      ['act', 'Relu_1_2', 'a', 16],
-      ['Relu_1_2', 'act_2', 'b', 16],
-      ['act_2', 'Relu_1', 'c', 16],
-    ]);
+    assert.deepEqual(
+      g.nodes.map((n) => n.id),
+      ['act', 'Relu_1_2', 'act_2', 'Relu_1'],
+    );
+    assert.deepEqual(
+      g.edges.map((e) => [e.from, e.to, e.tensor, e.bytes]),
+      [
+        ['act', 'Relu_1_2', 'a', 16],
+        ['Relu_1_2', 'act_2', 'b', 16],
+        ['act_2', 'Relu_1', 'c', 16],
+      ],
+    );
   });
 
   it('namespaces from PyTorch, Caffe2 and dotted names; module path for PyTorch names', () => {
@@ -38,19 +49,25 @@ describe('ONNX → OpGraph', () => {
   });
 
   it('folds Constant and ConstantOfShape(shape initializer) producers into the consumer; parameters count initializer, ConstantOfShape and Constant weights but not shapes', () => {
-    const g = parse({
-      inputs: [valueInfo('x', ['batch', 8])],
-      initializers: [intTensor('w__SHAPE', [16, 8]), floatTensor('unused', [1000]), intTensor('shape', [-1, 4])],
-      nodes: [
-        node('ConstantOfShape', ['w__SHAPE'], ['w'], { value: floatTensor('', [1], [0.5]) }),
-        node('Constant', [], ['scale'], { value: floatTensor('', [16], new Array(16).fill(2)) }),
-        node('MatMul', ['x', 'wt'], ['y'], {}, 'mm'),
-        node('Transpose', ['w'], ['wt'], {}, 'tw'),
-        node('Mul', ['y', 'scale'], ['z'], {}, 'mul'),
-        node('Reshape', ['z', 'shape'], ['r'], {}, 'rs'),
-      ],
-    }, { batch: 3 });
-    assert.deepEqual(g.nodes.map((n) => n.id), ['mm', 'tw', 'mul', 'rs']); // file order, producers folded
+    const g = parse(
+      {
+        inputs: [valueInfo('x', ['batch', 8])],
+        initializers: [intTensor('w__SHAPE', [16, 8]), floatTensor('unused', [1000]), intTensor('shape', [-1, 4])],
+        nodes: [
+          node('ConstantOfShape', ['w__SHAPE'], ['w'], { value: floatTensor('', [1], [0.5]) }),
+          node('Constant', [], ['scale'], { value: floatTensor('', [16], new Array(16).fill(2)) }),
+          node('MatMul', ['x', 'wt'], ['y'], {}, 'mm'),
+          node('Transpose', ['w'], ['wt'], {}, 'tw'),
+          node('Mul', ['y', 'scale'], ['z'], {}, 'mul'),
+          node('Reshape', ['z', 'shape'], ['r'], {}, 'rs'),
+        ],
+      },
+      { batch: 3 },
+    );
+    assert.deepEqual(
+      g.nodes.map((n) => n.id),
+      ['mm', 'tw', 'mul', 'rs'],
+    ); // file order, producers folded
     assert.equal(g.stats!.parameterCount, 128 + 16); // w and the Constant: not the int64 shapes, not 'unused'
     assert.equal(byId(g, 'tw').parameterCount, 128);
     assert.equal(byId(g, 'tw').persistentBytes, 512);
@@ -61,7 +78,10 @@ describe('ONNX → OpGraph', () => {
     assert.deepEqual(g.tensors!['r'], [12, 4]);
     assert.deepEqual(g.tensors!['w'], [16, 8]);
     // edges only between graph nodes; tw → mm although mm comes first in the file
-    assert.deepEqual(g.edges.map((e) => `${e.from}>${e.to}:${e.tensor}`), ['tw>mm:wt', 'mm>mul:y', 'mul>rs:z']);
+    assert.deepEqual(
+      g.edges.map((e) => `${e.from}>${e.to}:${e.tensor}`),
+      ['tw>mm:wt', 'mm>mul:y', 'mul>rs:z'],
+    );
     assert.equal(byId(g, 'mm').flops, 2 * 3 * 16 * 8);
   });
 
@@ -70,7 +90,10 @@ describe('ONNX → OpGraph', () => {
       inputs: [valueInfo('x', [2, 5])],
       nodes: [node('Shape', ['x'], ['s'], {}, 'shape'), node('ConstantOfShape', ['s'], ['zeros'], {}, 'zeros'), node('Add', ['x', 'zeros'], ['y'], {}, 'add')],
     });
-    assert.deepEqual(g.nodes.map((n) => n.id), ['shape', 'zeros', 'add']);
+    assert.deepEqual(
+      g.nodes.map((n) => n.id),
+      ['shape', 'zeros', 'add'],
+    );
     assert.deepEqual(byId(g, 'zeros').outputs[0].shape, [2, 5]);
     assert.equal(g.stats!.parameterCount, 0);
   });
@@ -90,12 +113,21 @@ describe('ONNX → OpGraph', () => {
     });
     const g = parse(spec(false));
     assert.equal(g.stats!.parameterCount, 3 * 64);
-    assert.deepEqual(g.nodes.map((n) => n.persistentBytes), [256, 0, 256, 0, 256]);
-    assert.deepEqual(g.nodes.map((n) => n.colocationGroup), ['weights:w', 'weights:w', 'weights:v', 'weights:v', undefined]);
+    assert.deepEqual(
+      g.nodes.map((n) => n.persistentBytes),
+      [256, 0, 256, 0, 256],
+    );
+    assert.deepEqual(
+      g.nodes.map((n) => n.colocationGroup),
+      ['weights:w', 'weights:w', 'weights:v', 'weights:v', undefined],
+    );
     // a node reading both shared weights joins the two groups into one
     const linked = parse(spec(true));
     assert.equal(linked.stats!.parameterCount, 3 * 64);
-    assert.deepEqual(linked.nodes.map((n) => n.colocationGroup), ['weights:w', 'weights:w', 'weights:w', 'weights:w', undefined, 'weights:w']);
+    assert.deepEqual(
+      linked.nodes.map((n) => n.colocationGroup),
+      ['weights:w', 'weights:w', 'weights:w', 'weights:w', undefined, 'weights:w'],
+    );
     assert.equal(byId(linked, 'link').persistentBytes, 0);
   });
 
@@ -113,15 +145,28 @@ describe('ONNX → OpGraph', () => {
     const body: OnnxGraph = { name: 'then', node: [node('Add', ['h', 'h'], ['o'])], output: [valueInfo('o', null)] };
     const g = parse({
       inputs: [valueInfo('x', [2]), valueInfo('cond', [], 9)],
-      nodes: [node('Relu', ['x'], ['h'], {}, 'relu'), node('If', ['cond'], ['out'], { then_branch: body, else_branch: body }, 'branch'), node('Neg', ['out'], ['y'], {}, 'neg')],
+      nodes: [
+        node('Relu', ['x'], ['h'], {}, 'relu'),
+        node('If', ['cond'], ['out'], { then_branch: body, else_branch: body }, 'branch'),
+        node('Neg', ['out'], ['y'], {}, 'neg'),
+      ],
     });
-    assert.deepEqual(g.nodes.map((n) => n.id), ['relu', 'branch', 'neg']); // body nodes are not expanded
-    assert.deepEqual(g.edges.map((e) => `${e.from}>${e.to}:${e.tensor}`), ['relu>branch:h', 'branch>neg:out']);
+    assert.deepEqual(
+      g.nodes.map((n) => n.id),
+      ['relu', 'branch', 'neg'],
+    ); // body nodes are not expanded
+    assert.deepEqual(
+      g.edges.map((e) => `${e.from}>${e.to}:${e.tensor}`),
+      ['relu>branch:h', 'branch>neg:out'],
+    );
     assert.equal(byId(g, 'branch').outputs[0].shape, null);
     assert.equal(g.warnings.length, 2);
     assert.match(g.warnings[0], /If .*opaque/);
     // one warning for the graph: where shapes were lost, and how many nodes lost theirs (branch, neg)
-    assert.equal(g.warnings[1], 'shapes stay unknown past node "branch" (If), whose input shapes are known: 2 of 3 nodes (67%) have an output of unknown shape, and their FLOPs and bytes count as 0');
+    assert.equal(
+      g.warnings[1],
+      'shapes stay unknown past node "branch" (If), whose input shapes are known: 2 of 3 nodes (67%) have an output of unknown shape, and their FLOPs and bytes count as 0',
+    );
   });
 
   it('unknown ops: kept, shapes unknown, one warning per op type; declared shapes are used', () => {
@@ -130,7 +175,10 @@ describe('ONNX → OpGraph', () => {
       outputs: [valueInfo('z', [2, 7])],
       nodes: [node('Mystery', ['x'], ['y']), node('Mystery', ['y'], ['z']), node('Custom', ['z'], ['w'], {}, undefined, 'com.example')],
     });
-    assert.deepEqual(g.nodes.map((n) => n.id), ['Mystery_0', 'Mystery_1', 'Custom_2']);
+    assert.deepEqual(
+      g.nodes.map((n) => n.id),
+      ['Mystery_0', 'Mystery_1', 'Custom_2'],
+    );
     assert.equal(g.nodes[0].outputs[0].shape, null);
     assert.deepEqual(g.nodes[1].outputs[0].shape, [2, 7]); // from the graph output declaration
     assert.deepEqual(g.warnings, [
@@ -143,11 +191,14 @@ describe('ONNX → OpGraph', () => {
   });
 
   it('symbolic batch dims (by name, everywhere) and missing leading dims take the batch option', () => {
-    const g = parse({
-      inputs: [valueInfo('x', ['N', 'seq', 4]), { name: 'm', type: { tensor_type: { elem_type: 1, shape: { dim: [{}, { dim_value: 4 }] } } } }],
-      outputs: [valueInfo('y', ['N', 'seq', 4])],
-      nodes: [node('Relu', ['x'], ['y'], {}, 'r'), node('Relu', ['m'], ['n'], {}, 's')],
-    }, { batch: 5 });
+    const g = parse(
+      {
+        inputs: [valueInfo('x', ['N', 'seq', 4]), { name: 'm', type: { tensor_type: { elem_type: 1, shape: { dim: [{}, { dim_value: 4 }] } } } }],
+        outputs: [valueInfo('y', ['N', 'seq', 4])],
+        nodes: [node('Relu', ['x'], ['y'], {}, 'r'), node('Relu', ['m'], ['n'], {}, 's')],
+      },
+      { batch: 5 },
+    );
     assert.deepEqual(g.tensors!['x'], [5, null, 4]);
     assert.deepEqual(g.tensors!['y'], [5, null, 4]);
     assert.deepEqual(g.tensors!['m'], [5, 4]);
@@ -189,6 +240,9 @@ describe('ONNX → OpGraph', () => {
     const typo = parse(spec, { dims: { sequence: 16 }, inputShapes: { input_ids: [1, 4] } });
     assert.match(typo.warnings[0], /^--dim "sequence": no graph input has a symbolic dim of that name \(the model's: "batch", "seq"\)$/);
     assert.match(typo.warnings[1], /^--input-shape "input_ids": no graph input of that name \(the model's: "ids"\)$/);
-    assert.throws(() => parse(spec, { inputShapes: { ids: [1, 2, 3] } }), /input shape 1x2x3 given for graph input "ids" has rank 3, the model declares rank 2/);
+    assert.throws(
+      () => parse(spec, { inputShapes: { ids: [1, 2, 3] } }),
+      /input shape 1x2x3 given for graph input "ids" has rank 3, the model declares rank 2/,
+    );
   });
 });

@@ -73,7 +73,11 @@ describe('ONNX shape inference rules', () => {
     assert.deepEqual(shapeOf('Concat', [t([1, 64, 56, 56]), t([1, 32, 56, 56])], { axis: 1 }), [[1, 96, 56, 56]]);
     assert.deepEqual(shapeOf('Concat', [t([1, 64, 56, 56]), t([1, null, 56, 56])], { axis: -3 }), [[1, null, 56, 56]]);
     assert.deepEqual(shapeOf('Softmax', [t([2, 10])]), [[2, 10]]);
-    assert.deepEqual(shapeOf('LayerNormalization', [t([2, 16, 64]), t([64]), t([64])], { axis: -1 }, 3), [[2, 16, 64], [2, 16, 1], [2, 16, 1]]);
+    assert.deepEqual(shapeOf('LayerNormalization', [t([2, 16, 64]), t([64]), t([64])], { axis: -1 }, 3), [
+      [2, 16, 64],
+      [2, 16, 1],
+      [2, 16, 1],
+    ]);
     assert.deepEqual(shapeOf('BatchNormalization', [t([2, 8, 4, 4]), t([8]), t([8]), t([8]), t([8])], {}, 1), [[2, 8, 4, 4]]);
   });
 
@@ -82,9 +86,19 @@ describe('ONNX shape inference rules', () => {
     const g = infer('Gather', [ints([4, 3, 224, 224]), t([], I64, [0])]);
     assert.deepEqual(g.outputs[0], { shape: [], dtype: I64, value: [4] });
     assert.deepEqual(infer('Gather', [ints([4, 3, 224, 224]), t([2], I64, [-1, 1])]).outputs[0].value, [224, 3]);
-    assert.deepEqual(shapeOf('Split', [t([2, 16, 10])], { axis: 1, split: [6, 10] }, 2, 11), [[2, 6, 10], [2, 10, 10]]);
-    assert.deepEqual(shapeOf('Split', [t([2, 16, 10]), ints([4, 12])], { axis: 1 }, 2), [[2, 4, 10], [2, 12, 10]]);
-    assert.deepEqual(shapeOf('Split', [t([9, 2])], {}, 3), [[3, 2], [3, 2], [3, 2]]);
+    assert.deepEqual(shapeOf('Split', [t([2, 16, 10])], { axis: 1, split: [6, 10] }, 2, 11), [
+      [2, 6, 10],
+      [2, 10, 10],
+    ]);
+    assert.deepEqual(shapeOf('Split', [t([2, 16, 10]), ints([4, 12])], { axis: 1 }, 2), [
+      [2, 4, 10],
+      [2, 12, 10],
+    ]);
+    assert.deepEqual(shapeOf('Split', [t([9, 2])], {}, 3), [
+      [3, 2],
+      [3, 2],
+      [3, 2],
+    ]);
     assert.deepEqual(shapeOf('Slice', [t([1, 16, 16, 16]), ints([1]), ints([-1]), ints([2]), ints([2])]), [[1, 16, 7, 16]]);
     assert.deepEqual(shapeOf('Slice', [t([10, 20]), ints([0, 5]), ints([9223372036854775807, 100])]), [[10, 15]]);
     assert.deepEqual(shapeOf('Slice', [t([10])], { starts: [8], ends: [1], axes: [0] }, 1, 9), [[0]]);
@@ -124,8 +138,15 @@ describe('ONNX shape inference rules', () => {
   });
 
   it('LSTM / GRU: direction, layout, hidden size from W', () => {
-    assert.deepEqual(shapeOf('LSTM', [t([12, 3, 32]), t([2, 192, 32]), t([2, 192, 48])], { hidden_size: 48, direction: 'bidirectional' }, 3), [[12, 2, 3, 48], [2, 3, 48], [2, 3, 48]]);
-    assert.deepEqual(shapeOf('GRU', [t([3, 12, 32]), t([1, 144, 32]), t([1, 144, 48])], { layout: 1 }, 2), [[3, 12, 1, 48], [3, 1, 48]]);
+    assert.deepEqual(shapeOf('LSTM', [t([12, 3, 32]), t([2, 192, 32]), t([2, 192, 48])], { hidden_size: 48, direction: 'bidirectional' }, 3), [
+      [12, 2, 3, 48],
+      [2, 3, 48],
+      [2, 3, 48],
+    ]);
+    assert.deepEqual(shapeOf('GRU', [t([3, 12, 32]), t([1, 144, 32]), t([1, 144, 48])], { layout: 1 }, 2), [
+      [3, 12, 1, 48],
+      [3, 1, 48],
+    ]);
   });
 
   it('folds Shape → Gather → Unsqueeze → Concat, Cast, Range, ConstantOfShape, Constant', () => {
@@ -179,7 +200,10 @@ describe('ONNX shape inference rules', () => {
     assert.deepEqual(dt('QuantizeLinear', [t([2, 3]), t([])], { output_dtype: I8 }), [I8]); // opset 21 form
     assert.deepEqual(dt('DequantizeLinear', [t([2, 3], I8), t([], F16)]), [F16]);
     assert.deepEqual(dt('DynamicQuantizeLinear', [t([4, 5])], {}, 3), [U8, F, U8]);
-    assert.deepEqual(infer('DynamicQuantizeLinear', [t([4, 5])], {}, 3).outputs.map((o) => o.shape), [[4, 5], [], []]);
+    assert.deepEqual(
+      infer('DynamicQuantizeLinear', [t([4, 5])], {}, 3).outputs.map((o) => o.shape),
+      [[4, 5], [], []],
+    );
     assert.deepEqual(dt('ConvInteger', [t([1, 3, 8, 8], U8), t([4, 3, 3, 3], I8)]), [I32]);
     assert.deepEqual(dt('MatMulInteger', [t([2, 3], U8), t([3, 4], I8)]), [I32]);
     const qconv = [t([1, 3, 8, 8], U8), t([]), t([], U8), t([4, 3, 3, 3], I8), t([4]), t([4], I8), t([]), t([], I8)];

@@ -38,7 +38,10 @@ describe('onnx-light models', () => {
       assert.equal(g.nodes.length, expected.nodesFolded);
       assert.ok(!g.nodes.some((n) => n.opType === 'ConstantOfShape'));
       // per-node counts sit on the owning node and add up to the total
-      assert.equal(g.nodes.reduce((s, n) => s + (n.parameterCount ?? 0), 0), expected.params);
+      assert.equal(
+        g.nodes.reduce((s, n) => s + (n.parameterCount ?? 0), 0),
+        expected.params,
+      );
       // every weight byte is held by some node; integer weights (reshape shapes) add a little
       const persistent = g.nodes.reduce((s, n) => s + n.persistentBytes, 0);
       assert.ok(persistent >= expected.params * 4 && persistent <= expected.params * 4 + 4096, `${persistent}`);

@@ -7,8 +7,12 @@ import { decodeOnnxModel, encodeOnnxModel, int64ToNumber, onnxType } from '../..
 import { REPO, dataPath } from '../helpers/paths';
 
 const files = [
-  ...readdirSync(dataPath('onnx-light')).filter((f) => f.endsWith('.onnx')).map((f) => dataPath('onnx-light', f)),
-  ...readdirSync(path.join(REPO, 'test/fixtures/onnx')).filter((f) => f.endsWith('.onnx')).map((f) => path.join(REPO, 'test/fixtures/onnx', f)),
+  ...readdirSync(dataPath('onnx-light'))
+    .filter((f) => f.endsWith('.onnx'))
+    .map((f) => dataPath('onnx-light', f)),
+  ...readdirSync(path.join(REPO, 'test/fixtures/onnx'))
+    .filter((f) => f.endsWith('.onnx'))
+    .map((f) => path.join(REPO, 'test/fixtures/onnx', f)),
 ];
 
 describe('ONNX protobuf decode/encode', () => {
@@ -44,7 +48,10 @@ describe('ONNX protobuf decode/encode', () => {
     const again = decodeOnnxModel(bytes);
     assert.equal(again.graph!.node!.length, model.graph!.node!.length);
     again.graph!.node!.forEach((n, i) => {
-      assert.deepEqual(n.metadata_props!.map((e) => [e.key, e.value]), [['opplace.device', `gpu${i % 2}`]]);
+      assert.deepEqual(
+        n.metadata_props!.map((e) => [e.key, e.value]),
+        [['opplace.device', `gpu${i % 2}`]],
+      );
       assert.equal(n.op_type, model.graph!.node![i].op_type);
     });
     // removing them again gives the original bytes
@@ -53,7 +60,11 @@ describe('ONNX protobuf decode/encode', () => {
   });
 
   it('encodes plain objects (numbers for int64)', () => {
-    const bytes = encodeOnnxModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'g', node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }] } });
+    const bytes = encodeOnnxModel({
+      ir_version: 8,
+      opset_import: [{ domain: '', version: 13 }],
+      graph: { name: 'g', node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }] },
+    });
     const m = decodeOnnxModel(bytes);
     assert.equal(int64ToNumber(m.ir_version), 8);
     assert.equal(m.graph!.node![0].op_type, 'Relu');

@@ -11,8 +11,14 @@ import { REPO, dataPath } from '../helpers/paths';
 
 type RefDims = (number | string | null)[] | null;
 const FIXTURES = path.join(REPO, 'test', 'fixtures', 'onnx');
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.onnx')).sort().map((f) => path.join(FIXTURES, f));
-const lightFiles = readdirSync(dataPath('onnx-light')).filter((f) => f.endsWith('.onnx')).sort().map((f) => dataPath('onnx-light', f));
+const fixtureFiles = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.onnx'))
+  .sort()
+  .map((f) => path.join(FIXTURES, f));
+const lightFiles = readdirSync(dataPath('onnx-light'))
+  .filter((f) => f.endsWith('.onnx'))
+  .sort()
+  .map((f) => dataPath('onnx-light', f));
 
 const load = (file: string, batch?: number) => parseOnnx(new Uint8Array(readFileSync(file)), file, batch ? { batch } : {});
 
@@ -183,7 +189,14 @@ describe('ONNX fixtures exported from PyTorch', () => {
     assert.equal(n('qlinear_conv').flops, 2 * 8 * 16 * 16 * 27 + 8 * 16 * 16); // MACs + int32 bias
     assert.deepEqual(n('conv_integer').outputs[0], { name: 'c2i', bytes: 4 * 16 * 7 * 7, shape: [1, 16, 7, 7], dtype: 'int32' });
     assert.equal(n('conv_integer').flops, 2 * 16 * 7 * 7 * 72); // no bias input: x_zero_point is not one
-    assert.deepEqual(n('dyn_quant').outputs.map((o) => [o.shape, o.dtype]), [[[1, 16], 'uint8'], [[], 'float32'], [[], 'uint8']]);
+    assert.deepEqual(
+      n('dyn_quant').outputs.map((o) => [o.shape, o.dtype]),
+      [
+        [[1, 16], 'uint8'],
+        [[], 'float32'],
+        [[], 'uint8'],
+      ],
+    );
     assert.equal(n('dyn_quant').flops, 5 * 16);
     assert.deepEqual(n('matmul_integer').outputs[0].shape, [1, 12]);
     assert.equal(n('matmul_integer').flops, 2 * 12 * 16);

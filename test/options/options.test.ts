@@ -72,12 +72,26 @@ describe('options module: lists, limits, defaults', () => {
 
   it('defaults: the CLI and the settings fill in what is left out from the module', () => {
     const cli = placementOptions({});
-    assert.deepEqual(cli, { algorithm: DEFAULTS.algorithm, devices: DEFAULTS.devices, memoryLimits: Array(DEFAULTS.devices).fill(16 * 2 ** 30), comm: DEFAULTS.comm, grouping: DEFAULTS.grouping, fuse: DEFAULTS.fuse });
+    assert.deepEqual(cli, {
+      algorithm: DEFAULTS.algorithm,
+      devices: DEFAULTS.devices,
+      memoryLimits: Array(DEFAULTS.devices).fill(16 * 2 ** 30),
+      comm: DEFAULTS.comm,
+      grouping: DEFAULTS.grouping,
+      fuse: DEFAULTS.fuse,
+    });
     assert.deepEqual(prepareOptions({}), { format: undefined, batch: DEFAULTS.batch, dtype: undefined, device: undefined });
     assert.equal(parseTraining('adam'), 'adam');
     const s = resolveSettings({});
     const preset = DEVICE_PRESETS[SETTING_DEFAULTS.devicePreset];
-    assert.deepEqual(s.placement, { algorithm: DEFAULTS.algorithm, devices: SETTING_DEFAULTS.devices, memoryLimits: Array(SETTING_DEFAULTS.devices).fill(preset.memoryBytes), comm: presetInterconnect(SETTING_DEFAULTS.devicePreset), grouping: DEFAULTS.grouping, fuse: SETTING_DEFAULTS.fuse });
+    assert.deepEqual(s.placement, {
+      algorithm: DEFAULTS.algorithm,
+      devices: SETTING_DEFAULTS.devices,
+      memoryLimits: Array(SETTING_DEFAULTS.devices).fill(preset.memoryBytes),
+      comm: presetInterconnect(SETTING_DEFAULTS.devicePreset),
+      grouping: DEFAULTS.grouping,
+      fuse: SETTING_DEFAULTS.fuse,
+    });
     assert.deepEqual(s.load, { batch: DEFAULTS.batch, device: SETTING_DEFAULTS.devicePreset });
   });
 
@@ -90,8 +104,16 @@ describe('options module: lists, limits, defaults', () => {
     const ok = { algorithm: 'm-etf', devices: max, memoryLimits: Array(max).fill(1), comm: 'none', grouping: 'none', fuse: false };
     assert.equal(isPlacementOptions(ok), true);
     assert.equal(isPlacementOptions({ ...ok, devices: max + 1, memoryLimits: Array(max + 1).fill(1) }), false);
-    const graph = { name: 'g', nodes: [{ id: 'a', opType: 'X', computeUs: 1, persistentBytes: 0, temporaryBytes: 0, inputs: [], outputs: [] }], edges: [], warnings: [] };
-    await assert.rejects(placeGraph(graph as never, { ...ok, devices: max + 1, memoryLimits: Array(max + 1).fill(1) } as never), /devices must be at most 1024/);
+    const graph = {
+      name: 'g',
+      nodes: [{ id: 'a', opType: 'X', computeUs: 1, persistentBytes: 0, temporaryBytes: 0, inputs: [], outputs: [] }],
+      edges: [],
+      warnings: [],
+    };
+    await assert.rejects(
+      placeGraph(graph as never, { ...ok, devices: max + 1, memoryLimits: Array(max + 1).fill(1) } as never),
+      /devices must be at most 1024/,
+    );
   });
 
   it('other limits: batch, budget, seed, spec length', () => {
@@ -99,7 +121,10 @@ describe('options module: lists, limits, defaults', () => {
     throwsNaming(() => placementOptions({ 'budget-ms': String(LIMITS.maxBudgetMs + 1) }), /--budget-ms must be a number of milliseconds in 0…3600000/);
     throwsNaming(() => placementOptions({ seed: String(LIMITS.maxSeed + 1) }), /--seed must be at most 4294967295/);
     throwsNaming(() => placementOptions({ comm: '1'.repeat(LIMITS.maxSpecLength + 1) }), /--comm must be at most 200 characters/);
-    assert.equal(isPlacementOptions({ algorithm: 'm-etf', devices: 1, memoryLimits: [1], comm: 'x'.repeat(LIMITS.maxSpecLength + 1), grouping: 'none', fuse: false }), false);
+    assert.equal(
+      isPlacementOptions({ algorithm: 'm-etf', devices: 1, memoryLimits: [1], comm: 'x'.repeat(LIMITS.maxSpecLength + 1), grouping: 'none', fuse: false }),
+      false,
+    );
   });
 });
 
@@ -140,7 +165,10 @@ describe('options module: one parse', () => {
     throwsNaming(() => placementOptions({ theta: '0' }), /^--theta must be a number in \(0, 1\], got "0"/);
     throwsNaming(() => placementOptions({ 'budget-ms': 'x' }), /^--budget-ms must be/);
     throwsNaming(() => placementOptions({ seed: '-1' }), /^--seed must be an integer ≥ 0/);
-    throwsNaming(() => placementOptions({ topology: '2x2:nvlink4/ib200', comm: 'pcie4' }), /^--topology sets the links between devices, so --comm cannot be given with it/);
+    throwsNaming(
+      () => placementOptions({ topology: '2x2:nvlink4/ib200', comm: 'pcie4' }),
+      /^--topology sets the links between devices, so --comm cannot be given with it/,
+    );
     throwsNaming(() => placementOptions({ topology: '2x2:nvlink4/ib200', devices: '3' }), /topology "2x2:nvlink4\/ib200" has 2 × 2 = 4 devices but 3/);
     throwsNaming(() => placementOptions({ refine: true, algorithm: 'single' }), /^--refine cannot start from "single"/);
   });

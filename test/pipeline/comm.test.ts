@@ -14,7 +14,10 @@ const fork = FORK;
 describe('pipeline comm: the transfer time of one tensor', () => {
   it('file: the edge cost in µs between different devices, nothing on the same device', () => {
     const link = parseComm('file', fork);
-    assert.deepEqual(fork.edges.map((e) => e.costUs), [5000, 5000, 7000, 11000]);
+    assert.deepEqual(
+      fork.edges.map((e) => e.costUs),
+      [5000, 5000, 7000, 11000],
+    );
     assert.equal(edgeTransferUs(link, fork.edges[2], 0, 1), 7000);
     assert.equal(edgeTransferUs(link, fork.edges[2], 1, 1), 0);
     // the bytes do not matter under `file`; an edge without a cost is free
@@ -27,9 +30,21 @@ describe('pipeline comm: the transfer time of one tensor', () => {
     assert.equal(tensorTransferUs(link, 1e9, 5000, 2, 2), 0);
   });
   it('refuses file for a graph without transfer costs, and in a topology', () => {
-    const g = makeGraph([{ id: 'a', us: 1 }, { id: 'b', us: 1 }], [['a', 'b', 10]]);
-    assert.throws(() => parseComm('file', g, 'm.onnx'), (e: unknown) => e instanceof OpplaceError && /^m\.onnx: --comm file uses the transfer cost of each edge/.test(e.message));
-    assert.throws(() => parseComm('warp', undefined, 'm.json'), (e: unknown) => e instanceof OpplaceError && /^m\.json: unknown interconnect "warp" \(presets: .*file/.test(e.message));
+    const g = makeGraph(
+      [
+        { id: 'a', us: 1 },
+        { id: 'b', us: 1 },
+      ],
+      [['a', 'b', 10]],
+    );
+    assert.throws(
+      () => parseComm('file', g, 'm.onnx'),
+      (e: unknown) => e instanceof OpplaceError && /^m\.onnx: --comm file uses the transfer cost of each edge/.test(e.message),
+    );
+    assert.throws(
+      () => parseComm('warp', undefined, 'm.json'),
+      (e: unknown) => e instanceof OpplaceError && /^m\.json: unknown interconnect "warp" \(presets: .*file/.test(e.message),
+    );
     assert.throws(() => parseTopology('2x2:file/ib200', 4), /the intra-host link cannot be "file"/);
   });
 });
@@ -51,7 +66,14 @@ describe('latency placers with --comm file', () => {
     assert.ok(plan.transfers.length === 2 && plan.makespanUs <= 22000 + 1e-6, JSON.stringify(plan.transfers));
   });
   it('the placer refuses file for a graph without costs, naming the file', async () => {
-    const g = makeGraph([{ id: 'a', us: 1 }, { id: 'b', us: 1 }], [['a', 'b', 10]], 'plain');
+    const g = makeGraph(
+      [
+        { id: 'a', us: 1 },
+        { id: 'b', us: 1 },
+      ],
+      [['a', 'b', 10]],
+      'plain',
+    );
     await assert.rejects(placeGraph(g, options({ algorithm: 'm-etf', devices: 2, comm: 'file' })), /plain\.json: --comm file/);
   });
 });

@@ -33,7 +33,13 @@ describe('pipeline model: loads per sample', () => {
     assert.deepEqual([...deviceLoads(m, place(m, { 1: 0, 2: 0, 3: 0, 4: 0 }), 4).commUs], [0, 0, 0, 0]);
   });
   it('colocation groups are one unit; the activations a backward op reads are stashed', () => {
-    const g = makeGraph([{ id: 'a', us: 4, persist: 10 }, { id: 'b', us: 6, persist: 20, out: 300 }], [['a', 'b', 100]]);
+    const g = makeGraph(
+      [
+        { id: 'a', us: 4, persist: 10 },
+        { id: 'b', us: 6, persist: 20, out: 300 },
+      ],
+      [['a', 'b', 100]],
+    );
     const train = trainingGraph(g, { optimizer: 'sgd' });
     const m = buildThroughputModel(train, { comm: 'none' });
     assert.equal(m.training, true);
@@ -51,9 +57,18 @@ describe('pipeline model: loads per sample', () => {
     assert.deepEqual([...inf.unitActivation], [0, 0]);
   });
   it('in-flight microbatches: 1F1B stage s of S holds min(S − s, M), GPipe all M', () => {
-    assert.deepEqual([0, 1, 2, 3].map((s) => inFlightMicrobatches('1f1b', s, 4, 8)), [4, 3, 2, 1]);
-    assert.deepEqual([0, 1, 2, 3].map((s) => inFlightMicrobatches('1f1b', s, 4, 2)), [2, 2, 2, 1]);
-    assert.deepEqual([0, 3].map((s) => inFlightMicrobatches('gpipe', s, 4, 8)), [8, 8]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((s) => inFlightMicrobatches('1f1b', s, 4, 8)),
+      [4, 3, 2, 1],
+    );
+    assert.deepEqual(
+      [0, 1, 2, 3].map((s) => inFlightMicrobatches('1f1b', s, 4, 2)),
+      [2, 2, 2, 1],
+    );
+    assert.deepEqual(
+      [0, 3].map((s) => inFlightMicrobatches('gpipe', s, 4, 8)),
+      [8, 8],
+    );
   });
   it('incremental loads after random moves equal the loads recomputed from scratch', () => {
     const rnd = mulberry32(7);

@@ -18,7 +18,14 @@ import { dnnGraph, DnnEdgeSpec, DnnNodeSpec, FORK } from './helpers';
 import { assertPlanChecked } from './scheduleHelpers';
 
 const opts = (devices: number, split: PipelineOptions['split'], extra: Partial<PipelineOptions> = {}): PipelineOptions => ({
-  devices, memoryLimits: Array(devices).fill(Infinity), comm: 'file', split, microbatches: 4, schedule: '1f1b', budgetMs: 20, ...extra,
+  devices,
+  memoryLimits: Array(devices).fill(Infinity),
+  comm: 'file',
+  split,
+  microbatches: 4,
+  schedule: '1f1b',
+  budgetMs: 20,
+  ...extra,
 });
 
 /** A random DAG of n ops as a dnn-partitioning file; with `training`, a backward op per forward op in its colour class. */
@@ -83,14 +90,30 @@ describe('pipeline planners', function () {
     // [1 2 | 3 4]: device 0 runs 11 ms and sends t1 and t2 (1 ms each), device 1 runs 11 ms and
     // receives both: 13 ms each; [1 2 3 | 4]: 21 + 2 ms on device 0
     const fork = dnnGraph(
-      [{ id: 1, ms: 1 }, { id: 2, ms: 10 }, { id: 3, ms: 10 }, { id: 4, ms: 1 }],
-      [{ from: 1, to: 2, ms: 1 }, { from: 1, to: 3, ms: 1 }, { from: 2, to: 4, ms: 1 }, { from: 3, to: 4, ms: 1 }],
+      [
+        { id: 1, ms: 1 },
+        { id: 2, ms: 10 },
+        { id: 3, ms: 10 },
+        { id: 4, ms: 1 },
+      ],
+      [
+        { from: 1, to: 2, ms: 1 },
+        { from: 1, to: 3, ms: 1 },
+        { from: 2, to: 4, ms: 1 },
+        { from: 3, to: 4, ms: 1 },
+      ],
       'cheapfork',
     );
     const plan = await planPipeline(fork, opts(2, 'sequential'));
     assert.equal(plan.feasible, true);
     assert.equal(plan.timePerSampleUs, 13000);
-    assert.deepEqual(plan.stages.map((s) => [s.nodes, s.computeUs, s.commUs, s.loadUs]), [[['1', '2'], 11000, 2000, 13000], [['3', '4'], 11000, 2000, 13000]]);
+    assert.deepEqual(
+      plan.stages.map((s) => [s.nodes, s.computeUs, s.commUs, s.loadUs]),
+      [
+        [['1', '2'], 11000, 2000, 13000],
+        [['3', '4'], 11000, 2000, 13000],
+      ],
+    );
     assert.equal(plan.singleDeviceUs, 22000);
     assert.ok(close(plan.throughputSpeedup, 22 / 13));
     assertPlanChecked(fork, plan);
@@ -148,7 +171,7 @@ describe('pipeline planners', function () {
       const blocks = buildBlocks(model);
       const total = graph.nodes.reduce((s, v) => s + v.persistentBytes, 0);
       const D = 3;
-      const limit = Math.floor(total / D * (1 + (seed % 4) * 0.15));
+      const limit = Math.floor((total / D) * (1 + (seed % 4) * 0.15));
       const unitBytes = Float64Array.from(blocks.units, (us) => us.reduce((s, u) => s + model.unitPersistent[u], 0));
       let fitsSequential = false;
       for (const l of labellings(blocks.units.length, D)) {
@@ -178,7 +201,14 @@ describe('pipeline planners', function () {
   });
 
   it('an op larger than every device: the reason names it and the memory that would fit', async () => {
-    const graph = dnnGraph([{ id: 1, ms: 1, size: 100 }, { id: 2, ms: 1, size: 900 }], [{ from: 1, to: 2, ms: 1 }], 'big');
+    const graph = dnnGraph(
+      [
+        { id: 1, ms: 1, size: 100 },
+        { id: 2, ms: 1, size: 900 },
+      ],
+      [{ from: 1, to: 2, ms: 1 }],
+      'big',
+    );
     const plan = await planPipeline(graph, opts(2, 'contiguous', { memoryLimits: [500, 500] }));
     assertPlanChecked(graph, plan);
     assert.equal(plan.feasible, false);
@@ -188,11 +218,25 @@ describe('pipeline planners', function () {
   });
 
   it('no split fits although every op does: the reason says where the fill runs out', async () => {
-    const graph = dnnGraph([{ id: 1, ms: 1, size: 600 }, { id: 2, ms: 1, size: 600 }, { id: 3, ms: 1, size: 600 }], [{ from: 1, to: 2, ms: 1 }, { from: 2, to: 3, ms: 1 }], 'chain');
+    const graph = dnnGraph(
+      [
+        { id: 1, ms: 1, size: 600 },
+        { id: 2, ms: 1, size: 600 },
+        { id: 3, ms: 1, size: 600 },
+      ],
+      [
+        { from: 1, to: 2, ms: 1 },
+        { from: 2, to: 3, ms: 1 },
+      ],
+      'chain',
+    );
     const plan = await planPipeline(graph, opts(2, 'any', { memoryLimits: [1000, 1000] }));
     assertPlanChecked(graph, plan);
     assert.equal(plan.feasible, false);
-    assert.match(plan.reason!, /no split into 2 pipeline stages fits: .*op "3" finds no room: device 1 would need 1\.17 KiB of its 1000 B limit; it would fit with/);
+    assert.match(
+      plan.reason!,
+      /no split into 2 pipeline stages fits: .*op "3" finds no room: device 1 would need 1\.17 KiB of its 1000 B limit; it would fit with/,
+    );
     assert.ok(plan.minimumMemoryBytes! >= 1200 && plan.minimumMemoryBytes! <= 1200 * 1.002, String(plan.minimumMemoryBytes));
   });
 
@@ -237,7 +281,11 @@ describe('pipeline planners', function () {
       [{ grouping: 'coplace' as never }, /unknown grouping "coplace" for a pipeline/],
     ];
     for (const [bad, re] of cases) {
-      await assert.rejects(planPipeline(FORK, { ...opts(2, 'contiguous'), ...bad }), (e: unknown) => e instanceof OpplaceError && re.test(e.message), JSON.stringify(bad));
+      await assert.rejects(
+        planPipeline(FORK, { ...opts(2, 'contiguous'), ...bad }),
+        (e: unknown) => e instanceof OpplaceError && re.test(e.message),
+        JSON.stringify(bad),
+      );
     }
   });
 });

@@ -11,7 +11,12 @@ import { dataPath } from '../helpers/paths';
 import { balancedStages, edge, graphOf, op, simulateChecked, trainingChain } from './scheduleHelpers';
 
 describe('pipeline schedule: hand-computed steps', () => {
-  for (const [S, M] of [[2, 4], [4, 4], [4, 2], [4, 8]]) {
+  for (const [S, M] of [
+    [2, 4],
+    [4, 4],
+    [4, 2],
+    [4, 8],
+  ]) {
     for (const schedule of ['gpipe', '1f1b'] as const) {
       it(`${S} equal training stages, M = ${M}, ${schedule}: step (M+S−1)(f+b), bubble (S−1)/(M+S−1), busy M(f+b)`, () => {
         const f = 10;
@@ -24,7 +29,10 @@ describe('pipeline schedule: hand-computed steps', () => {
         // GPipe stashes all M microbatches on every stage; 1F1B at most S − s on stage s
         const inFlight = Array.from({ length: S }, (_, s) => (schedule === 'gpipe' ? M : Math.min(M, S - s)));
         assert.deepEqual(sim.peakInFlight, inFlight);
-        assert.deepEqual(sim.peakBytes, inFlight.map((k) => 100 * k));
+        assert.deepEqual(
+          sim.peakBytes,
+          inFlight.map((k) => 100 * k),
+        );
         assert.equal(sim.tasks.length, S * M * 2);
       });
     }
@@ -35,10 +43,30 @@ describe('pipeline schedule: hand-computed steps', () => {
     const sim = simulateChecked({ graph, stageOf, stages: 2, microbatches: 4, schedule: '1f1b' });
     const at = (s: number, kind: string) => sim.tasks.filter((t) => t.stage === s && t.kind === kind).map((t) => [t.microbatch, t.startUs]);
     // stage 0: F0 F1 (warm-up of 2) B0 F2 B1 F3 B2 B3; stage 1: F0 B0 F1 B1 F2 B2 F3 B3
-    assert.deepEqual(at(0, 'forward'), [[0, 0], [1, 1], [2, 6], [3, 9]]);
-    assert.deepEqual(at(0, 'backward'), [[0, 4], [1, 7], [2, 10], [3, 13]]);
-    assert.deepEqual(at(1, 'forward'), [[0, 1], [1, 4], [2, 7], [3, 10]]);
-    assert.deepEqual(at(1, 'backward'), [[0, 2], [1, 5], [2, 8], [3, 11]]);
+    assert.deepEqual(at(0, 'forward'), [
+      [0, 0],
+      [1, 1],
+      [2, 6],
+      [3, 9],
+    ]);
+    assert.deepEqual(at(0, 'backward'), [
+      [0, 4],
+      [1, 7],
+      [2, 10],
+      [3, 13],
+    ]);
+    assert.deepEqual(at(1, 'forward'), [
+      [0, 1],
+      [1, 4],
+      [2, 7],
+      [3, 10],
+    ]);
+    assert.deepEqual(at(1, 'backward'), [
+      [0, 2],
+      [1, 5],
+      [2, 8],
+      [3, 11],
+    ]);
     assert.equal(sim.stepUs, 15);
   });
 
@@ -53,7 +81,15 @@ describe('pipeline schedule: hand-computed steps', () => {
   it('transfer times go by device: stageDevices maps stages to devices for transferUs', () => {
     const { graph, stageOf } = trainingChain(2, 1, 1);
     const seen: string[] = [];
-    const sim = simulatePipeline({ graph, stageOf, stages: 2, stageDevices: [5, 3], microbatches: 1, schedule: 'gpipe', transferUs: (k, a, b) => (seen.push(`${graph.edges[k].from}:${a}>${b}`), a) });
+    const sim = simulatePipeline({
+      graph,
+      stageOf,
+      stages: 2,
+      stageDevices: [5, 3],
+      microbatches: 1,
+      schedule: 'gpipe',
+      transferUs: (k, a, b) => (seen.push(`${graph.edges[k].from}:${a}>${b}`), a),
+    });
     assert.deepEqual(seen.sort(), ['b1:3>5', 'f0:5>3'], 'once per crossing edge, with the devices');
     assert.equal(sim.stepUs, 1 + 5 + 1 + 1 + 3 + 1);
   });
@@ -79,7 +115,10 @@ describe('pipeline schedule: hand-computed steps', () => {
     assert.deepEqual(Array.from(sim.opStartUs), [0, 1, 1, 2, 2, 3]);
     assert.equal(sim.stepUs, 4);
     const stage0 = sim.tasks.filter((t) => t.stage === 0).map((t) => [t.microbatch, t.startUs, t.endUs]);
-    assert.deepEqual(stage0, [[0, 0, 3], [1, 1, 4]]);
+    assert.deepEqual(stage0, [
+      [0, 0, 3],
+      [1, 1, 4],
+    ]);
   });
 
   it('a cyclic stage graph in training under 1F1B finishes (the in-flight bound never deadlocks)', () => {
@@ -110,10 +149,13 @@ describe('pipeline schedule: hand-computed steps', () => {
     const graph = trainingGraph(graphOf([op('x', 1), op('y', 1)], [edge('x', 'y')]), { optimizer: 'sgd' });
     const sim = simulateChecked({ graph, stageOf: [0, 1, 1, 0], stages: 2, microbatches: 2, schedule: 'gpipe' });
     assert.equal(sim.training, true);
-    assert.deepEqual(sim.tasks.map((t) => `${t.stage}${t.microbatch}${t.kind[0]}`), ['00f', '00b', '01f', '01b', '10f', '10b', '11f', '11b']);
+    assert.deepEqual(
+      sim.tasks.map((t) => `${t.stage}${t.microbatch}${t.kind[0]}`),
+      ['00f', '00b', '01f', '01b', '10f', '10b', '11f', '11b'],
+    );
   });
 
-  it('persistent bytes default to the stage ops\' own; peaks add the stashed activations', () => {
+  it("persistent bytes default to the stage ops' own; peaks add the stashed activations", () => {
     const { graph, stageOf } = trainingChain(2, 1, 1);
     graph.nodes.forEach((v, i) => (v.persistentBytes = 1000 * (i + 1)));
     const sim = simulateChecked({ graph, stageOf, stages: 2, microbatches: 3, schedule: 'gpipe', activationBytesPerMicrobatch: [10, 1] });
@@ -131,12 +173,29 @@ describe('pipeline schedule: hand-computed steps', () => {
   it('bad input is one OpplaceError naming what is wrong', () => {
     const { graph, stageOf } = trainingChain(2, 1, 1);
     const base = { graph, stageOf, stages: 2, microbatches: 2, schedule: 'gpipe' as const };
-    assert.throws(() => simulatePipeline({ ...base, microbatches: 0 }), (e: unknown) => e instanceof OpplaceError && /microbatches must be an integer ≥ 1, got 0/.test(e.message));
-    assert.throws(() => simulatePipeline({ ...base, stageOf: [0, 1, 2, 0] }), (e: unknown) => e instanceof OpplaceError && /node "b1": pipeline: stage 2 is not one of 0 … 1/.test(e.message));
-    assert.throws(() => simulatePipeline({ ...base, transferUs: () => NaN }), (e: unknown) => e instanceof OpplaceError && /transfer time of edge f0 → f1 must be a finite number ≥ 0, got NaN/.test(e.message));
-    assert.throws(() => simulatePipeline({ ...base, schedule: 'zb' as never }), (e: unknown) => e instanceof OpplaceError && /unknown schedule "zb"/.test(e.message));
+    assert.throws(
+      () => simulatePipeline({ ...base, microbatches: 0 }),
+      (e: unknown) => e instanceof OpplaceError && /microbatches must be an integer ≥ 1, got 0/.test(e.message),
+    );
+    assert.throws(
+      () => simulatePipeline({ ...base, stageOf: [0, 1, 2, 0] }),
+      (e: unknown) => e instanceof OpplaceError && /node "b1": pipeline: stage 2 is not one of 0 … 1/.test(e.message),
+    );
+    assert.throws(
+      () => simulatePipeline({ ...base, transferUs: () => NaN }),
+      (e: unknown) => e instanceof OpplaceError && /transfer time of edge f0 → f1 must be a finite number ≥ 0, got NaN/.test(e.message),
+    );
+    assert.throws(
+      () => simulatePipeline({ ...base, schedule: 'zb' as never }),
+      (e: unknown) => e instanceof OpplaceError && /unknown schedule "zb"/.test(e.message),
+    );
     // 4 ops × 2^22 microbatches = 2^24 tasks: refused before allocating anything
-    assert.throws(() => simulatePipeline({ ...base, microbatches: 2 ** 22 }), (e: unknown) => e instanceof OpplaceError && /4 ops × 4194304 microbatches = 16777216 tasks to simulate, more than 8388608; use at most 2097152 microbatches/.test(e.message));
+    assert.throws(
+      () => simulatePipeline({ ...base, microbatches: 2 ** 22 }),
+      (e: unknown) =>
+        e instanceof OpplaceError &&
+        /4 ops × 4194304 microbatches = 16777216 tasks to simulate, more than 8388608; use at most 2097152 microbatches/.test(e.message),
+    );
   });
 
   const layers = dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs');
@@ -146,7 +205,15 @@ describe('pipeline schedule: hand-computed steps', () => {
       const link = parseComm('file', graph);
       const stageOf = balancedStages(graph, 6);
       for (const schedule of ['gpipe', '1f1b'] as const) {
-        const sim = simulateChecked({ graph, stageOf, stages: 6, microbatches: 8, schedule, transferUs: (k, a, b) => edgeTransferUs(link, graph.edges[k], a, b), activationBytesPerMicrobatch: Array(6).fill(1) });
+        const sim = simulateChecked({
+          graph,
+          stageOf,
+          stages: 6,
+          microbatches: 8,
+          schedule,
+          transferUs: (k, a, b) => edgeTransferUs(link, graph.edges[k], a, b),
+          activationBytesPerMicrobatch: Array(6).fill(1),
+        });
         assert.equal(sim.training, /training/.test(f));
         const most = (s: number) => (schedule === '1f1b' && sim.training ? Math.min(8, 6 - s) : 8);
         sim.peakInFlight.forEach((k, s) => assert.ok(k >= 1 && k <= most(s), `stage ${s}: ${k} in flight`));

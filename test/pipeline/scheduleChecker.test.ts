@@ -8,7 +8,15 @@ import { claimOf, setupOf, trainingChain } from './scheduleHelpers';
 
 function valid(schedule: 'gpipe' | '1f1b', transfer = 2) {
   const { graph, stageOf } = trainingChain(3, 4, 8);
-  const input: PipelineScheduleInput = { graph, stageOf, stages: 3, microbatches: 4, schedule, transferUs: () => transfer, activationBytesPerMicrobatch: [10, 10, 10] };
+  const input: PipelineScheduleInput = {
+    graph,
+    stageOf,
+    stages: 3,
+    microbatches: 4,
+    schedule,
+    transferUs: () => transfer,
+    activationBytesPerMicrobatch: [10, 10, 10],
+  };
   const sim = simulatePipeline(input);
   return { input, sim, runs: pipelineRuns(graph, stageOf, sim) };
 }
@@ -16,7 +24,10 @@ function valid(schedule: 'gpipe' | '1f1b', transfer = 2) {
 const find = (runs: PipelineRun[], node: string, m: number) => runs.find((r) => r.node === node && r.microbatch === m)!;
 
 function expectProblem(problems: string[], pattern: RegExp): void {
-  assert.ok(problems.some((p) => pattern.test(p)), `expected ${pattern}, got ${JSON.stringify(problems.slice(0, 5))}`);
+  assert.ok(
+    problems.some((p) => pattern.test(p)),
+    `expected ${pattern}, got ${JSON.stringify(problems.slice(0, 5))}`,
+  );
 }
 
 describe('pipeline checker: catches broken schedules', () => {
@@ -40,7 +51,10 @@ describe('pipeline checker: catches broken schedules', () => {
     const { input, sim, runs } = valid('gpipe');
     const check = (r: PipelineRun[]) => checkPipelineSchedule(input.graph, setupOf(input), claimOf(input, sim, r));
     expectProblem(check(runs.map((r) => (r.node === 'f2' && r.microbatch === 0 ? { ...r, stage: 1 } : r))), /"f2" microbatch 0 runs on stage 1, assigned to 2/);
-    expectProblem(check(runs.map((r) => (r.node === 'f2' && r.microbatch === 0 ? { ...r, endUs: r.endUs - 1 } : r))), /"f2" microbatch 0 runs 3 µs, expected 4/);
+    expectProblem(
+      check(runs.map((r) => (r.node === 'f2' && r.microbatch === 0 ? { ...r, endUs: r.endUs - 1 } : r))),
+      /"f2" microbatch 0 runs 3 µs, expected 4/,
+    );
   });
 
   it('a consumer before its producer, or before the transfer lands', () => {
@@ -61,13 +75,19 @@ describe('pipeline checker: catches broken schedules', () => {
     const { input, sim, runs } = valid('gpipe');
     const r0 = find(runs, 'f0', 1);
     const moved = runs.map((r) => (r === r0 ? { ...r, startUs: r.startUs - 2, endUs: r.endUs - 2 } : r));
-    expectProblem(checkPipelineSchedule(input.graph, setupOf(input), claimOf(input, sim, moved)), /stage 0: "f0" mb 1 starts at 2 while "f0" mb 0 runs until 4/);
+    expectProblem(
+      checkPipelineSchedule(input.graph, setupOf(input), claimOf(input, sim, moved)),
+      /stage 0: "f0" mb 1 starts at 2 while "f0" mb 0 runs until 4/,
+    );
   });
 
   it("GPipe's rule: a 1F1B step is no GPipe step (backward before the stage's last forward)", () => {
     const { input, sim } = valid('1f1b');
     const asGpipe = { ...input, schedule: 'gpipe' as const };
-    expectProblem(checkPipelineSchedule(input.graph, setupOf(asGpipe), claimOf(asGpipe, sim)), /stage 0 \(gpipe\): backward "b0" mb 0 starts at \d+, before the stage's last forward ends/);
+    expectProblem(
+      checkPipelineSchedule(input.graph, setupOf(asGpipe), claimOf(asGpipe, sim)),
+      /stage 0 \(gpipe\): backward "b0" mb 0 starts at \d+, before the stage's last forward ends/,
+    );
   });
 
   it("1F1B's rule: a GPipe step holds more than S − s microbatches in flight", () => {
@@ -83,7 +103,10 @@ describe('pipeline checker: catches broken schedules', () => {
     // b2 of microbatch 3 moved to end where f2 of microbatch 3 (same stage) starts
     const f = find(runs, 'f2', 3);
     const moved = runs.map((r) => (r.node === 'b2' && r.microbatch === 3 ? { ...r, startUs: f.startUs - 8, endUs: f.startUs } : r));
-    expectProblem(checkPipelineSchedule(input.graph, setupOf(input), claimOf(input, sim, moved)), /stage 2 \(1f1b\): backward "b2" mb 3 starts at \d+, before the microbatch's first forward there/);
+    expectProblem(
+      checkPipelineSchedule(input.graph, setupOf(input), claimOf(input, sim, moved)),
+      /stage 2 \(1f1b\): backward "b2" mb 3 starts at \d+, before the microbatch's first forward there/,
+    );
   });
 
   it("1F1B's rule: microbatches enter a stage in order", () => {
@@ -96,7 +119,15 @@ describe('pipeline checker: catches broken schedules', () => {
       { node: 'b0', microbatch: 0, stage: 0, startUs: 3, endUs: 4 },
     ];
     const sim = simulatePipeline(input);
-    const claim = { ...claimOf(input, sim, runs), tasks: [0, 1].flatMap((m) => ['forward', 'backward'].map((kind) => { const rs = runs.filter((r) => r.microbatch === m && (kind === 'forward') === (r.node === 'f0')); return { stage: 0, microbatch: m, kind: kind as 'forward' | 'backward', startUs: rs[0].startUs, endUs: rs[0].endUs }; })) };
+    const claim = {
+      ...claimOf(input, sim, runs),
+      tasks: [0, 1].flatMap((m) =>
+        ['forward', 'backward'].map((kind) => {
+          const rs = runs.filter((r) => r.microbatch === m && (kind === 'forward') === (r.node === 'f0'));
+          return { stage: 0, microbatch: m, kind: kind as 'forward' | 'backward', startUs: rs[0].startUs, endUs: rs[0].endUs };
+        }),
+      ),
+    };
     expectProblem(checkPipelineSchedule(graph, setupOf(input), claim), /stage 0 \(1f1b\): microbatch 1 enters at 0, before microbatch 0 at 2/);
   });
 
@@ -113,7 +144,10 @@ describe('pipeline checker: catches broken schedules', () => {
 
   it('memory: a peak that is not persistent + stashed, and a peak above the limit', () => {
     const { input, sim } = valid('1f1b');
-    expectProblem(checkPipelineSchedule(input.graph, setupOf(input), { ...claimOf(input, sim), peakBytes: [30, 30, 10] }), /stage 1: peak 30 B, but 0 B persistent \+ 10 B × 2 microbatches in flight/);
+    expectProblem(
+      checkPipelineSchedule(input.graph, setupOf(input), { ...claimOf(input, sim), peakBytes: [30, 30, 10] }),
+      /stage 1: peak 30 B, but 0 B persistent \+ 10 B × 2 microbatches in flight/,
+    );
     const limited = { ...setupOf(input), memoryLimits: [25, 100, 100] };
     expectProblem(checkPipelineSchedule(input.graph, limited, claimOf(input, sim)), /stage 0: peak 30 B above the limit 25 B/);
   });

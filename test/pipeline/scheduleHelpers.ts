@@ -6,7 +6,17 @@ import { backwardClosure, pipelineRuns, PipelineScheduleInput, planRuns, simulat
 import type { PipelinePlan, PipelineRun } from '../../algorithms/pipeline/types';
 
 export function op(id: string, computeUs: number, extra: Partial<OpNode> = {}): OpNode {
-  return { id, name: id, opType: 'Op', namespace: [], computeUs, persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: id + ':0', bytes: 4, shape: null }], ...extra };
+  return {
+    id,
+    name: id,
+    opType: 'Op',
+    namespace: [],
+    computeUs,
+    persistentBytes: 0,
+    temporaryBytes: 0,
+    outputs: [{ name: id + ':0', bytes: 4, shape: null }],
+    ...extra,
+  };
 }
 
 export function edge(from: string, to: string, bytes = 4): OpEdge {

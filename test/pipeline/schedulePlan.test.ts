@@ -17,16 +17,36 @@ function chainPlan(schedule: 'gpipe' | '1f1b', limit: number): { plan: PipelineP
     index,
     device: device[index],
     nodes: graph.nodes.filter((_, i) => stageOf[i] === index).map((v) => v.id),
-    loadUs: 30, computeUs: 30, commUs: 0, forwardUs: 10, backwardUs: 20,
-    memoryBytes: 1000 + 100 * (schedule === 'gpipe' ? 4 : 2 - index), persistentBytes: 1000, stashedBytes: 100 * (schedule === 'gpipe' ? 4 : 2 - index),
-    activationBytesPerMicrobatch: 100, peakBytes: 0, memoryLimitBytes: limit, busyUs: 0,
+    loadUs: 30,
+    computeUs: 30,
+    commUs: 0,
+    forwardUs: 10,
+    backwardUs: 20,
+    memoryBytes: 1000 + 100 * (schedule === 'gpipe' ? 4 : 2 - index),
+    persistentBytes: 1000,
+    stashedBytes: 100 * (schedule === 'gpipe' ? 4 : 2 - index),
+    activationBytesPerMicrobatch: 100,
+    peakBytes: 0,
+    memoryLimitBytes: limit,
+    busyUs: 0,
   });
   const assignment: Record<string, number> = {};
   graph.nodes.forEach((v, i) => (assignment[v.id] = device[stageOf[i]]));
   const plan: PipelinePlan = {
-    file: 'chain', objective: 'throughput', split: 'sequential', schedule, microbatches: 4, feasible: true,
-    timePerSampleUs: 30, singleDeviceUs: 60, throughputSpeedup: 2, stepUs: 0, bubble: 0,
-    stages: [stage(0), stage(1)], tasks: [], assignment,
+    file: 'chain',
+    objective: 'throughput',
+    split: 'sequential',
+    schedule,
+    microbatches: 4,
+    feasible: true,
+    timePerSampleUs: 30,
+    singleDeviceUs: 60,
+    throughputSpeedup: 2,
+    stepUs: 0,
+    bubble: 0,
+    stages: [stage(0), stage(1)],
+    tasks: [],
+    assignment,
     options: { devices: 2, memoryLimits: [limit, limit], comm: '5:1', split: 'sequential', microbatches: 4, schedule },
     placeMs: 0,
   };
@@ -58,8 +78,14 @@ describe('pipeline plan: schedule fields from the simulator, checked', () => {
       // link 5 µs + 4 B at 1 GB/s per crossing; two crossings per microbatch on the critical path
       const transfer = 5 + 4 / 1000;
       if (schedule === 'gpipe') assert.ok(Math.abs(plan.stepUs - ((4 + 1) * 30 + 2 * transfer)) < 1e-9, String(plan.stepUs));
-      assert.deepEqual(plan.stages.map((st) => st.busyUs), [120, 120]);
-      assert.deepEqual(plan.stages.map((st) => st.peakBytes), plan.stages.map((st) => st.memoryBytes));
+      assert.deepEqual(
+        plan.stages.map((st) => st.busyUs),
+        [120, 120],
+      );
+      assert.deepEqual(
+        plan.stages.map((st) => st.peakBytes),
+        plan.stages.map((st) => st.memoryBytes),
+      );
       assert.equal(plan.tasks.length, 16);
     });
   }
@@ -71,13 +97,19 @@ describe('pipeline plan: schedule fields from the simulator, checked', () => {
     plan.stages[0].memoryBytes = 1000;
     applySchedule(plan, graph);
     assert.equal(plan.feasible, false);
-    assert.match(plan.reason!, /^stage 0 \(device 1\) peaks at 1\.37 KiB in the gpipe step \(1000 B held \+ 100 B of activations × 4 microbatches in flight\), above its limit of 1\.27 KiB$/);
+    assert.match(
+      plan.reason!,
+      /^stage 0 \(device 1\) peaks at 1\.37 KiB in the gpipe step \(1000 B held \+ 100 B of activations × 4 microbatches in flight\), above its limit of 1\.27 KiB$/,
+    );
     assert.deepEqual(checkPipelinePlan(graph, plan, planRuns(graph, plan)), [], 'an infeasible plan with a reason still has a valid step');
     const planned = chainPlan('gpipe', 1300).plan;
-    assert.match(stageMemoryReason(planned.stages, 'gpipe', [4, 4])!, /^stage 0 \(device 1\) holds 1\.37 KiB in the gpipe step \(1000 B held \+ 100 B of activations × 4 microbatches in flight\), above its limit/);
+    assert.match(
+      stageMemoryReason(planned.stages, 'gpipe', [4, 4])!,
+      /^stage 0 \(device 1\) holds 1\.37 KiB in the gpipe step \(1000 B held \+ 100 B of activations × 4 microbatches in flight\), above its limit/,
+    );
   });
 
-  it('the plan checker catches fields that are not the runs\' own', () => {
+  it("the plan checker catches fields that are not the runs' own", () => {
     const { plan, graph } = chainPlan('1f1b', 10_000);
     applySchedule(plan, graph);
     const runs = planRuns(graph, plan);
@@ -86,13 +118,37 @@ describe('pipeline plan: schedule fields from the simulator, checked', () => {
       patch(copy);
       return checkPipelinePlan(graph, copy, runs).join('\n');
     };
-    assert.match(broken((p) => (p.stepUs += 1)), /step time/);
-    assert.match(broken((p) => (p.stages[1].busyUs = 0)), /stage 1: busy 0 µs/);
-    assert.match(broken((p) => (p.stages[0].peakBytes = 1000)), /stage 0: peak 1000 B/);
-    assert.match(broken((p) => (p.tasks = p.tasks.slice(2))), /is not reported/);
-    assert.match(broken((p) => (p.assignment.f1 = 1)), /"f1" runs on stage 1, assigned to 0|node list/);
-    assert.match(broken((p) => (p.options.comm = '50:1')), /tensor arrives/);
-    assert.match(broken((p) => ((p.feasible = false), delete p.reason)), /infeasible plan without a reason/);
-    assert.match(broken((p) => ((p.feasible = false), (p.reason = 'x'), (p.stages = []))), /an infeasible plan without stages has a schedule/);
+    assert.match(
+      broken((p) => (p.stepUs += 1)),
+      /step time/,
+    );
+    assert.match(
+      broken((p) => (p.stages[1].busyUs = 0)),
+      /stage 1: busy 0 µs/,
+    );
+    assert.match(
+      broken((p) => (p.stages[0].peakBytes = 1000)),
+      /stage 0: peak 1000 B/,
+    );
+    assert.match(
+      broken((p) => (p.tasks = p.tasks.slice(2))),
+      /is not reported/,
+    );
+    assert.match(
+      broken((p) => (p.assignment.f1 = 1)),
+      /"f1" runs on stage 1, assigned to 0|node list/,
+    );
+    assert.match(
+      broken((p) => (p.options.comm = '50:1')),
+      /tensor arrives/,
+    );
+    assert.match(
+      broken((p) => ((p.feasible = false), delete p.reason)),
+      /infeasible plan without a reason/,
+    );
+    assert.match(
+      broken((p) => ((p.feasible = false), (p.reason = 'x'), (p.stages = []))),
+      /an infeasible plan without stages has a schedule/,
+    );
   });
 });

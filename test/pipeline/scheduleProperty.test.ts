@@ -30,7 +30,7 @@ const caseArb: fc.Arbitrary<Case> = fc
   })
   .map(({ n, density, training, stages, microbatches, schedule, fractional, seed }) => {
     let x = seed;
-    const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const time = () => (fractional ? rand() * 10 : Math.floor(rand() * 6)); // zero-time ops included
     const nodes: OpNode[] = Array.from({ length: n }, (_, i) => op(`n${i}`, time()));
     const edges: OpEdge[] = [];

@@ -5,8 +5,22 @@ import type { Plan } from '../../algorithms/plan';
 import { makeGraph, options } from './helpers';
 
 const graph = makeGraph(
-  [{ id: 'a', us: 1, out: 100 }, { id: 'b', us: 2, out: 10, temp: 30 }, { id: 'c', us: 3, out: 10 }, { id: 'd', us: 4, out: 10 }, { id: 'e', us: 2, out: 10 }, { id: 'f', us: 1 }],
-  [['a', 'b', 100], ['b', 'c', 10], ['c', 'f', 10], ['a', 'd', 100], ['d', 'e', 10], ['e', 'f', 10]],
+  [
+    { id: 'a', us: 1, out: 100 },
+    { id: 'b', us: 2, out: 10, temp: 30 },
+    { id: 'c', us: 3, out: 10 },
+    { id: 'd', us: 4, out: 10 },
+    { id: 'e', us: 2, out: 10 },
+    { id: 'f', us: 1 },
+  ],
+  [
+    ['a', 'b', 100],
+    ['b', 'c', 10],
+    ['c', 'f', 10],
+    ['a', 'd', 100],
+    ['d', 'e', 10],
+    ['e', 'f', 10],
+  ],
   'checker',
 );
 const opts = options({ algorithm: 'm-etf', devices: 2, comm: '2:1', memoryLimits: [1000, 1000] });
@@ -21,7 +35,10 @@ describe('placement: the checker catches broken plans', () => {
   const clone = (): Plan => JSON.parse(JSON.stringify(valid));
   const expectProblem = (plan: Plan, re: RegExp, o = opts) => {
     const problems = checkSchedule(graph, plan, o);
-    assert.ok(problems.some((p) => re.test(p)), `expected ${re} in ${JSON.stringify(problems)}`);
+    assert.ok(
+      problems.some((p) => re.test(p)),
+      `expected ${re} in ${JSON.stringify(problems)}`,
+    );
   };
 
   it('accepts the valid plan', () => assert.deepEqual(checkSchedule(graph, valid, opts), []));

@@ -35,7 +35,18 @@ describe('opplace place', function () {
     assert.equal(lines.length, 2);
     for (const [k, line] of lines.entries()) {
       const rec = JSON.parse(line);
-      assert.deepEqual(Object.keys(rec), ['file', 'algorithm', 'feasible', 'makespanUs', 'lowerBoundUs', 'placeMs', 'devices', 'schedule', 'transfers', 'criticalPath']);
+      assert.deepEqual(Object.keys(rec), [
+        'file',
+        'algorithm',
+        'feasible',
+        'makespanUs',
+        'lowerBoundUs',
+        'placeMs',
+        'devices',
+        'schedule',
+        'transfers',
+        'criticalPath',
+      ]);
       assert.equal(rec.algorithm, 'm-sct');
       assert.equal(rec.feasible, true);
       assert.deepEqual(Object.keys(rec.devices[0]), ['index', 'memoryLimitBytes', 'peakBytes', 'busyUs']);
@@ -68,10 +79,16 @@ describe('opplace place', function () {
   it('--out writes the full plan; per-device limits; grouping and fusion options', async () => {
     const out = path.join(dir, 'plan.json');
     const io = memoryIO();
-    const code = await main(['place', BERT3, '--devices', '2', '--memory', '40GiB,20GiB', '--grouping', 'coplace', '--fuse', '--algorithm', 'm-topo', '--out', out], io);
+    const code = await main(
+      ['place', BERT3, '--devices', '2', '--memory', '40GiB,20GiB', '--grouping', 'coplace', '--fuse', '--algorithm', 'm-topo', '--out', out],
+      io,
+    );
     assert.equal(code, 0, io.stderr);
     const plan = JSON.parse(readFileSync(out, 'utf8')) as Plan;
-    assert.deepEqual(plan.devices.map((d) => d.memoryLimitBytes), [40 * 2 ** 30, 20 * 2 ** 30]);
+    assert.deepEqual(
+      plan.devices.map((d) => d.memoryLimitBytes),
+      [40 * 2 ** 30, 20 * 2 ** 30],
+    );
     assert.equal(plan.options!.grouping, 'coplace');
     assert.equal(plan.options!.fuse, true);
     assert.ok(Array.isArray(plan.devices[0].memoryTimeline));
@@ -119,7 +136,8 @@ describe('opplace place', function () {
   it('--help lists the options', async () => {
     const io = memoryIO();
     assert.equal(await main(['place', '--help'], io), 0);
-    for (const opt of ['--devices', '--memory', '--algorithm', '--comm', '--grouping', '--fuse', '--theta', '--json', '--out', '--report']) assert.ok(io.stdout.includes(opt), opt);
+    for (const opt of ['--devices', '--memory', '--algorithm', '--comm', '--grouping', '--fuse', '--theta', '--json', '--out', '--report'])
+      assert.ok(io.stdout.includes(opt), opt);
   });
   it('says why when every op stays on one device, and only then', async () => {
     const model = path.join(__dirname, '..', '..', 'examples', 'resnet50.onnx');

@@ -9,7 +9,6 @@ import { loadModel } from '../../algorithms/loaders/readFile';
 import { checkSchedule, placeGraph } from '../../algorithms/placement/index';
 import type { AlgorithmName, PlacementOptions } from '../../algorithms/plan';
 
-
 const FACTORS = [1.1, 1.5, 2];
 const ALGORITHMS: AlgorithmName[] = ['m-etf', 'm-sct', 'm-topo', 'sequential'];
 
@@ -29,7 +28,7 @@ describe('placement: dnn-partitioning graphs under memory limits', function () {
 
   it('same graph and options → the same plan, byte for byte (BERT-L3 training, every placer)', async () => {
     const graph = loadModel(dataPath('dnn-partitioning', 'throughput-inputs', 'OperatorGraphs', 'bert_l-3_training.json'));
-    const limit = Math.floor(totalMemoryBytes(graph) / 4 * 2);
+    const limit = Math.floor((totalMemoryBytes(graph) / 4) * 2);
     for (const algorithm of ['m-etf', 'm-sct', 'm-topo', 'sequential', 'single'] as AlgorithmName[]) {
       const options: PlacementOptions = { algorithm, devices: 4, memoryLimits: Array(4).fill(limit), comm: 'baechi', grouping: 'coplace', fuse: true };
       const a = await placeGraph(graph, options);
@@ -59,7 +58,14 @@ describe('placement: dnn-partitioning graphs under memory limits', function () {
         for (const algorithm of ALGORITHMS) {
           if (big && algorithm === 'm-sct' && devices % 2 === 1) continue;
           const limit = Math.floor((total / devices) * factor);
-          const options: PlacementOptions = { algorithm, devices, memoryLimits: Array(devices).fill(limit), comm: 'baechi', grouping: 'colocation', fuse: false };
+          const options: PlacementOptions = {
+            algorithm,
+            devices,
+            memoryLimits: Array(devices).fill(limit),
+            comm: 'baechi',
+            grouping: 'colocation',
+            fuse: false,
+          };
           const plan = await placeGraph(graph, options);
           assert.deepEqual(checkSchedule(graph, plan, options), [], `${algorithm} on ${devices} × ${limit}`);
           if (plan.feasible) {

@@ -71,7 +71,9 @@ const specArb = fc.integer({ min: 1, max: 14 }).chain((n) =>
   fc.record({
     us: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: n, maxLength: n }),
     group: fc.array(fc.integer({ min: -3, max: 2 }), { minLength: n, maxLength: n }),
-    edges: fc.array(fc.record({ a: fc.integer({ min: 0, max: n - 1 }), b: fc.integer({ min: 0, max: n - 1 }), kb: fc.integer({ min: 0, max: 8 }) }), { maxLength: 2 * n }),
+    edges: fc.array(fc.record({ a: fc.integer({ min: 0, max: n - 1 }), b: fc.integer({ min: 0, max: n - 1 }), kb: fc.integer({ min: 0, max: 8 }) }), {
+      maxLength: 2 * n,
+    }),
     devices: fc.integer({ min: 1, max: 4 }),
     comm: fc.constantFrom('none', '2:1', '0:4', 'baechi'),
     grouping: fc.constantFrom<GroupingMode>('none', 'colocation', 'coplace'),
@@ -84,7 +86,11 @@ describe('placement: the scheduling core equals a naive Baechi m-ETF', function 
     fc.assert(
       fc.property(specArb, (spec) => {
         const edges = forwardEdges(spec.edges.map((e) => ({ a: e.a, b: e.b, bytes: e.kb * 1000 })));
-        const graph = makeGraph(spec.us.map((us, i) => ({ id: `n${i}`, us, ...(spec.group[i] >= 0 ? { group: `g${spec.group[i]}` } : {}) })), edges, 'random');
+        const graph = makeGraph(
+          spec.us.map((us, i) => ({ id: `n${i}`, us, ...(spec.group[i] >= 0 ? { group: `g${spec.group[i]}` } : {}) })),
+          edges,
+          'random',
+        );
         const problem = buildProblem(graph, problemOptionsOf({ grouping: spec.grouping, fuse: false, comm: spec.comm, devices: spec.devices }));
         const core = runCore(problem, { devices: spec.devices, limits: Array(spec.devices).fill(Infinity) });
         const naive = naiveEtf(problem, spec.devices);

@@ -20,8 +20,22 @@ async function placeChecked(graph: ReturnType<typeof makeGraph>, opts: Placement
 // Figure-1 style: a chain a→b→c→f with a fork a→d→e→f. Every tensor is 1000 bytes; with the
 // link "2:1" (2 µs + 1 GB/s) a transfer takes 3 µs.
 const fig1 = makeGraph(
-  [{ id: 'a', us: 1 }, { id: 'b', us: 2 }, { id: 'c', us: 3 }, { id: 'd', us: 4 }, { id: 'e', us: 2 }, { id: 'f', us: 1 }],
-  [['a', 'b', 1000], ['b', 'c', 1000], ['c', 'f', 1000], ['a', 'd', 1000], ['d', 'e', 1000], ['e', 'f', 1000]],
+  [
+    { id: 'a', us: 1 },
+    { id: 'b', us: 2 },
+    { id: 'c', us: 3 },
+    { id: 'd', us: 4 },
+    { id: 'e', us: 2 },
+    { id: 'f', us: 1 },
+  ],
+  [
+    ['a', 'b', 1000],
+    ['b', 'c', 1000],
+    ['c', 'f', 1000],
+    ['a', 'd', 1000],
+    ['d', 'e', 1000],
+    ['e', 'f', 1000],
+  ],
   'fig1',
 );
 
@@ -48,11 +62,17 @@ describe('placement: hand-computed schedules', () => {
     assert.deepEqual(at(plan, 'e'), [1, 8, 10]);
     assert.deepEqual(at(plan, 'f'), [1, 10, 11]);
     assert.equal(plan.makespanUs, 11);
-    assert.deepEqual(plan.transfers.map((t) => [t.from, t.to, t.srcDevice, t.dstDevice, t.startUs, t.endUs]), [
-      ['a', 'd', 0, 1, 1, 4],
-      ['c', 'f', 0, 1, 6, 9],
-    ]);
-    assert.deepEqual(plan.devices.map((d) => d.busyUs), [6, 7]);
+    assert.deepEqual(
+      plan.transfers.map((t) => [t.from, t.to, t.srcDevice, t.dstDevice, t.startUs, t.endUs]),
+      [
+        ['a', 'd', 0, 1, 1, 4],
+        ['c', 'f', 0, 1, 6, 9],
+      ],
+    );
+    assert.deepEqual(
+      plan.devices.map((d) => d.busyUs),
+      [6, 7],
+    );
     assert.equal(plan.singleDeviceUs, 13);
     // critical path: a → (transfer) → d → e → f
     assert.deepEqual(plan.criticalPath, ['a', 'd', 'e', 'f']);
@@ -63,8 +83,18 @@ describe('placement: hand-computed schedules', () => {
     // a feeds b a big tensor (10 µs to move) and x a small one (1 µs). ETF gives a's device to x
     // (lower topological rank, same start), pushing b behind it; m-SCT keeps the device for b.
     const g = makeGraph(
-      [{ id: 'a', us: 2 }, { id: 'x', us: 5 }, { id: 'b', us: 5 }, { id: 'z', us: 1 }],
-      [['a', 'x', 1000], ['a', 'b', 10000], ['x', 'z', 1000], ['b', 'z', 1000]],
+      [
+        { id: 'a', us: 2 },
+        { id: 'x', us: 5 },
+        { id: 'b', us: 5 },
+        { id: 'z', us: 1 },
+      ],
+      [
+        ['a', 'x', 1000],
+        ['a', 'b', 10000],
+        ['x', 'z', 1000],
+        ['b', 'z', 1000],
+      ],
       'sct',
     );
     // a sends x and b different tensors
@@ -108,19 +138,38 @@ describe('placement: hand-computed schedules', () => {
 
   it('memory timeline: outputs live until the last consumer, temporaries while running', async () => {
     const g = makeGraph(
-      [{ id: 'a', us: 1, out: 100, temp: 50 }, { id: 'b', us: 1, out: 10 }, { id: 'c', us: 1, out: 10 }],
-      [['a', 'b', 100], ['a', 'c', 100]],
+      [
+        { id: 'a', us: 1, out: 100, temp: 50 },
+        { id: 'b', us: 1, out: 10 },
+        { id: 'c', us: 1, out: 10 },
+      ],
+      [
+        ['a', 'b', 100],
+        ['a', 'c', 100],
+      ],
       'mem',
     );
     const plan = await placeChecked(g, options({ algorithm: 'm-etf', devices: 1, memoryLimits: [150] }));
     assert.equal(plan.devices[0].peakBytes, 150);
-    assert.deepEqual(plan.devices[0].memoryTimeline, [[0, 150], [1, 110], [2, 110], [3, 0]]);
+    assert.deepEqual(plan.devices[0].memoryTimeline, [
+      [0, 150],
+      [1, 110],
+      [2, 110],
+      [3, 0],
+    ]);
   });
 
   it('infeasible: says which op does not fit and the smallest uniform memory', async () => {
     const g = makeGraph(
-      [{ id: 'a', us: 1, out: 100, temp: 50 }, { id: 'b', us: 1, out: 10 }, { id: 'c', us: 1, out: 10 }],
-      [['a', 'b', 100], ['a', 'c', 100]],
+      [
+        { id: 'a', us: 1, out: 100, temp: 50 },
+        { id: 'b', us: 1, out: 10 },
+        { id: 'c', us: 1, out: 10 },
+      ],
+      [
+        ['a', 'b', 100],
+        ['a', 'c', 100],
+      ],
       'mem',
     );
     for (const algorithm of ['m-etf', 'm-sct', 'm-topo', 'sequential'] as const) {
@@ -137,8 +186,15 @@ describe('placement: hand-computed schedules', () => {
 
   it('a colocation group reserves its persistent total on the device of its first op', async () => {
     const g = makeGraph(
-      [{ id: 'w1', us: 1, persist: 60, group: 'G' }, { id: 'w2', us: 1, persist: 60, group: 'G' }, { id: 'y', us: 1 }],
-      [['w1', 'y', 0], ['w2', 'y', 0]],
+      [
+        { id: 'w1', us: 1, persist: 60, group: 'G' },
+        { id: 'w2', us: 1, persist: 60, group: 'G' },
+        { id: 'y', us: 1 },
+      ],
+      [
+        ['w1', 'y', 0],
+        ['w2', 'y', 0],
+      ],
       'group',
     );
     const bad = await placeGraph(g, options({ algorithm: 'm-etf', devices: 2, memoryLimits: [100, 100] }));
@@ -167,17 +223,33 @@ describe('placement: hand-computed schedules', () => {
   it('sequential fills device 0 up to its limit, then device 1', async () => {
     const chain = makeGraph(
       ['a', 'b', 'c', 'd'].map((id) => ({ id, us: 1, persist: 40 })),
-      [['a', 'b', 0], ['b', 'c', 0], ['c', 'd', 0]],
+      [
+        ['a', 'b', 0],
+        ['b', 'c', 0],
+        ['c', 'd', 0],
+      ],
       'chain',
     );
     const plan = await placeChecked(chain, options({ algorithm: 'sequential', devices: 2, memoryLimits: [100, 100] }));
-    assert.deepEqual(plan.schedule.map((s) => s.device), [0, 0, 1, 1]);
+    assert.deepEqual(
+      plan.schedule.map((s) => s.device),
+      [0, 0, 1, 1],
+    );
   });
 
   it('fusion keeps the plan in original nodes, members back to back', async () => {
     const g = makeGraph(
-      [{ id: 'a', us: 1, group: 'G' }, { id: 'b', us: 2, group: 'G' }, { id: 'c', us: 3, group: 'G' }, { id: 'y', us: 4 }],
-      [['a', 'b', 8], ['b', 'c', 8], ['a', 'y', 8]],
+      [
+        { id: 'a', us: 1, group: 'G' },
+        { id: 'b', us: 2, group: 'G' },
+        { id: 'c', us: 3, group: 'G' },
+        { id: 'y', us: 4 },
+      ],
+      [
+        ['a', 'b', 8],
+        ['b', 'c', 8],
+        ['a', 'y', 8],
+      ],
       'fuse',
     );
     const opts = options({ algorithm: 'm-etf', devices: 2, fuse: true });
@@ -190,8 +262,16 @@ describe('placement: hand-computed schedules', () => {
 
   it('fusion never creates a cycle: u → w → v with u, v in one group and u → v stays unfused', async () => {
     const g = makeGraph(
-      [{ id: 'u', us: 1, group: 'G' }, { id: 'w', us: 5 }, { id: 'v', us: 1, group: 'G' }],
-      [['u', 'w', 8], ['w', 'v', 8], ['u', 'v', 8]],
+      [
+        { id: 'u', us: 1, group: 'G' },
+        { id: 'w', us: 5 },
+        { id: 'v', us: 1, group: 'G' },
+      ],
+      [
+        ['u', 'w', 8],
+        ['w', 'v', 8],
+        ['u', 'v', 8],
+      ],
       'diamond',
     );
     const { buildProblem } = await import('../../algorithms/placement/problem');
@@ -203,7 +283,18 @@ describe('placement: hand-computed schedules', () => {
     assert.deepEqual(at(plan, 'w').slice(1), [1, 6]);
     assert.deepEqual(at(plan, 'v').slice(1), [6, 7]);
     // a plain chain in one group fuses into one node
-    const chain = makeGraph([{ id: 'a', us: 1, group: 'G' }, { id: 'b', us: 1, group: 'G' }, { id: 'c', us: 1, group: 'G' }], [['a', 'b', 1], ['b', 'c', 1]], 'chain');
+    const chain = makeGraph(
+      [
+        { id: 'a', us: 1, group: 'G' },
+        { id: 'b', us: 1, group: 'G' },
+        { id: 'c', us: 1, group: 'G' },
+      ],
+      [
+        ['a', 'b', 1],
+        ['b', 'c', 1],
+      ],
+      'chain',
+    );
     assert.equal(buildProblem(chain, { grouping: 'colocation', fuse: true, link: parseInterconnect('none') }, indexGraph(chain)).n, 1);
   });
 
@@ -224,7 +315,11 @@ describe('placement: hand-computed schedules', () => {
       [{ theta: 0 }, /theta/],
     ];
     for (const [patch, re] of cases) {
-      await assert.rejects(placeGraph(fig1, { ...options({ algorithm: "m-etf", devices: 1 }), ...patch }), (e: unknown) => isOpplaceError(e) && re.test((e as Error).message), String(re));
+      await assert.rejects(
+        placeGraph(fig1, { ...options({ algorithm: 'm-etf', devices: 1 }), ...patch }),
+        (e: unknown) => isOpplaceError(e) && re.test((e as Error).message),
+        String(re),
+      );
     }
   });
 
@@ -235,8 +330,20 @@ describe('placement: hand-computed schedules', () => {
     // b has the lower topological rank) and can still use channel 0 at [3, 4], so c runs [11, 12].
     // With the sender's channel held until the receive ends, c's input would arrive at 12 (c: 12–13).
     const g = makeGraph(
-      [{ id: 'p', us: 1 }, { id: 'a', us: 2 }, { id: 'w', us: 11 }, { id: 'a2', us: 1 }, { id: 'q', us: 1 }, { id: 'b', us: 1 }, { id: 'c', us: 1 }],
-      [['p', 'q', 9000], ['a', 'b', 1000], ['a2', 'c', 1000]],
+      [
+        { id: 'p', us: 1 },
+        { id: 'a', us: 2 },
+        { id: 'w', us: 11 },
+        { id: 'a2', us: 1 },
+        { id: 'q', us: 1 },
+        { id: 'b', us: 1 },
+        { id: 'c', us: 1 },
+      ],
+      [
+        ['p', 'q', 9000],
+        ['a', 'b', 1000],
+        ['a2', 'c', 1000],
+      ],
       'channels',
     );
     const order = [['a', 'a2'], ['q', 'b'], ['p'], ['w', 'c']];
@@ -246,14 +353,24 @@ describe('placement: hand-computed schedules', () => {
     const on = (id: string) => pieces.schedule.find((x) => x.node === id)!;
     assert.deepEqual([on('q').startUs, on('b').startUs, on('c').startUs, on('c').endUs], [10, 11, 11, 12]);
     assert.equal(pieces.makespanUs, 12);
-    assert.deepEqual(pieces.transfers.map((t) => [t.from, t.srcDevice, t.dstDevice, t.sendStartUs ?? t.startUs, t.startUs, t.endUs]), [
-      ['p', 2, 1, 1, 1, 10],
-      ['a2', 0, 3, 3, 3, 4],
-      ['a', 0, 1, 2, 10, 11],
-    ]);
+    assert.deepEqual(
+      pieces.transfers.map((t) => [t.from, t.srcDevice, t.dstDevice, t.sendStartUs ?? t.startUs, t.startUs, t.endUs]),
+      [
+        ['p', 2, 1, 1, 1, 10],
+        ['a2', 0, 3, 3, 3, 4],
+        ['a', 0, 1, 2, 10, 11],
+      ],
+    );
     // b waited for the receive, which waited for channel 1: the critical chain goes back to p
     assert.deepEqual(pieces.criticalPath, ['p', 'b']);
-    const plan = { ...pieces, file: 'channels.json', algorithm: 'm-etf', lowerBoundUs: 0, placeMs: 0, options: options({ algorithm: 'm-etf', devices: 4, comm: '0:1' }) } as unknown as Plan;
+    const plan = {
+      ...pieces,
+      file: 'channels.json',
+      algorithm: 'm-etf',
+      lowerBoundUs: 0,
+      placeMs: 0,
+      options: options({ algorithm: 'm-etf', devices: 4, comm: '0:1' }),
+    } as unknown as Plan;
     assert.deepEqual(checkSchedule(g, plan, options({ algorithm: 'm-etf', devices: 4, comm: '0:1' })), []);
     // the checker holds the source channel from the send start: a send overlapping it is caught
     const overlapping = { ...plan, transfers: plan.transfers.map((t) => (t.from === 'a2' ? { ...t, sendStartUs: 2.5, startUs: 3, endUs: 4 } : t)) };
@@ -264,14 +381,28 @@ describe('placement: hand-computed schedules', () => {
     // a (0–1) sends 3 µs to b on device 1 (send 1–4); a2 (1–3) can only send to c on device 2 when
     // channel 0 is free at 4 (4–5), so c runs 5–6: the chain is a → (a→b) → (a2→c) → c.
     const g = makeGraph(
-      [{ id: 'a', us: 1 }, { id: 'a2', us: 2 }, { id: 'b', us: 1 }, { id: 'c', us: 1 }],
-      [['a', 'b', 3000], ['a2', 'c', 1000]],
+      [
+        { id: 'a', us: 1 },
+        { id: 'a2', us: 2 },
+        { id: 'b', us: 1 },
+        { id: 'c', us: 1 },
+      ],
+      [
+        ['a', 'b', 3000],
+        ['a2', 'c', 1000],
+      ],
       'sendBound',
     );
     const order = [['a', 'a2'], ['b'], ['c']];
     const assignment: Record<string, number> = { a: 0, a2: 0, b: 1, c: 2 };
     const pieces = simulateSchedule(g, { assignment, order, devices: 3, comm: '0:1' });
-    assert.deepEqual(pieces.transfers.map((t) => [t.from, t.sendStartUs ?? t.startUs, t.startUs, t.endUs]), [['a', 1, 1, 4], ['a2', 4, 4, 5]]);
+    assert.deepEqual(
+      pieces.transfers.map((t) => [t.from, t.sendStartUs ?? t.startUs, t.startUs, t.endUs]),
+      [
+        ['a', 1, 1, 4],
+        ['a2', 4, 4, 5],
+      ],
+    );
     assert.equal(pieces.makespanUs, 6);
     assert.deepEqual(pieces.criticalPath, ['a', 'c']);
     assert.deepEqual(pieces.criticalTransfers, [0, 1]);
@@ -283,8 +414,19 @@ describe('placement: hand-computed schedules', () => {
     // counts d's outgoing 100 from the node's start: 100 + 200 = 300. Summing every intermediate
     // (100 + 300 = 400) would reject a limit the expanded schedule (peak 200) never reaches.
     const g = makeGraph(
-      [{ id: 'a', us: 1, group: 'g' }, { id: 'b', us: 1, group: 'g' }, { id: 'c', us: 1, group: 'g' }, { id: 'd', us: 1, group: 'g' }, { id: 'e', us: 1 }],
-      [['a', 'b', 100], ['b', 'c', 100], ['c', 'd', 100], ['d', 'e', 100]],
+      [
+        { id: 'a', us: 1, group: 'g' },
+        { id: 'b', us: 1, group: 'g' },
+        { id: 'c', us: 1, group: 'g' },
+        { id: 'd', us: 1, group: 'g' },
+        { id: 'e', us: 1 },
+      ],
+      [
+        ['a', 'b', 100],
+        ['b', 'c', 100],
+        ['c', 'd', 100],
+        ['d', 'e', 100],
+      ],
       'fusedChain',
     );
     const opts = options({ algorithm: 'm-etf', devices: 1, fuse: true, memoryLimits: [300] });
@@ -298,30 +440,61 @@ describe('placement: hand-computed schedules', () => {
   });
 
   describe("m-SCT's awake device (Baechi's semantics, favourites given)", () => {
-
     it('an op is urgent only when its start (device free included) has passed on every device', () => {
       // i (device 0, 0–1) has favourite child c (10 µs to move); L keeps device 1 busy until 20.
       // u's inputs are everywhere at 0, but device 1 cannot start it before 20: not urgent, so
       // device 0 waits for c (1–6) and runs u afterwards (6–11).
       const g = makeGraph(
-        [{ id: 'i', us: 1 }, { id: 'L', us: 20 }, { id: 'u', us: 5 }, { id: 'c', us: 5 }],
+        [
+          { id: 'i', us: 1 },
+          { id: 'L', us: 20 },
+          { id: 'u', us: 5 },
+          { id: 'c', us: 5 },
+        ],
         [['i', 'c', 10000]],
         'urgent',
       );
       const at = runSct(g, 2, [['i', 'c']]);
-      assert.deepEqual([at('i'), at('L'), at('c'), at('u')], [[0, 0, 1], [1, 0, 20], [0, 1, 6], [0, 6, 11]]);
+      assert.deepEqual(
+        [at('i'), at('L'), at('c'), at('u')],
+        [
+          [0, 0, 1],
+          [1, 0, 20],
+          [0, 1, 6],
+          [0, 6, 11],
+        ],
+      );
     });
 
     it('a device waits only for the favourite child of the op it ran last', () => {
       // i (device 0, 0–1) has favourite child c, which also needs p; p runs after i on device 0
       // (1–2), so device 0 is not awake for c: plain ETF runs w (lower rank) first, then c.
       const g = makeGraph(
-        [{ id: 'i', us: 1 }, { id: 'L', us: 20 }, { id: 'p', us: 1 }, { id: 'w', us: 3 }, { id: 'c', us: 1 }],
-        [['i', 'w', 5000], ['i', 'c', 1000], ['p', 'c', 1000]],
+        [
+          { id: 'i', us: 1 },
+          { id: 'L', us: 20 },
+          { id: 'p', us: 1 },
+          { id: 'w', us: 3 },
+          { id: 'c', us: 1 },
+        ],
+        [
+          ['i', 'w', 5000],
+          ['i', 'c', 1000],
+          ['p', 'c', 1000],
+        ],
         'lastOp',
       );
       const at = runSct(g, 2, [['i', 'c']]);
-      assert.deepEqual([at('i'), at('L'), at('p'), at('w'), at('c')], [[0, 0, 1], [1, 0, 20], [0, 1, 2], [0, 2, 5], [0, 5, 6]]);
+      assert.deepEqual(
+        [at('i'), at('L'), at('p'), at('w'), at('c')],
+        [
+          [0, 0, 1],
+          [1, 0, 20],
+          [0, 1, 2],
+          [0, 2, 5],
+          [0, 5, 6],
+        ],
+      );
     });
   });
 

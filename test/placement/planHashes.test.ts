@@ -19,7 +19,10 @@ const GRAPHS: [string, string][] = [
   ['stg/50/rand0000', dataPath('stg', '50', 'rand0000.stg')],
   ['stg/100/rand0007', dataPath('stg', '100', 'rand0007.stg')],
   ...['bert24', 'gnmt', 'inceptionv3', 'resnet50'].flatMap((m) =>
-    ['inference', 'training'].map((k): [string, string] => [`layer/${m}_${k}`, dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', `${m}_${k}.json`)]),
+    ['inference', 'training'].map((k): [string, string] => [
+      `layer/${m}_${k}`,
+      dataPath('dnn-partitioning', 'throughput-inputs', 'LayerGraphs', `${m}_${k}.json`),
+    ]),
   ),
   ['op/bert_L-12_training', dataPath('dnn-partitioning', 'throughput-inputs', 'OperatorGraphs', 'bert_L-12_training.json')],
   ['latency/gnmt_inference', dataPath('dnn-partitioning', 'latency-inputs', 'LayerGraphs', 'gnmt_inference.json')],
@@ -66,7 +69,10 @@ async function placeUnclocked(graph: OpGraph, opts: PlacementOptions): Promise<P
 export function planHash(plan: Plan): string {
   const { placeMs: _placeMs, ...rest } = plan;
   const file = path.isAbsolute(rest.file) ? path.relative(REPO, rest.file).split(path.sep).join('/') : rest.file;
-  return createHash('sha256').update(JSON.stringify({ ...rest, file })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ ...rest, file }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 describe('plan hashes: the engine restructure changes no plan', function () {

@@ -38,7 +38,10 @@ describe('placement: a prepared graph', function () {
     const prepared = prepareForPlacement(graph);
     const { comparison, plans } = await compareAlgorithms(prepared, { ...base, budgetMs: 50 });
     assert.deepEqual(prepared.counts, { problems: 1, lps: 1 });
-    assert.deepEqual(comparison.rows.map((r) => r.algorithm), ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential']);
+    assert.deepEqual(
+      comparison.rows.map((r) => r.algorithm),
+      ['m-topo', 'm-etf', 'm-sct', 'refine', 'single', 'sequential'],
+    );
     for (const [i, row] of comparison.rows.entries()) {
       const alone = await placeGraph(graph, { ...base, budgetMs: 50, algorithm: row.algorithm });
       assert.equal(timeless(plans[i]!), timeless(alone), row.algorithm);

@@ -13,7 +13,16 @@ describe('placement: tensor table and problem at scale', () => {
   it('a repeated (tensor, consumer) edge counts once, whichever of the two lists is shorter', () => {
     // t0 of a has 3 consumers and b consumes 1 tensor (consumer list longer); c consumes 3 tensors of
     // different producers and each has 1 consumer (input list longer); every edge is given twice
-    const node = (id: string) => ({ id, name: id, opType: 'Op', namespace: [], computeUs: 1, persistentBytes: 0, temporaryBytes: 0, outputs: [{ name: `${id}:0`, bytes: 8, shape: null }] });
+    const node = (id: string) => ({
+      id,
+      name: id,
+      opType: 'Op',
+      namespace: [],
+      computeUs: 1,
+      persistentBytes: 0,
+      temporaryBytes: 0,
+      outputs: [{ name: `${id}:0`, bytes: 8, shape: null }],
+    });
     const ids = ['a', 'b', 'x', 'y', 'p', 'q', 'c'];
     const edge = (from: string, to: string) => ({ from, to, tensor: `${from}:0`, bytes: 8 });
     const edges = [edge('a', 'b'), edge('a', 'x'), edge('a', 'y'), edge('p', 'c'), edge('q', 'c'), edge('b', 'c')];
@@ -40,7 +49,10 @@ describe('placement: tensor table and problem at scale', () => {
     const problem = buildProblem(randomWindowDag(1000, { seed: 9 }), options);
     for (let v = 0; v < problem.n; v++) {
       const fromTensors = new Set(problem.inTensors[v].map((k) => problem.tProducer[k]));
-      assert.deepEqual([...problem.pred[v]].sort((a, b) => a - b), [...fromTensors].sort((a, b) => a - b));
+      assert.deepEqual(
+        [...problem.pred[v]].sort((a, b) => a - b),
+        [...fromTensors].sort((a, b) => a - b),
+      );
       assert.equal(new Set(problem.succ[v]).size, problem.succ[v].length);
     }
   });

@@ -36,7 +36,12 @@ const dagArb = (maxNodes: number, withMemory: boolean) =>
 
 function toGraph(spec: DagSpec): OpGraph {
   const nodes: NodeSpec[] = spec.nodes.map((x, i) => ({
-    id: `n${i}`, us: x.us, out: x.out, temp: x.temp, persist: x.persist, ...(x.group >= 0 ? { group: `g${x.group}` } : {}),
+    id: `n${i}`,
+    us: x.us,
+    out: x.out,
+    temp: x.temp,
+    persist: x.persist,
+    ...(x.group >= 0 ? { group: `g${x.group}` } : {}),
   }));
   const edges = forwardEdges(spec.edges);
   // each producer sends one tensor whose size is its largest edge
@@ -58,7 +63,8 @@ function exactOptimum(graph: OpGraph, D: number, link: Link): number {
     const a = idx.get(e.from)!;
     const b = idx.get(e.to)!;
     if (!preds[b].includes(a)) preds[b].push(a);
-    if (!inputs[b].some((t) => t.tensor === e.from + ':' + e.tensor)) inputs[b].push({ tensor: e.from + ':' + e.tensor, from: a, us: transferTimeUs(e.bytes, link) });
+    if (!inputs[b].some((t) => t.tensor === e.from + ':' + e.tensor))
+      inputs[b].push({ tensor: e.from + ':' + e.tensor, from: a, us: transferTimeUs(e.bytes, link) });
   }
   const dev = new Int32Array(n).fill(-1);
   const end = new Float64Array(n);
@@ -136,7 +142,11 @@ describe('placement: properties over random DAGs', function () {
           const lb = lowerBound(graph, devices);
           for (const algorithm of PLACERS) {
             const options: PlacementOptions = {
-              algorithm, devices, comm, grouping: grouping as PlacementOptions['grouping'], fuse,
+              algorithm,
+              devices,
+              comm,
+              grouping: grouping as PlacementOptions['grouping'],
+              fuse,
               // unequal: device d gets (1 + d/2)× the limit
               memoryLimits: Array.from({ length: devices }, (_, d) => (limit === undefined ? Infinity : unequal ? Math.round(limit * (1 + d / 2)) : limit)),
             };
@@ -146,11 +156,12 @@ describe('placement: properties over random DAGs', function () {
               assert.equal(plan.schedule.length, graph.nodes.length);
               assert.ok(plan.makespanUs >= lb - tol(lb), `${algorithm}: makespan ${plan.makespanUs} < lower bound ${lb}`);
             }
-            stats[plan.feasible ? "feasible" : "infeasible"]++;
+            stats[plan.feasible ? 'feasible' : 'infeasible']++;
             if (!plan.feasible && algorithm !== 'single') {
               assert.ok(plan.reason && plan.reason.length > 10);
               assert.ok(plan.minimumMemoryBytes !== undefined, `${algorithm}: no minimum memory`);
-              if (!unequal || devices === 1) assert.ok(plan.minimumMemoryBytes > (limit ?? 0), `${algorithm}: minimum ${plan.minimumMemoryBytes} vs limit ${limit}`);
+              if (!unequal || devices === 1)
+                assert.ok(plan.minimumMemoryBytes > (limit ?? 0), `${algorithm}: minimum ${plan.minimumMemoryBytes} vs limit ${limit}`);
               const retry = await placeGraph(graph, { ...options, memoryLimits: Array(devices).fill(plan.minimumMemoryBytes) });
               assert.equal(retry.feasible, true, `${algorithm} should fit with ${plan.minimumMemoryBytes}`);
             }

@@ -20,15 +20,28 @@ describe("placement: m-SCT's awake device follows Baechi", () => {
     // v (2–4), c (4–9). Before, device 0 only asked whether v was urgent, waited for c (3–8),
     // device 1 took u (1–2) and v ran last (8–10).
     const g = makeGraph(
-      [{ id: 'i', us: 1 }, { id: 'q', us: 1 }, { id: 'v', us: 2 }, { id: 'u', us: 1 }, { id: 'c', us: 5 }],
-      [['i', 'v', 10000], ['i', 'c', 10000], ['q', 'c', 2000]],
+      [
+        { id: 'i', us: 1 },
+        { id: 'q', us: 1 },
+        { id: 'v', us: 2 },
+        { id: 'u', us: 1 },
+        { id: 'c', us: 5 },
+      ],
+      [
+        ['i', 'v', 10000],
+        ['i', 'c', 10000],
+        ['q', 'c', 2000],
+      ],
       'urgentOp',
     );
     const at = runSct(g, 2, [['i', 'c']]);
-    assert.deepEqual(
-      ['i', 'q', 'u', 'v', 'c'].map(at),
-      [[0, 0, 1], [1, 0, 1], [0, 1, 2], [0, 2, 4], [0, 4, 9]],
-    );
+    assert.deepEqual(['i', 'q', 'u', 'v', 'c'].map(at), [
+      [0, 0, 1],
+      [1, 0, 1],
+      [0, 1, 2],
+      [0, 2, 4],
+      [0, 4, 9],
+    ]);
   });
 
   it('among urgent ops takes the smallest urgent time, not the lowest rank', () => {
@@ -37,15 +50,31 @@ describe("placement: m-SCT's awake device follows Baechi", () => {
     // (3); Baechi's awake device 0 takes u. Device 1 takes w (1–2) first (same start, lower
     // rank), then device 0 still takes u (urgent time now 2, device 1 being busy until 2).
     const g = makeGraph(
-      [{ id: 'i', us: 1 }, { id: 'q', us: 1 }, { id: 'v', us: 2 }, { id: 'w', us: 1 }, { id: 'u', us: 1 }, { id: 'c', us: 5 }],
-      [['i', 'v', 10000], ['i', 'c', 10000], ['q', 'c', 2000], ['q', 'w', 2000]],
+      [
+        { id: 'i', us: 1 },
+        { id: 'q', us: 1 },
+        { id: 'v', us: 2 },
+        { id: 'w', us: 1 },
+        { id: 'u', us: 1 },
+        { id: 'c', us: 5 },
+      ],
+      [
+        ['i', 'v', 10000],
+        ['i', 'c', 10000],
+        ['q', 'c', 2000],
+        ['q', 'w', 2000],
+      ],
       'urgentOrder',
     );
     const at = runSct(g, 2, [['i', 'c']]);
-    assert.deepEqual(
-      ['i', 'q', 'u', 'w', 'v', 'c'].map(at),
-      [[0, 0, 1], [1, 0, 1], [0, 1, 2], [1, 1, 2], [0, 2, 4], [0, 4, 9]],
-    );
+    assert.deepEqual(['i', 'q', 'u', 'w', 'v', 'c'].map(at), [
+      [0, 0, 1],
+      [1, 0, 1],
+      [0, 1, 2],
+      [1, 1, 2],
+      [0, 2, 4],
+      [0, 4, 9],
+    ]);
   });
 
   it('does not wait for a favourite child whose group is pinned to this device', () => {
@@ -54,15 +83,29 @@ describe("placement: m-SCT's awake device follows Baechi", () => {
     // Baechi's device 0 is not awake: plain ETF runs v at 2 (2–4), then c (4–9). Before, device 0
     // waited for c (3–8) and ran v after it (8–10).
     const g = makeGraph(
-      [{ id: 'g1', us: 1, group: 'G' }, { id: 'i', us: 1 }, { id: 'q', us: 1 }, { id: 'v', us: 2 }, { id: 'c', us: 5, group: 'G' }],
-      [['g1', 'i', 1000], ['i', 'v', 10000], ['i', 'c', 10000], ['q', 'c', 2000]],
+      [
+        { id: 'g1', us: 1, group: 'G' },
+        { id: 'i', us: 1 },
+        { id: 'q', us: 1 },
+        { id: 'v', us: 2 },
+        { id: 'c', us: 5, group: 'G' },
+      ],
+      [
+        ['g1', 'i', 1000],
+        ['i', 'v', 10000],
+        ['i', 'c', 10000],
+        ['q', 'c', 2000],
+      ],
       'pinnedHere',
     );
     const at = runSct(g, 2, [['i', 'c']], 'colocation');
-    assert.deepEqual(
-      ['g1', 'q', 'i', 'v', 'c'].map(at),
-      [[0, 0, 1], [1, 0, 1], [0, 1, 2], [0, 2, 4], [0, 4, 9]],
-    );
+    assert.deepEqual(['g1', 'q', 'i', 'v', 'c'].map(at), [
+      [0, 0, 1],
+      [1, 0, 1],
+      [0, 1, 2],
+      [0, 2, 4],
+      [0, 4, 9],
+    ]);
   });
 
   it('does not wait for a favourite child whose group is pinned to another device', () => {
@@ -70,11 +113,24 @@ describe("placement: m-SCT's awake device follows Baechi", () => {
     // child c, which can only run on device 1 (i's tensor there at 11). Device 0 must not hold
     // back for it: v runs there at 1 (1–3); c runs on device 1 at 11 (11–16).
     const g = makeGraph(
-      [{ id: 'i', us: 1 }, { id: 'g1', us: 1, group: 'G' }, { id: 'v', us: 2 }, { id: 'c', us: 5, group: 'G' }],
-      [['i', 'v', 10000], ['i', 'c', 10000]],
+      [
+        { id: 'i', us: 1 },
+        { id: 'g1', us: 1, group: 'G' },
+        { id: 'v', us: 2 },
+        { id: 'c', us: 5, group: 'G' },
+      ],
+      [
+        ['i', 'v', 10000],
+        ['i', 'c', 10000],
+      ],
       'pinnedThere',
     );
     const at = runSct(g, 2, [['i', 'c']], 'colocation');
-    assert.deepEqual(['i', 'g1', 'v', 'c'].map(at), [[0, 0, 1], [1, 0, 1], [0, 1, 3], [1, 11, 16]]);
+    assert.deepEqual(['i', 'g1', 'v', 'c'].map(at), [
+      [0, 0, 1],
+      [1, 0, 1],
+      [0, 1, 3],
+      [1, 11, 16],
+    ]);
   });
 });

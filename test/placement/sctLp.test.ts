@@ -49,7 +49,17 @@ describe('m-SCT favourite-child LP: hand-made cases', () => {
       });
 
       it('chain: every edge favourite, w = Σp whatever the comm', async () => {
-        const r = await favouriteChildren(input([1, 2, 3], [[0, 1, 100], [1, 2, 100]]), 0.5, { method });
+        const r = await favouriteChildren(
+          input(
+            [1, 2, 3],
+            [
+              [0, 1, 100],
+              [1, 2, 100],
+            ],
+          ),
+          0.5,
+          { method },
+        );
         assertClose(r.lpObjective, 6);
         assert.deepEqual([...r.favChild], [1, 2, -1]);
         assert.deepEqual([...r.favParent], [-1, 0, 1]);
@@ -57,7 +67,17 @@ describe('m-SCT favourite-child LP: hand-made cases', () => {
 
       it('fork: comm split between the branches (w = 8.5), the longer branch is favourite', async () => {
         // max(1 + 10a + 2, 1 + 10(1−a) + 3) is smallest at a = x01 = 0.55
-        const r = await favouriteChildren(input([1, 2, 3], [[0, 1, 10], [0, 2, 10]]), 0.5, { method });
+        const r = await favouriteChildren(
+          input(
+            [1, 2, 3],
+            [
+              [0, 1, 10],
+              [0, 2, 10],
+            ],
+          ),
+          0.5,
+          { method },
+        );
         assertClose(r.lpObjective, 8.5);
         assert.deepEqual([...r.favChild], [2, -1, -1]);
         assert.deepEqual([...r.favParent], [-1, -1, 0]);
@@ -65,7 +85,17 @@ describe('m-SCT favourite-child LP: hand-made cases', () => {
 
       it('join: w = 8, the longer parent is favourite', async () => {
         // max(3 + 10a + 1, 1 + 10(1−a) + 1) is smallest at a = x02 = 0.4
-        const r = await favouriteChildren(input([3, 1, 1], [[0, 2, 10], [1, 2, 10]]), 0.5, { method });
+        const r = await favouriteChildren(
+          input(
+            [3, 1, 1],
+            [
+              [0, 2, 10],
+              [1, 2, 10],
+            ],
+          ),
+          0.5,
+          { method },
+        );
         assertClose(r.lpObjective, 8);
         assert.deepEqual([...r.favParent], [-1, -1, 0]);
         assert.deepEqual([...r.favChild], [2, -1, -1]);
@@ -73,35 +103,98 @@ describe('m-SCT favourite-child LP: hand-made cases', () => {
 
       it('diamond: w = 9.5', async () => {
         // branches 4 + 5(2 − t) and 5 + 5t with t = x02 + x23: balanced at t = 0.9
-        const inp = input([1, 2, 3, 1], [[0, 1, 5], [0, 2, 5], [1, 3, 5], [2, 3, 5]]);
+        const inp = input(
+          [1, 2, 3, 1],
+          [
+            [0, 1, 5],
+            [0, 2, 5],
+            [1, 3, 5],
+            [2, 3, 5],
+          ],
+        );
         const r = await favouriteChildren(inp, 0.5, { method });
         assertClose(r.lpObjective, 9.5);
         assertValidFavourites(inp, r.favChild, r.favParent);
       });
 
       it('diamond with zero comm: w = longest compute path', async () => {
-        const r = await favouriteChildren(input([1, 2, 3, 1], [[0, 1, 0], [0, 2, 0], [1, 3, 0], [2, 3, 0]]), 0.5, { method });
+        const r = await favouriteChildren(
+          input(
+            [1, 2, 3, 1],
+            [
+              [0, 1, 0],
+              [0, 2, 0],
+              [1, 3, 0],
+              [2, 3, 0],
+            ],
+          ),
+          0.5,
+          { method },
+        );
         assertClose(r.lpObjective, 5);
       });
 
       it('fork with comm ≫ compute: w = 503.5', async () => {
-        const r = await favouriteChildren(input([1, 2, 3], [[0, 1, 1000], [0, 2, 1000]]), 0.5, { method });
+        const r = await favouriteChildren(
+          input(
+            [1, 2, 3],
+            [
+              [0, 1, 1000],
+              [0, 2, 1000],
+            ],
+          ),
+          0.5,
+          { method },
+        );
         assertClose(r.lpObjective, 503.5);
       });
 
       it('zero-time nodes: w = half the comm of a fork', async () => {
-        const r = await favouriteChildren(input([0, 0, 0], [[0, 1, 10], [0, 2, 10]]), 0.5, { method });
+        const r = await favouriteChildren(
+          input(
+            [0, 0, 0],
+            [
+              [0, 1, 10],
+              [0, 2, 10],
+            ],
+          ),
+          0.5,
+          { method },
+        );
         assertClose(r.lpObjective, 5);
       });
 
       it('parallel edges merge with the largest comm', async () => {
-        const merged = await favouriteChildren(input([1, 2, 3], [[0, 1, 2], [0, 1, 10], [0, 2, 10], [0, 2, 1]]), 0.5, { method });
+        const merged = await favouriteChildren(
+          input(
+            [1, 2, 3],
+            [
+              [0, 1, 2],
+              [0, 1, 10],
+              [0, 2, 10],
+              [0, 2, 1],
+            ],
+          ),
+          0.5,
+          { method },
+        );
         assertClose(merged.lpObjective, 8.5);
       });
 
       it('two independent components: w is the larger one', async () => {
         // fork (8.5) and a chain 3 → 4 with compute 5 + 5
-        const r = await favouriteChildren(input([1, 2, 3, 5, 5], [[0, 1, 10], [0, 2, 10], [3, 4, 50]]), 0.5, { method });
+        const r = await favouriteChildren(
+          input(
+            [1, 2, 3, 5, 5],
+            [
+              [0, 1, 10],
+              [0, 2, 10],
+              [3, 4, 50],
+            ],
+          ),
+          0.5,
+          { method },
+        );
         assertClose(r.lpObjective, 10);
         assert.equal(r.favChild[3], 4);
       });
@@ -109,7 +202,15 @@ describe('m-SCT favourite-child LP: hand-made cases', () => {
   }
 
   it('θ = 0 gives no favourites; θ > 1 keeps at most one per node', async () => {
-    const inp = input([1, 2, 3, 1], [[0, 1, 5], [0, 2, 5], [1, 3, 5], [2, 3, 5]]);
+    const inp = input(
+      [1, 2, 3, 1],
+      [
+        [0, 1, 5],
+        [0, 2, 5],
+        [1, 3, 5],
+        [2, 3, 5],
+      ],
+    );
     const none = await favouriteChildren(inp, 0, { method: 'exact' });
     assert.ok([...none.favChild].every((v) => v === -1));
     const all = await favouriteChildren(inp, 1.5, { method: 'exact' });
@@ -118,7 +219,17 @@ describe('m-SCT favourite-child LP: hand-made cases', () => {
   });
 
   it('the exact solution satisfies the LP and its longest path equals w', async () => {
-    const inp = input([1, 2, 3, 1, 4], [[0, 1, 5], [0, 2, 5], [1, 3, 5], [2, 3, 5], [0, 4, 7], [4, 3, 2]]);
+    const inp = input(
+      [1, 2, 3, 1, 4],
+      [
+        [0, 1, 5],
+        [0, 2, 5],
+        [1, 3, 5],
+        [2, 3, 5],
+        [0, 4, 7],
+        [4, 3, 2],
+      ],
+    );
     const sol = await solveFavouriteChildLpExact(inp);
     const g = sol.graph;
     for (let i = 0; i < g.n; i++) {
@@ -133,25 +244,58 @@ describe('m-SCT favourite-child LP: hand-made cases', () => {
 
 describe('m-SCT favourite rounding and repair', () => {
   it('keeps the smallest x when a node has two candidate children', () => {
-    const g = buildLpGraph(input([1, 1, 1], [[0, 1, 5], [0, 2, 5]]));
+    const g = buildLpGraph(
+      input(
+        [1, 1, 1],
+        [
+          [0, 1, 5],
+          [0, 2, 5],
+        ],
+      ),
+    );
     const r = roundFavourites(g, Float64Array.from([0.3, 0.1]), 0.5);
     assert.deepEqual([...r.favChild], [2, -1, -1]);
     assert.deepEqual([...r.favParent], [-1, -1, 0]);
   });
 
   it('ties in x go to the larger comm, then to the lower index', () => {
-    const g = buildLpGraph(input([1, 1, 1, 1], [[0, 1, 5], [0, 2, 9], [3, 1, 9]]));
+    const g = buildLpGraph(
+      input(
+        [1, 1, 1, 1],
+        [
+          [0, 1, 5],
+          [0, 2, 9],
+          [3, 1, 9],
+        ],
+      ),
+    );
     // edges sorted (0,1) (0,2) (3,1); all x equal
     const r = roundFavourites(g, Float64Array.from([0.2, 0.2, 0.2]), 0.5);
     assert.equal(r.favChild[0], 2, 'larger comm wins for node 0');
     assert.equal(r.favChild[3], 1, 'node 1 keeps a favourite parent, 3');
-    const same = buildLpGraph(input([1, 1, 1], [[0, 2, 5], [0, 1, 5]]));
+    const same = buildLpGraph(
+      input(
+        [1, 1, 1],
+        [
+          [0, 2, 5],
+          [0, 1, 5],
+        ],
+      ),
+    );
     const r2 = roundFavourites(same, Float64Array.from([0.2, 0.2]), 0.5);
     assert.equal(r2.favChild[0], 1, 'equal x and comm → lower child index');
   });
 
   it('repairs a conflict on the parent side', () => {
-    const g = buildLpGraph(input([1, 1, 1], [[0, 2, 5], [1, 2, 5]]));
+    const g = buildLpGraph(
+      input(
+        [1, 1, 1],
+        [
+          [0, 2, 5],
+          [1, 2, 5],
+        ],
+      ),
+    );
     const r = roundFavourites(g, Float64Array.from([0.4, 0.0]), 0.5);
     assert.deepEqual([...r.favParent], [-1, -1, 1]);
     assert.deepEqual([...r.favChild], [-1, 2, -1]);
@@ -166,7 +310,19 @@ describe('m-SCT favourite rounding and repair', () => {
 
 describe('m-SCT LP input validation', () => {
   const bad: [string, () => SctLpInput, RegExp][] = [
-    ['a cycle', () => input([1, 1, 1], [[0, 1, 1], [1, 2, 1], [2, 0, 1]]), /cycle/],
+    [
+      'a cycle',
+      () =>
+        input(
+          [1, 1, 1],
+          [
+            [0, 1, 1],
+            [1, 2, 1],
+            [2, 0, 1],
+          ],
+        ),
+      /cycle/,
+    ],
     ['a self-loop', () => input([1, 1], [[1, 1, 1]]), /self-loop/],
     ['an edge out of range', () => input([1, 1], [[0, 5, 1]]), /out of range/],
     ['a negative comm time', () => input([1, 1], [[0, 1, -3]]), /comm time/],
@@ -191,10 +347,21 @@ describe('HiGHS failures', () => {
     const highs = await loadHighs();
     // one column x ∈ [0, 1], one row x ≥ 2: infeasible
     const lp = {
-      numCols: 1, numRows: 1, colCost: Float64Array.of(1), colLower: Float64Array.of(0), colUpper: Float64Array.of(1),
-      rowLower: Float64Array.of(2), rowUpper: Float64Array.of(Infinity), starts: Int32Array.of(0, 1), indices: Int32Array.of(0), values: Float64Array.of(1),
+      numCols: 1,
+      numRows: 1,
+      colCost: Float64Array.of(1),
+      colLower: Float64Array.of(0),
+      colUpper: Float64Array.of(1),
+      rowLower: Float64Array.of(2),
+      rowUpper: Float64Array.of(Infinity),
+      starts: Int32Array.of(0, 1),
+      indices: Int32Array.of(0),
+      values: Float64Array.of(1),
     };
-    assert.throws(() => solveCscLp(highs, lp, 'test LP'), (e: unknown) => isOpplaceError(e) && /test LP: HiGHS did not find an optimum \(model status \d+/.test((e as Error).message));
+    assert.throws(
+      () => solveCscLp(highs, lp, 'test LP'),
+      (e: unknown) => isOpplaceError(e) && /test LP: HiGHS did not find an optimum \(model status \d+/.test((e as Error).message),
+    );
   });
 });
 
@@ -203,7 +370,19 @@ describe('fast path fall-back', () => {
 
   it('when the reduced solves cannot be certified (here: a solver that lies on small LPs), the full exact solve answers', async () => {
     // two forks in series with a chain in between; times large so a fake w of 1 ms is far too small
-    const inp = input([1e5, 2e5, 3e5, 1e5, 1e5, 1e5, 2e5, 3e5], [[0, 1, 3e5], [0, 2, 3e5], [1, 3, 3e5], [2, 3, 3e5], [3, 4, 3e5], [4, 5, 3e5], [5, 6, 3e5], [5, 7, 3e5]]);
+    const inp = input(
+      [1e5, 2e5, 3e5, 1e5, 1e5, 1e5, 2e5, 3e5],
+      [
+        [0, 1, 3e5],
+        [0, 2, 3e5],
+        [1, 3, 3e5],
+        [2, 3, 3e5],
+        [3, 4, 3e5],
+        [4, 5, 3e5],
+        [5, 6, 3e5],
+        [5, 7, 3e5],
+      ],
+    );
     const expected = await favouriteChildren(inp, 0.5, { method: 'exact' });
     // the full LP (8 s + 8 x + w); the reduced ones are smaller (3 → 4 → 5 is contracted)
     const fullColumns = 8 + 8 + 1;
@@ -216,7 +395,9 @@ describe('fast path fall-back', () => {
         lpCall: (model: Parameters<Highs['raw']['lpCall']>[0]) =>
           model.numCols === fullColumns
             ? real.raw.lpCall(model)
-            : ({ status: 0, value: { modelStatus: 7, solution: { colValue: new Float64Array(model.numCols).fill(1) } } } as unknown as ReturnType<Highs['raw']['lpCall']>),
+            : ({ status: 0, value: { modelStatus: 7, solution: { colValue: new Float64Array(model.numCols).fill(1) } } } as unknown as ReturnType<
+                Highs['raw']['lpCall']
+              >),
       };
       return new Proxy(real, { get: (target, key) => (key === 'raw' ? raw : Reflect.get(target, key)) });
     });
@@ -234,7 +415,17 @@ describe('HiGHS loading', () => {
     const wasm = readFileSync(require.resolve('highs/runtime'));
     setHighsLoaderOptions({ wasmBinary: wasm, locateFile: () => '/nonexistent/highs.wasm' });
     try {
-      const r = await favouriteChildren(input([1, 2, 3], [[0, 1, 10], [0, 2, 10]]), 0.5, { method: 'exact' });
+      const r = await favouriteChildren(
+        input(
+          [1, 2, 3],
+          [
+            [0, 1, 10],
+            [0, 2, 10],
+          ],
+        ),
+        0.5,
+        { method: 'exact' },
+      );
       assertClose(r.lpObjective, 8.5);
     } finally {
       setHighsLoaderOptions({});
@@ -244,7 +435,10 @@ describe('HiGHS loading', () => {
   it('bad wasm bytes give an OpplaceError instead of hanging', async () => {
     setHighsLoaderOptions({ wasmBinary: new Uint8Array([0, 97, 115, 109, 9, 9]) });
     try {
-      await assert.rejects(favouriteChildren(input([1, 2], [[0, 1, 1]]), 0.5, { method: 'exact' }), (e: unknown) => isOpplaceError(e) && /HiGHS/.test((e as Error).message));
+      await assert.rejects(
+        favouriteChildren(input([1, 2], [[0, 1, 1]]), 0.5, { method: 'exact' }),
+        (e: unknown) => isOpplaceError(e) && /HiGHS/.test((e as Error).message),
+      );
     } finally {
       setHighsLoaderOptions({});
     }
@@ -252,7 +446,20 @@ describe('HiGHS loading', () => {
 
   it('a failing loader becomes an OpplaceError, and the next call retries', async () => {
     setHighsLoader(() => Promise.reject(new Error('no wasm here')));
-    await assert.rejects(favouriteChildren(input([1, 2], [[0, 1, 1], [0, 1, 2]]), 0.5, { method: 'exact' }), (e: unknown) => isOpplaceError(e) && /no wasm here/.test((e as Error).message));
+    await assert.rejects(
+      favouriteChildren(
+        input(
+          [1, 2],
+          [
+            [0, 1, 1],
+            [0, 1, 2],
+          ],
+        ),
+        0.5,
+        { method: 'exact' },
+      ),
+      (e: unknown) => isOpplaceError(e) && /no wasm here/.test((e as Error).message),
+    );
     setHighsLoader(undefined);
     const r = await favouriteChildren(input([1, 2], [[0, 1, 1]]), 0.5, { method: 'exact' });
     assertClose(r.lpObjective, 3);

@@ -52,7 +52,12 @@ describe('m-SCT LP in a browser bundle', function () {
       await page.addScriptTag({ content: code });
       for (const method of ['fast', 'exact'] as const) {
         const inPage = await page.evaluate(
-          ([w, i, m]) => (globalThis as unknown as { solveInPage: (a: string, b: unknown, c: string) => Promise<{ favChild: number[]; lpObjective: number; method: string }> }).solveInPage(w, i, m),
+          ([w, i, m]) =>
+            (
+              globalThis as unknown as {
+                solveInPage: (a: string, b: unknown, c: string) => Promise<{ favChild: number[]; lpObjective: number; method: string }>;
+              }
+            ).solveInPage(w, i, m),
           [wasm, inp, method] as const,
         );
         const inNode = await favouriteChildren({ ...inp, p: Float64Array.from(inp.p) }, 0.5, { method });

@@ -12,7 +12,8 @@ import { greedyFavouriteX } from '../../algorithms/placement/sctLp/greedy';
 import { generateDnnDag } from '../helpers/generateDag';
 import { chainDag, randomWindowDag } from '../helpers/shapes';
 
-const lpInputOf = (graph: ReturnType<typeof randomWindowDag>) => sctLpInput(buildProblem(graph, problemOptionsOf({ devices: 4, comm: 'baechi', grouping: 'colocation', fuse: true })));
+const lpInputOf = (graph: ReturnType<typeof randomWindowDag>) =>
+  sctLpInput(buildProblem(graph, problemOptionsOf({ devices: 4, comm: 'baechi', grouping: 'colocation', fuse: true })));
 
 function assertMatching(favChild: Int32Array, favParent: Int32Array): void {
   for (let i = 0; i < favChild.length; i++) {
@@ -30,7 +31,10 @@ describe('m-SCT LP fallbacks at scale', function () {
     assert.match(fav.method, /^approximate: 1 LP part over 1200 columns \(largest \d+\) got greedy/);
     assert.match(fav.method, /w is an upper bound/);
     assertMatching(fav.favChild, fav.favParent);
-    assert.ok(fav.favChild.some((c) => c >= 0), 'some favourites');
+    assert.ok(
+      fav.favChild.some((c) => c >= 0),
+      'some favourites',
+    );
     assert.ok(Number.isFinite(fav.lpObjective) && fav.lpObjective > 0);
   });
 
@@ -56,7 +60,14 @@ describe('m-SCT LP fallbacks at scale', function () {
   });
 
   it('m-SCT places a random 1k-op DAG and the plan names the fallback', async () => {
-    const plan = await placeGraph(randomWindowDag(1000, { seed: 3 }), { algorithm: 'm-sct', devices: 4, memoryLimits: Array(4).fill(2 ** 40), comm: 'baechi', grouping: 'colocation', fuse: true });
+    const plan = await placeGraph(randomWindowDag(1000, { seed: 3 }), {
+      algorithm: 'm-sct',
+      devices: 4,
+      memoryLimits: Array(4).fill(2 ** 40),
+      comm: 'baechi',
+      grouping: 'colocation',
+      fuse: true,
+    });
     assert.ok(plan.feasible);
     assert.match(plan.lp!.method, /^approximate/);
   });

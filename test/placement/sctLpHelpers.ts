@@ -15,4 +15,3 @@ export function assertValidFavourites(inp: SctLpInput, favChild: Int32Array, fav
     if (favParent[i] >= 0) assert.equal(favChild[favParent[i]], i);
   }
 }
-

@@ -19,7 +19,10 @@ const randomDag: fc.Arbitrary<SctLpInput> = fc
   .chain((n) =>
     fc.record({
       n: fc.constant(n),
-      perm: fc.shuffledSubarray(Array.from({ length: n }, (_, i) => i), { minLength: n, maxLength: n }),
+      perm: fc.shuffledSubarray(
+        Array.from({ length: n }, (_, i) => i),
+        { minLength: n, maxLength: n },
+      ),
       p: fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0.5, max: 500, noNaN: true }), fc.integer({ min: 1, max: 50 })), { minLength: n, maxLength: n }),
       pairs: fc.array(
         fc.record({
@@ -34,9 +37,7 @@ const randomDag: fc.Arbitrary<SctLpInput> = fc
   .map(({ n, perm, p, pairs }) => ({
     n,
     p: Float64Array.from(p),
-    edges: pairs
-      .filter(({ a, b }) => a !== b)
-      .map(({ a, b, c }) => ({ from: perm[Math.min(a, b)], to: perm[Math.max(a, b)], c })),
+    edges: pairs.filter(({ a, b }) => a !== b).map(({ a, b, c }) => ({ from: perm[Math.min(a, b)], to: perm[Math.max(a, b)], c })),
   }));
 
 /**
@@ -123,8 +124,14 @@ describe('m-SCT LP: fast path equals the exact HiGHS solve', function () {
   });
 
   it('the random DAGs exercised the certificate loop and the fall-backs', () => {
-    assert.ok(methods.some((m) => /^reduced: [2-9] rounds/.test(m)), 'some case needed more than one round');
-    assert.ok(methods.some((m) => /^reduced: 1 round,/.test(m)), 'some case was certified at once');
+    assert.ok(
+      methods.some((m) => /^reduced: [2-9] rounds/.test(m)),
+      'some case needed more than one round',
+    );
+    assert.ok(
+      methods.some((m) => /^reduced: 1 round,/.test(m)),
+      'some case was certified at once',
+    );
   });
 
   it('on blocks in series with extra sources and sinks (series cuts, dependent segments)', async () => {
@@ -135,8 +142,14 @@ describe('m-SCT LP: fast path equals the exact HiGHS solve', function () {
       }),
       { numRuns: 300, seed: 42 },
     );
-    assert.ok(seen.some((m) => Number(/(\d+) segments/.exec(m)?.[1]) >= 3), 'some case was cut into ≥ 3 segments');
-    assert.ok(seen.some((m) => Number(/\((\d+) chained\)/.exec(m)?.[1]) >= 1), 'some segment had extra sources');
+    assert.ok(
+      seen.some((m) => Number(/(\d+) segments/.exec(m)?.[1]) >= 3),
+      'some case was cut into ≥ 3 segments',
+    );
+    assert.ok(
+      seen.some((m) => Number(/\((\d+) chained\)/.exec(m)?.[1]) >= 1),
+      'some segment had extra sources',
+    );
   });
 
   it('on DNN-shaped graphs, inference and training', async () => {

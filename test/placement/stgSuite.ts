@@ -20,7 +20,9 @@ export interface StgCase {
 export function stgCases(): StgCase[] {
   const dir = dataPath('stg', 'Optimal_values');
   const cases: StgCase[] = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.csv')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.csv'))
+    .sort()) {
     for (const line of readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/)) {
       const parts = line.trim().split(',');
       if (parts.length < 3 || !parts[0].endsWith('.stg')) continue;

@@ -13,13 +13,15 @@ import { makeGraph, NodeSpec } from '../placement/helpers';
 const unitsOf = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
 /** A random DAG: node i may depend on earlier nodes. */
-const dagArb = fc.integer({ min: 2, max: 30 }).chain((n) =>
-  fc.tuple(
-    fc.array(fc.integer({ min: 1, max: 20 }), { minLength: n, maxLength: n }),
-    fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1), fc.integer({ min: 0, max: 1000 })), { maxLength: 3 * n }),
-    fc.integer({ min: 1, max: 5 }),
-  ),
-);
+const dagArb = fc
+  .integer({ min: 2, max: 30 })
+  .chain((n) =>
+    fc.tuple(
+      fc.array(fc.integer({ min: 1, max: 20 }), { minLength: n, maxLength: n }),
+      fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1), fc.integer({ min: 0, max: 1000 })), { maxLength: 3 * n }),
+      fc.integer({ min: 1, max: 5 }),
+    ),
+  );
 
 describe('refine parts', () => {
   it('seededRandom: same seed, same stream; different seeds differ; values in [0, 1)', () => {
@@ -27,15 +29,27 @@ describe('refine parts', () => {
     const b = seededRandom(42);
     const c = seededRandom(43);
     const xs = Array.from({ length: 100 }, () => a());
-    assert.deepEqual(xs, Array.from({ length: 100 }, () => b()));
-    assert.notDeepEqual(xs, Array.from({ length: 100 }, () => c()));
+    assert.deepEqual(
+      xs,
+      Array.from({ length: 100 }, () => b()),
+    );
+    assert.notDeepEqual(
+      xs,
+      Array.from({ length: 100 }, () => c()),
+    );
     for (const x of xs) assert.ok(x >= 0 && x < 1);
   });
 
   it('contiguousSplits on a chain: segments are contiguous, fit the cap and cut at the small tensors', () => {
     // a → b → c → d → e → f with one small tensor (c → d): two segments should cut there
     const nodes: NodeSpec[] = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, us: 1, persist: 100 }));
-    const edges: [string, string, number][] = [['a', 'b', 1e9], ['b', 'c', 1e9], ['c', 'd', 10], ['d', 'e', 1e9], ['e', 'f', 1e9]];
+    const edges: [string, string, number][] = [
+      ['a', 'b', 1e9],
+      ['b', 'c', 1e9],
+      ['c', 'd', 10],
+      ['d', 'e', 1e9],
+      ['e', 'f', 1e9],
+    ];
     const graph = makeGraph(nodes, edges);
     const problem = buildProblem(graph, { grouping: 'none', fuse: false, link: parseInterconnect('baechi') });
     // memory per node in m-TOPO accounting: 100 persistent + its output
@@ -82,7 +96,17 @@ describe('refine parts', () => {
   });
 
   it('upward rank: a node ranks above each successor by its compute time at least', () => {
-    const graph = makeGraph([{ id: 'a', us: 3 }, { id: 'b', us: 4 }, { id: 'c', us: 5 }], [['a', 'b', 0], ['a', 'c', 0]]);
+    const graph = makeGraph(
+      [
+        { id: 'a', us: 3 },
+        { id: 'b', us: 4 },
+        { id: 'c', us: 5 },
+      ],
+      [
+        ['a', 'b', 0],
+        ['a', 'c', 0],
+      ],
+    );
     const problem = buildProblem(graph, { grouping: 'none', fuse: false, link: parseInterconnect('none') });
     const rank = upwardRanks(problem, 2);
     const at = (id: string) => rank[problem.coarseOf[problem.index.indexOf.get(id)!]];

@@ -17,7 +17,21 @@ describe('cli: opplace place with refinement and training', function () {
   this.timeout(60000);
 
   it('--algorithm refine reports its gain; the same command twice prints the same plan', async () => {
-    const argv = ['place', layer('resnet50_training.json'), '--devices', '4', '--memory', '12GiB', '--algorithm', 'refine', '--budget-ms', '150', '--seed', '3', '--json'];
+    const argv = [
+      'place',
+      layer('resnet50_training.json'),
+      '--devices',
+      '4',
+      '--memory',
+      '12GiB',
+      '--algorithm',
+      'refine',
+      '--budget-ms',
+      '150',
+      '--seed',
+      '3',
+      '--json',
+    ];
     const a = await cli(...argv);
     const b = await cli(...argv);
     assert.equal(a.code, 0, a.err);
@@ -31,7 +45,19 @@ describe('cli: opplace place with refinement and training', function () {
   });
 
   it('--refine on top of m-topo prints the refinement line', async () => {
-    const { code, out } = await cli('place', layer('gnmt_training.json'), '--devices', '2', '--memory', '4GiB', '--algorithm', 'm-topo', '--refine', '--budget-ms', '100');
+    const { code, out } = await cli(
+      'place',
+      layer('gnmt_training.json'),
+      '--devices',
+      '2',
+      '--memory',
+      '4GiB',
+      '--algorithm',
+      'm-topo',
+      '--refine',
+      '--budget-ms',
+      '100',
+    );
     assert.equal(code, 0);
     assert.match(out, /\(m-topo, 2 devices/);
     assert.match(out, /refined from m-topo \([\d.]+ ms\): [\d.]+% faster, \d+ ops moved/);

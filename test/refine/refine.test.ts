@@ -12,7 +12,6 @@ import type { PlacementOptions, Plan } from '../../algorithms/plan';
 import { makeGraph } from '../placement/helpers';
 import { stgCases, stgGraph } from '../placement/stgSuite';
 
-
 const dnn = (kind: string, level: string, file: string) => dataPath('dnn-partitioning', kind, level, file);
 
 /**
@@ -89,7 +88,15 @@ describe('refine: STG sample (comm none, no memory limit)', function () {
     const gaps: number[] = [];
     for (const c of cases) {
       const graph = stgGraph(c.file);
-      const options: PlacementOptions = { algorithm: 'refine', devices: c.processors, memoryLimits: Array(c.processors).fill(Infinity), comm: 'none', grouping: 'none', fuse: false, budgetMs: 150 };
+      const options: PlacementOptions = {
+        algorithm: 'refine',
+        devices: c.processors,
+        memoryLimits: Array(c.processors).fill(Infinity),
+        comm: 'none',
+        grouping: 'none',
+        fuse: false,
+        budgetMs: 150,
+      };
       const plan = await placeGraph(graph, options);
       assert.deepEqual(checkSchedule(graph, plan, options), [], `${c.file} on ${c.processors}`);
       // never below the proven optimum (or the published lower bound when it is unknown)
@@ -118,11 +125,22 @@ describe('refine: determinism, options and errors', function () {
 
   it('different seeds explore differently but stay valid', async () => {
     const graph = stgGraph('100/rand0020.stg');
-    const base: PlacementOptions = { algorithm: 'refine', devices: 4, memoryLimits: Array(4).fill(Infinity), comm: 'none', grouping: 'none', fuse: false, budgetMs: 100 };
+    const base: PlacementOptions = {
+      algorithm: 'refine',
+      devices: 4,
+      memoryLimits: Array(4).fill(Infinity),
+      comm: 'none',
+      grouping: 'none',
+      fuse: false,
+      budgetMs: 100,
+    };
     const plans = [await placeGraph(graph, { ...base, seed: 1 }), await placeGraph(graph, { ...base, seed: 2 }), await placeGraph(graph, { ...base, seed: 3 })];
     for (const p of plans) assert.deepEqual(checkSchedule(graph, p, base), []);
     // the seed is part of the recorded options, and the searches are not all the same
-    assert.deepEqual(plans.map((p) => p.options!.seed), [1, 2, 3]);
+    assert.deepEqual(
+      plans.map((p) => p.options!.seed),
+      [1, 2, 3],
+    );
     const schedules = new Set(plans.map((p) => JSON.stringify(p.schedule)));
     assert.ok(schedules.size >= 2);
   });
@@ -171,7 +189,13 @@ describe('refine: determinism, options and errors', function () {
   });
 
   it('an impossible limit gives one clear reason and the memory that would work', async () => {
-    const graph = makeGraph([{ id: 'a', us: 5, persist: 100 }, { id: 'b', us: 5, persist: 300 }], [['a', 'b', 10]]);
+    const graph = makeGraph(
+      [
+        { id: 'a', us: 5, persist: 100 },
+        { id: 'b', us: 5, persist: 300 },
+      ],
+      [['a', 'b', 10]],
+    );
     const options: PlacementOptions = { algorithm: 'refine', devices: 2, memoryLimits: [200, 200], comm: 'none', grouping: 'none', fuse: false };
     const plan = await placeGraph(graph, options);
     assert.equal(plan.feasible, false);
@@ -197,8 +221,19 @@ describe('refine: determinism, options and errors', function () {
   ] as [string, Partial<PlacementOptions>, RegExp][]) {
     it(`rejects ${what} with one clear error`, async () => {
       const graph = makeGraph([{ id: 'a', us: 1 }], []);
-      const options: PlacementOptions = { algorithm: 'refine', devices: 2, memoryLimits: [Infinity, Infinity], comm: 'none', grouping: 'none', fuse: false, ...extra };
-      await assert.rejects(placeGraph(graph, options, 'g.json'), (e: unknown) => isOpplaceError(e) && pattern.test((e as Error).message) && /g\.json/.test((e as Error).message));
+      const options: PlacementOptions = {
+        algorithm: 'refine',
+        devices: 2,
+        memoryLimits: [Infinity, Infinity],
+        comm: 'none',
+        grouping: 'none',
+        fuse: false,
+        ...extra,
+      };
+      await assert.rejects(
+        placeGraph(graph, options, 'g.json'),
+        (e: unknown) => isOpplaceError(e) && pattern.test((e as Error).message) && /g\.json/.test((e as Error).message),
+      );
     });
   }
 });

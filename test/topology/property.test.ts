@@ -34,14 +34,22 @@ const dagArb = (maxNodes: number) =>
   );
 
 function toGraph(spec: DagSpec): OpGraph {
-  const nodes: NodeSpec[] = spec.nodes.map((x, i) => ({ id: `n${i}`, us: x.us, out: x.out, persist: x.persist, ...(x.group >= 0 ? { group: `g${x.group}` } : {}) }));
+  const nodes: NodeSpec[] = spec.nodes.map((x, i) => ({
+    id: `n${i}`,
+    us: x.us,
+    out: x.out,
+    persist: x.persist,
+    ...(x.group >= 0 ? { group: `g${x.group}` } : {}),
+  }));
   const edges = forwardEdges(spec.edges);
   return makeGraph(nodes, edges, 'random');
 }
 
 // Links from free (none) to very slow (1 µs per byte), presets and custom ones.
 const linkArb = fc.constantFrom('none', 'nvlink4', 'ib200', '0:1000', '2:1', '20:0.01', '50:0.001');
-const topologyArb = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), linkArb, linkArb).map(([h, g, intra, inter]) => `${h}x${g}:${intra}/${inter}`);
+const topologyArb = fc
+  .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), linkArb, linkArb)
+  .map(([h, g, intra, inter]) => `${h}x${g}:${intra}/${inter}`);
 
 const tol = (t: number) => 1e-6 * Math.max(1, Math.abs(t));
 
@@ -63,7 +71,12 @@ describe('topology: properties over random DAGs and topologies', function () {
           const lb = lowerBound(graph, devices);
           for (const algorithm of PLACERS) {
             const options: PlacementOptions = {
-              algorithm, devices, comm: 'baechi', topology, grouping: grouping as PlacementOptions['grouping'], fuse,
+              algorithm,
+              devices,
+              comm: 'baechi',
+              topology,
+              grouping: grouping as PlacementOptions['grouping'],
+              fuse,
               memoryLimits: Array(devices).fill(limit ?? Infinity),
             };
             const plan = await placeGraph(graph, options);
@@ -89,7 +102,15 @@ describe('topology: properties over random DAGs and topologies', function () {
       fc.asyncProperty(dagArb(10), topologyArb, async (spec, topology) => {
         const graph = toGraph(spec);
         const t = parseTopology(topology);
-        const plan = await placeGraph(graph, { algorithm: 'm-etf', devices: t.devices, memoryLimits: Array(t.devices).fill(Infinity), comm: 'none', topology, grouping: 'none', fuse: false });
+        const plan = await placeGraph(graph, {
+          algorithm: 'm-etf',
+          devices: t.devices,
+          memoryLimits: Array(t.devices).fill(Infinity),
+          comm: 'none',
+          topology,
+          grouping: 'none',
+          fuse: false,
+        });
         const assignment: Record<string, number> = {};
         const order: string[][] = Array.from({ length: t.devices }, () => []);
         for (const s of plan.schedule) {

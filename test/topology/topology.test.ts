@@ -53,7 +53,10 @@ describe('topology: parsing', () => {
     assert.equal(t.hosts, 2);
     assert.equal(t.gpusPerHost, 4);
     assert.equal(t.devices, 8);
-    assert.deepEqual([0, 3, 4, 7].map((d) => hostOf(t, d)), [0, 0, 1, 1]);
+    assert.deepEqual(
+      [0, 3, 4, 7].map((d) => hostOf(t, d)),
+      [0, 0, 1, 1],
+    );
     assert.equal(linkBetween(t, 0, 3), INTERCONNECT_PRESETS.nvlink4);
     assert.equal(linkBetween(t, 3, 4), INTERCONNECT_PRESETS.ib200);
     assert.equal(linkBetween(t, 7, 0), INTERCONNECT_PRESETS.ib200);
@@ -89,16 +92,30 @@ describe('topology: parsing', () => {
 
   it('placement options: a topology must match the device count (error names the file)', async () => {
     const g = makeGraph([{ id: 'a', us: 1 }], []);
-    await assert.rejects(placeGraph(g, opts({ algorithm: 'm-etf', devices: 4, topology: '2x4:nvlink4/ib200' }), 'model.onnx'), /^OpplaceError: model\.onnx: topology "2x4:nvlink4\/ib200" has 2 × 4 = 8 devices but 4/);
+    await assert.rejects(
+      placeGraph(g, opts({ algorithm: 'm-etf', devices: 4, topology: '2x4:nvlink4/ib200' }), 'model.onnx'),
+      /^OpplaceError: model\.onnx: topology "2x4:nvlink4\/ib200" has 2 × 4 = 8 devices but 4/,
+    );
     await assert.rejects(placeGraph(g, opts({ algorithm: 'm-etf', devices: 2, topology: '2x1:warp9' })), /bad inter-host link "warp9"/);
   });
 });
 
 describe('topology: the right link per transfer', () => {
   // a → b (1 MB) with b fixed on another device: inside the host 10 + 100 µs, across 100 + 1000 µs.
-  const g = makeGraph([{ id: 'a', us: 10 }, { id: 'b', us: 5 }], [['a', 'b', MB]], 'pair');
+  const g = makeGraph(
+    [
+      { id: 'a', us: 10 },
+      { id: 'b', us: 5 },
+    ],
+    [['a', 'b', MB]],
+    'pair',
+  );
 
-  for (const [dst, expect] of [[1, 110], [2, 1100], [3, 1100]] as const) {
+  for (const [dst, expect] of [
+    [1, 110],
+    [2, 1100],
+    [3, 1100],
+  ] as const) {
     it(`simulator: a on device 0, b on device ${dst} → the transfer takes ${expect} µs`, () => {
       const pieces = simulateSchedule(g, { assignment: { a: 0, b: dst }, devices: 4, topology: SLOW_HOSTS });
       assert.equal(pieces.transfers.length, 1);
@@ -119,18 +136,35 @@ describe('topology: the right link per transfer', () => {
     const limits = [Infinity, Infinity, Infinity, Infinity];
     // Same plan, checked as if all links were the intra-host one: the 1100 µs transfer is wrong.
     const asUniform = checkSchedule(g, plan, { devices: 4, memoryLimits: limits, comm: '10:10' });
-    assert.ok(asUniform.some((p) => /lasts 1100(\.\d+)? µs, the link needs 110/.test(p)), asUniform.join('\n'));
+    assert.ok(
+      asUniform.some((p) => /lasts 1100(\.\d+)? µs, the link needs 110/.test(p)),
+      asUniform.join('\n'),
+    );
     // A transfer that claims the fast link across hosts.
     const fast = simulateSchedule(g, { assignment: { a: 0, b: 1 }, devices: 4, topology: SLOW_HOSTS });
     const moved = { ...fast, file: 'pair', algorithm: 'm-etf', lowerBoundUs: 0, placeMs: 0 } as Plan;
     moved.schedule = moved.schedule.map((s) => (s.node === 'b' ? { ...s, device: 2 } : s));
     moved.transfers = moved.transfers.map((t) => ({ ...t, dstDevice: 2 }));
     const problems = checkSchedule(g, moved, { devices: 4, memoryLimits: limits, comm: 'none', topology: SLOW_HOSTS });
-    assert.ok(problems.some((p) => /0→2: lasts 110(\.\d+)? µs, the link needs 1100/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /0→2: lasts 110(\.\d+)? µs, the link needs 1100/.test(p)),
+      problems.join('\n'),
+    );
   });
 
   it('m-ETF sends a fan-out to the GPU next door: a → {b, c}, 1 MB each, c lands on device 1 at 120 µs', async () => {
-    const fan = makeGraph([{ id: 'a', us: 10 }, { id: 'b', us: 5000 }, { id: 'c', us: 5000 }], [['a', 'b', MB], ['a', 'c', MB]], 'fan');
+    const fan = makeGraph(
+      [
+        { id: 'a', us: 10 },
+        { id: 'b', us: 5000 },
+        { id: 'c', us: 5000 },
+      ],
+      [
+        ['a', 'b', MB],
+        ['a', 'c', MB],
+      ],
+      'fan',
+    );
     const plan = await placeGraph(fan, opts({ algorithm: 'm-etf', devices: 4, topology: SLOW_HOSTS }));
     const at = (id: string) => plan.schedule.find((s) => s.node === id)!;
     assert.equal(at('a').device, 0);
@@ -189,7 +223,10 @@ describe('topology: placers keep chatty work inside one host', function () {
       const plan = await placeGraph(chain, opts({ algorithm, devices: 4, memoryLimits: [300, 300, 300, 300], topology: SLOW_HOSTS }));
       assert.ok(plan.feasible, plan.reason);
       assert.deepEqual(checkSchedule(chain, plan, plan.options!), []);
-      assert.deepEqual(plan.schedule.map((s) => s.device), [0, 0, 1, 1, 2, 2, 3, 3]);
+      assert.deepEqual(
+        plan.schedule.map((s) => s.device),
+        [0, 0, 1, 1, 2, 2, 3, 3],
+      );
       // 150 B per op (persistent + output) against 300 B: two ops per device. Exactly one hop
       // between hosts (device 1 → 2), at the inter-host price 100 µs + 100 B × 0.001 µs/B.
       const cross = plan.transfers.filter((t) => hostOfDevice(t.srcDevice) !== hostOfDevice(t.dstDevice));

@@ -27,7 +27,16 @@ function resnet50ActivationElements(): number {
 
 describe('training memory model', () => {
   it('synthesises backward ops: 2× time, reversed edges, colocated with the forward op', () => {
-    const node = (id: string, t: number, w: number): OpNode => ({ id, name: id, opType: 'Op', namespace: [], computeUs: t, persistentBytes: w, temporaryBytes: 0, outputs: [{ name: id + ':0', bytes: 10, shape: [10] }] });
+    const node = (id: string, t: number, w: number): OpNode => ({
+      id,
+      name: id,
+      opType: 'Op',
+      namespace: [],
+      computeUs: t,
+      persistentBytes: w,
+      temporaryBytes: 0,
+      outputs: [{ name: id + ':0', bytes: 10, shape: [10] }],
+    });
     const g: OpGraph = { name: 'chain', nodes: [node('a', 5, 100), node('b', 7, 0)], edges: [{ from: 'a', to: 'b', tensor: 'a:0', bytes: 10 }], warnings: [] };
     const t = trainingGraph(g, { optimizer: 'adam' });
     validateGraph(t);
@@ -37,7 +46,15 @@ describe('training memory model', () => {
     assert.equal(byId.get('b' + GRAD_SUFFIX)!.computeUs, 14);
     assert.equal(byId.get('a')!.persistentBytes, 100 * 4, 'weights + grads + 2 Adam moments');
     assert.equal(byId.get('a')!.colocationGroup, byId.get('a' + GRAD_SUFFIX)!.colocationGroup);
-    assert.deepEqual(t.nodes.map((n) => [n.id, isBackwardOp(n)]), [['a', false], ['b', false], ['b/grad', true], ['a/grad', true]]);
+    assert.deepEqual(
+      t.nodes.map((n) => [n.id, isBackwardOp(n)]),
+      [
+        ['a', false],
+        ['b', false],
+        ['b/grad', true],
+        ['a/grad', true],
+      ],
+    );
     const edges = t.edges.map((e) => `${e.from}>${e.to}`).sort();
     assert.deepEqual(edges, ['a>a/grad', 'a>b', 'b/grad>a/grad', 'b>b/grad']);
     const order = indexGraph(t).topo.map((i) => t.nodes[i].id);
@@ -54,7 +71,16 @@ describe('training memory model', () => {
     assert.equal(trainingPersistentFactor('sgd', 'fp32') * 4, 8); // weights + grads
     assert.equal(trainingPersistentFactor('sgd', 'fp16') * 2, 8); // + fp32 master copy
     assert.equal(trainingPersistentFactor('momentum', 'fp16') * 2, 12);
-    const w: OpNode = { id: 'w', name: 'w', opType: 'Gemm', namespace: [], computeUs: 1, persistentBytes: 2000, temporaryBytes: 0, outputs: [{ name: 'w:0', bytes: 2, shape: [1] }] };
+    const w: OpNode = {
+      id: 'w',
+      name: 'w',
+      opType: 'Gemm',
+      namespace: [],
+      computeUs: 1,
+      persistentBytes: 2000,
+      temporaryBytes: 0,
+      outputs: [{ name: 'w:0', bytes: 2, shape: [1] }],
+    };
     const t = trainingGraph({ name: 'one', nodes: [w], edges: [], warnings: [] }, { optimizer: 'adam', dtype: 'fp16' });
     assert.equal(t.nodes.find((n) => n.id === 'w')!.persistentBytes, 1000 * 16, '1000 fp16 parameters');
   });

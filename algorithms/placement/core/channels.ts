@@ -42,7 +42,8 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
     if (pd === d) at = end[p];
     else {
       const known = arrival[k * D + d];
-      if (known === known) at = known; // not NaN: already sent to d
+      if (known === known)
+        at = known; // not NaN: already sent to d
       else {
         const cost = s.pairLink ? s.commByLink![s.pairLink[pd * D + d]][k] : tCommUs[k];
         const srcFree = stamp !== 0 && scratchStamp[pd] === stamp ? scratchChan[pd] : chanFree[pd];

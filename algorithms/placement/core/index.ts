@@ -68,7 +68,11 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
       if (v === NONE) continue;
       const st = s.choiceStart;
       const at = s.choiceAt;
-      if (at < bestAt || (at === bestAt && (st < bestStart || (st === bestStart && (topoRank[v] < topoRank[bestV] || (v === bestV && withHosts && betterHost(s, v, d, bestD, st))))))) {
+      if (
+        at < bestAt ||
+        (at === bestAt &&
+          (st < bestStart || (st === bestStart && (topoRank[v] < topoRank[bestV] || (v === bestV && withHosts && betterHost(s, v, d, bestD, st))))))
+      ) {
         bestAt = at;
         bestStart = st;
         bestV = v;
@@ -80,7 +84,8 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
       for (let v = 0; v < n; v++) {
         if (s.device[v] === NONE && s.predPending[v] === 0 && (failed === NONE || topoRank[v] < topoRank[failed])) failed = v;
       }
-      if (failed !== NONE && s.memBlocked.some((l) => l.length)) return { feasible: false, reason: infeasibleReason(s, failed), failedNode: failed, ...result() };
+      if (failed !== NONE && s.memBlocked.some((l) => l.length))
+        return { feasible: false, reason: infeasibleReason(s, failed), failedNode: failed, ...result() };
       if (s.replay) throw new OpplaceError('the device order contradicts the graph: a device waits for an op that depends on a later one');
       throw new Error('internal: scheduler stalled');
     }

@@ -129,9 +129,10 @@ export function infeasibleReason(s: CoreState, v: number): string {
     }
   }
   // When both round to the same text, show bytes so the message never reads "needs X, has X".
-  const [needText, roomText] = formatBytes(bestNeed) === formatBytes(Math.max(0, bestRoom))
-    ? [`${bestNeed} B`, `${Math.max(0, bestRoom)} B`]
-    : [formatBytes(bestNeed), formatBytes(Math.max(0, bestRoom))];
+  const [needText, roomText] =
+    formatBytes(bestNeed) === formatBytes(Math.max(0, bestRoom))
+      ? [`${bestNeed} B`, `${Math.max(0, bestRoom)} B`]
+      : [formatBytes(bestNeed), formatBytes(Math.max(0, bestRoom))];
   return bestWholeStep
     ? `${what}${groupText} does not fit on any device: it needs ${needText} held for the whole step (persistent memory) ` +
         `but device ${bestD} has at most ${roomText} free at its peak, of its ${formatBytes(limits[bestD])} limit`

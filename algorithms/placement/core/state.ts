@@ -277,7 +277,7 @@ export function usable(s: CoreState, v: number, d: number): boolean {
 
 /** The memory wait of (v, d) recorded so far (0 = none). */
 export function memNotBeforeOf(s: CoreState, v: number, d: number): number {
-  return s.memNotBefore.size === 0 ? 0 : s.memNotBefore.get(v * s.D + d) ?? 0;
+  return s.memNotBefore.size === 0 ? 0 : (s.memNotBefore.get(v * s.D + d) ?? 0);
 }
 
 /** Device d's candidate must be recomputed. */

@@ -120,7 +120,7 @@ export function coarseCriticalPath(problem: Problem, res: CoreResult): number[] 
     let latest = -1;
     for (const k of inTensors[v]) {
       const p = tProducer[k];
-      const at = res.device[p] === d ? res.end[p] : arrivalAt.get(k * 1024 + d) ?? res.end[p];
+      const at = res.device[p] === d ? res.end[p] : (arrivalAt.get(k * 1024 + d) ?? res.end[p]);
       if (at > latest) {
         latest = at;
         next = p;
@@ -178,7 +178,14 @@ export function refinePlacement(problem: Problem, limits: number[], starts: Refi
   let stoppedByClock = false;
   const seen = new Set<string>();
 
-  interface State { result: CoreResult; makespan: number; flow: number; assign: Int32Array; critical: number[]; keys: Float64Array }
+  interface State {
+    result: CoreResult;
+    makespan: number;
+    flow: number;
+    assign: Int32Array;
+    critical: number[];
+    keys: Float64Array;
+  }
   let best: State | undefined;
   const better = (a: State, b: State) => a.makespan < b.makespan - 1e-9 || (a.makespan <= b.makespan + 1e-9 && a.flow < b.flow - 1e-9);
   const notWorse = (a: State, b: State) => a.makespan < b.makespan - 1e-9 || (a.makespan <= b.makespan + 1e-9 && a.flow <= b.flow + 1e-9);
@@ -198,7 +205,14 @@ export function refinePlacement(problem: Problem, limits: number[], starts: Refi
     let flow = 0;
     for (let c = 0; c < n; c++) flow += result.end[c];
     for (const t of result.transfers) flow += t.end - t.start;
-    return { result, makespan: makespanOf(result), flow, assign: assignmentOf(result), critical: coarseCriticalPath(problem, result), keys: keys ?? keysOf(result) };
+    return {
+      result,
+      makespan: makespanOf(result),
+      flow,
+      assign: assignmentOf(result),
+      critical: coarseCriticalPath(problem, result),
+      keys: keys ?? keysOf(result),
+    };
   };
   // Deterministic cost of one core run: nodes + their inputs (+ the transfers it made, below).
   let workPerEvaluation = n + 50;

@@ -24,7 +24,10 @@ export function validateRefineOptions(options: PlacementOptions, ctx: { file?: s
   if (options.refine === true && options.algorithm === 'single') {
     throw new OpplaceError('refine cannot start from "single" (it ignores memory limits); use m-etf, m-sct, m-topo or sequential', ctx);
   }
-  if (options.budgetMs !== undefined && !(typeof options.budgetMs === 'number' && Number.isFinite(options.budgetMs) && options.budgetMs >= 0 && options.budgetMs <= 3_600_000)) {
+  if (
+    options.budgetMs !== undefined &&
+    !(typeof options.budgetMs === 'number' && Number.isFinite(options.budgetMs) && options.budgetMs >= 0 && options.budgetMs <= 3_600_000)
+  ) {
     throw new OpplaceError(`budgetMs must be a number of milliseconds in 0…3600000, got ${String(options.budgetMs)}`, ctx);
   }
   if (options.seed !== undefined && !(Number.isInteger(options.seed) && options.seed >= 0 && options.seed <= 0xffffffff)) {
@@ -62,7 +65,13 @@ export function feasibleAtLimits(problem: Problem, options: PlacementOptions, li
  * The start placers in order; with a `deadline`, the later ones are skipped once it has passed and
  * a start fits (the refinement budget bounds the starts too: m-SCT alone took 72 s on a 50k fan-in).
  */
-function runStarts(problem: Problem, algorithms: AlgorithmName[], limits: number[], favourites?: FavouriteChildren, deadline = Infinity): { algorithm: AlgorithmName; outcome: CoreOutcome }[] {
+function runStarts(
+  problem: Problem,
+  algorithms: AlgorithmName[],
+  limits: number[],
+  favourites?: FavouriteChildren,
+  deadline = Infinity,
+): { algorithm: AlgorithmName; outcome: CoreOutcome }[] {
   const out: { algorithm: AlgorithmName; outcome: CoreOutcome }[] = [];
   for (const algorithm of algorithms) {
     if (clockNow() > deadline && out.some((s) => s.outcome.feasible)) break;
@@ -114,7 +123,14 @@ export async function placeRefined(problem: Problem, options: PlacementOptions, 
 }
 
 /** What refinement changed: makespan gain, original ops that changed device, devices touched. */
-export function refineReport(problem: Problem, startAlgorithm: AlgorithmName, start: CoreResult, final: CoreResult, evaluations: number, stoppedByClock: boolean): RefineReport {
+export function refineReport(
+  problem: Problem,
+  startAlgorithm: AlgorithmName,
+  start: CoreResult,
+  final: CoreResult,
+  evaluations: number,
+  stoppedByClock: boolean,
+): RefineReport {
   const startMakespanUs = makespanOf(start);
   const finalMakespan = makespanOf(final);
   let movedOps = 0;

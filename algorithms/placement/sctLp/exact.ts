@@ -45,18 +45,40 @@ export function buildFavouriteChildLp(g: LpGraph, scale = LP_SCALE): CscLp {
   let nz = 0;
   for (let i = 0; i < n; i++) {
     starts[i] = nz;
-    for (let k = g.outStart[i]; k < g.outStart[i + 1]; k++) { indices[nz] = g.outEdge[k]; values[nz++] = 1; }
-    for (let k = g.inStart[i]; k < g.inStart[i + 1]; k++) { indices[nz] = g.inEdge[k]; values[nz++] = -1; }
-    if (sinkRow[i] >= 0) { indices[nz] = sinkRow[i]; values[nz++] = 1; }
+    for (let k = g.outStart[i]; k < g.outStart[i + 1]; k++) {
+      indices[nz] = g.outEdge[k];
+      values[nz++] = 1;
+    }
+    for (let k = g.inStart[i]; k < g.inStart[i + 1]; k++) {
+      indices[nz] = g.inEdge[k];
+      values[nz++] = -1;
+    }
+    if (sinkRow[i] >= 0) {
+      indices[nz] = sinkRow[i];
+      values[nz++] = 1;
+    }
   }
   for (let e = 0; e < m; e++) {
     starts[n + e] = nz;
-    if (g.c[e] > 0) { indices[nz] = e; values[nz++] = g.c[e] * scale; }
-    if (outRow[g.from[e]] >= 0) { indices[nz] = outRow[g.from[e]]; values[nz++] = 1; }
-    if (inRow[g.to[e]] >= 0) { indices[nz] = inRow[g.to[e]]; values[nz++] = 1; }
+    if (g.c[e] > 0) {
+      indices[nz] = e;
+      values[nz++] = g.c[e] * scale;
+    }
+    if (outRow[g.from[e]] >= 0) {
+      indices[nz] = outRow[g.from[e]];
+      values[nz++] = 1;
+    }
+    if (inRow[g.to[e]] >= 0) {
+      indices[nz] = inRow[g.to[e]];
+      values[nz++] = 1;
+    }
   }
   starts[n + m] = nz;
-  for (let i = 0; i < n; i++) if (sinkRow[i] >= 0) { indices[nz] = sinkRow[i]; values[nz++] = -1; }
+  for (let i = 0; i < n; i++)
+    if (sinkRow[i] >= 0) {
+      indices[nz] = sinkRow[i];
+      values[nz++] = -1;
+    }
   starts[n + m + 1] = nz;
   const colCost = new Float64Array(numCols);
   colCost[n + m] = 1;
@@ -98,4 +120,3 @@ export async function solveLpGraphExact(graph: LpGraph): Promise<FavouriteChildL
   for (let e = 0; e < graph.m; e++) x[e] = clampUnit(sol.colValue[graph.n + e]);
   return { graph, x, objective: sol.objective / LP_SCALE };
 }
-

@@ -463,13 +463,15 @@ export async function solveReducedLp(g: LpGraph): Promise<ReducedLpResult> {
     for (let e = 0; e < g.m; e++) inH += mask[e];
     if (stats.approximated > 0) {
       // not an optimum: the greedy parts are feasible points, so w is the longest path (an upper bound)
-      const method = `approximate: ${stats.approximated} LP part${stats.approximated > 1 ? 's' : ''} over ${MAX_JOB_COLUMNS} columns ` +
+      const method =
+        `approximate: ${stats.approximated} LP part${stats.approximated > 1 ? 's' : ''} over ${MAX_JOB_COLUMNS} columns ` +
         `(largest ${stats.approximatedColumns}) got greedy longest-path favourites instead of HiGHS; ${inH}/${g.m} edges in LP, ` +
         `${stats.segments} segments, ${stats.lpCalls} HiGHS calls, ${stats.lpColumns} columns; w is an upper bound`;
       return { x, objective: paths.longest, method };
     }
     if (paths.longest <= value + tol) {
-      const method = `reduced: ${plural(stats.rounds, 'round')}, ${inH}/${g.m} edges in LP, ` +
+      const method =
+        `reduced: ${plural(stats.rounds, 'round')}, ${inH}/${g.m} edges in LP, ` +
         `${plural(stats.segments, 'segment')} (${stats.chainedSegments} chained), ${plural(stats.lpCalls, 'HiGHS call')}, ${plural(stats.lpColumns, 'column')}`;
       return { x, objective: Math.max(value, paths.longest), method };
     }
@@ -477,7 +479,11 @@ export async function solveReducedLp(g: LpGraph): Promise<ReducedLpResult> {
       // With every edge in H the reductions are exact by construction, so only numerical trouble
       // in a segment solve gets here: trust the single full solve instead.
       if (g.n + g.m + 1 > EXACT_MAX_COLUMNS) {
-        return { x, objective: paths.longest, method: `approximate: reduced solve not certified and the whole LP (${g.n + g.m + 1} columns) is over HiGHS' limit of ${EXACT_MAX_COLUMNS}; w is an upper bound` };
+        return {
+          x,
+          objective: paths.longest,
+          method: `approximate: reduced solve not certified and the whole LP (${g.n + g.m + 1} columns) is over HiGHS' limit of ${EXACT_MAX_COLUMNS}; w is an upper bound`,
+        };
       }
       const exact = await solveLpGraphExact(g);
       return { x: fillSpareCapacity(g, exact.x, order), objective: exact.objective, method: 'highs-exact (fallback: reduced solve not certified)' };
