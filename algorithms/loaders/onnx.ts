@@ -19,7 +19,9 @@
 //   consumed by folded producers (the `__SHAPE` vectors) and unused initializers count nowhere.
 //   `node.parameterCount` is set on the owning node, so the node counts sum to stats.parameterCount.
 // - Graph inputs are not nodes: the first op that reads an input reads it from outside.
-// - If/Loop/Scan are single opaque nodes; outer-scope tensors their subgraphs read become edges.
+// - If/Loop/Scan stay single nodes; outer-scope tensors their subgraphs read become edges. Their
+//   bodies' FLOPs, bytes moved and weights count on the node (../onnx/subgraphs.ts: If = its larger
+//   branch, Loop/Scan = one iteration × the iteration count, once with a warning when unknown).
 import { MinHeap } from '../minHeap';
 import { OpplaceError } from '../errors';
 import { quoteInput } from '../text';
@@ -30,12 +32,13 @@ import { inferNode } from '../onnx/infer';
 import { modulePathOf, namespaceOf, uniqueNodeIds } from '../onnx/naming';
 import { OnnxGraph, OnnxModel, OnnxNode, OnnxValueInfo, decodeOnnxModel, hasField, int64ToNumber } from '../onnx/proto';
 import { Attrs, tensorDims, tensorValues } from '../onnx/tensorData';
+import { BODY_OPS, BodyCost, bodyOp } from '../onnx/subgraphs';
 import { Shape, TensorMeta, cleanDim, numel } from '../onnx/values';
 import type { LoadOptions } from './types';
 import { setOwn } from '../records';
 import { minOf } from '../arrays';
 
-const SUBGRAPH_OPS = new Set(['If', 'Loop', 'Scan', 'SequenceMap']);
+const SUBGRAPH_OPS = new Set(['SequenceMap']);
 const DEFAULT_OPSET = 13;
 
 export function parseOnnx(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): OpGraph {
@@ -78,6 +81,8 @@ class BuildContext {
   private readonly weights = new Map<string, WeightInfo>();
   private readonly folded: boolean[];
   private readonly warnings: string[] = [];
+  /** What the bodies of If/Loop/Scan nodes (by node index) cost and hold. */
+  private readonly bodies = new Map<number, BodyCost>();
   private readonly opset: number;
   /** --force-batch applies: graph inputs' fixed leading dims read as the batch. */
   private rewriteLeading = false;
@@ -104,6 +109,7 @@ class BuildContext {
     const unknownOps = new Map<string, number>();
     const opaqueOps = new Map<string, number>();
     for (const i of order) this.inferAndFold(i, unknownOps, opaqueOps);
+    this.warnAboutTrips();
     for (const [op, n] of unknownOps) this.warnings.push(`unknown op type "${op}" (${n} node${n > 1 ? 's' : ''}): kept as nodes with unknown output shapes`);
     for (const [op, n] of opaqueOps)
       this.warnings.push(`${op} (${n} node${n > 1 ? 's' : ''}) kept as single opaque nodes: subgraphs are not expanded, output shapes unknown`);
@@ -341,7 +347,11 @@ class BuildContext {
     const inputs = (node.input ?? []).map((name) => (name ? (this.metas.get(name) ?? { shape: null, dtype: 0 }) : undefined));
     const outputs = node.output ?? [];
     let metas: TensorMeta[];
-    if (SUBGRAPH_OPS.has(op)) {
+    if (BODY_OPS.has(op) && (domain === '' || domain === 'ai.onnx')) {
+      const r = bodyOp(node, inputs, (name) => this.metas.get(name), { opset: this.opset, bytesOf: (m) => this.tensorBytes(m) });
+      this.bodies.set(i, r);
+      metas = r.outputs;
+    } else if (SUBGRAPH_OPS.has(op)) {
       opaqueOps.set(op, (opaqueOps.get(op) ?? 0) + 1);
       metas = outputs.map(() => ({ shape: null, dtype: 0 }));
     } else if (domain !== '' && domain !== 'ai.onnx') {
@@ -367,6 +377,20 @@ class BuildContext {
       this.metas.set(name, meta);
       if (this.folded[i]) this.weights.set(name, { meta, root: root ?? name, consumers: [] });
     });
+  }
+
+  /** One warning naming the Loop/Scan nodes whose body was counted once: their iteration count is unknown. */
+  private warnAboutTrips(): void {
+    const names = [...new Set([...this.bodies.values()].flatMap((b) => b.unknownTrips))];
+    if (names.length === 0) return;
+    const list =
+      names
+        .slice(0, 5)
+        .map((x) => `"${quoteInput(x)}"`)
+        .join(', ') + (names.length > 5 ? `, … (${names.length} in all)` : '');
+    this.warnings.push(
+      `the iteration count of Loop/Scan ${list} is not a constant: the FLOPs and bytes of ${names.length > 1 ? 'their bodies' : 'its body'} are counted for one iteration`,
+    );
   }
 
   /**
@@ -447,6 +471,11 @@ class BuildContext {
         memoryAccessBytes: cost.memoryAccessBytes,
         parameterCount: 0,
       };
+      const body = this.bodies.get(i);
+      if (body) {
+        opNode.flops = (opNode.flops ?? 0) + body.flops;
+        opNode.memoryAccessBytes = (opNode.memoryAccessBytes ?? 0) + body.memoryAccessBytes;
+      }
       const mp = modulePathOf(name);
       if (mp) opNode.modulePath = mp;
       opNodes.push(opNode);
@@ -526,6 +555,15 @@ class BuildContext {
         for (const c of w.consumers) parent.set(c, root);
         groupName.set(root, label);
       }
+    }
+    // The weights inside If/Loop/Scan bodies are the node's own (subgraph initializers and Constants).
+    for (const [i, b] of this.bodies) {
+      const node = nodeAt.get(i);
+      if (!node) continue;
+      node.persistentBytes += b.weightBytes;
+      node.parameterCount = (node.parameterCount ?? 0) + b.parameterCount;
+      parameterCount += b.parameterCount;
+      parameterBytes += b.parameterBytes;
     }
     for (const [i, node] of nodeAt) {
       if (!parent.has(i)) continue;

@@ -1,5 +1,5 @@
 // How an ONNX graph becomes an OpGraph: ids, namespaces, folded weight producers, parameters,
-// shared weights, opaque subgraph ops, unknown ops, edges.
+// shared weights, subgraph ops, unknown ops, edges.
 import { strict as assert } from 'node:assert';
 import { parseOnnx } from '../../algorithms/loaders/onnx';
 import { namespaceOf, modulePathOf } from '../../algorithms/onnx/naming';
@@ -141,7 +141,7 @@ describe('ONNX → OpGraph', () => {
     assert.deepEqual(g.nodes[0].outputs[0].shape, [1, 16, 8, 8]);
   });
 
-  it('If/Loop/Scan are single opaque nodes; outer tensors their bodies read become edges', () => {
+  it('If/Loop/Scan stay single nodes; outer tensors their bodies read become edges; shapes flow through', () => {
     const body: OnnxGraph = { name: 'then', node: [node('Add', ['h', 'h'], ['o'])], output: [valueInfo('o', null)] };
     const g = parse({
       inputs: [valueInfo('x', [2]), valueInfo('cond', [], 9)],
@@ -159,14 +159,10 @@ describe('ONNX → OpGraph', () => {
       g.edges.map((e) => `${e.from}>${e.to}:${e.tensor}`),
       ['relu>branch:h', 'branch>neg:out'],
     );
-    assert.equal(byId(g, 'branch').outputs[0].shape, null);
-    assert.equal(g.warnings.length, 2);
-    assert.match(g.warnings[0], /If .*opaque/);
-    // one warning for the graph: where shapes were lost, and how many nodes lost theirs (branch, neg)
-    assert.equal(
-      g.warnings[1],
-      'shapes stay unknown past node "branch" (If), whose input shapes are known: 2 of 3 nodes (67%) have an output of unknown shape, and their FLOPs and bytes count as 0',
-    );
+    assert.deepEqual(byId(g, 'branch').outputs[0].shape, [2]); // the branches' output (h + h)
+    assert.equal(byId(g, 'branch').flops, 2);
+    assert.deepEqual(byId(g, 'neg').outputs[0].shape, [2]);
+    assert.deepEqual(g.warnings, []);
   });
 
   it('unknown ops: kept, shapes unknown, one warning per op type; declared shapes are used', () => {

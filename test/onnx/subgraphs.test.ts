@@ -1,0 +1,134 @@
+// If / Loop / Scan bodies (issue 11 §3): their weights and FLOPs count on the op, which stays one node.
+// Tiny models built here: each body is a MatMul chain whose FLOPs are checked against the same ops
+// parsed as a plain graph (and by hand), so a miscounted body or trip count shows.
+import { strict as assert } from 'node:assert';
+import { parseOnnx } from '../../algorithms/loaders/onnx';
+import { OnnxGraph } from '../../algorithms/onnx/proto';
+import { floatTensor, intTensor, modelBytes, node, valueInfo } from './build';
+
+const parse = (spec: Parameters<typeof modelBytes>[0], options = {}) => parseOnnx(modelBytes(spec), 'm.onnx', options);
+const byId = (g: ReturnType<typeof parse>, id: string) => {
+  const n = g.nodes.find((x) => x.id === id);
+  assert.ok(n, `no node ${id} in ${g.nodes.map((x) => x.id).join(', ')}`);
+  return n;
+};
+const BOOL = 9;
+
+// A [1,4] × [4,8] MatMul is 2·1·8·4 = 64 FLOPs; [1,8] × [8,8] is 128.
+const thenBranch: OnnxGraph = {
+  name: 'then',
+  initializer: [floatTensor('wt', [4, 8])],
+  node: [node('MatMul', ['x', 'wt'], ['t'])],
+  output: [valueInfo('t', null)],
+};
+const elseBranch: OnnxGraph = {
+  name: 'else',
+  node: [
+    node('Constant', [], ['we'], { value: floatTensor('we', [4, 8], new Array(32).fill(0.5)) }),
+    node('Constant', [], ['we2'], { value: floatTensor('we2', [8, 8], new Array(64).fill(0.25)) }),
+    node('MatMul', ['x', 'we'], ['e1']),
+    node('MatMul', ['e1', 'we2'], ['e'], {}),
+  ],
+  output: [valueInfo('e', null)],
+};
+
+// Loop body: (iter, cond, h) → (cond, h · W) with W an outer initializer [4,4]: 32 FLOPs an iteration,
+// and a scan output (h itself) stacked over the iterations.
+const loopBody: OnnxGraph = {
+  name: 'body',
+  input: [valueInfo('iter', [], 7), valueInfo('c_in', [], BOOL), valueInfo('h', null)],
+  node: [node('Identity', ['c_in'], ['c_out']), node('MatMul', ['h', 'W'], ['h2']), node('Identity', ['h2'], ['s'])],
+  output: [valueInfo('c_out', [], BOOL), valueInfo('h2', null), valueInfo('s', null)],
+};
+
+describe('ONNX If/Loop/Scan bodies', () => {
+  it('If: the larger branch FLOPs, both branches weights (initializers and Constant nodes); the output shape both agree on', () => {
+    const g = parse({
+      inputs: [valueInfo('x', [1, 4]), valueInfo('cond', [], BOOL)],
+      nodes: [node('If', ['cond'], ['y'], { then_branch: thenBranch, else_branch: elseBranch }, 'branch')],
+    });
+    const plain = parse({
+      inputs: [valueInfo('x', [1, 4])],
+      initializers: [floatTensor('we', [4, 8]), floatTensor('we2', [8, 8])],
+      nodes: [node('MatMul', ['x', 'we'], ['e1'], {}, 'm1'), node('MatMul', ['e1', 'we2'], ['e'], {}, 'm2')],
+    });
+    const branch = byId(g, 'branch');
+    assert.equal(g.nodes.length, 1); // one node: the bodies are not expanded
+    const elseFlops = plain.nodes.reduce((s, n) => s + (n.flops ?? 0), 0);
+    assert.equal(elseFlops, 64 + 128);
+    assert.equal(branch.flops, elseFlops); // else (192) beats then (64)
+    assert.equal(branch.parameterCount, 32 + 32 + 64);
+    assert.equal(g.stats!.parameterCount, 128);
+    assert.equal(branch.persistentBytes, 128 * 4);
+    assert.deepEqual(branch.outputs[0].shape, [1, 8]);
+    assert.equal(branch.outputs[0].bytes, 32);
+    assert.equal(g.warnings.filter((w) => /opaque|unknown/.test(w)).length, 0, g.warnings.join('\n'));
+  });
+
+  it('Loop with a constant trip count: one iteration × the count; scan outputs stacked; outer weights stay edges/owners', () => {
+    const spec = (trip: string, extraInputs: ReturnType<typeof valueInfo>[] = []) => ({
+      inputs: [valueInfo('h0', [1, 4]), ...extraInputs],
+      initializers: [floatTensor('W', [4, 4]), intTensor('three', [3], []), { name: 'yes', dims: [], data_type: BOOL, int32_data: [1] }],
+      nodes: [node('Loop', [trip, 'yes', 'h0'], ['hN', 'hs'], { body: loopBody }, 'loop'), node('Relu', ['hN'], ['out'], {}, 'relu')],
+    });
+    const g = parse(spec('three'));
+    const loop = byId(g, 'loop');
+    assert.equal(loop.flops, 3 * 32);
+    assert.deepEqual(loop.outputs[0].shape, [1, 4]);
+    assert.deepEqual(loop.outputs[1].shape, [3, 1, 4]);
+    assert.deepEqual(byId(g, 'relu').outputs[0].shape, [1, 4]); // shapes flow on past the Loop
+    assert.equal(loop.parameterCount, 16); // W, read by the body from the outer graph, owned by the Loop
+    assert.equal(g.stats!.parameterCount, 16);
+    assert.ok(!g.warnings.some((w) => /iteration count/.test(w)), g.warnings.join('\n'));
+
+    // The trip count from a graph input: unknown, so one iteration and a warning naming the node.
+    const u = parse(spec('M', [valueInfo('M', [], 7)]));
+    const uloop = byId(u, 'loop');
+    assert.equal(uloop.flops, 32);
+    assert.deepEqual(uloop.outputs[1].shape, [null, 1, 4]);
+    const w = u.warnings.filter((x) => /iteration count/.test(x));
+    assert.deepEqual(w, ['the iteration count of Loop/Scan "loop" is not a constant: the FLOPs and bytes of its body are counted for one iteration']);
+  });
+
+  it('Loop inside an If branch multiplies; Scan counts per its sequence length', () => {
+    const inner: OnnxGraph = {
+      name: 'then',
+      initializer: [intTensor('five', [5], []), { name: 'yes', dims: [], data_type: BOOL, int32_data: [1] }],
+      node: [node('Loop', ['five', 'yes', 'h0'], ['hN'], { body: { ...loopBody, output: loopBody.output!.slice(0, 2) } }, 'inner_loop')],
+      output: [valueInfo('hN', null)],
+    };
+    const g = parse({
+      inputs: [valueInfo('h0', [1, 4]), valueInfo('cond', [], BOOL)],
+      initializers: [floatTensor('W', [4, 4])],
+      nodes: [
+        node(
+          'If',
+          ['cond'],
+          ['y'],
+          { then_branch: inner, else_branch: { name: 'else', node: [node('Identity', ['h0'], ['z'])], output: [valueInfo('z', null)] } },
+          'branch',
+        ),
+      ],
+    });
+    assert.equal(byId(g, 'branch').flops, 5 * 32);
+    assert.deepEqual(byId(g, 'branch').outputs[0].shape, [1, 4]);
+
+    // Scan over a [6, 4] sequence (axis 0): state s [1,4] += x_t [4] · W … here MatMul of the slice.
+    const scanBody: OnnxGraph = {
+      name: 'scan',
+      input: [valueInfo('s', null), valueInfo('xt', null)],
+      node: [node('MatMul', ['xt', 'W'], ['yt']), node('Add', ['s', 'yt'], ['s2'])],
+      output: [valueInfo('s2', null), valueInfo('yt', null)],
+    };
+    const sg = parse({
+      inputs: [valueInfo('s0', [1, 4]), valueInfo('seq', [6, 4])],
+      initializers: [floatTensor('W', [4, 4])],
+      nodes: [node('Scan', ['s0', 'seq'], ['sN', 'ys'], { body: scanBody, num_scan_inputs: 1 }, 'scan')],
+    });
+    const scan = byId(sg, 'scan');
+    const perStep = 2 * 4 * 4 + 4; // MatMul [4]×[4,4] and an Add of 4 (broadcast to [1,4])
+    assert.equal(scan.flops, 6 * perStep);
+    assert.deepEqual(scan.outputs[0].shape, [1, 4]);
+    assert.deepEqual(scan.outputs[1].shape, [6, 4]);
+  });
+});
