@@ -226,32 +226,34 @@ export function findCycle(graph: OpGraph): string[] | null {
     const b = idx.get(e.to);
     if (a !== undefined && b !== undefined) succ[a].push(b);
   }
-  const state = new Uint8Array(n); // 0 new, 1 on stack, 2 done
-  const parent = new Int32Array(n).fill(-1);
-  const iter = new Int32Array(n);
+  const cycle = firstCycle(succ);
+  return cycle ? [...cycle, cycle[0]].map((v) => graph.nodes[v].id) : null;
+}
+
+/**
+ * The first cycle an iterative DFS closes (roots and successors in the order given), as the
+ * vertices along its edges from where it closes (not repeated); null when the graph is acyclic.
+ */
+export function firstCycle(succ: number[][]): number[] | null {
+  const n = succ.length;
+  const state = new Uint8Array(n); // 0 new, 1 on the DFS path, 2 done
+  const next = new Int32Array(n);
   for (let s = 0; s < n; s++) {
     if (state[s]) continue;
-    const stack = [s];
+    const path = [s];
     state[s] = 1;
-    while (stack.length) {
-      const u = stack[stack.length - 1];
-      if (iter[u] < succ[u].length) {
-        const v = succ[u][iter[u]++];
-        if (state[v] === 0) {
-          state[v] = 1;
-          parent[v] = u;
-          stack.push(v);
-        } else if (state[v] === 1) {
-          const cyc = [graph.nodes[v].id];
-          for (let w = u; w !== v && w !== -1; w = parent[w]) cyc.push(graph.nodes[w].id);
-          cyc.push(graph.nodes[v].id);
-          // collected backwards from u; put in edge direction starting at v
-          const body = cyc.slice(1, -1).reverse();
-          return [graph.nodes[v].id, ...body, graph.nodes[v].id];
+    while (path.length) {
+      const v = path[path.length - 1];
+      if (next[v] < succ[v].length) {
+        const w = succ[v][next[v]++];
+        if (state[w] === 1) return path.slice(path.indexOf(w));
+        if (state[w] === 0) {
+          state[w] = 1;
+          path.push(w);
         }
       } else {
-        state[u] = 2;
-        stack.pop();
+        state[v] = 2;
+        path.pop();
       }
     }
   }

@@ -5,6 +5,7 @@
 import type { OpGraph } from '../algorithms/graph';
 import type { PlacementOptions } from '../algorithms/plan';
 import type { PipelineOptions, PipelinePlan, PipelineTask } from '../algorithms/pipeline/types';
+import { displayText } from '../algorithms/text';
 import { formatBytes, formatUs } from '../algorithms/units';
 import { timeTicks } from './axes';
 import type { MemoryBar } from './memoryPanel';
@@ -156,6 +157,9 @@ export function pipelineSummaryItems(plan: PipelinePlan | null): SummaryItem[] {
   }
   items.push({ key: 'placeTime', label: 'planned in', value: `${plan.placeMs.toFixed(plan.placeMs < 10 ? 2 : 0)} ms` });
   items.push({ key: 'stages', label: 'stages', value: String(plan.stages.length) });
+  // text only, like the op names: a plan file from elsewhere may carry any characters here
+  const warnings = Array.isArray(plan.warnings) ? plan.warnings.filter((w) => typeof w === 'string') : [];
+  warnings.forEach((w, k) => items.push({ key: k === 0 ? 'warning' : `warning-${k}`, label: 'warning', value: displayText(w) }));
   return items;
 }
 

@@ -60,7 +60,7 @@ export function renderSummaryItems(el: HTMLElement, title: string, items: Summar
       b.textContent = it.value;
       span.appendChild(b);
     } else span.textContent = it.value;
-    if (it.key === 'reason') span.style.whiteSpace = 'normal';
+    if (it.key === 'reason' || it.key.startsWith('warning')) span.style.whiteSpace = 'normal';
     el.appendChild(span);
   }
 }

@@ -16,6 +16,7 @@ import { anySearch } from './any';
 import type { SearchResult } from './search';
 import { simulatePipeline, stageMemoryReason } from './schedule';
 import { PIPELINE_SCHEDULES, PIPELINE_SPLITS, PipelineOptions, PipelinePlan, PipelineStage } from './types';
+import { AlternativeStep, cycleWarning, findStageCycle, stallsOnCycle, StageCycle } from './warnings';
 
 export type { PipelineOptions, PipelinePlan, PipelineStage, PipelineSplit, PipelineScheduleName, PipelineTask } from './types';
 export { PIPELINE_SPLITS, PIPELINE_SCHEDULES } from './types';
@@ -68,6 +69,8 @@ type FilledFields = Pick<
 interface Split {
   device: Int32Array | null;
   search?: PipelinePlan['search'];
+  /** `any`: the contiguous split its local search started from (simulated when the result stalls). */
+  contiguousStart?: Int32Array;
 }
 
 /** The split of `options.split` (device per unit), or null when nothing fits the memory limits. */
@@ -101,7 +104,7 @@ function split(model: ThroughputModel, blocks: Blocks, rule: MemoryRule, options
   });
   if (options.split === 'contiguous') return { device: contiguous.device, search: report(contiguous) };
   const any = anySearch(model, contiguous.device, rule, search(0.5, seed + 1));
-  return { device: any.device, search: report(contiguous, any) };
+  return { device: any.device, search: report(contiguous, any), contiguousStart: contiguous.device };
 }
 
 /** Why no split fits: the unit that fits on no device, or the total. */
@@ -190,15 +193,13 @@ function minimumUniformMemory(model: ThroughputModel, blocks: Blocks, options: P
   return hi;
 }
 
-export async function planPipeline(graph: OpGraph, options: PipelineOptions, file?: string): Promise<PipelinePlan> {
+/** What planPipeline and evaluatePipeline share: checked input, the model, the memory rule, the plan's fixed fields. */
+function prepare(graph: OpGraph, options: PipelineOptions, file?: string) {
   const fileName = file ?? graph.source?.file ?? graph.name;
   validatePipelineOptions(options, fileName);
   validateGraph(graph);
   const started = now();
-  const index = indexGraph(graph);
-  const model = buildThroughputModel(graph, { comm: options.comm, grouping: options.grouping ?? 'colocation' }, fileName, index);
-  const blocks = buildBlocks(model);
-  const D = options.devices;
+  const model = buildThroughputModel(graph, { comm: options.comm, grouping: options.grouping ?? 'colocation' }, fileName, indexGraph(graph));
   const limits = options.memoryLimits.slice();
   const rule = memoryRule(model, limits, options.schedule, options.microbatches);
   let singleDeviceUs = 0;
@@ -212,7 +213,14 @@ export async function planPipeline(graph: OpGraph, options: PipelineOptions, fil
     singleDeviceUs,
     options: { ...options, memoryLimits: limits },
   };
-  const { device, search } = split(model, blocks, rule, options);
+  return { fileName, started, model, rule, base };
+}
+
+export async function planPipeline(graph: OpGraph, options: PipelineOptions, file?: string): Promise<PipelinePlan> {
+  const { started, model, rule, base } = prepare(graph, options, file);
+  const blocks = buildBlocks(model);
+  const D = options.devices;
+  const { device, search, contiguousStart } = split(model, blocks, rule, options);
   if (!device) {
     const minimumMemoryBytes = minimumUniformMemory(model, blocks, options);
     const reason = infeasibleReason(model, blocks, rule, D);
@@ -231,11 +239,54 @@ export async function planPipeline(graph: OpGraph, options: PipelineOptions, fil
       placeMs: now() - started,
     };
   }
-  return { ...base, ...fillPlan(model, device, rule, options), placeMs: now() - started, ...(search ? { search } : {}) };
+  const { cycle, ...filled } = fillPlan(model, device, rule, options);
+  // the alternative is simulated only when the warning is due (a second simulation of the step)
+  const alternative = (): AlternativeStep | undefined => {
+    if (!contiguousStart) return undefined;
+    const start = fillPlan(model, contiguousStart, rule, options);
+    return start.feasible ? { name: 'the contiguous split this search started from', stepUs: start.stepUs } : undefined;
+  };
+  const summary = { ...filled, microbatches: options.microbatches, schedule: options.schedule };
+  const warning = stallsOnCycle(summary, cycle) ? cycleWarning(summary, cycle, alternative()) : undefined;
+  return {
+    ...base,
+    ...filled,
+    placeMs: now() - started,
+    ...(search ? { search } : {}),
+    ...(warning ? { warnings: [warning] } : {}),
+  };
+}
+
+/**
+ * The plan of a given assignment (node id → device; a colocation group's ops on one device), with
+ * its stages, simulated step and warnings: what planPipeline reports, for a split made elsewhere.
+ */
+export function evaluatePipeline(graph: OpGraph, options: PipelineOptions, assignment: Record<string, number>, file?: string): PipelinePlan {
+  const { fileName, started, model, rule, base } = prepare(graph, options, file);
+  const device = new Int32Array(model.units.length);
+  model.units.forEach((members, u) => {
+    const first = graph.nodes[members[0]].id;
+    device[u] = assignment[first];
+    if (!Number.isInteger(device[u]) || device[u] < 0 || device[u] >= options.devices || assignment[first] !== device[u])
+      throw new OpplaceError(`op "${first}" needs a device from 0 to ${options.devices - 1} in the assignment, got ${String(assignment[first])}`, {
+        file: fileName,
+      });
+    for (const v of members)
+      if (assignment[graph.nodes[v].id] !== device[u])
+        throw new OpplaceError(`op "${graph.nodes[v].id}" must go with op "${first}" (one colocation group), on device ${device[u]}`, { file: fileName });
+  });
+  const { cycle, ...filled } = fillPlan(model, device, rule, options);
+  const warning = cycleWarning({ ...filled, microbatches: options.microbatches, schedule: options.schedule }, cycle);
+  return {
+    ...base,
+    ...filled,
+    placeMs: now() - started,
+    ...(warning ? { warnings: [warning] } : {}),
+  };
 }
 
 /** Stages, loads, memory and the simulated step of a unit → device assignment. */
-function fillPlan(model: ThroughputModel, deviceOfUnit: Int32Array, rule: MemoryRule, options: PipelineOptions): FilledFields {
+function fillPlan(model: ThroughputModel, deviceOfUnit: Int32Array, rule: MemoryRule, options: PipelineOptions): FilledFields & { cycle: StageCycle | null } {
   const { graph, index } = model;
   const D = options.devices;
   const { computeUs, commUs } = deviceLoads(model, deviceOfUnit, D);
@@ -324,5 +375,6 @@ function fillPlan(model: ThroughputModel, deviceOfUnit: Int32Array, rule: Memory
     stages,
     tasks: sim.tasks,
     assignment,
+    cycle: findStageCycle(model, stageOf, S),
   };
 }

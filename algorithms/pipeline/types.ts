@@ -104,4 +104,6 @@ export interface PipelinePlan {
   placeMs: number;
   /** contiguous / any: the local search's moves tried and kept, and whether the wall-clock cap stopped it. */
   search?: { movesTried: number; movesKept: number; stoppedByClock: boolean };
+  /** What the numbers above hide, one sentence each (warnings.ts): a cyclic stage graph that stalls the step. */
+  warnings?: string[];
 }

@@ -171,6 +171,7 @@ export function pipelineRecord(plan: PipelinePlan): Record<string, unknown> {
       busyUs: s.busyUs,
     })),
   };
+  if (plan.warnings?.length) record.warnings = plan.warnings;
   if (!plan.feasible) {
     record.reason = plan.reason;
     if (plan.minimumMemoryBytes !== undefined) record.minimumMemoryBytes = plan.minimumMemoryBytes;
@@ -260,6 +261,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       continue;
     }
     plans.push(plan);
+    for (const w of plan.warnings ?? []) io.err(`opplace pipeline: ${displayText(file)}: warning: ${displayText(w)}\n`);
     if (!plan.feasible && exit === 0) exit = 3;
     io.out(
       values.json ? jsonDisplay(JSON.stringify(pipelineRecord(plan))) + '\n' : formatPipelinePlan(plan, graph).split('\n').map(displayText).join('\n') + '\n\n',

@@ -157,6 +157,11 @@ describe('throughput mode view model (pipelineModel)', () => {
     assert.match(val(bad, 'reason')!, /op f2/);
     assert.equal(val(bad, 'minimumMemory'), '5.00 MiB per device');
     assert.equal(val(bad, 'timePerSample'), undefined);
+    assert.equal(val(ok, 'warning'), undefined);
+    // warnings as text, with the bidi controls displayText shows as escapes (a plan file may carry any)
+    const warned = pipelineSummaryItems({ ...toyPlan(), warnings: ['the stage graph has a cycle', 'stage \u202e1'] });
+    assert.equal(val(warned, 'warning'), 'the stage graph has a cycle');
+    assert.equal(val(warned, 'warning-1'), 'stage \\u202e1');
   });
 
   it('planner options: the viewer’s devices, limits and link with the pipeline knobs; co-placement → colocation', () => {

@@ -211,6 +211,38 @@ describe('cli: opplace pipeline (built bin)', function () {
     assertConsistent(ok, fileGraph(chain).ids, fileGraph(chain).edges);
   });
 
+  it('a cyclic `any` split that stalls the step: one warning on stderr and in --json; the plan stays the same', () => {
+    const inception = path.join(REPO, 'examples', 'inceptionv3_training.json');
+    const args = [inception, '--devices', '4', '--memory', '64GiB', '--microbatches', '16'];
+    const any = opplace('pipeline', ...args, '--split', 'any', '--json');
+    assert.equal(any.code, 0, any.err);
+    const rec = JSON.parse(any.out) as PipelineRecord & { warnings?: string[] };
+    assert.equal(rec.warnings?.length, 1);
+    const w = rec.warnings![0];
+    // the search still returns its best time per sample (178 ms), the warning says what it costs
+    assert.ok(rec.timePerSampleUs < 180_000, String(rec.timePerSampleUs));
+    assert.match(w, /^the stage graph of the forward pass has a cycle \(stages (\d → )+\d on devices (\d → )+\d\)/);
+    const perSample = rec.stepUs / 16 / 1000;
+    assert.ok(perSample > 1.1 * (rec.timePerSampleUs / 1000));
+    assert.ok(w.includes(`${perSample.toFixed(2)} ms per sample`), w);
+    assert.ok(w.includes(`steady-state time per sample of ${(rec.timePerSampleUs / 1000).toFixed(2)} ms`), w);
+    assert.match(
+      w,
+      /--split contiguous keeps the stage graph acyclic \(the contiguous split this search started from simulates a [\d.]+ s step, [\d.]+ (s|ms) or \d+ % shorter\), and gpipe may do better than 1f1b here\.$/,
+    );
+    assert.equal(any.err, `opplace pipeline: ${inception}: warning: ${w}\n`);
+    // the human output warns on stderr too, not in the table on stdout
+    const human = opplace('pipeline', ...args, '--split', 'any');
+    assert.equal(human.err, any.err);
+    assert.doesNotMatch(human.out, /warning/);
+    // contiguous: acyclic, no warning, its step shorter than `any`'s (what the warning claims)
+    const contiguous = opplace('pipeline', ...args, '--split', 'contiguous', '--json');
+    const c = JSON.parse(contiguous.out) as PipelineRecord & { warnings?: string[] };
+    assert.equal(c.warnings, undefined);
+    assert.equal(contiguous.err, '');
+    assert.ok(c.stepUs < rec.stepUs);
+  });
+
   it('bad input: exit 2 with one line naming the file or option; the other files still run', () => {
     const cases: [string[], RegExp][] = [
       [[path.join(dir, 'nope.json')], /^opplace pipeline: .*nope\.json: no such file/],

@@ -1,6 +1,7 @@
 // Small dnn-partitioning graphs for the pipeline tests.
 import { parseDnnPartitioning } from '../../algorithms/loaders/dnnPartitioning';
 import type { OpGraph } from '../../algorithms/graph';
+import type { PipelineOptions } from '../../algorithms/pipeline/types';
 
 const enc = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
 
@@ -56,3 +57,15 @@ export const FORK = dnnGraph(
   ],
   'fork',
 );
+
+/** Pipeline options for the tests: unlimited memory, the file's edge costs, 4 microbatches, 1F1B, a 20 ms budget. */
+export const opts = (devices: number, split: PipelineOptions['split'], extra: Partial<PipelineOptions> = {}): PipelineOptions => ({
+  devices,
+  memoryLimits: Array(devices).fill(Infinity),
+  comm: 'file',
+  split,
+  microbatches: 4,
+  schedule: '1f1b',
+  budgetMs: 20,
+  ...extra,
+});

@@ -14,19 +14,8 @@ import { OpplaceError } from '../../algorithms/errors';
 import { mulberry32 } from '../../algorithms/random';
 import type { OpGraph } from '../../algorithms/graph';
 import { dataPath } from '../helpers/paths';
-import { dnnGraph, DnnEdgeSpec, DnnNodeSpec, FORK } from './helpers';
+import { dnnGraph, DnnEdgeSpec, DnnNodeSpec, FORK, opts } from './helpers';
 import { assertPlanChecked } from './scheduleHelpers';
-
-const opts = (devices: number, split: PipelineOptions['split'], extra: Partial<PipelineOptions> = {}): PipelineOptions => ({
-  devices,
-  memoryLimits: Array(devices).fill(Infinity),
-  comm: 'file',
-  split,
-  microbatches: 4,
-  schedule: '1f1b',
-  budgetMs: 20,
-  ...extra,
-});
 
 /** A random DAG of n ops as a dnn-partitioning file; with `training`, a backward op per forward op in its colour class. */
 function randomGraph(seed: number, n: number, training = false): OpGraph {
