@@ -4,7 +4,7 @@ import { OpGraph } from '../graph';
 import { exportAccelerate } from './accelerate';
 import { exportCsv } from './csv';
 import { exportDeepSpeed } from './deepspeed';
-import { exportOnnx } from './onnx';
+import { exportOnnx, RelocateExternalData } from './onnx';
 import { AnyPlan, isPipelinePlan } from './planCheck';
 import { exportTorchSplit } from './torchSplit';
 import { jsonDisplay } from '../text';
@@ -21,6 +21,8 @@ export interface ExportInput {
   /** ONNX export only: the original model bytes and file name. */
   modelBytes?: Uint8Array;
   modelFile?: string;
+  /** ONNX export only: where external-data locations point from the written copy (see exportOnnx). */
+  relocateExternalData?: RelocateExternalData;
 }
 
 export interface ExportResult {
@@ -83,12 +85,16 @@ export function exportPlan(format: ExportFormat, input: ExportInput): ExportResu
       if (!input.modelBytes || !input.modelFile) {
         throw new OpplaceError('the onnx export needs the original .onnx model', { file: planFile });
       }
-      const r = exportOnnx(input.modelBytes, input.modelFile, graph, plan, planFile);
+      const r = exportOnnx(input.modelBytes, input.modelFile, graph, plan, planFile, input.relocateExternalData);
       const notes = [`${r.annotated} nodes annotated with their plan device, ${r.inherited} folded nodes with their consumer's`];
       if (r.unannotated.length)
         notes.push(
           `${r.unannotated.length} nodes without a device (nothing placed consumes them): ${r.unannotated.slice(0, 5).join(', ')}${r.unannotated.length > 5 ? ', …' : ''}`,
         );
+      if (r.relocated.size) {
+        const pairs = [...r.relocated].slice(0, 3).map(([a, b]) => `${a} → ${b}`);
+        notes.push(`external data referenced from the copy's folder: ${pairs.join(', ')}${r.relocated.size > 3 ? `, … (${r.relocated.size} files)` : ''}`);
+      }
       return { data: r.bytes, suffix: '.placed.onnx', notes };
     }
   }
@@ -101,4 +107,5 @@ export type { AnyPlan } from './planCheck';
 export { deviceByNode, isPipelinePlan, isPipelinePlanLike } from './planCheck';
 export { exportCsv } from './csv';
 export { exportOnnx, DEVICE_KEY, PLACEMENT_KEY } from './onnx';
+export type { RelocateExternalData } from './onnx';
 export { parsePlanJson, planFromJson, isPlanLike } from './planCheck';

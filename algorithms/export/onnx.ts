@@ -6,7 +6,7 @@
 import { OpplaceError } from '../errors';
 import { OpGraph } from '../graph';
 import { uniqueNodeIds } from '../onnx/naming';
-import { decodeOnnxModel, encodeOnnxModel, OnnxNode, OnnxStringEntry } from '../onnx/proto';
+import { decodeOnnxModel, encodeOnnxModel, OnnxGraph, OnnxNode, OnnxStringEntry, OnnxTensor } from '../onnx/proto';
 import { AnyPlan, deviceByNode, isPipelinePlan } from './planCheck';
 import { setOwn } from '../records';
 
@@ -31,6 +31,43 @@ function setEntry(list: OnnxStringEntry[] | undefined, key: string, value: strin
   return kept;
 }
 
+/**
+ * The `location` an external-data reference of the input model (relative to the model's folder)
+ * must have in the written copy, relative to the copy's folder; throws (naming the file) when the
+ * copy cannot point at the data. Node-side: the caller knows both paths and the file system.
+ */
+export type RelocateExternalData = (location: string, tensor: string) => string;
+
+/** Every TensorProto of a graph: initializers and node attribute tensors, subgraphs included. */
+function forEachTensor(g: OnnxGraph | undefined, visit: (t: OnnxTensor) => void): void {
+  if (!g) return;
+  for (const t of g.initializer ?? []) visit(t);
+  for (const n of g.node ?? []) {
+    for (const a of n.attribute ?? []) {
+      if (a.t) visit(a.t);
+      for (const t of a.tensors ?? []) visit(t);
+      forEachTensor(a.g, visit);
+      for (const sg of a.graphs ?? []) forEachTensor(sg, visit);
+    }
+  }
+}
+
+/** Rewrites external-data locations; returns the distinct rewrites (old → new) that changed a path. */
+function relocateExternalData(graph: OnnxGraph | undefined, relocate: RelocateExternalData): Map<string, string> {
+  const moved = new Map<string, string>();
+  const seen = new Map<string, string>();
+  forEachTensor(graph, (t) => {
+    for (const e of t.external_data ?? []) {
+      if (e.key !== 'location' || e.value === undefined) continue;
+      const old = e.value;
+      if (!seen.has(old)) seen.set(old, relocate(old, t.name ?? ''));
+      e.value = seen.get(old)!;
+      if (e.value !== old) moved.set(old, e.value);
+    }
+  });
+  return moved;
+}
+
 export interface OnnxExport {
   bytes: Uint8Array;
   /** Nodes annotated with the plan's device; nodes the loader folded away (constants) take the device of their first placed consumer. */
@@ -38,11 +75,21 @@ export interface OnnxExport {
   inherited: number;
   /** Nodes left without a device (no placed node consumes them). */
   unannotated: string[];
+  /** External-data locations rewritten for the copy's folder (old → new). */
+  relocated: Map<string, string>;
 }
 
-export function exportOnnx(modelBytes: Uint8Array, modelFile: string, graph: OpGraph, plan: AnyPlan, planFile?: string): OnnxExport {
+export function exportOnnx(
+  modelBytes: Uint8Array,
+  modelFile: string,
+  graph: OpGraph,
+  plan: AnyPlan,
+  planFile?: string,
+  relocate?: RelocateExternalData,
+): OnnxExport {
   const byNode = deviceByNode(graph, plan, planFile);
   const model = decodeOnnxModel(modelBytes, modelFile);
+  const relocated = relocate ? relocateExternalData(model.graph, relocate) : new Map<string, string>();
   const nodes = model.graph?.node ?? [];
   if (nodes.length === 0) throw new OpplaceError('the ONNX model has no nodes', { file: modelFile });
   const planIds = planNodeIds(nodes, (id) => byNode.has(id));
@@ -95,5 +142,5 @@ export function exportOnnx(modelBytes: Uint8Array, modelFile: string, graph: OpG
   });
   model.metadata_props = setEntry(model.metadata_props, PLACEMENT_KEY, JSON.stringify(placement));
   model.metadata_props = setEntry(model.metadata_props, 'opplace.algorithm', isPipelinePlan(plan) ? `pipeline ${plan.split}` : plan.algorithm);
-  return { bytes: encodeOnnxModel(model), annotated: matched, inherited, unannotated };
+  return { bytes: encodeOnnxModel(model), annotated: matched, inherited, unannotated, relocated };
 }

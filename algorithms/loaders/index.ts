@@ -5,6 +5,7 @@
 // loaders import only ./types, never this file.
 import { OpplaceError } from '../errors';
 import { OpGraph, validateGraph } from '../graph';
+import { rejectGitLfsPointer } from '../lfsPointer';
 import { MODEL_FORMATS, ModelFormat } from '../options';
 import type { LoadOptions } from './types';
 import { parseDnnPartitioning } from './dnnPartitioning';
@@ -57,6 +58,7 @@ export function looksLikeGraphJson(head: Uint8Array | string): boolean {
 
 export function parseModel(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): OpGraph {
   if (bytes.length === 0) throw new OpplaceError('the file is empty', { file: fileName });
+  rejectGitLfsPointer(bytes, fileName);
   const format = options.format ?? detectFormat(fileName, bytes);
   if (!Object.hasOwn(LOADERS, format)) {
     throw new OpplaceError(`unknown format "${String(format)}" (expected one of ${MODEL_FORMATS.join(', ')})`, { file: fileName });

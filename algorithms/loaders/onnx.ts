@@ -27,11 +27,11 @@ import { OpplaceError } from '../errors';
 import { quoteInput } from '../text';
 import { OpEdge, OpGraph, OpNode, TensorInfo, validateGraph } from '../graph';
 import { opCost } from '../onnx/cost';
-import { bytesPerElement, dtypeName, holdsParameters } from '../onnx/dtypes';
+import { DT, bytesPerElement, dtypeName, holdsParameters } from '../onnx/dtypes';
 import { inferNode } from '../onnx/infer';
 import { modulePathOf, namespaceOf, uniqueNodeIds } from '../onnx/naming';
 import { OnnxGraph, OnnxModel, OnnxNode, OnnxValueInfo, decodeOnnxModel, hasField, int64ToNumber } from '../onnx/proto';
-import { Attrs, tensorDims, tensorValues } from '../onnx/tensorData';
+import { Attrs, MAX_FOLDED_ELEMENTS, elementCount, isExternal, tensorDims, tensorValues } from '../onnx/tensorData';
 import { BODY_OPS, BodyCost, bodyOp } from '../onnx/subgraphs';
 import { Shape, TensorMeta, cleanDim, numel } from '../onnx/values';
 import type { LoadOptions } from './types';
@@ -81,6 +81,8 @@ class BuildContext {
   private readonly weights = new Map<string, WeightInfo>();
   private readonly folded: boolean[];
   private readonly warnings: string[] = [];
+  /** Small integer initializers (shape data) whose contents are in an external file, never read. */
+  private readonly externalShapeData: string[] = [];
   /** What the bodies of If/Loop/Scan nodes (by node index) cost and hold. */
   private readonly bodies = new Map<number, BodyCost>();
   private readonly opset: number;
@@ -110,6 +112,7 @@ class BuildContext {
     const opaqueOps = new Map<string, number>();
     for (const i of order) this.inferAndFold(i, unknownOps, opaqueOps);
     this.warnAboutTrips();
+    this.warnAboutExternalShapeData();
     for (const [op, n] of unknownOps) this.warnings.push(`unknown op type "${op}" (${n} node${n > 1 ? 's' : ''}): kept as nodes with unknown output shapes`);
     for (const [op, n] of opaqueOps)
       this.warnings.push(`${op} (${n} node${n > 1 ? 's' : ''}) kept as single opaque nodes: subgraphs are not expanded, output shapes unknown`);
@@ -145,6 +148,7 @@ class BuildContext {
       if (this.producer.has(name)) throw this.err(`initializer "${name}" is also produced by a node`, this.producer.get(name));
       const value = tensorValues(t);
       const meta: TensorMeta = { shape: dims, dtype: t.data_type ?? 0, ...(value ? { value } : {}) };
+      if (isExternal(t) && (meta.dtype === DT.INT64 || meta.dtype === DT.INT32) && elementCount(dims) <= MAX_FOLDED_ELEMENTS) this.externalShapeData.push(name);
       this.metas.set(name, meta);
       this.weights.set(name, { meta, root: name, consumers: [] });
     }
@@ -379,15 +383,37 @@ class BuildContext {
     });
   }
 
+  /**
+   * Shape vectors (Reshape targets, Slice bounds…) saved as external data (onnx.save with
+   * size_threshold=0) cannot fold: the data file is never opened, so every shape computed from them
+   * is unknown. One warning names them and their first reader, instead of a silent loss.
+   */
+  private warnAboutExternalShapeData(): void {
+    if (this.externalShapeData.length === 0) return;
+    const wanted = new Set(this.externalShapeData);
+    const readSet = new Set<string>();
+    let first = -1;
+    this.nodes.forEach((n, i) => {
+      for (const x of n.input ?? []) {
+        if (!wanted.has(x)) continue;
+        readSet.add(x);
+        if (first < 0) first = i;
+      }
+    });
+    if (first < 0) return;
+    const read = [...readSet];
+    const reader = this.nodes[first];
+    const list = quotedList(read, 3);
+    this.warnings.push(
+      `the data of integer tensor${read.length > 1 ? 's' : ''} ${list} (read by ${reader.op_type} "${quoteInput(reader.name || `${reader.op_type}_${first}`)}") is in an external file, which opplace does not read: shapes computed from ${read.length > 1 ? 'them' : 'it'} stay unknown (save the model with small tensors inline, e.g. onnx's default size_threshold=1024)`,
+    );
+  }
+
   /** One warning naming the Loop/Scan nodes whose body was counted once: their iteration count is unknown. */
   private warnAboutTrips(): void {
     const names = [...new Set([...this.bodies.values()].flatMap((b) => b.unknownTrips))];
     if (names.length === 0) return;
-    const list =
-      names
-        .slice(0, 5)
-        .map((x) => `"${quoteInput(x)}"`)
-        .join(', ') + (names.length > 5 ? `, … (${names.length} in all)` : '');
+    const list = quotedList(names, 5);
     this.warnings.push(
       `the iteration count of Loop/Scan ${list} is not a constant: the FLOPs and bytes of ${names.length > 1 ? 'their bodies' : 'its body'} are counted for one iteration`,
     );
@@ -584,6 +610,12 @@ class BuildContext {
 
 // Names exporters give every graph; the file name says more.
 const GENERIC_GRAPH_NAMES = new Set(['', 'torch_jit', 'torch-jit-export', 'main_graph', 'graph', 'model', 'tf2onnx']);
+
+/** `"a", "b", … (N in all)`: the first `max` names of a warning's list, quoted for display. */
+function quotedList(names: string[], max: number): string {
+  const shown = names.slice(0, max).map((x) => `"${quoteInput(x)}"`);
+  return shown.join(', ') + (names.length > max ? `, … (${names.length} in all)` : '');
+}
 
 function graphName(name: string | undefined, file: string): string {
   if (name && !GENERIC_GRAPH_NAMES.has(name)) return name;

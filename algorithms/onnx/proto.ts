@@ -6,6 +6,7 @@
 import * as protobuf from 'protobufjs/light';
 import { OpplaceError } from '../errors';
 import { ONNX_SCHEMA } from './schema';
+import { rejectGitLfsPointer } from '../lfsPointer';
 
 /** An int64 as protobufjs gives it: a Long when the `long` package is present, else a number. */
 export type Int64 = number | { toNumber(): number; low: number; high: number; unsigned?: boolean };
@@ -136,6 +137,7 @@ export function onnxType(name: string): protobuf.Type {
  */
 export function decodeOnnxModel(bytes: Uint8Array, fileName = 'model.onnx'): OnnxModel {
   if (bytes.length === 0) throw new OpplaceError('the file is empty', { file: fileName });
+  rejectGitLfsPointer(bytes, fileName);
   try {
     return onnxModelType().decode(bytes) as unknown as OnnxModel;
   } catch (e) {

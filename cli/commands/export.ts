@@ -9,7 +9,17 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { OpplaceError } from '../../algorithms/errors';
-import { AnyPlan, EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat, parsePlanJson, planFromJson } from '../../algorithms/export';
+import {
+  AnyPlan,
+  EXPORT_FORMATS,
+  exportPlan,
+  ExportFormat,
+  isPlanLike,
+  parseExportFormat,
+  parsePlanJson,
+  planFromJson,
+  RelocateExternalData,
+} from '../../algorithms/export';
 import { checkPlaceable, OpGraph } from '../../algorithms/graph';
 import { MODEL_FORMATS } from '../../algorithms/loaders';
 import { readModelBytes } from '../../algorithms/loaders/readFile';
@@ -20,7 +30,7 @@ import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { checkOutputPath, writeOutputFile } from '../outputPath';
 import { MODEL_DIMS_SPEC, placementOptions, prepareOptions, printWarnings } from '../placementArgs';
-import { displayText } from '../../algorithms/text';
+import { displayText, quoteInput } from '../../algorithms/text';
 
 const HELP = `usage: opplace export PLAN_OR_MODEL --to FORMAT [options]
 
@@ -107,6 +117,38 @@ function modelOfPlan(plan: AnyPlan, planFile: string): string {
   throw new OpplaceError(`the plan's model "${plan.file}" is not there (looked at ${looked}); pass --model FILE`, { file: planFile });
 }
 
+/**
+ * External-data locations for a copy written to `out`: the same file seen from the copy's folder
+ * (`--out DIR/placed.onnx` of a model with `location=w.bin` kept `w.bin`, and the copy could not be
+ * loaded). ONNX readers only look inside the model's folder (onnx 1.12's load strips a leading
+ * `../` and `/`), so a data file outside the copy's folder, or missing, is refused: the copy would
+ * point at nothing.
+ */
+function externalDataFor(modelFile: string, out: string): RelocateExternalData {
+  const from = path.dirname(path.resolve(modelFile));
+  const to = path.dirname(path.resolve(out));
+  return (location, tensor) => {
+    const file = path.resolve(from, location);
+    const what = `the external data file "${quoteInput(location)}" of tensor "${quoteInput(tensor)}"`;
+    if (!existsSync(file)) {
+      throw new OpplaceError(
+        `${what} is not at ${quoteInput(file)}: the exported copy would point at a missing file (put the data file next to the model, then export again)`,
+        {
+          file: modelFile,
+        },
+      );
+    }
+    const rel = path.relative(to, file);
+    if (rel === '' || path.isAbsolute(rel) || rel.split(path.sep)[0] === '..') {
+      throw new OpplaceError(
+        `${what} (${quoteInput(file)}) is outside the folder of --out ${quoteInput(out)}, and ONNX readers look for external data only inside the model's folder: write the copy into ${quoteInput(from)} or a folder above it`,
+        { file: modelFile },
+      );
+    }
+    return rel.split(path.sep).join('/');
+  };
+}
+
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parseCommandArgs(argv, SPEC, 'export');
   if (v.help) {
@@ -171,7 +213,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const modelBytes = format === 'onnx' ? (modelFile === input ? inputBytes : readModelBytes(modelFile)) : undefined;
-  const result = exportPlan(format, { graph, plan: plan!, planFile, modelBytes, modelFile });
+  const relocateExternalData = format === 'onnx' && out !== undefined ? externalDataFor(modelFile, out) : undefined;
+  const result = exportPlan(format, { graph, plan: plan!, planFile, modelBytes, modelFile, relocateExternalData });
   if (out !== undefined) {
     writeOutputFile(out, result.data, 'the export');
     io.err(`wrote ${out} (${format})\n`);

@@ -1,7 +1,7 @@
 // The onnx export through the CLI, checked by Debian's python3-onnx (onnx.checker.check_model and
 // the opplace.device annotations read back), on an onnx-light model and a torchvision export.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
@@ -13,6 +13,7 @@ import { run as exportCommand } from '../../cli/commands/export';
 import { memoryIO } from '../../cli/io';
 import { dataPath } from '../helpers/paths';
 import { python, tempDir } from './helpers';
+import { modelBytes, node, valueInfo } from '../onnx/build';
 
 const CHECK = path.join(__dirname, 'fixtures', 'bridge_check.py');
 
@@ -136,6 +137,60 @@ describe('bridge: onnx export checked by python3-onnx', function () {
     const csvOnModel = await cli([model, '--to', 'csv', '--out', model, '--devices', '2', '--memory', '1GiB']);
     assert.equal(csvOnModel.code, -1);
     assert.equal(sha(model), before);
+  });
+
+  it('external data: locations are rewritten for the folder of the copy (python3-onnx loads the weights); data outside it or missing is refused', async () => {
+    const src = path.join(dir, 'ext-src');
+    const modelDir = path.join(src, 'models');
+    mkdirSync(modelDir, { recursive: true });
+    const model = path.join(modelDir, 'ext.onnx');
+    const weights = new Float32Array(16).map((_, i) => i + 0.5);
+    writeFileSync(path.join(modelDir, 'w.bin'), new Uint8Array(weights.buffer));
+    writeFileSync(
+      model,
+      modelBytes({
+        inputs: [valueInfo('x', [1, 4])],
+        outputs: [valueInfo('z', [1, 4])],
+        initializers: [{ name: 'W', dims: [4, 4], data_type: 1, data_location: 1, external_data: [{ key: 'location', value: 'w.bin' }] }],
+        nodes: [node('MatMul', ['x', 'W'], ['y'], {}, 'mm'), node('Relu', ['y'], ['z'], {}, 'act')],
+      }),
+    );
+    const place = ['--to', 'onnx', '--devices', '2', '--memory', '1GiB'];
+    const out = path.join(src, 'placed.onnx'); // one folder up: the data is at models/w.bin from there
+    const r = await cli([model, ...place, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /note: external data referenced from the copy's folder: w\.bin → models\/w\.bin/);
+    const loc = decodeOnnxModel(new Uint8Array(readFileSync(out)), out).graph!.initializer![0].external_data!.find((e) => e.key === 'location')!.value;
+    assert.equal(loc, 'models/w.bin');
+    // onnx.load reads the external data relative to the copy: the weights come back
+    const sum = python([
+      '-c',
+      `import onnx, onnx.numpy_helper as h; m = onnx.load(${JSON.stringify(out)}); onnx.checker.check_model(m); print(float(h.to_array(m.graph.initializer[0]).sum()))`,
+    ]);
+    assert.equal(
+      Number(sum.trim()),
+      weights.reduce((a, b) => a + b, 0),
+    );
+
+    // a copy in another folder could not reach the data: refused, nothing written
+    const away = path.join(dir, 'ext-away', 'placed.onnx');
+    mkdirSync(path.dirname(away), { recursive: true });
+    const o = await cli([model, ...place, '--out', away]);
+    assert.equal(o.code, -1);
+    assert.match(
+      o.stderr,
+      /ext\.onnx: the external data file "w\.bin" of tensor "W" \(.*models\/w\.bin\) is outside the folder of --out .*ext-away\/placed\.onnx/,
+    );
+    assert.ok(!existsSync(away), 'nothing written');
+
+    rmSync(path.join(modelDir, 'w.bin'));
+    const m = await cli([model, ...place, '--out', path.join(modelDir, 'missing.onnx')]);
+    assert.equal(m.code, -1);
+    assert.match(
+      m.stderr,
+      /ext\.onnx: the external data file "w\.bin" of tensor "W" is not at .*models\/w\.bin: the exported copy would point at a missing file/,
+    );
+    assert.ok(!existsSync(path.join(modelDir, 'missing.onnx')), 'nothing written');
   });
 
   it('refuses the onnx export of a non-ONNX model, and unknown formats', async () => {

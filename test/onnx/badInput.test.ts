@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { OpplaceError, isOpplaceError } from '../../algorithms/errors';
 import { parseOnnx } from '../../algorithms/loaders/onnx';
 import { parseModel } from '../../algorithms/loaders/index';
-import { encodeOnnxModel } from '../../algorithms/onnx/proto';
+import { decodeOnnxModel, encodeOnnxModel } from '../../algorithms/onnx/proto';
 import { REPO, dataPath } from '../helpers/paths';
 import { intTensor, modelBytes, node, valueInfo } from './build';
 
@@ -43,6 +43,36 @@ describe('ONNX bad input', () => {
   });
 
   it('text named .onnx', () => expectError(new TextEncoder().encode('hello, this is not a model\n'), 'hello.onnx', /ONNX/));
+
+  it('a Git LFS pointer instead of the model: what it is and how to fetch it (not "invalid wire type 6")', () => {
+    const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:' + 'ab'.repeat(32) + '\nsize 1604321987\n';
+    const bytes = new TextEncoder().encode(pointer);
+    const want = /^silero_vad\.onnx: is a Git LFS pointer of a 1\.49 GiB file, not the model itself: fetch the content with `git lfs pull`/;
+    expectError(bytes, 'silero_vad.onnx', want);
+    assert.throws(
+      () => decodeOnnxModel(bytes, 'silero_vad.onnx'),
+      (e: Error) => isOpplaceError(e) && want.test(e.message),
+    ); // the export's own decode says the same
+    expectError(bytes, 'graph.opgraph.json', /is a Git LFS pointer of a 1\.49 GiB file/); // any format
+  });
+
+  it('shape data in an external file: one warning naming the tensor and its reader; dims still load', () => {
+    const shape = { ...intTensor('target', [1, 8]), int64_data: [], data_location: 1, external_data: [{ key: 'location', value: 'w.bin' }] };
+    const g = parseModel(
+      modelBytes({
+        inputs: [valueInfo('x', [2, 4])],
+        initializers: [shape],
+        nodes: [node('Reshape', ['x', 'target'], ['y'], {}, 'flat'), node('Relu', ['y'], ['z'], {}, 'act')],
+      }),
+      'ext.onnx',
+      {},
+    );
+    const w = g.warnings!.filter((x) => /external file/.test(x));
+    assert.deepEqual(w, [
+      'the data of integer tensor "target" (read by Reshape "flat") is in an external file, which opplace does not read: shapes computed from it stay unknown (save the model with small tensors inline, e.g. onnx\'s default size_threshold=1024)',
+    ]);
+    assert.deepEqual(g.nodes[0].outputs[0].shape, [null, null]); // rank from the tensor's dims, values unknown
+  });
 
   it('protobuf that decodes but has no graph', () => {
     const bytes = encodeOnnxModel({ ir_version: 8, producer_name: 'x' });
