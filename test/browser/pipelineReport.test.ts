@@ -172,4 +172,29 @@ describe('viewer report in Chromium: throughput mode', function () {
     await page.close();
     assert.deepEqual(problems, [], 'no console errors or page errors');
   });
+
+  it('shows a plan’s warnings in the summary as text (markup and bidi controls stay visible)', async () => {
+    const graph = prepareGraphFromFile(FILE);
+    const pipeline = await planPipeline(graph, pipelineOptionsFrom(OPTIONS, CONTROLS), FILE);
+    const warning = 'the stage graph has a cycle (stages 0 → 1 → 0) <b>x</b> \u202e';
+    const report = path.join(ARTIFACTS, 'pipeline-warning.html');
+    writeFileSync(
+      report,
+      buildReportHtml({ graph, plan: null, options: OPTIONS, pipelinePlan: { ...pipeline, warnings: [warning] }, file: 'resnet50_training.json' }),
+    );
+    const page = await chromium().newPage({ viewport: { width: 1400, height: 900 } });
+    const problems = collectProblems(page);
+    await openReport(page, report);
+    const shown = await page.evaluate(() => {
+      const el = document.querySelector('#header [data-key="warning"]');
+      return el ? { text: el.textContent, bold: el.querySelectorAll('b').length } : null;
+    });
+    assert.deepEqual(
+      shown,
+      { text: 'warning the stage graph has a cycle (stages 0 → 1 → 0) <b>x</b> \\u202e', bold: 1 },
+      'one <b> (the value), the markup as text',
+    );
+    await page.close();
+    assert.deepEqual(problems, [], 'no console errors or page errors');
+  });
 });
