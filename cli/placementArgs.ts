@@ -28,6 +28,7 @@ import { isBackwardOp, trainingGraph } from '../algorithms/training';
 import { sizeUnitNote } from '../algorithms/units';
 import type { CliIO } from './io';
 import { displayText } from '../algorithms/text';
+import { replicationNote } from '../algorithms/loaders/onnx';
 
 /** Sizes of symbolic ONNX dims and graph inputs: every command that loads a model takes them. */
 export const MODEL_DIMS_SPEC = {
@@ -205,4 +206,6 @@ export function printMemoryNotes(io: CliIO, command: string, memory: string | un
  */
 export function printWarnings(io: CliIO, command: string, file: string, graph: OpGraph): void {
   for (const w of graph.warnings ?? []) io.err(`opplace ${command}: ${displayText(file)}: warning: ${displayText(w)}\n`);
+  const replicated = replicationNote(graph);
+  if (replicated) io.err(`opplace ${command}: ${displayText(file)}: note: ${replicated}\n`);
 }

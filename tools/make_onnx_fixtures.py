@@ -62,6 +62,40 @@ class TinySeq2Seq(nn.Module):
         return torch.log_softmax(self.out(x), dim=-1)
 
 
+class TinyGPT(nn.Module):
+    """GPT-like decoder, 4 layers: one causal mask buffer read by every layer, token embedding tied to
+    the LM head, fresh LayerNorms (torch dedups their identical ones/zeros): the shared constants of
+    issue 11 item 2."""
+
+    def __init__(self, vocab=1000, d=64, heads=4, layers=4, seq=16):
+        super().__init__()
+        self.heads = heads
+        self.embed = nn.Embedding(vocab, d)
+        self.pos = nn.Parameter(torch.randn(seq, d) * 0.02)
+        self.register_buffer('causal', torch.tril(torch.ones(seq, seq, dtype=torch.bool)))
+        self.ln1 = nn.ModuleList([nn.LayerNorm(d) for _ in range(layers)])
+        self.qkv = nn.ModuleList([nn.Linear(d, 3 * d) for _ in range(layers)])
+        self.proj = nn.ModuleList([nn.Linear(d, d) for _ in range(layers)])
+        self.ln2 = nn.ModuleList([nn.LayerNorm(d) for _ in range(layers)])
+        self.mlp = nn.ModuleList([nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d)) for _ in range(layers)])
+        self.ln_f = nn.LayerNorm(d)
+        self.head = nn.Linear(d, vocab, bias=False)
+        self.head.weight = self.embed.weight
+
+    def forward(self, tokens):  # [batch, seq]
+        b, t = tokens.shape
+        x = self.embed(tokens) + self.pos[:t]
+        mask = self.causal[:t, :t]
+        for ln1, qkv, proj, ln2, mlp in zip(self.ln1, self.qkv, self.proj, self.ln2, self.mlp):
+            q, k, v = qkv(ln1(x)).split(x.shape[-1], dim=-1)
+            q, k, v = (z.reshape(b, t, self.heads, -1).transpose(1, 2) for z in (q, k, v))
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])
+            att = torch.softmax(att.masked_fill(~mask, float('-inf')), dim=-1)
+            x = x + proj((att @ v).transpose(1, 2).reshape(b, t, -1))
+            x = x + mlp(ln2(x))
+        return self.head(self.ln_f(x))
+
+
 class UpsampleNet(nn.Module):
     """ConvTranspose, Resize, Pad, Concat, Split/Slice, Transpose, ReduceMean, Where, Expand, Clip."""
 
@@ -182,6 +216,7 @@ def fixtures():
          (torch.randn(1, 3, 224, 224),), {'input': {0: 'batch'}, 'output': {0: 'batch'}}, 13),
         ('quant_qdq', quantized(QuantNet(), torch.randn(4, 3, 16, 16)), (torch.randn(1, 3, 16, 16),), None, 13),
         ('detector_front', DetectorFront(), (torch.randn(3, 40, 48),), None, 13),
+        ('tiny_gpt', TinyGPT(), (torch.randint(0, 1000, (1, 16)),), None, 13),
     ]
 
 

@@ -12,6 +12,7 @@ import type { CliIO } from '../io';
 import { MODEL_DIMS_HELP, MODEL_DIMS_SPEC, prepareOptions } from '../placementArgs';
 import { setOwn } from '../../algorithms/records';
 import { displayText, jsonDisplay } from '../../algorithms/text';
+import { replicationNote } from '../../algorithms/loaders/onnx';
 
 const HELP = `usage: opplace inspect FILE... [options]
 
@@ -118,6 +119,8 @@ export function formatInspect(r: InspectRecord, graph: OpGraph): string {
   const shown = types.slice(0, 12).map(([t, c]) => `${t} ${c}`);
   if (types.length > 12) shown.push(`… ${types.length - 12} more`);
   lines.push(row('op types', shown.join(', ')));
+  const replicated = replicationNote(graph);
+  if (replicated) lines.push(row('shared consts', replicated));
   if (r.warnings.length) {
     lines.push(row('warnings', String(r.warnings.length)));
     for (const w of r.warnings.slice(0, 10)) lines.push(`    - ${w}`);

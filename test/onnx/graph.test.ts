@@ -1,7 +1,7 @@
 // How an ONNX graph becomes an OpGraph: ids, namespaces, folded weight producers, parameters,
 // shared weights, subgraph ops, unknown ops, edges.
 import { strict as assert } from 'node:assert';
-import { parseOnnx } from '../../algorithms/loaders/onnx';
+import { parseOnnx, replicationNote, shareWeight } from '../../algorithms/loaders/onnx';
 import { namespaceOf, modulePathOf } from '../../algorithms/onnx/naming';
 import { OnnxGraph } from '../../algorithms/onnx/proto';
 import { externalTensor, floatTensor, intTensor, modelBytes, node, valueInfo } from './build';
@@ -98,10 +98,11 @@ describe('ONNX → OpGraph', () => {
     assert.equal(g.stats!.parameterCount, 0);
   });
 
-  it('a weight shared by several nodes forms one colocation group and counts once', () => {
+  it('a large float weight shared by several nodes forms one colocation group and counts once', () => {
+    // 160×160 fp32 = 100 KiB each: above REPLICATE_MAX_BYTES, so sharing one keeps its readers together
     const spec = (link: boolean) => ({
-      inputs: [valueInfo('a', [1, 8]), valueInfo('b', [1, 8])],
-      initializers: [floatTensor('w', [8, 8]), floatTensor('v', [8, 8]), floatTensor('u', [8, 8])],
+      inputs: [valueInfo('a', [1, 160]), valueInfo('b', [1, 160])],
+      initializers: [externalTensor('w', [160, 160]), externalTensor('v', [160, 160]), externalTensor('u', [160, 160])],
       nodes: [
         node('MatMul', ['a', 'w'], ['a1'], {}, 'first'),
         node('MatMul', ['b', 'w'], ['b1'], {}, 'second'),
@@ -111,24 +112,88 @@ describe('ONNX → OpGraph', () => {
         ...(link ? [node('Add', ['w', 'v'], ['wv'], {}, 'link')] : []),
       ],
     });
+    const w = 160 * 160 * 4;
     const g = parse(spec(false));
-    assert.equal(g.stats!.parameterCount, 3 * 64);
+    assert.equal(g.stats!.parameterCount, 3 * 160 * 160);
     assert.deepEqual(
       g.nodes.map((n) => n.persistentBytes),
-      [256, 0, 256, 0, 256],
+      [w, 0, w, 0, w],
     );
     assert.deepEqual(
       g.nodes.map((n) => n.colocationGroup),
       ['weights:w', 'weights:w', 'weights:v', 'weights:v', undefined],
     );
+    assert.equal(g.meta, undefined, 'nothing replicated');
     // a node reading both shared weights joins the two groups into one
     const linked = parse(spec(true));
-    assert.equal(linked.stats!.parameterCount, 3 * 64);
+    assert.equal(linked.stats!.parameterCount, 3 * 160 * 160);
     assert.deepEqual(
       linked.nodes.map((n) => n.colocationGroup),
       ['weights:w', 'weights:w', 'weights:w', 'weights:w', undefined, 'weights:w'],
     );
     assert.equal(byId(linked, 'link').persistentBytes, 0);
+  });
+
+  it('small or non-float shared constants are replicated to each consumer, not colocated; each copy counts', () => {
+    // Two "layers" reading a shared LayerNorm-sized scale (768 fp32 = 3 KiB), a shared causal mask
+    // (bool 1024×768 = 768 KiB: big but not floating) and a shared int64 shape; each also has its own
+    // weight. Before, the three shared tensors glued both layers into one group.
+    const layer = (k: number, x: string) => [
+      node('Mul', [x, 'scale'], [`s${k}`], {}, `scale${k}`),
+      node('Where', ['mask', `s${k}`, 'neg'], [`m${k}`], {}, `mask${k}`),
+      node('Reshape', [`m${k}`, 'shape'], [`r${k}`], {}, `reshape${k}`),
+      node('MatMul', [`r${k}`, `w${k}`], [`y${k}`], {}, `proj${k}`),
+    ];
+    const g = parse({
+      inputs: [valueInfo('x', [1024, 768])],
+      initializers: [
+        externalTensor('scale', [768]),
+        { name: 'mask', dims: [1024, 768], data_type: 9, data_location: 1, external_data: [{ key: 'location', value: 'missing.bin' }] },
+        floatTensor('neg', [], [-1e9]),
+        intTensor('shape', [1024, 768]),
+        externalTensor('w0', [768, 768]),
+        externalTensor('w1', [768, 768]),
+      ],
+      nodes: [...layer(0, 'x'), ...layer(1, 'y0')],
+    });
+    assert.deepEqual(
+      g.nodes.map((n) => n.colocationGroup),
+      g.nodes.map(() => undefined),
+    );
+    const scale = 768 * 4;
+    const mask = 1024 * 768;
+    assert.deepEqual(
+      g.nodes.map((n) => [n.id, n.persistentBytes]),
+      [
+        ['scale0', scale],
+        ['mask0', mask + 4],
+        ['reshape0', 16],
+        ['proj0', 768 * 768 * 4],
+        ['scale1', scale],
+        ['mask1', mask + 4],
+        ['reshape1', 16],
+        ['proj1', 768 * 768 * 4],
+      ],
+    );
+    // parameters count once (the scale, the -1e9, the two projections; the bool mask and int64 shape are not parameters)
+    assert.equal(g.stats!.parameterCount, 768 + 1 + 2 * 768 * 768);
+    assert.equal(byId(g, 'scale1').parameterCount, 0);
+    const once = scale + mask + 4 + 16;
+    assert.deepEqual(g.meta?.replicatedConstants, { tensors: 4, bytes: once, copiedBytes: 2 * once, consumers: 6 });
+    assert.equal(
+      replicationNote(g),
+      'replicated 4 shared constants (771 KiB) to each of their 6 consumers instead of colocating them; persistent bytes count every copy (1.51 MiB)',
+    );
+    assert.deepEqual(g.warnings, [], 'a note, not a warning');
+  });
+
+  it('what a shared weight does: float above 64 KiB colocates, the rest replicates', () => {
+    assert.equal(shareWeight({ shape: [128, 128], dtype: 1 }), 'replicate'); // exactly 64 KiB
+    assert.equal(shareWeight({ shape: [128, 129], dtype: 1 }), 'colocate');
+    assert.equal(shareWeight({ shape: [128, 257], dtype: 10 }), 'colocate'); // fp16 at its stored width
+    assert.equal(shareWeight({ shape: [4096, 4096], dtype: 7 }), 'replicate'); // int64
+    assert.equal(shareWeight({ shape: [4096, 4096], dtype: 3 }), 'replicate'); // int8: not trainable
+    assert.equal(shareWeight({ shape: null, dtype: 1 }), 'colocate'); // unknown size: the memory-safe answer
   });
 
   it('weights with external data use dims only (the data file need not exist)', () => {
