@@ -42,6 +42,11 @@ export interface OpNode {
    * model's `/grad` ops); the pipeline schedule runs these after the forward pass of a microbatch.
    */
   isBackward?: boolean;
+  /**
+   * Source nodes folded into this one and not placed (ONNX shape arithmetic with constant values,
+   * casts to the same type): shown by the viewer as part of it.
+   */
+  foldedNodes?: string[];
 }
 
 export interface OpEdge {
@@ -73,7 +78,8 @@ export interface OpGraph {
   /** Non-fatal problems found while loading (unknown ops, guessed shapes…). */
   warnings: string[];
   /** Totals the loader knows better than a sum over nodes (e.g. unique parameter count). */
-  stats?: { parameterCount?: number; parameterBytes?: number };
+  /** `folded`: ONNX nodes not placed — weight producers, constant-valued shape arithmetic, no-op casts. */
+  stats?: { parameterCount?: number; parameterBytes?: number; folded?: { weights: number; constants: number; casts: number } };
   /** Every tensor whose shape the loader knows or inferred, name → dims (null = unknown dim). */
   tensors?: Record<string, (number | null)[] | null>;
   /** Free-form facts from the source format (e.g. dnn-partitioning `maxSizePerFPGA`); JSON values only. */

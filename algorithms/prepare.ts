@@ -73,6 +73,8 @@ export interface GraphSummary {
   estimatedSingleDeviceUs: number;
   /** op type → count, most frequent first (ties by name). */
   opTypes: Record<string, number>;
+  /** ONNX nodes folded away before placement, by kind (absent for other formats). */
+  folded?: { weights: number; constants: number; casts: number };
   warnings: string[];
 }
 
@@ -108,6 +110,7 @@ export function summarizeGraph(graph: OpGraph): GraphSummary {
     flops: totalFlops(graph),
     estimatedSingleDeviceUs: estimateSingleDeviceUs(graph),
     opTypes,
+    ...(graph.stats?.folded ? { folded: { ...graph.stats.folded } } : {}),
     warnings: graph.warnings,
   };
 }

@@ -27,6 +27,19 @@
 // - If/Loop/Scan stay single nodes; outer-scope tensors their subgraphs read become edges. Their
 //   bodies' FLOPs, bytes moved and weights count on the node (../onnx/subgraphs.ts: If = its larger
 //   branch, Loop/Scan = one iteration × the iteration count, once with a warning when unknown).
+// - Shape plumbing is not placed (issue 11 §6): a node all of whose outputs inference folded to
+//   constant values (Shape of a known shape, Gather/Unsqueeze/Concat of those, Range of constants…)
+//   costs nothing at run time and moves nothing, so it is folded away too. In a GPT-2-large-like
+//   plan 308 of 340 transfers were such int64 tensors ≤ 1 KiB, 41 ms of link time in an 85.6 ms
+//   makespan. Its value (≤ MAX_FOLDED_ELEMENTS elements) is a replica in the persistentBytes of each
+//   graph node that reads it, never a colocation tie (a shape shared by every layer would otherwise
+//   glue the model into one group). The weights it was computed from keep their parameters on the
+//   first graph node downstream and tie only their direct consumers; their bytes count only if some
+//   graph node reads them directly (inception_v2's BN scales, Unsqueezed: the replica is the bytes).
+// - A Cast (or CastLike) to the type its input already has is the same tensor: it is folded away
+//   and its consumers read its input (Whisper's encoder made six 72 MB transfers through such casts).
+// - Each graph node lists in `foldedNodes` the folded shape-arithmetic nodes and casts whose values
+//   it reads (the viewer shows them as part of it); stats.folded counts every folded node by kind.
 import { MinHeap } from '../minHeap';
 import { OpplaceError } from '../errors';
 import { quoteInput } from '../text';
@@ -54,6 +67,12 @@ const DEFAULT_OPSET = 13;
  * of memory per consumer. The stored width (not --dtype) decides, so groups do not change with it.
  */
 export const REPLICATE_MAX_BYTES = 64 * 1024;
+
+/** Most folded node names kept on one consumer (a long folded chain lists its nearest nodes). */
+const MAX_FOLDED_NAMES = 32;
+
+/** Why a node is not a graph node: it makes a weight, a constant value, or is a no-op cast. */
+type FoldKind = 'weight' | 'constant' | 'cast';
 
 export function parseOnnx(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): OpGraph {
   const model = decodeOnnxModel(bytes, fileName);
@@ -85,6 +104,15 @@ interface WeightInfo {
   root: string;
   /** Graph-node indices (ONNX node list) that consume it, in file order. */
   consumers: number[];
+  /** Graph nodes that read a constant folded from it (they own its bytes if first, never tie to it). */
+  indirect: number[];
+}
+
+/** A tensor a folded shape-arithmetic node made: its value is known, the node is not placed. */
+interface ComputedConstant {
+  meta: TensorMeta;
+  /** Storage roots of the weights it was computed from. */
+  sources: string[];
 }
 
 class BuildContext {
@@ -93,7 +121,12 @@ class BuildContext {
   private readonly declared = new Map<string, TensorMeta>();
   private readonly producer = new Map<string, number>();
   private readonly weights = new Map<string, WeightInfo>();
-  private readonly folded: boolean[];
+  private readonly folded: (FoldKind | undefined)[];
+  private readonly computed = new Map<string, ComputedConstant>();
+  /** Output of a no-op Cast → the tensor it is (itself never an alias). */
+  private readonly alias = new Map<string, string>();
+  /** Tensor made by folded plumbing → the folded nodes behind it, nearest first (for the viewer). */
+  private readonly foldedBehind = new Map<string, string[]>();
   private readonly warnings: string[] = [];
   /** Small integer initializers (shape data) whose contents are in an external file, never read. */
   private readonly externalShapeData: string[] = [];
@@ -113,7 +146,7 @@ class BuildContext {
     private readonly batch: number,
   ) {
     this.nodes = g.node ?? [];
-    this.folded = new Array(this.nodes.length).fill(false);
+    this.folded = new Array<FoldKind | undefined>(this.nodes.length).fill(undefined);
     let opset = 0;
     for (const o of model.opset_import ?? []) if (!o.domain || o.domain === 'ai.onnx') opset = int64ToNumber(o.version);
     this.opset = opset > 0 ? opset : DEFAULT_OPSET;
@@ -166,7 +199,7 @@ class BuildContext {
       const meta: TensorMeta = { shape: dims, dtype: t.data_type ?? 0, ...(value ? { value } : {}) };
       if (isExternal(t) && (meta.dtype === DT.INT64 || meta.dtype === DT.INT32) && elementCount(dims) <= MAX_FOLDED_ELEMENTS) this.externalShapeData.push(name);
       this.metas.set(name, meta);
-      this.weights.set(name, { meta, root: name, consumers: [] });
+      this.weights.set(name, { meta, root: name, consumers: [], indirect: [] });
     }
   }
 
@@ -390,13 +423,73 @@ class BuildContext {
       (op === 'Identity' && !!node.input?.[0] && this.isWeight(node.input[0]));
     // An Identity of a weight (PyTorch emits them for deduplicated initializers) aliases its storage.
     const root = op === 'Identity' && producesWeight ? this.weights.get(node.input![0])!.root : undefined;
-    if (producesWeight && (domain === '' || domain === 'ai.onnx')) this.folded[i] = true;
+    const standard = domain === '' || domain === 'ai.onnx';
+    if (producesWeight && standard) this.folded[i] = 'weight';
+    const merged = outputs.map((name, k) => (name ? mergeDeclared(metas[k] ?? { shape: null, dtype: 0 }, this.declared.get(name)) : undefined));
     outputs.forEach((name, k) => {
       if (!name) return;
-      const meta = mergeDeclared(metas[k] ?? { shape: null, dtype: 0 }, this.declared.get(name));
+      const meta = merged[k]!;
       this.metas.set(name, meta);
-      if (this.folded[i]) this.weights.set(name, { meta, root: root ?? name, consumers: [] });
+      if (this.folded[i]) this.weights.set(name, { meta, root: root ?? name, consumers: [], indirect: [] });
     });
+    if (this.folded[i] || !standard || SUBGRAPH_OPS.has(op) || BODY_OPS.has(op)) return;
+    if (outputs.some((x) => x) && merged.every((m) => !m || isConstantValue(m))) this.foldConstant(i, merged);
+    else if (this.isNoOpCast(i)) this.foldCast(i);
+  }
+
+  /** A node whose every output has a known value: the values are constants, the node is not placed. */
+  private foldConstant(i: number, metas: (TensorMeta | undefined)[]): void {
+    this.folded[i] = 'constant';
+    const sources = new Set<string>();
+    for (const x of this.nodes[i].input ?? []) {
+      if (!x) continue;
+      const t = this.resolve(x);
+      const w = this.weights.get(t);
+      if (w) sources.add(w.root);
+      for (const s of this.computed.get(t)?.sources ?? []) sources.add(s);
+    }
+    const behind = this.foldedNamesBehind(i);
+    (this.nodes[i].output ?? []).forEach((name, k) => {
+      if (!name) return;
+      this.computed.set(name, { meta: metas[k]!, sources: [...sources] });
+      this.foldedBehind.set(name, behind);
+    });
+  }
+
+  /** Cast/CastLike to the element type its input already has (dtypes known): the same tensor. */
+  private isNoOpCast(i: number): boolean {
+    const node = this.nodes[i];
+    const x = node.input?.[0];
+    if (!x || (node.output ?? []).filter((o) => o).length !== 1) return false;
+    const from = this.metas.get(x)?.dtype ?? 0;
+    if (from === 0) return false;
+    if (node.op_type === 'Cast') return new Attrs(node).int('to', 0) === from;
+    if (node.op_type === 'CastLike') return !!node.input?.[1] && this.metas.get(node.input[1])?.dtype === from;
+    return false;
+  }
+
+  private foldCast(i: number): void {
+    this.folded[i] = 'cast';
+    const out = (this.nodes[i].output ?? []).find((o) => o)!;
+    this.alias.set(out, this.resolve(this.nodes[i].input![0]));
+    this.foldedBehind.set(out, this.foldedNamesBehind(i));
+  }
+
+  /** The node's own name, then the folded nodes behind its inputs (deduplicated, capped). */
+  private foldedNamesBehind(i: number): string[] {
+    const names = new Set<string>([this.nodeLabel(i)]);
+    for (const x of this.nodes[i].input ?? []) for (const n of (x && this.foldedBehind.get(x)) || []) names.add(n);
+    return [...names].slice(0, MAX_FOLDED_NAMES);
+  }
+
+  private nodeLabel(i: number): string {
+    const n = this.nodes[i];
+    return n.name || `${n.op_type}_${i}`;
+  }
+
+  /** The tensor a name is: through no-op casts to the tensor they pass on. */
+  private resolve(name: string): string {
+    return this.alias.get(name) ?? name;
   }
 
   /**
@@ -522,17 +615,12 @@ class BuildContext {
       if (mp) opNode.modulePath = mp;
       opNodes.push(opNode);
       nodeAt.set(i, opNode);
-      for (const x of this.inputsOf(i)) {
-        const w = this.weights.get(x);
-        if (!w) continue;
-        const storage = this.weights.get(w.root)!;
-        if (storage.consumers[storage.consumers.length - 1] !== i) storage.consumers.push(i);
-      }
+      this.attachConstants(i, opNode);
     });
     // Edges follow node order then input order: deterministic.
     this.nodes.forEach((_, i) => {
       if (!keep(i)) return;
-      for (const x of this.inputsOf(i)) {
+      for (const x of this.resolvedInputsOf(i)) {
         const p = this.producer.get(x);
         if (p === undefined || !keep(p) || p === i) continue;
         edges.push({ from: ids[p]!, to: ids[i]!, tensor: x, bytes: this.tensorBytes(this.metas.get(x)) });
@@ -561,10 +649,39 @@ class BuildContext {
       edges,
       source: { file: this.file, format: 'onnx' },
       warnings: this.warnings,
-      stats,
+      stats: { ...stats, folded: this.foldCounts() },
       tensors,
       ...(this.replicated ? { meta: { replicatedConstants: this.replicated } } : {}),
     };
+  }
+
+  /** inputsOf through no-op casts, deduplicated (x and Cast(x) read by one node are one tensor). */
+  private resolvedInputsOf(i: number): string[] {
+    return [...new Set(this.inputsOf(i).map((x) => this.resolve(x)))];
+  }
+
+  /**
+   * What a graph node reads that is not an edge: weights (it consumes them), folded constants (a
+   * replica in its persistentBytes; their source weights are read through them) and the folded
+   * nodes behind both, listed for the viewer.
+   */
+  private attachConstants(i: number, opNode: OpNode): void {
+    const behind = new Set<string>();
+    for (const name of this.inputsOf(i)) for (const n of this.foldedBehind.get(name) ?? []) behind.add(n);
+    if (behind.size) opNode.foldedNodes = [...behind].slice(0, MAX_FOLDED_NAMES);
+    for (const x of this.resolvedInputsOf(i)) {
+      const w = this.weights.get(x);
+      if (w) pushOnce(this.weights.get(w.root)!.consumers, i);
+      const c = this.computed.get(x);
+      if (!c) continue;
+      opNode.persistentBytes += this.tensorBytes(c.meta);
+      for (const s of c.sources) pushOnce(this.weights.get(s)!.indirect, i);
+    }
+  }
+
+  private foldCounts(): { weights: number; constants: number; casts: number } {
+    const count = (k: FoldKind) => this.folded.filter((f) => f === k).length;
+    return { weights: count('weight'), constants: count('constant'), casts: count('cast') };
   }
 
   /** persistentBytes, parameterCount, colocation groups and replicas from weight consumption. */
@@ -581,8 +698,8 @@ class BuildContext {
     const groupName = new Map<number, string>();
     const replicas = { tensors: 0, bytes: 0, copiedBytes: 0, consumers: new Set<number>() };
     for (const [name, w] of this.weights) {
-      if (w.consumers.length === 0) continue;
-      const owner = nodeAt.get(w.consumers[0])!;
+      if (w.consumers.length === 0 && w.indirect.length === 0) continue;
+      const owner = nodeAt.get(Math.min(w.consumers[0] ?? Infinity, w.indirect[0] ?? Infinity))!;
       const bytes = this.tensorBytes(w.meta);
       if (holdsParameters(w.meta.dtype)) {
         const n = numel(w.meta.shape) ?? 0;
@@ -603,7 +720,8 @@ class BuildContext {
         replicas.copiedBytes += bytes * w.consumers.length;
         continue;
       }
-      owner.persistentBytes += bytes;
+      // read only through folded constants: the devices hold those (replicas on their readers), not it
+      if (w.consumers.length) owner.persistentBytes += bytes;
       if (w.consumers.length > 1) {
         const roots = w.consumers.map(find);
         const root = minOf(roots);
@@ -689,6 +807,16 @@ function graphName(name: string | undefined, file: string): string {
   if (name && !GENERIC_GRAPH_NAMES.has(name)) return name;
   const base = file.split(/[\\/]/).pop() || file;
   return base.replace(/\.onnx$/i, '');
+}
+
+/** Appends i unless it is already last (callers push node indices in increasing order). */
+function pushOnce(list: number[], i: number): void {
+  if (list[list.length - 1] !== i) list.push(i);
+}
+
+/** A tensor whose whole value inference knows (small enough to fold, shape fully known). */
+function isConstantValue(m: TensorMeta): boolean {
+  return !!m.value && m.value.length <= MAX_FOLDED_ELEMENTS && numel(m.shape) === m.value.length;
 }
 
 /** Fills what inference left unknown from the shapes the file declares (value_info, graph outputs). */

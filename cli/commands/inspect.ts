@@ -93,12 +93,19 @@ function flopsText(flops: number | null, graph: OpGraph): string {
   return flops === 0 ? `unknown: ${why}` : `≥ ${formatFlops(flops)}: ${why}`;
 }
 
+/** The ONNX nodes that are not placed: "57 nodes (12 weights/constants, 40 shape arithmetic, 5 no-op casts)". */
+function foldedText(f: NonNullable<InspectRecord['folded']>): string {
+  const total = f.weights + f.constants + f.casts;
+  return `${groupDigits(total)} ONNX node${total === 1 ? '' : 's'} (${groupDigits(f.weights)} weight producers, ${groupDigits(f.constants)} constant shape arithmetic, ${groupDigits(f.casts)} no-op casts)`;
+}
+
 export function formatInspect(r: InspectRecord, graph: OpGraph): string {
   const cost = graph.meta?.costModel as CostModelSummary | undefined;
   const row = (k: string, v: string) => `  ${k.padEnd(16)} ${v}`;
   const lines = [`${r.file}  (${r.format ?? '?'}, "${r.name}")`];
   lines.push(row('nodes', groupDigits(r.nodes)));
   lines.push(row('edges', groupDigits(r.edges)));
+  if (r.folded) lines.push(row('folded away', foldedText(r.folded)));
   lines.push(
     row(
       'parameters',

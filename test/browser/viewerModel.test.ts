@@ -10,6 +10,7 @@ import { buildReportHtml } from '../../report/standalone';
 import { escapeScriptText, buildWebviewHtml, jsonForScript } from '../../webview/html';
 import { absoluteLayout, layoutScopes, type ElkLayoutFn, type LayoutScope } from '../../webview/layoutCore';
 import { memorySegments, memoryScaleMax } from '../../webview/memoryPanel';
+import { nodeHtml } from '../../webview/detailsPane';
 import {
   autoExpand,
   buildGroupTree,
@@ -200,6 +201,15 @@ describe('viewer model', () => {
     // never where the band is two edges wide if a narrower point is within reach.
     assert.deepEqual(narrowCuts([3, 3, 1, 3, 3, 3, 2, 3, 3], 10, 2), [3], 'the single narrow point near the middle');
     assert.deepEqual(narrowCuts([2, 2, 2, 2, 2, 2, 2, 2, 2], 10, 2), [5], 'even width: the even split');
+  });
+
+  it('details pane: the nodes folded into an op (ONNX shape plumbing) are listed, escaped', async () => {
+    const g = smallGraph();
+    g.nodes[2].foldedNodes = ['/h.0/Shape', '/h.0/Cast<1>'];
+    const idx = new Map(g.nodes.map((n, i) => [n.id, i]));
+    const pv = planView(g, await placeGraph(g, { ...OPTIONS }), idx);
+    assert.match(nodeHtml(g, pv, 2), /<td>folded in<\/td><td>\/h\.0\/Shape<br>\/h\.0\/Cast&lt;1&gt;<\/td>/);
+    assert.doesNotMatch(nodeHtml(g, pv, 1), /folded in/);
   });
 
   it('plan view: devices, critical ops and edges, cross-device edges', async () => {

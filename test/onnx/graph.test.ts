@@ -85,17 +85,32 @@ describe('ONNX → OpGraph', () => {
     assert.equal(byId(g, 'mm').flops, 2 * 3 * 16 * 8);
   });
 
-  it('ConstantOfShape fed by a computed shape stays a node', () => {
+  it('ConstantOfShape fed by a computed shape too large to fold stays a node; the Shape folds into it', () => {
     const g = parse({
-      inputs: [valueInfo('x', [2, 5])],
+      inputs: [valueInfo('x', [64, 128])], // 8192 elements: more than MAX_FOLDED_ELEMENTS
+      nodes: [node('Shape', ['x'], ['s'], {}, 'shape'), node('ConstantOfShape', ['s'], ['zeros'], {}, 'zeros'), node('Add', ['x', 'zeros'], ['y'], {}, 'add')],
+    });
+    assert.deepEqual(
+      g.nodes.map((n) => n.id),
+      ['zeros', 'add'],
+    );
+    assert.deepEqual(byId(g, 'zeros').outputs[0].shape, [64, 128]);
+    assert.deepEqual(byId(g, 'zeros').foldedNodes, ['shape']);
+    assert.equal(byId(g, 'zeros').persistentBytes, 16); // the folded shape vector, a replica
+    assert.deepEqual(g.stats!.folded, { weights: 0, constants: 1, casts: 0 });
+    assert.equal(g.stats!.parameterCount, 0);
+  });
+
+  it('ConstantOfShape of an unknown shape stays a node with its Shape', () => {
+    const g = parse({
+      inputs: [valueInfo('x', [2, 'n'])],
       nodes: [node('Shape', ['x'], ['s'], {}, 'shape'), node('ConstantOfShape', ['s'], ['zeros'], {}, 'zeros'), node('Add', ['x', 'zeros'], ['y'], {}, 'add')],
     });
     assert.deepEqual(
       g.nodes.map((n) => n.id),
       ['shape', 'zeros', 'add'],
     );
-    assert.deepEqual(byId(g, 'zeros').outputs[0].shape, [2, 5]);
-    assert.equal(g.stats!.parameterCount, 0);
+    assert.deepEqual(g.stats!.folded, { weights: 0, constants: 0, casts: 0 });
   });
 
   it('a large float weight shared by several nodes forms one colocation group and counts once', () => {
