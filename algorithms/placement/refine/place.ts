@@ -1,7 +1,6 @@
 // How placeGraph runs the refinement placer: the start placers (m-ETF and m-SCT for
 // `algorithm: 'refine'`, the chosen placer for `refine: true`), the search (refine.ts) and the
 // report of what it gained.
-import { OpplaceError } from '../../errors';
 import { DEFAULTS } from '../../options';
 import type { AlgorithmName, PlacementOptions, Plan } from '../../plan';
 import type { CoreResult } from '../core';
@@ -18,21 +17,6 @@ export type RefineReport = NonNullable<Plan['refine']>;
 /** True when the options ask for refinement (the `refine` placer or `refine: true`). */
 export function wantsRefine(options: PlacementOptions): boolean {
   return options.algorithm === 'refine' || options.refine === true;
-}
-
-export function validateRefineOptions(options: PlacementOptions, ctx: { file?: string }): void {
-  if (options.refine === true && options.algorithm === 'single') {
-    throw new OpplaceError('refine cannot start from "single" (it ignores memory limits); use m-etf, m-sct, m-topo or sequential', ctx);
-  }
-  if (
-    options.budgetMs !== undefined &&
-    !(typeof options.budgetMs === 'number' && Number.isFinite(options.budgetMs) && options.budgetMs >= 0 && options.budgetMs <= 3_600_000)
-  ) {
-    throw new OpplaceError(`budgetMs must be a number of milliseconds in 0…3600000, got ${String(options.budgetMs)}`, ctx);
-  }
-  if (options.seed !== undefined && !(Number.isInteger(options.seed) && options.seed >= 0 && options.seed <= 0xffffffff)) {
-    throw new OpplaceError(`seed must be an integer in 0…4294967295, got ${String(options.seed)}`, ctx);
-  }
 }
 
 /** The placers a refinement starts from, best first when several are feasible. */
