@@ -1,34 +1,22 @@
 // The viewer's state function in Node: each event changes only what it should, and a field that
 // did not change keeps its identity (app.ts redraws by comparing with !==).
 import { strict as assert } from 'node:assert';
-import type { OpGraph, OpNode } from '../../algorithms/graph';
-import type { PlacementOptions } from '../../algorithms/plan';
+import type { OpGraph } from '../../algorithms/graph';
 import { placeGraph } from '../../algorithms/placement/index';
 import { ancestorsOf } from '../../webview/model';
 import { matchCountText } from '../../webview/toolbar';
 import { initialView, reduceView, type ViewModel } from '../../webview/viewReducer';
-
-const GiB = 2 ** 30;
-const OPTIONS: PlacementOptions = { algorithm: 'm-etf', devices: 2, memoryLimits: [GiB, GiB], comm: 'pcie4', grouping: 'none', fuse: false };
-
-function node(id: string, namespace: string[], opType = 'Conv'): OpNode {
-  return {
-    id,
-    name: id,
-    opType,
-    namespace,
-    computeUs: 10,
-    persistentBytes: 100,
-    temporaryBytes: 0,
-    outputs: [{ name: `${id}:0`, bytes: 1000, shape: [1, 8] }],
-  };
-}
+import { GiB, VIEWER_OPTIONS as OPTIONS, viewerGraph, viewerNode as node } from '../helpers/viewerGraph';
 
 /** a/x → a/y → b/inner/z → b/inner/w → c. */
 function graph(): OpGraph {
   const nodes = [node('x', ['a']), node('y', ['a'], 'Relu'), node('z', ['b', 'inner']), node('w', ['b', 'inner'], 'Relu'), node('c', [], 'Add')];
-  const e = (from: string, to: string) => ({ from, to, tensor: `${from}:0`, bytes: 1000 });
-  return { name: 'g', nodes, edges: [e('x', 'y'), e('y', 'z'), e('z', 'w'), e('w', 'c')], warnings: [] };
+  return viewerGraph('g', nodes, [
+    ['x', 'y'],
+    ['y', 'z'],
+    ['z', 'w'],
+    ['w', 'c'],
+  ]);
 }
 
 function collapsed(): ViewModel {

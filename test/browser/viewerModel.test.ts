@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { OpGraph, OpNode } from '../../algorithms/graph';
-import type { DevicePlan, PlacementOptions } from '../../algorithms/plan';
+import type { DevicePlan } from '../../algorithms/plan';
 import { generateDnnDag } from '../helpers/generateDag';
 import { placeGraph } from '../../algorithms/placement/index';
 import { buildReportHtml } from '../../report/standalone';
@@ -25,28 +25,18 @@ import {
 } from '../../webview/model';
 import { isHostToWebviewMessage, isWebviewToHostMessage, PROTOCOL_VERSION } from '../../webview/protocol';
 import { ensureBundles } from './harness';
-
-const GiB = 2 ** 30;
-const OPTIONS: PlacementOptions = { algorithm: 'm-etf', devices: 2, memoryLimits: [GiB, GiB], comm: 'pcie4', grouping: 'none', fuse: false };
-
-function node(id: string, namespace: string[], opType = 'Conv'): OpNode {
-  return {
-    id,
-    name: id,
-    opType,
-    namespace,
-    computeUs: 10,
-    persistentBytes: 100,
-    temporaryBytes: 0,
-    outputs: [{ name: `${id}:0`, bytes: 1000, shape: [1, 8] }],
-  };
-}
+import { GiB, VIEWER_OPTIONS as OPTIONS, viewerGraph, viewerNode as node } from '../helpers/viewerGraph';
 
 /** a/x → a/y → b/z → c (no namespace), plus a skip edge a/x → c. */
 function smallGraph(): OpGraph {
   const nodes = [node('x', ['a']), node('y', ['a']), node('z', ['b', 'inner']), node('w', ['b', 'inner']), node('c', [], 'Add')];
-  const e = (from: string, to: string) => ({ from, to, tensor: `${from}:0`, bytes: 1000 });
-  return { name: 'small', nodes, edges: [e('x', 'y'), e('y', 'z'), e('z', 'w'), e('w', 'c'), e('x', 'c')], warnings: [] };
+  return viewerGraph('small', nodes, [
+    ['x', 'y'],
+    ['y', 'z'],
+    ['z', 'w'],
+    ['w', 'c'],
+    ['x', 'c'],
+  ]);
 }
 
 describe('viewer protocol validators', () => {
