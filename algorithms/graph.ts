@@ -47,6 +47,41 @@ export interface OpNode {
    * casts to the same type): shown by the viewer as part of it.
    */
   foldedNodes?: string[];
+  /**
+   * An If/Loop/Scan op's bodies in short (ONNX): which ops run inside and what each costs. The op
+   * is placed as one node (its flops already hold the bodies'); the viewer can expand it to show them.
+   */
+  body?: OpBody;
+}
+
+/** One op inside a control-flow body: not a node of the graph, not placed on its own. */
+export interface OpBodyOp {
+  name: string;
+  opType: string;
+  /** FLOPs of one run of the body (a nested If/Loop/Scan: all of its own bodies). */
+  flops: number;
+  /** Earlier ops of the same branch whose outputs it reads (indices into `ops`). */
+  inputs: number[];
+}
+
+/** One body of a control-flow op: an If branch, or the body of a Loop or Scan. */
+export interface OpBodyBranch {
+  /** The graph attribute it comes from: then_branch, else_branch, body. */
+  name: string;
+  /** FLOPs of one run of this body (the sum of its ops'). */
+  flops: number;
+  ops: OpBodyOp[];
+  /** Ops not listed (a body longer than the summary keeps). */
+  omittedOps?: number;
+}
+
+export interface OpBody {
+  opType: 'If' | 'Loop' | 'Scan';
+  branches: OpBodyBranch[];
+  /** If: the branch whose FLOPs the op counts (the larger one). */
+  countedBranch?: number;
+  /** Loop: the constant trip count; Scan: the sequence length; null when unknown (counted once). */
+  trips?: number | null;
 }
 
 export interface OpEdge {

@@ -50,7 +50,7 @@ import { inferNode } from '../onnx/infer';
 import { modulePathOf, namespaceOf, uniqueNodeIds } from '../onnx/naming';
 import { OnnxGraph, OnnxModel, OnnxNode, OnnxValueInfo, decodeOnnxModel, hasField, int64ToNumber } from '../onnx/proto';
 import { Attrs, MAX_FOLDED_ELEMENTS, elementCount, isExternal, tensorDims, tensorValues } from '../onnx/tensorData';
-import { BODY_OPS, BodyCost, bodyOp } from '../onnx/subgraphs';
+import { BODY_OPS, BodyOpResult, bodyOp } from '../onnx/subgraphs';
 import { Shape, TensorMeta, cleanDim, numel } from '../onnx/values';
 import type { LoadOptions } from './types';
 import { setOwn } from '../records';
@@ -131,7 +131,7 @@ class BuildContext {
   /** Small integer initializers (shape data) whose contents are in an external file, never read. */
   private readonly externalShapeData: string[] = [];
   /** What the bodies of If/Loop/Scan nodes (by node index) cost and hold. */
-  private readonly bodies = new Map<number, BodyCost>();
+  private readonly bodies = new Map<number, BodyOpResult>();
   private readonly opset: number;
   /** --force-batch applies: graph inputs' fixed leading dims read as the batch. */
   private rewriteLeading = false;
@@ -610,6 +610,7 @@ class BuildContext {
       if (body) {
         opNode.flops = (opNode.flops ?? 0) + body.flops;
         opNode.memoryAccessBytes = (opNode.memoryAccessBytes ?? 0) + body.memoryAccessBytes;
+        opNode.body = body.summary;
       }
       const mp = modulePathOf(name);
       if (mp) opNode.modulePath = mp;

@@ -10,9 +10,13 @@
 // - Output shapes: If's where both branches agree; Loop's and Scan's carried values as the body
 //   gives them after one iteration, their scan outputs with the iteration count prepended
 //   (Scan: inserted at its scan_output_axes).
+// - A summary of each body goes on the op (OpNode.body) for the viewer: every op's name, type and
+//   FLOPs for one run of the body, the If branch counted, the trip count (capped at MAX_BODY_OPS
+//   ops a body: the viewer draws them all when the op is expanded).
 // Bodies are evaluated in file order (ONNX requires a subgraph's nodes to be topologically sorted);
 // a tensor not yet known reads as unknown. Carried values drop their constant contents, which
 // change from one iteration to the next.
+import type { OpBody, OpBodyBranch, OpBodyOp } from '../graph';
 import { holdsParameters } from './dtypes';
 import { opCost } from './cost';
 import { inferNode } from './infer';
@@ -21,6 +25,9 @@ import { Attrs, tensorDims, tensorValues } from './tensorData';
 import { Shape, TensorMeta, cleanDim, normAxis, numel } from './values';
 
 export const BODY_OPS = new Set(['If', 'Loop', 'Scan']);
+
+/** Most ops a body's summary lists (the rest are counted in `omittedOps`; their FLOPs are in the branch's). */
+export const MAX_BODY_OPS = 200;
 
 export interface BodyEnv {
   opset: number;
@@ -43,6 +50,8 @@ export interface BodyCost {
 
 export interface BodyOpResult extends BodyCost {
   outputs: TensorMeta[];
+  /** What the viewer shows of the bodies (see OpBody). */
+  summary: OpBody;
 }
 
 type Lookup = (name: string) => TensorMeta | undefined;
@@ -88,10 +97,38 @@ function addWeight(cost: BodyCost, meta: TensorMeta, env: BodyEnv): void {
   cost.parameterBytes += bytes;
 }
 
-/** One pass over a body: its outputs' metas and what it costs, given the metas of its inputs. */
-function evalBody(g: OnnxGraph | undefined, inputs: TensorMeta[], outer: Lookup, env: BodyEnv): { outputs: TensorMeta[]; cost: BodyCost } {
+interface BodyPass {
+  outputs: TensorMeta[];
+  cost: BodyCost;
+  ops: OpBodyOp[];
+}
+
+/** Ops listed in a body's summary: the FLOPs of each, and which earlier listed op feeds it. */
+class OpList {
+  readonly ops: OpBodyOp[] = [];
+  omitted = 0;
+  private readonly producer = new Map<string, number>();
+
+  add(node: OnnxNode, position: number, flops: number): void {
+    if (this.ops.length >= MAX_BODY_OPS) {
+      this.omitted++;
+      return;
+    }
+    const inputs = [...new Set((node.input ?? []).map((x) => this.producer.get(x)).filter((k): k is number => k !== undefined))];
+    for (const out of node.output ?? []) if (out) this.producer.set(out, this.ops.length);
+    this.ops.push({ name: node.name || `${node.op_type ?? '?'}_${position}`, opType: node.op_type ?? '?', flops, inputs });
+  }
+}
+
+function branchSummary(name: string, pass: BodyPass & { omitted?: number }): OpBodyBranch {
+  return { name, flops: pass.cost.flops, ops: pass.ops, ...(pass.omitted ? { omittedOps: pass.omitted } : {}) };
+}
+
+/** One pass over a body: its outputs' metas, what it costs and its ops, given the metas of its inputs. */
+function evalBody(g: OnnxGraph | undefined, inputs: TensorMeta[], outer: Lookup, env: BodyEnv): BodyPass & { omitted: number } {
   const cost = zero();
-  if (!g) return { outputs: [], cost };
+  const list = new OpList();
+  if (!g) return { outputs: [], cost, ops: list.ops, omitted: 0 };
   const scope = new Map<string, TensorMeta>();
   const lookup: Lookup = (name) => scope.get(name) ?? outer(name);
   for (const t of g.initializer ?? []) {
@@ -104,17 +141,19 @@ function evalBody(g: OnnxGraph | undefined, inputs: TensorMeta[], outer: Lookup,
   (g.input ?? []).forEach((vi, k) => {
     if (vi.name) scope.set(vi.name, orDeclared(inputs[k], vi));
   });
-  for (const node of g.node ?? []) {
+  (g.node ?? []).forEach((node, position) => {
     const ins = (node.input ?? []).map((x) => (x ? (lookup(x) ?? unknownMeta()) : undefined));
     const outs = node.output ?? [];
     const domain = node.domain ?? '';
     let metas: TensorMeta[];
     if (domain !== '' && domain !== 'ai.onnx') {
       metas = outs.map(() => unknownMeta());
+      list.add(node, position, 0);
     } else if (BODY_OPS.has(node.op_type ?? '')) {
       const r = bodyOp(node, ins, lookup, env);
       addInto(cost, r);
       metas = r.outputs;
+      list.add(node, position, r.flops);
     } else {
       const attrs = new Attrs(node);
       metas = inferNode({ opType: node.op_type ?? '', attrs, inputs: ins, nOutputs: outs.length, opset: env.opset }).outputs;
@@ -131,14 +170,15 @@ function evalBody(g: OnnxGraph | undefined, inputs: TensorMeta[], outer: Lookup,
         });
         cost.flops += c.flops;
         cost.memoryAccessBytes += c.memoryAccessBytes;
+        list.add(node, position, c.flops);
       }
     }
     outs.forEach((name, k) => {
       if (name) scope.set(name, metas[k] ?? unknownMeta());
     });
-  }
+  });
   const outputs = (g.output ?? []).map((vi) => orDeclared(vi.name ? lookup(vi.name) : undefined, vi));
-  return { outputs, cost };
+  return { outputs, cost, ops: list.ops, omitted: list.omitted };
 }
 
 /** Dims both shapes agree on; null where they differ (If's outputs). */
@@ -176,7 +216,8 @@ function ifOp(node: OnnxNode, outer: Lookup, env: BodyEnv): BodyOpResult {
   // Both branches' weights are stored in the model, and both branches' unknown trips matter.
   for (const c of [a.cost, b.cost]) addInto(cost, { ...c, flops: 0, memoryAccessBytes: 0 });
   const outputs = (node.output ?? []).map((_, k) => agree(a.outputs[k], b.outputs[k]));
-  return { ...cost, outputs };
+  const summary: OpBody = { opType: 'If', branches: [branchSummary('then_branch', a), branchSummary('else_branch', b)], countedBranch: big === a ? 0 : 1 };
+  return { ...cost, outputs, summary };
 }
 
 function loopOp(node: OnnxNode, ins: (TensorMeta | undefined)[], outer: Lookup, env: BodyEnv): BodyOpResult {
@@ -188,7 +229,7 @@ function loopOp(node: OnnxNode, ins: (TensorMeta | undefined)[], outer: Lookup, 
   if (trips === null) cost.unknownTrips.unshift(nodeLabel(node));
   const n = carried.length;
   const outputs = (node.output ?? []).map((_, k) => (k < n ? varying(body.outputs[1 + k]) : stacked(body.outputs[1 + k], trips, 0)));
-  return { ...cost, outputs };
+  return { ...cost, outputs, summary: { opType: 'Loop', branches: [branchSummary('body', body)], trips } };
 }
 
 function scanOp(node: OnnxNode, ins: (TensorMeta | undefined)[], outer: Lookup, env: BodyEnv): BodyOpResult {
@@ -198,7 +239,12 @@ function scanOp(node: OnnxNode, ins: (TensorMeta | undefined)[], outer: Lookup, 
   const n = env.opset >= 9 ? ins.length - m : -1;
   if (n < 0 || m < 1) {
     const body = evalBody(graphAttr(node, 'body'), [], outer, env);
-    return { ...body.cost, unknownTrips: [nodeLabel(node), ...body.cost.unknownTrips], outputs: (node.output ?? []).map(() => unknownMeta()) };
+    return {
+      ...body.cost,
+      unknownTrips: [nodeLabel(node), ...body.cost.unknownTrips],
+      outputs: (node.output ?? []).map(() => unknownMeta()),
+      summary: { opType: 'Scan', branches: [branchSummary('body', body)], trips: null },
+    };
   }
   const inAxes = attrs.ints('scan_input_axes') ?? [];
   const outAxes = attrs.ints('scan_output_axes') ?? [];
@@ -215,7 +261,7 @@ function scanOp(node: OnnxNode, ins: (TensorMeta | undefined)[], outer: Lookup, 
   addInto(cost, body.cost, length ?? 1);
   if (length === null) cost.unknownTrips.unshift(nodeLabel(node));
   const outputs = (node.output ?? []).map((_, k) => (k < n ? varying(body.outputs[k]) : stacked(body.outputs[k], length, outAxes[k - n] ?? 0)));
-  return { ...cost, outputs };
+  return { ...cost, outputs, summary: { opType: 'Scan', branches: [branchSummary('body', body)], trips: length } };
 }
 
 /** The outputs and the cost of the bodies of an If, Loop or Scan node (`BODY_OPS`). */

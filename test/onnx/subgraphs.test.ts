@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { parseOnnx } from '../../algorithms/loaders/onnx';
 import { OnnxGraph } from '../../algorithms/onnx/proto';
+import { MAX_BODY_OPS } from '../../algorithms/onnx/subgraphs';
 import { floatTensor, intTensor, modelBytes, node, valueInfo } from './build';
 
 const parse = (spec: Parameters<typeof modelBytes>[0], options = {}) => parseOnnx(modelBytes(spec), 'm.onnx', options);
@@ -130,5 +131,71 @@ describe('ONNX If/Loop/Scan bodies', () => {
     assert.equal(scan.flops, 6 * perStep);
     assert.deepEqual(scan.outputs[0].shape, [1, 4]);
     assert.deepEqual(scan.outputs[1].shape, [6, 4]);
+  });
+
+  it('each body op is summarised on the control-flow op (name, type, FLOPs per run, inputs); If names its counted branch, Loop its trips', () => {
+    const g = parse({
+      inputs: [valueInfo('x', [1, 4]), valueInfo('cond', [], BOOL)],
+      nodes: [node('If', ['cond'], ['y'], { then_branch: thenBranch, else_branch: elseBranch }, 'branch')],
+    });
+    const body = byId(g, 'branch').body!;
+    assert.equal(body.opType, 'If');
+    assert.deepEqual(
+      body.branches.map((b) => [b.name, b.flops, b.ops.map((o) => [o.name, o.opType, o.flops, o.inputs])]),
+      [
+        ['then_branch', 64, [['MatMul_0', 'MatMul', 64, []]]],
+        // The Constant weights are not ops of the summary; the second MatMul reads the first.
+        [
+          'else_branch',
+          192,
+          [
+            ['MatMul_2', 'MatMul', 64, []],
+            ['MatMul_3', 'MatMul', 128, [0]],
+          ],
+        ],
+      ],
+    );
+    assert.equal(body.countedBranch, 1, 'else (192 FLOPs) is the branch the op counts');
+    assert.equal(byId(g, 'branch').flops, body.branches[body.countedBranch!].flops);
+
+    const loop = (trip: string, extra: ReturnType<typeof valueInfo>[] = []) =>
+      byId(
+        parse({
+          inputs: [valueInfo('h0', [1, 4]), ...extra],
+          initializers: [floatTensor('W', [4, 4]), intTensor('three', [3], []), { name: 'yes', dims: [], data_type: BOOL, int32_data: [1] }],
+          nodes: [node('Loop', [trip, 'yes', 'h0'], ['hN', 'hs'], { body: loopBody }, 'loop')],
+        }),
+        'loop',
+      );
+    const known = loop('three');
+    assert.deepEqual(
+      known.body!.branches[0].ops.map((o) => [o.opType, o.flops, o.inputs]),
+      [
+        ['Identity', 0, []],
+        ['MatMul', 32, []],
+        ['Identity', 0, [1]],
+      ],
+    );
+    assert.equal(known.body!.trips, 3);
+    assert.equal(known.flops, known.body!.trips! * known.body!.branches[0].flops);
+    assert.equal(loop('M', [valueInfo('M', [], 7)]).body!.trips, null, 'a trip count from a graph input is unknown');
+    // A plain op has no body.
+    assert.equal(parse({ inputs: [valueInfo('x', [1, 4])], nodes: [node('Relu', ['x'], ['r'], {}, 'relu')] }).nodes[0].body, undefined);
+  });
+
+  it('a body summary lists at most MAX_BODY_OPS ops and counts the rest', () => {
+    const n = MAX_BODY_OPS + 5;
+    const chain = Array.from({ length: n }, (_, k) => node('Relu', [k ? `r${k - 1}` : 'x'], [`r${k}`], {}, `relu${k}`));
+    const g = parse({
+      inputs: [valueInfo('x', [1, 4]), valueInfo('cond', [], BOOL)],
+      nodes: [
+        node('If', ['cond'], ['y'], { then_branch: { name: 't', node: chain, output: [valueInfo(`r${n - 1}`, null)] }, else_branch: elseBranch }, 'branch'),
+      ],
+    });
+    const then = byId(g, 'branch').body!.branches[0];
+    assert.equal(then.ops.length, MAX_BODY_OPS);
+    assert.equal(then.omittedOps, 5);
+    assert.equal(then.flops, n * 4, 'the branch FLOPs still count every op');
+    assert.deepEqual(then.ops[1].inputs, [0]);
   });
 });
