@@ -40,7 +40,8 @@ export function nodeHtml(graph: OpGraph, pv: PlanView, i: number): string {
     ['outputs', outs || '—'],
   ];
   if (n.namespace.length) rows.push(['namespace', esc(n.namespace.join('/'))]);
-  if (n.foldedNodes?.length) rows.push(['folded in', n.foldedNodes.map(esc).join('<br>')]);
+  // Shape plumbing folded away before placement (ONNX): part of this op, not placed on its own.
+  if (n.foldedNodes?.length) rows.push(['absorbed', `<span class="absorbed">${n.foldedNodes.map(esc).join(', ')}</span>`]);
   if (pv.critical[i]) rows.push(['', '<b>on the critical path</b>']);
   if (pv.failed[i]) rows.push(['', `<b class="error">did not fit:</b> ${esc(pv.failureReason ?? '')}`]);
   else if (pv.failureReason !== null && d >= 0) rows.push(['', 'placed before the placer stopped']);

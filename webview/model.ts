@@ -499,14 +499,19 @@ export function groupMemoryBytes(graph: OpGraph, members: number[]): number {
   return s;
 }
 
-/** Case-insensitive match on node name, id or op type. */
+/**
+ * Case-insensitive match on node name, id or op type, or on the name of a node folded into it
+ * (ONNX shape plumbing, `foldedNodes`) or of an op in its If/Loop/Scan body: such a match finds
+ * the op that stands for it, since neither is placed (nor drawn) on its own.
+ */
 export function searchNodes(graph: OpGraph, query: string, limit = 200): number[] {
   const q = query.trim().toLowerCase();
   if (!q) return [];
+  const hit = (s: string) => s.toLowerCase().includes(q);
   const out: number[] = [];
   for (let i = 0; i < graph.nodes.length && out.length < limit; i++) {
     const n = graph.nodes[i];
-    if (n.name.toLowerCase().includes(q) || n.id.toLowerCase().includes(q) || n.opType.toLowerCase().includes(q)) out.push(i);
+    if (hit(n.name) || hit(n.id) || hit(n.opType) || n.foldedNodes?.some(hit) || n.body?.branches.some((b) => b.ops.some((o) => hit(o.name)))) out.push(i);
   }
   return out;
 }

@@ -198,8 +198,10 @@ describe('viewer model', () => {
     g.nodes[2].foldedNodes = ['/h.0/Shape', '/h.0/Cast<1>'];
     const idx = new Map(g.nodes.map((n, i) => [n.id, i]));
     const pv = planView(g, await placeGraph(g, { ...OPTIONS }), idx);
-    assert.match(nodeHtml(g, pv, 2), /<td>folded in<\/td><td>\/h\.0\/Shape<br>\/h\.0\/Cast&lt;1&gt;<\/td>/);
-    assert.doesNotMatch(nodeHtml(g, pv, 1), /folded in/);
+    assert.match(nodeHtml(g, pv, 2), /<td>absorbed<\/td><td><span class="absorbed">\/h\.0\/Shape, \/h\.0\/Cast&lt;1&gt;<\/span><\/td>/);
+    assert.doesNotMatch(nodeHtml(g, pv, 1), /absorbed/);
+    // Search finds an absorbed node by its name and answers with its consumer.
+    assert.deepEqual(searchNodes(g, 'h.0/shape'), [2]);
   });
 
   it('plan view: devices, critical ops and edges, cross-device edges', async () => {
