@@ -48,7 +48,7 @@ export async function bench(): Promise<string> {
           const c0 = process.cpuUsage();
           plan = await planPipeline(graph, {
             devices: devices!,
-            memoryLimits: Array(devices!).fill(memoryBytes!),
+            memoryLimits: Array(devices).fill(memoryBytes!),
             comm: 'file',
             split,
             microbatches: 8,

@@ -142,10 +142,10 @@ interface Shape {
 }
 
 const SHAPES: Shape[] = [
-  ...[5_000, 10_000, 100_000].map((n) => ({
+  ...[5_000, 10_000, 100_000].map((n): Shape => ({
     name: `random DAG, 1–4 inputs from the previous 1,000, ${n / 1000}k ops`,
     make: () => randomWindowDag(n),
-    placers: n > 10_000 ? PLACERS : [...PLACERS, 'refine' as AlgorithmName],
+    placers: n > 10_000 ? PLACERS : [...PLACERS, 'refine'],
   })),
   ...[12_500, 25_000, 50_000, 100_000].map((c) => ({ name: `one tensor, ${c / 1000}k consumers`, make: () => fanOut(c), placers: PLACERS })),
   { name: 'chain, 100k ops', make: () => chainDag(100_000), placers: PLACERS },

@@ -23,7 +23,7 @@ async function paintTimes(page: Page): Promise<{ first: number; elk: number }> {
 /** Frame intervals while zooming/panning every animation frame for `frames` frames. */
 async function panZoomFrames(page: Page, frames: number): Promise<number[]> {
   // A string, not a function: tsx would wrap named inner functions in a `__name` helper the page lacks.
-  return page.evaluate(`new Promise((resolve) => {
+  return page.evaluate<number[]>(`new Promise((resolve) => {
     const v = window.opplaceViewer;
     const times = [];
     let last = performance.now();
@@ -38,7 +38,7 @@ async function panZoomFrames(page: Page, frames: number): Promise<number[]> {
       requestAnimationFrame(step);
     }
     requestAnimationFrame(step);
-  })`) as Promise<number[]>;
+  })`);
 }
 
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;

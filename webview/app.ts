@@ -395,7 +395,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     else renderSummary($('header'), title, s.plan);
     renderMemory();
     const t = throughput();
-    ($('timeline') as HTMLElement).style.display = t ? 'none' : '';
+    $('timeline').style.display = t ? 'none' : '';
     pipelineTimeline.element.style.display = t ? '' : 'none';
     if (t) pipelineTimeline.setPlan(s.pipeline);
     else timeline.setPlan(s.plan, s.idx, s.pv.critical);

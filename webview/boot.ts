@@ -15,7 +15,7 @@ declare global {
 
 /** The nonce of the script that is running, for the in-page layout fallback. */
 export function pageNonce(): string | undefined {
-  const s = document.querySelector('script[nonce]') as HTMLScriptElement | null;
+  const s = document.querySelector<HTMLScriptElement>('script[nonce]');
   return s?.nonce || undefined;
 }
 

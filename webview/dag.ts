@@ -170,7 +170,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   host.call(zoomer).on('dblclick.zoom', null);
 
   // Event delegation: one listener per kind for any number of items.
-  const itemOf = (t: EventTarget | null): SVGGElement | null => (t instanceof Element ? (t.closest('g.item') as SVGGElement | null) : null);
+  const itemOf = (t: EventTarget | null): SVGGElement | null => (t instanceof Element ? t.closest<SVGGElement>('g.item') : null);
   hostEl.addEventListener('mouseover', (ev) => {
     const g = itemOf(ev.target);
     cb.onHover(g ? idOf(g) : null, ev);

@@ -4,7 +4,7 @@ import { connectVsCodeHost } from './placementHost';
 
 const { host, init } = connectVsCodeHost();
 window.addEventListener('error', (ev) => host.log('error', `webview: ${ev.message}`));
-window.addEventListener('unhandledrejection', (ev) => host.log('error', `webview: ${String((ev as PromiseRejectionEvent).reason)}`));
+window.addEventListener('unhandledrejection', (ev) => host.log('error', `webview: ${String(ev.reason)}`));
 init
   .then((m) => boot(m, host))
   .catch((e: unknown) => {

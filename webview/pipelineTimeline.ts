@@ -28,7 +28,7 @@ export interface PipelineTimelineView {
 }
 
 export function createPipelineTimeline(container: HTMLElement, cb: PipelineTimelineCallbacks): PipelineTimelineView {
-  const svgEl = document.createElementNS(SVG_NS, 'svg') as SVGSVGElement;
+  const svgEl = document.createElementNS(SVG_NS, 'svg');
   svgEl.id = 'pipeline-timeline';
   svgEl.setAttribute('role', 'img');
   svgEl.setAttribute('aria-label', 'pipeline schedule: microbatches × stages');

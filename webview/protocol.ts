@@ -246,7 +246,7 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
     case 'init':
       return (
         isObj(x.graph) &&
-        Array.isArray((x.graph as Obj).nodes) &&
+        Array.isArray(x.graph.nodes) &&
         (x.plan === null || isObj(x.plan)) &&
         isObj(x.options) &&
         Array.isArray(x.presets) &&

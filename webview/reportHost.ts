@@ -16,7 +16,7 @@ function installHighsWasm(base64: string | null): void {
   const bin = atob(base64.trim());
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  setHighsLoaderOptions({ wasmBinary: bytes } as Parameters<typeof setHighsLoaderOptions>[0]);
+  setHighsLoaderOptions({ wasmBinary: bytes });
 }
 
 export function createInPageHost(graph: OpGraph, highsWasmBase64: () => string | null): PlacementHost {

@@ -56,7 +56,7 @@ export function createToolbar(tools: HTMLElement, initial: ToolbarInitial, cb: T
     if (search.value !== committed) commit();
   });
   search.addEventListener('keydown', (ev) => {
-    if ((ev as KeyboardEvent).key !== 'Enter') return;
+    if (ev.key !== 'Enter') return;
     if (search.value === committed && committed.trim()) cb.onNextMatch();
     else commit();
   });

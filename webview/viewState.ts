@@ -61,7 +61,7 @@ function parseView(x: unknown): ViewerViewState | undefined {
   }
   if (x.groupBy === 'namespace' || x.groupBy === 'colocation') view.groupBy = x.groupBy;
   if (typeof x.showCritical === 'boolean') view.showCritical = x.showCritical;
-  if (x.selected === null || (typeof x.selected === 'string' && x.selected.length <= MAX_ID)) view.selected = x.selected as string | null;
+  if (x.selected === null || (typeof x.selected === 'string' && x.selected.length <= MAX_ID)) view.selected = x.selected;
   if (isFiniteNum(x.timelineHeight) && x.timelineHeight >= 0) view.timelineHeight = x.timelineHeight;
   return view;
 }

@@ -103,9 +103,9 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
     const color = integer(raw, 'colorClass', ctx, true);
     const node: OpNode = {
       id,
-      name: name as string,
-      opType: dnnOpType(name as string, backward),
-      namespace: dnnNamespace(name as string),
+      name,
+      opType: dnnOpType(name, backward),
+      namespace: dnnNamespace(name),
       computeUs: latencyMs * 1000,
       persistentBytes: size,
       temporaryBytes: 0,

@@ -197,10 +197,10 @@ const unary: Rule = (c) => {
 const broadcast: Rule = (c) => {
   const ins = c.inputs.filter((t) => t !== undefined);
   if (ins.length === 0) return fillOutputs(c, [unknown()]);
-  const shape = broadcastAll(ins.map((t) => t!.shape));
-  const dtype = BOOL_RESULT.has(c.opType) ? DT.BOOL : ins[0]!.dtype;
+  const shape = broadcastAll(ins.map((t) => t.shape));
+  const dtype = BOOL_RESULT.has(c.opType) ? DT.BOOL : ins[0].dtype;
   let fn: ((a: number, b: number) => number) | undefined = ownValue(BINARY_FOLD, c.opType);
-  if (c.opType === 'Div' && isIntegerType(ins[0]!.dtype)) fn = (a, b) => Math.trunc(a / b);
+  if (c.opType === 'Div' && isIntegerType(ins[0].dtype)) fn = (a, b) => Math.trunc(a / b);
   let value: number[] | undefined;
   if (fn && ins.length >= 1) value = foldElementwise(ins, shape, (...xs) => xs.reduce((acc, v) => fn(acc, v)));
   return fillOutputs(c, [{ shape, dtype, ...(value ? { value } : {}) }]);
@@ -462,7 +462,7 @@ const flatten: Rule = (c) => {
   if (axis < 0) axis += x.length;
   const a = numel(x.slice(0, axis));
   const b = numel(x.slice(axis));
-  return fillOutputs(c, [{ shape: [a, b], dtype: inDtype(c), ...(c.inputs[0]?.value ? { value: c.inputs[0]!.value } : {}) }]);
+  return fillOutputs(c, [{ shape: [a, b], dtype: inDtype(c), ...(c.inputs[0]?.value ? { value: c.inputs[0].value } : {}) }]);
 };
 
 const transpose: Rule = (c) => {
@@ -759,7 +759,7 @@ const resize: Rule = (c) => {
   }
   let out: Dim[];
   if (sizes && sizes.length === xs.length) out = sizes.slice();
-  else if (scales && scales.length === xs.length) out = xs.map((d, i) => (d === null ? null : Math.floor(d * scales![i])));
+  else if (scales && scales.length === xs.length) out = xs.map((d, i) => (d === null ? null : Math.floor(d * scales[i])));
   else out = xs.map(() => null);
   return fillOutputs(c, [{ shape: out, dtype }]);
 };

@@ -154,7 +154,7 @@ export function decodeOnnxModel(bytes: Uint8Array, fileName = 'model.onnx'): Onn
 /** Encodes a ModelProto (as decoded, possibly edited, or a plain object of the same shape). */
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   const type = onnxModelType();
-  const message = model instanceof protobuf.Message ? model : type.fromObject(model as Record<string, unknown>);
+  const message = model instanceof protobuf.Message ? model : type.fromObject(model);
   return type.encode(message).finish();
 }
 

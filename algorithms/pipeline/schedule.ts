@@ -374,7 +374,7 @@ function peaks(input: PipelineScheduleInput, peakInFlight: Int32Array): number[]
     persistent = sum;
   }
   const activation = input.activationBytesPerMicrobatch;
-  return Array.from({ length: S }, (_, s) => persistent![s] + (activation ? activation[s] : 0) * peakInFlight[s]);
+  return Array.from({ length: S }, (_, s) => persistent[s] + (activation ? activation[s] : 0) * peakInFlight[s]);
 }
 
 /** The simulated step as runs (for the checker and for tests; not for hot paths). */

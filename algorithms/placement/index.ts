@@ -2,7 +2,7 @@
 // independent checker and the lower bound. Pure TypeScript (no node: imports) so the viewer and
 // the extension can run it in a browser page or a worker; HiGHS is loaded by sctLp.ts on demand.
 import { GraphIndex, OpGraph, indexGraph, validateGraph } from '../graph';
-import type { AlgorithmName, Plan, PlacementOptions } from '../plan';
+import type { Plan, PlacementOptions } from '../plan';
 import { DEFAULTS, resolvePlacement, ResolvedPlacement } from '../options';
 import { checkLinkForGraph } from '../cost/interconnect';
 import { formatBytes } from '../units';
@@ -154,7 +154,7 @@ export async function placePrepared(prepared: PreparedGraph, options: PlacementO
   for (const n of graph.nodes) singleDeviceUs += n.computeUs;
   const base = {
     file: fileName,
-    algorithm: options.algorithm as AlgorithmName,
+    algorithm: options.algorithm,
     lowerBoundUs,
     placeMs,
     singleDeviceUs,
@@ -163,7 +163,7 @@ export async function placePrepared(prepared: PreparedGraph, options: PlacementO
     ...(refineReport ? { refine: refineReport } : {}),
   };
   if (outcome.feasible) {
-    const pieces = planPieces(problem, outcome as CoreResult, limits);
+    const pieces = planPieces(problem, outcome, limits);
     const plan: Plan = {
       ...base,
       feasible: true,

@@ -278,7 +278,7 @@ describe('viewer report in Chromium', function () {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const problems = collectProblems(page);
     await openReport(page, report);
-    const start = (await page.evaluate(() => window.opplaceViewer!.state().options)) as PlacementOptions;
+    const start = await page.evaluate(() => window.opplaceViewer!.state().options);
     assert.equal(start.algorithm, 'refine');
     const header = () => page.locator('#header').innerText();
     // A new plan, or an error (then the assertions below say which).
@@ -314,7 +314,7 @@ describe('viewer report in Chromium', function () {
         // refine's plan differed once between the page and Node here under load (load average 17;
         // equal in the other run): what must hold is a plan within the limits, no slower than its start.
         assert.ok(plan.feasible && plan.refine, 'refine placed');
-        assert.ok(plan.makespanUs <= plan.refine!.startMakespanUs + 1e-6, `refine ${plan.makespanUs} vs its start ${plan.refine!.startMakespanUs}`);
+        assert.ok(plan.makespanUs <= plan.refine.startMakespanUs + 1e-6, `refine ${plan.makespanUs} vs its start ${plan.refine.startMakespanUs}`);
         assert.ok(plan.devices.every((d) => d.peakBytes <= d.memoryLimitBytes));
       }
       assert.match(await header(), new RegExp(`algorithm\\s+${algorithm}`), `${algorithm}: header names it`);

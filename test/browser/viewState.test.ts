@@ -24,7 +24,7 @@ function nsGraph(namespaces: string[][]): OpGraph {
     })),
     edges: [],
     warnings: [],
-  } as unknown as OpGraph;
+  };
 }
 
 describe('viewer persisted state', () => {

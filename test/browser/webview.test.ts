@@ -84,9 +84,9 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     await page.locator('#mem-0 input').fill('2GiB');
     await page.locator('#mem-0 input').press('Enter');
     await waitFor(() => fromWebview.filter((m) => m.type === 'replace').length === 2);
-    const req2 = fromWebview.filter((m) => m.type === 'replace')[1] as Extract<WebviewToHostMessage, { type: 'replace' }>;
+    const req2 = fromWebview.filter((m) => m.type === 'replace')[1];
     await postToWebview(page, { type: 'error', requestId: req2.requestId, message: 'squeezenet.onnx: node "conv1": does not fit' });
-    await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('does not fit'));
+    await page.waitForFunction(() => document.getElementById('status')!.textContent.includes('does not fit'));
 
     // Buttons map to their messages.
     await page.locator('#ctl-save-limits').click();

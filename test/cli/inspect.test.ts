@@ -102,7 +102,7 @@ describe('opplace inspect', () => {
     assert.equal(j.device, 'v100-16gb');
     // every op costs at least nothing and a GPU step of SqueezeNet is well under a second
     assert.ok(j.estimatedSingleDeviceUs > 0 && j.estimatedSingleDeviceUs < 1e6);
-    const shapes = Object.values(j.tensors) as ((number | null)[] | null)[];
+    const shapes = Object.values<(number | null)[] | null>(j.tensors);
     assert.ok(shapes.some((s) => Array.isArray(s) && s.length === 4 && s[0] === 1));
   });
 

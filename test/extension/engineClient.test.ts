@@ -224,8 +224,8 @@ describe('extension placement engine (a worker per view)', function () {
     const cli = JSON.parse(io.stdout.trim()) as { throughput: ThroughputRow[] };
     const timeless = (rows: ThroughputRow[]) => rows.map((row) => ({ ...row, placeMs: 0 }));
     assert.equal(r.comparison.throughput?.length, 3, 'one row per split');
-    assert.deepEqual(timeless(r.comparison.throughput!), timeless(cli.throughput));
-    const section = { rows: r.comparison.throughput!, microbatches: 4, schedule: 'gpipe' };
+    assert.deepEqual(timeless(r.comparison.throughput), timeless(cli.throughput));
+    const section = { rows: r.comparison.throughput, microbatches: 4, schedule: 'gpipe' };
     const html = compareHtml('t', 's', r.comparison.rows, 'N', section);
     assert.equal((html.match(/<tr data-split=/g) ?? []).length, 3);
     assert.match(html, /a pipeline of 4 microbatches \(gpipe\)/);

@@ -30,8 +30,8 @@ export function attr(name: string, v: AttrValue): OnnxAttribute {
   if (Array.isArray(v)) return { name, type: 7, ints: v };
   if ('floats' in v) return { name, type: 6, floats: v.floats };
   if ('float' in v) return { name, type: 1, f: v.float };
-  if ('node' in v) return { name, type: 5, g: v as OnnxGraph };
-  return { name, type: 4, t: v as OnnxTensor };
+  if ('node' in v) return { name, type: 5, g: v };
+  return { name, type: 4, t: v };
 }
 
 export function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}, name?: string, domain?: string): OnnxNode {

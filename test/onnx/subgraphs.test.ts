@@ -156,7 +156,7 @@ describe('ONNX If/Loop/Scan bodies', () => {
       ],
     );
     assert.equal(body.countedBranch, 1, 'else (192 FLOPs) is the branch the op counts');
-    assert.equal(byId(g, 'branch').flops, body.branches[body.countedBranch!].flops);
+    assert.equal(byId(g, 'branch').flops, body.branches[body.countedBranch].flops);
 
     const loop = (trip: string, extra: ReturnType<typeof valueInfo>[] = []) =>
       byId(
@@ -177,7 +177,7 @@ describe('ONNX If/Loop/Scan bodies', () => {
       ],
     );
     assert.equal(known.body!.trips, 3);
-    assert.equal(known.flops, known.body!.trips! * known.body!.branches[0].flops);
+    assert.equal(known.flops, known.body!.trips * known.body!.branches[0].flops);
     assert.equal(loop('M', [valueInfo('M', [], 7)]).body!.trips, null, 'a trip count from a graph input is unknown');
     // A plain op has no body.
     assert.equal(parse({ inputs: [valueInfo('x', [1, 4])], nodes: [node('Relu', ['x'], ['r'], {}, 'relu')] }).nodes[0].body, undefined);

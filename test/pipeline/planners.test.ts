@@ -244,7 +244,7 @@ describe('pipeline planners', function () {
     const model = buildThroughputModel(graph, { comm: 'file' });
     const blocks = buildBlocks(model);
     for (const split of ['sequential', 'contiguous', 'any'] as const) {
-      const plan = await planPipeline(graph, opts(devices!, split, { memoryLimits: Array(devices!).fill(memoryBytes!), budgetMs: 50 }));
+      const plan = await planPipeline(graph, opts(devices!, split, { memoryLimits: Array(devices).fill(memoryBytes!), budgetMs: 50 }));
       assert.equal(plan.feasible, true);
       const forwardDevice = new Map<string, number>();
       for (const v of graph.nodes) if (!v.isBackward) forwardDevice.set(v.colocationGroup!, plan.assignment[v.id]);

@@ -145,7 +145,7 @@ describe('placement: properties over random DAGs', function () {
               algorithm,
               devices,
               comm,
-              grouping: grouping as PlacementOptions['grouping'],
+              grouping,
               fuse,
               // unequal: device d gets (1 + d/2)× the limit
               memoryLimits: Array.from({ length: devices }, (_, d) => (limit === undefined ? Infinity : unequal ? Math.round(limit * (1 + d / 2)) : limit)),

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { checkSchedule, lowerBound, placeGraph, simulateSchedule } from '../../algorithms/placement/index';
 import { parseTopology, topologyTransferUs } from '../../algorithms/cost/topology';
 import type { OpGraph } from '../../algorithms/graph';
-import type { AlgorithmName, PlacementOptions } from '../../algorithms/plan';
+import type { PlacementOptions } from '../../algorithms/plan';
 import { makeGraph, NodeSpec, PLACERS, forwardEdges } from '../placement/helpers';
 
 interface DagSpec {
@@ -75,7 +75,7 @@ describe('topology: properties over random DAGs and topologies', function () {
               devices,
               comm: 'baechi',
               topology,
-              grouping: grouping as PlacementOptions['grouping'],
+              grouping,
               fuse,
               memoryLimits: Array(devices).fill(limit ?? Infinity),
             };
@@ -135,7 +135,7 @@ describe('topology: properties over random DAGs and topologies', function () {
         const graph = toGraph(spec);
         const devices = parseTopology(topology).devices;
         const base = { devices, memoryLimits: Array(devices).fill(Infinity), comm: 'baechi', topology, grouping: 'colocation' as const, fuse: false };
-        const refined = await placeGraph(graph, { ...base, algorithm: 'refine' as AlgorithmName, budgetMs: 20 });
+        const refined = await placeGraph(graph, { ...base, algorithm: 'refine', budgetMs: 20 });
         assert.deepEqual(checkSchedule(graph, refined, refined.options!), []);
         const etf = await placeGraph(graph, { ...base, algorithm: 'm-etf' });
         assert.ok(refined.makespanUs <= etf.makespanUs + tol(etf.makespanUs), `refine ${refined.makespanUs} vs m-etf ${etf.makespanUs}`);

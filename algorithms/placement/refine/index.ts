@@ -363,7 +363,7 @@ export function refinePlacement(problem: Problem, limits: number[], starts: Refi
     // every iteration (a clock read is ~0.1 µs, an evaluation O(n)): checking every 16th let a
     // 20 ms budget on a 50k-op fan-in run 29 s, 16 evaluations of ~1.5 s past the cap (issue 12)
     if (overClock()) break;
-    const cur: State = current!;
+    const cur: State = current;
     let total = 0;
     for (const w of weights) total += w;
     let pickAt = random() * total;
@@ -390,7 +390,7 @@ export function refinePlacement(problem: Problem, limits: number[], starts: Refi
     if (failures >= patience) {
       // restart from the best with a few random moves, kept even when worse
       failures = 0;
-      const base = best!;
+      const base = best;
       const assign = base.assign.slice();
       const kicks = 1 + randomInt(3);
       for (let k = 0; k < kicks && D > 1; k++) {

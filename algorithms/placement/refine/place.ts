@@ -84,7 +84,7 @@ export async function placeRefined(problem: Problem, options: PlacementOptions, 
   if (feasible.length === 0 && options.algorithm === 'refine') {
     // No placer fits: the search may still start from its own contiguous splits (reported as
     // starting from 'refine').
-    feasible = splitStarts(problem, limits).map((outcome) => ({ algorithm: 'refine' as AlgorithmName, outcome }));
+    feasible = splitStarts(problem, limits).map((outcome) => ({ algorithm: 'refine', outcome }));
   }
   if (feasible.length === 0) return { outcome: starts[0].outcome, favourites, evaluations: 0, stoppedByClock: false };
   // Best start: smallest makespan, ties to the earlier placer in the list.
