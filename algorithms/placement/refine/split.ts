@@ -6,6 +6,9 @@
 // placers that scatter ops; the core decides whether a split really fits.
 import type { Problem } from '../problem';
 
+/** Memory slacks the splits are made at: the m-TOPO accounting overestimates, so a split over the limit may still fit. */
+export const SPLIT_SLACKS = [1, 1.25, 1.6];
+
 /** Unit order: units by the topological rank of their first member. */
 function unitOrder(problem: Problem, unitOf: Int32Array, unitCount: number): { order: number[]; pos: Int32Array } {
   const pos = new Int32Array(unitCount).fill(-1);
