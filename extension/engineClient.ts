@@ -71,8 +71,22 @@ export function modelKey(input: ModelInput): string {
   h.update('\0');
   h.update(input.fileName);
   h.update('\0');
-  h.update(JSON.stringify(input.load, Object.keys(input.load).sort()));
+  h.update(sortedJson(input.load));
   return h.digest('hex');
+}
+
+/**
+ * JSON with every object's keys sorted, at every depth. (A replacer array would also filter the
+ * nested keys: `dims: { seq: 128 }` hashed as `dims: {}`, so a change of dims kept the old model.)
+ */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${sortedJson(o[k])}`).join(',')}}`;
 }
 
 type Answer = Extract<WorkerReply, { kind: 'placed' | 'compared' | 'pipelined' }>;

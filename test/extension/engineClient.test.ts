@@ -98,6 +98,10 @@ describe('extension placement engine (a worker per view)', function () {
     assert.equal(e.prepares, 3);
     assert.equal(e.workersStarted, 1);
     assert.notEqual(modelKey(input(SQUEEZENET)), modelKey(input(SQUEEZENET, { bytes: new Uint8Array([1, 2, 3]) })));
+    // Nested load options count too: other symbolic dims are another model (issue 11 §1).
+    const dims = (d: Record<string, number>) => modelKey(input(SQUEEZENET, { load: { ...settings.load, dims: d } }));
+    assert.notEqual(dims({ seq: 128 }), dims({ seq: 64 }));
+    assert.equal(dims({ a: 1, b: 2 }), dims({ b: 2, a: 1 }), 'key order does not matter');
   });
 
   it('stale jobs are dropped: of three quick re-places behind a running one only the newest runs', async () => {
