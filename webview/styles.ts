@@ -65,6 +65,11 @@ button.link { background: none; border: none; color: var(--vscode-textLink-foreg
 .mem-bar text.limit-off { fill: var(--vscode-errorForeground, #e51400); font-size: 9px; }
 #controls .mem-fields { display: flex; gap: 4px; flex-wrap: wrap; }
 #controls .invalid-msg { color: var(--vscode-errorForeground, #e51400); font-size: 0.85em; }
+/* The model's symbolic dims: a line of their own under the placement knobs (they re-load the model). */
+#controls .dims-row { flex: 1 0 100%; display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: flex-end; padding-top: 4px; border-top: 1px dashed var(--vscode-panel-border, rgba(128,128,128,0.35)); }
+#controls .dims-row .dims-title { font-size: 0.85em; font-weight: 600; color: var(--vscode-foreground); align-self: center; }
+#controls .dims-texts { flex: 1 1 300px; min-width: 0; align-self: center; }
+#controls .dims-warning { color: var(--vscode-editorWarning-foreground, var(--vscode-charts-yellow, #bf8803)); font-size: 0.85em; overflow-wrap: anywhere; }
 #status { padding: 2px 10px; min-height: 1.5em; font-size: 0.9em; color: var(--vscode-descriptionForeground); display: flex; gap: 10px; align-items: center; }
 #status.error { color: var(--vscode-errorForeground, #e51400); }
 #status progress { width: 140px; height: 8px; }
@@ -184,6 +189,14 @@ export const REPORT_THEME_CSS = `
   --vscode-button-background: #005fb8; --vscode-button-foreground: #ffffff;
   --vscode-dropdown-background: #ffffff; --vscode-dropdown-foreground: #1f1f1f; --vscode-dropdown-border: #cecece;
   --vscode-checkbox-background: #ffffff; --vscode-checkbox-border: #cecece; --vscode-settings-textInputBorder: #cecece;
+  /* What @vscode-elements reads (VS Code's Light Modern): without them its controls keep their dark defaults. */
+  --vscode-settings-textInputBackground: #ffffff; --vscode-settings-textInputForeground: #1f1f1f; --vscode-input-placeholderForeground: #767676;
+  --vscode-settings-dropdownBackground: #ffffff; --vscode-settings-dropdownForeground: #1f1f1f; --vscode-settings-dropdownBorder: #cecece;
+  --vscode-settings-dropdownListBorder: #cecece; --vscode-settings-checkboxBackground: #ffffff; --vscode-settings-checkboxForeground: #1f1f1f;
+  --vscode-settings-checkboxBorder: #cecece; --vscode-checkbox-foreground: #1f1f1f; --vscode-button-hoverBackground: #0258a8;
+  --vscode-button-secondaryBackground: #e5e5e5; --vscode-button-secondaryForeground: #1f1f1f; --vscode-button-secondaryHoverBackground: #cccccc;
+  --vscode-list-activeSelectionBackground: #e4e6f1; --vscode-list-activeSelectionForeground: #000000; --vscode-list-hoverBackground: #f2f2f2;
+  --vscode-editorWarning-foreground: #a36a00;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -196,6 +209,13 @@ export const REPORT_THEME_CSS = `
     --vscode-input-background: #313131; --vscode-input-foreground: #cccccc; --vscode-input-border: #3c3c3c;
     --vscode-dropdown-background: #313131; --vscode-dropdown-foreground: #cccccc; --vscode-dropdown-border: #3c3c3c;
     --vscode-checkbox-background: #313131; --vscode-checkbox-border: #3c3c3c; --vscode-settings-textInputBorder: #3c3c3c;
+    --vscode-settings-textInputBackground: #313131; --vscode-settings-textInputForeground: #cccccc; --vscode-input-placeholderForeground: #989898;
+    --vscode-settings-dropdownBackground: #313131; --vscode-settings-dropdownForeground: #cccccc; --vscode-settings-dropdownBorder: #3c3c3c;
+    --vscode-settings-dropdownListBorder: #454545; --vscode-settings-checkboxBackground: #313131; --vscode-settings-checkboxForeground: #cccccc;
+    --vscode-settings-checkboxBorder: #3c3c3c; --vscode-checkbox-foreground: #cccccc; --vscode-button-hoverBackground: #026ec1;
+    --vscode-button-secondaryBackground: #313131; --vscode-button-secondaryForeground: #cccccc; --vscode-button-secondaryHoverBackground: #3c3c3c;
+    --vscode-list-activeSelectionBackground: #04395e; --vscode-list-activeSelectionForeground: #ffffff; --vscode-list-hoverBackground: #2a2d2e;
+    --vscode-editorWarning-foreground: #cca700;
   }
 }
 @media (forced-colors: active) {
