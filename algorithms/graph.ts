@@ -117,8 +117,20 @@ export interface OpGraph {
   stats?: { parameterCount?: number; parameterBytes?: number; folded?: { weights: number; constants: number; casts: number } };
   /** Every tensor whose shape the loader knows or inferred, name → dims (null = unknown dim). */
   tensors?: Record<string, (number | null)[] | null>;
+  /**
+   * The named (symbolic) dims of the graph inputs other than the batch, with the value the load
+   * gave them (`--dim`, `opplace.dims`) or null while free (ONNX): what the viewer lets the user set.
+   */
+  symbolicDims?: SymbolicDim[];
   /** Free-form facts from the source format (e.g. dnn-partitioning `maxSizePerFPGA`); JSON values only. */
   meta?: Record<string, unknown>;
+}
+
+export interface SymbolicDim {
+  name: string;
+  /** The graph inputs it appears in, in input order. */
+  inputs: string[];
+  value: number | null;
 }
 
 /** Adjacency built once per graph; index-based for speed in the placers. */

@@ -239,6 +239,49 @@ export function parseInputShapes(values: readonly string[] | undefined, label: s
   return out;
 }
 
+// ── model dims from the settings and the viewer (issue 11 §1): the CLI's strings, parsed as above ──
+
+/** Most NAME=VALUE / INPUT=AxB… entries one setting or viewer message may hold (a model has a few). */
+export const MAX_DIM_ENTRIES = 256;
+
+/**
+ * `opplace.dims` / `opplace.inputShapes` and the viewer's `replace.dims`: lists of the same strings
+ * as `--dim` and `--input-shape` (["seq=128"], ["images=1x3x640x640"]), from an untrusted source.
+ */
+export interface ModelDimsInput {
+  dims?: unknown;
+  inputShapes?: unknown;
+}
+
+export interface ModelDims {
+  dims?: Record<string, number>;
+  inputShapes?: Record<string, number[]>;
+}
+
+/** A list of strings (absent or empty: none), else an OpplaceError naming `label`. */
+export function parseStringList(value: unknown, label: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.length > MAX_DIM_ENTRIES || !value.every((v) => typeof v === 'string' && v.length <= LIMITS.maxSpecLength)) {
+    throw optionError(label, `must be a list of at most ${MAX_DIM_ENTRIES} strings, got ${shown(value)}`);
+  }
+  const list = (value as string[]).map((v) => v.trim()).filter((v) => v !== '');
+  return list.length ? list : undefined;
+}
+
+/** The load options of the dims and input shapes (only those given), checked as the CLI checks its flags. */
+export function parseModelDims(input: ModelDimsInput, labels: { dims: string; inputShapes: string }): ModelDims {
+  const dims = parseDimAssignments(parseStringList(input.dims, labels.dims), labels.dims);
+  const inputShapes = parseInputShapes(parseStringList(input.inputShapes, labels.inputShapes), labels.inputShapes);
+  return { ...(dims ? { dims } : {}), ...(inputShapes ? { inputShapes } : {}) };
+}
+
+/** Dim values back as `NAME=VALUE` strings, sorted by name (the viewer's message, a stable key). */
+export function dimAssignmentsText(dims: Readonly<Record<string, number>> | undefined): string[] {
+  return Object.keys(dims ?? {})
+    .sort()
+    .map((k) => `${k}=${dims![k]}`);
+}
+
 export function parseBoolean(value: unknown, label: string, fallback: boolean): boolean {
   if (value === undefined || value === null) return fallback;
   if (typeof value === 'boolean') return value;

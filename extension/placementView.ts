@@ -13,7 +13,7 @@ import { loadErrorHtml } from './compareTable';
 import type { Log } from './log';
 import { isCancelled, runWithProgress } from './progress';
 import { EngineClient, PipelineResult, PlaceResult, RunningJob } from './engineClient';
-import { ResolvedSettings, mergeViewerOptions } from './settings';
+import { ResolvedSettings, mergeViewerOptions, withViewerDims } from './settings';
 import { infeasibleText, planSummary, baseName } from './userMessages';
 import type { SavedViewState } from './viewRestore';
 import { buildWebviewHtml, makeNonce } from '../webview/html';
@@ -73,6 +73,8 @@ export class PlacementView implements vscode.Disposable {
   /** Placement options the user chose in the viewer; dropped when the settings change. */
   private viewerOptions: PlacementOptions | undefined;
   private viewerBatch: number | undefined;
+  /** Symbolic dims the user set in the viewer (NAME=VALUE), over `opplace.dims`; dropped with the others. */
+  private viewerDims: string[] | undefined;
   private viewerChoice: ObjectiveChoice | undefined;
   private webviewReady = false;
   private initSent = false;
@@ -169,6 +171,7 @@ export class PlacementView implements vscode.Disposable {
   settingsChanged(): void {
     this.viewerOptions = undefined;
     this.viewerBatch = undefined;
+    this.viewerDims = undefined;
     this.viewerChoice = undefined;
     this.host.viewStateChanged(this);
     void this.place({ reason: 'settings changed' });
@@ -201,7 +204,7 @@ export class PlacementView implements vscode.Disposable {
     if (generation !== this.generation || this.disposed) return;
     const readMs = performance.now() - started;
     const options = this.viewerOptions ? mergeViewerOptions(settings.placement, this.viewerOptions) : settings.placement;
-    const load = { ...settings.load, ...(this.viewerBatch !== undefined ? { batch: this.viewerBatch } : {}) };
+    const load = withViewerDims({ ...settings.load, ...(this.viewerBatch !== undefined ? { batch: this.viewerBatch } : {}) }, this.viewerDims);
     const choice: ObjectiveChoice = this.viewerChoice ?? { objective: settings.objective, pipelineControls: settings.pipeline };
     const throughput = choice.objective === 'throughput';
     const fileName = this.uri.fsPath || this.uri.path;
@@ -324,7 +327,7 @@ export class PlacementView implements vscode.Disposable {
       hostUri: this.uri.toString(),
       batchSize: this.batchSize,
       theme: themeKind(vscode.window.activeColorTheme.kind),
-      capabilities: { export: this.host.exportFormats(this.uri), openInBrowser: this.host.canOpenReport(), saveLimits: true, batchSize: true },
+      capabilities: { export: this.host.exportFormats(this.uri), openInBrowser: this.host.canOpenReport(), saveLimits: true, batchSize: true, modelDims: true },
       ...(this.choice ? { objective: this.choice.objective, pipelineControls: this.choice.pipelineControls } : {}),
       ...(this.choice?.objective === 'throughput' ? { pipelinePlan: this.pipeline ?? null } : {}),
     });
@@ -355,6 +358,7 @@ export class PlacementView implements vscode.Disposable {
       case 'replace':
         this.viewerOptions = m.options;
         if (m.batchSize !== undefined) this.viewerBatch = m.batchSize;
+        if (m.dims !== undefined) this.viewerDims = m.dims;
         // A replace without an objective is latency (older viewers); the knobs are kept for a switch back.
         this.viewerChoice = {
           objective: m.objective ?? 'latency',

@@ -13,6 +13,7 @@ import {
   DTYPE_SETTINGS,
   LIMITS,
   parseChoice,
+  parseModelDims,
   parsePlacementInput,
   parseWholeNumber,
   PlacementOptions,
@@ -51,6 +52,10 @@ export interface RawSettings {
   pipelineSplit?: unknown;
   microbatches?: unknown;
   pipelineSchedule?: unknown;
+  /** `["seq=128"]`: symbolic ONNX dims, as `--dim` (issue 11 §1). */
+  dims?: unknown;
+  /** `["images=1x3x640x640"]`: full shapes of graph inputs, as `--input-shape`. */
+  inputShapes?: unknown;
 }
 
 /** The setting keys, as `opplace.<key>` in settings.json and package.json. */
@@ -68,6 +73,8 @@ export const SETTING_KEYS: (keyof RawSettings)[] = [
   'pipelineSplit',
   'microbatches',
   'pipelineSchedule',
+  'dims',
+  'inputShapes',
 ];
 
 /** The setting that holds each placement option. */
@@ -110,7 +117,11 @@ export function resolveSettings(raw: RawSettings, fileName?: string): ResolvedSe
   );
   const batch = parseWholeNumber(raw.batchSize, settingLabel('batchSize'), DEFAULTS.batch, 1, LIMITS.maxBatch);
   const dtype = parseChoice<DtypeSetting>(raw.dtype, settingLabel('dtype'), DTYPE_SETTINGS, SETTING_DEFAULTS.dtype);
-  const load: PrepareOptions = { batch, device: presetName };
+  const load: PrepareOptions = {
+    batch,
+    device: presetName,
+    ...parseModelDims(raw, { dims: settingLabel('dims'), inputShapes: settingLabel('inputShapes') }),
+  };
   if (dtype !== 'auto') load.dtype = dtype;
   const objective = parseChoice<Objective>(raw.objective, settingLabel('objective'), OBJECTIVES, 'latency');
   const pipeline: PipelineControls = {
@@ -167,6 +178,18 @@ export function mergeViewerOptions(base: PlacementOptions, fromViewer: Placement
     fuse: fromViewer.fuse,
     ...(fromViewer.theta !== undefined ? { theta: fromViewer.theta } : {}),
   };
+}
+
+/**
+ * The load options with the symbolic dims the viewer set (`replace.dims`, NAME=VALUE) over those of
+ * the settings: a new set of dims is a new model key, so the view's engine prepares the model again.
+ */
+export function withViewerDims(load: PrepareOptions, viewerDims: readonly string[] | undefined): PrepareOptions {
+  if (!viewerDims) return load;
+  const { dims } = parseModelDims({ dims: viewerDims }, { dims: 'viewer dims', inputShapes: 'viewer input shapes' });
+  const merged = { ...load.dims, ...dims };
+  const { dims: _old, ...rest } = load;
+  return Object.keys(merged).length ? { ...rest, dims: merged } : rest;
 }
 
 /** True when the file name is one the extension can place (the menus' when-clauses say the same). */

@@ -158,6 +158,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     if (s.memDevice !== prev.memDevice) renderMemory();
     if (s.timelineHeight !== prev.timelineHeight) sizeTimeline();
     if (s.selected !== prev.selected || s.graph !== prev.graph) drawSelection();
+    if (s.graph !== prev.graph) controls.setGraph(s.graph);
     if (s.matches !== prev.matches || s.matchCursor !== prev.matchCursor) toolbar.setMatchCount(s.matches.length, s.query, SEARCH_LIMIT, s.matchCursor);
     persist();
     const searched = ev.type === 'search' || ev.type === 'nextMatch';
@@ -426,11 +427,11 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     renderMemoryOverTime(memTimeSvg, s.plan, s.memDevice);
   }
 
-  async function replace(o: PlacementOptions, batchSize?: number, choice: ObjectiveChoice = s.chosenChoice): Promise<void> {
+  async function replace(o: PlacementOptions, batchSize?: number, choice: ObjectiveChoice = s.chosenChoice, dims?: string[]): Promise<void> {
     const t0 = performance.now();
     void dispatch({ type: 'choose', options: o, ...(batchSize !== undefined ? { batchSize } : {}), choice });
     try {
-      const r = await host.replace(o, batchSize, choice);
+      const r = await host.replace(o, batchSize, choice, dims);
       lastPlaceMs = performance.now() - t0;
       void dispatch(isPipelineResult(r) ? { type: 'pipeline', ...r } : { type: 'plan', ...r });
       setStatus('');
@@ -451,10 +452,11 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       exportFormats: host.exportAs ? (init.capabilities?.export ?? []) : [],
       canOpenInBrowser: !!init.capabilities?.openInBrowser && !!host.openInBrowser,
       choice: s.chosenChoice,
+      ...(init.capabilities?.modelDims ? { modelDims: s.graph } : {}),
     },
     s.options,
     {
-      onChange: (o, b, c) => void replace(o, b, c),
+      onChange: (o, b, c, d) => void replace(o, b, c, d),
       onSaveLimits: host.saveLimits?.bind(host),
       onExport: host.exportAs?.bind(host),
       onOpenInBrowser: host.openInBrowser?.bind(host),

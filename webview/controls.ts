@@ -7,7 +7,9 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import type { OpGraph } from '../algorithms/graph';
 import type { AlgorithmName, GroupingMode, PlacementOptions } from '../algorithms/plan';
+import { createDimsControl } from './dimsControl';
 import { formatBytes, parseSize } from '../algorithms/units';
 import { resizeLimits } from './model';
 import { PIPELINE_SCHEDULES, PIPELINE_SPLITS, type PipelineScheduleName, type PipelineSplit } from '../algorithms/pipeline/types';
@@ -23,10 +25,13 @@ export interface ControlsConfig {
   canOpenInBrowser: boolean;
   /** The objective and pipeline knobs the controls start with. */
   choice: ObjectiveChoice;
+  /** The graph whose symbolic dims the user may set, when the host can re-load the model with them. */
+  modelDims?: OpGraph;
 }
 
 export interface ControlsCallbacks {
-  onChange(options: PlacementOptions, batchSize: number | undefined, choice: ObjectiveChoice): void;
+  /** `dims`: NAME=VALUE of the symbolic dims, once the user set one (re-loads the model). */
+  onChange(options: PlacementOptions, batchSize: number | undefined, choice: ObjectiveChoice, dims?: string[]): void;
   onSaveLimits?(limits: number[]): void;
   onExport?(format: ExportFormat): void;
   onOpenInBrowser?(): void;
@@ -34,6 +39,8 @@ export interface ControlsCallbacks {
 
 export interface ControlsView {
   setOptions(options: PlacementOptions, choice?: ObjectiveChoice): void;
+  /** A new graph arrived: its symbolic dims and the loader's warnings about them. */
+  setGraph(graph: OpGraph): void;
 }
 
 type ValueEl = HTMLElement & { value: string; checked?: boolean; invalid?: boolean };
@@ -70,6 +77,7 @@ function select(id: string, values: string[], current: string): ValueEl {
 export function createControls(root: HTMLElement, config: ControlsConfig, initial: PlacementOptions, cb: ControlsCallbacks): ControlsView {
   let options: PlacementOptions = { ...initial, memoryLimits: initial.memoryLimits.slice() };
   let batchSize = config.batchSize;
+  let dims: string[] | undefined;
   let choice: ObjectiveChoice = { objective: config.choice.objective, pipelineControls: { ...config.choice.pipelineControls } };
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** A change the user made that has not been sent yet (the debounce is running). */
@@ -80,10 +88,12 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
     // Debounce: typing "16GiB" into several fields should place once.
     timer = setTimeout(() => {
       unsent = false;
-      cb.onChange({ ...options, memoryLimits: options.memoryLimits.slice() }, batchSize, {
-        objective: choice.objective,
-        pipelineControls: { ...choice.pipelineControls },
-      });
+      cb.onChange(
+        { ...options, memoryLimits: options.memoryLimits.slice() },
+        batchSize,
+        { objective: choice.objective, pipelineControls: { ...choice.pipelineControls } },
+        dims?.slice(),
+      );
     }, 120);
   };
 
@@ -241,6 +251,12 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
     root.append(labelled('batch size', batch));
   }
   root.append(fuse);
+  const dimsControl = config.modelDims
+    ? createDimsControl(config.modelDims, (d) => {
+        dims = d;
+        fire();
+      })
+    : undefined;
   if (config.canSaveLimits && cb.onSaveLimits) {
     const b = el('vscode-button', { id: 'ctl-save-limits', secondary: '' }, 'Save limits');
     b.addEventListener('click', () => cb.onSaveLimits!(options.memoryLimits.slice()));
@@ -259,10 +275,14 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
     b.addEventListener('click', () => cb.onOpenInBrowser!());
     root.append(b);
   }
+  if (dimsControl) root.append(dimsControl.element);
   rebuildMemFields();
   showObjective();
 
   return {
+    setGraph(graph) {
+      dimsControl?.setGraph(graph);
+    },
     setOptions(o, c) {
       // A plan for an earlier request must not undo what the user just chose and is about to send.
       if (unsent) return;

@@ -53,7 +53,7 @@ export interface HostEvents {
 export interface PlacementHost {
   readonly kind: 'vscode' | 'standalone';
   /** Places (throughput: plans a pipeline) with new options. Rejects with an Error whose message is user-facing. */
-  replace(options: PlacementOptions, batchSize?: number, choice?: ObjectiveChoice): Promise<PlaceResult | PipelineResult>;
+  replace(options: PlacementOptions, batchSize?: number, choice?: ObjectiveChoice, dims?: string[]): Promise<PlaceResult | PipelineResult>;
   saveLimits?(memoryLimits: number[]): void;
   exportAs?(format: ExportFormat): void;
   openInBrowser?(): void;
@@ -152,7 +152,7 @@ export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMe
 
   const host: PlacementHost = {
     kind: 'vscode',
-    replace(options, batchSize, choice) {
+    replace(options, batchSize, choice, dims) {
       if (pending) pending.reject(new SupersededError());
       const id = nextRequest++;
       return new Promise<PlaceResult | PipelineResult>((resolve, reject) => {
@@ -162,6 +162,7 @@ export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMe
           requestId: id,
           options,
           ...(batchSize !== undefined ? { batchSize } : {}),
+          ...(dims !== undefined ? { dims } : {}),
           ...(choice ? { objective: choice.objective, pipelineControls: choice.pipelineControls } : {}),
         });
       });

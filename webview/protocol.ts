@@ -12,7 +12,7 @@
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
 import type { PipelinePlan, PipelineScheduleName, PipelineSplit } from '../algorithms/pipeline/types';
-import { ALGORITHMS, DEFAULTS, GROUPINGS, LIMITS, PIPELINE_SCHEDULES, PIPELINE_SPLITS, SETTING_DEFAULTS } from '../algorithms/options';
+import { ALGORITHMS, DEFAULTS, GROUPINGS, LIMITS, parseModelDims, PIPELINE_SCHEDULES, PIPELINE_SPLITS, SETTING_DEFAULTS } from '../algorithms/options';
 
 /** Bump when a message shape changes incompatibly. */
 export const PROTOCOL_VERSION = 1;
@@ -73,7 +73,14 @@ export interface InitMessage {
   batchSize?: number;
   theme?: ThemeKind;
   /** Features the host supports; the webview hides controls for the others. */
-  capabilities?: { export?: ExportFormat[]; openInBrowser?: boolean; saveLimits?: boolean; batchSize?: boolean };
+  capabilities?: {
+    export?: ExportFormat[];
+    openInBrowser?: boolean;
+    saveLimits?: boolean;
+    batchSize?: boolean;
+    /** The host re-loads the model with symbolic dims the viewer sets (`replace.dims`). */
+    modelDims?: boolean;
+  };
   /** The objective the viewer opens in (absent: throughput when `pipelinePlan` is set, else latency) and the throughput knobs it starts with (absent: those of `pipelinePlan`). */
   objective?: Objective;
   pipelineControls?: PipelineControls;
@@ -140,6 +147,8 @@ export interface ReplaceMessage {
   options: PlacementOptions;
   /** Present when the user changed the batch size (host re-costs the graph). */
   batchSize?: number;
+  /** Present when the user set symbolic dims: `NAME=VALUE` as `--dim` (the host re-loads the model). */
+  dims?: string[];
   /** Absent = latency; throughput answers `pipelinePlan`, planned with `pipelineControls`. */
   objective?: Objective;
   pipelineControls?: PipelineControls;
@@ -208,6 +217,15 @@ export function isPipelineControls(x: unknown): x is PipelineControls {
 
 const isObjective = (x: unknown): x is Objective => isString(x) && (OBJECTIVES as string[]).includes(x);
 
+/** `replace.dims`: NAME=VALUE strings the CLI's --dim would accept (the one parse, algorithms/options.ts). */
+export function isDimAssignments(x: unknown): x is string[] {
+  try {
+    return Array.isArray(x) && parseModelDims({ dims: x }, { dims: 'dims', inputShapes: 'input shapes' }) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** The host calls this on every message from the webview and drops (and logs) anything else. */
 export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
   if (!isObj(x) || !isString(x.type)) return false;
@@ -220,6 +238,7 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
         Number.isInteger(x.requestId) &&
         isPlacementOptions(x.options) &&
         (x.batchSize === undefined || (typeof x.batchSize === 'number' && Number.isInteger(x.batchSize) && x.batchSize >= 1)) &&
+        (x.dims === undefined || isDimAssignments(x.dims)) &&
         (x.objective === undefined || isObjective(x.objective)) &&
         // Throughput needs its knobs; latency may carry them (the viewer remembers both modes).
         (x.pipelineControls === undefined ? x.objective !== 'throughput' : isPipelineControls(x.pipelineControls))

@@ -43,7 +43,7 @@
 import { MinHeap } from '../minHeap';
 import { OpplaceError } from '../errors';
 import { quoteInput } from '../text';
-import { OpEdge, OpGraph, OpNode, TensorInfo, validateGraph } from '../graph';
+import { OpEdge, OpGraph, OpNode, SymbolicDim, TensorInfo, validateGraph } from '../graph';
 import { opCost } from '../onnx/cost';
 import { DT, bytesPerElement, dtypeName, holdsParameters, isFloatType } from '../onnx/dtypes';
 import { inferNode } from '../onnx/infer';
@@ -51,6 +51,7 @@ import { modulePathOf, namespaceOf, uniqueNodeIds } from '../onnx/naming';
 import { OnnxGraph, OnnxModel, OnnxNode, OnnxValueInfo, decodeOnnxModel, hasField, int64ToNumber } from '../onnx/proto';
 import { Attrs, MAX_FOLDED_ELEMENTS, elementCount, isExternal, tensorDims, tensorValues } from '../onnx/tensorData';
 import { BODY_OPS, BodyOpResult, bodyOp } from '../onnx/subgraphs';
+import { symbolicDimsOf } from '../onnx/dims';
 import { Shape, TensorMeta, cleanDim, numel } from '../onnx/values';
 import type { LoadOptions } from './types';
 import { setOwn } from '../records';
@@ -132,6 +133,8 @@ class BuildContext {
   private readonly externalShapeData: string[] = [];
   /** What the bodies of If/Loop/Scan nodes (by node index) cost and hold. */
   private readonly bodies = new Map<number, BodyOpResult>();
+  /** The inputs' named dims a user may set (the viewer's fields; see ../onnx/dims.ts). */
+  private symbolicDims: SymbolicDim[] = [];
   private readonly opset: number;
   /** --force-batch applies: graph inputs' fixed leading dims read as the batch. */
   private rewriteLeading = false;
@@ -216,6 +219,7 @@ class BuildContext {
     for (const vi of inputs) this.metas.set(vi.name!, this.inputMeta(vi, batchParams));
     this.warnIfBatchUnused(inputs, batchParams);
     this.warnAboutDims(inputs, batchParams);
+    this.symbolicDims = symbolicDimsOf(inputs, batchParams, this.options);
     for (const vi of [...(this.g.value_info ?? []), ...(this.g.output ?? []), ...(this.g.input ?? [])]) {
       if (vi.name && !this.declared.has(vi.name)) this.declared.set(vi.name, this.valueInfoMeta(vi, batchParams, false));
     }
@@ -652,6 +656,7 @@ class BuildContext {
       warnings: this.warnings,
       stats: { ...stats, folded: this.foldCounts() },
       tensors,
+      ...(this.symbolicDims.length ? { symbolicDims: this.symbolicDims } : {}),
       ...(this.replicated ? { meta: { replicatedConstants: this.replicated } } : {}),
     };
   }

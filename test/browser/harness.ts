@@ -8,7 +8,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { OpGraph } from '../../algorithms/graph';
 import type { Plan, PlacementOptions } from '../../algorithms/plan';
 import { buildReportHtml } from '../../report/standalone';
-import { isWebviewToHostMessage, type HostToWebviewMessage, type WebviewToHostMessage } from '../../webview/protocol';
+import { buildWebviewHtml, makeNonce } from '../../webview/html';
+import { isWebviewToHostMessage, PROTOCOL_VERSION, type HostToWebviewMessage, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
 import { buildViewerBundles, REPO_ROOT } from './bundles';
 
 export const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser');
@@ -188,4 +189,32 @@ export async function openFakeWebview(browser: Browser, url: string, state: unkn
 /** Delivers a host message to the page as VS Code does (a window message event). */
 export async function postToWebview(page: Page, message: HostToWebviewMessage): Promise<void> {
   await page.evaluate((m) => window.postMessage(m, '*'), message as unknown as Record<string, unknown>);
+}
+
+/**
+ * Mocha hooks for a suite that drives the VS Code webview page: the bundles built, one Chromium,
+ * the page (buildWebviewHtml with its strict CSP) served on loopback; closed after the suite.
+ */
+export function useWebviewPage(title: string): { browser(): Browser; url(): string } {
+  let browser: Browser | undefined;
+  let served: { origin: string; close: () => void } | undefined;
+  let html = '';
+  before(async () => {
+    await ensureBundles();
+    browser = await launchChromium();
+    served = await serveWebviewPage(() => html);
+    const origin = served.origin;
+    html = buildWebviewHtml({ cspSource: origin, nonce: makeNonce(), scriptUri: `${origin}/webview.js`, workerUri: `${origin}/layout-worker.js`, title });
+  });
+  after(async () => {
+    await browser?.close();
+    served?.close();
+  });
+  return { browser: () => browser!, url: () => `${served!.origin}/index.html` };
+}
+
+/** Posts `init` (the protocol version filled in) and waits until the first layout is drawn. */
+export async function initWebview(page: Page, init: Omit<InitMessage, 'type' | 'protocolVersion'>): Promise<void> {
+  await postToWebview(page, { type: 'init', protocolVersion: PROTOCOL_VERSION, ...init });
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
 }

@@ -9,6 +9,7 @@ import {
   SETTING_ALGORITHMS,
   SETTING_KEYS,
   mergeViewerOptions,
+  withViewerDims,
   memoryLimitsToSetting,
   resolveSettings,
 } from '../../extension/settings';
@@ -67,6 +68,17 @@ describe('extension settings → placement options', () => {
     assert.deepEqual(r.load, { batch: 8, dtype: 'fp16', device: DEFAULT_DEVICE_PRESET });
   });
 
+  it("opplace.dims and opplace.inputShapes: the strings of --dim and --input-shape, parsed by the same function; the viewer's dims go over them", () => {
+    const r = resolveSettings({ dims: ['seq=128', ' past=3 '], inputShapes: ['images=1x3x640x640'] });
+    assert.deepEqual({ ...r.load.dims }, { seq: 128, past: 3 });
+    assert.deepEqual({ ...r.load.inputShapes }, { images: [1, 3, 640, 640] });
+    assert.deepEqual(resolveSettings({ dims: [], inputShapes: [''] }).load, { batch: 1, device: DEFAULT_DEVICE_PRESET }, 'empty lists: no dims');
+    const viewer = withViewerDims(r.load, ['seq=64', 'beams=4']);
+    assert.deepEqual({ ...viewer.dims }, { seq: 64, past: 3, beams: 4 });
+    assert.equal(withViewerDims(r.load, undefined), r.load);
+    assert.throws(() => withViewerDims(r.load, ['seq=0']), /viewer dims seq must be/);
+  });
+
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ['devices', { devices: 0 }, /setting opplace\.devices must be an integer ≥ 1, got 0/],
     ['devices', { devices: 2.5 }, /opplace\.devices/],
@@ -81,6 +93,10 @@ describe('extension settings → placement options', () => {
     ['batchSize', { batchSize: -1 }, /opplace\.batchSize/],
     ['dtype', { dtype: 'fp8' }, /opplace\.dtype/],
     ['grouping', { grouping: 'all' }, /opplace\.grouping/],
+    ['dims', { dims: ['seq'] }, /setting opplace\.dims must be NAME=VALUE/],
+    ['dims', { dims: 'seq=128' }, /setting opplace\.dims must be a list of at most 256 strings, got "seq=128"/],
+    ['dims', { dims: ['seq=-4'] }, /setting opplace\.dims seq/],
+    ['inputShapes', { inputShapes: ['images=1xfoo'] }, /setting opplace\.inputShapes images/],
   ];
   for (const [key, raw, message] of bad) {
     it(`a bad opplace.${key} (${JSON.stringify(raw)}) is one OpplaceError naming the setting`, () => {
