@@ -494,6 +494,18 @@ export function resolvePlacement(options: PlacementOptions, file?: string): Reso
   return { ...resolved, options: { ...resolved.options, memoryLimits: (limits as number[]).slice() } };
 }
 
+/** Options as the engine's callers hold them: typed, or already resolved (then nothing is parsed again). */
+export type PlacementOrResolved = PlacementOptions | ResolvedPlacement;
+
+export function isResolvedPlacement(x: PlacementOrResolved): x is ResolvedPlacement {
+  return 'link' in x && 'options' in x;
+}
+
+/** resolvePlacement, unless it was done already. */
+export function resolvedPlacementOf(placement: PlacementOrResolved, file?: string): ResolvedPlacement {
+  return isResolvedPlacement(placement) ? placement : resolvePlacement(placement, file);
+}
+
 // ───────────────────────────── pipeline plans ─────────────────────────────
 
 /** Raw pipeline fields as a front end read them (a pipeline plan also takes the placement input's devices, memory, comm). */

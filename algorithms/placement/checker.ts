@@ -12,21 +12,24 @@
 //   - memory (persistent + outputs until their last use + temporaries + received copies) never
 //     above the device's limit (only for feasible plans: `single` may report an overflow);
 //   - makespan = last end.
+// Independent in what it checks, not in how it reads options: the devices, limits and links come
+// from algorithms/options.ts's one parse, as the placers' do.
 import type { OpGraph } from '../graph';
-import type { Plan, PlacementOptions } from '../plan';
-import { parseInterconnect, transferTimeUs } from '../cost/interconnect';
-import { linkBetween, parseTopology } from '../cost/topology';
+import type { Plan } from '../plan';
+import { PlacementOrResolved, resolvedPlacementOf } from '../options';
+import { transferTimeUs } from '../cost/interconnect';
+import { linkBetween } from '../cost/topology';
 
 const tol = (t: number) => 1e-6 * Math.max(1, Math.abs(t));
 
-export function checkSchedule(graph: OpGraph, plan: Plan, options: Pick<PlacementOptions, 'devices' | 'memoryLimits' | 'comm' | 'topology'>): string[] {
+/** The problems of `plan` against the options it claims to follow (a plan's `options`, or resolved ones). */
+export function checkSchedule(graph: OpGraph, plan: Plan, placement: PlacementOrResolved): string[] {
   const problems: string[] = [];
   const report = (msg: string) => {
     if (problems.length < 50) problems.push(msg);
   };
+  const { options, link, topology } = resolvedPlacementOf(placement);
   const D = options.devices;
-  const link = parseInterconnect(options.comm);
-  const topology = options.topology !== undefined ? parseTopology(options.topology, D) : undefined;
   const nodeById = new Map(graph.nodes.map((n) => [n.id, n]));
   const op = new Map<string, { device: number; start: number; end: number }>();
   for (const s of plan.schedule) {

@@ -5,8 +5,9 @@
 import type { OpGraph } from '../graph';
 import { indexGraph, validateGraph } from '../graph';
 import type { Plan, PlacementOptions } from '../plan';
-import { buildProblem, problemOptionsOf } from './problem';
-import { placeGraph, validatePlacementOptions } from './index';
+import { resolvePlacement } from '../options';
+import { buildProblem } from './problem';
+import { placeGraph, problemOptionsOfResolved } from './index';
 import { minimumUniformMemory, MEMORY_FIT_TOLERANCE } from './memorySearch';
 import { favouritesFor, feasibleAtLimits, wantsRefine } from './refine/place';
 
@@ -24,10 +25,11 @@ export interface FitResult {
 }
 
 export async function fitMemory(graph: OpGraph, options: PlacementOptions, file?: string): Promise<FitResult> {
-  validatePlacementOptions({ ...options, memoryLimits: Array(options.devices).fill(0) }, file);
+  // The limits are what the search finds: any placeholder passes the checks.
+  const resolved = resolvePlacement({ ...options, memoryLimits: Array(options.devices).fill(0) }, file);
   validateGraph(graph);
   const D = options.devices;
-  const problem = buildProblem(graph, problemOptionsOf(options), indexGraph(graph));
+  const problem = buildProblem(graph, problemOptionsOfResolved(resolved), indexGraph(graph));
   if (options.algorithm === 'single' && !wantsRefine(options)) {
     // `single` ignores limits while placing; it fits when device 0 holds its own peak (exactly).
     const unlimited = await placeGraph(graph, { ...options, memoryLimits: Array(D).fill(Infinity) }, file);

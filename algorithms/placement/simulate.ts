@@ -9,8 +9,7 @@ import { runCore } from './core';
 import { buildTensorTable, TensorTable, timeTol } from './model';
 import type { Problem } from './problem';
 import { buildProblem } from './problem';
-import { parseInterconnect } from '../cost/interconnect';
-import { parseTopology } from '../cost/topology';
+import { PlacementOrResolved, resolvedPlacementOf } from '../options';
 import { OpplaceError } from '../errors';
 import { ownValue } from '../records';
 import { pushAll } from '../arrays';
@@ -314,11 +313,12 @@ export interface SimulateInput {
   assignment: Record<string, number> | Map<string, number>;
   /** Original node ids per device in run order; default: each device runs its ops in topological order. */
   order?: string[][];
-  devices: number;
-  memoryLimits?: number[];
-  comm?: string;
-  /** Device topology spec (cost/topology.ts), e.g. `2x4:nvlink4/ib200`; replaces `comm` for transfers. */
-  topology?: string;
+  /**
+   * The devices, their limits and the links between them (the interconnect, or a topology that
+   * replaces it), as a plan's options or already resolved (algorithms/options.ts). The placer,
+   * grouping and fusion do not matter: a replay runs the original ops.
+   */
+  placement: PlacementOrResolved;
 }
 
 /**
@@ -328,17 +328,9 @@ export interface SimulateInput {
  */
 export function simulateSchedule(graph: OpGraph, input: SimulateInput): PlanPieces {
   const index = indexGraph(graph);
-  const problem = buildProblem(
-    graph,
-    {
-      grouping: 'none',
-      fuse: false,
-      link: parseInterconnect(input.comm ?? 'baechi'),
-      ...(input.topology !== undefined ? { topology: parseTopology(input.topology, input.devices) } : {}),
-    },
-    index,
-  );
-  const D = input.devices;
+  const { options, link, topology } = resolvedPlacementOf(input.placement);
+  const problem = buildProblem(graph, { grouping: 'none', fuse: false, link, ...(topology ? { topology } : {}) }, index);
+  const D = options.devices;
   const get = (id: string) => (input.assignment instanceof Map ? input.assignment.get(id) : ownValue(input.assignment, id));
   const order: number[][] = Array.from({ length: D }, () => []);
   if (input.order) {
@@ -362,7 +354,7 @@ export function simulateSchedule(graph: OpGraph, input: SimulateInput): PlanPiec
       order[d].push(problem.coarseOf[v]);
     }
   }
-  const limits = input.memoryLimits ?? Array(D).fill(Infinity);
+  const limits = options.memoryLimits;
   const res = runCore(problem, { devices: D, limits, deviceOrder: order, ignoreMemory: true });
   return planPieces(problem, res, limits);
 }

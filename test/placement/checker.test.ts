@@ -1,6 +1,7 @@
 // The checker must catch each kind of broken plan: start from a valid plan and break one rule.
 import assert from 'node:assert/strict';
-import { checkSchedule, placeGraph } from '../../algorithms/placement/index';
+import { checkSchedule, placeGraph, simulateSchedule } from '../../algorithms/placement/index';
+import { resolvePlacement } from '../../algorithms/options';
 import type { Plan } from '../../algorithms/plan';
 import { makeGraph, options } from './helpers';
 
@@ -115,5 +116,17 @@ describe('placement: the checker catches broken plans', () => {
     p.schedule = [];
     p.transfers = [];
     expectProblem(p, /without a reason/);
+  });
+
+  it('reads the links of resolved options as they are: nothing is parsed again', () => {
+    // The option strings are garbage but the parsed link is the plan's: the checker and the
+    // simulator use the link, so they agree with the placer (a re-parse would throw).
+    const resolved = resolvePlacement(opts);
+    const stale = { ...resolved, options: { ...resolved.options, comm: 'not a link' } };
+    assert.deepEqual(checkSchedule(graph, valid, stale), []);
+    const assignment = Object.fromEntries(valid.schedule.map((s) => [s.node, s.device]));
+    assert.equal(simulateSchedule(graph, { assignment, placement: stale }).transfers.length, valid.transfers.length);
+    // and bad options, when they are parsed, are one clear error
+    assert.throws(() => checkSchedule(graph, valid, { ...opts, comm: 'not a link' }), /comm: unknown interconnect "not a link"/);
   });
 });

@@ -56,7 +56,14 @@ describe('opplace place', function () {
       assert.equal(rec.schedule.length, graph.nodes.length);
       // STG files carry no tensor sizes: their default interconnect is none.
       const comm = file === STG ? 'none' : 'baechi';
-      const problems = checkSchedule(graph, { ...rec, devices: rec.devices } as Plan, { devices: 3, memoryLimits: Array(3).fill(64 * 2 ** 30), comm });
+      const problems = checkSchedule(graph, { ...rec, devices: rec.devices } as Plan, {
+        algorithm: 'm-sct',
+        devices: 3,
+        memoryLimits: Array(3).fill(64 * 2 ** 30),
+        comm,
+        grouping: 'colocation',
+        fuse: false,
+      });
       assert.deepEqual(problems, []);
       assert.ok(rec.criticalPath.length > 0);
     }

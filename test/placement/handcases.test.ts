@@ -117,8 +117,7 @@ describe('placement: hand-computed schedules', () => {
     // so use the natural order: makespan as computed by hand = 11 with transfers a→1 and e→0.
     const sim = simulateSchedule(fig1, {
       assignment: { a: 0, b: 0, c: 0, d: 1, e: 1, f: 0 },
-      devices: 2,
-      comm: '2:1',
+      placement: options({ algorithm: 'm-etf', devices: 2, comm: '2:1' }),
     });
     const s = Object.fromEntries(sim.schedule.map((x) => [x.node, [x.device, x.startUs, x.endUs]]));
     assert.deepEqual(s.d, [1, 4, 8]);
@@ -131,7 +130,7 @@ describe('placement: hand-computed schedules', () => {
 
   it('simulateSchedule rejects an order that contradicts the graph', () => {
     assert.throws(
-      () => simulateSchedule(fig1, { assignment: {}, order: [['b', 'a', 'c', 'd', 'e', 'f']], devices: 1, comm: 'none' }),
+      () => simulateSchedule(fig1, { assignment: {}, order: [['b', 'a', 'c', 'd', 'e', 'f']], placement: options({ algorithm: 'm-etf', devices: 1 }) }),
       (e: unknown) => isOpplaceError(e) && /contradicts the graph/.test((e as Error).message),
     );
   });
@@ -349,7 +348,7 @@ describe('placement: hand-computed schedules', () => {
     const order = [['a', 'a2'], ['q', 'b'], ['p'], ['w', 'c']];
     const assignment: Record<string, number> = {};
     order.forEach((ids, d) => ids.forEach((id) => (assignment[id] = d)));
-    const pieces = simulateSchedule(g, { assignment, order, devices: 4, comm: '0:1' });
+    const pieces = simulateSchedule(g, { assignment, order, placement: options({ algorithm: 'm-etf', devices: 4, comm: '0:1' }) });
     const on = (id: string) => pieces.schedule.find((x) => x.node === id)!;
     assert.deepEqual([on('q').startUs, on('b').startUs, on('c').startUs, on('c').endUs], [10, 11, 11, 12]);
     assert.equal(pieces.makespanUs, 12);
@@ -395,7 +394,7 @@ describe('placement: hand-computed schedules', () => {
     );
     const order = [['a', 'a2'], ['b'], ['c']];
     const assignment: Record<string, number> = { a: 0, a2: 0, b: 1, c: 2 };
-    const pieces = simulateSchedule(g, { assignment, order, devices: 3, comm: '0:1' });
+    const pieces = simulateSchedule(g, { assignment, order, placement: options({ algorithm: 'm-etf', devices: 3, comm: '0:1' }) });
     assert.deepEqual(
       pieces.transfers.map((t) => [t.from, t.sendStartUs ?? t.startUs, t.startUs, t.endUs]),
       [

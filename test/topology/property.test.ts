@@ -117,7 +117,7 @@ describe('topology: properties over random DAGs and topologies', function () {
           assignment[s.node] = s.device;
           order[s.device].push(s.node);
         }
-        const replay = simulateSchedule(graph, { assignment, order, devices: t.devices, topology });
+        const replay = simulateSchedule(graph, { assignment, order, placement: plan.options! });
         for (const tr of replay.transfers) {
           const expect = topologyTransferUs(t, tr.bytes, tr.srcDevice, tr.dstDevice);
           assert.ok(Math.abs(tr.endUs - tr.startUs - expect) <= tol(tr.endUs), `${tr.from} ${tr.srcDevice}→${tr.dstDevice}`);

@@ -117,7 +117,7 @@ describe('topology: the right link per transfer', () => {
     [3, 1100],
   ] as const) {
     it(`simulator: a on device 0, b on device ${dst} → the transfer takes ${expect} µs`, () => {
-      const pieces = simulateSchedule(g, { assignment: { a: 0, b: dst }, devices: 4, topology: SLOW_HOSTS });
+      const pieces = simulateSchedule(g, { assignment: { a: 0, b: dst }, placement: opts({ algorithm: 'm-etf', devices: 4, topology: SLOW_HOSTS }) });
       assert.equal(pieces.transfers.length, 1);
       const tr = pieces.transfers[0];
       assert.deepEqual([tr.srcDevice, tr.dstDevice], [0, dst]);
@@ -126,26 +126,25 @@ describe('topology: the right link per transfer', () => {
       assert.ok(near(b.startUs, 10 + expect));
       assert.ok(near(pieces.makespanUs, 15 + expect));
       const plan = { ...pieces, file: 'pair', algorithm: 'm-etf', lowerBoundUs: 0, placeMs: 0 } as Plan;
-      assert.deepEqual(checkSchedule(g, plan, { devices: 4, memoryLimits: [Infinity, Infinity, Infinity, Infinity], comm: 'none', topology: SLOW_HOSTS }), []);
+      assert.deepEqual(checkSchedule(g, plan, opts({ algorithm: 'm-etf', devices: 4, topology: SLOW_HOSTS })), []);
     });
   }
 
   it('the checker rejects a transfer timed with the wrong link', () => {
-    const pieces = simulateSchedule(g, { assignment: { a: 0, b: 2 }, devices: 4, topology: SLOW_HOSTS });
+    const pieces = simulateSchedule(g, { assignment: { a: 0, b: 2 }, placement: opts({ algorithm: 'm-etf', devices: 4, topology: SLOW_HOSTS }) });
     const plan = { ...pieces, file: 'pair', algorithm: 'm-etf', lowerBoundUs: 0, placeMs: 0 } as Plan;
-    const limits = [Infinity, Infinity, Infinity, Infinity];
     // Same plan, checked as if all links were the intra-host one: the 1100 µs transfer is wrong.
-    const asUniform = checkSchedule(g, plan, { devices: 4, memoryLimits: limits, comm: '10:10' });
+    const asUniform = checkSchedule(g, plan, opts({ algorithm: 'm-etf', devices: 4, comm: '10:10' }));
     assert.ok(
       asUniform.some((p) => /lasts 1100(\.\d+)? µs, the link needs 110/.test(p)),
       asUniform.join('\n'),
     );
     // A transfer that claims the fast link across hosts.
-    const fast = simulateSchedule(g, { assignment: { a: 0, b: 1 }, devices: 4, topology: SLOW_HOSTS });
+    const fast = simulateSchedule(g, { assignment: { a: 0, b: 1 }, placement: opts({ algorithm: 'm-etf', devices: 4, topology: SLOW_HOSTS }) });
     const moved = { ...fast, file: 'pair', algorithm: 'm-etf', lowerBoundUs: 0, placeMs: 0 } as Plan;
     moved.schedule = moved.schedule.map((s) => (s.node === 'b' ? { ...s, device: 2 } : s));
     moved.transfers = moved.transfers.map((t) => ({ ...t, dstDevice: 2 }));
-    const problems = checkSchedule(g, moved, { devices: 4, memoryLimits: limits, comm: 'none', topology: SLOW_HOSTS });
+    const problems = checkSchedule(g, moved, opts({ algorithm: 'm-etf', devices: 4, topology: SLOW_HOSTS }));
     assert.ok(
       problems.some((p) => /0→2: lasts 110(\.\d+)? µs, the link needs 1100/.test(p)),
       problems.join('\n'),
@@ -176,7 +175,7 @@ describe('topology: the right link per transfer', () => {
     assert.equal(plan.options!.topology, SLOW_HOSTS);
     assert.deepEqual(checkSchedule(fan, plan, plan.options!), []);
     // Devices 2 and 3 are on the other host: with only them free for c, the transfer pays 1100 µs.
-    const far = simulateSchedule(fan, { assignment: { a: 0, b: 0, c: 3 }, devices: 4, topology: SLOW_HOSTS });
+    const far = simulateSchedule(fan, { assignment: { a: 0, b: 0, c: 3 }, placement: opts({ algorithm: 'm-etf', devices: 4, topology: SLOW_HOSTS }) });
     assert.ok(near(far.schedule.find((s) => s.node === 'c')!.startUs, 10 + 1100));
   });
 });
@@ -209,7 +208,7 @@ describe('topology: placers keep chatty work inside one host', function () {
       order[s.device].push(s.node);
       assignment[s.node] = s.device;
     }
-    const replayed = simulateSchedule(g, { assignment, order, devices: 4, topology: SLOW_HOSTS });
+    const replayed = simulateSchedule(g, { assignment, order, placement: opts({ algorithm: 'm-etf', devices: 4, topology: SLOW_HOSTS }) });
     assert.ok(aware.makespanUs < replayed.makespanUs, `aware ${aware.makespanUs} vs unaware replayed ${replayed.makespanUs}`);
   });
 
