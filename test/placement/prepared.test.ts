@@ -30,8 +30,10 @@ describe('placement: a prepared graph', function () {
     for (const options of sequence) {
       assert.equal(timeless(await placePrepared(prepared, options)), timeless(await placeGraph(graph, options)), JSON.stringify(options));
     }
-    // problems: base, pcie4, fused, topology; LPs: base θ 0.5, fused, θ 0.3, topology (refine reused base's)
-    assert.deepEqual(prepared.counts, { problems: 4, lps: 4 });
+    // problems: base, pcie4, fused, topology; LPs: base, fused, topology (θ 0.3 rounds base's LP
+    // again — the LP does not read θ —, refine reuses base's, other limits and devices read neither)
+    assert.deepEqual(prepared.counts, { problems: 4, lps: 3 });
+    assert.deepEqual([...prepared.favourites.keys()].filter((k) => k.startsWith('colocation|unfused|link')).length, 2, 'θ 0.5 and θ 0.3 of one LP');
   });
 
   it("compare solves m-SCT's LP once for m-SCT and refine, and builds one problem", async () => {
@@ -53,7 +55,8 @@ describe('placement: a prepared graph', function () {
     const prepared = prepareForPlacement(graph);
     for (const latency of [1, 2, 3, 4, 5, 6]) await placePrepared(prepared, { ...base, algorithm: 'm-sct', comm: `${latency}:10` });
     assert.equal(prepared.problems.size, 4);
-    assert.equal(prepared.favourites.size, 4, 'LP solutions go with their problem');
+    assert.equal(prepared.lps.size, 4, 'LP solutions go with their problem');
+    assert.equal(prepared.favourites.size, 4);
     await placePrepared(prepared, { ...base, algorithm: 'm-sct', comm: '1:10' });
     assert.deepEqual(prepared.counts, { problems: 7, lps: 7 }, 'an evicted problem is built again');
   });

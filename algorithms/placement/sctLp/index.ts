@@ -56,25 +56,45 @@ export interface FavouriteChildrenOptions {
   method?: 'exact' | 'fast';
 }
 
-export async function favouriteChildren(input: SctLpInput, theta: number, options: FavouriteChildrenOptions = {}): Promise<FavouriteChildren> {
-  if (typeof theta !== 'number' || !Number.isFinite(theta)) {
-    throw new OpplaceError(`m-SCT LP: threshold θ must be a finite number, got ${String(theta)}`);
-  }
+/**
+ * The LP solved and its x filled, before rounding: all that does not depend on θ, so a placement
+ * that changes only θ (or only limits, devices, the placer) rounds this again instead of solving.
+ */
+export interface FavouriteChildLp {
+  graph: LpGraph;
+  x: Float64Array;
+  objective: number;
+  method: string;
+}
+
+export async function solveFavouriteChildLp(input: SctLpInput, options: FavouriteChildrenOptions = {}): Promise<FavouriteChildLp> {
   const graph = buildLpGraph(input);
   // Lowering x where favourite capacity is left only shortens paths (the optimum stays optimal)
   // and gives the scheduler favourites off the critical path too, where the LP is indifferent.
   // The fast path returns x filled already (its certificate is computed on the filled x).
-  let solved: { x: Float64Array; objective: number; method: string };
   if (options.method === 'exact' && graph.n + graph.m + 1 <= EXACT_MAX_COLUMNS) {
     const exact = await solveLpGraphExact(graph);
-    solved = { x: fillSpareCapacity(graph, exact.x, fillOrder(graph)), objective: exact.objective, method: 'highs-exact' };
-  } else if (options.method === 'exact') {
-    const reduced = await solveReducedLp(graph);
-    solved = { ...reduced, method: `${reduced.method} (the exact LP's ${graph.n + graph.m + 1} columns are over HiGHS' limit of ${EXACT_MAX_COLUMNS})` };
-  } else {
-    solved = await solveReducedLp(graph);
+    return { graph, x: fillSpareCapacity(graph, exact.x, fillOrder(graph)), objective: exact.objective, method: 'highs-exact' };
   }
-  const x = solved.x;
-  const { favChild, favParent } = roundFavourites(graph, x, theta);
-  return { favChild, favParent, lpObjective: solved.objective, method: solved.method };
+  const reduced = await solveReducedLp(graph);
+  if (options.method !== 'exact') return { graph, ...reduced };
+  return { graph, ...reduced, method: `${reduced.method} (the exact LP's ${graph.n + graph.m + 1} columns are over HiGHS' limit of ${EXACT_MAX_COLUMNS})` };
+}
+
+function checkTheta(theta: number): void {
+  if (typeof theta !== 'number' || !Number.isFinite(theta)) {
+    throw new OpplaceError(`m-SCT LP: threshold θ must be a finite number, got ${String(theta)}`);
+  }
+}
+
+/** The favourite children of a solved LP at threshold θ. */
+export function favouritesOfLp(lp: FavouriteChildLp, theta: number): FavouriteChildren {
+  checkTheta(theta);
+  const { favChild, favParent } = roundFavourites(lp.graph, lp.x, theta);
+  return { favChild, favParent, lpObjective: lp.objective, method: lp.method };
+}
+
+export async function favouriteChildren(input: SctLpInput, theta: number, options: FavouriteChildrenOptions = {}): Promise<FavouriteChildren> {
+  checkTheta(theta); // before the solve: a bad θ is the caller's mistake, not worth an LP
+  return favouritesOfLp(await solveFavouriteChildLp(input, options), theta);
 }
