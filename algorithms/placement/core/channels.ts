@@ -32,6 +32,7 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
   const scratchChan = s.scratchChan;
   const scratchStamp = s.scratchStamp;
   let ready = notBefore;
+  let channels = 0;
   let firstCopy = Infinity;
   let copyBytes = 0;
   for (let i = inStart[v], last = inStart[v + 1]; i < last; i++) {
@@ -46,6 +47,7 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
         at = known; // not NaN: already sent to d
       else {
         const cost = s.pairLink ? s.commByLink![s.pairLink[pd * D + d]][k] : tCommUs[k];
+        channels |= channelBit(pd) | channelBit(d);
         const srcFree = stamp !== 0 && scratchStamp[pd] === stamp ? scratchChan[pd] : chanFree[pd];
         const dstFree = stamp !== 0 && scratchStamp[d] === stamp ? scratchChan[d] : chanFree[d];
         const sendStart = Math.max(end[p], srcFree);
@@ -54,6 +56,7 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
         if (commit) {
           chanFree[pd] = sendStart + cost;
           chanFree[d] = at;
+          s.lastWrite[pd] = s.lastWrite[d] = ++s.channelWrites;
           recordTransfer(s, k, pd, d, sendStart, st, at);
         } else {
           scratchChan[pd] = sendStart + cost;
@@ -68,9 +71,18 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
     if (at > ready) ready = at;
   }
   s.evDataReady = ready;
+  s.evChannels = channels;
   s.evStart = Math.max(ready, s.devFree[d]);
   s.evFirstCopy = firstCopy;
   s.evCopyBytes = copyBytes;
+}
+
+/**
+ * The bit of device x's channel in a set of channels (an evaluation's reads, a commit's writes);
+ * beyond 31 devices every channel shares all bits, so any write meets any read.
+ */
+export function channelBit(x: number): number {
+  return x < 31 ? 1 << x : -1;
 }
 
 function recordTransfer(s: CoreState, k: number, src: number, dst: number, sendStart: number, start: number, end: number): void {
@@ -81,18 +93,49 @@ function recordTransfer(s: CoreState, k: number, src: number, dst: number, sendS
   if (s.copyFirst[k] < 0) s.copyFirst[k] = x;
   else s.copyNext[s.copyLast[k]] = x;
   s.copyLast[k] = x;
+  if (!s.checkMemory) return;
   s.memory[dst].insert(start, s.problem.tBytes[k]);
   const p = s.problem.tProducer[k];
   if (end > s.lastUse[p]) s.lastUse[p] = end;
 }
 
-/** When v's inputs (and memory, as far as known) allow it to start on d, ignoring d being busy. */
+/**
+ * When v's inputs (and memory, as far as known) allow it to start on d, ignoring d being busy:
+ * remembered per (v, d) while the channels its evaluation read are unwritten. It reads the ready
+ * op's producers' ends and devices (fixed once v is ready), the channels of the devices it must
+ * send from and d's, the arrivals on d (written only with d's channel) and v's memory wait on d
+ * (forgetReady). ETF re-validates its heap tops and m-SCT asks every ready op's start on every
+ * device at every step: on BERT-L12 the memo takes m-SCT from 66,600 evaluations to 17,200 (its
+ * per-step memo before forgot everything at each start), m-ETF from 20,500 to 14,600.
+ */
 export function readyOn(s: CoreState, v: number, d: number): number {
+  const D = s.D;
+  const row = v & s.memoRowMask;
+  const i = row * D + d;
+  if (s.memoOwner[row] !== v) {
+    s.memoOwner[row] = v;
+    s.memoAt.fill(-1, row * D, row * D + D);
+  } else if (s.memoAt[i] >= 0 && unwrittenSince(s, s.memoChannels[i], s.memoAt[i])) {
+    s.evChannels = s.memoChannels[i];
+    return s.memoReady[i];
+  }
   evaluate(s, v, d, memNotBeforeOf(s, v, d), false);
+  s.memoAt[i] = s.channelWrites;
+  s.memoReady[i] = s.evDataReady;
+  s.memoChannels[i] = s.evChannels;
   return s.evDataReady;
 }
 
-/** When v could start on d: its inputs there and d free. */
-export function startOn(s: CoreState, v: number, d: number): number {
-  return Math.max(readyOn(s, v, d), s.devFree[d]);
+/** None of these channels (channelBit set) was written after write count `at`. */
+function unwrittenSince(s: CoreState, channels: number, at: number): boolean {
+  if (channels === 0) return true;
+  if (channels === -1) return s.channelWrites === at;
+  for (let m = channels; m !== 0; m &= m - 1) if (s.lastWrite[31 - Math.clz32(m & -m)] > at) return false;
+  return true;
+}
+
+/** v's memory wait on d changed: its remembered readiness there is stale. */
+export function forgetReady(s: CoreState, v: number, d: number): void {
+  const row = v & s.memoRowMask;
+  if (s.memoOwner[row] === v) s.memoAt[row * s.D + d] = -1;
 }

@@ -8,12 +8,12 @@
 // typed arrays (state.ts); a step allocates nothing but the transfers it makes.
 import { OpplaceError } from '../../errors';
 import type { Problem } from '../problem';
-import { evaluate } from './channels';
+import { channelBit, evaluate, forgetReady } from './channels';
 import { etfChoice, leaveReady, makeReady, rekeyConsumers } from './etfSelection';
 import { betterHost } from './hostTieBreak';
 import { block, holdAndRelease, infeasibleReason, memoryPlan } from './memoryFit';
 import { sctChoice } from './sctAwake';
-import { CorePolicy, CoreResult, CoreState, createState, invalidate, invalidateAll, memNotBeforeOf, NONE } from './state';
+import { CorePolicy, CoreResult, CoreState, createState, invalidate, memNotBeforeOf, NONE } from './state';
 
 export type { CorePolicy, CoreResult, CoreTransfer } from './state';
 
@@ -24,9 +24,12 @@ function commit(s: CoreState, v: number, d: number, notBefore: number): void {
   const st = s.evStart;
   // after reading s.evStart: readyOn overwrites it
   for (let x = firstNewTransfer; x < s.transfers.length; x++) rekeyConsumers(s, s.transfers[x].tensor, d, v);
-  // what the devices' candidates read: channels and arrivals (any transfer), d's free time, v
-  if (s.transfers.length > firstNewTransfer) invalidateAll(s);
-  else for (let x = 0; x < s.D; x++) if (x === d || s.candV[x] === v) invalidate(s, x);
+  // what the devices' candidates read: d's free time (and arrivals on d), v, and the channels
+  // the transfers wrote — a candidate that read none of them stays the best (channel and device
+  // free times only grow, so no other op got earlier); BERT-L12 m-ETF: 20,500 evaluations, not 20,900
+  let written = 0;
+  for (let x = firstNewTransfer; x < s.transfers.length; x++) written |= channelBit(s.transfers[x].src) | channelBit(d);
+  for (let x = 0; x < s.D; x++) if (x === d || s.candV[x] === v || (s.candChannels[x] & written) !== 0) invalidate(s, x);
   const e = st + s.problem.compute[v];
   s.device[v] = d;
   leaveReady(s, v);
@@ -57,7 +60,6 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
 
   let placed = 0;
   while (placed < n) {
-    s.step++; // the state changed (a start, a block or a memory wait): memos of the last step are stale
     let bestV = NONE;
     let bestD = NONE;
     let bestStart = Infinity;
@@ -89,6 +91,12 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
       if (s.replay) throw new OpplaceError('the device order contradicts the graph: a device waits for an op that depends on a later one');
       throw new Error('internal: scheduler stalled');
     }
+    if (!s.checkMemory) {
+      // memory cannot bind: memoryPlan would evaluate the choice again and return its start
+      commit(s, bestV, bestD, 0);
+      placed++;
+      continue;
+    }
     const planned = memoryPlan(s, bestV, bestD, memNotBeforeOf(s, bestV, bestD));
     if (planned === Infinity) {
       block(s, bestV, bestD);
@@ -97,6 +105,7 @@ export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
     if (planned > bestStart) {
       // Memory makes it wait: remember and choose again (others may go first).
       s.memNotBefore.set(bestV * D + bestD, s.planNotBefore);
+      forgetReady(s, bestV, bestD);
       invalidate(s, bestD);
       continue;
     }

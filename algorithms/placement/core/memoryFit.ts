@@ -3,7 +3,7 @@
 // nothing fits. An op that cannot fit on d with what is known now is blocked on d until
 // something on d is freed.
 import { formatBytes } from '../../units';
-import { evaluate } from './channels';
+import { evaluate, forgetReady } from './channels';
 import { CoreState, invalidate, invalidateAll, isAllowed, NONE } from './state';
 
 /** Persistent bytes v adds to d: its own, or its group's when the group is not on d yet. */
@@ -43,7 +43,7 @@ export function unblock(s: CoreState, d: number): void {
   const D = s.D;
   for (const w of list) {
     s.blockedOn[w * D + d] = 0;
-    s.memNotBefore.delete(w * D + d);
+    if (s.memNotBefore.delete(w * D + d)) forgetReady(s, w, d);
     if (s.device[w] === NONE) s.pending[d].push(w, 0, s.problem.topoRank[w]);
   }
   s.memBlocked[d] = [];
@@ -69,6 +69,7 @@ export function holdAndRelease(s: CoreState, v: number, d: number, st: number, e
       line.persistent += problem.groupPersistent[g];
     }
   } else line.persistent += problem.persistent[v];
+  if (!s.checkMemory) return; // what follows only tracks what is held
   line.insert(st, problem.outBytes[v] + problem.temporary[v]);
   line.insert(e, -problem.temporary[v]);
   s.lastUse[v] = e;

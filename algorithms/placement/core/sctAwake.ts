@@ -3,31 +3,9 @@
 // is urgent by the time the child could start, else waits for the child.
 import { readyOn } from './channels';
 import { candidateOn } from './etfSelection';
-import { CoreState, MEMO_ROWS, NONE, usable } from './state';
+import { CoreState, NONE, usable } from './state';
 
-/**
- * readyOn(v, x), remembered for the rest of the step: one step asks every device whether it is
- * awake, and each asks for the favourite child's and the ready ops' start on every device (D² and
- * more evaluations per step; m-SCT's core spent 26 % in them on BERT-L12). readyOn is a function
- * of the state, which changes only between steps.
- */
-function readyMemo(s: CoreState, v: number, x: number): number {
-  const row = v & (MEMO_ROWS - 1);
-  const D = s.D;
-  if (s.memoOwner[row] !== v || s.memoStep[row] !== s.step) {
-    s.memoOwner[row] = v;
-    s.memoStep[row] = s.step;
-    s.memoValid.fill(0, row * D, row * D + D);
-  }
-  const i = row * D + x;
-  if (!s.memoValid[i]) {
-    s.memoVal[i] = readyOn(s, v, x);
-    s.memoValid[i] = 1;
-  }
-  return s.memoVal[i];
-}
-
-const startMemo = (s: CoreState, v: number, x: number) => Math.max(readyMemo(s, v, x), s.devFree[x]);
+const startMemo = (s: CoreState, v: number, x: number) => Math.max(readyOn(s, v, x), s.devFree[x]);
 
 /**
  * Baechi's urgent time of a ready op — its latest start (inputs there and the device free) over
@@ -41,7 +19,7 @@ function urgentTime(s: CoreState, v: number, limit: number): number {
   let latest = -Infinity;
   for (let x = 0; x < D; x++) {
     if (!usable(s, v, x)) continue;
-    const t = Math.max(readyMemo(s, v, x), devFree[x]);
+    const t = Math.max(readyOn(s, v, x), devFree[x]);
     if (t > limit) return Infinity;
     if (t > latest) latest = t;
   }

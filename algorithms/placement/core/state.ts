@@ -7,8 +7,8 @@ import type { Problem } from '../problem';
 
 export const NONE = -1;
 
-/** Rows of m-SCT's readyOn memo (a power of two: the row of op v is v mod MEMO_ROWS). */
-export const MEMO_ROWS = 64;
+/** Entries of the readyOn memo at most (rows × devices; 16 bytes each). */
+const MEMO_ENTRIES = 1 << 20;
 
 export interface CorePolicy {
   devices: number;
@@ -74,6 +74,31 @@ function toCsr(lists: number[][]): Csr {
 }
 
 const graphs = new WeakMap<Problem, CoreGraph>();
+const heldBounds = new WeakMap<Problem, number>();
+
+/**
+ * An upper bound of what any one device can ever hold: every persistent byte, every op's output
+ * block and workspace, every tensor received once. Under a limit at least this large memory never
+ * binds (the fit tests of memoryFit.ts always pass), so the core skips the memory bookkeeping:
+ * with ample limits it was 1 of BERT-L12's 4 evaluations per op and its 7,000 timeline inserts.
+ */
+export function mostEverHeld(problem: Problem): number {
+  let bound = heldBounds.get(problem);
+  if (bound === undefined) {
+    bound = 0;
+    for (let v = 0; v < problem.n; v++) bound += (problem.group[v] < 0 ? problem.persistent[v] : 0) + problem.outBytes[v] + problem.temporary[v];
+    for (const b of problem.groupPersistent) bound += b;
+    for (const b of problem.tBytes) bound += b;
+    heldBounds.set(problem, bound);
+  }
+  return bound;
+}
+
+/** Whether a device's memory can bind at these limits (the timelines' sums round: a margin of 10⁻⁹). */
+function memoryCanBind(problem: Problem, limits: number[]): boolean {
+  const held = mostEverHeld(problem) * (1 + 1e-9);
+  return limits.some((l) => !(held <= l));
+}
 
 /** The problem's adjacency as CSR (computed on first use, then cached with the problem). */
 export function coreGraph(problem: Problem): CoreGraph {
@@ -92,6 +117,7 @@ export interface CoreState {
   n: number;
   D: number;
   limits: number[];
+  /** Limits are checked (not the `single` baseline) and can bind (not ample: mostEverHeld). */
   checkMemory: boolean;
   /** Per device pair (src · D + dst) the topology's link kind, or undefined (one link for all). */
   pairLink: ArrayLike<number> | undefined;
@@ -138,6 +164,8 @@ export interface CoreState {
    */
   candV: Int32Array;
   candValid: Uint8Array;
+  /** The channels candV[d]'s evaluation read (channelBit): a transfer on others leaves it valid. */
+  candChannels: Int32Array;
 
   // --- memory waits
   /** A start (v, d) must wait for this (the frees known so far), at v · D + d. */
@@ -156,17 +184,22 @@ export interface CoreState {
   readyPos: Int32Array;
   readyCount: number;
 
-  // --- m-SCT's per-step memo of readyOn (sctAwake.ts): rows of D values for a few ops, valid
-  // while memoStep[row] = step (the main loop counts steps; the state changes once per step)
-  step: number;
+  // --- readyOn's memo (channels.ts): a row of D values per op (row = v & memoRowMask, owned by
+  // memoOwner[row]), each valid while the channels it read are unwritten since memoAt (a count
+  // of channel writes; lastWrite per channel)
+  memoRowMask: number;
   memoOwner: Int32Array;
-  memoStep: Int32Array;
-  memoValid: Uint8Array;
-  memoVal: Float64Array;
+  memoAt: Int32Array;
+  memoReady: Float64Array;
+  memoChannels: Int32Array;
+  channelWrites: number;
+  lastWrite: Int32Array;
 
   // --- the last evaluation (channels.ts), kept here so that evaluating allocates nothing
   evStart: number;
   evDataReady: number;
+  /** The channels it read (channelBit of each), when an input had to be sent. */
+  evChannels: number;
   evFirstCopy: number;
   evCopyBytes: number;
   /** The lower bound memoryPlan found for the transfers and start. */
@@ -199,6 +232,9 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
   const replayDevice = new Int32Array(n).fill(NONE);
   if (replay) replay.forEach((list, d) => list.forEach((v) => (replayDevice[v] = d)));
   const trackReady = policy.favChild !== undefined && !replay;
+  // one row per op where the memo's cap allows (BERT-L12: 2,048 × 4), else ops share rows
+  let rows = 1;
+  while (rows < n && rows * 2 * D <= MEMO_ENTRIES) rows *= 2;
   return {
     problem,
     policy,
@@ -206,7 +242,7 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     n,
     D,
     limits: policy.limits,
-    checkMemory: !policy.ignoreMemory,
+    checkMemory: !policy.ignoreMemory && memoryCanBind(problem, policy.limits),
     pairLink: problem.topology?.pairLink,
     commByLink: problem.tCommByLink,
     device: new Int32Array(n).fill(NONE),
@@ -232,6 +268,7 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     candStart: new Float64Array(D),
     candV: new Int32Array(D).fill(NONE),
     candValid: new Uint8Array(D),
+    candChannels: new Int32Array(D),
     memNotBefore: new Map(),
     blockedOn: new Uint8Array(n * D),
     memBlocked: Array.from({ length: D }, () => []),
@@ -242,13 +279,16 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     readyList: new Int32Array(trackReady ? n : 0),
     readyPos: new Int32Array(trackReady ? n : 0).fill(NONE),
     readyCount: 0,
-    step: 0,
-    memoOwner: new Int32Array(trackReady ? MEMO_ROWS : 0).fill(NONE),
-    memoStep: new Int32Array(trackReady ? MEMO_ROWS : 0).fill(-1),
-    memoValid: new Uint8Array(trackReady ? MEMO_ROWS * D : 0),
-    memoVal: new Float64Array(trackReady ? MEMO_ROWS * D : 0),
+    memoRowMask: rows - 1,
+    memoOwner: new Int32Array(rows).fill(NONE),
+    memoAt: new Int32Array(rows * D),
+    memoReady: new Float64Array(rows * D),
+    memoChannels: new Int32Array(rows * D),
+    channelWrites: 0,
+    lastWrite: new Int32Array(D),
     evStart: 0,
     evDataReady: 0,
+    evChannels: 0,
     evFirstCopy: 0,
     evCopyBytes: 0,
     planNotBefore: 0,
