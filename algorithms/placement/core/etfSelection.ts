@@ -22,26 +22,12 @@ export function makeReady(s: CoreState, c: number): void {
     s.readyList[s.readyCount++] = c;
   }
   const rank = s.problem.topoRank[c];
-  const lb = inputsDoneAt(s, c);
   for (let d = 0; d < s.D; d++) {
     if (!isAllowed(s, c, d)) continue;
-    s.pending[d].push(c, lb, rank);
-    offer(s, d, c, lb);
+    const r = readyOn(s, c, d);
+    s.pending[d].push(c, r, rank);
+    offer(s, d, c, r);
   }
-}
-
-/**
- * When c's last producer ends: no input can be on any device before (a transfer starts after its
- * producer ends), so it is a heap key that is never too late. Keying the pending heaps by it
- * instead of by an evaluation per device defers the evaluation to when c surfaces there — never,
- * on the devices where c is placed elsewhere first (BERT-L12 m-ETF: 20,900 evaluations instead of
- * 25,600, for 19,700 heap pops instead of 15,200).
- */
-function inputsDoneAt(s: CoreState, c: number): number {
-  const { start, list } = s.graph.pred;
-  let at = 0;
-  for (let i = start[c], last = start[c + 1]; i < last; i++) if (s.end[list[i]] > at) at = s.end[list[i]];
-  return at;
 }
 
 /** v was placed: it leaves the ready list (swap-remove, as the m-SCT scan expects). */
@@ -67,33 +53,29 @@ export function rekeyConsumers(s: CoreState, k: number, d: number, except: numbe
     const c = list[i];
     if (c === except || s.device[c] !== NONE || s.predPending[c] !== 0 || s.blockedOn[c * D + d] || !isAllowed(s, c, d)) continue;
     if (s.replay && s.replay[d][s.replayPos[d]] !== c) continue;
-    s.pending[d].push(c, inputsDoneAt(s, c), s.problem.topoRank[c]);
+    s.pending[d].push(c, readyOn(s, c, d), s.problem.topoRank[c]);
     invalidate(s, d);
   }
 }
 
 /**
- * A newly ready op c, ready on d not before lb: d's valid candidate stays unless c beats it (then
- * c is the candidate — what findCandidate would return, without searching). c is evaluated only
- * when lb does not already show that it loses.
+ * A newly ready op c, ready on d at exactly r: d's valid candidate stays unless c beats it (then
+ * c is the candidate — what findCandidate would return, without searching).
  */
-function offer(s: CoreState, d: number, c: number, lb: number): void {
+function offer(s: CoreState, d: number, c: number, r: number): void {
   if (!s.candValid[d]) return;
   const cur = s.candV[d];
   const free = s.devFree[d];
   const rank = s.problem.topoRank;
-  const candStart = s.candStart[d];
-  // candStart = free: cur is the lowest rank of the ops ready by `free`; else the smallest (ready time, rank)
-  if (cur !== NONE && (candStart === free ? lb > free || rank[c] > rank[cur] : lb > candStart || (lb === candStart && rank[c] > rank[cur]))) return;
-  const r = readyOn(s, c, d);
   let wins: boolean;
   if (cur === NONE) wins = true;
-  else if (candStart === free) wins = r <= free && rank[c] < rank[cur];
-  else wins = r <= free || r < candStart || (r === candStart && rank[c] < rank[cur]);
+  // candStart = free: cur is the lowest rank of the ops ready by `free`; else the smallest (ready time, rank)
+  else if (s.candStart[d] === free) wins = r <= free && rank[c] < rank[cur];
+  else wins = r <= free || r < s.candStart[d] || (r === s.candStart[d] && rank[c] < rank[cur]);
   if (!wins) return;
   s.candV[d] = c;
   s.candStart[d] = Math.max(r, free);
-  s.candChannels[d] = s.evChannels;
+  s.candChannels[d] = s.evChannels; // of readyOn(c, d), just before
 }
 
 /** The op device d would run next (its start in s.candStart[d]), or NONE. */

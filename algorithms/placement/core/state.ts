@@ -7,6 +7,9 @@ import type { Problem } from '../problem';
 
 export const NONE = -1;
 
+/** Initial capacity of the ready heaps: BERT-L12's hold 129–256 entries; from 16 they grew 32 times a run. */
+const HEAP_START = 256;
+
 /** Entries of the readyOn memo at most (rows × devices; 16 bytes each). */
 const MEMO_ENTRIES = 1 << 20;
 
@@ -263,8 +266,8 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     copyLast: new Int32Array(T).fill(NONE),
     copyNext: [],
     transfers: [],
-    pending: Array.from({ length: D }, () => new KeyedHeap()),
-    avail: Array.from({ length: D }, () => new KeyedHeap()),
+    pending: Array.from({ length: D }, () => new KeyedHeap(HEAP_START)),
+    avail: Array.from({ length: D }, () => new KeyedHeap(HEAP_START)),
     candStart: new Float64Array(D),
     candV: new Int32Array(D).fill(NONE),
     candValid: new Uint8Array(D),
