@@ -31,6 +31,7 @@ import { MinHeap } from '../minHeap';
 import { isBackwardOp } from '../training';
 import { formatBytes } from '../units';
 import { edgeTransferUs, parseComm } from './comm';
+import { EventQueue } from './eventQueue';
 import type { PipelinePlan, PipelineRun, PipelineScheduleName, PipelineStage, PipelineTask } from './types';
 
 /** Transfer time (µs) of edge `edge`'s tensor from device `from` to device `to` (from ≠ to). */
@@ -89,60 +90,6 @@ export function backwardClosure(graph: OpGraph, index: GraphIndex): Uint8Array {
   return backward;
 }
 
-/** Pending events by (time, item), in typed arrays: no allocation per push or pop. */
-class EventQueue {
-  private readonly time: Float64Array;
-  private readonly item: Int32Array;
-  size = 0;
-
-  constructor(capacity: number) {
-    this.time = new Float64Array(capacity);
-    this.item = new Int32Array(capacity);
-  }
-
-  topTime(): number {
-    return this.time[0];
-  }
-
-  topItem(): number {
-    return this.item[0];
-  }
-
-  push(t: number, x: number): void {
-    const { time, item } = this;
-    let i = this.size++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (time[p] < t || (time[p] === t && item[p] <= x)) break;
-      time[i] = time[p];
-      item[i] = item[p];
-      i = p;
-    }
-    time[i] = t;
-    item[i] = x;
-  }
-
-  pop(): void {
-    const { time, item } = this;
-    const n = --this.size;
-    const t = time[n];
-    const x = item[n];
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && (time[r] < time[l] || (time[r] === time[l] && item[r] < item[l])) ? r : l;
-      if (time[c] > t || (time[c] === t && item[c] >= x)) break;
-      time[i] = time[c];
-      item[i] = item[c];
-      i = c;
-    }
-    time[i] = t;
-    item[i] = x;
-  }
-}
-
 /**
  * Most (op, microbatch) tasks one simulation takes: ~32 bytes each in typed arrays, so 2^23 tasks
  * (2,048 ops × 4,096 microbatches) need ~270 MB; beyond that a clear error instead of a failed
@@ -194,153 +141,241 @@ function edgeDelays(input: PipelineScheduleInput, index: GraphIndex): Float64Arr
   return delay;
 }
 
+/**
+ * One simulation's state: the input's fixed tables, then what the events change — per stage, per
+ * (stage, microbatch), per (op, microbatch) task t = i × M + m — and the clock. Typed arrays
+ * throughout: no allocation per event.
+ */
+interface Simulation {
+  readonly n: number;
+  readonly M: number;
+  readonly S: number;
+  readonly index: GraphIndex;
+  readonly stageOf: ArrayLike<number>;
+  /** Per op: 1 in the backward pass (backwardClosure). */
+  readonly backward: Uint8Array;
+  /** 1F1B on a training graph (on an inference graph 1F1B is GPipe). */
+  readonly oneFOneB: boolean;
+  /** Per edge: the transfer time when it crosses stages, else 0. */
+  readonly delay: Float64Array;
+  /** Per edge: its consumer's node index. */
+  readonly edgeTo: Int32Array;
+  readonly compute: Float64Array;
+  // per stage
+  readonly forwardsOn: Int32Array;
+  /** GPipe: forward tasks still to run. */
+  readonly forwardsLeft: Int32Array;
+  /** Most microbatches in flight: S − s under 1F1B, else M (no bound). */
+  readonly bound: Int32Array;
+  /** Ready tasks by key = m × n + topological rank: oldest microbatch first, then topological order. */
+  readonly forwardReady: MinHeap[];
+  readonly backwardReady: MinHeap[];
+  /** Task running on the stage, −1 when idle. */
+  readonly running: Int32Array;
+  readonly inFlight: Int32Array;
+  readonly peakInFlight: Int32Array;
+  /** The next microbatch 1F1B admits on the stage. */
+  readonly nextAdmit: Int32Array;
+  readonly busy: Float64Array;
+  // per (stage, microbatch)
+  readonly admitted: Uint8Array;
+  readonly opsLeft: Int32Array;
+  /** Per (stage, microbatch, kind 0 forward / 1 backward): span start and end. */
+  readonly spanStart: Float64Array;
+  readonly spanEnd: Float64Array;
+  // per task
+  /** Inputs not yet produced. */
+  readonly waiting: Int32Array;
+  /** When the last input arrives. */
+  readonly readyAt: Float64Array;
+  readonly opStartUs: Float64Array;
+  /** Completions (item = task × 2 + 1) and arrivals (task × 2). */
+  readonly events: EventQueue;
+  now: number;
+  done: number;
+  stepUs: number;
+}
+
+const COMPLETION = 1; // event item = task × 2 + (1 completion | 0 arrival)
+
 /** Simulates one step of M microbatches through the stages; see the model at the top. */
 export function simulatePipeline(input: PipelineScheduleInput): SimulatedPipeline {
-  const { graph, stageOf, stages: S, microbatches: M } = input;
-  const n = graph.nodes.length;
+  const n = input.graph.nodes.length;
   checkInput(input, n);
+  const sim = newSimulation(input, n);
+  for (let i = 0; i < n; i++) if (sim.index.inEdges[i].length === 0) for (let m = 0; m < sim.M; m++) makeReady(sim, i * sim.M + m);
+  for (let s = 0; s < sim.S; s++) dispatch(sim, s);
+  while (sim.events.size) advance(sim);
+  if (sim.done !== n * sim.M) {
+    // cannot happen under the rules above (the oldest unfinished microbatch can always proceed)
+    throw new Error(`pipeline schedule stalled after ${sim.done} of ${n * sim.M} tasks`);
+  }
+  return resultOf(input, sim);
+}
+
+function newSimulation(input: PipelineScheduleInput, n: number): Simulation {
+  const { graph, stageOf, stages: S, microbatches: M } = input;
   const index = input.index ?? indexGraph(graph);
   const backward = backwardClosure(graph, index);
-  const training = backward.includes(1);
-  const oneFOneB = input.schedule === '1f1b' && training;
-  const delay = edgeDelays(input, index);
-  const edgeTo = Int32Array.from(graph.edges, (e) => index.indexOf.get(e.to)!);
-  const compute = Float64Array.from(graph.nodes, (v) => v.computeUs);
+  const oneFOneB = input.schedule === '1f1b' && backward.includes(1);
+  const { opsOn, forwardsOn } = opsPerStage(stageOf, backward, S, n);
+  const opsLeft = new Int32Array(S * M);
+  for (let s = 0; s < S; s++) opsLeft.fill(opsOn[s], s * M, (s + 1) * M);
+  const waiting = new Int32Array(n * M);
+  for (let i = 0; i < n; i++) waiting.fill(index.inEdges[i].length, i * M, (i + 1) * M);
+  return {
+    n,
+    M,
+    S,
+    index,
+    stageOf,
+    backward,
+    oneFOneB,
+    delay: edgeDelays(input, index),
+    edgeTo: Int32Array.from(graph.edges, (e) => index.indexOf.get(e.to)!),
+    compute: Float64Array.from(graph.nodes, (v) => v.computeUs),
+    forwardsOn,
+    forwardsLeft: Int32Array.from(forwardsOn, (k) => k * M),
+    bound: Int32Array.from({ length: S }, (_, s) => (oneFOneB ? S - s : M)),
+    forwardReady: Array.from({ length: S }, () => new MinHeap()),
+    backwardReady: Array.from({ length: S }, () => new MinHeap()),
+    running: new Int32Array(S).fill(-1),
+    inFlight: new Int32Array(S),
+    peakInFlight: new Int32Array(S),
+    nextAdmit: new Int32Array(S),
+    busy: new Float64Array(S),
+    admitted: new Uint8Array(S * M),
+    opsLeft,
+    spanStart: new Float64Array(S * M * 2).fill(Infinity),
+    spanEnd: new Float64Array(S * M * 2).fill(-Infinity),
+    waiting,
+    readyAt: new Float64Array(n * M),
+    opStartUs: new Float64Array(n * M).fill(NaN),
+    events: new EventQueue(n * M + S),
+    now: 0,
+    done: 0,
+    stepUs: 0,
+  };
+}
 
-  // per stage
+/** Ops, and forward ops, per stage. */
+function opsPerStage(stageOf: ArrayLike<number>, backward: Uint8Array, S: number, n: number): { opsOn: Int32Array; forwardsOn: Int32Array } {
   const opsOn = new Int32Array(S);
   const forwardsOn = new Int32Array(S);
   for (let i = 0; i < n; i++) {
     opsOn[stageOf[i]]++;
     if (!backward[i]) forwardsOn[stageOf[i]]++;
   }
-  const forwardsLeft = Int32Array.from(forwardsOn, (k) => k * M); // GPipe: forward tasks still to run
-  const bound = Int32Array.from({ length: S }, (_, s) => (oneFOneB ? S - s : M));
-  const forwardReady = Array.from({ length: S }, () => new MinHeap());
-  const backwardReady = Array.from({ length: S }, () => new MinHeap());
-  const running = new Int32Array(S).fill(-1);
-  const inFlight = new Int32Array(S);
-  const peakInFlight = new Int32Array(S);
-  const nextAdmit = new Int32Array(S);
-  const busy = new Float64Array(S);
-  // per (stage, microbatch)
-  const admitted = new Uint8Array(S * M);
-  const opsLeft = new Int32Array(S * M);
-  for (let s = 0; s < S; s++) opsLeft.fill(opsOn[s], s * M, (s + 1) * M);
-  // per (stage, microbatch, kind): span start / end, kind 0 forward, 1 backward
-  const spanStart = new Float64Array(S * M * 2).fill(Infinity);
-  const spanEnd = new Float64Array(S * M * 2).fill(-Infinity);
-  // per task t = i × M + m
-  const waiting = new Int32Array(n * M);
-  const readyAt = new Float64Array(n * M);
-  const opStartUs = new Float64Array(n * M).fill(NaN);
-  for (let i = 0; i < n; i++) waiting.fill(index.inEdges[i].length, i * M, (i + 1) * M);
+  return { opsOn, forwardsOn };
+}
 
-  // ready key = m × n + topological rank: oldest microbatch first, then topological order
-  const makeReady = (t: number) => {
-    const i = (t / M) | 0;
-    const key = (t - i * M) * n + index.topoRank[i];
-    (backward[i] ? backwardReady : forwardReady)[stageOf[i]].push(key);
-  };
-  const opOfKey = (key: number) => index.topo[key % n];
-  const mbOfKey = (key: number) => (key / n) | 0;
-  // A microbatch enters a stage with its first forward there (with its first task on a stage of
-  // backward ops only): a backward op that needs no forward one (a gradient source, a constant)
-  // must not admit the microbatch early, which would hold a 1F1B slot for its whole forward pass.
-  const allowed = (s: number, key: number, isBackward: boolean) => {
-    const m = mbOfKey(key);
-    if (admitted[s * M + m]) return true;
-    if (isBackward && forwardsOn[s] > 0) return false;
-    return m === nextAdmit[s] && inFlight[s] < bound[s];
-  };
-
-  const events = new EventQueue(n * M + S);
-  const COMPLETION = 1; // event item = task × 2 + (1 completion | 0 arrival)
-  let now = 0;
-  let done = 0;
-  let stepUs = 0;
-
-  const start = (s: number, key: number) => {
-    const i = opOfKey(key);
-    const m = mbOfKey(key);
-    const t = i * M + m;
-    const sm = s * M + m;
-    if (!admitted[sm]) {
-      admitted[sm] = 1;
-      nextAdmit[s] = Math.max(nextAdmit[s], m + 1);
-      if (++inFlight[s] > peakInFlight[s]) peakInFlight[s] = inFlight[s];
-    }
-    const end = now + compute[i];
-    opStartUs[t] = now;
-    running[s] = t;
-    busy[s] += compute[i];
-    const span = sm * 2 + backward[i];
-    if (now < spanStart[span]) spanStart[span] = now;
-    if (end > spanEnd[span]) spanEnd[span] = end;
-    events.push(end, t * 2 + COMPLETION);
-  };
-
-  const dispatch = (s: number) => {
-    if (running[s] >= 0) return;
-    const fwd = forwardReady[s];
-    const bwd = backwardReady[s];
-    if (oneFOneB) {
-      if (bwd.size && allowed(s, bwd.peek(), true)) start(s, bwd.pop());
-      else if (fwd.size && allowed(s, fwd.peek(), false)) start(s, fwd.pop());
-    } else if (fwd.size) start(s, fwd.pop());
-    else if (bwd.size && forwardsLeft[s] === 0) start(s, bwd.pop());
-  };
-
-  const complete = (t: number) => {
-    const i = (t / M) | 0;
-    const m = t - i * M;
-    const s = stageOf[i];
-    running[s] = -1;
-    done++;
-    if (now > stepUs) stepUs = now;
-    if (!backward[i]) forwardsLeft[s]--;
-    if (--opsLeft[s * M + m] === 0) inFlight[s]--;
-    for (const k of index.outEdges[i]) {
-      const u = edgeTo[k] * M + m;
-      const at = now + delay[k];
-      if (at > readyAt[u]) readyAt[u] = at;
-      if (--waiting[u] === 0) {
-        if (readyAt[u] <= now) makeReady(u);
-        else events.push(readyAt[u], u * 2);
-      }
-    }
-  };
-
-  for (let i = 0; i < n; i++) if (index.inEdges[i].length === 0) for (let m = 0; m < M; m++) makeReady(i * M + m);
-  for (let s = 0; s < S; s++) dispatch(s);
-  while (events.size) {
-    now = events.topTime();
-    // everything that happens at `now` first, then each idle device picks: the choice sees all
-    // work that became ready at this instant, whatever order the events were queued in
-    while (events.size && events.topTime() <= now) {
-      const x = events.topItem();
-      events.pop();
-      if (x & COMPLETION) complete(x >> 1);
-      else makeReady(x >> 1);
-    }
-    for (let s = 0; s < S; s++) dispatch(s);
+/**
+ * Everything that happens at the next event time first, then each idle device picks: the choice
+ * sees all work that became ready at this instant, whatever order the events were queued in.
+ */
+function advance(sim: Simulation): void {
+  const { events } = sim;
+  sim.now = events.topTime();
+  while (events.size && events.topTime() <= sim.now) {
+    const x = events.topItem();
+    events.pop();
+    if (x & COMPLETION) complete(sim, x >> 1);
+    else makeReady(sim, x >> 1);
   }
-  if (done !== n * M) {
-    // cannot happen under the rules above (the oldest unfinished microbatch can always proceed)
-    throw new Error(`pipeline schedule stalled after ${done} of ${n * M} tasks`);
+  for (let s = 0; s < sim.S; s++) dispatch(sim, s);
+}
+
+/** Task t joins its stage's forward or backward ready set. */
+function makeReady(sim: Simulation, t: number): void {
+  const { M, n } = sim;
+  const i = (t / M) | 0;
+  const key = (t - i * M) * n + sim.index.topoRank[i];
+  (sim.backward[i] ? sim.backwardReady : sim.forwardReady)[sim.stageOf[i]].push(key);
+}
+
+/** An idle stage starts the task its schedule picks, if any may run. */
+function dispatch(sim: Simulation, s: number): void {
+  if (sim.running[s] >= 0) return;
+  const fwd = sim.forwardReady[s];
+  const bwd = sim.backwardReady[s];
+  if (sim.oneFOneB) {
+    if (bwd.size && allowed(sim, s, bwd.peek(), true)) start(sim, s, bwd.pop());
+    else if (fwd.size && allowed(sim, s, fwd.peek(), false)) start(sim, s, fwd.pop());
+  } else if (fwd.size) start(sim, s, fwd.pop());
+  else if (bwd.size && sim.forwardsLeft[s] === 0) start(sim, s, bwd.pop());
+}
+
+/**
+ * 1F1B's admission: a microbatch enters a stage with its first forward there (with its first task
+ * on a stage of backward ops only): a backward op that needs no forward one (a gradient source, a
+ * constant) must not admit the microbatch early, which would hold a 1F1B slot for its whole
+ * forward pass.
+ */
+function allowed(sim: Simulation, s: number, key: number, isBackward: boolean): boolean {
+  const m = (key / sim.n) | 0;
+  if (sim.admitted[s * sim.M + m]) return true;
+  if (isBackward && sim.forwardsOn[s] > 0) return false;
+  return m === sim.nextAdmit[s] && sim.inFlight[s] < sim.bound[s];
+}
+
+/** Stage s starts the task of ready key `key` now (admitting its microbatch on first contact). */
+function start(sim: Simulation, s: number, key: number): void {
+  const { M, now } = sim;
+  const i = sim.index.topo[key % sim.n];
+  const m = (key / sim.n) | 0;
+  const t = i * M + m;
+  const sm = s * M + m;
+  if (!sim.admitted[sm]) {
+    sim.admitted[sm] = 1;
+    sim.nextAdmit[s] = Math.max(sim.nextAdmit[s], m + 1);
+    if (++sim.inFlight[s] > sim.peakInFlight[s]) sim.peakInFlight[s] = sim.inFlight[s];
   }
+  const end = now + sim.compute[i];
+  sim.opStartUs[t] = now;
+  sim.running[s] = t;
+  sim.busy[s] += sim.compute[i];
+  const span = sm * 2 + sim.backward[i];
+  if (now < sim.spanStart[span]) sim.spanStart[span] = now;
+  if (end > sim.spanEnd[span]) sim.spanEnd[span] = end;
+  sim.events.push(end, t * 2 + COMPLETION);
+}
+
+/** Task t ends now: its stage is free, and each consumer's input arrives after the edge's delay. */
+function complete(sim: Simulation, t: number): void {
+  const { M, now } = sim;
+  const i = (t / M) | 0;
+  const m = t - i * M;
+  const s = sim.stageOf[i];
+  sim.running[s] = -1;
+  sim.done++;
+  if (now > sim.stepUs) sim.stepUs = now;
+  if (!sim.backward[i]) sim.forwardsLeft[s]--;
+  if (--sim.opsLeft[s * M + m] === 0) sim.inFlight[s]--;
+  for (const k of sim.index.outEdges[i]) {
+    const u = sim.edgeTo[k] * M + m;
+    const at = now + sim.delay[k];
+    if (at > sim.readyAt[u]) sim.readyAt[u] = at;
+    if (--sim.waiting[u] === 0) {
+      if (sim.readyAt[u] <= now) makeReady(sim, u);
+      else sim.events.push(sim.readyAt[u], u * 2);
+    }
+  }
+}
+
+function resultOf(input: PipelineScheduleInput, sim: Simulation): SimulatedPipeline {
+  const { S, M } = sim;
   return {
     stages: S,
     microbatches: M,
     schedule: input.schedule,
-    tasks: collectSpans(spanStart, spanEnd, S, M),
-    stepUs,
-    bubble: bubbleOf(busy, S, stepUs),
-    busyUs: Array.from(busy),
-    peakBytes: peaks(input, peakInFlight),
-    peakInFlight: Array.from(peakInFlight),
-    training,
-    opStartUs,
+    tasks: collectSpans(sim.spanStart, sim.spanEnd, S, M),
+    stepUs: sim.stepUs,
+    bubble: bubbleOf(sim.busy, S, sim.stepUs),
+    busyUs: Array.from(sim.busy),
+    peakBytes: peaks(input, sim.peakInFlight),
+    peakInFlight: Array.from(sim.peakInFlight),
+    training: sim.backward.includes(1),
+    opStartUs: sim.opStartUs,
   };
 }
 
