@@ -1,8 +1,9 @@
 // ONNX loading speed: decode + shape inference + graph building (parseOnnx) for each onnx-light
 // model, median of several runs after one warm-up. Target: DenseNet-121 light < 100 ms.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseOnnx } from '../algorithms/loaders/onnx';
+import { readModelBytes } from '../algorithms/loaders/readFile';
 import { decodeOnnxModel } from '../algorithms/onnx/proto';
 import { dataPath } from '../test/helpers/paths';
 
@@ -38,7 +39,7 @@ export async function bench(): Promise<string> {
   const rows = ['| model | KB | nodes | parameters | decode ms | parse + inference ms | min ms | CPU ms |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
   let densenet = NaN;
   for (const f of files) {
-    const bytes = new Uint8Array(readFileSync(path.join(DATA, f)));
+    const bytes = readModelBytes(path.join(DATA, f));
     const g = parseOnnx(bytes, f, {});
     const decode = time(() => decodeOnnxModel(bytes, f));
     const full = time(() => parseOnnx(bytes, f, {}));

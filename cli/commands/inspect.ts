@@ -68,7 +68,7 @@ function groupDigits(n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-function formatFlops(f: number): string {
+export function formatFlops(f: number): string {
   const units: [number, string][] = [
     [1e15, 'PFLOP'],
     [1e12, 'TFLOP'],
