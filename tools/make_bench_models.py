@@ -10,7 +10,8 @@ a missing external file), so the files stay small and the loader reads what a re
 except the float bytes. Integer (quantized) weights keep their data.
 
 Writes <name>.onnx for each model and index.json: [{name, file, what, dims}], `dims` being the
---dim values the bench binds the free symbolic dims to. Usage:
+--dim values the bench binds the free symbolic dims to. gated_if_loop.onnx (4 KB) is also committed as
+test/fixtures/onnx-bench/gated_if_loop.onnx (copy it there after a change to GatedNet). Usage:
 /usr/bin/python3 tools/make_bench_models.py [OUT_DIR]
 """
 import json
