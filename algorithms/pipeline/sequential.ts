@@ -19,19 +19,73 @@ import { localSearch, SearchOptions, SearchSpace } from './search';
 export function sequentialBlocks(model: ThroughputModel, blocks: Blocks, rule: MemoryRule): Int32Array | null {
   const C = blocks.units.length;
   const D = rule.limits.length;
-  const blockCompute = new Float64Array(C);
-  const blockPersistent = new Float64Array(C);
-  const blockTemporary = new Float64Array(C);
-  const blockActivation = new Float64Array(C);
+  const sweep: Sweep = { model, rule, sums: blockSums(model, blocks), tensors: blockTensors(model, blocks), table: splitTable(C, D) };
+  for (let i = 1; i <= C; i++) bestRangesEndingAt(sweep, i);
+  return labelsOf(sweep.table, C, D);
+}
+
+/** Per block: the sums over its units (the largest workspace for temporary). */
+interface BlockSums {
+  compute: Float64Array;
+  persistent: Float64Array;
+  temporary: Float64Array;
+  activation: Float64Array;
+}
+
+/**
+ * The crossing tensors each block produces and reads, and for the sweep of the current end i
+ * whether a tensor's producer is in the range and how many of its consumer units are (entries of
+ * an earlier end are reset on first touch: `stamp` is the end they belong to).
+ */
+interface BlockTensors {
+  produced: number[][];
+  read: number[][];
+  consumers: Int32Array;
+  producerIn: Uint8Array;
+  consumersIn: Int32Array;
+  stamp: Int32Array;
+}
+
+/** best[k·W + i]: least time per sample of blocks 0…i−1 on devices 0…k−1; from: where device k−1's range starts. */
+interface SplitTable {
+  W: number;
+  best: Float64Array;
+  from: Int32Array;
+}
+
+/** What the DP reads and fills. */
+interface Sweep {
+  model: ThroughputModel;
+  rule: MemoryRule;
+  sums: BlockSums;
+  tensors: BlockTensors;
+  table: SplitTable;
+}
+
+/** The range j…i−1 as it grows downwards: its load per sample and memory sums. */
+interface Range {
+  load: number;
+  persistent: number;
+  temporary: number;
+  activation: number;
+}
+
+function blockSums(model: ThroughputModel, blocks: Blocks): BlockSums {
+  const C = blocks.units.length;
+  const sums: BlockSums = { compute: new Float64Array(C), persistent: new Float64Array(C), temporary: new Float64Array(C), activation: new Float64Array(C) };
   blocks.units.forEach((us, c) => {
     for (const u of us) {
-      blockCompute[c] += model.unitCompute[u];
-      blockPersistent[c] += model.unitPersistent[u];
-      blockTemporary[c] = Math.max(blockTemporary[c], model.unitTemporary[u]);
-      blockActivation[c] += model.unitActivation[u];
+      sums.compute[c] += model.unitCompute[u];
+      sums.persistent[c] += model.unitPersistent[u];
+      sums.temporary[c] = Math.max(sums.temporary[c], model.unitTemporary[u]);
+      sums.activation[c] += model.unitActivation[u];
     }
   });
-  // tensors a block produces / reads (by unit), consumer units in blocks
+  return sums;
+}
+
+function blockTensors(model: ThroughputModel, blocks: Blocks): BlockTensors {
+  const C = blocks.units.length;
   const T = model.tProducer.length;
   const produced: number[][] = Array.from({ length: C }, () => []);
   const read: number[][] = Array.from({ length: C }, () => []);
@@ -43,10 +97,18 @@ export function sequentialBlocks(model: ThroughputModel, blocks: Blocks, rule: M
       if (cb >= 0) read[cb].push(k);
     }
   }
-  const total = Int32Array.from({ length: T }, (_, k) => model.tConsumers[k].length);
-  const prodIn = new Uint8Array(T);
-  const inCount = new Int32Array(T);
-  const stamp = new Int32Array(T).fill(-1);
+  return {
+    produced,
+    read,
+    consumers: Int32Array.from({ length: T }, (_, k) => model.tConsumers[k].length),
+    producerIn: new Uint8Array(T),
+    consumersIn: new Int32Array(T),
+    stamp: new Int32Array(T).fill(-1),
+  };
+}
+
+/** The table with zero blocks on any number of devices costing 0. */
+function splitTable(C: number, D: number): SplitTable {
   const W = C + 1;
   const best = new Float64Array((D + 1) * W).fill(Infinity);
   const from = new Int32Array((D + 1) * W).fill(-1);
@@ -55,58 +117,82 @@ export function sequentialBlocks(model: ThroughputModel, blocks: Blocks, rule: M
     best[k * W] = 0;
     from[k * W] = 0;
   }
-  const cost = (k: number) => model.tUs[k] * ((prodIn[k] && inCount[k] < total[k] ? 1 : 0) + (!prodIn[k] && inCount[k] > 0 ? 1 : 0));
-  for (let i = 1; i <= C; i++) {
-    // empty stage: device k−1 holds nothing
-    for (let k = 1; k <= D; k++) {
-      best[k * W + i] = best[(k - 1) * W + i];
-      from[k * W + i] = i;
-    }
-    let load = 0;
-    let persistent = 0;
-    let temporary = 0;
-    let activation = 0;
-    for (let j = i - 1; j >= 0; j--) {
-      // block j joins the range j…i−1
-      load += blockCompute[j];
-      persistent += blockPersistent[j];
-      temporary = Math.max(temporary, blockTemporary[j]);
-      activation += blockActivation[j];
-      for (const k of produced[j]) {
-        if (stamp[k] !== i) {
-          stamp[k] = i;
-          prodIn[k] = 0;
-          inCount[k] = 0;
-        }
-        load -= cost(k);
-        prodIn[k] = 1;
-        load += cost(k);
-      }
-      for (const k of read[j]) {
-        if (stamp[k] !== i) {
-          stamp[k] = i;
-          prodIn[k] = 0;
-          inCount[k] = 0;
-        }
-        load -= cost(k);
-        inCount[k]++;
-        load += cost(k);
-      }
-      let anyFits = false;
-      for (let k = 1; k <= D; k++) {
-        if (deviceBytes(rule, k - 1, persistent, temporary, activation) > rule.limits[k - 1]) continue;
-        anyFits = true;
-        const prev = best[(k - 1) * W + j];
-        const cand = prev > load ? prev : load;
-        if (cand < best[k * W + i]) {
-          best[k * W + i] = cand;
-          from[k * W + i] = j;
-        }
-      }
-      // a longer range only needs more memory on every device
-      if (!anyFits) break;
+  return { W, best, from };
+}
+
+/** best[k][i] for every k: device k−1 empty, or holding a range j…i−1 that fits (j from i − 1 down). */
+function bestRangesEndingAt(sweep: Sweep, i: number): void {
+  const { table } = sweep;
+  const { W, best, from } = table;
+  const D = sweep.rule.limits.length;
+  for (let k = 1; k <= D; k++) {
+    best[k * W + i] = best[(k - 1) * W + i];
+    from[k * W + i] = i;
+  }
+  const range: Range = { load: 0, persistent: 0, temporary: 0, activation: 0 };
+  for (let j = i - 1; j >= 0; j--) {
+    addBlock(sweep, range, j, i);
+    // a longer range only needs more memory on every device
+    if (!offerRange(sweep, range, j, i)) break;
+  }
+}
+
+/** Block j joins the range j…i−1: its sums, and the change in cost of each crossing tensor it touches. */
+function addBlock(sweep: Sweep, range: Range, j: number, i: number): void {
+  const { sums, tensors, model } = sweep;
+  range.load += sums.compute[j];
+  range.persistent += sums.persistent[j];
+  range.temporary = Math.max(range.temporary, sums.temporary[j]);
+  range.activation += sums.activation[j];
+  for (const k of tensors.produced[j]) {
+    touch(tensors, k, i);
+    range.load -= crossingCost(model, tensors, k);
+    tensors.producerIn[k] = 1;
+    range.load += crossingCost(model, tensors, k);
+  }
+  for (const k of tensors.read[j]) {
+    touch(tensors, k, i);
+    range.load -= crossingCost(model, tensors, k);
+    tensors.consumersIn[k]++;
+    range.load += crossingCost(model, tensors, k);
+  }
+}
+
+function touch(tensors: BlockTensors, k: number, i: number): void {
+  if (tensors.stamp[k] !== i) {
+    tensors.stamp[k] = i;
+    tensors.producerIn[k] = 0;
+    tensors.consumersIn[k] = 0;
+  }
+}
+
+/** Tensor k's cost to the range: sent when its producer is in and some consumer is out, received when the reverse. */
+function crossingCost(model: ThroughputModel, t: BlockTensors, k: number): number {
+  return model.tUs[k] * ((t.producerIn[k] && t.consumersIn[k] < t.consumers[k] ? 1 : 0) + (!t.producerIn[k] && t.consumersIn[k] > 0 ? 1 : 0));
+}
+
+/** The range j…i−1 as device k−1's, for every k where it fits; false when it fits on no device. */
+function offerRange(sweep: Sweep, range: Range, j: number, i: number): boolean {
+  const { rule } = sweep;
+  const { W, best, from } = sweep.table;
+  const D = rule.limits.length;
+  let anyFits = false;
+  for (let k = 1; k <= D; k++) {
+    if (deviceBytes(rule, k - 1, range.persistent, range.temporary, range.activation) > rule.limits[k - 1]) continue;
+    anyFits = true;
+    const prev = best[(k - 1) * W + j];
+    const cand = prev > range.load ? prev : range.load;
+    if (cand < best[k * W + i]) {
+      best[k * W + i] = cand;
+      from[k * W + i] = j;
     }
   }
+  return anyFits;
+}
+
+/** Block labels read back from the table, or null when no split of all C blocks fits. */
+function labelsOf(table: SplitTable, C: number, D: number): Int32Array | null {
+  const { W, best, from } = table;
   if (!Number.isFinite(best[D * W + C])) return null;
   const label = new Int32Array(C);
   let i = C;
