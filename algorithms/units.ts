@@ -94,6 +94,19 @@ export function formatBytesAtLeast(bytes: number): string {
   return formatBytesRounded(bytes, 'up');
 }
 
+/** FLOPs in decimal units (inspect, the viewer): "4.79 GFLOP", "192 FLOP". */
+export function formatFlops(f: number): string {
+  const units: [number, string][] = [
+    [1e15, 'PFLOP'],
+    [1e12, 'TFLOP'],
+    [1e9, 'GFLOP'],
+    [1e6, 'MFLOP'],
+    [1e3, 'kFLOP'],
+  ];
+  for (const [v, u] of units) if (f >= v) return `${(f / v).toFixed(2)} ${u}`;
+  return `${f} FLOP`;
+}
+
 export function formatUs(us: number): string {
   if (us >= 1e6) return `${(us / 1e6).toFixed(3)} s`;
   if (us >= 1e3) return `${(us / 1e3).toFixed(2)} ms`;

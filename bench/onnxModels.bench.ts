@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { formatFlops } from '../cli/commands/inspect';
+import { formatFlops } from '../algorithms/units';
 import { Engine, beforeAfter, benchEngines } from './engines';
 
 import { REPO } from '../test/helpers/paths';

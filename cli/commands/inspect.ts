@@ -6,7 +6,7 @@ import type { OpGraph } from '../../algorithms/graph';
 import { DEFAULT_DEVICE, DEVICE_PRESETS } from '../../algorithms/cost/devices';
 import type { CostModelSummary } from '../../algorithms/cost/roofline';
 import { prepareGraphFromFile, summarizeGraph, GraphSummary, warnIgnoredModelOptions } from '../../algorithms/prepare';
-import { formatBytes, formatUs } from '../../algorithms/units';
+import { formatBytes, formatFlops, formatUs } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { MODEL_DIMS_HELP, MODEL_DIMS_SPEC, prepareOptions } from '../placementArgs';
@@ -66,18 +66,6 @@ export function inspectRecord(file: string, graph: OpGraph): InspectRecord {
 /** 1234567 → "1,234,567" without depending on the machine's locale. */
 function groupDigits(n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-export function formatFlops(f: number): string {
-  const units: [number, string][] = [
-    [1e15, 'PFLOP'],
-    [1e12, 'TFLOP'],
-    [1e9, 'GFLOP'],
-    [1e6, 'MFLOP'],
-    [1e3, 'kFLOP'],
-  ];
-  for (const [v, u] of units) if (f >= v) return `${(f / v).toFixed(2)} ${u}`;
-  return `${f} FLOP`;
 }
 
 /**
