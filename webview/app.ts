@@ -8,12 +8,12 @@ import { ALGORITHMS } from '../algorithms/options';
 import { createControls, type ControlsView } from './controls';
 import { createDagView, GROUP_SIZE, MIN_FIT_SCALE, NODE_SIZE, type DagScene, type DagView } from './dag';
 import { createMinimap, type MinimapView } from './minimap';
-import { createTooltip, groupHtml, nodeHtml, renderDetails, transferHtml } from './detailsPane';
+import { bodyOpHtml, createTooltip, groupHtml, nodeHtml, renderDetails, transferHtml } from './detailsPane';
 import { MEMORY_PANEL_TEXT } from './html';
 import type { LayoutClient } from './layoutClient';
 import { absoluteLayout, quickLayoutScopes, type LayoutScope, type ScopeResult } from './layoutCore';
 import { renderBars, renderMemoryBars, renderMemoryOverTime } from './memoryPanel';
-import { drawnEdges, scopeLayoutEdges, visibleGraph, type VisibleGraph } from './model';
+import { bodyId, bodyItemOf, bodyLayoutScope, drawnEdges, scopeLayoutEdges, visibleGraph, type VisibleGraph } from './model';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { pipelineMemoryBars, pipelineSummaryItems, stageLabel } from './pipelineModel';
 import { createPipelineTimeline, renderStageLoads } from './pipelineTimeline';
@@ -225,6 +225,8 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
         timeline.setHover(itemId && !itemId.startsWith('group:') ? (s.idx.get(itemId) ?? null) : null);
       }
       if (!itemId) return showTip(null, null);
+      const inBody = bodyItemOf(vis, itemId);
+      if (inBody) return showTip(bodyOpHtml(s.graph, s.pv, inBody.scope, inBody.op), ev);
       showTip(itemId.startsWith('group:') ? groupHtml(s.graph, s.tree, s.pv, itemId) : nodeHtml(s.graph, s.pv, s.idx.get(itemId)!), ev);
     },
     onClickNode: (i) => selectNode(i),
@@ -318,10 +320,16 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     const edgesByScope = scopeLayoutEdges(graph, tree, v, s.idx);
     const scopeSet = new Set(v.scopes);
     return v.scopes.map((scope) => {
+      const body = v.bodyScopes.get(scope);
+      if (body) return bodyLayoutScope(graph, body, NODE_SIZE);
       const g = tree.groups.get(scope)!;
+      const opChild = (i: number) => {
+        const expandedBody = bodyId(graph.nodes[i].id);
+        return scopeSet.has(expandedBody) ? { id: expandedBody, isScope: true } : { id: graph.nodes[i].id, width: NODE_SIZE.width, height: NODE_SIZE.height };
+      };
       const children = [
         ...g.groups.map((cid) => (scopeSet.has(cid) ? { id: cid, isScope: true } : { id: cid, width: GROUP_SIZE.width, height: GROUP_SIZE.height })),
-        ...g.nodes.map((i) => ({ id: graph.nodes[i].id, width: NODE_SIZE.width, height: NODE_SIZE.height })),
+        ...g.nodes.map(opChild),
       ];
       return { scope, children, edges: edgesByScope.get(scope) ?? [] };
     });

@@ -8,7 +8,7 @@ import type { OpGraph } from '../algorithms/graph';
 import { formatBytes } from '../algorithms/units';
 import type { AbsoluteLayout, Box, LayoutScope, ScopeResult } from './layoutCore';
 import type { DrawnEdge, GroupTree, PlanView, VisibleGraph } from './model';
-import { deviceMix, groupMemoryBytes } from './model';
+import { bodyId, bodyItemOf, deviceMix, groupMemoryBytes, hasBodyOps } from './model';
 import { displayText } from '../algorithms/text';
 
 export const NODE_SIZE = { width: 150, height: 32 };
@@ -182,6 +182,12 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   hostEl.addEventListener('mouseleave', () => cb.onHover(null, null));
   hostEl.addEventListener('click', (ev) => {
     const t = ev.target as Element;
+    // "▸ body" on an If/Loop/Scan op: expand it in place (the op's own click selects it).
+    const bodyToggle = t.closest?.('text.body-toggle');
+    if (bodyToggle) {
+      cb.onToggleGroup(bodyId(itemOf(bodyToggle)!.getAttribute('data-node-id')!));
+      return;
+    }
     const frameTitle = t.closest?.('.scope-frame text');
     if (frameTitle) {
       cb.onToggleGroup((frameTitle.parentNode as Element).getAttribute('data-scope-id')!);
@@ -195,7 +201,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   });
 
   function idOf(g: Element): string {
-    return g.getAttribute('data-node-id') ?? g.getAttribute('data-group-id')!;
+    return g.getAttribute('data-node-id') ?? g.getAttribute('data-group-id') ?? g.getAttribute('data-body-op')!;
   }
 
   function boxOf(id: string): Box | undefined {
@@ -232,11 +238,12 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       .selectAll<SVGGElement, string>('g.scope-frame')
       .data(frames, (d) => d)
       .join((enter) => {
-        const g = enter.append('g').attr('class', 'scope-frame');
+        const g = enter.append('g');
         g.append('rect').attr('rx', 4);
         g.append('text');
         return g;
       })
+      .attr('class', (d) => (s.vis.bodyScopes.has(d) ? 'scope-frame body-frame' : 'scope-frame'))
       .attr('data-scope-id', (d) => d)
       .call((g) => {
         g.select('rect')
@@ -247,7 +254,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
         g.select('text')
           .attr('x', (d) => boxOf(d)!.x + 6)
           .attr('y', (d) => boxOf(d)!.y + 15)
-          .text((d) => `▾ ${truncate(s.tree.groups.get(d)?.label ?? d, Math.floor(boxOf(d)!.width / 6.5))}`);
+          .text((d) => `▾ ${truncate(s.tree.groups.get(d)?.label ?? s.vis.bodyScopes.get(d)?.label ?? d, Math.floor(boxOf(d)!.width / 6.5))}`);
       });
 
     const items = s.vis.items.filter((it) => s.layout.boxes.has(it.id));
@@ -264,6 +271,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
           g.attr('data-built', d.kind);
           itemOrigin.set(this, { x: 0, y: 0 });
           if (d.kind === 'node') buildNode(g, s.graph, d.node!, d.id);
+          else if (d.kind === 'body') buildBodyOp(g, s, d.id);
           else buildGroup(g, s, d.id);
         }
         placeItem(this, boxOf(d.id)!);
@@ -313,6 +321,24 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       x,
       26,
     );
+    // An If/Loop/Scan op: its body can be shown in place (a frame of its ops; still one placed op).
+    if (hasBodyOps(n.body)) {
+      const ops = n.body.branches.reduce((sum, b) => sum + b.ops.length, 0);
+      putAt(g.append('text').attr('class', 'body-toggle').attr('text-anchor', 'end').text(`▸ body (${ops})`).node()!, el, NODE_SIZE.width - 6, 13);
+    }
+  }
+
+  /** An op inside an expanded body: drawn like an op, in its control-flow op's colour; a click selects that op. */
+  function buildBodyOp(g: Selection<SVGGElement, unknown, null, undefined>, s: DagScene, id: string): void {
+    const { scope, op: k } = bodyItemOf(s.vis, id)!;
+    const op = s.graph.nodes[scope.owner].body!.branches[scope.branch!].ops[k];
+    g.attr('data-body-op', id).attr('data-index', scope.owner).attr('data-node-id', null).attr('data-group-id', null);
+    const rx = cornerRadius(op.opType);
+    const x = rx > 8 ? 12 : 6;
+    const el = g.node()!;
+    putAt(g.append('rect').attr('width', NODE_SIZE.width).attr('height', NODE_SIZE.height).attr('rx', rx).node()!, el, 0, 0);
+    putAt(g.append('text').attr('class', 'op').text(truncate(op.opType, 22)).node()!, el, x, 13);
+    putAt(g.append('text').attr('class', 'name').text(truncate(op.name, 23)).node()!, el, x, 26);
   }
 
   function buildGroup(g: Selection<SVGGElement, unknown, null, undefined>, s: DagScene, gid: string): void {
@@ -346,7 +372,11 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
     for (const it of s.vis.items) {
       const el = elements.get(it.id);
       if (!el) continue;
-      if (it.kind === 'node') {
+      if (it.kind === 'body') {
+        // Read-only: the body runs where its op runs.
+        const d = pv.deviceOf[it.node!];
+        el.setAttribute('class', `item node body-op ${d >= 0 ? `${pv.colourBy ?? 'device'}-${d}` : 'unplaced'}` + stateClasses(it.id));
+      } else if (it.kind === 'node') {
         const d = pv.deviceOf[it.node!];
         let cls = `item node ${d >= 0 ? `${pv.colourBy ?? 'device'}-${d}` : 'unplaced'}`;
         if (pv.critical[it.node!]) cls += ' critical';

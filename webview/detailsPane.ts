@@ -1,10 +1,10 @@
 // What the viewer says about one op or one group: the HTML of the details pane and the tooltip
 // (both the same table), and the tooltip that follows the pointer. The HTML builders are pure.
-import type { OpGraph } from '../algorithms/graph';
+import type { OpBody, OpGraph } from '../algorithms/graph';
 import type { Plan } from '../algorithms/plan';
-import { formatBytes, formatUs } from '../algorithms/units';
+import { formatBytes, formatFlops, formatUs } from '../algorithms/units';
 import { escapeHtml as esc } from './html';
-import type { GroupTree, PlanView } from './model';
+import type { BodyScope, GroupTree, PlanView } from './model';
 
 /** What the details pane says with no op selected (as the page starts: html.ts). */
 export const DETAILS_HINT = 'Hover or click an operator.';
@@ -40,11 +40,37 @@ export function nodeHtml(graph: OpGraph, pv: PlanView, i: number): string {
     ['outputs', outs || '—'],
   ];
   if (n.namespace.length) rows.push(['namespace', esc(n.namespace.join('/'))]);
+  if (n.body) rows.push(['body', bodyText(n.body)]);
   // Shape plumbing folded away before placement (ONNX): part of this op, not placed on its own.
   if (n.foldedNodes?.length) rows.push(['absorbed', `<span class="absorbed">${n.foldedNodes.map(esc).join(', ')}</span>`]);
   if (pv.critical[i]) rows.push(['', '<b>on the critical path</b>']);
   if (pv.failed[i]) rows.push(['', `<b class="error">did not fit:</b> ${esc(pv.failureReason ?? '')}`]);
   else if (pv.failureReason !== null && d >= 0) rows.push(['', 'placed before the placer stopped']);
+  return table(rows);
+}
+
+/** An If/Loop/Scan op's bodies in one cell: each branch's op count and FLOPs per run, the one counted, the trips. */
+function bodyText(body: OpBody): string {
+  const trips = body.trips === undefined ? '' : body.trips === null ? ' × trips unknown (counted once)' : ` × ${body.trips} trips`;
+  const lines = body.branches.map((b, k) => {
+    const ops = b.ops.length + (b.omittedOps ?? 0);
+    return `${esc(b.name)}${body.countedBranch === k ? ' (counted)' : ''}: ${ops} op${ops === 1 ? '' : 's'}, ${formatFlops(b.flops)}${trips}`;
+  });
+  return `${lines.join('<br>')}<br><span class="hint">click ▸ body on the op to show its ops</span>`;
+}
+
+/** An op inside an expanded body: not placed on its own, it runs where its control-flow op runs. */
+export function bodyOpHtml(graph: OpGraph, pv: PlanView, scope: BodyScope, k: number): string {
+  const owner = graph.nodes[scope.owner];
+  const branch = owner.body!.branches[scope.branch!];
+  const op = branch.ops[k];
+  const rows: [string, string][] = [
+    ['op', esc(op.opType)],
+    ['name', esc(op.name)],
+    ['FLOPs', `${formatFlops(op.flops)} per run of the body`],
+    ['inside', `${esc(owner.opType)} ${esc(owner.name)} · ${esc(branch.name)}`],
+    [pv.colourBy === 'stage' ? 'stage' : 'device', `${whereLabel(pv, pv.deviceOf[scope.owner])} (with its ${esc(owner.opType)}: not placed on its own)`],
+  ];
   return table(rows);
 }
 

@@ -3,9 +3,10 @@
 // Pure functions, no DOM: data in → data out. Layout depends only on this (never on the plan),
 // so re-placing recolours without re-running layout.
 
-import { topologicalOrder, type OpGraph } from '../algorithms/graph';
+import { topologicalOrder, type OpBody, type OpGraph } from '../algorithms/graph';
 import type { Plan } from '../algorithms/plan';
 import { pushAll } from '../algorithms/arrays';
+import type { LayoutScope } from './layoutCore';
 
 /** A box of the group tree. Leaves of the tree are op nodes (indices into graph.nodes). */
 export interface ViewGroup {
@@ -250,11 +251,11 @@ function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChil
 
 // ───────────────────────────── visibility ─────────────────────────────
 
-/** A thing drawn in the DAG: an op node or a collapsed group box. */
+/** A thing drawn in the DAG: an op node, a collapsed group box, or an op inside an expanded If/Loop/Scan body. */
 export interface VisibleItem {
   id: string;
-  kind: 'node' | 'group';
-  /** Node index for kind 'node'. */
+  kind: 'node' | 'group' | 'body';
+  /** Node index for kind 'node'; for 'body', the control-flow op it runs in (placed as that op). */
   node?: number;
   /** The expanded group that contains this item (its layout scope). */
   scope: string;
@@ -264,8 +265,10 @@ export interface VisibleGraph {
   items: VisibleItem[];
   /** Expanded groups (layout scopes), parents before children. */
   scopes: string[];
-  /** For each node index, the id of the visible item that stands for it. */
+  /** For each node index, the id of the visible item that stands for it (an expanded body: its scope). */
   repOf: string[];
+  /** The expanded If/Loop/Scan bodies and their If branches drawn as scopes, by scope id. */
+  bodyScopes: Map<string, BodyScope>;
 }
 
 /** The visible items given which groups are expanded (the root always is). */
@@ -273,6 +276,7 @@ export function visibleGraph(graph: OpGraph, tree: GroupTree, expanded: Readonly
   const items: VisibleItem[] = [];
   const scopes: string[] = [];
   const repOf: string[] = new Array(graph.nodes.length);
+  const bodyScopes = new Map<string, BodyScope>();
   const visit = (gid: string): void => {
     const g = tree.groups.get(gid)!;
     scopes.push(gid);
@@ -285,12 +289,90 @@ export function visibleGraph(graph: OpGraph, tree: GroupTree, expanded: Readonly
     }
     for (const i of g.nodes) {
       const id = graph.nodes[i].id;
+      const body = bodyId(id);
+      if (expanded.has(body) && hasBodyOps(graph.nodes[i].body)) {
+        for (const b of bodyScopesOf(graph, i)) {
+          scopes.push(b.id);
+          bodyScopes.set(b.id, b);
+          b.ops.forEach((k) => items.push({ id: bodyOpId(b.id, k), kind: 'body', node: i, scope: b.id }));
+        }
+        repOf[i] = body;
+        continue;
+      }
       items.push({ id, kind: 'node', node: i, scope: gid });
       repOf[i] = id;
     }
   };
   visit(tree.root);
-  return { items, scopes, repOf };
+  return { items, scopes, repOf, bodyScopes };
+}
+
+// ───────────────────────────── If/Loop/Scan bodies ─────────────────────────────
+// An op with a body (OpNode.body, issue 11 §3) expands in place into a frame holding the ops of its
+// body (an If: one frame per branch inside it). Read-only: the op is placed as one node, so its body
+// ops take its device colour and clicking one selects the op. The expanded bodies are ids in the
+// same `expanded` set as the groups: `body:<op id>`.
+
+/** An expanded body (`branch` undefined: the op's frame) or one If branch inside it. */
+export interface BodyScope {
+  id: string;
+  /** The control-flow op (node index). */
+  owner: number;
+  /** Index into body.branches; undefined for the op's own frame. */
+  branch?: number;
+  label: string;
+  /** Indices into the branch's ops drawn directly in this scope (none for an If's frame: its branches are). */
+  ops: number[];
+  /** Child scopes (an If's branches). */
+  scopes: string[];
+}
+
+export const BODY_PREFIX = 'body:';
+export const bodyId = (nodeId: string): string => BODY_PREFIX + nodeId;
+const bodyOpId = (scope: string, k: number): string => `${scope}/${k}`;
+
+export function hasBodyOps(body: OpBody | undefined): body is OpBody {
+  return !!body && body.branches.some((b) => b.ops.length > 0);
+}
+
+/** A drawn body op (`<scope id>/<k>`): its scope and its index in the scope's branch, or null. */
+export function bodyItemOf(vis: VisibleGraph, id: string): { scope: BodyScope; op: number } | null {
+  if (!id.startsWith(BODY_PREFIX)) return null;
+  const cut = id.lastIndexOf('/');
+  const scope = vis.bodyScopes.get(id.slice(0, cut));
+  const op = Number(id.slice(cut + 1));
+  return scope && scope.branch !== undefined && Number.isInteger(op) ? { scope, op } : null;
+}
+
+/** The body id a scope id belongs to (an If branch's frame collapses the whole body). */
+export function bodyOfScope(id: string): string {
+  return id.replace(/#\d+$/, '');
+}
+
+function tripsText(body: OpBody): string {
+  if (body.trips === undefined) return '';
+  return body.trips === null ? ' · trips unknown (counted once)' : ` · × ${body.trips} trips`;
+}
+
+/** The frames of node i's expanded body, parents first: the op's frame, then each non-empty branch. */
+export function bodyScopesOf(graph: OpGraph, i: number): BodyScope[] {
+  const n = graph.nodes[i];
+  const body = n.body!;
+  const root = bodyId(n.id);
+  const branches = body.branches.map((b, k) => ({ b, k })).filter(({ b }) => b.ops.length > 0);
+  const branchScope = ({ b, k }: (typeof branches)[number]): BodyScope => ({
+    id: `${root}#${k}`,
+    owner: i,
+    branch: k,
+    label: `${b.name}${body.countedBranch === k ? ' (counted)' : ''}${b.omittedOps ? ` · ${b.omittedOps} more ops not shown` : ''}`,
+    ops: b.ops.map((_, j) => j),
+    scopes: [],
+  });
+  const label = `${n.opType} ${n.name}${tripsText(body)}`;
+  // A Loop or Scan has one body: its ops go straight into the op's frame.
+  if (body.opType !== 'If' && branches.length === 1) return [{ ...branchScope(branches[0]), id: root, label }];
+  const parts = branches.map(branchScope);
+  return [{ id: root, owner: i, label, ops: [], scopes: parts.map((p) => p.id) }, ...parts];
 }
 
 /**
@@ -327,6 +409,14 @@ export function ancestorsOf(tree: GroupTree, nodeIndex: number): string[] {
     gid = tree.groups.get(gid)?.parent ?? null;
   }
   return out.reverse();
+}
+
+/** The layout input of an expanded body: its ops at `size`, joined where one reads another; an If's frame holds its branches. */
+export function bodyLayoutScope(graph: OpGraph, b: BodyScope, size: { width: number; height: number }): LayoutScope {
+  if (b.branch === undefined) return { scope: b.id, children: b.scopes.map((id) => ({ id, isScope: true })), edges: [] };
+  const ops = graph.nodes[b.owner].body!.branches[b.branch].ops;
+  const edges = ops.flatMap((op, k) => op.inputs.map((j) => ({ id: `e${k}-${j}`, source: bodyOpId(b.id, j), target: bodyOpId(b.id, k) })));
+  return { scope: b.id, children: b.ops.map((k) => ({ id: bodyOpId(b.id, k), ...size })), edges };
 }
 
 // ───────────────────────────── scoped layout input ─────────────────────────────

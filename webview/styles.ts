@@ -129,6 +129,11 @@ svg text { font-family: var(--vscode-font-family); }
 .scope-frame rect { fill: none; stroke: var(--vscode-panel-border, rgba(128,128,128,0.35)); stroke-dasharray: 4 3; }
 .scope-frame text { fill: var(--vscode-descriptionForeground); font-size: 11px; cursor: pointer; }
 .scope-frame text:hover { fill: var(--vscode-textLink-foreground); }
+/* If/Loop/Scan bodies: a solid frame (the body is part of one placed op), its ops lighter than placed ops. */
+.scope-frame.body-frame rect { stroke: var(--vscode-focusBorder, #0078d4); stroke-dasharray: none; fill: var(--vscode-editorWidget-background); fill-opacity: 0.6; }
+.item.node.body-op rect { fill-opacity: 0.75; stroke-dasharray: 2 2; }
+.item.node text.body-toggle { pointer-events: all; cursor: pointer; font-size: 10px; text-decoration: underline; }
+#details .hint { color: var(--vscode-descriptionForeground); font-size: 0.9em; }
 path.edges { fill: none; stroke-linejoin: round; }
 path.edges.same { stroke: var(--vscode-editorLineNumber-foreground, #888); stroke-width: 1; opacity: 0.8; }
 path.edges.cross { stroke: var(--vscode-charts-red, #d55e00); stroke-width: 1.6; stroke-dasharray: 5 3; }

@@ -4,7 +4,20 @@
 // identity (the same Set, the same PlanView), so the wiring compares with `!==` to know what to redraw.
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
-import { ancestorsOf, autoExpand, buildGroupTree, DEFAULT_TREE_OPTIONS, planView, searchNodes, type GroupBy, type GroupTree, type PlanView } from './model';
+import {
+  ancestorsOf,
+  autoExpand,
+  BODY_PREFIX,
+  bodyOfScope,
+  buildGroupTree,
+  DEFAULT_TREE_OPTIONS,
+  hasBodyOps,
+  planView,
+  searchNodes,
+  type GroupBy,
+  type GroupTree,
+  type PlanView,
+} from './model';
 import { restoreExpanded } from './viewState';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { pipelineView } from './pipelineModel';
@@ -223,9 +236,20 @@ function withPlan(s: ViewModel, plan: Plan, options: PlacementOptions): ViewMode
   };
 }
 
+/** Expands or collapses an If/Loop/Scan op's body (`body:<op id>`, or one of its If branches: the whole body). */
+function toggleBody(s: ViewModel, id: string): ViewModel {
+  const body = bodyOfScope(id);
+  const i = s.idx.get(body.slice(BODY_PREFIX.length));
+  if (i === undefined || !hasBodyOps(s.graph.nodes[i].body)) return s;
+  const expanded = new Set(s.expanded);
+  if (!expanded.delete(body)) expanded.add(body);
+  return { ...s, expanded };
+}
+
 export function reduceView(s: ViewModel, ev: ViewEvent): ViewModel {
   switch (ev.type) {
     case 'toggleGroup': {
+      if (ev.id.startsWith(BODY_PREFIX)) return toggleBody(s, ev.id);
       if (!s.tree.groups.has(ev.id)) return s;
       const expanded = new Set(s.expanded);
       // Collapsing a group collapses everything inside it.
