@@ -27,7 +27,7 @@ function field(tag: number, length: number): Uint8Array {
 
 function encode(type: string, message: object): Uint8Array {
   const t = onnxType(type);
-  return t.encode(t.fromObject(message as Record<string, unknown>)).finish();
+  return t.encode(t.fromObject(message)).finish();
 }
 
 export interface LargeOnnx {
