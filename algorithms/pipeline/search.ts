@@ -58,93 +58,167 @@ export interface SearchResult {
   stoppedByClock: boolean;
 }
 
+/** The search's state: the loads, each device's largest workspace, the items' sums, the best seen and the counters. */
+interface Walk {
+  readonly model: ThroughputModel;
+  readonly space: SearchSpace;
+  readonly rule: MemoryRule;
+  readonly D: number;
+  readonly state: LoadState;
+  /** Per device: the largest workspace of its units (kept up to date on every kept move). */
+  readonly temporary: Float64Array;
+  readonly random: () => number;
+  /** Per item: Σ persistent, Σ activation and the largest workspace of its units. */
+  readonly itemPersistent: number[];
+  readonly itemActivation: number[];
+  readonly itemTemporary: number[];
+  /** Unit moves tried, counted against options.workUnits. */
+  work: number;
+  tried: number;
+  kept: number;
+  best: Int32Array;
+  bestObjective: [number, number];
+  current: [number, number];
+  /** Kicks since the best last improved. */
+  stuck: number;
+}
+
 export function localSearch(model: ThroughputModel, start: Int32Array, space: SearchSpace, rule: MemoryRule, options: SearchOptions): SearchResult {
-  const D = rule.limits.length;
-  const state = new LoadState(model, start, D);
-  const temporary = Float64Array.from({ length: D }, (_, d) => largestTemporary(model, state.device, d));
-  const rnd = mulberry32(options.seed >>> 0);
-  const itemPersistent = space.items.map((us) => us.reduce((s, u) => s + model.unitPersistent[u], 0));
-  const itemActivation = space.items.map((us) => us.reduce((s, u) => s + model.unitActivation[u], 0));
-  const itemTemporary = space.items.map((us) => us.reduce((s, u) => Math.max(s, model.unitTemporary[u]), 0));
-  const fits = (i: number, d: number) =>
-    deviceBytes(rule, d, state.persistent[d] + itemPersistent[i], Math.max(temporary[d], itemTemporary[i]), state.activation[d] + itemActivation[i]) <=
-    rule.limits[d];
-  const moveItem = (i: number, d: number) => {
-    for (const u of space.items[i]) state.move(u, d);
-  };
-  const keep = (i: number, from: number, d: number) => {
-    moveItem(i, d);
-    temporary[d] = Math.max(temporary[d], itemTemporary[i]);
-    temporary[from] = largestTemporary(model, state.device, from);
-  };
-  const restore = (device: Int32Array) => {
-    for (let i = 0; i < space.items.length; i++) {
-      const u = space.items[i][0];
-      if (state.device[u] !== device[u]) keep(i, state.device[u], device[u]);
-    }
-  };
-  let work = 0;
-  let tried = 0;
-  let kept = 0;
-  let bestObj = objective(state);
-  let best = state.device.slice();
-  let cur = bestObj;
-  let stuck = 0;
-  while (work < options.workUnits && now() < options.deadlineMs) {
-    // the bottleneck device (lowest index on ties)
-    let dmax = 0;
-    for (let d = 1; d < D; d++) if (state.load[d] > state.load[dmax]) dmax = d;
-    let bestMove: [number, number] | null = null;
-    let bestMoveObj = cur;
+  const walk = newWalk(model, start, space, rule, options.seed);
+  while (walk.work < options.workUnits && now() < options.deadlineMs) {
+    const dmax = bottleneck(walk.state);
     const onMax: number[] = [];
-    for (let i = 0; i < space.items.length; i++) if (state.device[space.items[i][0]] === dmax) onMax.push(i);
-    for (const i of onMax) {
-      for (let d = 0; d < D; d++) {
-        if (d === dmax || !space.allowed(i, d, state.device) || !fits(i, d)) continue;
-        moveItem(i, d);
-        const o = objective(state);
-        moveItem(i, dmax);
-        work += 2 * space.items[i].length;
-        tried++;
-        if (better(o, bestMoveObj)) {
-          bestMoveObj = o;
-          bestMove = [i, d];
-        }
-      }
-      if (work >= options.workUnits) break;
-    }
-    if (bestMove) {
-      keep(bestMove[0], dmax, bestMove[1]);
-      kept++;
-      cur = objective(state);
-      if (better(cur, bestObj)) {
-        bestObj = cur;
-        best = state.device.slice();
-        stuck = 0;
-      }
+    for (let i = 0; i < space.items.length; i++) if (walk.state.device[space.items[i][0]] === dmax) onMax.push(i);
+    const move = bestMoveOff(walk, dmax, onMax, options.workUnits);
+    if (move) {
+      take(walk, move, dmax);
       continue;
     }
     // local optimum: kick one item off the bottleneck to a random allowed device with room
-    if (++stuck > 2000 || onMax.length === 0) break;
+    if (++walk.stuck > 2000 || onMax.length === 0) break;
     // from the best assignment so far: the walk does not drift away
-    if (stuck % 8 === 0) restore(best);
-    const kicks = 1 + Math.floor(rnd() * 3);
-    for (let kick = 0; kick < kicks; kick++) {
-      const i = Math.floor(rnd() * space.items.length);
-      const at = state.device[space.items[i][0]];
-      const targets: number[] = [];
-      for (let d = 0; d < D; d++) if (d !== at && space.allowed(i, d, state.device) && fits(i, d)) targets.push(d);
-      if (targets.length === 0) continue;
-      keep(i, at, targets[Math.floor(rnd() * targets.length)]);
-      work += space.items[i].length;
-    }
-    cur = objective(state);
+    if (walk.stuck % 8 === 0) restore(walk, walk.best);
+    kick(walk);
+    walk.current = objective(walk.state);
   }
   return {
-    device: best,
-    timePerSampleUs: bestObj[0],
-    movesTried: tried,
-    movesKept: kept,
-    stoppedByClock: work < options.workUnits && now() >= options.deadlineMs,
+    device: walk.best,
+    timePerSampleUs: walk.bestObjective[0],
+    movesTried: walk.tried,
+    movesKept: walk.kept,
+    stoppedByClock: walk.work < options.workUnits && now() >= options.deadlineMs,
   };
+}
+
+function newWalk(model: ThroughputModel, start: Int32Array, space: SearchSpace, rule: MemoryRule, seed: number): Walk {
+  const D = rule.limits.length;
+  const state = new LoadState(model, start, D);
+  const first = objective(state);
+  return {
+    model,
+    space,
+    rule,
+    D,
+    state,
+    temporary: Float64Array.from({ length: D }, (_, d) => largestTemporary(model, state.device, d)),
+    random: mulberry32(seed >>> 0),
+    itemPersistent: space.items.map((us) => us.reduce((s, u) => s + model.unitPersistent[u], 0)),
+    itemActivation: space.items.map((us) => us.reduce((s, u) => s + model.unitActivation[u], 0)),
+    itemTemporary: space.items.map((us) => us.reduce((s, u) => Math.max(s, model.unitTemporary[u]), 0)),
+    work: 0,
+    tried: 0,
+    kept: 0,
+    best: state.device.slice(),
+    bestObjective: first,
+    current: first,
+    stuck: 0,
+  };
+}
+
+/** The most loaded device (lowest index on ties). */
+function bottleneck(state: LoadState): number {
+  let dmax = 0;
+  for (let d = 1; d < state.D; d++) if (state.load[d] > state.load[dmax]) dmax = d;
+  return dmax;
+}
+
+/** Whether item i fits on device d as well as what d holds. */
+function fits(walk: Walk, i: number, d: number): boolean {
+  const { state, rule } = walk;
+  const bytes = deviceBytes(
+    rule,
+    d,
+    state.persistent[d] + walk.itemPersistent[i],
+    Math.max(walk.temporary[d], walk.itemTemporary[i]),
+    state.activation[d] + walk.itemActivation[i],
+  );
+  return bytes <= rule.limits[d];
+}
+
+function moveItem(walk: Walk, i: number, d: number): void {
+  for (const u of walk.space.items[i]) walk.state.move(u, d);
+}
+
+/** Moves item i from `from` to d for good: the workspaces follow. */
+function keep(walk: Walk, i: number, from: number, d: number): void {
+  moveItem(walk, i, d);
+  walk.temporary[d] = Math.max(walk.temporary[d], walk.itemTemporary[i]);
+  walk.temporary[from] = largestTemporary(walk.model, walk.state.device, from);
+}
+
+function restore(walk: Walk, device: Int32Array): void {
+  const { items } = walk.space;
+  for (let i = 0; i < items.length; i++) {
+    const u = items[i][0];
+    if (walk.state.device[u] !== device[u]) keep(walk, i, walk.state.device[u], device[u]);
+  }
+}
+
+/** Of every allowed move of an item off the bottleneck, the one that lowers the objective most (tried and undone); null if none does. */
+function bestMoveOff(walk: Walk, dmax: number, onMax: number[], workUnits: number): [number, number] | null {
+  const { space, state } = walk;
+  let bestMove: [number, number] | null = null;
+  let bestMoveObjective = walk.current;
+  for (const i of onMax) {
+    for (let d = 0; d < walk.D; d++) {
+      if (d === dmax || !space.allowed(i, d, state.device) || !fits(walk, i, d)) continue;
+      moveItem(walk, i, d);
+      const o = objective(state);
+      moveItem(walk, i, dmax);
+      walk.work += 2 * space.items[i].length;
+      walk.tried++;
+      if (better(o, bestMoveObjective)) {
+        bestMoveObjective = o;
+        bestMove = [i, d];
+      }
+    }
+    if (walk.work >= workUnits) break;
+  }
+  return bestMove;
+}
+
+function take(walk: Walk, [i, d]: [number, number], dmax: number): void {
+  keep(walk, i, dmax, d);
+  walk.kept++;
+  walk.current = objective(walk.state);
+  if (better(walk.current, walk.bestObjective)) {
+    walk.bestObjective = walk.current;
+    walk.best = walk.state.device.slice();
+    walk.stuck = 0;
+  }
+}
+
+/** One to three random items, each to a random allowed device with room (seeded). */
+function kick(walk: Walk): void {
+  const { space, state, random } = walk;
+  const kicks = 1 + Math.floor(random() * 3);
+  for (let k = 0; k < kicks; k++) {
+    const i = Math.floor(random() * space.items.length);
+    const at = state.device[space.items[i][0]];
+    const targets: number[] = [];
+    for (let d = 0; d < walk.D; d++) if (d !== at && space.allowed(i, d, state.device) && fits(walk, i, d)) targets.push(d);
+    if (targets.length === 0) continue;
+    keep(walk, i, at, targets[Math.floor(random() * targets.length)]);
+    walk.work += space.items[i].length;
+  }
 }
