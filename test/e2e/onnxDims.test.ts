@@ -1,0 +1,94 @@
+// End-to-end, symbolic ONNX dims (issue 11 §1): the built extension in code-server places a GPT-2-like
+// export whose `seq` is symbolic. The workspace setting `opplace.dims` reaches the load and so the
+// placement (the plan has the folded graph's 67 ops, not the 117 of a free seq), the viewer lists the
+// dim with its value; without the setting the dim is free, the viewer shows the loader's warning,
+// and typing a value in the viewer's field re-loads the model in the view's engine with it.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { REPO } from '../helpers/paths';
+import { Session, explorerMenu, screenshot, startSession, waitFor, webviewFrame } from './harness';
+
+const MODEL = 'tiny_gpt_op17.onnx';
+
+interface DimsSnapshot {
+  placedOps: number;
+  field: string | undefined;
+  warning: string;
+}
+
+function dimsSnapshot(frame: Frame): Promise<DimsSnapshot> {
+  return frame.evaluate(() => ({
+    placedOps: window.opplaceViewer!.state().plan?.schedule.length ?? 0,
+    field: (document.getElementById('ctl-dim-0') as (HTMLElement & { value: string }) | null)?.value,
+    warning: getComputedStyle(document.getElementById('dims-warning')!).display === 'none' ? '' : document.getElementById('dims-warning')!.innerText,
+  }));
+}
+
+describe('opplace in VS Code: symbolic ONNX dims (code-server + Chromium)', function () {
+  this.timeout(150_000);
+  let session: Session;
+  let page: Page;
+
+  before(async () => {
+    session = await startSession({
+      files: { [MODEL]: path.join(REPO, 'test', 'fixtures', 'onnx-decoder', MODEL) },
+      workspaceSettings: { 'opplace.devices': 2, 'opplace.devicePreset': 'h100-sxm', 'opplace.algorithm': 'm-etf', 'opplace.dims': ['seq=16'] },
+    });
+    page = session.page;
+  });
+
+  after(async () => {
+    if (session) {
+      fs.mkdirSync(path.join(REPO, 'test-artifacts', 'e2e'), { recursive: true });
+      fs.writeFileSync(path.join(REPO, 'test-artifacts', 'e2e', 'code-server-dims.log'), session.serverLog.join(''));
+      await session.close();
+    }
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page)
+      await screenshot(page, `FAILED-dims-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
+  });
+
+  it('opplace.dims reaches the placement; without it seq is free (the warning); the viewer field re-loads with a value', async () => {
+    await explorerMenu(page, MODEL, 'Place on Devices…');
+    const frame = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 90_000);
+    const set = await waitFor(
+      'the plan of the model loaded with seq=16',
+      () => dimsSnapshot(frame),
+      (x) => x.placedOps > 0,
+    );
+    assert.deepEqual(set, { placedOps: 67, field: '16', warning: '' }, 'seq=16 folds the shape plumbing: 67 ops placed');
+    await screenshot(page, 'dims-1-setting');
+
+    // The setting removed: seq is free again, the model is re-loaded (117 ops), the viewer says so.
+    const settingsFile = path.join(session.workspace, '.vscode', 'settings.json');
+    const base = JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
+    delete base['opplace.dims'];
+    fs.writeFileSync(settingsFile, JSON.stringify(base, null, 2));
+    const free = await waitFor(
+      'the plan of the model with seq free',
+      () => dimsSnapshot(frame),
+      (x) => x.placedOps === 117,
+    );
+    assert.equal(free.field, '', 'the field is empty while seq is free');
+    assert.match(free.warning, /symbolic dims left free: "seq" \(input "input"\)/);
+    assert.match(free.warning, /of 117 nodes \([0-9]+%\) have an output of unknown shape/);
+    await screenshot(page, 'dims-2-free');
+
+    // A value typed in the viewer: the host re-loads the model with it (a new key for the view's engine).
+    const input = frame.locator('#ctl-dim-0 input');
+    await input.click();
+    await input.fill('16');
+    await input.press('Enter');
+    const viewer = await waitFor(
+      'the plan re-loaded with the viewer’s seq',
+      () => dimsSnapshot(frame),
+      (x) => x.placedOps === 67,
+    );
+    assert.deepEqual(viewer, { placedOps: 67, field: '16', warning: '' });
+    await screenshot(page, 'dims-3-viewer');
+  });
+});
