@@ -7,6 +7,14 @@ import { readFileSync, statSync } from 'node:fs';
 import { OpplaceError } from '../errors';
 import { OpGraph } from '../graph';
 import { LoadOptions, parseModel } from './index';
+import { formatBytes } from '../units';
+
+/**
+ * Largest file read whole: Node's readFile limit (2 GiB − 1). A single ONNX file cannot be larger
+ * anyway (protobuf messages are limited to 2 GB); bigger models keep their weights as external
+ * data, whose files the loader never opens.
+ */
+export const MAX_MODEL_FILE_BYTES = 2 ** 31 - 1;
 
 export function readModelBytes(file: string): Uint8Array {
   let st;
@@ -16,6 +24,11 @@ export function readModelBytes(file: string): Uint8Array {
     throw new OpplaceError('no such file', { file });
   }
   if (st.isDirectory()) throw new OpplaceError('is a directory, not a model file', { file });
+  if (st.size > MAX_MODEL_FILE_BYTES)
+    throw new OpplaceError(
+      `is ${formatBytes(st.size)}, more than the 2 GiB a model file can be (protobuf's limit for one ONNX file): save the weights as external data (onnx.save(model, path, save_as_external_data=True)); opplace reads only their dims`,
+      { file },
+    );
   try {
     const buffer = readFileSync(file);
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);

@@ -2,10 +2,10 @@
 // 3.13 GB of RSS (the read Buffer was copied into a new Uint8Array); the bound is 1.2× the file.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { readModelBytes } from '../../algorithms/loaders/readFile';
+import { MAX_MODEL_FILE_BYTES, readModelBytes } from '../../algorithms/loaders/readFile';
 import { decodeOnnxModel } from '../../algorithms/onnx/proto';
 import { REPO } from '../helpers/paths';
 import { LargeOnnx, writeLargeOnnx } from '../helpers/largeOnnx';
@@ -51,6 +51,17 @@ describe('ONNX: a large single-file model is held once (issue 11 §7)', function
       assert.equal(t.raw_data!.byteLength, model.d * model.d * 4);
       assert.equal(t.raw_data!.buffer, bytes.buffer, `${t.name}'s raw_data is a copy`);
     }
+  });
+
+  it('a file over 2 GiB gets one message naming it and external data as the way out', () => {
+    const huge = path.join(dir, 'huge.onnx');
+    const fd = openSync(huge, 'w');
+    ftruncateSync(fd, MAX_MODEL_FILE_BYTES + 1); // sparse: no disk space used
+    closeSync(fd);
+    assert.throws(
+      () => readModelBytes(huge),
+      (e: Error) => e.message.includes(huge) && /is 2\.00 GiB, more than the 2 GiB/.test(e.message) && e.message.includes('external data'),
+    );
   });
 
   it('loading it grows the peak RSS by at most 1.2× the file', () => {
