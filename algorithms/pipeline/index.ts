@@ -14,7 +14,7 @@ import { improveFreeUnits, placeFreeUnits, sequentialBlocks } from './sequential
 import { contiguousSearch, exactDownsetSplit } from './contiguous';
 import { anySearch } from './any';
 import type { SearchResult } from './search';
-import { simulatePipeline, stageMemoryReason } from './schedule';
+import { SimulatedPipeline, simulatePipeline, stageMemoryReason } from './schedule';
 import { PIPELINE_SCHEDULES, PIPELINE_SPLITS, PipelineOptions, PipelinePlan, PipelineStage } from './types';
 import { AlternativeStep, cycleWarning, findStageCycle, stallsOnCycle, StageCycle } from './warnings';
 
@@ -287,79 +287,12 @@ export function evaluatePipeline(graph: OpGraph, options: PipelineOptions, assig
 
 /** Stages, loads, memory and the simulated step of a unit → device assignment. */
 function fillPlan(model: ThroughputModel, deviceOfUnit: Int32Array, rule: MemoryRule, options: PipelineOptions): FilledFields & { cycle: StageCycle | null } {
-  const { graph, index } = model;
-  const D = options.devices;
-  const { computeUs, commUs } = deviceLoads(model, deviceOfUnit, D);
+  const { graph } = model;
   const nodeDevice = Int32Array.from(graph.nodes, (_, v) => deviceOfUnit[model.unitOf[v]]);
-  // Stages in pipeline order: by the topological position of each device's first forward op (its
-  // first op for a device with none). Sequential and contiguous splits fill devices in that order
-  // anyway; an `any` split need not, and 1F1B's in-flight bound S − s assumes the order data flows in.
-  const firstRank = new Float64Array(D).fill(Infinity);
-  const firstAnyRank = new Float64Array(D).fill(Infinity);
-  for (let v = 0; v < graph.nodes.length; v++) {
-    const d = nodeDevice[v];
-    const r = index.topoRank[v];
-    if (r < firstAnyRank[d]) firstAnyRank[d] = r;
-    if (!model.backward[v] && r < firstRank[d]) firstRank[d] = r;
-  }
-  const used: number[] = [];
-  for (let d = 0; d < D; d++) if (firstAnyRank[d] < Infinity) used.push(d);
-  const orderKey = (d: number) => (firstRank[d] < Infinity ? firstRank[d] : graph.nodes.length + firstAnyRank[d]);
-  used.sort((a, b) => orderKey(a) - orderKey(b) || a - b);
-  const S = used.length;
-  const position = new Int32Array(D).fill(-1);
-  used.forEach((d, p) => (position[d] = p));
-  const stageOf = Int32Array.from(nodeDevice, (d) => position[d]);
-  const persistent = new Float64Array(S);
-  const temporary = new Float64Array(S);
-  const activation = new Float64Array(S);
-  const forwardUs = new Float64Array(S);
-  const backwardUs = new Float64Array(S);
-  const nodes: string[][] = Array.from({ length: S }, () => []);
-  for (const v of index.topo) {
-    const s = stageOf[v];
-    const node = graph.nodes[v];
-    nodes[s].push(node.id);
-    persistent[s] += node.persistentBytes;
-    temporary[s] = Math.max(temporary[s], node.temporaryBytes);
-    if (model.backward[v]) backwardUs[s] += node.computeUs;
-    else forwardUs[s] += node.computeUs;
-  }
-  for (let u = 0; u < model.units.length; u++) activation[position[deviceOfUnit[u]]] += model.unitActivation[u];
-  const link = model.link;
-  const sim = simulatePipeline({
-    graph,
-    index,
-    stageOf,
-    stages: S,
-    stageDevices: used,
-    microbatches: options.microbatches,
-    schedule: options.schedule,
-    transferUs: (k, from, to) => edgeTransferUs(link, graph.edges[k], from, to),
-    persistentBytes: Float64Array.from(persistent, (p, s) => p + temporary[s]),
-    activationBytesPerMicrobatch: activation,
-  });
-  const stages: PipelineStage[] = used.map((d, s) => {
-    const held = model.training ? inFlightMicrobatches(options.schedule, s, S, options.microbatches) : 0;
-    const stashedBytes = activation[s] * held;
-    return {
-      index: s,
-      device: d,
-      nodes: nodes[s],
-      loadUs: computeUs[d] + commUs[d],
-      computeUs: computeUs[d],
-      commUs: commUs[d],
-      forwardUs: forwardUs[s],
-      backwardUs: backwardUs[s],
-      memoryBytes: persistent[s] + temporary[s] + stashedBytes,
-      persistentBytes: persistent[s],
-      stashedBytes,
-      activationBytesPerMicrobatch: activation[s],
-      peakBytes: sim.peakBytes[s],
-      memoryLimitBytes: rule.limits[d],
-      busyUs: sim.busyUs[s],
-    };
-  });
+  const order = stageOrder(model, nodeDevice, options.devices);
+  const sums = stageSums(model, deviceOfUnit, order);
+  const sim = simulateStages(model, order, sums, options);
+  const stages = stagesOf(model, deviceOfUnit, rule, options, order, sums, sim);
   const timePerSampleUs = stages.reduce((m, s) => Math.max(m, s.loadUs), 0);
   const assignment: Record<string, number> = {};
   graph.nodes.forEach((node, v) => (assignment[node.id] = nodeDevice[v]));
@@ -375,6 +308,124 @@ function fillPlan(model: ThroughputModel, deviceOfUnit: Int32Array, rule: Memory
     stages,
     tasks: sim.tasks,
     assignment,
-    cycle: findStageCycle(model, stageOf, S),
+    cycle: findStageCycle(model, order.stageOf, order.used.length),
   };
+}
+
+/** The devices in use in pipeline order, each device's position in it (−1 unused), and each node's stage. */
+interface StageOrder {
+  used: number[];
+  position: Int32Array;
+  stageOf: Int32Array;
+}
+
+/**
+ * Stages in pipeline order: by the topological position of each device's first forward op (its
+ * first op for a device with none). Sequential and contiguous splits fill devices in that order
+ * anyway; an `any` split need not, and 1F1B's in-flight bound S − s assumes the order data flows in.
+ */
+function stageOrder(model: ThroughputModel, nodeDevice: Int32Array, D: number): StageOrder {
+  const { graph, index } = model;
+  const firstRank = new Float64Array(D).fill(Infinity);
+  const firstAnyRank = new Float64Array(D).fill(Infinity);
+  for (let v = 0; v < graph.nodes.length; v++) {
+    const d = nodeDevice[v];
+    const r = index.topoRank[v];
+    if (r < firstAnyRank[d]) firstAnyRank[d] = r;
+    if (!model.backward[v] && r < firstRank[d]) firstRank[d] = r;
+  }
+  const used: number[] = [];
+  for (let d = 0; d < D; d++) if (firstAnyRank[d] < Infinity) used.push(d);
+  const orderKey = (d: number) => (firstRank[d] < Infinity ? firstRank[d] : graph.nodes.length + firstAnyRank[d]);
+  used.sort((a, b) => orderKey(a) - orderKey(b) || a - b);
+  const position = new Int32Array(D).fill(-1);
+  used.forEach((d, p) => (position[d] = p));
+  return { used, position, stageOf: Int32Array.from(nodeDevice, (d) => position[d]) };
+}
+
+/** Per stage: node ids in topological order, memory sums and forward / backward compute. */
+interface StageSums {
+  nodes: string[][];
+  persistent: Float64Array;
+  /** The largest workspace of one op. */
+  temporary: Float64Array;
+  /** Activations one microbatch stashes. */
+  activation: Float64Array;
+  forwardUs: Float64Array;
+  backwardUs: Float64Array;
+}
+
+function stageSums(model: ThroughputModel, deviceOfUnit: Int32Array, { used, position, stageOf }: StageOrder): StageSums {
+  const { graph, index } = model;
+  const S = used.length;
+  const sums: StageSums = {
+    nodes: Array.from({ length: S }, () => []),
+    persistent: new Float64Array(S),
+    temporary: new Float64Array(S),
+    activation: new Float64Array(S),
+    forwardUs: new Float64Array(S),
+    backwardUs: new Float64Array(S),
+  };
+  for (const v of index.topo) {
+    const s = stageOf[v];
+    const node = graph.nodes[v];
+    sums.nodes[s].push(node.id);
+    sums.persistent[s] += node.persistentBytes;
+    sums.temporary[s] = Math.max(sums.temporary[s], node.temporaryBytes);
+    if (model.backward[v]) sums.backwardUs[s] += node.computeUs;
+    else sums.forwardUs[s] += node.computeUs;
+  }
+  for (let u = 0; u < model.units.length; u++) sums.activation[position[deviceOfUnit[u]]] += model.unitActivation[u];
+  return sums;
+}
+
+/** One step of the schedule on these stages (schedule.ts), with the model's transfer times and the stages' memory. */
+function simulateStages(model: ThroughputModel, { used, stageOf }: StageOrder, sums: StageSums, options: PipelineOptions): SimulatedPipeline {
+  const { graph, index, link } = model;
+  return simulatePipeline({
+    graph,
+    index,
+    stageOf,
+    stages: used.length,
+    stageDevices: used,
+    microbatches: options.microbatches,
+    schedule: options.schedule,
+    transferUs: (k, from, to) => edgeTransferUs(link, graph.edges[k], from, to),
+    persistentBytes: Float64Array.from(sums.persistent, (p, s) => p + sums.temporary[s]),
+    activationBytesPerMicrobatch: sums.activation,
+  });
+}
+
+function stagesOf(
+  model: ThroughputModel,
+  deviceOfUnit: Int32Array,
+  rule: MemoryRule,
+  options: PipelineOptions,
+  { used }: StageOrder,
+  sums: StageSums,
+  sim: SimulatedPipeline,
+): PipelineStage[] {
+  const S = used.length;
+  const { computeUs, commUs } = deviceLoads(model, deviceOfUnit, options.devices);
+  return used.map((d, s) => {
+    const held = model.training ? inFlightMicrobatches(options.schedule, s, S, options.microbatches) : 0;
+    const stashedBytes = sums.activation[s] * held;
+    return {
+      index: s,
+      device: d,
+      nodes: sums.nodes[s],
+      loadUs: computeUs[d] + commUs[d],
+      computeUs: computeUs[d],
+      commUs: commUs[d],
+      forwardUs: sums.forwardUs[s],
+      backwardUs: sums.backwardUs[s],
+      memoryBytes: sums.persistent[s] + sums.temporary[s] + stashedBytes,
+      persistentBytes: sums.persistent[s],
+      stashedBytes,
+      activationBytesPerMicrobatch: sums.activation[s],
+      peakBytes: sim.peakBytes[s],
+      memoryLimitBytes: rule.limits[d],
+      busyUs: sim.busyUs[s],
+    };
+  });
 }
