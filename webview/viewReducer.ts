@@ -118,6 +118,20 @@ export function defaultExpansion(tree: GroupTree, nodeCount: number): Set<string
   return autoExpand(tree, nodeCount > 5000 ? INITIAL_VISIBLE_BUDGET_BIG : INITIAL_VISIBLE_BUDGET);
 }
 
+/**
+ * Saved expanded ids that still apply: groups (their ancestors too), else the default expansion;
+ * plus the If/Loop/Scan bodies whose ops still have one (they are not groups of the tree).
+ */
+function restoredExpansion(saved: string[] | undefined, graph: OpGraph, idx: Map<string, number>, tree: GroupTree): Set<string> {
+  const expanded = restoreExpanded(saved, tree.groups, tree.root) ?? defaultExpansion(tree, graph.nodes.length);
+  for (const id of saved ?? []) {
+    if (!id.startsWith(BODY_PREFIX)) continue;
+    const i = idx.get(id.slice(BODY_PREFIX.length));
+    if (i !== undefined && hasBodyOps(graph.nodes[i].body)) expanded.add(id);
+  }
+  return expanded;
+}
+
 export function initialView(init: InitialView): ViewModel {
   const { graph } = init;
   const idx = indexOf(graph);
@@ -134,7 +148,7 @@ export function initialView(init: InitialView): ViewModel {
     idx,
     groupBy,
     tree,
-    expanded: restoreExpanded(init.expanded, tree.groups, tree.root) ?? defaultExpansion(tree, graph.nodes.length),
+    expanded: restoredExpansion(init.expanded, graph, idx, tree),
     plan: init.plan,
     options: init.options,
     chosenOptions: init.chosenOptions ?? init.options,
@@ -194,7 +208,7 @@ function adoptGraph(s: ViewModel, next: OpGraph): ViewModel {
     graph: next,
     idx,
     tree,
-    expanded: restoreExpanded([...s.expanded], tree.groups, tree.root) ?? defaultExpansion(tree, next.nodes.length),
+    expanded: restoredExpansion([...s.expanded], next, idx, tree),
     selected: selectedId === null ? null : (idx.get(selectedId) ?? null),
     matches: [],
     matchCursor: 0,

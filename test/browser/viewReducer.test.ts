@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import type { OpGraph } from '../../algorithms/graph';
 import { placeGraph } from '../../algorithms/placement/index';
-import { ancestorsOf } from '../../webview/model';
+import { ancestorsOf, bodyLayoutScope, visibleGraph } from '../../webview/model';
 import { matchCountText } from '../../webview/toolbar';
 import { initialView, reduceView, type ViewModel } from '../../webview/viewReducer';
 import { GiB, VIEWER_OPTIONS as OPTIONS, viewerGraph, viewerNode as node } from '../helpers/viewerGraph';
@@ -24,7 +24,66 @@ function collapsed(): ViewModel {
   return reduceView(s, { type: 'collapseAll' });
 }
 
+/** The 5-op graph with an If at c: a then branch of two ops (the second reads the first), an else of one. */
+function withIf(): OpGraph {
+  const g = graph();
+  g.nodes[4] = {
+    ...g.nodes[4],
+    opType: 'If',
+    body: {
+      opType: 'If',
+      countedBranch: 0,
+      branches: [
+        {
+          name: 'then_branch',
+          flops: 30,
+          ops: [
+            { name: 't1', opType: 'MatMul', flops: 20, inputs: [] },
+            { name: 't2', opType: 'Relu', flops: 10, inputs: [0] },
+          ],
+        },
+        { name: 'else_branch', flops: 5, ops: [{ name: 'e1', opType: 'Neg', flops: 5, inputs: [] }] },
+      ],
+    },
+  };
+  return g;
+}
+
 describe('viewer state function (reduceView)', () => {
+  it('an If op expands in place: its body id toggles, its branches become scopes of its ops, and the expansion survives a new graph', async () => {
+    const plan = await placeGraph(withIf(), OPTIONS);
+    const s0 = initialView({ graph: withIf(), plan, options: OPTIONS });
+    const s1 = reduceView(s0, { type: 'toggleGroup', id: 'body:c' });
+    assert.ok(s1.expanded.has('body:c'));
+    const vis = visibleGraph(s1.graph, s1.tree, s1.expanded);
+    assert.equal(vis.repOf[4], 'body:c', 'the op is drawn as its frame');
+    assert.deepEqual(
+      vis.items.filter((it) => it.kind === 'body').map((it) => [it.id, it.node]),
+      [
+        ['body:c#0/0', 4],
+        ['body:c#0/1', 4],
+        ['body:c#1/0', 4],
+      ],
+    );
+    assert.deepEqual(vis.scopes.slice(-3), ['body:c', 'body:c#0', 'body:c#1'], 'the op frame before its branches');
+    const then = bodyLayoutScope(s1.graph, vis.bodyScopes.get('body:c#0')!, { width: 10, height: 5 });
+    assert.deepEqual(
+      then.edges.map((e) => [e.source, e.target]),
+      [['body:c#0/0', 'body:c#0/1']],
+    );
+    // A branch's frame title collapses the whole body; a plain op or an unknown one has none.
+    assert.ok(!reduceView(s1, { type: 'toggleGroup', id: 'body:c#1' }).expanded.has('body:c'));
+    assert.equal(reduceView(s0, { type: 'toggleGroup', id: 'body:x' }), s0);
+    assert.equal(reduceView(s0, { type: 'toggleGroup', id: 'body:nope' }), s0);
+    // A re-loaded graph (another structure) keeps the body open; one whose op lost its body does not.
+    const next = withIf();
+    next.nodes.push(node('d', []));
+    assert.ok(reduceView(s1, { type: 'plan', plan, options: OPTIONS, graph: next }).expanded.has('body:c'));
+    const plain = graph();
+    plain.nodes.push(node('d', []));
+    assert.ok(!reduceView(s1, { type: 'plan', plan, options: OPTIONS, graph: plain }).expanded.has('body:c'));
+  });
+
   it('collapsing a group collapses everything inside it; expanding adds only that group', () => {
     const s0 = initialView({ graph: graph(), plan: null, options: OPTIONS });
     const b = [...s0.tree.groups.values()].find((g) => g.label.startsWith('b'))!;
