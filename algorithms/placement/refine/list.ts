@@ -69,72 +69,108 @@ function firstAtLeast(a: number[], t: number, n: number): number {
   return lo;
 }
 
+/** The list schedule as it grows: each placed op's device and times, and each device's gaps. */
+interface ListState {
+  readonly device: Int32Array;
+  readonly start: Float64Array;
+  readonly end: Float64Array;
+  /** Device of each unit once its first member is placed, else −1. */
+  readonly unitDevice: Int32Array;
+  readonly persistentUsed: Float64Array;
+  /** Groups whose persistent bytes are counted already (on their first member). */
+  readonly groupCounted: Uint8Array;
+  /** Per device, sorted by start: the placed ops' starts, ends and ids (the idle gaps lie between). */
+  readonly starts: number[][];
+  readonly ends: number[][];
+  readonly ops: number[][];
+}
+
+/** Where an op goes: a device, a start time, and its index in that device's sorted lists. */
+interface Slot {
+  device: number;
+  at: number;
+  pos: number;
+}
+
 /**
  * Per-device run orders of a priority list schedule. Units (colocation groups) stay together:
  * the first member placed decides the unit's device. `keys`: higher runs first among ready ops.
  */
 export function listSchedule(problem: Problem, unitOf: Int32Array, limits: number[], keys: Float64Array): number[][] {
-  const { n, compute, pred, succ, inTensors, tProducer, tCommUs, topoRank, group, groupPersistent, persistent } = problem;
+  const { n, pred, succ, topoRank } = problem;
   const D = limits.length;
-  const device = new Int32Array(n).fill(-1);
-  const end = new Float64Array(n);
-  const start = new Float64Array(n);
-  const unitDevice = new Int32Array(n).fill(-1);
-  const persistentUsed = new Float64Array(D);
-  const groupCounted = new Uint8Array(problem.groupCount);
-  const starts: number[][] = Array.from({ length: D }, () => []);
-  const ends: number[][] = Array.from({ length: D }, () => []);
-  const ops: number[][] = Array.from({ length: D }, () => []);
+  const state: ListState = {
+    device: new Int32Array(n).fill(-1),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    unitDevice: new Int32Array(n).fill(-1),
+    persistentUsed: new Float64Array(D),
+    groupCounted: new Uint8Array(problem.groupCount),
+    starts: Array.from({ length: D }, () => []),
+    ends: Array.from({ length: D }, () => []),
+    ops: Array.from({ length: D }, () => []),
+  };
   const pending = new Int32Array(n);
   const heap = new KeyedHeap();
   for (let c = 0; c < n; c++) {
     pending[c] = pred[c].length;
     if (pending[c] === 0) heap.push(c, -keys[c], topoRank[c]);
   }
-  const newPersistent = (c: number) => (group[c] >= 0 ? (groupCounted[group[c]] ? 0 : groupPersistent[group[c]]) : persistent[c]);
   while (heap.size) {
     const c = heap.pop();
-    const fixed = unitDevice[unitOf[c]];
-    let bestD = -1;
-    let bestAt = Infinity;
-    let bestPos = 0;
-    for (let d = 0; d < D; d++) {
-      if (fixed >= 0 && d !== fixed) continue;
-      if (fixed < 0 && persistentUsed[d] + newPersistent(c) > limits[d]) continue;
-      let ready = 0;
-      for (const k of inTensors[c]) {
-        // a node's input tensors are distinct, so each pays its transfer once
-        const p = tProducer[k];
-        const at = device[p] === d ? end[p] : end[p] + tCommUs[k];
-        if (at > ready) ready = at;
-      }
-      const gap = earliestGap(starts[d], ends[d], ready, compute[c]);
-      if (gap.at < bestAt) {
-        bestAt = gap.at;
-        bestD = d;
-        bestPos = gap.pos;
-      }
-    }
-    if (bestD < 0) {
-      // nothing fits by persistent bytes: the least loaded device (the core replay will judge)
-      bestD = 0;
-      for (let d = 1; d < D; d++) if (persistentUsed[d] < persistentUsed[bestD]) bestD = d;
-      const g = earliestGap(starts[bestD], ends[bestD], 0, compute[c]);
-      bestAt = g.at;
-      bestPos = g.pos;
-    }
-    device[c] = bestD;
-    start[c] = bestAt;
-    end[c] = bestAt + compute[c];
-    if (unitDevice[unitOf[c]] < 0) unitDevice[unitOf[c]] = bestD;
-    persistentUsed[bestD] += newPersistent(c);
-    if (group[c] >= 0) groupCounted[group[c]] = 1;
-    starts[bestD].splice(bestPos, 0, start[c]);
-    ends[bestD].splice(bestPos, 0, end[c]);
-    ops[bestD].splice(bestPos, 0, c);
+    place(problem, state, unitOf, c, earliestSlot(problem, state, unitOf, limits, c) ?? leastLoadedSlot(problem, state, c));
     for (const s of succ[c]) if (--pending[s] === 0) heap.push(s, -keys[s], topoRank[s]);
   }
   // Zero-length ops inserted at equal times: order by (start, topological rank) so the replay
   // order always agrees with the graph.
-  return ops.map((list) => list.slice().sort((a, b) => start[a] - start[b] || topoRank[a] - topoRank[b]));
+  const { start } = state;
+  return state.ops.map((list) => list.slice().sort((a, b) => start[a] - start[b] || topoRank[a] - topoRank[b]));
+}
+
+/** Persistent bytes op c adds to its device: its own, or its group's on the group's first member. */
+function newPersistent(problem: Problem, state: ListState, c: number): number {
+  const g = problem.group[c];
+  return g >= 0 ? (state.groupCounted[g] ? 0 : problem.groupPersistent[g]) : problem.persistent[c];
+}
+
+/** The slot where c finishes first: on its unit's device if fixed, else on any device its persistent bytes fit; null when none does. */
+function earliestSlot(problem: Problem, state: ListState, unitOf: Int32Array, limits: number[], c: number): Slot | null {
+  const { compute, inTensors, tProducer, tCommUs } = problem;
+  const fixed = state.unitDevice[unitOf[c]];
+  let best: Slot | null = null;
+  for (let d = 0; d < limits.length; d++) {
+    if (fixed >= 0 && d !== fixed) continue;
+    if (fixed < 0 && state.persistentUsed[d] + newPersistent(problem, state, c) > limits[d]) continue;
+    let ready = 0;
+    for (const k of inTensors[c]) {
+      // a node's input tensors are distinct, so each pays its transfer once
+      const p = tProducer[k];
+      const at = state.device[p] === d ? state.end[p] : state.end[p] + tCommUs[k];
+      if (at > ready) ready = at;
+    }
+    const gap = earliestGap(state.starts[d], state.ends[d], ready, compute[c]);
+    if (gap.at < (best ? best.at : Infinity)) best = { device: d, at: gap.at, pos: gap.pos };
+  }
+  return best;
+}
+
+/** Nothing fits by persistent bytes: the least loaded device, from time 0 (the core replay will judge). */
+function leastLoadedSlot(problem: Problem, state: ListState, c: number): Slot {
+  let d = 0;
+  for (let e = 1; e < state.persistentUsed.length; e++) if (state.persistentUsed[e] < state.persistentUsed[d]) d = e;
+  const gap = earliestGap(state.starts[d], state.ends[d], 0, problem.compute[c]);
+  return { device: d, at: gap.at, pos: gap.pos };
+}
+
+function place(problem: Problem, state: ListState, unitOf: Int32Array, c: number, slot: Slot): void {
+  const d = slot.device;
+  state.device[c] = d;
+  state.start[c] = slot.at;
+  state.end[c] = slot.at + problem.compute[c];
+  if (state.unitDevice[unitOf[c]] < 0) state.unitDevice[unitOf[c]] = d;
+  state.persistentUsed[d] += newPersistent(problem, state, c);
+  if (problem.group[c] >= 0) state.groupCounted[problem.group[c]] = 1;
+  state.starts[d].splice(slot.pos, 0, state.start[c]);
+  state.ends[d].splice(slot.pos, 0, state.end[c]);
+  state.ops[d].splice(slot.pos, 0, c);
 }
