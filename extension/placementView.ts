@@ -100,6 +100,7 @@ export class PlacementView implements vscode.Disposable {
   ) {
     this.viewerOptions = restored?.viewerOptions;
     this.viewerBatch = restored?.viewerBatch;
+    this.viewerDims = restored?.viewerDims;
     this.viewerChoice = restored?.viewerChoice;
     this.engine = new EngineClient(host.workerScript);
     const webview = panel.webview;
@@ -126,6 +127,7 @@ export class PlacementView implements vscode.Disposable {
       uri: this.uri.toString(),
       ...(this.viewerOptions ? { viewerOptions: this.viewerOptions } : {}),
       ...(this.viewerBatch !== undefined ? { viewerBatch: this.viewerBatch } : {}),
+      ...(this.viewerDims !== undefined ? { viewerDims: this.viewerDims } : {}),
       ...(this.viewerChoice ? { viewerChoice: this.viewerChoice } : {}),
     };
   }

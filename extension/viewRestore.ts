@@ -9,6 +9,8 @@ export interface SavedViewState {
   uri: string;
   viewerOptions?: PlacementOptions;
   viewerBatch?: number;
+  /** Symbolic dims set in the viewer (NAME=VALUE, over opplace.dims). */
+  viewerDims?: string[];
   /** Latency or throughput as chosen in the viewer (issue 14). */
   viewerChoice?: ObjectiveChoice;
 }
@@ -24,6 +26,7 @@ export function savedStateFromWebview(state: unknown): SavedViewState | undefine
     uri: parsed.hostUri,
     ...(parsed.options ? { viewerOptions: parsed.options } : {}),
     ...(parsed.batchSize !== undefined ? { viewerBatch: parsed.batchSize } : {}),
+    ...(parsed.dims !== undefined ? { viewerDims: parsed.dims } : {}),
     ...(parsed.objective && parsed.pipelineControls ? { viewerChoice: { objective: parsed.objective, pipelineControls: parsed.pipelineControls } } : {}),
   };
 }

@@ -94,6 +94,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
     options: init.options,
     chosenOptions: saved?.options,
     chosenBatch: saved?.batchSize ?? init.batchSize,
+    chosenDims: saved?.dims,
     groupBy: savedView.groupBy,
     expanded: savedView.expanded,
     showCritical: savedView.showCritical,
@@ -188,6 +189,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       ...(init.file !== undefined ? { file: init.file } : {}),
       options: s.chosenOptions,
       ...(s.chosenBatch !== undefined ? { batchSize: s.chosenBatch } : {}),
+      ...(s.chosenDims !== undefined ? { dims: s.chosenDims } : {}),
       objective: s.chosenChoice.objective,
       pipelineControls: s.chosenChoice.pipelineControls,
       view: {
@@ -437,7 +439,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
 
   async function replace(o: PlacementOptions, batchSize?: number, choice: ObjectiveChoice = s.chosenChoice, dims?: string[]): Promise<void> {
     const t0 = performance.now();
-    void dispatch({ type: 'choose', options: o, ...(batchSize !== undefined ? { batchSize } : {}), choice });
+    void dispatch({ type: 'choose', options: o, ...(batchSize !== undefined ? { batchSize } : {}), ...(dims !== undefined ? { dims } : {}), choice });
     try {
       const r = await host.replace(o, batchSize, choice, dims);
       lastPlaceMs = performance.now() - t0;

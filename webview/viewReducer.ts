@@ -43,6 +43,8 @@ export interface ViewModel {
   /** The options and batch size the user chose last (persisted even before their plan arrives). */
   chosenOptions: PlacementOptions;
   chosenBatch: number | undefined;
+  /** The symbolic dims the user set (NAME=VALUE), persisted so a restored view re-loads with them. */
+  chosenDims: string[] | undefined;
   /** What is drawn: a placement (latency) or a pipeline (throughput, issue 14). */
   objective: Objective;
   /** The pipeline plan throughput mode draws (null: none yet). */
@@ -75,7 +77,7 @@ export type ViewEvent =
   | { type: 'reveal'; node: number }
   | { type: 'search'; query: string }
   | { type: 'nextMatch' }
-  | { type: 'choose'; options: PlacementOptions; batchSize?: number; choice?: ObjectiveChoice }
+  | { type: 'choose'; options: PlacementOptions; batchSize?: number; choice?: ObjectiveChoice; dims?: string[] }
   | { type: 'plan'; plan: Plan; options: PlacementOptions; graph?: OpGraph }
   | { type: 'pipeline'; pipeline: PipelinePlan; options: PlacementOptions; pipelineControls: ObjectiveChoice['pipelineControls']; graph?: OpGraph }
   | { type: 'error'; message: string }
@@ -89,6 +91,7 @@ export interface InitialView {
   options: PlacementOptions;
   chosenOptions?: PlacementOptions;
   chosenBatch?: number;
+  chosenDims?: string[];
   groupBy?: GroupBy;
   /** Saved expanded groups; ids that no longer exist are dropped, none left → the default. */
   expanded?: string[];
@@ -153,6 +156,7 @@ export function initialView(init: InitialView): ViewModel {
     options: init.options,
     chosenOptions: init.chosenOptions ?? init.options,
     chosenBatch: init.chosenBatch,
+    chosenDims: init.chosenDims,
     objective,
     pipeline,
     chosenChoice: init.chosenChoice ?? { ...choice, objective },
@@ -296,7 +300,13 @@ export function reduceView(s: ViewModel, ev: ViewEvent): ViewModel {
       return { ...s, matchCursor, expanded: withAncestors(s, s.matches[matchCursor]) };
     }
     case 'choose':
-      return { ...s, chosenOptions: ev.options, chosenBatch: ev.batchSize ?? s.chosenBatch, chosenChoice: ev.choice ?? s.chosenChoice };
+      return {
+        ...s,
+        chosenOptions: ev.options,
+        chosenBatch: ev.batchSize ?? s.chosenBatch,
+        chosenDims: ev.dims ?? s.chosenDims,
+        chosenChoice: ev.choice ?? s.chosenChoice,
+      };
     case 'plan':
       return withPlan(withGraph(s, ev.graph), ev.plan, ev.options);
     case 'pipeline':

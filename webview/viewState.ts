@@ -4,7 +4,7 @@
 // data in → data out; the stored value is untrusted (older versions, other viewers), so every read
 // goes through `parseViewerState`.
 import type { PlacementOptions } from '../algorithms/plan';
-import { isPipelineControls, isPlacementOptions, OBJECTIVES, type Objective, type PipelineControls } from './protocol';
+import { isDimAssignments, isPipelineControls, isPlacementOptions, OBJECTIVES, type Objective, type PipelineControls } from './protocol';
 
 export const VIEWER_STATE_VERSION = 1;
 
@@ -34,6 +34,8 @@ export interface PersistedViewerState {
   file?: string;
   options?: PlacementOptions;
   batchSize?: number;
+  /** Symbolic dims set in the viewer, NAME=VALUE (the host re-loads the model with them). */
+  dims?: string[];
   /** Latency or throughput, and the pipeline knobs (issue 14), as the user chose them. */
   objective?: Objective;
   pipelineControls?: PipelineControls;
@@ -74,6 +76,7 @@ export function parseViewerState(x: unknown): PersistedViewerState | null {
   if (typeof x.file === 'string' && x.file.length <= MAX_ID) s.file = x.file;
   if (isPlacementOptions(x.options)) s.options = x.options;
   if (isFiniteNum(x.batchSize) && Number.isInteger(x.batchSize) && x.batchSize >= 1) s.batchSize = x.batchSize;
+  if (isDimAssignments(x.dims)) s.dims = [...x.dims];
   if ((OBJECTIVES as unknown[]).includes(x.objective)) s.objective = x.objective as Objective;
   if (isPipelineControls(x.pipelineControls)) s.pipelineControls = { ...x.pipelineControls };
   const view = parseView(x.view);

@@ -97,6 +97,8 @@ describe('viewer: symbolic dims and absorbed shape plumbing of a real ONNX expor
     assert.deepEqual(req.dims, ['seq=16']);
     assert.deepEqual(req.options, OPTIONS, 'the placement options are unchanged');
     const graph = await answer(page, bytes, req);
+    // Persisted with the view (setState), so a restored view re-loads with them.
+    await waitFor(() => JSON.stringify((view.saves.at(-1) as { dims?: string[] } | undefined)?.dims) === '["seq=16"]', 'the dims in the saved state');
     assert.equal(graph.nodes.length, 67);
     await page.waitForFunction(() => document.body.dataset.planVersion === '1');
     await page.waitForFunction(() => getComputedStyle(document.getElementById('dims-warning')!).display === 'none');

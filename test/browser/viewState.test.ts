@@ -35,6 +35,7 @@ describe('viewer persisted state', () => {
       file: 'm.onnx',
       options,
       batchSize: 8,
+      dims: ['seq=128'],
       view: {
         transform: { k: 1.5, x: -20, y: 7 },
         expanded: ['group:', 'group:a'],
@@ -49,6 +50,7 @@ describe('viewer persisted state', () => {
       ...full,
       options: { ...options, memoryLimits: [1] }, // length ≠ devices
       batchSize: 0,
+      dims: ['seq'], // not NAME=VALUE
       view: { transform: { k: 0, x: 0, y: 0 }, expanded: ['group:', 3], groupBy: 'layers', showCritical: 'no', selected: 5, timelineHeight: -1 },
     });
     assert.deepEqual(bad, { v: VIEWER_STATE_VERSION, hostUri: full.hostUri, file: full.file, view: {} });

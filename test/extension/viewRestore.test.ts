@@ -11,13 +11,21 @@ const uri = 'file:///workspace/light_squeezenet.onnx';
 
 describe('view restore after a window reload', () => {
   it('takes the file, the options and the batch size from the webview state', () => {
-    const state = { v: VIEWER_STATE_VERSION, hostUri: uri, file: 'light_squeezenet.onnx', options: chosen, batchSize: 4, view: { expanded: ['group:'] } };
-    assert.deepEqual(savedStateFromWebview(state), { uri, viewerOptions: chosen, viewerBatch: 4 });
+    const state = {
+      v: VIEWER_STATE_VERSION,
+      hostUri: uri,
+      file: 'light_squeezenet.onnx',
+      options: chosen,
+      batchSize: 4,
+      dims: ['seq=64'],
+      view: { expanded: ['group:'] },
+    };
+    assert.deepEqual(savedStateFromWebview(state), { uri, viewerOptions: chosen, viewerBatch: 4, viewerDims: ['seq=64'] });
     assert.deepEqual(savedStateFromWebview({ v: VIEWER_STATE_VERSION, hostUri: uri }), { uri }, 'no choices yet: the settings apply');
   });
 
   it('drops invalid choices and states that name no file', () => {
-    const bad = { v: VIEWER_STATE_VERSION, hostUri: uri, options: { ...chosen, devices: 3 }, batchSize: -2 };
+    const bad = { v: VIEWER_STATE_VERSION, hostUri: uri, options: { ...chosen, devices: 3 }, batchSize: -2, dims: ['seq=-1'] };
     assert.deepEqual(savedStateFromWebview(bad), { uri });
     for (const s of [undefined, null, {}, { v: VIEWER_STATE_VERSION, file: 'a.onnx' }, { v: 99, hostUri: uri }, { hostUri: 42 }]) {
       assert.equal(savedStateFromWebview(s), undefined, JSON.stringify(s));
