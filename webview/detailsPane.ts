@@ -4,7 +4,7 @@ import type { OpBody, OpGraph } from '../algorithms/graph';
 import type { Plan } from '../algorithms/plan';
 import { formatBytes, formatFlops, formatUs } from '../algorithms/units';
 import { escapeHtml as esc } from './html';
-import type { BodyScope, GroupTree, PlanView } from './model';
+import { hasBodyOps, type BodyScope, type GroupTree, type PlanView } from './model';
 
 /** What the details pane says with no op selected (as the page starts: html.ts). */
 export const DETAILS_HINT = 'Hover or click an operator.';
@@ -56,7 +56,8 @@ function bodyText(body: OpBody): string {
     const ops = b.ops.length + (b.omittedOps ?? 0);
     return `${esc(b.name)}${body.countedBranch === k ? ' (counted)' : ''}: ${ops} op${ops === 1 ? '' : 's'}, ${formatFlops(b.flops)}${trips}`;
   });
-  return `${lines.join('<br>')}<br><span class="hint">click ▸ body on the op to show its ops</span>`;
+  const hint = hasBodyOps(body) ? '<br><span class="hint">click ▸ body on the op to show its ops</span>' : '';
+  return lines.join('<br>') + hint;
 }
 
 /** An op inside an expanded body: not placed on its own, it runs where its control-flow op runs. */
