@@ -2,13 +2,14 @@
 // export whose `seq` is symbolic. The workspace setting `opplace.dims` reaches the load and so the
 // placement (the plan has the folded graph's 67 ops, not the 117 of a free seq), the viewer lists the
 // dim with its value; without the setting the dim is free, the viewer shows the loader's warning,
-// and typing a value in the viewer's field re-loads the model in the view's engine with it.
+// and typing a value in the viewer's field re-loads the model in the view's engine with it, also
+// after a window reload.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { REPO } from '../helpers/paths';
-import { Session, explorerMenu, screenshot, startSession, waitFor, webviewFrame } from './harness';
+import { Session, explorerMenu, runCommand, screenshot, startSession, waitFor, webviewFrame } from './harness';
 
 const MODEL = 'tiny_gpt_op17.onnx';
 
@@ -52,7 +53,7 @@ describe('opplace in VS Code: symbolic ONNX dims (code-server + Chromium)', func
       await screenshot(page, `FAILED-dims-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
   });
 
-  it('opplace.dims reaches the placement; without it seq is free (the warning); the viewer field re-loads with a value', async () => {
+  it('opplace.dims reaches the placement; without it seq is free (the warning); the viewer field re-loads with a value, kept over a window reload', async () => {
     await explorerMenu(page, MODEL, 'Place on Devices…');
     const frame = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 90_000);
     const set = await waitFor(
@@ -90,5 +91,19 @@ describe('opplace in VS Code: symbolic ONNX dims (code-server + Chromium)', func
     );
     assert.deepEqual(viewer, { placedOps: 67, field: '16', warning: '' });
     await screenshot(page, 'dims-3-viewer');
+
+    // After a window reload the view comes back with the viewer's seq (its saved state), not the free one.
+    await page.waitForTimeout(1_000); // the webview saves its state once changes pause
+    const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 30_000 });
+    await runCommand(page, 'Developer: Reload Window');
+    await reloaded;
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const again = await webviewFrame(page, 'body[data-ready="true"] #memory .mem-bar', 90_000, MODEL);
+    const restored = await waitFor(
+      'the restored plan',
+      () => dimsSnapshot(again),
+      (x) => x.placedOps > 0,
+    );
+    assert.deepEqual(restored, { placedOps: 67, field: '16', warning: '' });
   });
 });
