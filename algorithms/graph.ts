@@ -5,11 +5,20 @@
 import { OpplaceError } from './errors';
 import { MinHeap } from './minHeap';
 
-/** One output slot of an operator. `shape` is null when unknown; a dim is null when unknown. */
+/**
+ * A dim of a tensor shape: a number; null when unknown; or a string when it is a symbolic
+ * expression of graph-input dims left free (ONNX `dim_param`s not given a value, e.g. "seq",
+ * "2*seq", "batch*seq+1": a polynomial with integer coefficients in canonical text, names that
+ * are not identifiers in braces). Byte counts and FLOPs of such tensors are those with every free
+ * dim at 1 (see algorithms/onnx/symbolic.ts).
+ */
+export type TensorDim = number | string | null;
+
+/** One output slot of an operator. `shape` is null when unknown (even the rank). */
 export interface TensorInfo {
   name: string;
   bytes: number;
-  shape: (number | null)[] | null;
+  shape: TensorDim[] | null;
   /** Element type as in the source format, e.g. 'float32', 'int64'. */
   dtype?: string;
 }
@@ -43,8 +52,12 @@ export interface OpNode {
    */
   isBackward?: boolean;
   /**
-   * Source nodes folded into this one and not placed (ONNX shape arithmetic with constant values,
-   * casts to the same type): shown by the viewer as part of it.
+   * Source nodes folded into this one and not placed, shown by the viewer as part of it: the names
+   * (ONNX node name, or `OpType_index` when unnamed) of the shape arithmetic whose values it reads
+   * (Shape → Gather → Unsqueeze → Concat chains, constant or symbolic in the free dims), of the
+   * casts to the same type and Identity nodes it reads through, nearest first, at most 32. Kept
+   * through opgraph files (algorithms/loaders/opgraph.ts), training graphs (the forward op keeps
+   * them) and fusion (a fused node's members keep theirs).
    */
   foldedNodes?: string[];
   /**
@@ -115,8 +128,8 @@ export interface OpGraph {
   /** Totals the loader knows better than a sum over nodes (e.g. unique parameter count). */
   /** `folded`: ONNX nodes not placed — weight producers, constant-valued shape arithmetic, no-op casts. */
   stats?: { parameterCount?: number; parameterBytes?: number; folded?: { weights: number; constants: number; casts: number } };
-  /** Every tensor whose shape the loader knows or inferred, name → dims (null = unknown dim). */
-  tensors?: Record<string, (number | null)[] | null>;
+  /** Every tensor whose shape the loader knows or inferred, name → dims (null = unknown dim, a string a symbolic one). */
+  tensors?: Record<string, TensorDim[] | null>;
   /**
    * The named (symbolic) dims of the graph inputs other than the batch, with the value the load
    * gave them (`--dim`, `opplace.dims`) or null while free (ONNX): what the viewer lets the user set.

@@ -1,6 +1,6 @@
 // What the viewer says about one op or one group: the HTML of the details pane and the tooltip
 // (both the same table), and the tooltip that follows the pointer. The HTML builders are pure.
-import type { OpBody, OpGraph } from '../algorithms/graph';
+import type { OpBody, OpGraph, TensorDim } from '../algorithms/graph';
 import type { Plan } from '../algorithms/plan';
 import { formatBytes, formatFlops, formatUs } from '../algorithms/units';
 import { escapeHtml as esc } from './html';
@@ -9,7 +9,7 @@ import { hasBodyOps, type BodyScope, type GroupTree, type PlanView } from './mod
 /** What the details pane says with no op selected (as the page starts: html.ts). */
 export const DETAILS_HINT = 'Hover or click an operator.';
 
-function shapeText(shape: (number | null)[] | null): string {
+function shapeText(shape: TensorDim[] | null): string {
   return shape ? `[${shape.map((d) => (d === null ? '?' : String(d))).join('×')}]` : '?';
 }
 

@@ -43,7 +43,7 @@
 import { MinHeap } from '../minHeap';
 import { OpplaceError } from '../errors';
 import { quoteInput } from '../text';
-import { OpEdge, OpGraph, OpNode, SymbolicDim, TensorInfo, validateGraph } from '../graph';
+import { OpEdge, OpGraph, OpNode, SymbolicDim, TensorDim, TensorInfo, validateGraph } from '../graph';
 import { opCost } from '../onnx/cost';
 import { DT, bytesPerElement, dtypeName, holdsParameters, isFloatType } from '../onnx/dtypes';
 import { inferNode } from '../onnx/infer';
@@ -52,11 +52,12 @@ import { OnnxGraph, OnnxModel, OnnxNode, OnnxValueInfo, decodeOnnxModel, hasFiel
 import { Attrs, MAX_FOLDED_ELEMENTS, elementCount, isExternal, tensorDims, tensorValues } from '../onnx/tensorData';
 import { BODY_OPS, BodyOpResult, bodyOp } from '../onnx/subgraphs';
 import { symbolicDimsOf } from '../onnx/dims';
-import { Shape, TensorMeta, cleanDim, numel } from '../onnx/values';
+import { FREE_DIM_VALUE, Shape, TensorMeta, boundShape, cleanDim, numel } from '../onnx/values';
+import { symbol } from '../onnx/symbolic';
 import type { LoadOptions } from './types';
 import { setOwn } from '../records';
 import { minOf } from '../arrays';
-import { formatBytes } from '../units';
+import { formatBytes, formatFlops } from '../units';
 
 const SUBGRAPH_OPS = new Set(['SequenceMap']);
 const DEFAULT_OPSET = 13;
@@ -140,6 +141,12 @@ class BuildContext {
   private rewriteLeading = false;
   /** Shared weights copied to each consumer (see shareWeight), for graph.meta. */
   private replicated: ReplicatedConstants | undefined;
+  /** Symbolic input dims no option gives a value → the first graph input that has them. */
+  private freeDims = new Map<string, string>();
+  /** Where in `warnings` the free-dims warning goes (it needs the costs, known only at the end). */
+  private freeDimsWarningAt = 0;
+  /** Graph node → its index in the ONNX node list. */
+  private readonly indexOfNode = new Map<OpNode, number>();
 
   constructor(
     model: OnnxModel,
@@ -216,10 +223,10 @@ class BuildContext {
     }
     // --force-batch on a fixed-batch model: the inputs' leading dims take the batch as if symbolic.
     this.rewriteLeading = !!this.options.forceBatch && this.batch !== 1 && batchParams.size === 0 && BuildContext.allLeadingFixed(inputs);
-    for (const vi of inputs) this.metas.set(vi.name!, this.inputMeta(vi, batchParams));
     this.warnIfBatchUnused(inputs, batchParams);
     this.warnAboutDims(inputs, batchParams);
     this.symbolicDims = symbolicDimsOf(inputs, batchParams, this.options);
+    for (const vi of inputs) this.metas.set(vi.name!, this.inputMeta(vi, batchParams));
     for (const vi of [...(this.g.value_info ?? []), ...(this.g.output ?? []), ...(this.g.input ?? [])]) {
       if (vi.name && !this.declared.has(vi.name)) this.declared.set(vi.name, this.valueInfoMeta(vi, batchParams, false));
     }
@@ -271,8 +278,8 @@ class BuildContext {
   }
 
   /**
-   * Says which --dim / --input-shape names match nothing, and which symbolic dims stay free (every
-   * shape that depends on them is unknown and counts 0 FLOPs and bytes: GPT-2 with [batch, seq]).
+   * Says which --dim / --input-shape names match nothing, and finds the symbolic dims that stay free
+   * (this.freeDims): shapes carry them as symbols, and warnAboutFreeDims says what they leave open.
    */
   private warnAboutDims(inputs: OnnxValueInfo[], batchParams: Set<string>): void {
     const dims = this.options.dims ?? {};
@@ -299,12 +306,40 @@ class BuildContext {
       this.warnings.push(
         `--input-shape ${unusedInputs.map((k) => `"${quoteInput(k)}"`).join(', ')}: no graph input of that name (the model's: ${[...names].map((k) => `"${quoteInput(k)}"`).join(', ')})`,
       );
-    if (free.size) {
-      const list = [...free].map(([d, input]) => `"${quoteInput(d)}" (input "${quoteInput(input)}")`).join(', ');
-      this.warnings.push(
-        `symbolic dims left free: ${list}; shapes that depend on them are unknown and count 0 FLOPs and bytes (give them a value with --dim NAME=VALUE or --input-shape INPUT=AxBx…)`,
-      );
+    this.freeDims = free;
+    this.freeDimsWarningAt = this.warnings.length;
+  }
+
+  /**
+   * One warning when symbolic dims stay free: shapes keep them as symbols ([1, seq, 32]) and FLOPs
+   * and bytes count them at FREE_DIM_VALUE (1), so the totals are the model at seq = 1. What a user
+   * can act on is how much of that grows with them: the share of the FLOPs and of the activation
+   * bytes (both at 1) of ops whose shapes contain a free dim. Placed where warnAboutDims ran.
+   */
+  private warnAboutFreeDims(nodes: OpNode[]): void {
+    if (this.freeDims.size === 0) return;
+    const symbolic = (s: Shape | null | undefined) => !!s && s.some((d) => typeof d === 'string');
+    let flops = 0;
+    let scaledFlops = 0;
+    let bytes = 0;
+    let scaledBytes = 0;
+    for (const n of nodes) {
+      const scales = n.outputs.some((t) => symbolic(t.shape)) || this.inputsOf(this.indexOfNode.get(n)!).some((x) => symbolic(this.metas.get(x)?.shape));
+      flops += n.flops ?? 0;
+      if (scales) scaledFlops += n.flops ?? 0;
+      for (const t of n.outputs) {
+        bytes += t.bytes;
+        if (symbolic(t.shape)) scaledBytes += t.bytes;
+      }
     }
+    const at = [...this.freeDims.keys()].map((d) => `${quoteInput(d)} = ${FREE_DIM_VALUE}`).join(', ');
+    const list = [...this.freeDims].map(([d, input]) => `"${quoteInput(d)}" (input "${quoteInput(input)}")`).join(', ');
+    const pct = (part: number, all: number) => (all > 0 ? `${Math.round((100 * part) / all)}%` : '0%');
+    this.warnings.splice(
+      this.freeDimsWarningAt,
+      0,
+      `symbolic dims left free: ${list}; shapes keep them as symbols and FLOPs and bytes are counted at ${at} (${formatFlops(flops)}, ${formatBytes(bytes)} of activations); ${pct(scaledFlops, flops)} of those FLOPs and ${pct(scaledBytes, bytes)} of those bytes grow with them (give them a value with --dim NAME=VALUE or --input-shape INPUT=AxBx…)`,
+    );
   }
 
   private valueInfoMeta(vi: OnnxValueInfo, batchParams: Set<string>, isInput: boolean): TensorMeta {
@@ -318,6 +353,8 @@ class BuildContext {
       if (d.dim_param && this.options.dims && Object.prototype.hasOwnProperty.call(this.options.dims, d.dim_param)) return this.options.dims[d.dim_param];
       if (d.dim_param && batchParams.has(d.dim_param)) return this.batch;
       if (isInput && i === 0) return this.batch; // missing or symbolic leading dim of an input
+      // a free input dim is a symbol, also where value_info repeats it (not onnx's own "unk__2" names)
+      if (d.dim_param && this.freeDims.has(d.dim_param)) return symbol(d.dim_param);
       return null;
     });
     return { shape: shape.length > 64 ? null : shape, dtype };
@@ -437,7 +474,7 @@ class BuildContext {
       if (this.folded[i]) this.weights.set(name, { meta, root: root ?? name, consumers: [], indirect: [] });
     });
     if (this.folded[i] || !standard || SUBGRAPH_OPS.has(op) || BODY_OPS.has(op)) return;
-    if (outputs.some((x) => x) && merged.every((m) => !m || isConstantValue(m))) this.foldConstant(i, merged);
+    if (outputs.some((x) => x) && merged.every((m) => !m || isConstantValue(m) || isShapeValue(m))) this.foldConstant(i, merged);
     else if (this.isNoOpCast(i)) this.foldCast(i);
   }
 
@@ -564,9 +601,10 @@ class BuildContext {
     );
   }
 
+  /** Bytes of a tensor, with free dims at FREE_DIM_VALUE; 0 when a dim is unknown. */
   private tensorBytes(meta: TensorMeta | undefined): number {
     if (!meta) return 0;
-    const n = numel(meta.shape);
+    const n = numel(boundShape(meta.shape));
     return n === null ? 0 : n * bytesPerElement(meta.dtype, this.options.dtype);
   }
 
@@ -620,6 +658,7 @@ class BuildContext {
       if (mp) opNode.modulePath = mp;
       opNodes.push(opNode);
       nodeAt.set(i, opNode);
+      this.indexOfNode.set(opNode, i);
       this.attachConstants(i, opNode);
     });
     // Edges follow node order then input order: deterministic.
@@ -637,7 +676,8 @@ class BuildContext {
       });
     }
     const stats = this.assignWeights(nodeAt);
-    const tensors: Record<string, (number | null)[] | null> = {};
+    this.warnAboutFreeDims(opNodes);
+    const tensors: Record<string, TensorDim[] | null> = {};
     for (const [name, m] of this.metas) setOwn(tensors, name, m.shape);
     const missing = this.missingInputs();
     if (missing.length) {
@@ -823,6 +863,15 @@ function pushOnce(list: number[], i: number): void {
 /** A tensor whose whole value inference knows (small enough to fold, shape fully known). */
 function isConstantValue(m: TensorMeta): boolean {
   return !!m.value && m.value.length <= MAX_FOLDED_ELEMENTS && numel(m.shape) === m.value.length;
+}
+
+/**
+ * A shape vector known in the free dims ([1, seq, 32]): every element a number or symbolic. Like a
+ * constant it is known before the step runs, whatever the dims turn out to be, so its producer is
+ * shape plumbing and not placed either (with seq free as with seq = 64).
+ */
+function isShapeValue(m: TensorMeta): boolean {
+  return !!m.sym && m.sym.every((d) => d !== null) && numel(m.shape) === m.sym.length;
 }
 
 /** Fills what inference left unknown from the shapes the file declares (value_info, graph outputs). */

@@ -1,9 +1,10 @@
 // Per-op work for the roofline cost model: floating-point operations and bytes moved (read +
 // written) of one forward (inference) execution. Counts are the usual analytic ones (a multiply-add
-// is 2 FLOPs); cheap elementwise ops get a small per-element constant. Unknown shapes count 0.
+// is 2 FLOPs); cheap elementwise ops get a small per-element constant. Unknown shapes count 0;
+// free symbolic dims count as FREE_DIM_VALUE (values.ts), so a free `seq` gives the cost at seq = 1.
 import { einsumDims } from './infer';
 import { Attrs } from './tensorData';
-import { Shape, numel } from './values';
+import { NumShape, Shape, boundShape, numel } from './values';
 import { ownValue } from '../records';
 
 export interface CostInput {
@@ -97,15 +98,21 @@ const PER_ELEMENT: Record<string, number> = {
 const VIEW_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Shape', 'Size', 'Constant']);
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const count = (s: Shape | undefined) => numel(s) ?? 0;
+const count = (s: NumShape | undefined) => numel(s) ?? 0;
 
-function product(xs: readonly (number | null)[]): number {
+/** What the counts read: the shapes with free dims bound. */
+interface BoundCost extends Omit<CostInput, 'inputs' | 'outputs'> {
+  inputs: (NumShape | undefined)[];
+  outputs: NumShape[];
+}
+
+function product(xs: readonly (number | string | null)[]): number {
   let p = 1;
-  for (const x of xs) p *= x ?? 0;
+  for (const x of xs) p *= typeof x === 'number' ? x : 0;
   return p;
 }
 
-function flopsOf(c: CostInput): number {
+function flopsOf(c: BoundCost): number {
   const out0 = count(c.outputs[0]);
   const in0 = count(c.inputs[0]);
   switch (c.opType) {
@@ -211,7 +218,7 @@ function flopsOf(c: CostInput): number {
   }
 }
 
-function bytesOf(c: CostInput): number {
+function bytesOf(c: BoundCost): number {
   if (VIEW_OPS.has(c.opType)) return 0;
   const written = sum(c.outputBytes);
   switch (c.opType) {
@@ -229,7 +236,8 @@ function bytesOf(c: CostInput): number {
   }
 }
 
-export function opCost(c: CostInput): OpCost {
+export function opCost(input: CostInput): OpCost {
+  const c: BoundCost = { ...input, inputs: input.inputs.map((s) => (s === undefined ? undefined : boundShape(s))), outputs: input.outputs.map(boundShape) };
   const flops = flopsOf(c);
   const bytes = bytesOf(c);
   return { flops: Number.isFinite(flops) && flops > 0 ? flops : 0, memoryAccessBytes: Number.isFinite(bytes) && bytes > 0 ? bytes : 0 };

@@ -4,7 +4,27 @@
 // of axes, split, pads, scales…) are handled by looking at which form the node actually uses.
 import { DT, isFloatType } from './dtypes';
 import { Attrs, MAX_FOLDED_ELEMENTS, MAX_FOLDED_FLOAT_ELEMENTS, tensorDims, tensorValues } from './tensorData';
-import { Dim, MAX_RANK, Shape, TensorMeta, broadcastAll, cleanShape, foldByIndex, foldElementwise, foldReduce, isFullyKnown, normAxis, numel } from './values';
+import {
+  Dim,
+  MAX_RANK,
+  Shape,
+  TensorMeta,
+  broadcastAll,
+  cleanElement,
+  cleanShape,
+  elementsOf,
+  foldByIndex,
+  foldDimsByIndex,
+  foldDimsElementwise,
+  foldElementwise,
+  foldReduce,
+  isFullyKnown,
+  normAxis,
+  numDim,
+  numel,
+  withElements,
+} from './values';
+import { dimAdd, dimDiv, dimMul, dimProduct, dimSub } from './symbolic';
 import { ownValue } from '../records';
 
 export interface InferContext {
@@ -30,6 +50,11 @@ const inDtype = (c: InferContext, i = 0) => c.inputs[i]?.dtype ?? 0;
 const inShape = (c: InferContext, i = 0): Shape => c.inputs[i]?.shape ?? null;
 const inValue = (c: InferContext, i: number) => c.inputs[i]?.value;
 const present = (c: InferContext, i: number) => c.inputs.length > i && c.inputs[i] !== undefined;
+
+/** The input's value or symbolic elements, for ops that keep the elements (Reshape, Squeeze…). */
+function passElements(x: TensorMeta | undefined): { value?: number[]; sym?: Dim[] } {
+  return x?.value ? { value: x.value } : x?.sym ? { sym: x.sym } : {};
+}
 
 function fillOutputs(c: InferContext, first: TensorMeta[]): TensorMeta[] {
   const out = first.slice(0, Math.max(c.nOutputs, 0));
@@ -143,6 +168,17 @@ const BINARY_FOLD: Partial<Record<string, (a: number, b: number) => number>> = {
   Sum: (a, b) => a + b,
 };
 
+/** Shape arithmetic on partly symbolic elements (seq * 2, batch * seq, hidden / heads). */
+const DIM_FOLD: Partial<Record<string, (a: Dim, b: Dim) => Dim>> = {
+  Add: dimAdd,
+  Sub: dimSub,
+  Mul: dimMul,
+  Div: dimDiv,
+  Sum: dimAdd,
+  Max: (a, b) => (a === b ? a : typeof a === 'number' && typeof b === 'number' ? Math.max(a, b) : null),
+  Min: (a, b) => (a === b ? a : typeof a === 'number' && typeof b === 'number' ? Math.min(a, b) : null),
+};
+
 const BOOL_RESULT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Not', 'IsNaN', 'IsInf']);
 const BROADCAST_OPS = [
   'Add',
@@ -189,7 +225,8 @@ const unary: Rule = (c) => {
   const dtype = BOOL_RESULT.has(c.opType) ? DT.BOOL : inDtype(c);
   const fold = ownValue(UNARY_FOLD, c.opType);
   const value = fold && x?.value && x.value.length <= MAX_FOLDED_ELEMENTS ? x.value.map(fold) : undefined;
-  const first: TensorMeta = { shape: inShape(c), dtype, ...(value ? { value } : {}) };
+  const sym = c.opType === 'Identity' && x?.sym ? { sym: x.sym } : {};
+  const first: TensorMeta = { shape: inShape(c), dtype, ...(value ? { value } : sym) };
   // Dropout-like second output (mask) and the like
   return fillOutputs(c, [first, { shape: inShape(c), dtype: DT.BOOL }]);
 };
@@ -203,7 +240,9 @@ const broadcast: Rule = (c) => {
   if (c.opType === 'Div' && isIntegerType(ins[0].dtype)) fn = (a, b) => Math.trunc(a / b);
   let value: number[] | undefined;
   if (fn && ins.length >= 1) value = foldElementwise(ins, shape, (...xs) => xs.reduce((acc, v) => fn(acc, v)));
-  return fillOutputs(c, [{ shape, dtype, ...(value ? { value } : {}) }]);
+  const dimFn = ownValue(DIM_FOLD, c.opType);
+  const sym = !value && dimFn && ins.some((t) => t?.sym) ? foldDimsElementwise(ins, shape, (...xs) => xs.reduce((acc, v) => dimFn(acc, v))) : undefined;
+  return fillOutputs(c, [{ shape, dtype, ...(value ? { value } : withElements(sym)) }]);
 };
 
 const where: Rule = (c) => {
@@ -222,14 +261,19 @@ const cast: Rule = (c) => {
   const to = c.attrs.int('to', 0);
   const x = c.inputs[0];
   const value = x?.value?.map((v) => castValue(v, to));
-  return fillOutputs(c, [{ shape: inShape(c), dtype: to, ...(value ? { value } : {}) }]);
+  // dims stay the same dims through a cast to another integer type
+  const sym = x?.sym && isIntegerType(to) && to !== DT.BOOL ? { sym: x.sym } : {};
+  return fillOutputs(c, [{ shape: inShape(c), dtype: to, ...(value ? { value } : sym) }]);
 };
 
 // ---------- convolution and pooling ----------
 
-function spatialOut(inDim: Dim, k: number, s: number, d: number, pb: number, pe: number, autoPad: string, ceil: boolean): Dim {
-  if (inDim === null || !(s > 0)) return null;
+function spatialOut(dim: Dim, k: number, s: number, d: number, pb: number, pe: number, autoPad: string, ceil: boolean): Dim {
+  const inDim = numDim(dim);
   const dk = (k - 1) * d + 1;
+  if (typeof dim === 'string' && s > 0)
+    return symbolicSpatialOut(dim, dk, s, autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER' ? null : autoPad === 'VALID' ? 0 : pb + pe);
+  if (inDim === null || !(s > 0)) return null;
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(inDim / s);
   if (autoPad === 'VALID') return Math.floor((inDim - dk) / s) + 1;
   const span = (inDim + pb + pe - dk) / s;
@@ -237,6 +281,13 @@ function spatialOut(inDim: Dim, k: number, s: number, d: number, pb: number, pe:
   // ceil_mode: the last window must start inside the input or the left padding (PyTorch and current ONNX rule)
   if (ceil && (out - 1) * s >= inDim + pb) out -= 1;
   return out;
+}
+
+/** A symbolic spatial dim: exact when the stride divides it (`pads` null: SAME, ceil(in / s)), else unknown. */
+function symbolicSpatialOut(dim: string, dk: number, s: number, pads: number | null): Dim {
+  if (pads === null) return dimDiv(dim, s);
+  const span = dimAdd(dim, pads - dk);
+  return dimAdd(s === 1 ? span : dimDiv(span, s), 1);
 }
 
 function windowed(c: InferContext, x: Shape, kernel: number[] | null, outChannels: Dim, ceil: boolean): Shape {
@@ -274,7 +325,7 @@ const convTranspose: Rule = (c) => {
   const x = inShape(c, 0);
   const w = inShape(c, 1);
   const group = c.attrs.int('group', 1);
-  const cout = w && w[1] !== null ? w[1] * group : null;
+  const cout = dimMul(w ? (w[1] ?? null) : null, group);
   if (!x || x.length < 3) return fillOutputs(c, [{ shape: null, dtype: inDtype(c) }]);
   const n = x.length - 2;
   const explicit = c.attrs.ints('output_shape');
@@ -290,14 +341,14 @@ const convTranspose: Rule = (c) => {
   const shape: Dim[] = [x[0], cout];
   for (let i = 0; i < n; i++) {
     const xin = x[2 + i];
-    const k = kernel[i];
+    const k = numDim(kernel[i]);
     const s = strides[i] ?? 1;
     if (xin === null || k === null || k === undefined) {
       shape.push(null);
     } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      shape.push(xin * s);
+      shape.push(dimMul(xin, s));
     } else {
-      shape.push(s * (xin - 1) + (outPad[i] ?? 0) + ((k - 1) * (dil[i] ?? 1) + 1) - (pads[i] ?? 0) - (pads[i + n] ?? 0));
+      shape.push(dimAdd(dimMul(s, dimSub(xin, 1)), (outPad[i] ?? 0) + ((k - 1) * (dil[i] ?? 1) + 1) - (pads[i] ?? 0) - (pads[i + n] ?? 0)));
     }
   }
   return fillOutputs(c, [{ shape, dtype: inDtype(c) }]);
@@ -374,13 +425,12 @@ const shapeOp: Rule = (c) => {
   const start = clamp(c.attrs.int('start', 0));
   const end = c.attrs.has('end') ? clamp(c.attrs.int('end', r)) : r;
   const dims = x.slice(start, Math.max(start, end));
-  const value = isFullyKnown(dims) ? dims : undefined;
-  return fillOutputs(c, [{ shape: [dims.length], dtype: DT.INT64, ...(value ? { value } : {}) }]);
+  return fillOutputs(c, [{ shape: [dims.length], dtype: DT.INT64, ...withElements(dims) }]);
 };
 
 const sizeOp: Rule = (c) => {
-  const n = numel(inShape(c, 0));
-  return fillOutputs(c, [{ shape: [], dtype: DT.INT64, ...(n !== null ? { value: [n] } : {}) }]);
+  const s = inShape(c, 0);
+  return fillOutputs(c, [{ shape: [], dtype: DT.INT64, ...withElements(s ? [dimProduct(s)] : undefined) }]);
 };
 
 function constantMeta(c: InferContext): TensorMeta {
@@ -416,9 +466,9 @@ const constantOfShape: Rule = (c) => {
   const t = c.attrs.tensor('value');
   const dtype = t?.data_type ?? DT.FLOAT;
   const fillValue = t ? (tensorValues(t)?.[0] ?? 0) : 0;
-  const dims = inValue(c, 0);
+  const dims = elementsOf(c.inputs[0]);
   const inS = inShape(c, 0);
-  const rank = inS && inS.length === 1 ? inS[0] : null;
+  const rank = inS && inS.length === 1 ? numDim(inS[0]) : null;
   const shape: Shape = dims ? dims.slice() : rank !== null && rank <= MAX_RANK ? new Array(rank).fill(null) : null;
   const clean = cleanShape(shape);
   const n = numel(clean);
@@ -429,12 +479,12 @@ const constantOfShape: Rule = (c) => {
 
 const reshape: Rule = (c) => {
   const x = c.inputs[0];
-  const target = present(c, 1) ? inValue(c, 1) : c.attrs.ints('shape');
+  const target: Dim[] | undefined = present(c, 1) ? elementsOf(c.inputs[1]) : c.attrs.ints('shape');
   const dtype = inDtype(c);
-  const passValue = x?.value ? { value: x.value } : {};
+  const passValue = passElements(x);
   if (!target) {
     const ts = inShape(c, 1);
-    const rank = ts && ts.length === 1 ? ts[0] : null;
+    const rank = ts && ts.length === 1 ? numDim(ts[0]) : null;
     return fillOutputs(c, [{ shape: rank !== null && rank <= MAX_RANK ? new Array(rank).fill(null) : null, dtype, ...passValue }]);
   }
   const xs = x?.shape ?? null;
@@ -442,15 +492,11 @@ const reshape: Rule = (c) => {
   const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (xs && i < xs.length ? xs[i] : null) : d === -1 ? null : d));
   const minus = target.findIndex((d) => d === -1);
   if (minus >= 0) {
-    const total = numel(xs);
-    let rest = 1;
-    let ok = true;
-    out.forEach((d, i) => {
-      if (i === minus) return;
-      if (d === null) ok = false;
-      else rest *= d;
-    });
-    out[minus] = ok && total !== null && rest > 0 && total % rest === 0 ? total / rest : null;
+    // -1 takes what is left: the element count over the other dims (exact, symbolic or not)
+    const total = xs ? dimProduct(xs) : null;
+    const rest = dimProduct(out.filter((_, i) => i !== minus));
+    const left = rest === 0 ? null : dimDiv(total, rest);
+    out[minus] = typeof left === 'number' && typeof total === 'number' && typeof rest === 'number' && total % rest !== 0 ? null : left;
   }
   return fillOutputs(c, [{ shape: out, dtype, ...passValue }]);
 };
@@ -460,9 +506,9 @@ const flatten: Rule = (c) => {
   if (!x) return fillOutputs(c, [{ shape: [null, null], dtype: inDtype(c) }]);
   let axis = c.attrs.int('axis', 1);
   if (axis < 0) axis += x.length;
-  const a = numel(x.slice(0, axis));
-  const b = numel(x.slice(axis));
-  return fillOutputs(c, [{ shape: [a, b], dtype: inDtype(c), ...(c.inputs[0]?.value ? { value: c.inputs[0].value } : {}) }]);
+  const a = dimProduct(x.slice(0, axis));
+  const b = dimProduct(x.slice(axis));
+  return fillOutputs(c, [{ shape: [a, b], dtype: inDtype(c), ...passElements(c.inputs[0]) }]);
 };
 
 const transpose: Rule = (c) => {
@@ -480,16 +526,18 @@ const transpose: Rule = (c) => {
   return fillOutputs(c, [{ shape, dtype: inDtype(c), ...(value ? { value } : {}) }]);
 };
 
-function foldConcat(inputs: TensorMeta[], axis: number, out: Shape): number[] | undefined {
+/** Concat of known elements (numbers or partly symbolic: [batch] ++ [seq] ++ [2, 16]). */
+function foldConcat(inputs: TensorMeta[], axis: number, out: Shape): Dim[] | undefined {
   if (!isFullyKnown(out) || numel(out)! > MAX_FOLDED_ELEMENTS) return undefined;
-  for (const t of inputs) if (!t.value || !isFullyKnown(t.shape) || t.value.length !== numel(t.shape)) return undefined;
+  const parts = inputs.map(elementsOf);
+  for (let i = 0; i < inputs.length; i++) if (!parts[i] || !isFullyKnown(inputs[i].shape) || parts[i]!.length !== numel(inputs[i].shape)) return undefined;
   const outer = numel(out.slice(0, axis))!;
-  const res: number[] = [];
+  const res: Dim[] = [];
   for (let o = 0; o < outer; o++) {
-    for (const t of inputs) {
+    inputs.forEach((t, i) => {
       const chunk = numel((t.shape as number[]).slice(axis))!;
-      for (let j = 0; j < chunk; j++) res.push(t.value![o * chunk + j]);
-    }
+      for (let j = 0; j < chunk; j++) res.push(parts[i]![o * chunk + j]);
+    });
   }
   return res;
 }
@@ -503,32 +551,34 @@ const concat: Rule = (c) => {
   const axis = normAxis(c.attrs.int('axis', 0), rank);
   if (axis === null) return fillOutputs(c, [{ shape: null, dtype }]);
   const out: Dim[] = new Array(rank).fill(null);
-  let sum: number | null = 0;
+  let sum: Dim = 0;
   for (let i = 0; i < rank; i++) {
     if (i === axis) continue;
     for (const t of ins) if (t.shape && t.shape[i] !== null) out[i] = t.shape[i];
   }
   for (const t of ins) {
     const d = t.shape ? t.shape[axis] : null;
-    sum = sum === null || d === null || d === undefined ? null : sum + d;
+    sum = d === undefined ? null : dimAdd(sum, d);
   }
   out[axis] = sum;
-  const value = foldConcat(ins, axis, out);
-  return fillOutputs(c, [{ shape: out, dtype, ...(value ? { value } : {}) }]);
+  return fillOutputs(c, [{ shape: out, dtype, ...withElements(foldConcat(ins, axis, out)) }]);
 };
 
-function foldGather(data: TensorMeta, idx: TensorMeta, axis: number, out: Shape): number[] | undefined {
-  if (!data.value || !idx.value || !isFullyKnown(data.shape) || !isFullyKnown(out) || numel(out)! > MAX_FOLDED_ELEMENTS) return undefined;
+/** Gather of known elements by constant indices (Gather(Shape(x), 1) is x's dim 1, symbolic or not). */
+function foldGather(data: TensorMeta, idx: TensorMeta, axis: number, out: Shape): Dim[] | undefined {
+  const els = elementsOf(data);
+  if (!els || !idx.value || !isFullyKnown(data.shape) || !isFullyKnown(out) || numel(out)! > MAX_FOLDED_ELEMENTS) return undefined;
+  if (els.length !== numel(data.shape)) return undefined;
   const ds = data.shape;
   const outer = numel(ds.slice(0, axis))!;
   const inner = numel(ds.slice(axis + 1))!;
   const len = ds[axis];
-  const res: number[] = [];
+  const res: Dim[] = [];
   for (let o = 0; o < outer; o++) {
     for (const raw of idx.value) {
       const i = raw < 0 ? raw + len : raw;
       if (!(i >= 0 && i < len)) return undefined;
-      for (let j = 0; j < inner; j++) res.push(data.value[(o * len + i) * inner + j]);
+      for (let j = 0; j < inner; j++) res.push(els[(o * len + i) * inner + j]);
     }
   }
   return res;
@@ -544,8 +594,8 @@ const gather: Rule = (c) => {
   const axis = normAxis(c.attrs.int('axis', 0), ds.length);
   if (axis === null) return fillOutputs(c, [{ shape: null, dtype }]);
   const shape = [...ds.slice(0, axis), ...is, ...ds.slice(axis + 1)];
-  const value = data && idx ? foldGather(data, idx, axis, shape) : undefined;
-  return fillOutputs(c, [{ shape, dtype, ...(value ? { value } : {}) }]);
+  const els = data && idx ? foldGather(data, idx, axis, shape) : undefined;
+  return fillOutputs(c, [{ shape, dtype, ...withElements(els) }]);
 };
 
 const gatherElements: Rule = (c) => fillOutputs(c, [{ shape: inShape(c, 1), dtype: inDtype(c) }]);
@@ -555,7 +605,7 @@ const gatherND: Rule = (c) => {
   const is = inShape(c, 1);
   const b = c.attrs.int('batch_dims', 0);
   if (!ds || !is || is.length === 0) return fillOutputs(c, [{ shape: null, dtype: inDtype(c) }]);
-  const k = is[is.length - 1];
+  const k = numDim(is[is.length - 1]);
   if (k === null) return fillOutputs(c, [{ shape: null, dtype: inDtype(c) }]);
   return fillOutputs(c, [{ shape: [...is.slice(0, -1), ...ds.slice(b + k)], dtype: inDtype(c) }]);
 };
@@ -577,10 +627,10 @@ const split: Rule = (c) => {
   for (let i = 0; i < n; i++) {
     let d: Dim = null;
     if (sizes && sizes.length === n) d = sizes[i];
-    else if (!(present(c, 1) && !sizes) && dim !== null && n > 0) {
+    else if (!(present(c, 1) && !sizes) && typeof dim === 'number' && n > 0) {
       const chunk = Math.ceil(dim / n);
       d = i < n - 1 ? chunk : dim - chunk * (n - 1);
-    }
+    } else if (!(present(c, 1) && !sizes) && n > 0) d = dimDiv(dim, n); // a symbolic dim splits evenly or is unknown
     const s = x.slice();
     s[axis] = d;
     out.push({ shape: s, dtype });
@@ -603,14 +653,31 @@ function sliceLength(dim: number, start: number, end: number, step: number): { l
   return { len: Math.max(0, Math.ceil((e - s) / step)), first: s };
 }
 
+/** Slice bounds at or past this are "to the end" (exporters write INT64_MAX or INT32_MAX). */
+const SLICE_TO_END = 2 ** 31 - 1;
+
+/**
+ * Length of a step-1 slice where the dim or a bound is symbolic (x[:, :seq] of a [1, 64] mask,
+ * x[:, -1] of [1, seq, 32]). A symbolic bound is taken to lie inside the dim — the model only runs
+ * for such values (GPT-2's mask slice bias[:, :, :seq, :seq] needs seq ≤ n_ctx) — so no clamp
+ * applies; other steps and unknown bounds give an unknown length.
+ */
+function symbolicSliceLength(dim: Dim, start: Dim, end: Dim, step: number): Dim {
+  if (step !== 1 || start === null || end === null) return null;
+  const bound = (b: number | string): Dim => (typeof b !== 'number' ? b : b >= SLICE_TO_END ? dim : b < 0 ? dimAdd(dim, b) : b);
+  const len = dimSub(bound(end), bound(start));
+  if (typeof len === 'number') return Math.max(len, 0);
+  return len;
+}
+
 const slice: Rule = (c) => {
   const x = c.inputs[0];
   const xs = x?.shape ?? null;
   const dtype = inDtype(c);
   if (!xs) return fillOutputs(c, [{ shape: null, dtype }]);
   const byInputs = c.inputs.length > 1;
-  const starts = byInputs ? inValue(c, 1) : c.attrs.ints('starts');
-  const ends = byInputs ? inValue(c, 2) : c.attrs.ints('ends');
+  const starts: Dim[] | undefined = byInputs ? elementsOf(c.inputs[1]) : c.attrs.ints('starts');
+  const ends: Dim[] | undefined = byInputs ? elementsOf(c.inputs[2]) : c.attrs.ints('ends');
   const axesIn = byInputs ? (present(c, 3) ? inValue(c, 3) : undefined) : c.attrs.ints('axes');
   const stepsIn = byInputs && present(c, 4) ? inValue(c, 4) : undefined;
   const axesUnknown = byInputs && present(c, 3) && !axesIn;
@@ -626,22 +693,26 @@ const slice: Rule = (c) => {
   // per input dim: the first index taken and the step (untouched dims: 0 and 1)
   const first = xs.map(() => 0);
   const stride = xs.map(() => 1);
+  let foldable = true;
   for (let i = 0; i < axes.length; i++) {
     const a = normAxis(axes[i], xs.length);
     if (a === null) return fillOutputs(c, [{ shape: null, dtype }]);
     const dim = xs[a];
     const step = stepsIn?.[i] ?? 1;
-    if (dim === null) {
-      out[a] = null;
+    const [start, end] = [starts[i], ends[i]];
+    if (typeof dim !== 'number' || typeof start !== 'number' || typeof end !== 'number') {
+      out[a] = symbolicSliceLength(dim, start, end, step);
+      foldable = false;
       continue;
     }
-    const r = sliceLength(dim, starts[i], ends[i], step);
+    const r = sliceLength(dim, start, end, step);
     out[a] = r.len;
     first[a] = r.first;
     stride[a] = step;
   }
-  const value = foldByIndex(x, out, (o) => o.map((k, d) => first[d] + k * stride[d]));
-  return fillOutputs(c, [{ shape: out, dtype, ...(value ? { value } : {}) }]);
+  const source = (o: readonly number[]) => o.map((k, d) => first[d] + k * stride[d]);
+  const els = foldable ? (foldByIndex(x, out, source) ?? foldDimsByIndex(x, out, source)) : undefined;
+  return fillOutputs(c, [{ shape: out, dtype, ...withElements(els) }]);
 };
 
 function axesOf(c: InferContext, inputIndex: number): number[] | undefined | 'unknown' {
@@ -654,7 +725,7 @@ const squeeze: Rule = (c) => {
   const xs = x?.shape ?? null;
   const axes = axesOf(c, 1);
   const dtype = inDtype(c);
-  const passValue = x?.value ? { value: x.value } : {};
+  const passValue = passElements(x);
   if (!xs || axes === 'unknown') return fillOutputs(c, [{ shape: null, dtype, ...passValue }]);
   if (!axes || axes.length === 0) {
     if (!isFullyKnown(xs)) return fillOutputs(c, [{ shape: null, dtype, ...passValue }]);
@@ -669,7 +740,7 @@ const unsqueeze: Rule = (c) => {
   const xs = x?.shape ?? null;
   const axes = axesOf(c, 1);
   const dtype = inDtype(c);
-  const passValue = x?.value ? { value: x.value } : {};
+  const passValue = passElements(x);
   if (!xs || axes === 'unknown' || !axes) return fillOutputs(c, [{ shape: null, dtype, ...passValue }]);
   const rank = xs.length + axes.length;
   const at = new Set(axes.map((a) => normAxis(a, rank)));
@@ -681,24 +752,25 @@ const unsqueeze: Rule = (c) => {
 };
 
 const expand: Rule = (c) => {
-  const target = inValue(c, 1);
+  const target = elementsOf(c.inputs[1]);
   const dtype = inDtype(c);
   if (!target) {
     const ts = inShape(c, 1);
     const xs = inShape(c, 0);
-    const rank = ts && ts[0] !== null && ts.length === 1 && xs ? Math.max(ts[0], xs.length) : null;
+    const n = ts && ts.length === 1 ? numDim(ts[0]) : null;
+    const rank = n !== null && xs ? Math.max(n, xs.length) : null;
     return fillOutputs(c, [{ shape: rank !== null && rank <= MAX_RANK ? new Array(rank).fill(null) : null, dtype }]);
   }
   const shape = broadcastAll([inShape(c, 0), target]);
-  const value = foldElementwise([c.inputs[0]], shape, (v) => v);
-  return fillOutputs(c, [{ shape, dtype, ...(value ? { value } : {}) }]);
+  const els = foldDimsElementwise([c.inputs[0]], shape, (v) => v) ?? foldElementwise([c.inputs[0]], shape, (v) => v);
+  return fillOutputs(c, [{ shape, dtype, ...withElements(els) }]);
 };
 
 const tile: Rule = (c) => {
   const xs = inShape(c, 0);
   const reps = inValue(c, 1);
   if (!xs) return fillOutputs(c, [{ shape: null, dtype: inDtype(c) }]);
-  const shape = reps && reps.length === xs.length ? xs.map((d, i) => (d === null ? null : d * reps[i])) : xs.map(() => null);
+  const shape = reps && reps.length === xs.length ? xs.map((d, i) => dimMul(d, reps[i])) : xs.map(() => null);
   const value = foldByIndex(c.inputs[0], shape, (o) => o.map((k, d) => k % (xs[d] as number)));
   return fillOutputs(c, [{ shape, dtype: inDtype(c), ...(value ? { value } : {}) }]);
 };
@@ -718,7 +790,7 @@ const pad: Rule = (c) => {
   axes.forEach((a, i) => {
     if (a === null) return;
     const d = out[a];
-    out[a] = d === null ? null : d + pads[i] + pads[i + axes.length];
+    out[a] = dimAdd(d, pads[i] + pads[i + axes.length]);
     before[a] = pads[i];
   });
   // constant mode folds (reflect/edge would need the mirrored index): padding reads constant_value
@@ -759,7 +831,7 @@ const resize: Rule = (c) => {
   }
   let out: Dim[];
   if (sizes && sizes.length === xs.length) out = sizes.slice();
-  else if (scales && scales.length === xs.length) out = xs.map((d, i) => (d === null ? null : Math.floor(d * scales[i])));
+  else if (scales && scales.length === xs.length) out = xs.map((d, i) => (scales[i] === 1 ? d : typeof d === 'number' ? Math.floor(d * scales[i]) : null));
   else out = xs.map(() => null);
   return fillOutputs(c, [{ shape: out, dtype }]);
 };
@@ -799,7 +871,7 @@ const recurrent: Rule = (c) => {
   const w = inShape(c, 1);
   const gates = c.opType === 'LSTM' ? 4 : c.opType === 'GRU' ? 3 : 1;
   const dirs = c.attrs.string('direction', 'forward') === 'bidirectional' ? 2 : 1;
-  const hidden = c.attrs.has('hidden_size') ? c.attrs.int('hidden_size', 0) : w && w[1] !== null ? w[1] / gates : null;
+  const hidden = c.attrs.has('hidden_size') ? c.attrs.int('hidden_size', 0) : dimDiv(w ? (w[1] ?? null) : null, gates);
   const layout = c.attrs.int('layout', 0);
   const dtype = inDtype(c);
   const seq = xs && xs.length === 3 ? (layout ? xs[1] : xs[0]) : null;
@@ -816,9 +888,11 @@ const recurrent: Rule = (c) => {
 // ---------- generators and misc ----------
 
 const range: Rule = (c) => {
-  const [s, l, d] = [inValue(c, 0)?.[0], inValue(c, 1)?.[0], inValue(c, 2)?.[0]];
+  const [s, l, d] = [elementsOf(c.inputs[0])?.[0], elementsOf(c.inputs[1])?.[0], inValue(c, 2)?.[0]];
   const dtype = inDtype(c);
-  if (s === undefined || l === undefined || d === undefined || d === 0) return fillOutputs(c, [{ shape: [null], dtype }]);
+  if (s === undefined || l === undefined || s === null || l === null || d === undefined || d === 0) return fillOutputs(c, [{ shape: [null], dtype }]);
+  // arange(0, seq): seq elements; a symbolic count is exact or unknown, never folded
+  if (typeof s !== 'number' || typeof l !== 'number') return fillOutputs(c, [{ shape: [d > 0 ? dimDiv(dimSub(l, s), d) : null], dtype }]);
   const n = Math.max(Math.ceil((l - s) / d), 0);
   const value = n <= MAX_FOLDED_ELEMENTS ? Array.from({ length: n }, (_, i) => s + i * d) : undefined;
   return fillOutputs(c, [{ shape: [n], dtype, ...(value ? { value } : {}) }]);
@@ -855,9 +929,7 @@ const depthToSpace: Rule = (c) => {
   if (!xs || xs.length !== 4) return fillOutputs(c, [{ shape: null, dtype: inDtype(c) }]);
   const [n, ch, h, w] = xs;
   const up = c.opType === 'DepthToSpace';
-  const shape: Shape = up
-    ? [n, ch === null ? null : ch / (b * b), h === null ? null : h * b, w === null ? null : w * b]
-    : [n, ch === null ? null : ch * b * b, h === null ? null : h / b, w === null ? null : w / b];
+  const shape: Shape = up ? [n, dimDiv(ch, b * b), dimMul(h, b), dimMul(w, b)] : [n, dimMul(ch, b * b), dimDiv(h, b), dimDiv(w, b)];
   return fillOutputs(c, [{ shape, dtype: inDtype(c) }]);
 };
 
@@ -1036,7 +1108,8 @@ export function inferNode(c: InferContext): InferResult {
     outputs: outputs.map((m) => {
       const shape = cleanShape(m.shape);
       const value = m.value && shape && numel(shape) === m.value.length && m.value.every((v) => typeof v === 'number') ? m.value : undefined;
-      return { shape, dtype: m.dtype, ...(value ? { value } : {}) };
+      const sym = !value && m.sym && shape && numel(shape) === m.sym.length && isIntegerType(m.dtype) ? m.sym.map(cleanElement) : undefined;
+      return { shape, dtype: m.dtype, ...(value ? { value } : withElements(sym)) };
     }),
   };
 }

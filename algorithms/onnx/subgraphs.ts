@@ -22,7 +22,7 @@ import { opCost } from './cost';
 import { inferNode } from './infer';
 import { OnnxGraph, OnnxNode, OnnxValueInfo, hasField, int64ToNumber } from './proto';
 import { Attrs, tensorDims, tensorValues } from './tensorData';
-import { Shape, TensorMeta, cleanDim, normAxis, numel } from './values';
+import { Shape, TensorMeta, cleanDim, normAxis, numDim, numel } from './values';
 
 export const BODY_OPS = new Set(['If', 'Loop', 'Scan']);
 
@@ -253,7 +253,7 @@ function scanOp(node: OnnxNode, ins: (TensorMeta | undefined)[], outer: Lookup, 
     if (!x?.shape) return unknownMeta(x?.dtype ?? 0);
     const axis = normAxis(inAxes[j] ?? 0, x.shape.length);
     if (axis === null) return unknownMeta(x.dtype);
-    if (length === null) length = x.shape[axis] ?? null;
+    if (length === null) length = numDim(x.shape[axis]);
     return { shape: x.shape.filter((_, k) => k !== axis), dtype: x.dtype };
   });
   const body = evalBody(graphAttr(node, 'body'), [...ins.slice(0, n).map(varying), ...slices], outer, env);

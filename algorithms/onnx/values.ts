@@ -1,10 +1,14 @@
 // Shapes and small constant values: the data that shape inference and constant folding pass along.
-// A shape is null when even the rank is unknown; a dim is null when unknown. `value` holds the
-// row-major contents of a tensor small enough to fold (shape vectors, axes, scales…).
+// A shape is null when even the rank is unknown; a dim is null when unknown, and a string when it
+// is a symbolic expression of free input dims (./symbolic.ts: "seq", "2*seq"). `value` holds the
+// row-major contents of a tensor small enough to fold (shape vectors, axes, scales…); `sym` those
+// of a small integer tensor whose elements are partly symbolic (the value of Shape(x) with x
+// [1, seq, 32] is [1, "seq", 32]), as onnx's data propagation keeps them.
 import { MAX_FOLDED_ELEMENTS } from './tensorData';
 import { ownValue } from '../records';
+import { evalDim } from './symbolic';
 
-export type Dim = number | null;
+export type Dim = number | string | null;
 export type Shape = Dim[] | null;
 
 export interface TensorMeta {
@@ -12,14 +16,61 @@ export interface TensorMeta {
   /** ONNX element type; 0 when unknown. */
   dtype: number;
   value?: number[];
+  /** Elements of a shape-like tensor (≤ MAX_SYMBOLIC_ELEMENTS) when some are symbolic or unknown (null); never with `value`. */
+  sym?: Dim[];
+}
+
+/** A shape of numbers (null: unknown), what costs and byte counts work on. */
+export type NumShape = (number | null)[] | null;
+
+/**
+ * Where a number is needed (FLOPs, bytes), a free symbolic dim counts as this: the costs of a model
+ * with a free `seq` are those at seq = 1, a lower bound that grows with it (the loader's warning
+ * says how much of them depends on the free dims).
+ */
+export const FREE_DIM_VALUE = 1;
+
+/** The shape with every free dim at FREE_DIM_VALUE (a dim that would be negative there is unknown). */
+export function boundShape(s: Shape | undefined): NumShape {
+  if (!s) return null;
+  return s.map((d) => (typeof d === 'string' ? cleanNumber(evalDim(d, () => FREE_DIM_VALUE)) : d));
+}
+
+function cleanNumber(d: number | null): number | null {
+  return d !== null && Number.isSafeInteger(d) && d >= 0 ? d : null;
+}
+
+/** Largest shape-like tensor whose symbolic elements are tracked (a shape vector has ≤ MAX_RANK). */
+export const MAX_SYMBOLIC_ELEMENTS = 64;
+
+/** The elements of a small tensor when inference knows them: numbers, or partly symbolic. */
+export function elementsOf(t: TensorMeta | undefined): Dim[] | undefined {
+  return t?.value ?? t?.sym;
+}
+
+/** `{ value }` when every element is a number, `{ sym }` when some are symbolic, else nothing. */
+export function withElements(els: Dim[] | undefined): { value?: number[]; sym?: Dim[] } {
+  if (!els) return {};
+  if (els.every((d) => typeof d === 'number')) return { value: els };
+  return els.length <= MAX_SYMBOLIC_ELEMENTS && els.some((d) => d !== null) ? { sym: els } : {};
 }
 
 export const MAX_RANK = 64;
 
-/** A dim that is a non-negative safe integer, else null (guards against corrupt or absurd input). */
+/** A dim that is a non-negative safe integer or a symbolic dim, else null (guards against corrupt or absurd input). */
 export function cleanDim(d: unknown): Dim {
+  if (typeof d === 'string') return d.length > 0 && d.length <= MAX_SYMBOL_TEXT ? d : null;
   return typeof d === 'number' && Number.isSafeInteger(d) && d >= 0 ? d : null;
 }
+
+/** An element of a shape-like value: any safe integer (-1 and 0 mean something in a Reshape target) or a symbolic dim. */
+export function cleanElement(d: unknown): Dim {
+  if (typeof d === 'number') return Number.isSafeInteger(d) ? d : null;
+  return cleanDim(d);
+}
+
+/** Longest symbolic dim text kept (a runaway product of symbols becomes unknown instead). */
+const MAX_SYMBOL_TEXT = 200;
 
 export function cleanShape(s: Shape | undefined): Shape {
   if (!s || s.length > MAX_RANK) return null;
@@ -36,14 +87,25 @@ export function numel(s: Shape | undefined): number | null {
   if (s.includes(0)) return 0;
   let n = 1;
   for (const d of s) {
-    if (d === null) return null;
+    if (typeof d !== 'number') return null;
     n *= d;
   }
   return n;
 }
 
+/** Every dim a number. */
 export function isFullyKnown(s: Shape | undefined): s is number[] {
+  return !!s && s.every((d) => typeof d === 'number');
+}
+
+/** Every dim a number or symbolic (rank and dims known as expressions of the free dims). */
+export function isSymbolicallyKnown(s: Shape | undefined): s is (number | string)[] {
   return !!s && s.every((d) => d !== null);
+}
+
+/** A number dim, or null for a symbolic or unknown one (for arithmetic that needs a number). */
+export function numDim(d: Dim | undefined): number | null {
+  return typeof d === 'number' ? d : null;
 }
 
 /** Normalises a possibly negative axis for a given rank; null when out of range. */
@@ -65,6 +127,10 @@ export function broadcastShapes(a: Shape, b: Shape): Shape {
     else if (da === null) out[i] = db;
     else if (db === null) out[i] = da;
     else if (da === db) out[i] = da;
+    // a symbolic dim against a number: the model only runs when they are equal (onnx keeps the number)
+    else if (typeof da === 'string' && typeof db === 'number') out[i] = db;
+    else if (typeof db === 'string' && typeof da === 'number') out[i] = da;
+    else if (typeof da === 'string' && typeof db === 'string') out[i] = null;
     else return null;
   }
   return out;
@@ -87,30 +153,75 @@ function stridesOf(shape: readonly number[]): number[] {
   return st;
 }
 
+/** Row-major elements of a tensor of known shape: its value, or its partly symbolic elements with `symbolic`. */
+function elementsWithShape(t: TensorMeta | undefined, symbolic: boolean): { v: Dim[]; shape: number[] } | undefined {
+  const v = symbolic ? elementsOf(t) : t?.value;
+  if (!t || !v || !isFullyKnown(t.shape) || v.length !== numel(t.shape)) return undefined;
+  return { v, shape: t.shape };
+}
+
+function broadcastElements<T>(parts: { v: T[]; shape: number[] }[], out: number[], fn: (...xs: T[]) => T): T[] | undefined {
+  const n = numel(out)!;
+  if (n > MAX_FOLDED_ELEMENTS) return undefined;
+  const strided = parts.map((p) => ({ v: p.v, st: stridesOf([...new Array(out.length - p.shape.length).fill(1), ...p.shape]) }));
+  const res: T[] = new Array(n);
+  const idx = new Array(out.length).fill(0);
+  const args: T[] = new Array(parts.length);
+  for (let k = 0; k < n; k++) {
+    for (let p = 0; p < strided.length; p++) {
+      let off = 0;
+      for (let d = 0; d < out.length; d++) off += idx[d] * strided[p].st[d];
+      args[p] = strided[p].v[off];
+    }
+    res[k] = fn(...args);
+    for (let d = out.length - 1; d >= 0; d--) {
+      if (++idx[d] < out[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return res;
+}
+
 /**
  * Elementwise fold with numpy broadcasting: `fn` gets one value per input. Undefined when any
  * input value or shape is unknown or the result would be too big to fold.
  */
 export function foldElementwise(inputs: (TensorMeta | undefined)[], out: Shape, fn: (...xs: number[]) => number): number[] | undefined {
   if (!isFullyKnown(out)) return undefined;
+  const parts = inputs.map((t) => elementsWithShape(t, false));
+  if (parts.some((p) => !p)) return undefined;
+  return broadcastElements(parts as { v: number[]; shape: number[] }[], out, fn);
+}
+
+/** foldElementwise over partly symbolic elements (shape arithmetic: Mul, Add… of dims). */
+export function foldDimsElementwise(inputs: (TensorMeta | undefined)[], out: Shape, fn: (...xs: Dim[]) => Dim): Dim[] | undefined {
+  if (!isFullyKnown(out) || numel(out)! > MAX_SYMBOLIC_ELEMENTS) return undefined;
+  const parts = inputs.map((t) => elementsWithShape(t, true));
+  if (parts.some((p) => !p)) return undefined;
+  return broadcastElements(parts as { v: Dim[]; shape: number[] }[], out, fn);
+}
+
+function moveElements<T>(v: T[], xs: number[], out: number[], source: (outIndex: readonly number[]) => number[] | null, fill: T): T[] | undefined {
   const n = numel(out)!;
   if (n > MAX_FOLDED_ELEMENTS) return undefined;
-  const parts: { v: number[]; st: number[] }[] = [];
-  for (const t of inputs) {
-    if (!t || !t.value || !isFullyKnown(t.shape) || t.value.length !== numel(t.shape)) return undefined;
-    const aligned = [...new Array(out.length - t.shape.length).fill(1), ...t.shape];
-    parts.push({ v: t.value, st: stridesOf(aligned) });
+  const st = new Array(xs.length).fill(0);
+  for (let d = xs.length - 1, acc = 1; d >= 0; d--) {
+    st[d] = acc;
+    acc *= xs[d];
   }
-  const res: number[] = new Array(n);
+  const res: T[] = new Array(n);
   const idx = new Array(out.length).fill(0);
-  const args = new Array(parts.length);
   for (let k = 0; k < n; k++) {
-    for (let p = 0; p < parts.length; p++) {
+    const src = source(idx);
+    if (src === null) res[k] = fill;
+    else {
       let off = 0;
-      for (let d = 0; d < out.length; d++) off += idx[d] * parts[p].st[d];
-      args[p] = parts[p].v[off];
+      for (let d = 0; d < src.length; d++) {
+        if (!(src[d] >= 0 && src[d] < xs[d])) return undefined;
+        off += src[d] * st[d];
+      }
+      res[k] = v[off];
     }
-    res[k] = fn(...args);
     for (let d = out.length - 1; d >= 0; d--) {
       if (++idx[d] < out[d]) break;
       idx[d] = 0;
@@ -125,33 +236,21 @@ export function foldElementwise(inputs: (TensorMeta | undefined)[], out: Shape, 
  * value or either shape is unknown or the result would be too big to fold.
  */
 export function foldByIndex(x: TensorMeta | undefined, out: Shape, source: (outIndex: readonly number[]) => number[] | null, fill = 0): number[] | undefined {
-  if (!x?.value || !isFullyKnown(x.shape) || !isFullyKnown(out) || x.value.length !== numel(x.shape)) return undefined;
-  const n = numel(out)!;
-  if (n > MAX_FOLDED_ELEMENTS) return undefined;
-  const st = new Array(x.shape.length).fill(0);
-  for (let d = x.shape.length - 1, acc = 1; d >= 0; d--) {
-    st[d] = acc;
-    acc *= x.shape[d];
-  }
-  const res: number[] = new Array(n);
-  const idx = new Array(out.length).fill(0);
-  for (let k = 0; k < n; k++) {
-    const src = source(idx);
-    if (src === null) res[k] = fill;
-    else {
-      let off = 0;
-      for (let d = 0; d < src.length; d++) {
-        if (!(src[d] >= 0 && src[d] < x.shape[d])) return undefined;
-        off += src[d] * st[d];
-      }
-      res[k] = x.value[off];
-    }
-    for (let d = out.length - 1; d >= 0; d--) {
-      if (++idx[d] < out[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return res;
+  const p = elementsWithShape(x, false);
+  if (!p || !isFullyKnown(out)) return undefined;
+  return moveElements(p.v as number[], p.shape, out, source, fill);
+}
+
+/** foldByIndex that also moves partly symbolic elements (Slice of Shape(x), Expand of a dim). */
+export function foldDimsByIndex(
+  x: TensorMeta | undefined,
+  out: Shape,
+  source: (outIndex: readonly number[]) => number[] | null,
+  fill: Dim = 0,
+): Dim[] | undefined {
+  const p = elementsWithShape(x, true);
+  if (!p || !isFullyKnown(out) || numel(out)! > MAX_SYMBOLIC_ELEMENTS) return undefined;
+  return moveElements(p.v, p.shape, out, source, fill);
 }
 
 const REDUCERS: Partial<Record<string, { init: number; step: (acc: number, v: number) => number; finish?: (acc: number, n: number) => number }>> = {

@@ -2,11 +2,13 @@
 // and how long one step would take on one device. Each file is handled on its own: a bad file is
 // reported on stderr and the others still print; the exit code is 2 if any file failed.
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
-import type { OpGraph } from '../../algorithms/graph';
+import type { OpGraph, TensorDim } from '../../algorithms/graph';
 import { DEFAULT_DEVICE, DEVICE_PRESETS } from '../../algorithms/cost/devices';
 import type { CostModelSummary } from '../../algorithms/cost/roofline';
 import { prepareGraphFromFile, summarizeGraph, GraphSummary, warnIgnoredModelOptions } from '../../algorithms/prepare';
 import { formatBytes, formatFlops, formatUs } from '../../algorithms/units';
+import { symbolsOf } from '../../algorithms/onnx/symbolic';
+import { FREE_DIM_VALUE } from '../../algorithms/onnx/values';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { MODEL_DIMS_HELP, MODEL_DIMS_SPEC, prepareOptions } from '../placementArgs';
@@ -47,13 +49,13 @@ export interface InspectRecord extends GraphSummary {
   file: string;
   device: string;
   dtype: string;
-  tensors: Record<string, (number | null)[] | null>;
+  tensors: Record<string, TensorDim[] | null>;
 }
 
 /** The loader's tensor table, or else the known output shapes. */
-function tensorShapes(graph: OpGraph): Record<string, (number | null)[] | null> {
+function tensorShapes(graph: OpGraph): Record<string, TensorDim[] | null> {
   if (graph.tensors) return graph.tensors;
-  const out: Record<string, (number | null)[] | null> = {};
+  const out: Record<string, TensorDim[] | null> = {};
   for (const n of graph.nodes) for (const t of n.outputs) if (t.shape) setOwn(out, t.name, t.shape);
   return out;
 }
@@ -71,14 +73,26 @@ function groupDigits(n: number): string {
 /**
  * The FLOPs line. Ops of unknown shape count 0, so with any of them the sum is a lower bound and
  * says so; a sum of 0 from unknown shapes is not a result (GPT-2 with a free `seq` printed 0 FLOP).
+ * Free symbolic dims count 1: the line says so, the sum grows with them.
  */
 function flopsText(flops: number | null, graph: OpGraph): string {
   if (flops === null) return 'unknown (not in this format)';
   if (graph.source?.format !== 'onnx') return formatFlops(flops); // other formats carry FLOPs, not shapes to derive them from
   const unknown = graph.nodes.filter((n) => n.outputs.some((t) => !t.shape || t.shape.includes(null))).length;
-  if (unknown === 0) return formatFlops(flops);
+  const free = freeDimsOf(graph);
+  const at = free.length
+    ? ` at ${free.map((d) => `${d} = ${FREE_DIM_VALUE}`).join(', ')} (grows with ${free.length > 1 ? 'them' : 'it'}; see the warnings)`
+    : '';
+  if (unknown === 0) return formatFlops(flops) + at;
   const why = `${unknown} of ${graph.nodes.length} ops have outputs of unknown shape (see the warnings)`;
-  return flops === 0 ? `unknown: ${why}` : `≥ ${formatFlops(flops)}: ${why}`;
+  return flops === 0 ? `unknown: ${why}` : `≥ ${formatFlops(flops)}${at}: ${why}`;
+}
+
+/** The free symbolic dims the output shapes hold (ONNX dims no --dim gave a value), sorted. */
+function freeDimsOf(graph: OpGraph): string[] {
+  const names = new Set<string>();
+  for (const n of graph.nodes) for (const t of n.outputs) for (const d of t.shape ?? []) for (const s of symbolsOf(d)) names.add(s);
+  return [...names].sort();
 }
 
 /** The ONNX nodes that are not placed: "57 nodes (12 weights/constants, 40 shape arithmetic, 5 no-op casts)". */

@@ -101,16 +101,30 @@ describe('ONNX → OpGraph', () => {
     assert.equal(g.stats!.parameterCount, 0);
   });
 
-  it('ConstantOfShape of an unknown shape stays a node with its Shape', () => {
-    const g = parse({
-      inputs: [valueInfo('x', [2, 'n'])],
-      nodes: [node('Shape', ['x'], ['s'], {}, 'shape'), node('ConstantOfShape', ['s'], ['zeros'], {}, 'zeros'), node('Add', ['x', 'zeros'], ['y'], {}, 'add')],
-    });
+  it('ConstantOfShape of an unknown shape stays a node with its Shape; of a symbolic shape the Shape folds', () => {
+    const nodes = [
+      node('Shape', ['x'], ['s'], {}, 'shape'),
+      node('ConstantOfShape', ['s'], ['zeros'], {}, 'zeros'),
+      node('Add', ['x', 'zeros'], ['y'], {}, 'add'),
+    ];
+    // a dim with neither a value nor a name: the Shape's value is only known when the step runs
+    const noName = valueInfo('x', [2, 'n']);
+    noName.type!.tensor_type!.shape!.dim![1] = {};
+    const unknownDim = parse({ inputs: [noName], nodes });
     assert.deepEqual(
-      g.nodes.map((n) => n.id),
+      unknownDim.nodes.map((n) => n.id),
       ['shape', 'zeros', 'add'],
     );
-    assert.deepEqual(g.stats!.folded, { weights: 0, constants: 0, casts: 0 });
+    assert.deepEqual(unknownDim.tensors!['zeros'], [2, null], 'the known part of a partly known shape value is kept');
+    // a free symbolic dim: Shape(x) is [2, n] whatever n is, so the Shape is plumbing
+    const symbolic = parse({ inputs: [valueInfo('x', [2, 'n'])], nodes });
+    assert.deepEqual(
+      symbolic.nodes.map((n) => n.id),
+      ['zeros', 'add'],
+    );
+    assert.deepEqual(symbolic.tensors!['zeros'], [2, 'n']);
+    assert.deepEqual(symbolic.tensors!['y'], [2, 'n']);
+    assert.deepEqual(byId(symbolic, 'zeros').foldedNodes, ['shape']);
   });
 
   it('a large float weight shared by several nodes forms one colocation group and counts once', () => {
@@ -275,10 +289,10 @@ describe('ONNX → OpGraph', () => {
       },
       { batch: 5 },
     );
-    assert.deepEqual(g.tensors!['x'], [5, null, 4]);
-    assert.deepEqual(g.tensors!['y'], [5, null, 4]);
+    assert.deepEqual(g.tensors!['x'], [5, 'seq', 4]);
+    assert.deepEqual(g.tensors!['y'], [5, 'seq', 4]);
     assert.deepEqual(g.tensors!['m'], [5, 4]);
-    assert.equal(byId(g, 'r').outputs[0].bytes, 0); // unknown dim → size unknown
+    assert.equal(byId(g, 'r').outputs[0].bytes, 5 * 1 * 4 * 4); // a free dim counts 1 in bytes
   });
 
   it('warns when --batch cannot apply: every input has a fixed leading dim', () => {
@@ -301,11 +315,11 @@ describe('ONNX → OpGraph', () => {
       nodes: [node('Gather', ['emb', 'ids'], ['h'], {}, 'embed'), node('MatMul', ['h', 'w'], ['y'], {}, 'mm')],
     };
     const free = parse(spec, { batch: 2 });
-    assert.deepEqual(free.tensors!['y'], [2, null, 8]);
-    assert.equal(byId(free, 'mm').flops, 0);
+    assert.deepEqual(free.tensors!['y'], [2, 'seq', 8]);
+    assert.equal(byId(free, 'mm').flops, 2 * 2 * 1 * 8 * 8, 'counted at seq = 1, never 0');
+    // at seq = 1: 256 FLOPs (the Gather counts none), activations 2·8 + 2·8 floats = 128 B, all of them [2, seq, 8]
     assert.deepEqual(free.warnings, [
-      'symbolic dims left free: "seq" (input "ids"); shapes that depend on them are unknown and count 0 FLOPs and bytes (give them a value with --dim NAME=VALUE or --input-shape INPUT=AxBx…)',
-      'shapes are unknown from the graph inputs on: 2 of 2 nodes (100%) have an output of unknown shape, and their FLOPs and bytes count as 0',
+      'symbolic dims left free: "seq" (input "ids"); shapes keep them as symbols and FLOPs and bytes are counted at seq = 1 (256 FLOP, 128 B of activations); 100% of those FLOPs and 100% of those bytes grow with them (give them a value with --dim NAME=VALUE or --input-shape INPUT=AxBx…)',
     ]);
     const named = parse(spec, { batch: 2, dims: { seq: 16 } });
     assert.deepEqual(named.tensors!['y'], [2, 16, 8]);
