@@ -2,7 +2,10 @@
 // Tiny models built here: each body is a MatMul chain whose FLOPs are checked against the same ops
 // parsed as a plain graph (and by hand), so a miscounted body or trip count shows.
 import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
 import { parseOnnx } from '../../algorithms/loaders/onnx';
+import { prepareGraphFromFile } from '../../algorithms/prepare';
+import { REPO } from '../helpers/paths';
 import { OnnxGraph } from '../../algorithms/onnx/proto';
 import { MAX_BODY_OPS } from '../../algorithms/onnx/subgraphs';
 import { floatTensor, intTensor, modelBytes, node, valueInfo } from './build';
@@ -197,5 +200,31 @@ describe('ONNX If/Loop/Scan bodies', () => {
     assert.equal(then.omittedOps, 5);
     assert.equal(then.flops, n * 4, 'the branch FLOPs still count every op');
     assert.deepEqual(then.ops[1].inputs, [0]);
+  });
+
+  it('a real torch.jit.script export (GatedNet): each branch summary adds up to its FLOPs; the op counts the larger branch, the Loop its trips', () => {
+    const g = prepareGraphFromFile(path.join(REPO, 'test', 'fixtures', 'onnx-bench', 'gated_if_loop.onnx'));
+    const withBody = g.nodes.filter((n) => n.body);
+    assert.deepEqual(
+      withBody.map((n) => n.opType),
+      ['If', 'Loop'],
+    );
+    for (const n of withBody)
+      for (const b of n.body!.branches)
+        assert.equal(
+          b.ops.reduce((sum, o) => sum + o.flops, 0),
+          b.flops,
+          `${n.id} ${b.name}`,
+        );
+    const [gate, loop] = withBody;
+    assert.deepEqual(
+      gate.body!.branches.map((b) => [b.name, b.ops.length]),
+      [
+        ['then_branch', 8],
+        ['else_branch', 1],
+      ],
+    );
+    assert.equal(gate.flops, gate.body!.branches[gate.body!.countedBranch!].flops);
+    assert.equal(loop.flops, loop.body!.trips! * loop.body!.branches[0].flops);
   });
 });
