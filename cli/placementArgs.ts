@@ -10,6 +10,8 @@ import {
   cliLabel,
   DEFAULTS,
   DEVICE_PRESET_IDS,
+  DTYPES,
+  GROUPINGS,
   INTERCONNECTS,
   LIMITS,
   MODEL_FORMATS,
@@ -79,23 +81,26 @@ export const TOPOLOGY_HELP = `  --topology HxG:INTRA/INTER
                      instead of --comm; --devices defaults to H×G and must equal it
 `;
 
-/** Help of the model options: training, format, batch, dtype, device type (also `opplace pipeline`). */
-export const MODEL_HELP = `  --training OPT     model a training step: ${OPTIMIZERS.join(' | ')} (adds backward ops,
-                     gradients and optimizer state to a forward graph)
-  --format F         ${MODEL_FORMATS.join(' | ')} (default: from the file name)
+/** Help of the options that load a model: format, batch, dims, dtype, device type (also `opplace inspect`). */
+export const LOAD_HELP = `  --format F         ${MODEL_FORMATS.join(' | ')} (default: from the file name)
   --batch N          value for symbolic or missing batch dims (default ${DEFAULTS.batch})
   --force-batch      also rewrite a fixed leading dim of the ONNX inputs to --batch (models
                      exported with batch 1; a shape fixed inside the model stays, with a warning)
-${MODEL_DIMS_HELP}  --dtype D          fp32 | fp16 | bf16 for the cost model (default ${DEFAULTS.dtype})
+${MODEL_DIMS_HELP}  --dtype D          ${DTYPES.join(' | ')} for the cost model (default ${DEFAULTS.dtype})
   --device-type P    GPU preset for the cost model (default ${DEFAULTS.device}):
                      ${DEVICE_PRESET_IDS.join(', ')}
 `;
+
+/** Help of the model options: training and LOAD_HELP (also `opplace pipeline`). */
+export const MODEL_HELP = `  --training OPT     model a training step: ${OPTIMIZERS.join(' | ')} (adds backward ops,
+                     gradients and optimizer state to a forward graph)
+${LOAD_HELP}`;
 
 /** Help text of the shared options (without --devices/--memory/--algorithm, which commands word differently). */
 export const PLACEMENT_HELP = `  --comm PRESET      interconnect: ${INTERCONNECTS.join(', ')}, or LATENCY_US:GBPS
                      (default ${DEFAULTS.comm}: 134 µs + 5.7 GB/s, as measured by Baechi; ${defaultCommFor({ source: { format: 'stg' } })} for
                      .stg task graphs, which have no tensor sizes)
-${TOPOLOGY_HELP}  --grouping G       none | colocation | coplace (default ${DEFAULTS.grouping})
+${TOPOLOGY_HELP}  --grouping G       ${GROUPINGS.join(' | ')} (default ${DEFAULTS.grouping})
   --fuse             fuse connected ops of the same group before placing
   --theta X          m-SCT favourite-child threshold in (0, 1] (default ${DEFAULTS.theta})
   --refine           improve the placer's plan by local search (as --algorithm refine does

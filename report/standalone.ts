@@ -10,7 +10,7 @@ import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { OpplaceError } from '../algorithms/errors';
-import { INTERCONNECT_PRESETS } from '../algorithms/cost/interconnect';
+import { INTERCONNECTS } from '../algorithms/options';
 import { buildStandaloneHtml } from '../webview/html';
 import { PROTOCOL_VERSION, type InitMessage } from '../webview/protocol';
 import { displayText } from '../algorithms/text';
@@ -78,7 +78,7 @@ export function reportInitMessage(input: ReportInput): InitMessage {
     graph: input.graph,
     plan: input.plan,
     options: input.options,
-    presets: Object.keys(INTERCONNECT_PRESETS),
+    presets: [...INTERCONNECTS],
     file: input.file ?? input.graph.source?.file ?? input.graph.name,
     capabilities: {},
     ...(input.pipelinePlan ? { pipelinePlan: input.pipelinePlan } : {}),

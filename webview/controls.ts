@@ -11,6 +11,7 @@ import type { OpGraph } from '../algorithms/graph';
 import type { AlgorithmName, GroupingMode, PlacementOptions } from '../algorithms/plan';
 import { createDimsControl } from './dimsControl';
 import { formatBytes, parseSize } from '../algorithms/units';
+import { GROUPINGS, LIMITS } from '../algorithms/options';
 import { resizeLimits } from './model';
 import { PIPELINE_SCHEDULES, PIPELINE_SPLITS, type PipelineScheduleName, type PipelineSplit } from '../algorithms/pipeline/types';
 import type { ObjectiveChoice } from './placementHost';
@@ -44,8 +45,6 @@ export interface ControlsView {
 }
 
 type ValueEl = HTMLElement & { value: string; checked?: boolean; invalid?: boolean };
-
-const MAX_DEVICES_UI = 64;
 
 function el<K extends string>(tag: K, attrs: Record<string, string> = {}, text?: string): ValueEl {
   const e = document.createElement(tag) as unknown as ValueEl;
@@ -98,7 +97,7 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
   };
 
   root.replaceChildren();
-  const devices = el('vscode-textfield', { id: 'ctl-devices', type: 'number', min: '1', max: String(MAX_DEVICES_UI), class: 'num' });
+  const devices = el('vscode-textfield', { id: 'ctl-devices', type: 'number', min: '1', max: String(LIMITS.maxDevices), class: 'num' });
   devices.value = String(options.devices);
   const all = el('vscode-textfield', { id: 'mem-all', class: 'mem', placeholder: 'e.g. 16GiB' });
   const memFields = document.createElement('div');
@@ -108,7 +107,7 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
   const algo = select('ctl-algorithm', config.algorithms, options.algorithm);
   const presets = config.presets.includes(options.comm) ? config.presets : [options.comm, ...config.presets];
   const comm = select('ctl-comm', presets, options.comm);
-  const grouping = select('ctl-grouping', ['none', 'colocation', 'coplace'], options.grouping);
+  const grouping = select('ctl-grouping', [...GROUPINGS], options.grouping);
   const fuse = el('vscode-checkbox', { id: 'ctl-fuse', label: 'fuse chains' });
   fuse.checked = options.fuse;
   const batch = el('vscode-textfield', { id: 'ctl-batch', type: 'number', min: '1', class: 'num' });
@@ -159,9 +158,9 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
 
   devices.addEventListener('change', () => {
     const n = Number(devices.value);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_DEVICES_UI) {
+    if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxDevices) {
       devices.invalid = true;
-      memError.textContent = `device count must be a whole number from 1 to ${MAX_DEVICES_UI}`;
+      memError.textContent = `device count must be a whole number from 1 to ${LIMITS.maxDevices}`;
       return;
     }
     devices.invalid = false;

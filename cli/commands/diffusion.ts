@@ -7,7 +7,7 @@ import { formatBenchMarkdown, runDiffusionBench } from '../../algorithms/diffusi
 import { parallelSamplerGraph } from '../../algorithms/diffusion/graph';
 import { samplerSpeedups } from '../../algorithms/diffusion/speedup';
 import { serializeOpgraph } from '../../algorithms/loaders/opgraph';
-import { parseInterconnect } from '../../algorithms/cost/interconnect';
+import { parseLink } from '../../algorithms/options';
 import { formatUs, parseSize } from '../../algorithms/units';
 import { intOption, parseCommandArgs } from '../args';
 import { checkOutputPath, writeOutputFile } from '../outputPath';
@@ -134,7 +134,7 @@ async function runGraph(v: Values, io: CliIO): Promise<number> {
   // --out may name any file (an ONNX model included): an existing one only with --force
   checkOutputPath(out, [], 'out', { refuseExisting: true, force: Boolean(v.force) });
   if (v.comm !== undefined && v.speedup === undefined) throw new OpplaceError('--comm only applies with --speedup');
-  if (v.comm !== undefined) parseInterconnect(v.comm);
+  if (v.comm !== undefined) parseLink(v.comm, '--comm');
   const timeText = required(v['score-time-us'], 'score-time-us');
   const scoreTimeUs = Number(timeText);
   if (timeText.trim() === '' || !Number.isFinite(scoreTimeUs) || scoreTimeUs < 0)

@@ -3,7 +3,7 @@
 // reported on stderr and the others still print; the exit code is 2 if any file failed.
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import type { OpGraph, TensorDim } from '../../algorithms/graph';
-import { DEFAULT_DEVICE, DEVICE_PRESETS } from '../../algorithms/cost/devices';
+import { DEFAULT_DEVICE } from '../../algorithms/cost/devices';
 import type { CostModelSummary } from '../../algorithms/cost/roofline';
 import { prepareGraphFromFile, summarizeGraph, GraphSummary, warnIgnoredModelOptions } from '../../algorithms/prepare';
 import { formatBytes, formatFlops, formatUs } from '../../algorithms/units';
@@ -11,7 +11,7 @@ import { symbolsOf } from '../../algorithms/onnx/symbolic';
 import { FREE_DIM_VALUE } from '../../algorithms/onnx/values';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
-import { MODEL_DIMS_HELP, MODEL_DIMS_SPEC, prepareOptions } from '../placementArgs';
+import { LOAD_HELP, MODEL_DIMS_SPEC, prepareOptions } from '../placementArgs';
 import { setOwn } from '../../algorithms/records';
 import { displayText, jsonDisplay } from '../../algorithms/text';
 import { replicationNote } from '../../algorithms/loaders/onnx';
@@ -22,14 +22,7 @@ Summarises model files: nodes, edges, op types, parameters, activation bytes, FL
 estimated time of one step on a single device.
 
 options:
-  --format F         onnx | opgraph | dnn-partitioning | stg (default: from the file name)
-  --batch N          value for symbolic or missing batch dims (default 1)
-  --force-batch      also rewrite a fixed leading dim of the ONNX inputs to --batch
-${MODEL_DIMS_HELP}  --dtype D          fp32 | fp16 | bf16: the element type the cost model counts
-                     (default as stored in the model)
-  --device-type P    GPU preset for the cost model (default ${DEFAULT_DEVICE}):
-                     ${Object.keys(DEVICE_PRESETS).join(', ')}
-  --json             one JSON object per file, one per line
+${LOAD_HELP}  --json             one JSON object per file, one per line
   -h, --help         this help
 `;
 

@@ -275,7 +275,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 /** The placement options the report's controls start from: the pipeline's devices, limits and link. */
 function reportOptions(plan: PipelinePlan): PlacementOptions {
   const o = plan.options;
-  return { algorithm: 'm-etf', devices: o.devices, memoryLimits: o.memoryLimits, comm: o.comm, grouping: o.grouping ?? 'colocation', fuse: false };
+  return {
+    algorithm: DEFAULTS.algorithm,
+    devices: o.devices,
+    memoryLimits: o.memoryLimits,
+    comm: o.comm,
+    grouping: o.grouping ?? DEFAULTS.grouping,
+    fuse: false,
+  };
 }
 
 async function writeReport(out: string, graph: OpGraph, plan: PipelinePlan, file: string): Promise<void> {

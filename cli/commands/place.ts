@@ -4,9 +4,9 @@
 import { isOpplaceError, OpplaceError } from '../../algorithms/errors';
 import type { OpGraph } from '../../algorithms/graph';
 import type { Plan, PlacementOptions } from '../../algorithms/plan';
-import { ALGORITHMS, DEFAULTS } from '../../algorithms/options';
+import { ALGORITHMS, DEFAULTS, parseLink } from '../../algorithms/options';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement/index';
-import { INTERCONNECT_PRESETS, parseInterconnect } from '../../algorithms/cost/interconnect';
+import { INTERCONNECT_PRESETS } from '../../algorithms/cost/interconnect';
 import { formatBytes, formatBytesAtLeast, formatUs, plural } from '../../algorithms/units';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
@@ -82,7 +82,7 @@ export function oneDeviceHints(o: PlacementOptions): string[] {
   if (o.topology === undefined) {
     // The fastest preset, when it is faster than the link in use.
     const fastest = INTERCONNECT_PRESETS.nvlink4;
-    const now = parseInterconnect(o.comm);
+    const now = parseLink(o.comm, '--comm');
     if (now.name !== 'none' && now.usPerByte > fastest.usPerByte) hints.push(`a faster link (e.g. --comm ${fastest.name})`);
   } else hints.push('a faster topology');
   hints.push('a larger batch');

@@ -2,6 +2,7 @@
 // bad value is one OpplaceError naming the option as that front end spells it.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEVICE_PRESETS } from '../../algorithms/cost/devices';
 import { INTERCONNECT_PRESETS } from '../../algorithms/cost/interconnect';
@@ -33,6 +34,8 @@ import { resolveSettings } from '../../extension/settings';
 import { isPlacementOptions } from '../../webview/protocol';
 import { placeGraph } from '../../algorithms/placement/index';
 import { REPO } from '../helpers/paths';
+import { main } from '../../cli/main';
+import { memoryIO } from '../../cli/io';
 
 const throwsNaming = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => isOpplaceError(e) && re.test((e as Error).message), String(re));
 
@@ -68,6 +71,21 @@ describe('options module: lists, limits, defaults', () => {
     assert.equal(props['opplace.grouping'].default, DEFAULTS.grouping);
     assert.equal(props['opplace.batchSize'].default, DEFAULTS.batch);
     for (const name of INTERCONNECTS) assert.ok(props['opplace.interconnect'].markdownDescription.includes(`\`${name}\``), name);
+  });
+
+  it('the command-line help offers the lists of the module', async () => {
+    const help = async (...args: string[]) => {
+      const io = memoryIO();
+      assert.equal(await main([...args, '--help'], io), 0, io.stderr);
+      return io.stdout;
+    };
+    const place = await help('place');
+    assert.ok(place.includes(`--grouping G       ${GROUPINGS.join(' | ')} (default ${DEFAULTS.grouping})`), place);
+    for (const text of [place, await help('inspect'), await help('pipeline')]) {
+      assert.ok(text.includes(`--format F         ${MODEL_FORMATS.join(' | ')}`), text);
+      assert.ok(text.includes(`--dtype D          ${DTYPES.join(' | ')} for the cost model`), text);
+      assert.ok(text.includes(DEVICE_PRESET_IDS.join(', ')), text);
+    }
   });
 
   it('defaults: the CLI and the settings fill in what is left out from the module', () => {
@@ -171,6 +189,34 @@ describe('options module: one parse', () => {
     );
     throwsNaming(() => placementOptions({ topology: '2x2:nvlink4/ib200', devices: '3' }), /topology "2x2:nvlink4\/ib200" has 2 × 2 = 4 devices but 3/);
     throwsNaming(() => placementOptions({ refine: true, algorithm: 'single' }), /^--refine cannot start from "single"/);
+  });
+
+  it('every command names the option of a bad interconnect the same way', async () => {
+    for (const args of [
+      ['place', 'model.onnx', '--comm', 'smoke'],
+      [
+        'diffusion',
+        'graph',
+        '--out',
+        path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'opplace-')), 'g.json'),
+        '--steps',
+        '2',
+        '--midpoints',
+        '1',
+        '--rounds',
+        '0',
+        '--score-time-us',
+        '1',
+        '--speedup',
+        '2',
+        '--comm',
+        'smoke',
+      ],
+    ]) {
+      const io = memoryIO();
+      assert.notEqual(await main(args, io), 0);
+      assert.match(io.stderr, /--comm: unknown interconnect "smoke"/, args[0]);
+    }
   });
 
   it('the engine refuses what the webview protocol refuses', () => {
