@@ -55,6 +55,8 @@ export interface MemoryBar {
 /** A placement's bars: one per device, persistent / peak activations / temporary at the peak. */
 export function latencyMemoryBars(plan: Plan | null): MemoryBar[] {
   if (!plan) return [];
+  // An infeasible plan's devices hold what was placed before the placer stopped.
+  const partial = !plan.feasible && (plan.placedBeforeFailure?.length ?? 0) > 0;
   return plan.devices.map((d) => {
     const seg = memorySegments(d);
     return {
@@ -69,9 +71,9 @@ export function latencyMemoryBars(plan: Plan | null): MemoryBar[] {
       ],
       totalBytes: d.peakBytes,
       limitBytes: d.memoryLimitBytes,
-      title: `GPU ${d.index}`,
+      title: partial ? `GPU ${d.index}: the ops placed before the failure` : `GPU ${d.index}`,
       rows: [
-        ['peak', formatBytes(d.peakBytes)],
+        [partial ? 'peak so far' : 'peak', formatBytes(d.peakBytes)],
         ['limit', formatBytes(d.memoryLimitBytes)],
         ['persistent', formatBytes(seg.persistent)],
         ['peak activations', formatBytes(seg.activations)],
@@ -203,7 +205,7 @@ export function memoryScaleMax(peaks: number[], limits: number[]): number {
   const peak = Math.max(1, maxOf(peaks));
   const finite = limits.filter((l) => Number.isFinite(l) && l > 0);
   const limit = maxOf(finite, 0);
-  // No usage at all (infeasible plan): scale to the limits so their lines show.
+  // No usage at all (an infeasible plan that placed nothing): scale to the limits so their lines show.
   if (peak <= 1) return limit > 0 ? limit : 1;
   return limit > 0 && limit <= peak * 3 ? Math.max(peak, limit) : peak;
 }

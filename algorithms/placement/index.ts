@@ -10,7 +10,7 @@ import { buildProblem, Problem, ProblemOptions } from './problem';
 import { minimumUniformMemory } from './memorySearch';
 import { runPlacer, sctLpInput } from './placers';
 import type { CoreResult } from './core';
-import { lowerBound, planPieces } from './simulate';
+import { lowerBound, partialDevices, planPieces } from './simulate';
 import { FavouriteChildLp, FavouriteChildren, favouritesOfLp, solveFavouriteChildLp } from './sctLp';
 import { feasibleAtLimits, placeRefined, RefineReport, startAlgorithms, wantsRefine } from './refine/place';
 
@@ -230,7 +230,7 @@ async function placeOn(prepared: PreparedGraph, options: PlacementOptions, file?
     ...base,
     feasible: false,
     makespanUs: 0,
-    devices: limits.map((l, d) => ({ index: d, memoryLimitBytes: l, peakBytes: 0, busyUs: 0 })),
+    devices: partialDevices(problem, outcome, limits),
     schedule: [],
     transfers: [],
     criticalPath: [],

@@ -26,13 +26,17 @@ export interface PlanPieces {
   criticalTransfers: number[];
 }
 
-/** Expands coarse (grouped/fused) results into original nodes: members run back to back. */
+/**
+ * Expands coarse (grouped/fused) results into original nodes: members run back to back. Only the
+ * placed nodes: a run that stopped (infeasible) leaves the others on device -1.
+ */
 export function expandSchedule(problem: Problem, res: CoreResult): { schedule: ScheduledOp[]; transfers: Transfer[] } {
   const { graph, members, tensors } = problem;
   const nodeStart = new Float64Array(graph.nodes.length);
-  const nodeDevice = new Int32Array(graph.nodes.length);
+  const nodeDevice = new Int32Array(graph.nodes.length).fill(-1);
   const schedule: ScheduledOp[] = [];
   for (let c = 0; c < problem.n; c++) {
+    if (res.device[c] < 0) continue;
     let t = res.start[c];
     for (const i of members[c]) {
       const e = t + graph.nodes[i].computeUs;
@@ -69,7 +73,11 @@ export function expandSchedule(problem: Problem, res: CoreResult): { schedule: S
   return { schedule: order.map((k) => schedule[k]), transfers };
 }
 
-/** Per-device memory over time (original nodes, the model in model.ts), persistent included. */
+/**
+ * Per-device memory over time (original nodes, the model in model.ts), persistent included.
+ * `pendingEndUs`: when a node is not in the schedule (a placer that stopped), until when the
+ * outputs it would read stay held (the failure: they were still needed).
+ */
 export function memoryTimelines(
   graph: OpGraph,
   index: GraphIndex,
@@ -77,11 +85,12 @@ export function memoryTimelines(
   transfers: Transfer[],
   devices: number,
   tensors: TensorTable = buildTensorTable(graph, index.indexOf),
+  pendingEndUs = 0,
 ): { timeline: [number, number][]; peak: number; persistent: number; peakActivation: number }[] {
   const n = graph.nodes.length;
   const dev = new Int32Array(n).fill(-1);
   const start = new Float64Array(n);
-  const end = new Float64Array(n);
+  const end = new Float64Array(n).fill(pendingEndUs);
   for (const s of schedule) {
     const i = index.indexOf.get(s.node)!;
     dev[i] = s.device;
@@ -283,20 +292,21 @@ export function lowerBound(graph: OpGraph, devices: number, index: GraphIndex = 
   return Math.max(longest, total / Math.max(1, devices));
 }
 
-/** Everything of a plan except the bookkeeping fields (file, algorithm, timing). */
-export function planPieces(problem: Problem, res: CoreResult, limits: number[]): PlanPieces {
+/** The last end of an op or a transfer. */
+function lastEnd(schedule: ScheduledOp[], transfers: Transfer[]): number {
+  let last = 0;
+  for (const s of schedule) if (s.endUs > last) last = s.endUs;
+  for (const tr of transfers) if (tr.endUs > last) last = tr.endUs;
+  return last;
+}
+
+/** Per device: its limit, memory (peak, breakdown, timeline) and busy time under `schedule`. */
+function devicePlans(problem: Problem, schedule: ScheduledOp[], transfers: Transfer[], limits: number[], pendingEndUs = 0): DevicePlan[] {
   const D = limits.length;
-  const { schedule, transfers } = expandSchedule(problem, res);
-  const mem = memoryTimelines(problem.graph, problem.index, schedule, transfers, D, problem.tensors);
+  const mem = memoryTimelines(problem.graph, problem.index, schedule, transfers, D, problem.tensors, pendingEndUs);
   const busy = new Float64Array(D);
-  let makespan = 0;
-  for (const s of schedule) {
-    busy[s.device] += s.endUs - s.startUs;
-    if (s.endUs > makespan) makespan = s.endUs;
-  }
-  for (const tr of transfers) if (tr.endUs > makespan) makespan = tr.endUs;
-  const cp = criticalPath(problem.graph, problem.index, schedule, transfers);
-  const devices: DevicePlan[] = limits.map((limit, d) => ({
+  for (const s of schedule) busy[s.device] += s.endUs - s.startUs;
+  return limits.map((limit, d) => ({
     index: d,
     memoryLimitBytes: limit,
     peakBytes: mem[d].peak,
@@ -305,7 +315,37 @@ export function planPieces(problem: Problem, res: CoreResult, limits: number[]):
     peakActivationBytes: mem[d].peakActivation,
     memoryTimeline: mem[d].timeline,
   }));
-  return { feasible: true, makespanUs: makespan, devices, schedule, transfers, criticalPath: cp.nodes, criticalTransfers: cp.transfers };
+}
+
+/** Everything of a plan except the bookkeeping fields (file, algorithm, timing). */
+export function planPieces(problem: Problem, res: CoreResult, limits: number[]): PlanPieces {
+  const { schedule, transfers } = expandSchedule(problem, res);
+  const devices = devicePlans(problem, schedule, transfers, limits);
+  const cp = criticalPath(problem.graph, problem.index, schedule, transfers);
+  return {
+    feasible: true,
+    makespanUs: lastEnd(schedule, transfers),
+    devices,
+    schedule,
+    transfers,
+    criticalPath: cp.nodes,
+    criticalTransfers: cp.transfers,
+  };
+}
+
+/**
+ * The devices of an infeasible plan: memory and busy time of the ops placed before the placer
+ * stopped, so the viewer's bars show what filled each device (not 0 B). Outputs that an op not
+ * yet placed still needs stay held until the failure (the last end so far). When nothing was
+ * placed (or the placer returned no partial run) the devices are empty: limits only.
+ */
+export function partialDevices(problem: Problem, outcome: { feasible: false; reason: string } | Partial<CoreResult>, limits: number[]): DevicePlan[] {
+  const res = outcome as Partial<CoreResult>;
+  const empty = () => limits.map((l, d) => ({ index: d, memoryLimitBytes: l, peakBytes: 0, busyUs: 0 }));
+  if (!res.device || !res.start || !res.end || !res.transfers) return empty();
+  const { schedule, transfers } = expandSchedule(problem, res as CoreResult);
+  if (schedule.length === 0) return empty();
+  return devicePlans(problem, schedule, transfers, limits, lastEnd(schedule, transfers));
 }
 
 export interface SimulateInput {

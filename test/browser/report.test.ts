@@ -428,6 +428,20 @@ describe('viewer report in Chromium', function () {
     const placed = new Map(plan.placedBeforeFailure!.map((p) => [p.node, p.device]));
     assert.equal(dom.nodes.filter((n) => n.device !== null).length, placed.size, 'every op placed before the failure is coloured, no other');
     for (const n of dom.nodes) if (n.device !== null) assert.equal(Number(n.device), placed.get(n.id), n.id);
+    // The memory bars show what was placed: at least the weights of each device's placed ops
+    // (summed here from the graph), within the limit the placer kept.
+    const persistent = Array<number>(options.devices).fill(0);
+    for (const n of graph.nodes) if (placed.has(n.id)) persistent[placed.get(n.id)!] += n.persistentBytes;
+    assert.ok(
+      persistent.some((b) => b > 0),
+      'the fixture places ops with weights',
+    );
+    assert.equal(dom.bars.length, options.devices);
+    for (const bar of dom.bars) {
+      assert.ok(bar.peak >= persistent[bar.device] && bar.peak <= options.memoryLimits[bar.device], `GPU ${bar.device}: ${bar.peak} B`);
+      assert.equal(bar.peak > 0, persistent[bar.device] > 0 || [...placed.values()].includes(bar.device), `GPU ${bar.device}: memory iff ops placed`);
+      assert.equal(bar.peak, plan.devices[bar.device].peakBytes);
+    }
     const failed = await page.evaluate(() => [...document.querySelectorAll('#dag g.item.failed')].map((e) => e.getAttribute('data-node-id')));
     assert.deepEqual(failed.sort(), [...plan.failedNodes!].sort());
     assert.ok((await page.locator('#header').innerText()).includes(plan.reason!.slice(0, 40)), 'the message is in the header');

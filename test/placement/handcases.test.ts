@@ -183,6 +183,34 @@ describe('placement: hand-computed schedules', () => {
     }
   });
 
+  it('infeasible: the devices hold the memory and busy time of the ops placed before the failure', async () => {
+    // a (persistent 10, output 100) fits in 205; b's output with a's still held needs 210.
+    const g = makeGraph(
+      [
+        { id: 'a', us: 2, out: 100, persist: 10 },
+        { id: 'b', us: 1, out: 100 },
+        { id: 'c', us: 1 },
+      ],
+      [
+        ['a', 'b', 100],
+        ['b', 'c', 100],
+      ],
+      'partial',
+    );
+    for (const algorithm of ['m-etf', 'm-sct'] as const) {
+      const plan = await placeChecked(g, options({ algorithm, devices: 1, memoryLimits: [205] }));
+      assert.equal(plan.feasible, false, algorithm);
+      assert.deepEqual(plan.placedBeforeFailure, [{ node: 'a', device: 0 }], algorithm);
+      assert.deepEqual(plan.failedNodes, ['b'], algorithm);
+      const [d] = plan.devices;
+      assert.deepEqual([d.peakBytes, d.persistentBytes, d.busyUs, d.memoryLimitBytes], [110, 10, 2, 205], algorithm);
+      assert.deepEqual(d.memoryTimeline, [
+        [0, 110],
+        [2, 10],
+      ]);
+    }
+  });
+
   it('a colocation group reserves its persistent total on the device of its first op', async () => {
     const g = makeGraph(
       [
