@@ -126,7 +126,7 @@ export interface OpGraph {
   /** Non-fatal problems found while loading (unknown ops, guessed shapes…). */
   warnings: string[];
   /** Totals the loader knows better than a sum over nodes (e.g. unique parameter count). */
-  /** `folded`: ONNX nodes not placed — weight producers, constant-valued shape arithmetic, no-op casts. */
+  /** `folded`: ONNX nodes not placed — weight producers, constant-valued shape arithmetic, no-op casts and Identity nodes (`casts`). */
   stats?: { parameterCount?: number; parameterBytes?: number; folded?: { weights: number; constants: number; casts: number } };
   /** Every tensor whose shape the loader knows or inferred, name → dims (null = unknown dim, a string a symbolic one). */
   tensors?: Record<string, TensorDim[] | null>;

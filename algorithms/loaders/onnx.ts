@@ -38,6 +38,7 @@
 //   graph node reads them directly (inception_v2's BN scales, Unsqueezed: the replica is the bytes).
 // - A Cast (or CastLike) to the type its input already has is the same tensor: it is folded away
 //   and its consumers read its input (Whisper's encoder made six 72 MB transfers through such casts).
+//   So is an Identity of an activation (of a weight it is a weight alias, above): it is free.
 // - Each graph node lists in `foldedNodes` the folded shape-arithmetic nodes and casts whose values
 //   it reads (the viewer shows them as part of it); stats.folded counts every folded node by kind.
 import { MinHeap } from '../minHeap';
@@ -497,11 +498,12 @@ class BuildContext {
     });
   }
 
-  /** Cast/CastLike to the element type its input already has (dtypes known): the same tensor. */
+  /** Identity, or Cast/CastLike to the element type its input already has (dtypes known): the same tensor. */
   private isNoOpCast(i: number): boolean {
     const node = this.nodes[i];
     const x = node.input?.[0];
     if (!x || (node.output ?? []).filter((o) => o).length !== 1) return false;
+    if (node.op_type === 'Identity') return true;
     const from = this.metas.get(x)?.dtype ?? 0;
     if (from === 0) return false;
     if (node.op_type === 'Cast') return new Attrs(node).int('to', 0) === from;

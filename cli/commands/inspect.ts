@@ -88,10 +88,10 @@ function freeDimsOf(graph: OpGraph): string[] {
   return [...names].sort();
 }
 
-/** The ONNX nodes that are not placed: "57 nodes (12 weights/constants, 40 shape arithmetic, 5 no-op casts)". */
+/** The ONNX nodes that are not placed: "57 nodes (12 weight producers, 40 constant shape arithmetic, 5 no-op casts/Identity)". */
 function foldedText(f: NonNullable<InspectRecord['folded']>): string {
   const total = f.weights + f.constants + f.casts;
-  return `${groupDigits(total)} ONNX node${total === 1 ? '' : 's'} (${groupDigits(f.weights)} weight producers, ${groupDigits(f.constants)} constant shape arithmetic, ${groupDigits(f.casts)} no-op casts)`;
+  return `${groupDigits(total)} ONNX node${total === 1 ? '' : 's'} (${groupDigits(f.weights)} weight producers, ${groupDigits(f.constants)} constant shape arithmetic, ${groupDigits(f.casts)} no-op casts/Identity)`;
 }
 
 export function formatInspect(r: InspectRecord, graph: OpGraph): string {

@@ -118,6 +118,33 @@ describe('ONNX shape plumbing folded before placement', () => {
     assert.deepEqual(g.stats!.folded, { weights: 0, constants: 0, casts: 3 });
   });
 
+  it('an Identity of an activation or a graph input is free: folded, its consumers read its input and list it', () => {
+    const g = parse({
+      inputs: [valueInfo('x', [4, 8])],
+      outputs: [valueInfo('y', [4, 8])],
+      nodes: [
+        node('Identity', ['x'], ['xi'], {}, 'idIn'),
+        node('Relu', ['xi'], ['r'], {}, 'relu'),
+        node('Identity', ['r'], ['ri'], {}, 'id1'),
+        node('Identity', ['ri'], ['rii'], {}, 'id2'),
+        node('Add', ['rii', 'xi'], ['y'], {}, 'add'),
+      ],
+    });
+    assert.deepEqual(
+      g.nodes.map((n) => n.id),
+      ['relu', 'add'],
+    );
+    assert.deepEqual(
+      g.edges.map((e) => `${e.from}>${e.to}:${e.tensor}:${e.bytes}`),
+      ['relu>add:r:128'],
+      'one edge, carrying the Relu output itself',
+    );
+    assert.deepEqual(byId(g, 'relu').foldedNodes, ['idIn']);
+    assert.deepEqual(byId(g, 'add').foldedNodes, ['id2', 'id1', 'idIn']);
+    assert.deepEqual(g.stats!.folded, { weights: 0, constants: 0, casts: 3 });
+    assert.deepEqual(g.tensors!['rii'], [4, 8]);
+  });
+
   it('a folded shape read by two nodes is a replica on each, not a colocation tie; its source weight counts once', () => {
     const g = parse({
       inputs: [valueInfo('x', [2, 6]), valueInfo('z', [2, 6])],
@@ -158,7 +185,7 @@ describe('ONNX shape plumbing folded before placement', () => {
     assert.match(
       text,
       new RegExp(
-        `folded away +${f.weights + f.constants + f.casts} ONNX nodes \\(${f.weights} weight producers, ${f.constants} constant shape arithmetic, ${f.casts} no-op casts\\)`,
+        `folded away +${f.weights + f.constants + f.casts} ONNX nodes \\(${f.weights} weight producers, ${f.constants} constant shape arithmetic, ${f.casts} no-op casts/Identity\\)`,
       ),
     );
   });
