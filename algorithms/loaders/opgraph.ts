@@ -3,7 +3,7 @@
 // and generators can hand opplace measured times and memory. Optional fields take defaults
 // (namespace [], computeUs 0, outputs [] …); unknown fields are errors so typos do not pass silently.
 import { OpplaceError } from '../errors';
-import { OpEdge, OpGraph, OpNode, TensorInfo } from '../graph';
+import { OpBody, OpBodyBranch, OpBodyOp, OpEdge, OpGraph, OpNode, SymbolicDim, TensorDim, TensorInfo } from '../graph';
 import type { LoadOptions } from './types';
 import { describeJson, fieldError, isJsonObject, jsonDepth, JsonObject, JsonPlace, MAX_JSON_DEPTH, missingField, parseJsonBytes } from './jsonText';
 import { setOwn } from '../records';
@@ -13,9 +13,9 @@ export const OPGRAPH_VERSION = 1;
 
 type Json = unknown;
 type Obj = JsonObject;
-type Shape = (number | null)[] | null;
+type Shape = TensorDim[] | null;
 
-const TOP_KEYS = ['$schema', 'format', 'version', 'name', 'nodes', 'edges', 'warnings', 'stats', 'tensors', 'meta'];
+const TOP_KEYS = ['$schema', 'format', 'version', 'name', 'nodes', 'edges', 'warnings', 'stats', 'tensors', 'symbolicDims', 'meta'];
 const NODE_KEYS = [
   'id',
   'name',
@@ -31,6 +31,8 @@ const NODE_KEYS = [
   'parameterCount',
   'modulePath',
   'isBackward',
+  'foldedNodes',
+  'body',
 ];
 const TENSOR_KEYS = ['name', 'bytes', 'shape', 'dtype'];
 const EDGE_KEYS = ['from', 'to', 'tensor', 'bytes', 'heldBytes', 'costUs'];
@@ -80,11 +82,75 @@ function int(obj: Obj, field: string, p: JsonPlace): number | undefined {
 
 function shapeOf(v: Json, field: string, p: JsonPlace): Shape {
   if (v === undefined || v === null) return null;
-  if (!Array.isArray(v)) fieldError(p, field, 'an array of integers (null for an unknown dim) or null', v);
+  if (!Array.isArray(v)) fieldError(p, field, 'an array of integers (null for an unknown dim, a string for a symbolic one) or null', v);
   return v.map((d, i) => {
     if (d === null) return null;
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) fieldError(p, `${field}[${i}]`, 'an integer ≥ 0 or null', d);
+    if (typeof d === 'string' && d.length > 0) return d; // a symbolic dim ("seq", "2*seq")
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
+      fieldError(p, `${field}[${i}]`, 'an integer ≥ 0, a symbolic dim (a non-empty string) or null', d);
     return d;
+  });
+}
+
+function strings(v: Json, field: string, p: JsonPlace): string[] {
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) fieldError(p, field, 'an array of strings', v);
+  return v as string[];
+}
+
+function objectAt(v: Json, p: JsonPlace, keys: string[]): Obj {
+  if (!isJsonObject(v)) throw new OpplaceError(`${p.where}: expected an object, got ${describeJson(v)}`, { file: p.file, node: p.node });
+  checkKeys(v, keys, p);
+  return v;
+}
+
+const BODY_OP_TYPES = ['If', 'Loop', 'Scan'];
+
+/** A control-flow op's body summary (graph.ts OpBody), checked field by field. */
+function parseBody(raw: Json, p: JsonPlace): OpBody {
+  const o = objectAt(raw, p, ['opType', 'branches', 'countedBranch', 'trips']);
+  const opType = str(o, 'opType', p);
+  if (!BODY_OP_TYPES.includes(opType)) fieldError(p, 'opType', `one of ${BODY_OP_TYPES.join(', ')}`, opType);
+  if (!Array.isArray(o.branches)) fieldError(p, 'branches', 'an array', o.branches);
+  const body: OpBody = { opType: opType as OpBody['opType'], branches: o.branches.map((b, k) => parseBranch(b, { ...p, where: `${p.where} branch #${k}` })) };
+  const counted = int(o, 'countedBranch', p);
+  if (counted !== undefined) body.countedBranch = counted;
+  if (o.trips === null) body.trips = null;
+  else {
+    const trips = int(o, 'trips', p);
+    if (trips !== undefined) body.trips = trips;
+  }
+  return body;
+}
+
+function parseBranch(raw: Json, p: JsonPlace): OpBodyBranch {
+  const o = objectAt(raw, p, ['name', 'flops', 'ops', 'omittedOps']);
+  if (!Array.isArray(o.ops)) fieldError(p, 'ops', 'an array', o.ops);
+  const branch: OpBodyBranch = {
+    name: str(o, 'name', p),
+    flops: num(o, 'flops', p, 0),
+    ops: o.ops.map((op, k): OpBodyOp => {
+      const q = { ...p, where: `${p.where} op #${k}` };
+      const x = objectAt(op, q, ['name', 'opType', 'flops', 'inputs']);
+      const inputs = x.inputs ?? [];
+      if (!Array.isArray(inputs) || inputs.some((i) => typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= k))
+        fieldError(q, 'inputs', 'an array of indices of earlier ops', inputs);
+      return { name: str(x, 'name', q), opType: str(x, 'opType', q), flops: num(x, 'flops', q, 0), inputs: inputs as number[] };
+    }),
+  };
+  const omitted = int(o, 'omittedOps', p);
+  if (omitted !== undefined) branch.omittedOps = omitted;
+  return branch;
+}
+
+function parseSymbolicDims(raw: Json, file: string): SymbolicDim[] {
+  const top: JsonPlace = { file, where: 'top level' };
+  if (!Array.isArray(raw)) fieldError(top, 'symbolicDims', 'an array', raw);
+  return raw.map((d, k) => {
+    const p: JsonPlace = { file, where: `symbolicDims #${k}` };
+    const o = objectAt(d, p, ['name', 'inputs', 'value']);
+    const value = o.value === null ? null : int(o, 'value', p);
+    if (value === undefined) missingField(p, 'value');
+    return { name: nonEmptyStr(o, 'name', p), inputs: strings(o.inputs ?? [], 'inputs', p), value };
   });
 }
 
@@ -137,6 +203,8 @@ function parseNode(raw: Json, i: number, file: string): OpNode {
   const backward = raw.isBackward;
   if (backward !== undefined && typeof backward !== 'boolean') fieldError(p, 'isBackward', 'true or false', backward);
   if (backward !== undefined) node.isBackward = backward;
+  if (raw.foldedNodes !== undefined) node.foldedNodes = strings(raw.foldedNodes, 'foldedNodes', p);
+  if (raw.body !== undefined) node.body = parseBody(raw.body, { ...p, where: `node #${i} body` });
   return node;
 }
 
@@ -221,14 +289,20 @@ export function opgraphFromJson(doc: Json, fileName: string): OpGraph {
   if (doc.stats !== undefined) {
     if (!isJsonObject(doc.stats)) fieldError(top, 'stats', 'an object', doc.stats);
     const p: JsonPlace = { file, where: 'stats' };
-    checkKeys(doc.stats, ['parameterCount', 'parameterBytes'], p);
+    checkKeys(doc.stats, ['parameterCount', 'parameterBytes', 'folded'], p);
     graph.stats = {};
     const pc = int(doc.stats, 'parameterCount', p);
     if (pc !== undefined) graph.stats.parameterCount = pc;
     const pb = num(doc.stats, 'parameterBytes', p);
     if (pb !== undefined) graph.stats.parameterBytes = pb;
+    if (doc.stats.folded !== undefined) {
+      const q: JsonPlace = { file, where: 'stats.folded' };
+      const f = objectAt(doc.stats.folded, q, ['weights', 'constants', 'casts']);
+      graph.stats.folded = { weights: int(f, 'weights', q) ?? 0, constants: int(f, 'constants', q) ?? 0, casts: int(f, 'casts', q) ?? 0 };
+    }
   }
   if (doc.tensors !== undefined) graph.tensors = parseTensorsMap(doc.tensors, file);
+  if (doc.symbolicDims !== undefined) graph.symbolicDims = parseSymbolicDims(doc.symbolicDims, file);
   if (doc.meta !== undefined) {
     if (!isJsonObject(doc.meta)) fieldError(top, 'meta', 'an object', doc.meta);
     if (jsonDepth(doc.meta, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
@@ -268,6 +342,24 @@ function nodeJson(n: OpNode): Obj {
   if (n.parameterCount !== undefined) o.parameterCount = n.parameterCount;
   if (n.modulePath !== undefined) o.modulePath = n.modulePath;
   if (n.isBackward !== undefined) o.isBackward = n.isBackward;
+  if (n.foldedNodes !== undefined) o.foldedNodes = n.foldedNodes;
+  if (n.body !== undefined) o.body = bodyJson(n.body);
+  return o;
+}
+
+/** The body in the schema's key order (same graph → same bytes). */
+function bodyJson(b: OpBody): Obj {
+  const o: Obj = {
+    opType: b.opType,
+    branches: b.branches.map((br) => ({
+      name: br.name,
+      flops: br.flops,
+      ops: br.ops.map((op) => ({ name: op.name, opType: op.opType, flops: op.flops, inputs: op.inputs })),
+      ...(br.omittedOps !== undefined ? { omittedOps: br.omittedOps } : {}),
+    })),
+  };
+  if (b.countedBranch !== undefined) o.countedBranch = b.countedBranch;
+  if (b.trips !== undefined) o.trips = b.trips;
   return o;
 }
 
@@ -303,6 +395,7 @@ export function serializeOpgraph(graph: OpGraph): string {
   if (graph.warnings.length) extras.push(['warnings', graph.warnings]);
   if (graph.stats) extras.push(['stats', graph.stats]);
   if (graph.tensors) extras.push(['tensors', graph.tensors]);
+  if (graph.symbolicDims) extras.push(['symbolicDims', graph.symbolicDims]);
   if (graph.meta) extras.push(['meta', graph.meta]);
   list('nodes', graph.nodes.map(nodeJson), false);
   list(

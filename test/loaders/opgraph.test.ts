@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseOpgraph, serializeOpgraph } from '../../algorithms/loaders/opgraph';
 import { parseModel, detectFormat } from '../../algorithms/loaders/index';
@@ -72,6 +72,55 @@ describe('opgraph format', () => {
     const back = parseModel(enc(text), 'bert.opgraph.json');
     assert.equal(back.source?.format, 'opgraph');
     assert.deepEqual(strip(back), strip(g));
+  });
+
+  it('round-trips ONNX graphs: symbolic dims, folded nodes and their counts, If/Loop bodies, the input dims', () => {
+    const files = [
+      ...readdirSync(path.join(REPO, 'test', 'fixtures', 'onnx'))
+        .filter((f) => f.endsWith('.onnx'))
+        .map((f) => path.join(REPO, 'test', 'fixtures', 'onnx', f)),
+      path.join(REPO, 'test', 'fixtures', 'onnx-bench', 'gated_if_loop.onnx'),
+    ];
+    const decoder = path.join(REPO, 'test', 'fixtures', 'onnx-decoder', 'tiny_gpt_op17.onnx');
+    const graphs = [...files.map((f) => loadModel(f)), loadModel(decoder), loadModel(decoder, { dims: { seq: 16 } })];
+    const seen = { symbolic: 0, folded: 0, bodies: 0, dims: 0 };
+    for (const g of graphs) {
+      const text = serializeOpgraph(g);
+      assert.deepEqual(validateAgainstSchema(JSON.parse(text), schema), [], g.name);
+      const back = parseOpgraph(enc(text), `${g.name}.opgraph.json`);
+      assert.deepEqual(strip(back), strip(g), g.name);
+      seen.symbolic += Object.values(g.tensors ?? {}).filter((d) => d?.some((x) => typeof x === 'string')).length;
+      seen.folded += g.nodes.filter((n) => n.foldedNodes?.length).length;
+      seen.bodies += g.nodes.filter((n) => n.body).length;
+      seen.dims += g.symbolicDims?.length ?? 0;
+    }
+    // each feature is really in the graphs that went through the file
+    assert.ok(seen.symbolic > 0 && seen.folded > 0 && seen.bodies > 0 && seen.dims > 0, JSON.stringify(seen));
+  });
+
+  it('refuses a malformed folded list, body or symbolic dim with one message naming the place', () => {
+    const doc = JSON.parse(serializeOpgraph(richGraph()));
+    const bad = (edit: (d: typeof doc) => void) => {
+      const d = JSON.parse(JSON.stringify(doc));
+      edit(d);
+      return () => parseOpgraph(enc(JSON.stringify(d)), 'bad.opgraph.json');
+    };
+    assert.throws(
+      bad((d) => (d.nodes[1].foldedNodes = [3])),
+      /node #1: field "foldedNodes" must be an array of strings/,
+    );
+    assert.throws(
+      bad((d) => (d.nodes[1].body = { opType: 'If', branches: [{ name: 'then_branch', ops: [{ name: 'a', opType: 'Relu', inputs: [0] }] }] })),
+      /node #1 body branch #0 op #0: field "inputs" must be an array of indices of earlier ops/,
+    );
+    assert.throws(
+      bad((d) => (d.symbolicDims = [{ name: 'seq', inputs: [] }])),
+      /symbolicDims #0: missing field "value"/,
+    );
+    assert.throws(
+      bad((d) => (d.tensors['x:0'] = [1, '', 3])),
+      /tensors\["x:0"\]\[1\]/,
+    );
   });
 
   it('writes files that validate against schema/opgraph.schema.json', () => {
@@ -168,8 +217,8 @@ describe('opgraph format', () => {
     ['a misspelt field', (d) => ((d.nodes[1].computeUS = 3), d), /node #1: unknown field "computeUS"/],
     [
       'a bad shape',
-      (d) => ((d.nodes[0].outputs = [{ name: 'o', bytes: 4, shape: [1, 'x'] }]), d),
-      /node #0 output #0: field "shape\[1\]" must be an integer ≥ 0 or null/,
+      (d) => ((d.nodes[0].outputs = [{ name: 'o', bytes: 4, shape: [1, -2] }]), d),
+      /node #0 output #0: field "shape\[1\]" must be an integer ≥ 0, a symbolic dim \(a non-empty string\) or null/,
     ],
     ['an edge to a missing node', (d) => ((d.edges[0].to = 'zz'), d), /edge #0 \(a → zz\): "to" names a missing node "zz"/],
     ['a cycle', (d) => (d.edges.push({ from: 'b', to: 'a' }), d), /the graph has a cycle: a → b → a/],
