@@ -154,9 +154,9 @@ export interface GraphIndex {
   /** successors / predecessors as node indices, each list in edge order, without duplicates. */
   succ: number[][];
   pred: number[][];
-  /** Edges leaving node i, as indices into graph.edges. */
-  outEdges: number[][];
-  inEdges: number[][];
+  /** Edges leaving node i, as indices into graph.edges (made on first read: withEdgeLists). */
+  readonly outEdges: number[][];
+  readonly inEdges: number[][];
   /** A stable topological order (node indices). */
   topo: number[];
   /** Position of each node in `topo`. */
@@ -371,15 +371,11 @@ export function indexGraph(graph: OpGraph): GraphIndex {
   graph.nodes.forEach((node, i) => indexOf.set(node.id, i));
   const succ: number[][] = Array.from({ length: n }, () => []);
   const pred: number[][] = Array.from({ length: n }, () => []);
-  const outEdges: number[][] = Array.from({ length: n }, () => []);
-  const inEdges: number[][] = Array.from({ length: n }, () => []);
   const indeg = new Int32Array(n);
   const seen = new Set<number>();
-  graph.edges.forEach((e, k) => {
+  graph.edges.forEach((e) => {
     const a = indexOf.get(e.from)!;
     const b = indexOf.get(e.to)!;
-    outEdges[a].push(k);
-    inEdges[b].push(k);
     const key = a * n + b;
     if (seen.has(key)) return;
     seen.add(key);
@@ -390,7 +386,29 @@ export function indexGraph(graph: OpGraph): GraphIndex {
   const topo = topologicalOrder(graph, succ, indeg);
   const topoRank = new Int32Array(n);
   topo.forEach((v, r) => (topoRank[v] = r));
-  return { graph, indexOf, succ, pred, outEdges, inEdges, topo, topoRank };
+  return withEdgeLists({ graph, indexOf, succ, pred, topo, topoRank });
+}
+
+/**
+ * outEdges and inEdges, made on first read: placement never reads them (the pipeline schedule and
+ * the training detector do), and 200k arrays were a good part of a 100k-op graph's indexing time.
+ */
+function withEdgeLists(index: Omit<GraphIndex, 'outEdges' | 'inEdges'>): GraphIndex {
+  let lists: { outEdges: number[][]; inEdges: number[][] } | undefined;
+  const edgeLists = () => {
+    if (lists) return lists;
+    const n = index.graph.nodes.length;
+    lists = { outEdges: Array.from({ length: n }, () => []), inEdges: Array.from({ length: n }, () => []) };
+    for (const [k, e] of index.graph.edges.entries()) {
+      lists.outEdges[index.indexOf.get(e.from)!].push(k);
+      lists.inEdges[index.indexOf.get(e.to)!].push(k);
+    }
+    return lists;
+  };
+  return Object.defineProperties(index, {
+    outEdges: { enumerable: true, get: () => edgeLists().outEdges },
+    inEdges: { enumerable: true, get: () => edgeLists().inEdges },
+  }) as GraphIndex;
 }
 
 /** Sum of the bytes of a node's outputs. */

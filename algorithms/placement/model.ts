@@ -29,8 +29,11 @@ export interface TensorTable {
 
 export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): TensorTable {
   const n = graph.nodes.length;
-  // tensor ids of each producer (nodes have few outputs, so a short list beats string keys)
-  const byProducer: number[][] = Array.from({ length: n }, () => []);
+  // tensor ids of each producer as a linked list, newest first (nodes have few outputs, so a short
+  // list beats string keys; two typed arrays instead of an array per node spare 100k-op graphs
+  // their garbage collection)
+  const lastOf = new Int32Array(n).fill(-1);
+  const previous: number[] = [];
   const producer: number[] = [];
   const name: string[] = [];
   const bytes: number[] = [];
@@ -42,15 +45,12 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
     const a = indexOf.get(e.from)!;
     const b = indexOf.get(e.to)!;
     const tensorName = e.tensor ?? '';
-    let t: number | undefined;
-    for (const x of byProducer[a])
-      if (name[x] === tensorName) {
-        t = x;
-        break;
-      }
-    if (t === undefined) {
+    let t = lastOf[a];
+    while (t >= 0 && name[t] !== tensorName) t = previous[t];
+    if (t < 0) {
       t = producer.length;
-      byProducer[a].push(t);
+      previous.push(lastOf[a]);
+      lastOf[a] = t;
       producer.push(a);
       name.push(tensorName);
       bytes.push(e.heldBytes ?? e.bytes);

@@ -74,9 +74,11 @@ export function describe(problem: Problem, c: number): string {
 export function sctLpInput(problem: Problem): SctLpInput {
   const byPair = new Map<number, number>();
   const edges: { from: number; to: number; c: number }[] = [];
+  const { start, list } = problem.adjacency.consumers;
   for (let k = 0; k < problem.tProducer.length; k++) {
     const from = problem.tProducer[k];
-    for (const to of problem.tConsumers[k]) {
+    for (let i = start[k]; i < start[k + 1]; i++) {
+      const to = list[i];
       const key = from * problem.n + to;
       const at = byPair.get(key);
       if (at === undefined) {

@@ -39,7 +39,7 @@ export interface Problem {
   tensorIds: Int32Array;
   /** Coarse producer and coarse consumers per coarse tensor k (index into tensorIds). */
   tProducer: Int32Array;
-  tConsumers: number[][];
+  readonly tConsumers: number[][];
   tBytes: Float64Array;
   /**
    * Transfer time per coarse tensor between two devices: over `link`, or with a topology the mean
@@ -51,13 +51,31 @@ export interface Problem {
   topology?: Topology;
   /** With a topology: transfer time per link kind and coarse tensor, tCommByLink[topology.links index][k]. */
   tCommByLink?: Float64Array[];
-  /** Coarse tensors consumed by each coarse node. */
-  inTensors: number[][];
-  succ: number[][];
-  pred: number[][];
+  /** The adjacency below as CSR (what the scheduling core reads). */
+  adjacency: ProblemAdjacency;
+  /** Coarse tensors consumed by each coarse node. Made on first read (listsOf), as the three below. */
+  readonly inTensors: number[][];
+  readonly succ: number[][];
+  readonly pred: number[][];
   /** Stable topological order of coarse nodes and each node's position in it. */
   topo: Int32Array;
   topoRank: Int32Array;
+}
+
+/** Compressed adjacency: the list of x is list[start[x] .. start[x + 1]). */
+export interface Csr {
+  start: Int32Array;
+  list: Int32Array;
+}
+
+export interface ProblemAdjacency {
+  /** Coarse tensors each node consumes, in tensor order. */
+  inTensors: Csr;
+  /** Distinct successors and predecessors per coarse node. */
+  succ: Csr;
+  pred: Csr;
+  /** Distinct coarse consumers of each coarse tensor. */
+  consumers: Csr;
 }
 
 class UnionFind {
@@ -232,7 +250,9 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
   const outBytes = new Float64Array(n);
   const groupPersistent = new Float64Array(groupName.length);
   const tensorIds: number[] = [];
-  const tConsumers: number[][] = [];
+  // consumers of coarse tensor k: consumerList[consumerStart[k] .. consumerStart[k + 1])
+  const consumerStart: number[] = [0];
+  const consumerList: number[] = [];
   const producedBy = tensorsByNode(tensors);
   // outsideMark[c'] = the tensor that last listed c' as a consumer: distinct consumers in O(edges)
   // (an includes() scan was quadratic in a tensor's consumers: 27.8 s at 100k consumers)
@@ -245,18 +265,18 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
       persistent[c] += node.persistentBytes;
       let external = false;
       for (const t of producedBy[i]) {
-        const outside: number[] = [];
+        const listed = consumerList.length;
         for (const consumer of tensors.consumers[t]) {
           const cc = coarseOf[consumer];
           if (cc !== c && outsideMark[cc] !== t) {
             outsideMark[cc] = t;
-            outside.push(cc);
+            consumerList.push(cc);
           }
         }
-        if (outside.length) {
+        if (consumerList.length > listed) {
           external = true;
           tensorIds.push(t);
-          tConsumers.push(outside);
+          consumerStart.push(consumerList.length);
         }
       }
       if (external) outBytes[c] += tensors.nodeOutBytes[i];
@@ -270,28 +290,15 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
   const tProducer = new Int32Array(T);
   const tBytes = new Float64Array(T);
   const tCommUs = new Float64Array(T);
-  const inTensors: number[][] = Array.from({ length: n }, () => []);
-  const succ: number[][] = Array.from({ length: n }, () => []);
-  const pred: number[][] = Array.from({ length: n }, () => []);
-  // tensors of one producer are consecutive (numbered in producer order above), so a mark per
-  // consumer of the producer last linked to it finds repeated pairs in O(1)
-  const succMark = new Int32Array(n).fill(-1);
   for (let k = 0; k < T; k++) {
     const t = tensorIds[k];
-    const p = coarseOf[tensors.producer[t]];
-    tProducer[k] = p;
+    tProducer[k] = coarseOf[tensors.producer[t]];
     tBytes[k] = tensors.bytes[t];
     tCommUs[k] = transferTimeUs(tensors.transferBytes[t], options.link, tensors.costUs[t]);
-    for (const c of tConsumers[k]) {
-      inTensors[c].push(k);
-      if (succMark[c] !== p) {
-        succMark[c] = p;
-        succ[p].push(c);
-        pred[c].push(p);
-      }
-    }
   }
-  const topo = coarseTopo(n, succ, pred);
+  const consumers: Csr = { start: Int32Array.from(consumerStart), list: Int32Array.from(consumerList) };
+  const adjacency = { consumers, ...nodeAdjacency(n, tProducer, consumers) };
+  const topo = coarseTopo(n, adjacency.succ, adjacency.pred);
   const topoRank = new Int32Array(n);
   topo.forEach((c, r) => (topoRank[c] = r));
   const byLink = options.topology
@@ -301,7 +308,7 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
         tCommUs,
       )
     : undefined;
-  return {
+  return withLists({
     ...(options.topology ? { topology: options.topology, tCommByLink: byLink } : {}),
     graph,
     index,
@@ -320,15 +327,83 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
     groupName,
     tensorIds: Int32Array.from(tensorIds),
     tProducer,
-    tConsumers,
     tBytes,
     tCommUs,
-    inTensors,
-    succ,
-    pred,
+    adjacency,
     topo,
     topoRank,
+  });
+}
+
+/**
+ * Per coarse node, its input tensors (in tensor order) and its distinct successors and
+ * predecessors, as CSR: two passes over the tensors' consumers, counting then filling. Tensors of
+ * one producer are consecutive (numbered in producer order), so a mark per consumer of the
+ * producer last linked to it finds repeated pairs in O(1), and both passes see the same pairs.
+ */
+function nodeAdjacency(n: number, tProducer: Int32Array, consumers: Csr): Omit<ProblemAdjacency, 'consumers'> {
+  const inCount = new Int32Array(n + 1);
+  const succCount = new Int32Array(n + 1);
+  const predCount = new Int32Array(n + 1);
+  const forEachPair = (visit: (k: number, p: number, c: number, firstOfPair: boolean) => void): void => {
+    const mark = new Int32Array(n).fill(-1);
+    for (let k = 0; k < tProducer.length; k++) {
+      const p = tProducer[k];
+      for (let i = consumers.start[k]; i < consumers.start[k + 1]; i++) {
+        const c = consumers.list[i];
+        const first = mark[c] !== p;
+        mark[c] = p;
+        visit(k, p, c, first);
+      }
+    }
   };
+  forEachPair((_k, p, c, first) => {
+    inCount[c + 1]++;
+    if (first) {
+      succCount[p + 1]++;
+      predCount[c + 1]++;
+    }
+  });
+  const inTensors = emptyCsr(inCount);
+  const succ = emptyCsr(succCount);
+  const pred = emptyCsr(predCount);
+  const inAt = inTensors.start.slice(0, n);
+  const succAt = succ.start.slice(0, n);
+  const predAt = pred.start.slice(0, n);
+  forEachPair((k, p, c, first) => {
+    inTensors.list[inAt[c]++] = k;
+    if (first) {
+      succ.list[succAt[p]++] = c;
+      pred.list[predAt[c]++] = p;
+    }
+  });
+  return { inTensors, succ, pred };
+}
+
+/** A CSR whose row x will hold counts[x + 1] entries (counts[0] = 0); counts becomes the starts. */
+function emptyCsr(counts: Int32Array): Csr {
+  for (let x = 1; x < counts.length; x++) counts[x] += counts[x - 1];
+  return { start: counts, list: new Int32Array(counts[counts.length - 1]) };
+}
+
+/**
+ * The adjacency as arrays of arrays, for the code that reads them so (the refine search, tests):
+ * made on first read, so that placing — which reads the CSR — never allocates the 100k arrays a
+ * 100k-op graph needs (they were most of buildProblem's garbage-collection time).
+ */
+function withLists(problem: Omit<Problem, ListFields>): Problem {
+  const lazy = (csr: Csr): PropertyDescriptor => {
+    let lists: number[][] | undefined;
+    return { enumerable: true, get: () => (lists ??= csrToLists(csr)) };
+  };
+  const { consumers, inTensors, succ, pred } = problem.adjacency;
+  return Object.defineProperties(problem, { tConsumers: lazy(consumers), inTensors: lazy(inTensors), succ: lazy(succ), pred: lazy(pred) }) as Problem;
+}
+
+type ListFields = 'tConsumers' | 'inTensors' | 'succ' | 'pred';
+
+function csrToLists(csr: Csr): number[][] {
+  return Array.from({ length: csr.start.length - 1 }, (_, x) => Array.from(csr.list.subarray(csr.start[x], csr.start[x + 1])));
 }
 
 /**
@@ -390,9 +465,9 @@ function tensorsByNode(tensors: TensorTable): number[][] {
 }
 
 /** Kahn with a heap on node id (coarse ids already follow the original topological order). */
-function coarseTopo(n: number, succ: number[][], pred: number[][]): Int32Array {
+function coarseTopo(n: number, succ: Csr, pred: Csr): Int32Array {
   const deg = new Int32Array(n);
-  for (let c = 0; c < n; c++) deg[c] = pred[c].length;
+  for (let c = 0; c < n; c++) deg[c] = pred.start[c + 1] - pred.start[c];
   const heap = new KeyedHeap();
   for (let c = 0; c < n; c++) if (deg[c] === 0) heap.push(c, c, 0);
   const order = new Int32Array(n);
@@ -400,7 +475,7 @@ function coarseTopo(n: number, succ: number[][], pred: number[][]): Int32Array {
   while (heap.size) {
     const c = heap.pop();
     order[k++] = c;
-    for (const s of succ[c]) if (--deg[s] === 0) heap.push(s, s, 0);
+    for (let i = succ.start[c]; i < succ.start[c + 1]; i++) if (--deg[succ.list[i]] === 0) heap.push(succ.list[i], succ.list[i], 0);
   }
   if (k !== n) throw new Error('internal: fusion created a cycle');
   return order;

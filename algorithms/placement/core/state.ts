@@ -3,7 +3,7 @@
 // CSR form (built once per problem and kept: refine runs the core thousands of times on one).
 import { KeyedHeap } from '../heap';
 import { MemoryLine } from '../memoryLine';
-import type { Problem } from '../problem';
+import type { Problem, ProblemAdjacency } from '../problem';
 
 export const NONE = -1;
 
@@ -53,30 +53,11 @@ export interface CoreResult {
   order: number[][];
 }
 
-/** Compressed adjacency: the list of x is list[start[x] .. start[x + 1]). */
-export interface Csr {
-  start: Int32Array;
-  list: Int32Array;
-}
+export type { Csr } from '../problem';
 
-export interface CoreGraph {
-  /** Coarse tensors each node consumes. */
-  inTensors: Csr;
-  succ: Csr;
-  pred: Csr;
-  /** Coarse consumer nodes of each tensor. */
-  consumers: Csr;
-}
+/** The problem's adjacency (CSR, built with the problem: refine runs the core thousands of times on one). */
+export type CoreGraph = ProblemAdjacency;
 
-function toCsr(lists: number[][]): Csr {
-  const start = new Int32Array(lists.length + 1);
-  for (let i = 0; i < lists.length; i++) start[i + 1] = start[i] + lists[i].length;
-  const list = new Int32Array(start[lists.length]);
-  for (let i = 0; i < lists.length; i++) list.set(lists[i], start[i]);
-  return { start, list };
-}
-
-const graphs = new WeakMap<Problem, CoreGraph>();
 const heldBounds = new WeakMap<Problem, number>();
 
 /**
@@ -101,16 +82,6 @@ export function mostEverHeld(problem: Problem): number {
 function memoryCanBind(problem: Problem, limits: number[]): boolean {
   const held = mostEverHeld(problem) * (1 + 1e-9);
   return limits.some((l) => !(held <= l));
-}
-
-/** The problem's adjacency as CSR (computed on first use, then cached with the problem). */
-export function coreGraph(problem: Problem): CoreGraph {
-  let g = graphs.get(problem);
-  if (!g) {
-    g = { inTensors: toCsr(problem.inTensors), succ: toCsr(problem.succ), pred: toCsr(problem.pred), consumers: toCsr(problem.tConsumers) };
-    graphs.set(problem, g);
-  }
-  return g;
 }
 
 export interface CoreState {
@@ -222,7 +193,7 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
   const D = policy.devices;
   const T = tProducer.length;
   if (problem.topology && problem.topology.devices !== D) throw new Error(`internal: topology of ${problem.topology.devices} devices, placing on ${D}`);
-  const graph = coreGraph(problem);
+  const graph = problem.adjacency;
   const predPending = new Int32Array(n);
   const succPending = new Int32Array(n);
   for (let v = 0; v < n; v++) {
