@@ -55,3 +55,11 @@ const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2
 export function jsonDisplay(json: string): string {
   return json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * The last part of a path, `/` or `\\` separated (a plan made on Windows names its model with
+ * backslashes): what a header or a title shows of a model file; the full path goes in a tooltip.
+ */
+export function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() || file;
+}

@@ -3,6 +3,7 @@
 // (the engine's `reason`) and the smallest uniform per-device memory that would work.
 import { formatBytes, formatBytesAtLeast } from '../algorithms/units';
 import type { Plan } from '../algorithms/plan';
+import { baseName } from '../algorithms/text';
 
 /**
  * Null when the plan is feasible; otherwise the notification text, in the CLI's words
@@ -18,9 +19,7 @@ export function infeasibleText(plan: Plan): string | null {
   return text;
 }
 
-export function baseName(file: string): string {
-  return file.split(/[\\/]/).pop() ?? file;
-}
+export { baseName };
 
 /** A short summary for the output channel: makespan, devices, peaks. */
 export function planSummary(plan: Plan): string {

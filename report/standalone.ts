@@ -13,7 +13,7 @@ import { OpplaceError } from '../algorithms/errors';
 import { INTERCONNECTS } from '../algorithms/options';
 import { buildStandaloneHtml } from '../webview/html';
 import { PROTOCOL_VERSION, type InitMessage } from '../webview/protocol';
-import { displayText } from '../algorithms/text';
+import { baseName, displayText } from '../algorithms/text';
 
 export interface ReportInput {
   graph: OpGraph;
@@ -95,6 +95,6 @@ export function buildReportHtml(input: ReportInput): string {
   const init = reportInitMessage(input);
   const wasm = input.withoutHighs ? undefined : highsWasmBase64();
   const nonce = createHash('sha256').update(appJs).update(JSON.stringify(init)).digest('base64').replace(/[+/=]/g, '').slice(0, 32);
-  const name = path.basename(init.file ?? 'graph');
+  const name = baseName(init.file ?? 'graph');
   return buildStandaloneHtml({ nonce, appJs, workerJs, init, highsWasmBase64: wasm, title: `opplace — ${displayText(name)}` });
 }

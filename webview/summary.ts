@@ -2,6 +2,7 @@
 // placement time, feasible or not (with the reason and the minimum memory). Pure: plan → rows.
 import type { Plan } from '../algorithms/plan';
 import { formatBytesAtLeast, formatUs } from '../algorithms/units';
+import { baseName } from '../algorithms/text';
 
 export interface SummaryItem {
   key: string;
@@ -40,15 +41,19 @@ export function summaryItems(plan: Plan | null): SummaryItem[] {
   return items;
 }
 
-export function renderSummary(el: HTMLElement, title: string, plan: Plan | null): void {
-  renderSummaryItems(el, title, summaryItems(plan));
+export function renderSummary(el: HTMLElement, modelFile: string, plan: Plan | null): void {
+  renderSummaryItems(el, modelFile, summaryItems(plan));
 }
 
-/** The header from items (a placement's summaryItems, or a pipeline's pipelineSummaryItems). */
-export function renderSummaryItems(el: HTMLElement, title: string, items: SummaryItem[]): void {
+/**
+ * The header from items (a placement's summaryItems, or a pipeline's pipelineSummaryItems), under
+ * the model's base name — as the page and panel titles show it — with the full path as its tooltip.
+ */
+export function renderSummaryItems(el: HTMLElement, modelFile: string, items: SummaryItem[]): void {
   el.replaceChildren();
   const h = document.createElement('h1');
-  h.textContent = title;
+  h.textContent = baseName(modelFile);
+  if (h.textContent !== modelFile) h.title = modelFile;
   el.appendChild(h);
   for (const it of items) {
     const span = document.createElement('span');

@@ -147,6 +147,12 @@ describe('viewer report in Chromium', function () {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const problems = collectProblems(page);
       await openReport(page, report);
+      // The header names the model as the page title does, by its base name; the path is the tooltip.
+      const modelFile = graph.source!.file!;
+      assert.ok(path.isAbsolute(modelFile), 'the fixture names its model by an absolute path');
+      const h1 = await page.locator('#header h1').evaluate((e) => ({ text: e.textContent, tooltip: e.getAttribute('title') }));
+      assert.deepEqual(h1, { text: path.basename(modelFile), tooltip: modelFile });
+      assert.equal(await page.title(), `opplace — ${path.basename(modelFile)}`);
       // Every op is either drawn or inside a collapsed box; then open everything for the checks.
       const covered = await page.evaluate(
         () =>

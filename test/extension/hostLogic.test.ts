@@ -8,6 +8,7 @@ import { buildWebviewHtml, makeNonce } from '../../webview/html';
 import { compareCells, compareHtml, compareMarkdown, loadErrorHtml } from '../../extension/compareTable';
 import { compareRow, CompareRow } from '../../algorithms/compare';
 import { infeasibleText } from '../../extension/userMessages';
+import { baseName } from '../../algorithms/text';
 import { exportFileName, renderExport, availableExportFormats } from '../../extension/exports';
 import { isPlaceableFile } from '../../extension/settings';
 import type { Plan } from '../../algorithms/plan';
@@ -229,6 +230,14 @@ describe('extension host: user messages and exports', () => {
     );
     const none = infeasibleText(plan({ feasible: false, schedule: [], reason: 'op "x" fits nowhere' }));
     assert.equal(none, 'model.onnx (m-etf): infeasible: op "x" fits nowhere');
+  });
+  it('a model is named by its base name, from a POSIX or a Windows path (headers, titles, messages)', () => {
+    assert.equal(
+      infeasibleText(plan({ file: '/home/u/models/resnet.onnx', feasible: false, schedule: [], reason: 'r' })),
+      'resnet.onnx (m-etf): infeasible: r',
+    );
+    assert.equal(infeasibleText(plan({ file: 'C:\\models\\resnet.onnx', feasible: false, schedule: [], reason: 'r' })), 'resnet.onnx (m-etf): infeasible: r');
+    assert.equal(baseName('resnet.onnx'), 'resnet.onnx');
   });
   it('export file names sit next to the model and never reuse its name', () => {
     assert.equal(exportFileName('/w/resnet.onnx', 'csv'), 'resnet.plan.csv');
