@@ -657,17 +657,23 @@ function sliceLength(dim: number, start: number, end: number, step: number): { l
 const SLICE_TO_END = 2 ** 31 - 1;
 
 /**
- * Length of a step-1 slice where the dim or a bound is symbolic (x[:, :seq] of a [1, 64] mask,
- * x[:, -1] of [1, seq, 32]). A symbolic bound is taken to lie inside the dim — the model only runs
- * for such values (GPT-2's mask slice bias[:, :, :seq, :seq] needs seq ≤ n_ctx) — so no clamp
- * applies; other steps and unknown bounds give an unknown length.
+ * Length of a step-1 slice where the dim or a bound is symbolic (bias[:, :, :seq, :seq] of a
+ * [1, 1, 64, 64] mask, x[:, -1:] or x[:, 1:] of [1, seq, 32]). A symbolic bound is taken to lie
+ * inside the dim: the model only runs for such values (GPT-2's mask slice needs seq ≤ n_ctx). A
+ * number bound on a symbolic dim counts only from the end or to the end (x[:, :4] of seq is
+ * min(seq, 4), not a polynomial); an unknown dim, another step or an unknown bound give unknown.
  */
 function symbolicSliceLength(dim: Dim, start: Dim, end: Dim, step: number): Dim {
-  if (step !== 1 || start === null || end === null) return null;
-  const bound = (b: number | string): Dim => (typeof b !== 'number' ? b : b >= SLICE_TO_END ? dim : b < 0 ? dimAdd(dim, b) : b);
-  const len = dimSub(bound(end), bound(start));
-  if (typeof len === 'number') return Math.max(len, 0);
-  return len;
+  if (step !== 1 || dim === null || start === null || end === null) return null;
+  const bound = (b: number | string, isEnd: boolean): Dim => {
+    if (typeof b === 'string') return b;
+    if (b >= SLICE_TO_END) return dim;
+    if (b < 0) return typeof dim === 'number' ? Math.max(dim + b, 0) : dimAdd(dim, b);
+    if (typeof dim === 'number') return Math.min(b, dim);
+    return isEnd ? null : b; // an end of 4 on seq is min(seq, 4): not a polynomial
+  };
+  const len = dimSub(bound(end, true), bound(start, false));
+  return typeof len === 'number' ? Math.max(len, 0) : len;
 }
 
 const slice: Rule = (c) => {

@@ -115,6 +115,38 @@ describe('symbolic dims through an ONNX graph', () => {
   });
 });
 
+describe('symbolic dims: Slice lengths', () => {
+  const sliced = (dims: (number | string | null)[], start: number, end: number) => {
+    const vi = valueInfo(
+      'x',
+      dims.map((d) => d ?? 'placeholder'),
+    );
+    dims.forEach((d, i) => {
+      if (d === null) vi.type!.tensor_type!.shape!.dim![i] = {};
+    });
+    const g = parseOnnx(
+      modelBytes({
+        inputs: [vi],
+        initializers: [intTensor('s', [start]), intTensor('e', [end]), intTensor('a', [1])],
+        nodes: [node('Slice', ['x', 's', 'e', 'a'], ['y'], {}, 'slice')],
+      }),
+      'm.onnx',
+    );
+    return g.tensors!['y']![1];
+  };
+  const END = 2 ** 62;
+  it('from or to the end of a symbolic dim is exact; a number end on it is min(seq, end): unknown', () => {
+    assert.equal(sliced([1, 'seq'], 1, END), 'seq-1');
+    assert.equal(sliced([1, 'seq'], -1, END), 1);
+    assert.equal(sliced([1, 'seq'], 0, -1), 'seq-1');
+    assert.equal(sliced([1, 'seq'], 0, 4), null);
+  });
+  it('a dim unknown even as a symbol stays unknown (a Faster R-CNN proposal count is ≤ 150, not 150)', () => {
+    assert.equal(sliced([1, null], 0, 150), null);
+    assert.equal(sliced([1, 200], 0, 150), 150);
+  });
+});
+
 describe('GPT-2-like decoder with seq free (test/fixtures/onnx-decoder)', function () {
   this.timeout(60000);
   const free = load();
