@@ -17,6 +17,7 @@ import { ResolvedSettings, mergeViewerOptions, withViewerDims } from './settings
 import { infeasibleText, planSummary, baseName } from './userMessages';
 import type { SavedViewState } from './viewRestore';
 import { buildWebviewHtml, makeNonce } from '../webview/html';
+import { encodePlan } from '../webview/planWire';
 import type { ObjectiveChoice } from '../webview/placementHost';
 import { pipelineOptionsFrom } from '../webview/pipelineModel';
 
@@ -269,7 +270,15 @@ export class PlacementView implements vscode.Disposable {
       else if (!this.initSent) this.sendInit();
       // A new graph (file changed, other batch size or dtype) goes with the plan: the viewer lays
       // it out in place, keeping its zoom and the expanded groups that still exist.
-      else this.post({ type: 'plan', requestId, plan: result.plan, options: this.options, ...(graphChanged ? { graph: result.graph } : {}) });
+      // The plan in columns over the graph the webview holds (planWire.ts): a quarter of its JSON size.
+      else
+        this.post({
+          type: 'plan',
+          requestId,
+          plan: encodePlan(result.plan, result.graph),
+          options: this.options,
+          ...(graphChanged ? { graph: result.graph } : {}),
+        });
       const problem = infeasibleText(result.plan);
       if (problem) {
         this.host.log.info(problem);

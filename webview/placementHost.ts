@@ -13,11 +13,13 @@ import {
   type Objective,
   type PipelineControls,
   type WebviewToHostMessage,
+  type WirePlan,
 } from './protocol';
 import type { PersistedViewerState } from './viewState';
 
 export interface PlaceResult {
-  plan: Plan;
+  /** The VS Code host's plan message carries the wire form, which the viewer decodes over its graph (planWire.ts). */
+  plan: Plan | WirePlan;
   options: PlacementOptions;
   /** The re-costed graph when the host changed it (e.g. a new batch size). */
   graph?: OpGraph;

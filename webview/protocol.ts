@@ -10,12 +10,12 @@
 // A newer `replace` supersedes an older one: the webview ignores replies whose requestId is stale.
 
 import type { OpGraph } from '../algorithms/graph';
-import type { Plan, PlacementOptions } from '../algorithms/plan';
+import type { DevicePlan, Plan, PlacementOptions } from '../algorithms/plan';
 import type { PipelinePlan, PipelineScheduleName, PipelineSplit } from '../algorithms/pipeline/types';
 import { ALGORITHMS, DEFAULTS, GROUPINGS, LIMITS, parseModelDims, PIPELINE_SCHEDULES, PIPELINE_SPLITS, SETTING_DEFAULTS } from '../algorithms/options';
 
 /** Bump when a message shape changes incompatibly. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type ThemeKind = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
 export const THEME_KINDS: ThemeKind[] = ['light', 'dark', 'high-contrast', 'high-contrast-light'];
@@ -86,11 +86,46 @@ export interface InitMessage {
   pipelineControls?: PipelineControls;
 }
 
+/** A Plan's fields but its per-op and per-transfer lists; devices without their memory timelines. */
+export type WirePlanSummary = Omit<Plan, 'schedule' | 'transfers' | 'criticalPath' | 'criticalTransfers' | 'devices'> & {
+  devices: Omit<DevicePlan, 'memoryTimeline'>[];
+};
+
+/**
+ * A Plan as the `plan` message carries it (webview/planWire.ts encodes and decodes): columns in
+ * typed arrays, which VS Code sends as binary, nodes as indices into the graph the webview holds
+ * (init's, or the message's own `graph`), memory timelines left out (the webview recomputes them
+ * with the engine's function). One entry per scheduled op / transfer, in the Plan's order.
+ */
+export interface WirePlan {
+  kind: 'columns';
+  summary: WirePlanSummary;
+  /** The plan's devices had memory timelines (feasible plans): the webview recomputes them. */
+  timelines: boolean;
+  schedule: { node: Int32Array; device: Int32Array; startUs: Float64Array; endUs: Float64Array };
+  transfers: {
+    from: Int32Array;
+    to: Int32Array;
+    tensor: (string | null)[];
+    bytes: Float64Array;
+    srcDevice: Int32Array;
+    dstDevice: Int32Array;
+    startUs: Float64Array;
+    endUs: Float64Array;
+    /** NaN where the Transfer has no sendStartUs. */
+    sendStartUs: Float64Array;
+  };
+  /** Node indices on the critical path, in time order. */
+  criticalPath: Int32Array;
+  criticalTransfers: Int32Array | null;
+}
+
 export interface PlanMessage {
   type: 'plan';
   /** The requestId of the `replace` this answers; absent when the host re-placed on its own. */
   requestId?: number;
-  plan: Plan;
+  /** Over `graph` when the message has one, else over the graph the webview holds. */
+  plan: WirePlan;
   options: PlacementOptions;
   /** Set when the graph itself changed (e.g. new batch size): the webview re-lays out. */
   graph?: OpGraph;
@@ -258,6 +293,25 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
   }
 }
 
+const isInt32s = (x: unknown, length?: number): x is Int32Array => x instanceof Int32Array && (length === undefined || x.length === length);
+const isFloat64s = (x: unknown, length: number): x is Float64Array => x instanceof Float64Array && x.length === length;
+
+/** Columns of one length and type each (node indices are checked against the graph when decoding). */
+export function isWirePlan(x: unknown): x is WirePlan {
+  if (!isObj(x) || x.kind !== 'columns' || typeof x.timelines !== 'boolean') return false;
+  const { summary, schedule: s, transfers: t } = x;
+  if (!isObj(summary) || !Array.isArray(summary.devices) || !summary.devices.every(isObj) || typeof summary.feasible !== 'boolean') return false;
+  if (!isObj(s) || !isInt32s(s.node)) return false;
+  const ops = s.node.length;
+  if (!isInt32s(s.device, ops) || !isFloat64s(s.startUs, ops) || !isFloat64s(s.endUs, ops)) return false;
+  if (!isObj(t) || !isInt32s(t.from)) return false;
+  const n = t.from.length;
+  if (!isInt32s(t.to, n) || !isInt32s(t.srcDevice, n) || !isInt32s(t.dstDevice, n)) return false;
+  if (!(['bytes', 'startUs', 'endUs', 'sendStartUs'] as const).every((k) => isFloat64s(t[k], n))) return false;
+  if (!Array.isArray(t.tensor) || t.tensor.length !== n || !t.tensor.every((v) => v === null || (isString(v) && v.length <= MAX_STRING))) return false;
+  return isInt32s(x.criticalPath) && (x.criticalTransfers === null || isInt32s(x.criticalTransfers));
+}
+
 /** The webview's check of what the host sends (shape only; the graph and plan are trusted data). */
 export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
   if (!isObj(x) || !isString(x.type)) return false;
@@ -274,7 +328,9 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
         (x.pipelineControls === undefined || isPipelineControls(x.pipelineControls))
       );
     case 'plan':
-      return isObj(x.plan) && isObj(x.options) && (x.requestId === undefined || typeof x.requestId === 'number');
+      return (
+        isWirePlan(x.plan) && isObj(x.options) && (x.requestId === undefined || typeof x.requestId === 'number') && (x.graph === undefined || isObj(x.graph))
+      );
     case 'pipelinePlan':
       return (
         isObj(x.pipelinePlan) && isObj(x.options) && isPipelineControls(x.pipelineControls) && (x.requestId === undefined || typeof x.requestId === 'number')

@@ -22,7 +22,8 @@ import { restoreExpanded } from './viewState';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { pipelineView } from './pipelineModel';
 import type { ObjectiveChoice } from './placementHost';
-import { DEFAULT_PIPELINE_CONTROLS, type Objective } from './protocol';
+import { DEFAULT_PIPELINE_CONTROLS, type Objective, type WirePlan } from './protocol';
+import { decodePlan, isWirePlanForm, wirePlanProblem } from './planWire';
 import { pushAll } from '../algorithms/arrays';
 
 /** Items visible at first paint: small graphs open fully, big ones as an overview of boxes. */
@@ -78,7 +79,8 @@ export type ViewEvent =
   | { type: 'search'; query: string }
   | { type: 'nextMatch' }
   | { type: 'choose'; options: PlacementOptions; batchSize?: number; choice?: ObjectiveChoice; dims?: string[] }
-  | { type: 'plan'; plan: Plan; options: PlacementOptions; graph?: OpGraph }
+  /** A wire plan (the VS Code host's message) is decoded over the event's graph, else the held one. */
+  | { type: 'plan'; plan: Plan | WirePlan; options: PlacementOptions; graph?: OpGraph }
   | { type: 'pipeline'; pipeline: PipelinePlan; options: PlacementOptions; pipelineControls: ObjectiveChoice['pipelineControls']; graph?: OpGraph }
   | { type: 'error'; message: string }
   | { type: 'memDevice'; device: number }
@@ -307,8 +309,12 @@ export function reduceView(s: ViewModel, ev: ViewEvent): ViewModel {
         chosenDims: ev.dims ?? s.chosenDims,
         chosenChoice: ev.choice ?? s.chosenChoice,
       };
-    case 'plan':
-      return withPlan(withGraph(s, ev.graph), ev.plan, ev.options);
+    case 'plan': {
+      const g = withGraph(s, ev.graph);
+      if (!isWirePlanForm(ev.plan)) return withPlan(g, ev.plan, ev.options);
+      const problem = wirePlanProblem(ev.plan, g.graph);
+      return problem ? { ...s, error: `cannot show the new plan: ${problem}` } : withPlan(g, decodePlan(ev.plan, g.graph, g.idx), ev.options);
+    }
     case 'pipeline':
       return withPipeline(withGraph(s, ev.graph), ev.pipeline, ev.options, ev.pipelineControls);
     case 'error':

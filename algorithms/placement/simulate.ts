@@ -80,7 +80,8 @@ export function expandSchedule(problem: Problem, res: CoreResult): { schedule: S
  */
 export function memoryTimelines(
   graph: OpGraph,
-  index: GraphIndex,
+  // Only the id → index map: the webview, which has no GraphIndex, recomputes a plan's timelines with it (webview/planWire.ts).
+  index: Pick<GraphIndex, 'indexOf'>,
   schedule: ScheduledOp[],
   transfers: Transfer[],
   devices: number,

@@ -87,7 +87,7 @@ describe('viewer protocol validators', () => {
 
   it('checks host → webview messages by shape', () => {
     assert.ok(isHostToWebviewMessage({ type: 'init', graph: { nodes: [] }, plan: null, options: OPTIONS, presets: [] }));
-    assert.ok(isHostToWebviewMessage({ type: 'plan', plan: {}, options: OPTIONS, requestId: 2 }));
+    assert.ok(!isHostToWebviewMessage({ type: 'plan', plan: {}, options: OPTIONS, requestId: 2 }), 'a plan message carries the wire form (planWire.test.ts)');
     assert.ok(isHostToWebviewMessage({ type: 'busy', busy: true }));
     assert.ok(isHostToWebviewMessage({ type: 'theme', theme: 'dark' }));
     assert.ok(!isHostToWebviewMessage({ type: 'init', graph: {}, plan: null, options: OPTIONS, presets: [] }));

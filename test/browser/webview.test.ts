@@ -9,6 +9,7 @@ import { placeGraph } from '../../algorithms/placement/index';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { buildWebviewHtml, makeNonce } from '../../webview/html';
 import { PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
+import { encodePlan } from '../../webview/planWire';
 import { dataPath } from '../helpers/paths';
 import { ensureBundles, launchChromium, openFakeWebview, paneLayoutProblems, postToWebview, screenshotPath, serveWebviewPage, waitFor } from './harness';
 
@@ -72,7 +73,7 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     const req = fromWebview.find((m) => m.type === 'replace') as Extract<WebviewToHostMessage, { type: 'replace' }>;
     assert.deepEqual(req.options.memoryLimits, [2 ** 30, 2 ** 30]);
     const newPlan = await placeGraph(graph, req.options);
-    await postToWebview(page, { type: 'plan', requestId: req.requestId, plan: newPlan, options: req.options });
+    await postToWebview(page, { type: 'plan', requestId: req.requestId, plan: encodePlan(newPlan, graph), options: req.options });
     await page.waitForFunction(() => document.body.dataset.planVersion === '1');
     const peaks = await page.$$eval('#memory .mem-bar', (els) => els.map((e) => Number(e.getAttribute('data-peak-bytes'))));
     assert.deepEqual(

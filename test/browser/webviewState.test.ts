@@ -12,6 +12,7 @@ import { placeGraph } from '../../algorithms/placement/index';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { buildWebviewHtml, makeNonce } from '../../webview/html';
 import { PROTOCOL_VERSION, type InitMessage, type WebviewToHostMessage } from '../../webview/protocol';
+import { encodePlan } from '../../webview/planWire';
 import { parseViewerState, type PersistedViewerState } from '../../webview/viewState';
 import { REPO_ROOT } from './bundles';
 import {
@@ -86,7 +87,13 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     const req = [...w.received].reverse().find((m) => m.type === 'replace') as Replace;
     const plan = await placeGraph(g, req.options);
     const version = await w.page.evaluate(() => Number(document.body.dataset.planVersion ?? '0'));
-    await postToWebview(w.page, { type: 'plan', requestId: req.requestId, plan, options: req.options, ...(withGraph ? { graph: g } : {}) });
+    await postToWebview(w.page, {
+      type: 'plan',
+      requestId: req.requestId,
+      plan: encodePlan(plan, g),
+      options: req.options,
+      ...(withGraph ? { graph: g } : {}),
+    });
     await w.page.waitForFunction((v) => Number(document.body.dataset.planVersion ?? '0') > v, version);
     return req;
   }
@@ -181,7 +188,7 @@ describe('viewer state in the webview (setState/getState) in Chromium', function
     const plan = await placeGraph(smaller, again.options);
     const version = await second.page.evaluate(() => Number(document.body.dataset.planVersion));
     const layouts = await second.page.evaluate(() => window.opplaceViewer!.state().layouts);
-    await postToWebview(second.page, { type: 'plan', plan, options: again.options, graph: smaller });
+    await postToWebview(second.page, { type: 'plan', plan: encodePlan(plan, smaller), options: again.options, graph: smaller });
     await second.page.waitForFunction(
       ([v, l]) => Number(document.body.dataset.planVersion) > v && window.opplaceViewer!.state().layouts > l,
       [version, layouts],
