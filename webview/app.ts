@@ -22,6 +22,7 @@ import type { InitMessage, Objective } from './protocol';
 import { renderSummary, renderSummaryItems } from './summary';
 import { createTimeline, LANE_PAIR_H, type TimelineView } from './timeline';
 import { createToolbar, renderLegend } from './toolbar';
+import { deviceColour } from './styles';
 import { initialView, reduceView, type ViewEvent, type ViewModel } from './viewReducer';
 import { debounce, parseViewerState, sameChosenOptions, stateMatches, VIEWER_STATE_VERSION, type PersistedViewerState, type ViewTransform } from './viewState';
 
@@ -57,6 +58,8 @@ export interface ViewerState {
   /** Time ELK itself spent in the last layout (the rest: messaging, edge routing, drawing). */
   lastElkMs: number;
   lastRecolourMs: number;
+  /** The last plan's whole apply: reduceView (decoding a wire plan, planView) plus the redraw (lastRecolourMs). */
+  lastApplyMs: number;
   lastPlaceMs: number;
   layouts: number;
   error: string | null;
@@ -116,6 +119,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   let lastLayoutMs = 0;
   let lastElkMs = 0;
   let lastRecolourMs = 0;
+  let lastApplyMs = 0;
   let lastPlaceMs = 0;
   let layouts = 0;
   let busyText = '';
@@ -147,13 +151,17 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   // ── the one way the state changes ──
   /** Applies an event and draws what changed; resolves when a layout it started is drawn. */
   function dispatch(ev: ViewEvent): Promise<void> {
+    const t0 = performance.now();
     const prev = s;
     s = reduceView(s, ev);
     if (s === prev) return Promise.resolve();
     const relaid = s.tree !== prev.tree || s.expanded !== prev.expanded;
     if (s.graph !== prev.graph) hoverItem = null;
     // A new tree: the next layout draws the colours.
-    if (s.plan !== prev.plan || s.pipeline !== prev.pipeline || s.objective !== prev.objective) drawPlan(s.tree === prev.tree);
+    if (s.plan !== prev.plan || s.pipeline !== prev.pipeline || s.objective !== prev.objective) {
+      drawPlan(s.tree === prev.tree);
+      lastApplyMs = performance.now() - t0;
+    }
     if (ev.type === 'error') setStatus(ev.message, 'error');
     if (s.showCritical !== prev.showCritical) dag.setShowCritical(s.showCritical);
     if (s.memDevice !== prev.memDevice) renderMemory();
@@ -239,11 +247,16 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       if (!restoreTransform) persist();
     },
   });
-  /** Item colour for the overview: the op's device fill, grey for a collapsed group, null for a frame. */
+  /**
+   * Item colour for the overview: the op's device (or stage) fill, grey for a collapsed group or an
+   * unplaced op, null for a frame. From the plan, not the computed style: reading styles right
+   * after a recolour forced a style recalc of the whole DAG per re-place.
+   */
   const colourOfItem = (id: string): string | null => {
-    const el = dag.itemElement(id);
-    if (!el) return null;
-    return id.startsWith('group:') ? 'rgba(140,140,140,0.8)' : getComputedStyle(el).getPropertyValue('--dev-fill').trim() || 'rgba(140,140,140,0.8)';
+    if (!dag.itemElement(id)) return null;
+    const i = id.startsWith('group:') ? undefined : s.idx.get(id);
+    const d = i === undefined ? -1 : s.pv.deviceOf[i];
+    return d >= 0 ? deviceColour(d).fill : 'rgba(140,140,140,0.8)';
   };
   minimap = createMinimap($('dag'), dag, colourOfItem);
 
@@ -389,13 +402,15 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
   /** A new plan: recolour the drawn DAG (unless a new graph is about to be laid out) and redraw the panels. */
   function drawPlan(recolourDag: boolean): void {
     const t0 = performance.now();
+    // The panels read their sizes (clientWidth, text lengths): before the DAG's writes, so those
+    // reads do not force a style recalc of every DAG item.
+    drawPanels();
+    controls.setOptions(s.options, s.chosenChoice);
+    renderDetails(details, s.graph, s.pv, s.selected);
     if (recolourDag) {
       dag.recolour(s.pv, devices());
       minimap?.recolour();
     }
-    drawPanels();
-    controls.setOptions(s.options, s.chosenChoice);
-    renderDetails(details, s.graph, s.pv, s.selected);
     lastRecolourMs = performance.now() - t0;
     document.body.dataset.planVersion = String(Number(document.body.dataset.planVersion ?? '0') + 1);
   }
@@ -548,6 +563,7 @@ export function startViewer(init: InitMessage, host: PlacementHost, layoutClient
       lastLayoutMs,
       lastElkMs,
       lastRecolourMs,
+      lastApplyMs,
       lastPlaceMs,
       layouts,
       error: s.error,

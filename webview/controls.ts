@@ -53,6 +53,10 @@ function el<K extends string>(tag: K, attrs: Record<string, string> = {}, text?:
   return e;
 }
 
+function setValue(e: ValueEl, value: string): void {
+  if (e.value !== value) e.value = value;
+}
+
 function labelled(label: string, control: HTMLElement): HTMLElement {
   const wrap = document.createElement('label');
   wrap.className = 'ctl';
@@ -153,7 +157,7 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
       });
     else memFields.replaceChildren(...options.memoryLimits.map((_, d) => memField(d)));
     const same = options.memoryLimits.every((l) => l === options.memoryLimits[0]);
-    all.value = same ? formatBytes(options.memoryLimits[0]) : '';
+    setValue(all, same ? formatBytes(options.memoryLimits[0]) : '');
   }
 
   devices.addEventListener('change', () => {
@@ -286,17 +290,18 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
       // A plan for an earlier request must not undo what the user just chose and is about to send.
       if (unsent) return;
       options = { ...o, memoryLimits: o.memoryLimits.slice() };
-      devices.value = String(o.devices);
-      algo.value = o.algorithm;
-      comm.value = o.comm;
-      grouping.value = o.grouping;
-      fuse.checked = o.fuse;
+      // Every plan comes with its options, mostly the shown ones: a web component re-renders on any set.
+      setValue(devices, String(o.devices));
+      setValue(algo, o.algorithm);
+      setValue(comm, o.comm);
+      setValue(grouping, o.grouping);
+      if (fuse.checked !== o.fuse) fuse.checked = o.fuse;
       if (c) {
         choice = { objective: c.objective, pipelineControls: { ...c.pipelineControls } };
-        objective.value = c.objective;
-        split.value = c.pipelineControls.split;
-        schedule.value = c.pipelineControls.schedule;
-        microbatches.value = String(c.pipelineControls.microbatches);
+        setValue(objective, c.objective);
+        setValue(split, c.pipelineControls.split);
+        setValue(schedule, c.pipelineControls.schedule);
+        setValue(microbatches, String(c.pipelineControls.microbatches));
         showObjective();
       }
       rebuildMemFields();

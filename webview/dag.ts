@@ -381,7 +381,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
         let cls = `item node ${d >= 0 ? `${pv.colourBy ?? 'device'}-${d}` : 'unplaced'}`;
         if (pv.critical[it.node!]) cls += ' critical';
         if (pv.failed[it.node!]) cls += ' failed';
-        el.setAttribute('class', cls + stateClasses(it.id));
+        setClass(el, cls + stateClasses(it.id));
       } else {
         const grp = s.tree.groups.get(it.id)!;
         let crit = false;
@@ -390,7 +390,7 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
           if (pv.critical[m]) crit = true;
           if (pv.failed[m]) failed = true;
         }
-        el.setAttribute('class', `item group${crit && showCritical ? ' critical' : ''}${failed ? ' failed' : ''}` + stateClasses(it.id));
+        setClass(el, `item group${crit && showCritical ? ' critical' : ''}${failed ? ' failed' : ''}` + stateClasses(it.id));
         drawMix(el, deviceMix(grp.members, pv.deviceOf, devices), grp.members.length, pv.colourBy ?? 'device');
       }
     }
@@ -411,9 +411,19 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
       else if (isCross) cross.push(p);
       else same.push(p);
     });
-    pathSame.attr('d', same.join(''));
-    pathCross.attr('d', cross.join(''));
-    pathCrit.attr('d', crit.join(''));
+    setPath(pathSame.node()!, same.join(''));
+    setPath(pathCross.node()!, cross.join(''));
+    setPath(pathCrit.node()!, crit.join(''));
+  }
+
+  // A re-place often leaves most items as they were: writing only what changed keeps the
+  // browser's style recalc to those (bench/README.md, "Re-place in the extension").
+  function setClass(el: Element, cls: string): void {
+    if (el.getAttribute('class') !== cls) el.setAttribute('class', cls);
+  }
+
+  function setPath(el: SVGPathElement, d: string): void {
+    if (el.getAttribute('d') !== d) el.setAttribute('d', d);
   }
 
   function stateClasses(id: string): string {
@@ -428,6 +438,10 @@ export function createDagView(hostEl: HTMLElement, cb: DagCallbacks): DagView {
   function drawMix(el: SVGGElement, mix: number[], total: number, colourBy: 'device' | 'stage'): void {
     const width = GROUP_SIZE.width - 16;
     const bar = select(el).select<SVGGElement>('g.mix');
+    // The bar's data, kept on it: a rebuilt item has a new, unmarked bar.
+    const key = `${colourBy} ${mix.join(' ')}`;
+    if (bar.attr('data-mix') === key) return;
+    bar.attr('data-mix', key);
     const segs: { d: number; x: number; w: number }[] = [];
     let x = 0;
     mix.forEach((c, d) => {
