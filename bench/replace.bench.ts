@@ -1,9 +1,10 @@
 // Re-place in the extension after the first placement, in a real VS Code (code-server + Chromium,
-// the e2e harness): BERT-L12 training (2,012 ops), 4 devices, m-ETF. The viewer asks for a new
-// plan (other limits each time, so every job really places) and we time, in the webview, from the
-// request to the plan's arrival and to the recoloured view, next to the plan's own placeMs. The
-// difference is what the extension adds around the placement (file read + hash, messages, the
-// worker round trip). Run: `npm run build && npx tsx bench/run.ts replace` (about a minute).
+// the e2e harness): BERT-L12 training (2,012 ops), 4 devices. The viewer asks for a new plan and we
+// time, in the webview, from the request to the plan's arrival, to the recoloured view and to its
+// style and layout flushed, next to the plan's own placeMs and the host's timing line. Two series: m-ETF
+// with other limits each time (every job really places, the plan comes out the same), and m-ETF /
+// m-TOPO in turn (every plan differs, so the DAG, panels and timeline really change).
+// Run: `npm run build && npx tsx bench/run.ts replace` (about a minute).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
@@ -12,31 +13,47 @@ import { dataPath } from '../test/helpers/paths';
 
 const MODEL = 'bert_L-12_training.json';
 const RUNS = 12;
+const WARM_UP = 2;
 
 interface Sample {
   placeMs: number;
   toPlanMs: number;
   toDrawnMs: number;
+  toLaidOutMs: number;
+  /** In the webview: the plan event's reduce (decode, planView) + redraw, and the redraw alone (NaN: a viewer without the hook). */
+  applyMs: number;
+  recolourMs: number;
 }
 
 /** One re-place from the webview: limits changed by a byte so the engine must place again. */
-async function replaceOnce(frame: Frame, bump: number): Promise<Sample> {
+async function replaceOnce(frame: Frame, bump: number, algorithm: string): Promise<Sample> {
   // A string, not a function: tsx would wrap named inner functions in a helper the page lacks.
   return frame.evaluate(`(async () => {
     const v = window.opplaceViewer;
-    const options = { ...v.state().options };
+    const options = { ...v.state().options, algorithm: ${JSON.stringify(algorithm)} };
     options.memoryLimits = options.memoryLimits.map((l) => l - ${bump});
     const t0 = performance.now();
     await v.replace(options);
     const drawn = performance.now();
+    // What the next frame must do first: style and layout of everything that changed (forced here;
+    // rAF does not run in code-server's hidden-to-headless webview frame, so paint is not timed).
+    void document.body.getBoundingClientRect();
+    const laidOut = performance.now();
     // lastPlaceMs: the viewer's own request → plan-message time (before it recolours).
     const s = v.state();
-    return { placeMs: s.plan.placeMs, toPlanMs: s.lastPlaceMs, toDrawnMs: drawn - t0, devices: s.plan.devices.length, limit: s.plan.devices[0].memoryLimitBytes };
+    return { placeMs: s.plan.placeMs, toPlanMs: s.lastPlaceMs, toDrawnMs: drawn - t0, toLaidOutMs: laidOut - t0, applyMs: s.lastApplyMs ?? NaN, recolourMs: s.lastRecolourMs };
   })()`);
 }
 
+interface HostTiming {
+  hostMs: number;
+  engineMs: number;
+  placeMs: number;
+  readMs: number;
+}
+
 /** The extension's `timing:` lines from its output channel (VS Code keeps each channel in a log file). */
-function hostTimings(root: string): { hostMs: number; engineMs: number; placeMs: number; readMs: number }[] {
+function hostTimings(root: string): HostTiming[] {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -59,6 +76,27 @@ function hostTimings(root: string): { hostMs: number; engineMs: number; placeMs:
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const best = (xs: number[]) => Math.min(...xs);
+const cell = (xs: number[]) => (xs.length && xs.every(Number.isFinite) ? `${best(xs).toFixed(0)} | ${median(xs).toFixed(0)}` : '— | —');
+
+/** One series' rows: webview samples and the host's timing lines of the same jobs. */
+function series(samples: Sample[], host: HostTiming[]): string[] {
+  const row = (name: string, pick: (s: Sample) => number) => `| ${name} | ${cell(samples.map(pick))} |`;
+  const hostRow = (name: string, pick: (h: HostTiming) => number) => `| ${name} | ${host.length ? cell(host.map(pick)) : '(no timing lines in the log) |'} |`;
+  return [
+    '| ms | best | median |',
+    '|---|---:|---:|',
+    row('placement (plan.placeMs: the placer)', (s) => s.placeMs),
+    hostRow('engine job in the worker (placer + plan expansion: schedule, transfers, memory timelines, critical path)', (h) => h.engineMs),
+    hostRow('host: replace received → plan posted', (h) => h.hostMs),
+    hostRow('host: file read + hash, settings', (h) => h.readMs),
+    hostRow('host minus engine (file read + hash, settings, worker messages)', (h) => h.hostMs - h.engineMs),
+    row("webview: request → plan message (adds code-server's websocket both ways)", (s) => s.toPlanMs),
+    row('webview: request → view recoloured', (s) => s.toDrawnMs),
+    row('webview: request → styles and layout of the change flushed', (s) => s.toLaidOutMs),
+    row('webview: apply the plan (reduceView: decode, planView; then redraw)', (s) => s.applyMs),
+    row('webview: redraw alone (DAG colours, memory, timeline, summary, details)', (s) => s.recolourMs),
+  ];
+}
 
 export async function bench(): Promise<string> {
   const session = await startSession({
@@ -76,24 +114,22 @@ export async function bench(): Promise<string> {
     await explorerMenu(session.page, MODEL, 'Place on Devices…', 60_000);
     const frame = await webviewFrame(session.page, 'body[data-ready="true"] #memory .mem-bar', 180_000, path.basename(MODEL));
     const firstMs = Date.now() - t0;
-    const samples: Sample[] = [];
-    for (let i = 0; i < RUNS; i++) samples.push(await replaceOnce(frame, i + 1));
-    const warm = samples.slice(2); // the first re-places warm the JIT in the worker and the page
-    const host = hostTimings(session.root).slice(-warm.length);
-    const row = (name: string, pick: (s: Sample) => number) => `| ${name} | ${best(warm.map(pick)).toFixed(0)} | ${median(warm.map(pick)).toFixed(0)} |`;
-    const hostRow = (name: string, pick: (h: (typeof host)[number]) => number) =>
-      host.length ? `| ${name} | ${best(host.map(pick)).toFixed(0)} | ${median(host.map(pick)).toFixed(0)} |` : `| ${name} | (no timing lines in the log) | |`;
+    const same: Sample[] = [];
+    for (let i = 0; i < RUNS; i++) same.push(await replaceOnce(frame, i + 1, 'm-etf'));
+    const sameHost = hostTimings(session.root).slice(-(RUNS - WARM_UP));
+    const changing: Sample[] = [];
+    for (let i = 0; i < RUNS; i++) changing.push(await replaceOnce(frame, RUNS + i + 1, i % 2 ? 'm-topo' : 'm-etf'));
+    const changingHost = hostTimings(session.root).slice(-(RUNS - WARM_UP));
     return [
-      `BERT-L12 training (2,012 ops), 4 devices, m-ETF, grouping none, baechi link; ${warm.length} re-places after ${RUNS - warm.length} warm-up ones. First placement (menu click → drawn, cold worker): ${(firstMs / 1000).toFixed(1)} s.`,
+      `BERT-L12 training (2,012 ops), 4 devices, grouping none, baechi link; ${RUNS - WARM_UP} re-places after ${WARM_UP} warm-up ones per series. First placement (menu click → drawn, cold worker): ${(firstMs / 1000).toFixed(1)} s.`,
       '',
-      '| ms | best | median |',
-      '|---|---:|---:|',
-      row('placement (plan.placeMs: the placer)', (s) => s.placeMs),
-      hostRow('engine job in the worker (placer + plan expansion: schedule, transfers, memory timelines, critical path)', (h) => h.engineMs),
-      hostRow('host: replace received → plan posted', (h) => h.hostMs),
-      hostRow('host minus engine (file read + hash, settings, worker messages)', (h) => h.hostMs - h.engineMs),
-      row("webview: request → plan message (adds code-server's websocket both ways)", (s) => s.toPlanMs),
-      row('webview: request → view recoloured', (s) => s.toDrawnMs),
+      'm-ETF, limits one byte lower each time (the same plan comes back):',
+      '',
+      ...series(same.slice(WARM_UP), sameHost),
+      '',
+      'm-ETF and m-TOPO in turn (every plan differs from the one shown):',
+      '',
+      ...series(changing.slice(WARM_UP), changingHost),
     ].join('\n');
   } finally {
     await session.close();
