@@ -13,6 +13,7 @@ import type { PlacementOptions } from '../../algorithms/plan';
 import { prepareGraph } from '../../algorithms/prepare';
 import { readModelBytes } from '../../algorithms/loaders/readFile';
 import type { WebviewToHostMessage } from '../../webview/protocol';
+import { encodePlan } from '../../webview/planWire';
 import { REPORT_THEME_CSS } from '../../webview/styles';
 import { REPO } from '../helpers/paths';
 import { floatTensor, intTensor, modelBytes, node, valueInfo } from '../onnx/build';
@@ -42,7 +43,13 @@ async function applyTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
 /** The host's answer to a replace: the model loaded again with the dims it carries, placed with its options. */
 async function answer(page: Page, bytes: Uint8Array, req: Replace): Promise<OpGraph> {
   const graph = prepareGraph(bytes, GPT, { batch: 1, ...parseModelDims({ dims: req.dims }, { dims: 'dims', inputShapes: 'input shapes' }) });
-  await postToWebview(page, { type: 'plan', requestId: req.requestId, plan: await placeGraph(graph, req.options), options: req.options, graph });
+  await postToWebview(page, {
+    type: 'plan',
+    requestId: req.requestId,
+    plan: encodePlan(await placeGraph(graph, req.options), graph),
+    options: req.options,
+    graph,
+  });
   return graph;
 }
 
