@@ -31,7 +31,7 @@ import { MinHeap } from '../minHeap';
 import { isBackwardOp } from '../training';
 import { formatBytes } from '../units';
 import { edgeTransferUs, parseComm } from './comm';
-import { EventQueue } from './eventQueue';
+import { KeyedHeap } from '../placement/heap';
 import type { PipelinePlan, PipelineRun, PipelineScheduleName, PipelineStage, PipelineTask } from './types';
 
 /** Transfer time (µs) of edge `edge`'s tensor from device `from` to device `to` (from ≠ to). */
@@ -189,8 +189,8 @@ interface Simulation {
   /** When the last input arrives. */
   readonly readyAt: Float64Array;
   readonly opStartUs: Float64Array;
-  /** Completions (item = task × 2 + 1) and arrivals (task × 2). */
-  readonly events: EventQueue;
+  /** Completions (item = task × 2 + 1) and arrivals (task × 2), by (time, item): the placers' heap. */
+  readonly events: KeyedHeap;
   now: number;
   done: number;
   stepUs: number;
@@ -251,7 +251,7 @@ function newSimulation(input: PipelineScheduleInput, n: number): Simulation {
     waiting,
     readyAt: new Float64Array(n * M),
     opStartUs: new Float64Array(n * M).fill(NaN),
-    events: new EventQueue(n * M + S),
+    events: new KeyedHeap(n * M + S),
     now: 0,
     done: 0,
     stepUs: 0,
@@ -275,14 +275,18 @@ function opsPerStage(stageOf: ArrayLike<number>, backward: Uint8Array, S: number
  */
 function advance(sim: Simulation): void {
   const { events } = sim;
-  sim.now = events.topTime();
-  while (events.size && events.topTime() <= sim.now) {
-    const x = events.topItem();
-    events.pop();
+  sim.now = events.peekKey();
+  while (events.size && events.peekKey() <= sim.now) {
+    const x = events.pop();
     if (x & COMPLETION) complete(sim, x >> 1);
     else makeReady(sim, x >> 1);
   }
   for (let s = 0; s < sim.S; s++) dispatch(sim, s);
+}
+
+/** Events at one time run in item order (the tie), so the same input gives the same schedule. */
+function queueEvent(sim: Simulation, time: number, item: number): void {
+  sim.events.push(item, time, item);
 }
 
 /** Task t joins its stage's forward or backward ready set. */
@@ -337,7 +341,7 @@ function start(sim: Simulation, s: number, key: number): void {
   const span = sm * 2 + sim.backward[i];
   if (now < sim.spanStart[span]) sim.spanStart[span] = now;
   if (end > sim.spanEnd[span]) sim.spanEnd[span] = end;
-  sim.events.push(end, t * 2 + COMPLETION);
+  queueEvent(sim, end, t * 2 + COMPLETION);
 }
 
 /** Task t ends now: its stage is free, and each consumer's input arrives after the edge's delay. */
@@ -357,7 +361,7 @@ function complete(sim: Simulation, t: number): void {
     if (at > sim.readyAt[u]) sim.readyAt[u] = at;
     if (--sim.waiting[u] === 0) {
       if (sim.readyAt[u] <= now) makeReady(sim, u);
-      else sim.events.push(sim.readyAt[u], u * 2);
+      else queueEvent(sim, sim.readyAt[u], u * 2);
     }
   }
 }

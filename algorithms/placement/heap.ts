@@ -1,6 +1,7 @@
 // A binary min-heap of node indices ordered by (key, tie). Used for ready sets: the placers pop the
 // ready op with the smallest lower bound on its start, ties broken by topological rank so that
-// the same input always gives the same plan. Typed arrays that grow by doubling, and `pop` returns
+// the same input always gives the same plan; the pipeline simulator keeps its pending events in one
+// too (key = time, tie = event). Typed arrays that grow by doubling, and `pop` returns
 // only the item (its key is left in `poppedKey`): the scheduling core pushes and pops a few times
 // per op, and a tuple per pop was a fifth of its time in garbage collection (BERT-L12, m-ETF).
 
