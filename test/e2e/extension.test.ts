@@ -10,7 +10,19 @@ import { REPO, dataPath } from '../helpers/paths';
 import { ALGORITHMS } from '../../algorithms/options';
 import { parseMemoryLimits } from '../../algorithms/units';
 import { paneLayoutProblems } from '../browser/harness';
-import { Session, closeAllEditors, explorerMenu, runCommand, screenshot, startSession, waitFor, waitForNotification, webviewFrame } from './harness';
+import {
+  Session,
+  closeAllEditors,
+  explorerMenu,
+  runCommand,
+  saveLogAndClose,
+  screenshot,
+  screenshotIfFailed,
+  startSession,
+  waitFor,
+  waitForNotification,
+  webviewFrame,
+} from './harness';
 
 const MODEL = 'light_squeezenet.onnx';
 const OPGRAPH = 'two-branch.opgraph.json';
@@ -105,17 +117,10 @@ describe('opplace in VS Code (code-server + Chromium)', function () {
     page = session.page;
   });
 
-  after(async () => {
-    if (session) {
-      fs.mkdirSync(path.join(REPO, 'test-artifacts', 'e2e'), { recursive: true });
-      fs.writeFileSync(path.join(REPO, 'test-artifacts', 'e2e', 'code-server.log'), session.serverLog.join(''));
-      await session.close();
-    }
-  });
+  after(() => saveLogAndClose(session, 'code-server.log'));
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page)
-      await screenshot(page, `FAILED-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
+  afterEach(function () {
+    return screenshotIfFailed(this.currentTest, page, '', 60);
   });
 
   it('right-click an onnx-light model → "Place on Devices…" → the DAG coloured by device and one memory bar per device', async () => {

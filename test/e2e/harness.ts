@@ -197,6 +197,20 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/** Keeps the code-server log as test-artifacts/e2e/<logName> (what to read when a test fails), then closes the session. */
+export async function saveLogAndClose(session: Session | undefined, logName: string): Promise<void> {
+  if (!session) return;
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  fs.writeFileSync(path.join(ARTIFACTS, logName), session.serverLog.join(''));
+  await session.close();
+}
+
+/** After a failed test, a best-effort screenshot named FAILED-<prefix><the test's title, slugged>. */
+export async function screenshotIfFailed(test: Mocha.Test | undefined, page: Page | undefined, prefix: string, titleChars: number): Promise<void> {
+  if (test?.state !== 'failed' || !page) return;
+  await screenshot(page, `FAILED-${prefix}${test.title.replace(/[^a-z0-9]+/gi, '-').slice(0, titleChars)}`).catch(() => undefined);
+}
+
 /** Runs a palette command by its title (e.g. "opplace: Compare Algorithms"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Escape');

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { REPO } from '../helpers/paths';
-import { Session, explorerMenu, runCommand, screenshot, startSession, waitFor, webviewFrame } from './harness';
+import { Session, explorerMenu, runCommand, saveLogAndClose, screenshot, screenshotIfFailed, startSession, waitFor, webviewFrame } from './harness';
 
 const MODEL = 'tiny_gpt_op17.onnx';
 
@@ -40,17 +40,10 @@ describe('opplace in VS Code: symbolic ONNX dims (code-server + Chromium)', func
     page = session.page;
   });
 
-  after(async () => {
-    if (session) {
-      fs.mkdirSync(path.join(REPO, 'test-artifacts', 'e2e'), { recursive: true });
-      fs.writeFileSync(path.join(REPO, 'test-artifacts', 'e2e', 'code-server-dims.log'), session.serverLog.join(''));
-      await session.close();
-    }
-  });
+  after(() => saveLogAndClose(session, 'code-server-dims.log'));
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page)
-      await screenshot(page, `FAILED-dims-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
+  afterEach(function () {
+    return screenshotIfFailed(this.currentTest, page, 'dims-', 50);
   });
 
   it('opplace.dims reaches the placement; without it seq is free (the warning); the viewer field re-loads with a value, kept over a window reload', async () => {

@@ -7,8 +7,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { REPO, dataPath } from '../helpers/paths';
-import { Session, explorerMenu, runCommand, screenshot, startSession, waitFor, webviewFrame } from './harness';
+import { dataPath } from '../helpers/paths';
+import { Session, explorerMenu, runCommand, saveLogAndClose, screenshot, screenshotIfFailed, startSession, waitFor, webviewFrame } from './harness';
 
 const MODEL = 'bert24_training.json';
 
@@ -48,17 +48,10 @@ describe('opplace in VS Code: throughput mode (code-server + Chromium)', functio
     page = session.page;
   });
 
-  after(async () => {
-    if (session) {
-      fs.mkdirSync(path.join(REPO, 'test-artifacts', 'e2e'), { recursive: true });
-      fs.writeFileSync(path.join(REPO, 'test-artifacts', 'e2e', 'code-server-throughput.log'), session.serverLog.join(''));
-      await session.close();
-    }
-  });
+  after(() => saveLogAndClose(session, 'code-server-throughput.log'));
 
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page)
-      await screenshot(page, `FAILED-throughput-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
+  afterEach(function () {
+    return screenshotIfFailed(this.currentTest, page, 'throughput-', 50);
   });
 
   it('switching a view to throughput plans the pipeline in the extension and shows its summary and schedule', async () => {
