@@ -7,6 +7,7 @@
 // heldBytes 0, so no output activation is counted a second time), its `cost` → costUs.
 // `maxFPGAs` × `maxSizePerFPGA` are the file's own devices and memory (fileDefaults).
 import { OpplaceError } from '../errors';
+import { baseName } from '../text';
 import { OpEdge, OpGraph, OpNode } from '../graph';
 import type { LoadOptions } from './types';
 import { describeJson, fieldError, isJsonObject, JsonPlace, missingField, parseJsonBytes } from './jsonText';
@@ -16,9 +17,8 @@ export const dnnTensorName = (id: string) => `t${id}`;
 
 type Json = unknown;
 
-function baseName(fileName: string): string {
-  const parts = fileName.split(/[\\/]/);
-  return parts[parts.length - 1].replace(/\.json$/i, '');
+function graphNameOf(fileName: string): string {
+  return baseName(fileName).replace(/\.json$/i, '');
 }
 
 /**
@@ -146,7 +146,7 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
   }
   // a training graph already: `--training` must not add a second backward pass (cli/placementArgs.ts)
   if (backwardNodes > 0) meta.backwardNodes = backwardNodes;
-  return { name: baseName(fileName), nodes, edges, warnings: [], source: { file, format: 'dnn-partitioning' }, meta };
+  return { name: graphNameOf(fileName), nodes, edges, warnings: [], source: { file, format: 'dnn-partitioning' }, meta };
 }
 
 /** Devices and memory per device the file itself sets (dnn-partitioning `maxFPGAs`, `maxSizePerFPGA`), for front ends to default to. */

@@ -43,7 +43,7 @@
 //   it reads (the viewer shows them as part of it); stats.folded counts every folded node by kind.
 import { MinHeap } from '../minHeap';
 import { OpplaceError } from '../errors';
-import { quoteInput } from '../text';
+import { baseName, quoteInput } from '../text';
 import { OpEdge, OpGraph, OpNode, SymbolicDim, TensorDim, TensorInfo, validateGraph } from '../graph';
 import { opCost } from '../onnx/cost';
 import { DT, bytesPerElement, dtypeName, holdsParameters, isFloatType } from '../onnx/dtypes';
@@ -853,8 +853,7 @@ function quotedList(names: string[], max: number): string {
 
 function graphName(name: string | undefined, file: string): string {
   if (name && !GENERIC_GRAPH_NAMES.has(name)) return name;
-  const base = file.split(/[\\/]/).pop() || file;
-  return base.replace(/\.onnx$/i, '');
+  return baseName(file).replace(/\.onnx$/i, '');
 }
 
 /** Appends i unless it is already last (callers push node indices in increasing order). */

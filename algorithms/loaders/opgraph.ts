@@ -3,6 +3,7 @@
 // and generators can hand opplace measured times and memory. Optional fields take defaults
 // (namespace [], computeUs 0, outputs [] …); unknown fields are errors so typos do not pass silently.
 import { OpplaceError } from '../errors';
+import { baseName } from '../text';
 import { OpBody, OpBodyBranch, OpBodyOp, OpEdge, OpGraph, OpNode, SymbolicDim, TensorDim, TensorInfo } from '../graph';
 import type { LoadOptions } from './types';
 import { describeJson, fieldError, isJsonObject, jsonDepth, JsonObject, JsonPlace, MAX_JSON_DEPTH, missingField, parseJsonBytes } from './jsonText';
@@ -249,9 +250,10 @@ function parseTensorsMap(raw: Json, file: string): Record<string, Shape> {
   return out;
 }
 
-function baseName(fileName: string): string {
-  const parts = fileName.split(/[\\/]/);
-  return parts[parts.length - 1].replace(/\.opgraph\.json$/i, '').replace(/\.json$/i, '');
+function graphNameOf(fileName: string): string {
+  return baseName(fileName)
+    .replace(/\.opgraph\.json$/i, '')
+    .replace(/\.json$/i, '');
 }
 
 /** Validates and converts a parsed JSON document (already `JSON.parse`d) into an OpGraph. */
@@ -281,7 +283,7 @@ export function opgraphFromJson(doc: Json, fileName: string): OpGraph {
   const edges = doc.edges.map((e, k) => parseEdge(e, k, file, byId));
   addImpliedOutputs(byId, edges);
 
-  const graph: OpGraph = { name: str(doc, 'name', top, baseName(fileName)), nodes, edges, warnings: [], source: { file, format: 'opgraph' } };
+  const graph: OpGraph = { name: str(doc, 'name', top, graphNameOf(fileName)), nodes, edges, warnings: [], source: { file, format: 'opgraph' } };
   if (doc.warnings !== undefined) {
     if (!Array.isArray(doc.warnings) || doc.warnings.some((w) => typeof w !== 'string')) fieldError(top, 'warnings', 'an array of strings', doc.warnings);
     graph.warnings = [...(doc.warnings as string[])];

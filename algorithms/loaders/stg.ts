@@ -4,7 +4,7 @@
 // `#` lines (at the end in the published set) are comments. Times are taken as µs; STG has no
 // memory and no communication, so every node has zero bytes and every edge carries a 0-byte tensor.
 import { OpplaceError } from '../errors';
-import { quoteInput } from '../text';
+import { baseName, quoteInput } from '../text';
 import { OpEdge, OpGraph, OpNode } from '../graph';
 import type { LoadOptions } from './types';
 
@@ -18,9 +18,8 @@ interface TaskLine {
   preds: number[];
 }
 
-function baseName(fileName: string): string {
-  const parts = fileName.split(/[\\/]/);
-  return parts[parts.length - 1].replace(/\.stg$/i, '');
+function graphNameOf(fileName: string): string {
+  return baseName(fileName).replace(/\.stg$/i, '');
 }
 
 /** Parses one whitespace-separated integer field, with an error naming the line and task. */
@@ -127,5 +126,5 @@ export function parseStg(bytes: Uint8Array, fileName: string, _options: LoadOpti
     };
   });
 
-  return { name: baseName(fileName), nodes, edges, warnings: [], source: { file, format: 'stg' } };
+  return { name: graphNameOf(fileName), nodes, edges, warnings: [], source: { file, format: 'stg' } };
 }
