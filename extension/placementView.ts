@@ -17,7 +17,7 @@ import { ResolvedSettings, mergeViewerOptions, withViewerDims } from './settings
 import { infeasibleText, planSummary, baseName } from './userMessages';
 import type { SavedViewState } from './viewRestore';
 import { buildWebviewHtml, makeNonce } from '../webview/html';
-import { encodePlan } from '../webview/planWire';
+import { NodeIndex, encodePlan, nodeIndexOf } from '../webview/planWire';
 import type { ObjectiveChoice } from '../webview/placementHost';
 import { pipelineOptionsFrom } from '../webview/pipelineModel';
 
@@ -85,6 +85,8 @@ export class PlacementView implements vscode.Disposable {
   private generation = 0;
   /** Key (file bytes + load options) of the graph the webview has; a change means the webview must re-lay out. */
   private graphKey = '';
+  /** The last graph's node index (planWire), built once per graph: re-places of the same graph reuse it. */
+  private indexed: { graph: OpGraph; index: NodeIndex } | undefined;
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
@@ -275,7 +277,7 @@ export class PlacementView implements vscode.Disposable {
         this.post({
           type: 'plan',
           requestId,
-          plan: encodePlan(result.plan, result.graph),
+          plan: encodePlan(result.plan, result.graph, this.nodeIndexFor(result.graph)),
           options: this.options,
           ...(graphChanged ? { graph: result.graph } : {}),
         });
@@ -302,6 +304,11 @@ export class PlacementView implements vscode.Disposable {
   }
 
   /** After the load-error page: the viewer page again, which asks for an init. */
+  private nodeIndexFor(graph: OpGraph): NodeIndex {
+    if (this.indexed?.graph !== graph) this.indexed = { graph, index: nodeIndexOf(graph) };
+    return this.indexed.index;
+  }
+
   private restartWebview(): void {
     this.webviewReady = false;
     this.initSent = false;

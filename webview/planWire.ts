@@ -63,9 +63,13 @@ function transferColumns(transfers: Transfer[], idx: NodeIndex): WirePlan['trans
   return cols;
 }
 
-/** The host's side: the plan in columns over the graph it was made for. */
-export function encodePlan(plan: Plan, graph: OpGraph): WirePlan {
-  const idx: NodeIndex = new Map(graph.nodes.map((n, i) => [n.id, i]));
+/** Node id → index for a graph; the host builds it once per graph, not per plan message. */
+export function nodeIndexOf(graph: OpGraph): NodeIndex {
+  return new Map(graph.nodes.map((n, i) => [n.id, i]));
+}
+
+/** The host's side: the plan in columns over the graph it was made for (idx: that graph's nodeIndexOf). */
+export function encodePlan(plan: Plan, graph: OpGraph, idx: NodeIndex = nodeIndexOf(graph)): WirePlan {
   const { schedule, transfers, criticalPath, criticalTransfers, devices, ...rest } = plan;
   const summary: WirePlanSummary = { ...rest, devices: devices.map(({ memoryTimeline: _dropped, ...d }) => d) };
   return {
