@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
-import { INTERCONNECT_PRESETS } from '../algorithms/cost/interconnect';
+import { INTERCONNECTS } from '../algorithms/options';
+import type { PrepareOptions } from '../algorithms/prepare';
 import { OpplaceError } from '../algorithms/errors';
 import { DEFAULT_PIPELINE_CONTROLS, ExportFormat, HostToWebviewMessage, PROTOCOL_VERSION, ThemeKind, WebviewToHostMessage } from '../webview/protocol';
 import { acceptMessage } from './messages';
@@ -62,6 +63,19 @@ export function viewerWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOp
 }
 
 const RELOAD_DEBOUNCE_MS = 300;
+
+/** One placement request: what to place (the file's bytes) and how (settings under the viewer's choices). */
+interface PlacementRequest {
+  reason: string;
+  requestId: number | undefined;
+  /** performance.now() when the request came, and the ms spent reading the settings and the file. */
+  started: number;
+  readMs: number;
+  bytes: Uint8Array;
+  options: PlacementOptions;
+  load: PrepareOptions;
+  choice: ObjectiveChoice;
+}
 
 export class PlacementView implements vscode.Disposable {
   graph: OpGraph | undefined;
@@ -192,109 +206,23 @@ export class PlacementView implements vscode.Disposable {
   private async runPlacement(reason: string, requestId: number | undefined): Promise<void> {
     const started = performance.now();
     const generation = ++this.generation;
+    const current = () => generation === this.generation && !this.disposed;
     // A newer request supersedes a running one: abandon it (the engine drops it if it has not started).
     const previous = this.running;
     this.running = undefined;
     previous?.cancel();
-    let settings: ResolvedSettings;
-    let bytes: Uint8Array;
-    try {
-      settings = this.host.settingsFor(this.uri);
-      bytes = await vscode.workspace.fs.readFile(this.uri);
-    } catch (e) {
-      const text = this.host.log.showError(fileError(e, this.uri), `placing ${this.title}`);
-      this.showFailure(text, requestId);
-      return;
-    }
-    if (generation !== this.generation || this.disposed) return;
-    const readMs = performance.now() - started;
-    const options = this.viewerOptions ? mergeViewerOptions(settings.placement, this.viewerOptions) : settings.placement;
-    const load = withViewerDims({ ...settings.load, ...(this.viewerBatch !== undefined ? { batch: this.viewerBatch } : {}) }, this.viewerDims);
-    const choice: ObjectiveChoice = this.viewerChoice ?? { objective: settings.objective, pipelineControls: settings.pipeline };
-    const throughput = choice.objective === 'throughput';
-    const fileName = this.uri.fsPath || this.uri.path;
-    this.host.log.info(`${reason}: ${this.uri.fsPath} with ${JSON.stringify({ ...options, load, ...(throughput ? choice : {}) })}`);
-    const what = throughput ? `a ${choice.pipelineControls.split} pipeline` : options.algorithm;
-    this.post({ type: 'busy', busy: true, message: throughput ? `Planning ${what}…` : `Placing with ${what}…` });
-    const job = runWithProgress<PlaceResult | PipelineResult>(
-      `opplace: ${throughput ? 'planning' : 'placing'} ${this.title} (${what}, ${options.devices} devices)`,
-      (progress): RunningJob<PlaceResult | PipelineResult> =>
-        throughput
-          ? this.engine.pipeline({ bytes, fileName, load }, pipelineOptionsFrom(options, choice.pipelineControls), progress)
-          : this.engine.place({ bytes, fileName, load }, options, progress),
-      (message, fraction) => this.post({ type: 'progress', message, fraction }),
-    );
+    const request = await this.readRequest(reason, requestId, started);
+    if (!request || !current()) return;
+    const job = this.startJob(request);
     this.running = job;
     try {
       const result = await job.result;
-      if (generation !== this.generation || this.disposed) return;
-      // The key hashes the file's bytes and the load options: a new key is a new graph.
-      const newGraph = result.key !== this.graphKey;
-      const graphChanged = this.graphKey !== '' && newGraph;
-      this.graphKey = result.key;
-      this.graph = result.graph;
-      this.batchSize = load.batch;
-      this.choice = choice;
-      if ('pipeline' in result) {
-        this.pipeline = result.pipeline;
-        this.options = options;
-        const p = result.pipeline;
-        this.host.log.info(
-          `${this.title}: ${p.split} pipeline ${p.feasible ? 'feasible' : 'INFEASIBLE'}, ${p.stages.length} stages, ${p.timePerSampleUs.toFixed(1)} µs per sample, step ${p.stepUs.toFixed(1)} µs, planned in ${p.placeMs.toFixed(0)} ms`,
-        );
-        if (this.showingLoadError) this.restartWebview();
-        else if (!this.initSent) this.sendInit();
-        else
-          this.post({
-            type: 'pipelinePlan',
-            requestId,
-            pipelinePlan: p,
-            options,
-            pipelineControls: choice.pipelineControls,
-            ...(graphChanged ? { graph: result.graph } : {}),
-          });
-        if (!p.feasible) {
-          const problem = `${this.title} (${p.split} pipeline): infeasible: ${p.reason ?? 'the stages do not fit the memory limits'}`;
-          this.host.log.info(problem);
-          void vscode.window.showErrorMessage(problem);
-        }
-        return;
-      }
-      this.plan = result.plan;
-      this.options = result.plan.options ?? options;
-      this.host.log.info(planSummary(result.plan));
-      // Where a re-place's time goes (bench/replace.bench.ts reads this line).
-      this.host.log.info(
-        `timing: host ${(performance.now() - started).toFixed(1)} ms = read+settings ${readMs.toFixed(1)} ms + engine ${result.engineMs.toFixed(1)} ms (placement ${result.plan.placeMs.toFixed(1)} ms) + messages`,
-      );
-      if (newGraph) for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
-      if (this.showingLoadError) this.restartWebview();
-      else if (!this.initSent) this.sendInit();
-      // A new graph (file changed, other batch size or dtype) goes with the plan: the viewer lays
-      // it out in place, keeping its zoom and the expanded groups that still exist.
-      // The plan in columns over the graph the webview holds (planWire.ts): a quarter of its JSON size.
-      else
-        this.post({
-          type: 'plan',
-          requestId,
-          plan: encodePlan(result.plan, result.graph, this.nodeIndexFor(result.graph)),
-          options: this.options,
-          ...(graphChanged ? { graph: result.graph } : {}),
-        });
-      const problem = infeasibleText(result.plan);
-      if (problem) {
-        this.host.log.info(problem);
-        void vscode.window.showErrorMessage(problem);
-      }
+      if (!current()) return;
+      const graphChanged = this.acceptGraph(result, request);
+      if ('pipeline' in result) this.showPipeline(result.pipeline, request, graphChanged ? result.graph : undefined);
+      else this.showPlan(result, request, graphChanged);
     } catch (e) {
-      if (generation !== this.generation || this.disposed) return;
-      if (isCancelled(e)) {
-        this.host.log.info(`placement of ${this.title} cancelled`);
-        this.post({ type: 'error', requestId, message: 'Placement cancelled.' });
-      } else {
-        const text = this.host.log.showError(e, `placing ${this.title}`);
-        this.showFailure(text, requestId);
-      }
+      if (current()) this.showJobFailure(e, requestId);
     } finally {
       if (generation === this.generation) {
         this.running = undefined;
@@ -303,12 +231,123 @@ export class PlacementView implements vscode.Disposable {
     }
   }
 
-  /** After the load-error page: the viewer page again, which asks for an init. */
+  /** The settings, the viewer's choices over them and the file's bytes; undefined (failure shown) when unreadable. */
+  private async readRequest(reason: string, requestId: number | undefined, started: number): Promise<PlacementRequest | undefined> {
+    let settings: ResolvedSettings;
+    let bytes: Uint8Array;
+    try {
+      settings = this.host.settingsFor(this.uri);
+      bytes = await vscode.workspace.fs.readFile(this.uri);
+    } catch (e) {
+      const text = this.host.log.showError(fileError(e, this.uri), `placing ${this.title}`);
+      this.showFailure(text, requestId);
+      return undefined;
+    }
+    const options = this.viewerOptions ? mergeViewerOptions(settings.placement, this.viewerOptions) : settings.placement;
+    const load = withViewerDims({ ...settings.load, ...(this.viewerBatch !== undefined ? { batch: this.viewerBatch } : {}) }, this.viewerDims);
+    const choice: ObjectiveChoice = this.viewerChoice ?? { objective: settings.objective, pipelineControls: settings.pipeline };
+    return { reason, requestId, started, readMs: performance.now() - started, bytes, options, load, choice };
+  }
+
+  /** Sends the request to this view's engine, with the busy line in the viewer and progress in VS Code. */
+  private startJob(request: PlacementRequest): RunningJob<PlaceResult | PipelineResult> {
+    const { options, load, choice, bytes } = request;
+    const throughput = choice.objective === 'throughput';
+    const fileName = this.uri.fsPath || this.uri.path;
+    this.host.log.info(`${request.reason}: ${this.uri.fsPath} with ${JSON.stringify({ ...options, load, ...(throughput ? choice : {}) })}`);
+    const what = throughput ? `a ${choice.pipelineControls.split} pipeline` : options.algorithm;
+    this.post({ type: 'busy', busy: true, message: throughput ? `Planning ${what}…` : `Placing with ${what}…` });
+    return runWithProgress<PlaceResult | PipelineResult>(
+      `opplace: ${throughput ? 'planning' : 'placing'} ${this.title} (${what}, ${options.devices} devices)`,
+      (progress): RunningJob<PlaceResult | PipelineResult> =>
+        throughput
+          ? this.engine.pipeline({ bytes, fileName, load }, pipelineOptionsFrom(options, choice.pipelineControls), progress)
+          : this.engine.place({ bytes, fileName, load }, options, progress),
+      (message, fraction) => this.post({ type: 'progress', message, fraction }),
+    );
+  }
+
+  /**
+   * Keeps the result's graph; true when it replaces a graph the webview already shows. The key
+   * hashes the file's bytes and the load options: a new key is a new graph.
+   */
+  private acceptGraph(result: PlaceResult | PipelineResult, request: PlacementRequest): boolean {
+    const newGraph = result.key !== this.graphKey;
+    const graphChanged = this.graphKey !== '' && newGraph;
+    this.graphKey = result.key;
+    this.graph = result.graph;
+    this.batchSize = request.load.batch;
+    this.choice = request.choice;
+    if (newGraph && !('pipeline' in result)) for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
+    return graphChanged;
+  }
+
+  /** Sends the viewer its first page, or this message when it already shows the viewer. */
+  private deliver(message: HostToWebviewMessage): void {
+    if (this.showingLoadError) this.restartWebview();
+    else if (!this.initSent) this.sendInit();
+    else this.post(message);
+  }
+
+  private showPipeline(p: PipelinePlan, request: PlacementRequest, newGraph: OpGraph | undefined): void {
+    this.pipeline = p;
+    this.options = request.options;
+    this.host.log.info(
+      `${this.title}: ${p.split} pipeline ${p.feasible ? 'feasible' : 'INFEASIBLE'}, ${p.stages.length} stages, ${p.timePerSampleUs.toFixed(1)} µs per sample, step ${p.stepUs.toFixed(1)} µs, planned in ${p.placeMs.toFixed(0)} ms`,
+    );
+    this.deliver({
+      type: 'pipelinePlan',
+      requestId: request.requestId,
+      pipelinePlan: p,
+      options: request.options,
+      pipelineControls: request.choice.pipelineControls,
+      ...(newGraph ? { graph: newGraph } : {}),
+    });
+    if (!p.feasible) this.reportInfeasible(`${this.title} (${p.split} pipeline): infeasible: ${p.reason ?? 'the stages do not fit the memory limits'}`);
+  }
+
+  private showPlan(result: PlaceResult, request: PlacementRequest, graphChanged: boolean): void {
+    this.plan = result.plan;
+    this.options = result.plan.options ?? request.options;
+    this.host.log.info(planSummary(result.plan));
+    // Where a re-place's time goes (bench/replace.bench.ts reads this line).
+    this.host.log.info(
+      `timing: host ${(performance.now() - request.started).toFixed(1)} ms = read+settings ${request.readMs.toFixed(1)} ms + engine ${result.engineMs.toFixed(1)} ms (placement ${result.plan.placeMs.toFixed(1)} ms) + messages`,
+    );
+    // A new graph (file changed, other batch size or dtype) goes with the plan: the viewer lays
+    // it out in place, keeping its zoom and the expanded groups that still exist.
+    // The plan in columns over the graph the webview holds (planWire.ts): a quarter of its JSON size.
+    this.deliver({
+      type: 'plan',
+      requestId: request.requestId,
+      plan: encodePlan(result.plan, result.graph, this.nodeIndexFor(result.graph)),
+      options: this.options,
+      ...(graphChanged ? { graph: result.graph } : {}),
+    });
+    const problem = infeasibleText(result.plan);
+    if (problem) this.reportInfeasible(problem);
+  }
+
+  private reportInfeasible(problem: string): void {
+    this.host.log.info(problem);
+    void vscode.window.showErrorMessage(problem);
+  }
+
+  private showJobFailure(e: unknown, requestId: number | undefined): void {
+    if (isCancelled(e)) {
+      this.host.log.info(`placement of ${this.title} cancelled`);
+      this.post({ type: 'error', requestId, message: 'Placement cancelled.' });
+    } else {
+      this.showFailure(this.host.log.showError(e, `placing ${this.title}`), requestId);
+    }
+  }
+
   private nodeIndexFor(graph: OpGraph): NodeIndex {
     if (this.indexed?.graph !== graph) this.indexed = { graph, index: nodeIndexOf(graph) };
     return this.indexed.index;
   }
 
+  /** After the load-error page: the viewer page again, which asks for an init. */
   private restartWebview(): void {
     this.webviewReady = false;
     this.initSent = false;
@@ -340,7 +379,7 @@ export class PlacementView implements vscode.Disposable {
       graph: this.graph,
       plan: this.plan ?? null,
       options: this.options,
-      presets: Object.keys(INTERCONNECT_PRESETS),
+      presets: [...INTERCONNECTS],
       file: this.title,
       hostUri: this.uri.toString(),
       batchSize: this.batchSize,
