@@ -112,110 +112,139 @@ function product(xs: readonly (number | string | null)[]): number {
   return p;
 }
 
+type FlopsOf = (c: BoundCost) => number;
+
+const out0Of = (c: BoundCost) => count(c.outputs[0]);
+const in0Of = (c: BoundCost) => count(c.inputs[0]);
+
+// weight and bias slots: Conv(x, W, B); ConvInteger(x, W, x_zp, W_zp) has no bias;
+// QLinearConv(x, x_s, x_zp, W, W_s, W_zp, y_s, y_zp, B)
+function convFlops(c: BoundCost): number {
+  const q = c.opType === 'QLinearConv';
+  const w = c.inputs[q ? 3 : 1];
+  if (!w || w.length < 2) return 0;
+  const out0 = out0Of(c);
+  const macs = out0 * product(w.slice(1)); // (Cin/group) × kernel per output element
+  const bias = c.opType === 'ConvInteger' ? undefined : c.inputs[q ? 8 : 2];
+  return 2 * macs + (bias ? out0 : 0);
+}
+
+function convTransposeFlops(c: BoundCost): number {
+  const w = c.inputs[1];
+  if (!w || w.length < 2) return 0;
+  return 2 * in0Of(c) * product(w.slice(1)) + (c.inputs[2] ? out0Of(c) : 0);
+}
+
+function gemmFlops(c: BoundCost): number {
+  const a = c.inputs[0];
+  if (!a || a.length !== 2) return 0;
+  const k = (c.attrs.int('transA', 0) ? a[0] : a[1]) ?? 0;
+  const out0 = out0Of(c);
+  return 2 * out0 * k + (c.inputs[2] ? out0 : 0);
+}
+
+function matMulFlops(c: BoundCost): number {
+  const a = c.inputs[0];
+  if (!a || a.length === 0) return 0;
+  return 2 * out0Of(c) * (a[a.length - 1] ?? 0);
+}
+
+const windowPoolFlops: FlopsOf = (c) => out0Of(c) * product(c.attrs.ints('kernel_shape') ?? []);
+
+// each output element averages sampling_ratio² bilinear samples (adaptive when 0: about 2×2),
+// a sample being 4 reads weighted and summed (4 multiply-adds)
+function roiAlignFlops(c: BoundCost): number {
+  const r = c.attrs.int('sampling_ratio', 0);
+  return out0Of(c) * (r > 0 ? r * r : 4) * 8;
+}
+
+// bins hold a few elements each at detector scales: a small constant
+const maxRoiPoolFlops: FlopsOf = (c) => (in0Of(c) > 0 ? out0Of(c) * 4 : 0);
+
+const lrnFlops: FlopsOf = (c) => out0Of(c) * (2 * c.attrs.int('size', 1) + 3);
+
+function variadicSumFlops(c: BoundCost): number {
+  const out0 = out0Of(c);
+  return out0 * Math.max(1, c.inputs.length - 1) + (c.opType === 'Mean' ? out0 : 0);
+}
+
+// one multiply-add per point of the full index space (all letters, broadcast '...')
+function einsumFlops(c: BoundCost): number {
+  const e = einsumDims(
+    c.attrs.string('equation', ''),
+    c.inputs.map((s) => s ?? null),
+  );
+  if (!e) return 0;
+  return 2 * product([...e.dims.values()]) * product(e.ellipsis);
+}
+
+function resizeFlops(c: BoundCost): number {
+  const mode = c.attrs.string('mode', 'nearest');
+  return out0Of(c) * (mode === 'nearest' ? 1 : mode === 'cubic' ? 16 : 4);
+}
+
+function recurrentFlops(c: BoundCost): number {
+  const x = c.inputs[0];
+  if (!x || x.length !== 3) return 0;
+  const layout = c.attrs.int('layout', 0);
+  const seq = (layout ? x[1] : x[0]) ?? 0;
+  const batch = (layout ? x[0] : x[1]) ?? 0;
+  const input = x[2] ?? 0;
+  const w = c.inputs[1];
+  const dirs = w && w[0] !== null ? w[0] : 1;
+  const gates = c.opType === 'LSTM' ? 4 : c.opType === 'GRU' ? 3 : 1;
+  const hidden = c.attrs.int('hidden_size', w && w[1] !== null ? w[1] / gates : 0);
+  // per step and direction: gate matmuls on x and h, bias adds, and the gate nonlinearities
+  const perStep = gates * 2 * hidden * (input + hidden) + gates * 2 * hidden + 6 * hidden;
+  return seq * batch * dirs * perStep;
+}
+
+/** Op types that read each input element once (reductions, global pools, arg/top-k): one FLOP each. */
+const ONE_PER_INPUT = [
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'GlobalLpPool',
+  'ReduceMean',
+  'ReduceSum',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+  'ArgMax',
+  'ArgMin',
+  'TopK',
+];
+
+const sameFor = (ops: readonly string[], f: FlopsOf) => ops.map((op): [string, FlopsOf] => [op, f]);
+
+/** The op types whose FLOPs are not a per-element constant (PER_ELEMENT), each with its count. */
+const FLOPS_BY_OP: ReadonlyMap<string, FlopsOf> = new Map<string, FlopsOf>([
+  ...sameFor(['Conv', 'ConvInteger', 'QLinearConv'], convFlops),
+  ['ConvTranspose', convTransposeFlops],
+  ['Gemm', gemmFlops],
+  ...sameFor(['MatMul', 'MatMulInteger', 'QLinearMatMul'], matMulFlops),
+  ...sameFor(['MaxPool', 'AveragePool', 'LpPool'], windowPoolFlops),
+  ...sameFor(ONE_PER_INPUT, in0Of),
+  ['RoiAlign', roiAlignFlops],
+  ['MaxRoiPool', maxRoiPoolFlops],
+  ['LRN', lrnFlops],
+  ['Sum', variadicSumFlops],
+  ['Mean', variadicSumFlops],
+  ['Einsum', einsumFlops],
+  ['Resize', resizeFlops],
+  ['Upsample', resizeFlops],
+  ...sameFor(['LSTM', 'GRU', 'RNN'], recurrentFlops),
+]);
+
 function flopsOf(c: BoundCost): number {
-  const out0 = count(c.outputs[0]);
-  const in0 = count(c.inputs[0]);
-  switch (c.opType) {
-    case 'Conv':
-    case 'ConvInteger':
-    case 'QLinearConv': {
-      // weight and bias slots: Conv(x, W, B); ConvInteger(x, W, x_zp, W_zp) has no bias;
-      // QLinearConv(x, x_s, x_zp, W, W_s, W_zp, y_s, y_zp, B)
-      const q = c.opType === 'QLinearConv';
-      const w = c.inputs[q ? 3 : 1];
-      if (!w || w.length < 2) return 0;
-      const macs = out0 * product(w.slice(1)); // (Cin/group) × kernel per output element
-      const bias = c.opType === 'ConvInteger' ? undefined : c.inputs[q ? 8 : 2];
-      return 2 * macs + (bias ? out0 : 0);
-    }
-    case 'ConvTranspose': {
-      const w = c.inputs[1];
-      if (!w || w.length < 2) return 0;
-      return 2 * in0 * product(w.slice(1)) + (c.inputs[2] ? out0 : 0);
-    }
-    case 'Gemm': {
-      const a = c.inputs[0];
-      if (!a || a.length !== 2) return 0;
-      const k = (c.attrs.int('transA', 0) ? a[0] : a[1]) ?? 0;
-      return 2 * out0 * k + (c.inputs[2] ? out0 : 0);
-    }
-    case 'MatMul':
-    case 'MatMulInteger':
-    case 'QLinearMatMul': {
-      const a = c.inputs[0];
-      if (!a || a.length === 0) return 0;
-      return 2 * out0 * (a[a.length - 1] ?? 0);
-    }
-    case 'MaxPool':
-    case 'AveragePool':
-    case 'LpPool':
-      return out0 * product(c.attrs.ints('kernel_shape') ?? []);
-    case 'GlobalAveragePool':
-    case 'GlobalMaxPool':
-    case 'GlobalLpPool':
-    case 'ReduceMean':
-    case 'ReduceSum':
-    case 'ReduceMax':
-    case 'ReduceMin':
-    case 'ReduceProd':
-    case 'ReduceL1':
-    case 'ReduceL2':
-    case 'ReduceLogSum':
-    case 'ReduceLogSumExp':
-    case 'ReduceSumSquare':
-    case 'ArgMax':
-    case 'ArgMin':
-    case 'TopK':
-      return in0;
-    case 'RoiAlign': {
-      // each output element averages sampling_ratio² bilinear samples (adaptive when 0: about 2×2),
-      // a sample being 4 reads weighted and summed (4 multiply-adds)
-      const r = c.attrs.int('sampling_ratio', 0);
-      return out0 * (r > 0 ? r * r : 4) * 8;
-    }
-    case 'MaxRoiPool':
-      return in0 > 0 ? out0 * 4 : 0; // bins hold a few elements each at detector scales: a small constant
-    case 'LRN':
-      return out0 * (2 * c.attrs.int('size', 1) + 3);
-    case 'Sum':
-    case 'Mean':
-      return out0 * Math.max(1, c.inputs.length - 1) + (c.opType === 'Mean' ? out0 : 0);
-    case 'Einsum': {
-      // one multiply-add per point of the full index space (all letters, broadcast '...')
-      const e = einsumDims(
-        c.attrs.string('equation', ''),
-        c.inputs.map((s) => s ?? null),
-      );
-      if (!e) return 0;
-      return 2 * product([...e.dims.values()]) * product(e.ellipsis);
-    }
-    case 'Resize':
-    case 'Upsample': {
-      const mode = c.attrs.string('mode', 'nearest');
-      return out0 * (mode === 'nearest' ? 1 : mode === 'cubic' ? 16 : 4);
-    }
-    case 'LSTM':
-    case 'GRU':
-    case 'RNN': {
-      const x = c.inputs[0];
-      if (!x || x.length !== 3) return 0;
-      const layout = c.attrs.int('layout', 0);
-      const seq = (layout ? x[1] : x[0]) ?? 0;
-      const batch = (layout ? x[0] : x[1]) ?? 0;
-      const input = x[2] ?? 0;
-      const w = c.inputs[1];
-      const dirs = w && w[0] !== null ? w[0] : 1;
-      const gates = c.opType === 'LSTM' ? 4 : c.opType === 'GRU' ? 3 : 1;
-      const hidden = c.attrs.int('hidden_size', w && w[1] !== null ? w[1] / gates : 0);
-      // per step and direction: gate matmuls on x and h, bias adds, and the gate nonlinearities
-      const perStep = gates * 2 * hidden * (input + hidden) + gates * 2 * hidden + 6 * hidden;
-      return seq * batch * dirs * perStep;
-    }
-    default: {
-      const k = ownValue(PER_ELEMENT, c.opType);
-      return k === undefined ? 0 : k * out0;
-    }
-  }
+  const special = FLOPS_BY_OP.get(c.opType);
+  if (special) return special(c);
+  const k = ownValue(PER_ELEMENT, c.opType);
+  return k === undefined ? 0 : k * out0Of(c);
 }
 
 function bytesOf(c: BoundCost): number {
