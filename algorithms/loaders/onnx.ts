@@ -45,7 +45,7 @@ import { MinHeap } from '../minHeap';
 import { OpplaceError } from '../errors';
 import { baseName, quoteInput } from '../text';
 import { OpEdge, OpGraph, OpNode, SymbolicDim, TensorDim, TensorInfo, validateGraph } from '../graph';
-import { opCost } from '../onnx/cost';
+import { OpCost, opCost } from '../onnx/cost';
 import { DT, bytesPerElement, dtypeName, holdsParameters, isFloatType } from '../onnx/dtypes';
 import { inferNode } from '../onnx/infer';
 import { modulePathOf, namespaceOf, uniqueNodeIds } from '../onnx/naming';
@@ -610,60 +610,65 @@ class BuildContext {
     return n === null ? 0 : n * bytesPerElement(meta.dtype, this.options.dtype);
   }
 
-  private assemble(): OpGraph {
-    const keep = (i: number) => !this.folded[i];
-    const ids = uniqueNodeIds(this.nodes, keep);
-    const opNodes: OpNode[] = [];
-    const nodeAt = new Map<number, OpNode>();
-    const edges: OpEdge[] = [];
-    this.nodes.forEach((node, i) => {
-      if (!keep(i)) return;
-      const name = node.name ?? '';
-      const outputs: TensorInfo[] = [];
-      for (const out of node.output ?? []) {
-        if (!out) continue;
-        const m = this.metas.get(out);
-        const info: TensorInfo = { name: out, bytes: this.tensorBytes(m), shape: m?.shape ?? null };
-        const dt = m ? dtypeName(m.dtype) : undefined;
-        if (dt) info.dtype = dt;
-        outputs.push(info);
-      }
-      const inNames = node.input ?? [];
-      const cost = opCost({
-        opType: node.op_type!,
-        attrs: new Attrs(node),
-        inputs: inNames.map((x) => (x ? (this.metas.get(x)?.shape ?? null) : undefined)),
-        outputs: (node.output ?? []).map((x) => (x ? (this.metas.get(x)?.shape ?? null) : null)),
-        inputBytes: inNames.map((x) => (x ? this.tensorBytes(this.metas.get(x)) : 0)),
-        outputBytes: outputs.map((t) => t.bytes),
-      });
-      const opNode: OpNode = {
-        id: ids[i]!,
-        name: name || ids[i]!,
-        opType: node.op_type!,
-        namespace: namespaceOf(name),
-        computeUs: 0,
-        persistentBytes: 0,
-        temporaryBytes: 0,
-        outputs,
-        flops: cost.flops,
-        memoryAccessBytes: cost.memoryAccessBytes,
-        parameterCount: 0,
-      };
-      const body = this.bodies.get(i);
-      if (body) {
-        opNode.flops = (opNode.flops ?? 0) + body.flops;
-        opNode.memoryAccessBytes = (opNode.memoryAccessBytes ?? 0) + body.memoryAccessBytes;
-        opNode.body = body.summary;
-      }
-      const mp = modulePathOf(name);
-      if (mp) opNode.modulePath = mp;
-      opNodes.push(opNode);
-      nodeAt.set(i, opNode);
-      this.indexOfNode.set(opNode, i);
-      this.attachConstants(i, opNode);
+  /** The outputs a node declares, with bytes, shape and dtype as inferred. */
+  private outputInfos(node: OnnxNode): TensorInfo[] {
+    const outputs: TensorInfo[] = [];
+    for (const out of node.output ?? []) {
+      if (!out) continue;
+      const m = this.metas.get(out);
+      const info: TensorInfo = { name: out, bytes: this.tensorBytes(m), shape: m?.shape ?? null };
+      const dt = m ? dtypeName(m.dtype) : undefined;
+      if (dt) info.dtype = dt;
+      outputs.push(info);
+    }
+    return outputs;
+  }
+
+  /** The roofline cost of one node from the inferred shapes and bytes of what it reads and writes. */
+  private costOf(node: OnnxNode, outputs: TensorInfo[]): OpCost {
+    const inNames = node.input ?? [];
+    return opCost({
+      opType: node.op_type!,
+      attrs: new Attrs(node),
+      inputs: inNames.map((x) => (x ? (this.metas.get(x)?.shape ?? null) : undefined)),
+      outputs: (node.output ?? []).map((x) => (x ? (this.metas.get(x)?.shape ?? null) : null)),
+      inputBytes: inNames.map((x) => (x ? this.tensorBytes(this.metas.get(x)) : 0)),
+      outputBytes: outputs.map((t) => t.bytes),
     });
-    // Edges follow node order then input order: deterministic.
+  }
+
+  /** The graph node of ONNX node i (kept, not folded), its Loop/Scan/If body's cost added in. */
+  private opNodeOf(node: OnnxNode, i: number, id: string): OpNode {
+    const name = node.name ?? '';
+    const outputs = this.outputInfos(node);
+    const cost = this.costOf(node, outputs);
+    const opNode: OpNode = {
+      id,
+      name: name || id,
+      opType: node.op_type!,
+      namespace: namespaceOf(name),
+      computeUs: 0,
+      persistentBytes: 0,
+      temporaryBytes: 0,
+      outputs,
+      flops: cost.flops,
+      memoryAccessBytes: cost.memoryAccessBytes,
+      parameterCount: 0,
+    };
+    const body = this.bodies.get(i);
+    if (body) {
+      opNode.flops = (opNode.flops ?? 0) + body.flops;
+      opNode.memoryAccessBytes = (opNode.memoryAccessBytes ?? 0) + body.memoryAccessBytes;
+      opNode.body = body.summary;
+    }
+    const mp = modulePathOf(name);
+    if (mp) opNode.modulePath = mp;
+    return opNode;
+  }
+
+  /** Edges between kept nodes; they follow node order then input order: deterministic. */
+  private edgesBetween(ids: (string | undefined)[], keep: (i: number) => boolean): OpEdge[] {
+    const edges: OpEdge[] = [];
     this.nodes.forEach((_, i) => {
       if (!keep(i)) return;
       for (const x of this.resolvedInputsOf(i)) {
@@ -672,6 +677,35 @@ class BuildContext {
         edges.push({ from: ids[p]!, to: ids[i]!, tensor: x, bytes: this.tensorBytes(this.metas.get(x)) });
       }
     });
+    return edges;
+  }
+
+  /** One warning listing (the first five of) the tensors read but never produced nor declared. */
+  private warnAboutMissingInputs(): void {
+    const missing = this.missingInputs();
+    if (!missing.length) return;
+    this.warnings.push(
+      `${missing.length} tensor(s) are read but neither produced, initialized nor declared as graph inputs (shapes unknown): ${missing
+        .slice(0, 5)
+        .map((x) => `"${x}"`)
+        .join(', ')}${missing.length > 5 ? ', …' : ''}`,
+    );
+  }
+
+  private assemble(): OpGraph {
+    const keep = (i: number) => !this.folded[i];
+    const ids = uniqueNodeIds(this.nodes, keep);
+    const opNodes: OpNode[] = [];
+    const nodeAt = new Map<number, OpNode>();
+    this.nodes.forEach((node, i) => {
+      if (!keep(i)) return;
+      const opNode = this.opNodeOf(node, i, ids[i]!);
+      opNodes.push(opNode);
+      nodeAt.set(i, opNode);
+      this.indexOfNode.set(opNode, i);
+      this.attachConstants(i, opNode);
+    });
+    const edges = this.edgesBetween(ids, keep);
     if (opNodes.length === 0) {
       throw new OpplaceError('the ONNX graph has only constant-producing nodes (Constant/ConstantOfShape/Identity of weights): no operators to place', {
         file: this.file,
@@ -681,15 +715,7 @@ class BuildContext {
     this.warnAboutFreeDims(opNodes);
     const tensors: Record<string, TensorDim[] | null> = {};
     for (const [name, m] of this.metas) setOwn(tensors, name, m.shape);
-    const missing = this.missingInputs();
-    if (missing.length) {
-      this.warnings.push(
-        `${missing.length} tensor(s) are read but neither produced, initialized nor declared as graph inputs (shapes unknown): ${missing
-          .slice(0, 5)
-          .map((x) => `"${x}"`)
-          .join(', ')}${missing.length > 5 ? ', …' : ''}`,
-      );
-    }
+    this.warnAboutMissingInputs();
     return {
       name: graphName(this.g.name, this.file),
       nodes: opNodes,
