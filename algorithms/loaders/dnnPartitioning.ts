@@ -10,7 +10,7 @@ import { OpplaceError } from '../errors';
 import { baseName } from '../text';
 import { OpEdge, OpGraph, OpNode } from '../graph';
 import type { LoadOptions } from './types';
-import { describeJson, fieldError, isJsonObject, JsonPlace, missingField, parseJsonBytes } from './jsonText';
+import { describeJson, fieldError, isJsonObject, JsonObject, JsonPlace, missingField, parseJsonBytes } from './jsonText';
 
 /** The single output tensor of node `id` (edges from it carry this name). */
 export const dnnTensorName = (id: string) => `t${id}`;
@@ -45,7 +45,7 @@ function dnnNamespace(name: string): string[] {
   return [];
 }
 
-function nonNegativeNumber(obj: Record<string, Json>, field: string, ctx: JsonPlace, optional = false): number | undefined {
+function nonNegativeNumber(obj: JsonObject, field: string, ctx: JsonPlace, optional = false): number | undefined {
   const v = obj[field];
   if (v === undefined && optional) return undefined;
   if (v === undefined) missingField(ctx, field);
@@ -53,7 +53,7 @@ function nonNegativeNumber(obj: Record<string, Json>, field: string, ctx: JsonPl
   return v;
 }
 
-function integer(obj: Record<string, Json>, field: string, ctx: JsonPlace, optional = false): number | undefined {
+function integer(obj: JsonObject, field: string, ctx: JsonPlace, optional = false): number | undefined {
   const v = obj[field];
   if (v === undefined && optional) return undefined;
   if (v === undefined) missingField(ctx, field);
@@ -62,7 +62,7 @@ function integer(obj: Record<string, Json>, field: string, ctx: JsonPlace, optio
 }
 
 /** `true`/`false` or 0/1, as the format allows both. */
-function flag(obj: Record<string, Json>, field: string, ctx: JsonPlace): boolean {
+function flag(obj: JsonObject, field: string, ctx: JsonPlace): boolean {
   const v = obj[field];
   if (v === undefined) return false;
   if (v === true || v === 1) return true;
@@ -70,9 +70,8 @@ function flag(obj: Record<string, Json>, field: string, ctx: JsonPlace): boolean
   return fieldError(ctx, field, 'true, false, 0 or 1', v);
 }
 
-export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _options: LoadOptions = {}): OpGraph {
-  const file = fileName;
-  const doc = parseJsonBytes(bytes, file);
+/** The document with its "nodes" and "edges" arrays, or the error that says what the file is instead. */
+function graphDocument(doc: Json, file: string): JsonObject & { nodes: Json[]; edges: Json[] } {
   if (!isJsonObject(doc)) throw new OpplaceError(`expected a JSON object with "nodes" and "edges", got ${describeJson(doc)}`, { file });
   if (doc.nodes === undefined && (Array.isArray(doc.fpgas) || Array.isArray(doc.cpus))) {
     // the data set ships these next to the graphs; they look alike but assign nodes, they are not a graph
@@ -83,70 +82,88 @@ export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _optio
   }
   if (!Array.isArray(doc.nodes)) throw new OpplaceError(`field "nodes" must be an array, got ${describeJson(doc.nodes)}`, { file });
   if (!Array.isArray(doc.edges)) throw new OpplaceError(`field "edges" must be an array, got ${describeJson(doc.edges)}`, { file });
+  return doc as JsonObject & { nodes: Json[]; edges: Json[] };
+}
 
-  const nodes: OpNode[] = [];
-  let backwardNodes = 0;
-  const indexOf = new Map<string, number>();
-  doc.nodes.forEach((raw: Json, i: number) => {
-    if (!isJsonObject(raw)) throw new OpplaceError(`node #${i}: expected an object, got ${describeJson(raw)}`, { file });
-    const idNum = integer(raw, 'id', { file, where: `node #${i}` })!;
-    const id = String(idNum);
-    const ctx: JsonPlace = { file, where: `node #${i} (id ${id})`, node: id };
-    if (indexOf.has(id)) throw new OpplaceError(`${ctx.where}: duplicate id (also node #${indexOf.get(id)})`, { file, node: id });
-    const name = raw.name === undefined ? id : raw.name;
-    if (typeof name !== 'string') fieldError(ctx, 'name', 'a string', name);
-    const latencyMs = nonNegativeNumber(raw, 'fpgaLatency', ctx)!;
-    const size = nonNegativeNumber(raw, 'size', ctx)!;
-    const backward = flag(raw, 'isBackwardNode', ctx);
-    if (backward) backwardNodes++;
-    flag(raw, 'supportedOnFpga', ctx); // validated only: opplace places everything on accelerators
-    const color = integer(raw, 'colorClass', ctx, true);
-    const node: OpNode = {
-      id,
-      name,
-      opType: dnnOpType(name, backward),
-      namespace: dnnNamespace(name),
-      computeUs: latencyMs * 1000,
-      persistentBytes: size,
-      temporaryBytes: 0,
-      outputs: [],
-      isBackward: backward,
-    };
-    if (color !== undefined) node.colocationGroup = String(color);
-    indexOf.set(id, i);
-    nodes.push(node);
-  });
+/** What reading the nodes builds: the nodes, where each id was read (for duplicates and edge ends), the backward count. */
+interface NodesRead {
+  file: string;
+  nodes: OpNode[];
+  indexOf: Map<string, number>;
+  backwardNodes: number;
+}
 
-  const edges: OpEdge[] = [];
-  const producers = new Set<string>();
-  doc.edges.forEach((raw: Json, k: number) => {
-    if (!isJsonObject(raw)) throw new OpplaceError(`edge #${k}: expected an object, got ${describeJson(raw)}`, { file });
-    const ctx: JsonPlace = { file, where: `edge #${k}` };
-    const from = String(integer(raw, 'sourceId', ctx));
-    const to = String(integer(raw, 'destId', ctx));
-    const ectx: JsonPlace = { file, where: `edge #${k} (${from} → ${to})`, node: from };
-    if (!indexOf.has(from)) throw new OpplaceError(`${ectx.where}: sourceId ${from} is not the id of any node`, { file });
-    if (!indexOf.has(to)) throw new OpplaceError(`${ectx.where}: destId ${to} is not the id of any node`, { file });
-    const costMs = nonNegativeNumber(raw, 'cost', ectx, true);
-    // `size` is optional in the format (debug information); without it the edge carries 0 bytes.
-    const size = nonNegativeNumber(raw, 'size', ectx, true) ?? 0;
-    producers.add(from);
-    // `cost` (ms) is the paper's transfer time of the source's output: what `--comm file` charges
-    edges.push({ from, to, tensor: dnnTensorName(from), bytes: size, heldBytes: 0, ...(costMs !== undefined ? { costUs: costMs * 1000 } : {}) });
-  });
+function readNode(raw: Json, i: number, read: NodesRead): void {
+  const { file, indexOf } = read;
+  if (!isJsonObject(raw)) throw new OpplaceError(`node #${i}: expected an object, got ${describeJson(raw)}`, { file });
+  const idNum = integer(raw, 'id', { file, where: `node #${i}` })!;
+  const id = String(idNum);
+  const ctx: JsonPlace = { file, where: `node #${i} (id ${id})`, node: id };
+  if (indexOf.has(id)) throw new OpplaceError(`${ctx.where}: duplicate id (also node #${indexOf.get(id)})`, { file, node: id });
+  const name = raw.name === undefined ? id : raw.name;
+  if (typeof name !== 'string') fieldError(ctx, 'name', 'a string', name);
+  const latencyMs = nonNegativeNumber(raw, 'fpgaLatency', ctx)!;
+  const size = nonNegativeNumber(raw, 'size', ctx)!;
+  const backward = flag(raw, 'isBackwardNode', ctx);
+  if (backward) read.backwardNodes++;
+  flag(raw, 'supportedOnFpga', ctx); // validated only: opplace places everything on accelerators
+  const color = integer(raw, 'colorClass', ctx, true);
+  const node: OpNode = {
+    id,
+    name,
+    opType: dnnOpType(name, backward),
+    namespace: dnnNamespace(name),
+    computeUs: latencyMs * 1000,
+    persistentBytes: size,
+    temporaryBytes: 0,
+    outputs: [],
+    isBackward: backward,
+  };
+  if (color !== undefined) node.colocationGroup = String(color);
+  indexOf.set(id, i);
+  read.nodes.push(node);
+}
 
-  for (const node of nodes) {
-    // the output slot holds no memory of its own: the node's size already counts it
-    if (producers.has(node.id)) node.outputs.push({ name: dnnTensorName(node.id), bytes: 0, shape: null });
-  }
+function readEdge(raw: Json, k: number, read: NodesRead): OpEdge {
+  const { file, indexOf } = read;
+  if (!isJsonObject(raw)) throw new OpplaceError(`edge #${k}: expected an object, got ${describeJson(raw)}`, { file });
+  const ctx: JsonPlace = { file, where: `edge #${k}` };
+  const from = String(integer(raw, 'sourceId', ctx));
+  const to = String(integer(raw, 'destId', ctx));
+  const ectx: JsonPlace = { file, where: `edge #${k} (${from} → ${to})`, node: from };
+  if (!indexOf.has(from)) throw new OpplaceError(`${ectx.where}: sourceId ${from} is not the id of any node`, { file });
+  if (!indexOf.has(to)) throw new OpplaceError(`${ectx.where}: destId ${to} is not the id of any node`, { file });
+  const costMs = nonNegativeNumber(raw, 'cost', ectx, true);
+  // `size` is optional in the format (debug information); without it the edge carries 0 bytes.
+  const size = nonNegativeNumber(raw, 'size', ectx, true) ?? 0;
+  // `cost` (ms) is the paper's transfer time of the source's output: what `--comm file` charges
+  return { from, to, tensor: dnnTensorName(from), bytes: size, heldBytes: 0, ...(costMs !== undefined ? { costUs: costMs * 1000 } : {}) };
+}
 
+/** The file's own device count and memory, and the backward-node count. */
+function graphMeta(doc: JsonObject, backwardNodes: number): Record<string, unknown> {
   const meta: Record<string, unknown> = {};
   for (const key of ['maxSizePerFPGA', 'maxFPGAs', 'maxCPUs']) {
     if (typeof doc[key] === 'number') meta[key] = doc[key];
   }
   // a training graph already: `--training` must not add a second backward pass (cli/placementArgs.ts)
   if (backwardNodes > 0) meta.backwardNodes = backwardNodes;
-  return { name: graphNameOf(fileName), nodes, edges, warnings: [], source: { file, format: 'dnn-partitioning' }, meta };
+  return meta;
+}
+
+export function parseDnnPartitioning(bytes: Uint8Array, fileName: string, _options: LoadOptions = {}): OpGraph {
+  const file = fileName;
+  const doc = graphDocument(parseJsonBytes(bytes, file), file);
+  const read: NodesRead = { file, nodes: [], indexOf: new Map(), backwardNodes: 0 };
+  doc.nodes.forEach((raw, i) => readNode(raw, i, read));
+  const edges = doc.edges.map((raw, k) => readEdge(raw, k, read));
+  const producers = new Set(edges.map((e) => e.from));
+  const { nodes } = read;
+  for (const node of nodes) {
+    // the output slot holds no memory of its own: the node's size already counts it
+    if (producers.has(node.id)) node.outputs.push({ name: dnnTensorName(node.id), bytes: 0, shape: null });
+  }
+  return { name: graphNameOf(fileName), nodes, edges, warnings: [], source: { file, format: 'dnn-partitioning' }, meta: graphMeta(doc, read.backwardNodes) };
 }
 
 /** Devices and memory per device the file itself sets (dnn-partitioning `maxFPGAs`, `maxSizePerFPGA`), for front ends to default to. */
