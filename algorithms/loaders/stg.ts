@@ -56,12 +56,9 @@ function intOrFloat(text: string, what: string, file: string, lineNo: number, ta
   return v;
 }
 
-export function parseStg(bytes: Uint8Array, fileName: string, _options: LoadOptions = {}): OpGraph {
-  const file = fileName;
-  const text = new TextDecoder('utf-8').decode(bytes);
-  if (text.includes('\u0000')) throw new OpplaceError('not an STG text file (contains binary data)', { file });
+/** The declared task count (the first line that is not a comment) and the task lines after it. */
+function readLines(text: string, file: string): { declared: number; declaredLine: number; tasks: TaskLine[] } {
   const lines = text.split(/\r?\n/);
-
   let declared: number | undefined;
   let declaredLine = 0;
   const tasks: TaskLine[] = [];
@@ -80,14 +77,11 @@ export function parseStg(bytes: Uint8Array, fileName: string, _options: LoadOpti
     tasks.push(parseTaskLine(fields, file, i + 1));
   }
   if (declared === undefined) throw new OpplaceError('no task count found (the file has only comments or blank lines)', { file });
-  const expected = declared + 2;
-  if (tasks.length !== expected) {
-    throw new OpplaceError(
-      `line ${declaredLine} declares ${declared} tasks, so ${expected} task lines (with dummy entry 0 and exit ${declared + 1}) were expected, found ${tasks.length}`,
-      { file },
-    );
-  }
+  return { declared, declaredLine, tasks };
+}
 
+/** The line of each task id; an id on two lines is an error naming both. */
+function taskLines(tasks: TaskLine[], file: string): Map<number, number> {
   const lineOf = new Map<number, number>();
   for (const t of tasks) {
     if (lineOf.has(t.id)) {
@@ -95,8 +89,11 @@ export function parseStg(bytes: Uint8Array, fileName: string, _options: LoadOpti
     }
     lineOf.set(t.id, t.lineNo);
   }
+  return lineOf;
+}
 
-  const hasSucc = new Set<number>();
+/** One 0-byte edge per predecessor listed, checked to be another task of the graph. */
+function predecessorEdges(tasks: TaskLine[], lineOf: Map<number, number>, file: string): OpEdge[] {
   const edges: OpEdge[] = [];
   for (const t of tasks) {
     for (const p of t.preds) {
@@ -104,14 +101,18 @@ export function parseStg(bytes: Uint8Array, fileName: string, _options: LoadOpti
         throw new OpplaceError(`line ${t.lineNo} (task ${t.id}): predecessor ${p} is not a task of this graph`, { file, node: String(t.id) });
       }
       if (p === t.id) throw new OpplaceError(`line ${t.lineNo} (task ${t.id}): the task lists itself as a predecessor`, { file, node: String(t.id) });
-      hasSucc.add(p);
       edges.push({ from: String(p), to: String(t.id), tensor: stgTensorName(String(p)), bytes: 0 });
     }
   }
+  return edges;
+}
 
+/** The graph nodes; the first and last tasks are the dummy entry and exit when their time is 0. */
+function taskNodes(tasks: TaskLine[], edges: OpEdge[]): OpNode[] {
+  const hasSucc = new Set(edges.map((e) => e.from));
   const entryId = tasks[0].id;
   const exitId = tasks[tasks.length - 1].id;
-  const nodes: OpNode[] = tasks.map((t) => {
+  return tasks.map((t) => {
     const id = String(t.id);
     const dummy = (t.id === entryId || t.id === exitId) && t.time === 0;
     return {
@@ -122,9 +123,23 @@ export function parseStg(bytes: Uint8Array, fileName: string, _options: LoadOpti
       computeUs: t.time,
       persistentBytes: 0,
       temporaryBytes: 0,
-      outputs: hasSucc.has(t.id) ? [{ name: stgTensorName(id), bytes: 0, shape: null }] : [],
+      outputs: hasSucc.has(id) ? [{ name: stgTensorName(id), bytes: 0, shape: null }] : [],
     };
   });
+}
 
-  return { name: graphNameOf(fileName), nodes, edges, warnings: [], source: { file, format: 'stg' } };
+export function parseStg(bytes: Uint8Array, fileName: string, _options: LoadOptions = {}): OpGraph {
+  const file = fileName;
+  const text = new TextDecoder('utf-8').decode(bytes);
+  if (text.includes('\u0000')) throw new OpplaceError('not an STG text file (contains binary data)', { file });
+  const { declared, declaredLine, tasks } = readLines(text, file);
+  const expected = declared + 2;
+  if (tasks.length !== expected) {
+    throw new OpplaceError(
+      `line ${declaredLine} declares ${declared} tasks, so ${expected} task lines (with dummy entry 0 and exit ${declared + 1}) were expected, found ${tasks.length}`,
+      { file },
+    );
+  }
+  const edges = predecessorEdges(tasks, taskLines(tasks, file), file);
+  return { name: graphNameOf(fileName), nodes: taskNodes(tasks, edges), edges, warnings: [], source: { file, format: 'stg' } };
 }
