@@ -62,14 +62,10 @@ export interface ThroughputModel {
   unitIn: number[][];
 }
 
-/** Builds the model's unit and tensor tables; throws one OpplaceError on a bad comm spec. */
-export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOptions, file?: string, index: GraphIndex = indexGraph(graph)): ThroughputModel {
-  const link = parseComm(options.comm, graph, file);
-  const n = graph.nodes.length;
-  // the schedule's split: an op's own flag, or fed by a backward op
-  const backward = backwardClosure(graph, index);
-  const roots = colocationGroups(graph, index, options.grouping ?? 'colocation');
-  // units in order of their first member in the stable topological order
+type TensorTable = ReturnType<typeof buildTensorTable>;
+
+/** Units (a colocation group, or a lone op) in order of their first member in the stable topological order. */
+function unitsInTopoOrder(n: number, index: GraphIndex, roots: ArrayLike<number>): Pick<ThroughputModel, 'unitOf' | 'units'> {
   const unitOf = new Int32Array(n).fill(-1);
   const units: number[][] = [];
   const unitOfRoot = new Map<number, number>();
@@ -84,14 +80,15 @@ export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOpt
     unitOf[v] = u;
     units[u].push(v);
   }
-  const U = units.length;
-  const unitName = units.map((m) => graph.nodes[m[0]].colocationGroup ?? graph.nodes[m[0]].id);
-  const tensors = buildTensorTable(graph, index.indexOf);
+  return { unitOf, units };
+}
+
+/** Per unit: compute (all, forward only), persistent bytes and the largest temporary of one op. */
+function unitTotals(graph: OpGraph, unitOf: Int32Array, backward: Uint8Array, U: number) {
   const unitCompute = new Float64Array(U);
   const unitForward = new Float64Array(U);
   const unitPersistent = new Float64Array(U);
   const unitTemporary = new Float64Array(U);
-  const unitActivation = new Float64Array(U);
   graph.nodes.forEach((node, v) => {
     const u = unitOf[v];
     unitCompute[u] += node.computeUs;
@@ -99,16 +96,28 @@ export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOpt
     unitPersistent[u] += node.persistentBytes;
     unitTemporary[u] = Math.max(unitTemporary[u], node.temporaryBytes);
   });
+  return { unitCompute, unitForward, unitPersistent, unitTemporary };
+}
+
+/** Per unit: the bytes stashed for the backward pass, a forward op's tensors that a backward op reads. */
+function unitActivations(tensors: TensorTable, unitOf: Int32Array, backward: Uint8Array, U: number): Float64Array {
+  const unitActivation = new Float64Array(U);
+  for (let t = 0; t < tensors.producer.length; t++) {
+    const p = tensors.producer[t];
+    if (!backward[p] && tensors.consumers[t].some((c) => backward[c])) unitActivation[unitOf[p]] += tensors.bytes[t];
+  }
+  return unitActivation;
+}
+
+/** The tensors that cross units: producer unit, distinct consumer units, transfer time; and each unit's in / out lists. */
+function crossingTensors(tensors: TensorTable, unitOf: Int32Array, link: Link, U: number) {
   const tProducer: number[] = [];
   const tConsumers: number[][] = [];
   const tUs: number[] = [];
   const unitOut: number[][] = Array.from({ length: U }, () => []);
   const unitIn: number[][] = Array.from({ length: U }, () => []);
   for (let t = 0; t < tensors.producer.length; t++) {
-    const p = tensors.producer[t];
-    // stashed for the backward pass: a forward op's tensor that a backward op reads
-    if (!backward[p] && tensors.consumers[t].some((c) => backward[c])) unitActivation[unitOf[p]] += tensors.bytes[t];
-    const pu = unitOf[p];
+    const pu = unitOf[tensors.producer[t]];
     const cs: number[] = [];
     for (const c of tensors.consumers[t]) if (unitOf[c] !== pu && !cs.includes(unitOf[c])) cs.push(unitOf[c]);
     if (cs.length === 0) continue;
@@ -119,6 +128,18 @@ export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOpt
     unitOut[pu].push(k);
     for (const c of cs) unitIn[c].push(k);
   }
+  return { tProducer: Int32Array.from(tProducer), tConsumers, tUs: Float64Array.from(tUs), unitOut, unitIn };
+}
+
+/** Builds the model's unit and tensor tables; throws one OpplaceError on a bad comm spec. */
+export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOptions, file?: string, index: GraphIndex = indexGraph(graph)): ThroughputModel {
+  const link = parseComm(options.comm, graph, file);
+  // the schedule's split: an op's own flag, or fed by a backward op
+  const backward = backwardClosure(graph, index);
+  const roots = colocationGroups(graph, index, options.grouping ?? 'colocation');
+  const { unitOf, units } = unitsInTopoOrder(graph.nodes.length, index, roots);
+  const U = units.length;
+  const tensors = buildTensorTable(graph, index.indexOf);
   return {
     graph,
     index,
@@ -128,17 +149,10 @@ export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOpt
     backward,
     unitOf,
     units,
-    unitName,
-    unitCompute,
-    unitForward,
-    unitPersistent,
-    unitTemporary,
-    unitActivation,
-    tProducer: Int32Array.from(tProducer),
-    tConsumers,
-    tUs: Float64Array.from(tUs),
-    unitOut,
-    unitIn,
+    unitName: units.map((m) => graph.nodes[m[0]].colocationGroup ?? graph.nodes[m[0]].id),
+    ...unitTotals(graph, unitOf, backward, U),
+    unitActivation: unitActivations(tensors, unitOf, backward, U),
+    ...crossingTensors(tensors, unitOf, link, U),
   };
 }
 
