@@ -45,6 +45,94 @@ export const IDEAL_LIMIT = 400;
 const DP_WORK = 4e6;
 
 /**
+ * The DP's state: the downsets (0/1 per block) in order of size, and per (devices k, downset i) the
+ * best largest load of placing downset i on the first k devices (`best`) and the downset the chain
+ * came from (`from`), both at k * N + i.
+ */
+interface DownsetDp {
+  model: ThroughputModel;
+  blocks: Blocks;
+  rule: MemoryRule;
+  ideals: Uint8Array[];
+  sizes: number[];
+  order: number[];
+  best: Float64Array;
+  from: Int32Array;
+  /** Scratch unit labels for pieceCost. */
+  label: Int32Array;
+}
+
+/** Load and memory of the piece I \ J placed alone on a device (free units outside). */
+function pieceCost(dp: DownsetDp, I: Uint8Array, J: Uint8Array) {
+  const { model, blocks, label } = dp;
+  // unit labels: 1 inside the piece, 0 elsewhere (free units outside): the piece's load on device 1
+  label.fill(0);
+  let persistent = 0;
+  let temporary = 0;
+  let activation = 0;
+  for (let c = 0; c < blocks.units.length; c++) {
+    if (!I[c] || J[c]) continue;
+    for (const u of blocks.units[c]) {
+      label[u] = 1;
+      persistent += model.unitPersistent[u];
+      temporary = Math.max(temporary, model.unitTemporary[u]);
+      activation += model.unitActivation[u];
+    }
+  }
+  const state = new LoadState(model, label, 2);
+  return { load: state.load[1], persistent, temporary, activation };
+}
+
+const isSubset = (J: Uint8Array, I: Uint8Array) => J.every((x, c) => !x || I[c] !== 0);
+
+/** Extends every smaller downset J ⊂ I by the piece I \ J on device k − 1, where it fits. */
+function relaxFromSubsets(dp: DownsetDp, i: number): void {
+  const { ideals, sizes, order, best, from, rule } = dp;
+  const N = ideals.length;
+  const D = rule.limits.length;
+  for (const j of order) {
+    if (sizes[j] >= sizes[i]) break;
+    if (!isSubset(ideals[j], ideals[i])) continue;
+    const piece = pieceCost(dp, ideals[i], ideals[j]);
+    for (let k = 1; k <= D; k++) {
+      if (deviceBytes(rule, k - 1, piece.persistent, piece.temporary, piece.activation) > rule.limits[k - 1]) continue;
+      const cand = Math.max(best[(k - 1) * N + j], piece.load);
+      if (cand < best[k * N + i]) {
+        best[k * N + i] = cand;
+        from[k * N + i] = j;
+      }
+    }
+  }
+}
+
+/** Device k − 1 may stay empty: downset i on k devices is at least as good as on k − 1. */
+function allowEmptyDevices(dp: DownsetDp, i: number): void {
+  const { best, from } = dp;
+  const N = dp.ideals.length;
+  for (let k = 1; k <= dp.rule.limits.length; k++) {
+    if (best[(k - 1) * N + i] < best[k * N + i]) {
+      best[k * N + i] = best[(k - 1) * N + i];
+      from[k * N + i] = i;
+    }
+  }
+}
+
+/** The device of each block, following the chain back from the full downset on all devices. */
+function labelsOfChain(dp: DownsetDp, full: number): Int32Array {
+  const { ideals, from } = dp;
+  const C = dp.blocks.units.length;
+  const N = ideals.length;
+  const labelOfBlock = new Int32Array(C);
+  let i = full;
+  for (let k = dp.rule.limits.length; k >= 1; k--) {
+    const j = from[k * N + i];
+    for (let c = 0; c < C; c++) if (ideals[i][c] && !ideals[j][c]) labelOfBlock[c] = k - 1;
+    i = j;
+  }
+  return labelOfBlock;
+}
+
+/**
  * The contiguous optimum over chains of downsets ∅ = I0 ⊆ I1 ⊆ … ⊆ ID = all blocks, device k − 1
  * taking I_k \ I_(k−1) (free units are placed afterwards, as for sequential), or null when the
  * block graph has more downsets than that cap or nothing fits. Loads as the model computes them
@@ -62,70 +150,28 @@ export function exactDownsetSplit(model: ThroughputModel, blocks: Blocks, rule: 
   if (full === undefined) return null;
   const N = ideals.length;
   const sizes = ideals.map((set) => set.reduce((a, b) => a + b, 0));
-  // pairs (J ⊂ I): load and memory of I \ J on each device
-  const label = new Int32Array(model.units.length);
-  const pieceLoad = (I: Uint8Array, J: Uint8Array) => {
-    // unit labels: 1 inside the piece, 0 elsewhere (free units outside): the piece's load on device 1
-    label.fill(0);
-    let persistent = 0;
-    let temporary = 0;
-    let activation = 0;
-    for (let c = 0; c < C; c++) {
-      if (!I[c] || J[c]) continue;
-      for (const u of blocks.units[c]) {
-        label[u] = 1;
-        persistent += model.unitPersistent[u];
-        temporary = Math.max(temporary, model.unitTemporary[u]);
-        activation += model.unitActivation[u];
-      }
-    }
-    const state = new LoadState(model, label, 2);
-    return { load: state.load[1], persistent, temporary, activation };
+  const dp: DownsetDp = {
+    model,
+    blocks,
+    rule,
+    ideals,
+    sizes,
+    order: Array.from({ length: N }, (_, i) => i).sort((a, b) => sizes[a] - sizes[b] || a - b),
+    best: new Float64Array((D + 1) * N).fill(Infinity),
+    from: new Int32Array((D + 1) * N).fill(-1),
+    label: new Int32Array(model.units.length),
   };
-  const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => sizes[a] - sizes[b] || a - b);
-  const best = new Float64Array((D + 1) * N).fill(Infinity);
-  const from = new Int32Array((D + 1) * N).fill(-1);
   const empty = idOf.get('0'.repeat(C))!;
   for (let k = 0; k <= D; k++) {
-    best[k * N + empty] = 0;
-    from[k * N + empty] = empty;
+    dp.best[k * N + empty] = 0;
+    dp.from[k * N + empty] = empty;
   }
-  for (const i of order) {
+  for (const i of dp.order) {
     if (i === empty) continue;
-    for (const j of order) {
-      if (sizes[j] >= sizes[i]) break;
-      const I = ideals[i];
-      const J = ideals[j];
-      let subset = true;
-      for (let c = 0; c < C && subset; c++) if (J[c] && !I[c]) subset = false;
-      if (!subset) continue;
-      const piece = pieceLoad(I, J);
-      for (let k = 1; k <= D; k++) {
-        if (deviceBytes(rule, k - 1, piece.persistent, piece.temporary, piece.activation) > rule.limits[k - 1]) continue;
-        const cand = Math.max(best[(k - 1) * N + j], piece.load);
-        if (cand < best[k * N + i]) {
-          best[k * N + i] = cand;
-          from[k * N + i] = j;
-        }
-      }
-    }
-    // device k − 1 may stay empty
-    for (let k = 1; k <= D; k++) {
-      if (best[(k - 1) * N + i] < best[k * N + i]) {
-        best[k * N + i] = best[(k - 1) * N + i];
-        from[k * N + i] = i;
-      }
-    }
+    relaxFromSubsets(dp, i);
+    allowEmptyDevices(dp, i);
   }
-  if (!Number.isFinite(best[D * N + full])) return null;
-  const labelOfBlock = new Int32Array(C);
-  let i = full;
-  for (let k = D; k >= 1; k--) {
-    const j = from[k * N + i];
-    for (let c = 0; c < C; c++) if (ideals[i][c] && !ideals[j][c]) labelOfBlock[c] = k - 1;
-    i = j;
-  }
-  return labelOfBlock;
+  return Number.isFinite(dp.best[D * N + full]) ? labelsOfChain(dp, full) : null;
 }
 
 /** Every downset of the block graph (as 0/1 per block), or null beyond `limit`. */
