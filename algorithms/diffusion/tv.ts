@@ -41,11 +41,8 @@ function tailOffset(d: number, drop: number, sign: 1 | -1): number {
   return hi;
 }
 
-/**
- * TV between the mixture Σ_m weight_m N(0, s_m² I_d) and N(0, σ² I_d).
- * `variances` are the s_m²; `weights` default to equal.
- */
-export function isotropicMixtureTV(variances: ArrayLike<number>, targetVariance: number, d: number, weights?: ArrayLike<number>): number {
+/** The mixture in log space: ln s_m² and ln of the normalized weights, after checking the inputs. */
+function logComponents(variances: ArrayLike<number>, targetVariance: number, d: number, weights?: ArrayLike<number>) {
   const M = variances.length;
   if (M === 0) throw new OpplaceError('the output law needs at least one component');
   if (!Number.isInteger(d) || d < 1) throw new OpplaceError(`dimension must be an integer ≥ 1, got ${d}`);
@@ -60,10 +57,14 @@ export function isotropicMixtureTV(variances: ArrayLike<number>, targetVariance:
     wSum += weights ? weights[m] : 1;
   }
   for (let m = 0; m < M; m++) logW[m] = Math.log((weights ? weights[m] : 1) / wSum);
-  const logT = Math.log(targetVariance);
+  return { logS2, logW };
+}
+
+/** The Simpson grid in u: from below the smallest to above the largest component, ~24 points per bump width, n even. */
+function integrationGrid(logS2: Float64Array, logT: number, d: number): { lo: number; n: number; du: number } {
   let minC = logT;
   let maxC = logT;
-  for (let m = 0; m < M; m++) {
+  for (let m = 0; m < logS2.length; m++) {
     minC = Math.min(minC, logS2[m]);
     maxC = Math.max(maxC, logS2[m]);
   }
@@ -74,13 +75,17 @@ export function isotropicMixtureTV(variances: ArrayLike<number>, targetVariance:
   let n = Math.ceil(((hi - lo) / width) * 24);
   n = Math.max(1000, Math.min(n, 400_000));
   if (n % 2 === 1) n++;
-  const du = (hi - lo) / n;
+  return { lo, n, du: (hi - lo) / n };
+}
+
+/** u ↦ mixture density minus target density of u = log r, the mixture summed in log space (log-sum-exp). */
+function densityDifference(logS2: Float64Array, logW: Float64Array, logT: number, d: number): (u: number) => number {
+  const M = logS2.length;
   // log density of u = log r when r = s² χ²_d:  (d/2)(u − log s²) − e^{u − log s²}/2 − (d/2) ln 2 − ln Γ(d/2)
   const norm = -(d / 2) * Math.LN2 - logGamma(d / 2);
   const logDensity = (u: number, ls2: number) => (d / 2) * (u - ls2) - 0.5 * Math.exp(u - ls2) + norm;
   const terms = new Float64Array(M);
-  /** Mixture density minus target density at u. */
-  const diff = (u: number): number => {
+  return (u: number): number => {
     let maxL = -Infinity;
     for (let m = 0; m < M; m++) {
       const l = logW[m] + logDensity(u, logS2[m]);
@@ -95,10 +100,15 @@ export function isotropicMixtureTV(variances: ArrayLike<number>, targetVariance:
     }
     return mix - Math.exp(logDensity(u, logT));
   };
+}
+
+/**
+ * ∫|diff| by composite Simpson on the grid; a panel where diff changes sign holds a kink of |diff|,
+ * so it is integrated again on 64 sub-panels (the kink's error shrinks by 64²).
+ */
+function simpsonOfAbs(diff: (u: number) => number, { lo, n, du }: { lo: number; n: number; du: number }): number {
   const f = new Float64Array(n + 1);
   for (let k = 0; k <= n; k++) f[k] = diff(lo + k * du);
-  // Composite Simpson on |f|; a panel where f changes sign holds a kink of |f|, so it is integrated
-  // again on 64 sub-panels (the kink's error shrinks by 64²).
   let sum = 0;
   for (let k = 0; k < n; k += 2) {
     const a = f[k];
@@ -115,7 +125,18 @@ export function isotropicMixtureTV(variances: ArrayLike<number>, targetVariance:
       sum += (dx / 3) * s;
     }
   }
-  return Math.min(1, 0.5 * sum);
+  return sum;
+}
+
+/**
+ * TV between the mixture Σ_m weight_m N(0, s_m² I_d) and N(0, σ² I_d).
+ * `variances` are the s_m²; `weights` default to equal.
+ */
+export function isotropicMixtureTV(variances: ArrayLike<number>, targetVariance: number, d: number, weights?: ArrayLike<number>): number {
+  const { logS2, logW } = logComponents(variances, targetVariance, d, weights);
+  const logT = Math.log(targetVariance);
+  const diff = densityDifference(logS2, logW, logT, d);
+  return Math.min(1, 0.5 * simpsonOfAbs(diff, integrationGrid(logS2, logT, d)));
 }
 
 /**
