@@ -9,28 +9,20 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { OpplaceError } from '../../algorithms/errors';
-import {
-  AnyPlan,
-  EXPORT_FORMATS,
-  exportPlan,
-  ExportFormat,
-  isPlanLike,
-  parseExportFormat,
-  parsePlanJson,
-  planFromJson,
-  RelocateExternalData,
-} from '../../algorithms/export';
+import { AnyPlan, EXPORT_FORMATS, exportPlan, ExportFormat, isPlanLike, parseExportFormat, parsePlanJson, planFromJson } from '../../algorithms/export';
+import { externalDataFor, placedOnnxName } from '../../algorithms/export/externalData';
 import { checkPlaceable, OpGraph } from '../../algorithms/graph';
 import { MODEL_FORMATS } from '../../algorithms/loaders';
 import { readModelBytes } from '../../algorithms/loaders/readFile';
-import { prepareGraph, warnIgnoredModelOptions } from '../../algorithms/prepare';
+import { prepareGraph, PrepareOptions, warnIgnoredModelOptions } from '../../algorithms/prepare';
 import { PlacementOptions } from '../../algorithms/plan';
 import { placeGraph, validatePlacementOptions } from '../../algorithms/placement';
 import { parseCommandArgs } from '../args';
 import type { CliIO } from '../io';
 import { checkOutputPath, writeOutputFile } from '../outputPath';
 import { MODEL_DIMS_SPEC, placementOptions, prepareOptions, printWarnings } from '../placementArgs';
-import { displayText, quoteInput } from '../../algorithms/text';
+import { displayText } from '../../algorithms/text';
+import { DEFAULTS, DTYPES, GROUPINGS } from '../../algorithms/options';
 
 const HELP = `usage: opplace export PLAN_OR_MODEL --to FORMAT [options]
 
@@ -57,11 +49,11 @@ options:
   --plan FILE           the plan of the model given as PLAN_OR_MODEL
   --model FILE          the model of the plan given as PLAN_OR_MODEL (default: the plan's "file")
   --format F            model format (${MODEL_FORMATS.join(', ')}); --batch N, --dim NAME=VALUE,
-                        --input-shape INPUT=AxBx…, --dtype fp32|fp16|bf16, --device-type P
+                        --input-shape INPUT=AxBx…, --dtype ${DTYPES.join('|')}, --device-type P
                         (cost model), as \`opplace place\`
 placement (model without --plan; same flags and defaults as \`opplace place\`):
-  --devices N (default 4)  --memory SIZE[,SIZE…] (default 16GiB)  --algorithm A (default m-etf)
-  --comm PRESET|LAT_US:GBPS (default baechi)  --grouping none|colocation|coplace (default colocation)
+  --devices N (default ${DEFAULTS.devices})  --memory SIZE[,SIZE…] (default ${DEFAULTS.memory})  --algorithm A (default ${DEFAULTS.algorithm})
+  --comm PRESET|LAT_US:GBPS (default ${DEFAULTS.comm})  --grouping ${GROUPINGS.join('|')} (default ${DEFAULTS.grouping})
   --fuse  --theta X
 `;
 
@@ -117,104 +109,94 @@ function modelOfPlan(plan: AnyPlan, planFile: string): string {
   throw new OpplaceError(`the plan's model "${plan.file}" is not there (looked at ${looked}); pass --model FILE`, { file: planFile });
 }
 
+type ExportValues = ReturnType<typeof parseCommandArgs<typeof SPEC>>['values'];
+
 /**
- * External-data locations for a copy written to `out`: the same file seen from the copy's folder
- * (`--out DIR/placed.onnx` of a model with `location=w.bin` kept `w.bin`, and the copy could not be
- * loaded). ONNX readers only look inside the model's folder (onnx 1.12's load strips a leading
- * `../` and `/`), so a data file outside the copy's folder, or missing, is refused: the copy would
- * point at nothing.
+ * What one export works from, once the arguments are read: the input, where the plan comes from
+ * (read from the input or --plan, or placed here), the model and where the result goes.
  */
-function externalDataFor(modelFile: string, out: string): RelocateExternalData {
-  const from = path.dirname(path.resolve(modelFile));
-  const to = path.dirname(path.resolve(out));
-  return (location, tensor) => {
-    const file = path.resolve(from, location);
-    const what = `the external data file "${quoteInput(location)}" of tensor "${quoteInput(tensor)}"`;
-    if (!existsSync(file)) {
-      throw new OpplaceError(
-        `${what} is not at ${quoteInput(file)}: the exported copy would point at a missing file (put the data file next to the model, then export again)`,
-        {
-          file: modelFile,
-        },
-      );
-    }
-    const rel = path.relative(to, file);
-    if (rel === '' || path.isAbsolute(rel) || rel.split(path.sep)[0] === '..') {
-      throw new OpplaceError(
-        `${what} (${quoteInput(file)}) is outside the folder of --out ${quoteInput(out)}, and ONNX readers look for external data only inside the model's folder: write the copy into ${quoteInput(from)} or a folder above it`,
-        { file: modelFile },
-      );
-    }
-    return rel.split(path.sep).join('/');
-  };
+interface ExportJob {
+  format: ExportFormat;
+  input: string;
+  inputBytes: Uint8Array;
+  /** The input was a plan: this plan, its file and the model it names (or --model). */
+  inputPlan?: AnyPlan;
+  planFile?: string;
+  modelFile: string;
+  /** Undefined: stdout (text formats only; the onnx copy always gets a name). */
+  out?: string;
+  /** The model is placed here (a model given without --plan), with these options. */
+  placeOptions?: PlacementOptions;
 }
 
-export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseCommandArgs(argv, SPEC, 'export');
-  if (v.help) {
-    io.out(HELP);
-    return 0;
+/** The input as a plan (its model from the plan or --model) or as a model (its plan from --plan, or none). */
+function planAndModel(v: ExportValues, input: string, inputBytes: Uint8Array): Pick<ExportJob, 'inputPlan' | 'planFile' | 'modelFile'> {
+  const document = planDocument(input, inputBytes);
+  if (document === undefined) {
+    if (v.model !== undefined) throw new OpplaceError(`${input} is a model; --model is for a plan given as PLAN_OR_MODEL`);
+    return { modelFile: input, planFile: v.plan };
   }
+  if (v.plan !== undefined) throw new OpplaceError(`${input} is already a plan; --plan is for a model given as PLAN_OR_MODEL`);
+  const inputPlan = planFromJson(document, input); // parsed once, by planDocument
+  return { inputPlan, planFile: input, modelFile: v.model ?? modelOfPlan(inputPlan, input) };
+}
+
+/** The output file, checked not to overwrite an input; for onnx the default copy name. */
+function outputFile(job: Omit<ExportJob, 'out'>, out: string | undefined, prepare: PrepareOptions): string | undefined {
+  const { format, modelFile, input, planFile } = job;
+  const modelIsOnnx = prepare.format ? prepare.format === 'onnx' : modelFile.toLowerCase().endsWith('.onnx');
+  if (format === 'onnx' && !modelIsOnnx) throw new OpplaceError('the onnx export needs an .onnx model', { file: modelFile });
+  // In the working directory, not next to the input: a model under examples/ or a read-only
+  // folder must not get a sibling the user never asked for.
+  if (format === 'onnx' && out === undefined) out = placedOnnxName(modelFile);
+  if (out !== undefined) checkOutputPath(out, [modelFile, input, ...(planFile ? [planFile] : [])], 'out');
+  return out;
+}
+
+/** The placement options when the model is placed here; placement flags are refused otherwise. */
+function placeHereOptions(v: ExportValues, placingHere: boolean): PlacementOptions | undefined {
+  const placeFlags = (['devices', 'memory', 'algorithm', 'comm', 'grouping', 'fuse', 'theta'] as const).filter((k) => v[k] !== undefined);
+  if (!placingHere && placeFlags.length) {
+    throw new OpplaceError(`--${placeFlags[0]} is a placement option; it applies only when PLAN_OR_MODEL is a model given without --plan`);
+  }
+  if (!placingHere) return undefined;
+  const options = placementOptions(v);
+  validatePlacementOptions(options);
+  return options;
+}
+
+/** Every cheap check of the command line, before anything is loaded or placed. */
+function exportJob(v: ExportValues, positionals: string[], prepare: PrepareOptions): ExportJob {
   if (positionals.length !== 1) {
     throw new OpplaceError(`expected one PLAN_OR_MODEL file, got ${positionals.length === 0 ? 'none' : positionals.join(' ')} (see \`opplace export --help\`)`);
   }
   const format: ExportFormat = parseExportFormat(v.to);
   const input = positionals[0];
   const inputBytes = readModelBytes(input);
-  const prepare = prepareOptions(v);
+  const sources = { format, input, inputBytes, ...planAndModel(v, input, inputBytes) };
+  const out = outputFile(sources, v.out, prepare);
+  const placingHere = sources.inputPlan === undefined && v.plan === undefined;
+  return { ...sources, out, placeOptions: placeHereOptions(v, placingHere) };
+}
 
-  let plan: AnyPlan | undefined;
-  let planFile: string | undefined;
-  let modelFile: string;
-  const inputPlan = planDocument(input, inputBytes);
-  const inputIsPlan = inputPlan !== undefined;
-  if (inputIsPlan) {
-    if (v.plan !== undefined) throw new OpplaceError(`${input} is already a plan; --plan is for a model given as PLAN_OR_MODEL`);
-    planFile = input;
-    plan = planFromJson(inputPlan, planFile); // parsed once, by planDocument
-    modelFile = v.model ?? modelOfPlan(plan, planFile);
-  } else {
-    if (v.model !== undefined) throw new OpplaceError(`${input} is a model; --model is for a plan given as PLAN_OR_MODEL`);
-    modelFile = input;
-    planFile = v.plan;
+/** The plan to export: the input's, the --plan file's, or a feasible placement made here. */
+async function planOf(job: ExportJob, graph: OpGraph): Promise<AnyPlan> {
+  if (job.inputPlan) return job.inputPlan;
+  if (!job.placeOptions) return parsePlanJson(readText(job.planFile!), job.planFile!);
+  checkPlaceable(graph);
+  const plan = await placeGraph(graph, job.placeOptions, job.modelFile);
+  if (!plan.feasible) {
+    throw new OpplaceError(`the placement is infeasible, nothing to export${plan.reason ? `: ${plan.reason}` : ''}`, { file: job.modelFile, exitCode: 3 });
   }
-  // cheap checks first, before loading and placing
-  const modelIsOnnx = prepare.format ? prepare.format === 'onnx' : modelFile.toLowerCase().endsWith('.onnx');
-  if (format === 'onnx' && !modelIsOnnx) throw new OpplaceError('the onnx export needs an .onnx model', { file: modelFile });
-  let out = v.out;
-  // In the working directory, not next to the input: a model under examples/ or a read-only
-  // folder must not get a sibling the user never asked for.
-  if (format === 'onnx' && out === undefined) out = path.basename(modelFile).replace(/\.onnx$/i, '') + '.placed.onnx';
-  if (out !== undefined) {
-    checkOutputPath(out, [modelFile, input, ...(planFile ? [planFile] : [])], 'out');
-  }
-  const placingHere = !inputIsPlan && v.plan === undefined;
-  const placeFlags = (['devices', 'memory', 'algorithm', 'comm', 'grouping', 'fuse', 'theta'] as const).filter((k) => v[k] !== undefined);
-  if (!placingHere && placeFlags.length) {
-    throw new OpplaceError(`--${placeFlags[0]} is a placement option; it applies only when PLAN_OR_MODEL is a model given without --plan`);
-  }
-  let placeOptions: PlacementOptions | undefined;
-  if (placingHere) {
-    placeOptions = placementOptions(v);
-    validatePlacementOptions(placeOptions);
-  }
-  const graph: OpGraph = warnIgnoredModelOptions(prepareGraph(inputIsPlan ? readModelBytes(modelFile) : inputBytes, modelFile, prepare), prepare);
-  printWarnings(io, 'export', modelFile, graph);
-  if (!inputIsPlan) {
-    if (v.plan !== undefined) {
-      plan = parsePlanJson(readText(v.plan), v.plan);
-    } else {
-      checkPlaceable(graph);
-      plan = await placeGraph(graph, placeOptions!, modelFile);
-      if (!plan.feasible) {
-        throw new OpplaceError(`the placement is infeasible, nothing to export${plan.reason ? `: ${plan.reason}` : ''}`, { file: modelFile, exitCode: 3 });
-      }
-    }
-  }
+  return plan;
+}
 
-  const modelBytes = format === 'onnx' ? (modelFile === input ? inputBytes : readModelBytes(modelFile)) : undefined;
-  const relocateExternalData = format === 'onnx' && out !== undefined ? externalDataFor(modelFile, out) : undefined;
-  const result = exportPlan(format, { graph, plan: plan!, planFile, modelBytes, modelFile, relocateExternalData });
+/** Exports the plan in the job's format, to its file or stdout, with the exporter's notes on stderr. */
+function writeExport(io: CliIO, job: ExportJob, graph: OpGraph, plan: AnyPlan): void {
+  const { format, modelFile, input, out, planFile } = job;
+  const modelBytes = format === 'onnx' ? (modelFile === input ? job.inputBytes : readModelBytes(modelFile)) : undefined;
+  const relocateExternalData = format === 'onnx' && out !== undefined ? externalDataFor(modelFile, out, existsSync) : undefined;
+  const result = exportPlan(format, { graph, plan, planFile, modelBytes, modelFile, relocateExternalData });
   if (out !== undefined) {
     writeOutputFile(out, result.data, 'the export');
     io.err(`wrote ${out} (${format})\n`);
@@ -223,5 +205,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.out(result.data as string);
   }
   for (const note of result.notes) io.err(`note: ${displayText(note)}\n`);
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs(argv, SPEC, 'export');
+  if (v.help) {
+    io.out(HELP);
+    return 0;
+  }
+  const prepare = prepareOptions(v);
+  const job = exportJob(v, positionals, prepare);
+  const modelBytes = job.inputPlan ? readModelBytes(job.modelFile) : job.inputBytes;
+  const graph: OpGraph = warnIgnoredModelOptions(prepareGraph(modelBytes, job.modelFile, prepare), prepare);
+  printWarnings(io, 'export', job.modelFile, graph);
+  writeExport(io, job, graph, await planOf(job, graph));
   return 0;
 }
