@@ -1,9 +1,11 @@
 // Exports of a placed model, written from the viewer or the palette: the plan as JSON (what
 // `opplace place --json` writes), the framework formats and CSV exactly as `opplace export` writes
 // them (algorithms/export), and the standalone HTML report (report/standalone.ts, as `--report`).
+import { existsSync } from 'node:fs';
 import type { OpGraph } from '../algorithms/graph';
 import type { Plan, PlacementOptions } from '../algorithms/plan';
 import { exportPlan } from '../algorithms/export/index';
+import { externalDataFor } from '../algorithms/export/externalData';
 import { isPipelinePlan, type AnyPlan } from '../algorithms/export/planCheck';
 import type { ExportFormat } from '../webview/protocol';
 import { buildReportHtml } from '../report/standalone';
@@ -41,6 +43,11 @@ export interface ExportSource {
   /** The model file's bytes and path (the ONNX export copies the model). */
   modelBytes?: Uint8Array;
   modelFile?: string;
+  /**
+   * Where the ONNX copy will be written, when that is a local file: its external-data locations are
+   * then rewritten to point from there at the model's data files (as `opplace export --out`).
+   */
+  outFile?: string;
 }
 
 export interface RenderedExport {
@@ -77,7 +84,9 @@ export async function renderExport(format: ExportFormat, source: ExportSource, l
     case 'accelerate':
     case 'torch-split':
     case 'onnx': {
-      const r = exportPlan(format, { graph: source.graph, plan: source.plan, modelBytes: source.modelBytes, modelFile: source.modelFile });
+      const { modelFile, outFile } = source;
+      const relocateExternalData = format === 'onnx' && modelFile && outFile ? externalDataFor(modelFile, outFile, existsSync) : undefined;
+      const r = exportPlan(format, { graph: source.graph, plan: source.plan, modelBytes: source.modelBytes, modelFile, relocateExternalData });
       return { bytes: typeof r.data === 'string' ? encode(r.data) : r.data, label: c.label, extension: r.suffix, notes: r.notes };
     }
     default:

@@ -161,12 +161,11 @@ class Extension implements ViewHost {
     if (!chosen) return;
     try {
       const modelBytes = chosen === 'onnx' ? await vscode.workspace.fs.readFile(view.uri) : undefined;
-      const out = await renderExport(
-        chosen,
-        { graph: view.graph, plan, latencyPlan: view.plan ?? null, options: view.options, modelBytes, modelFile: view.uri.fsPath || view.uri.path },
-        (m) => this.log.warn(m),
-      );
-      for (const note of out.notes) this.log.info(`export ${chosen}: ${note}`);
+      const modelFile = view.uri.fsPath || view.uri.path;
+      const source = { graph: view.graph, plan, latencyPlan: view.plan ?? null, options: view.options, modelBytes, modelFile };
+      const render = (outFile?: string) => renderExport(chosen, { ...source, outFile }, (m) => this.log.warn(m));
+      // Rendered before the dialog, so an export that cannot be made fails before the user picks a name.
+      let out = await render();
       const defaultUri = vscode.Uri.joinPath(view.uri, '..', exportFileName(view.uri.path, chosen, out.extension));
       const target = await vscode.window.showSaveDialog({
         defaultUri,
@@ -178,6 +177,12 @@ class Extension implements ViewHost {
         void vscode.window.showErrorMessage('opplace: refusing to overwrite the model file itself; choose another name.');
         return;
       }
+      // An ONNX copy saved into another folder: its external-data locations must point from there
+      // (or the export is refused, naming the data file), so it is rendered again for that folder.
+      if (chosen === 'onnx' && view.uri.scheme === 'file' && target.scheme === 'file' && path.dirname(target.fsPath) !== path.dirname(modelFile)) {
+        out = await render(target.fsPath);
+      }
+      for (const note of out.notes) this.log.info(`export ${chosen}: ${note}`);
       await vscode.workspace.fs.writeFile(target, out.bytes);
       this.log.info(`exported ${chosen} to ${target.fsPath}`);
       void vscode.window.showInformationMessage(`opplace: exported ${out.label} to ${baseName(target.path)}.${out.notes.length ? ` ${out.notes[0]}` : ''}`);
