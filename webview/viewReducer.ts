@@ -18,11 +18,11 @@ import {
   type GroupTree,
   type PlanView,
 } from './model';
-import { restoreExpanded } from './viewState';
+import { restoreExpanded, type PersistedViewerState } from './viewState';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { pipelineView } from './pipelineModel';
 import type { ObjectiveChoice } from './placementHost';
-import { DEFAULT_PIPELINE_CONTROLS, type Objective, type WirePlan } from './protocol';
+import { DEFAULT_PIPELINE_CONTROLS, type InitMessage, type Objective, type WirePlan } from './protocol';
 import { decodePlan, isWirePlanForm, wirePlanProblem } from './planWire';
 import { pushAll } from '../algorithms/arrays';
 
@@ -135,6 +135,34 @@ function restoredExpansion(saved: string[] | undefined, graph: OpGraph, idx: Map
     if (i !== undefined && hasBodyOps(graph.nodes[i].body)) expanded.add(id);
   }
   return expanded;
+}
+
+/**
+ * The first state's input: the host's init message, where what the view looked like before the
+ * webview was reloaded (window reload, hidden tab shown again, new graph) — the user's options,
+ * batch, dims, objective, expanded groups… — wins over the defaults.
+ */
+export function initialViewFrom(init: InitMessage, saved: PersistedViewerState | null): InitialView {
+  const view = saved?.view ?? {};
+  return {
+    graph: init.graph,
+    plan: init.plan,
+    options: init.options,
+    chosenOptions: saved?.options,
+    chosenBatch: saved?.batchSize ?? init.batchSize,
+    chosenDims: saved?.dims,
+    groupBy: view.groupBy,
+    expanded: view.expanded,
+    showCritical: view.showCritical,
+    selectedId: view.selected,
+    timelineHeight: view.timelineHeight,
+    objective: init.objective,
+    pipeline: init.pipelinePlan ?? null,
+    ...(init.pipelineControls
+      ? { choice: { objective: init.objective ?? (init.pipelinePlan ? 'throughput' : 'latency'), pipelineControls: init.pipelineControls } }
+      : {}),
+    ...(saved?.objective && saved.pipelineControls ? { chosenChoice: { objective: saved.objective, pipelineControls: saved.pipelineControls } } : {}),
+  };
 }
 
 export function initialView(init: InitialView): ViewModel {
@@ -326,4 +354,57 @@ export function reduceView(s: ViewModel, ev: ViewEvent): ViewModel {
     case 'timelineHeight':
       return { ...s, timelineHeight: ev.px };
   }
+}
+
+/** Devices the drawing colours: the plan's, or in throughput mode the pipeline's stages (the options' count until one arrives). */
+export function drawnDevices(s: ViewModel): number {
+  return s.objective === 'throughput' ? s.pipeline?.stages.length || s.options.devices : (s.plan?.devices.length ?? s.options.devices);
+}
+
+/** Events after which the new layout is fitted to the pane (a new overview, not a local change). */
+const FITTING_EVENTS = new Set<ViewEvent['type']>(['collapseAll', 'groupBy', 'expandAll']);
+
+/** What an event changed, as the views need to know it: each flag is one redraw (or the layout). */
+export interface ViewChanges {
+  /** The group tree or the expanded groups changed: a new layout. */
+  relayout: boolean;
+  /** Fit that new layout to the pane (collapse all, group by, expand all). */
+  fit: boolean;
+  graph: boolean;
+  /** A new plan, pipeline or objective: the panels and the colours. */
+  plan: boolean;
+  /** The DAG recolours in place; with a new tree the next layout draws the colours. */
+  recolourDag: boolean;
+  showCritical: boolean;
+  memDevice: boolean;
+  timelineHeight: boolean;
+  /** The selected op (or the graph it indexes) changed: the DAG mark and the details pane. */
+  selection: boolean;
+  /** The "N found" text (the matches or the one shown changed). */
+  matchCount: boolean;
+  /** The matches were dropped (a new graph): unmark them now, no layout will. */
+  matchesCleared: boolean;
+  /** Search or next match: centre the match once the layout that reveals it is drawn. */
+  showMatch: boolean;
+}
+
+/** The difference `reduceView` made (fields keep their identity when unchanged, so `!==` says it). */
+export function viewChanges(prev: ViewModel, next: ViewModel, ev: ViewEvent): ViewChanges {
+  const relayout = next.tree !== prev.tree || next.expanded !== prev.expanded;
+  const graph = next.graph !== prev.graph;
+  const matches = next.matches !== prev.matches;
+  return {
+    relayout,
+    fit: relayout && FITTING_EVENTS.has(ev.type),
+    graph,
+    plan: next.plan !== prev.plan || next.pipeline !== prev.pipeline || next.objective !== prev.objective,
+    recolourDag: next.tree === prev.tree,
+    showCritical: next.showCritical !== prev.showCritical,
+    memDevice: next.memDevice !== prev.memDevice,
+    timelineHeight: next.timelineHeight !== prev.timelineHeight,
+    selection: next.selected !== prev.selected || graph,
+    matchCount: matches || next.matchCursor !== prev.matchCursor,
+    matchesCleared: matches && !next.matches.length,
+    showMatch: ev.type === 'search' || ev.type === 'nextMatch',
+  };
 }

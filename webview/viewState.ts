@@ -4,7 +4,8 @@
 // data in → data out; the stored value is untrusted (older versions, other viewers), so every read
 // goes through `parseViewerState`.
 import type { PlacementOptions } from '../algorithms/plan';
-import { isDimAssignments, isPipelineControls, isPlacementOptions, OBJECTIVES, type Objective, type PipelineControls } from './protocol';
+import { isDimAssignments, isPipelineControls, isPlacementOptions, OBJECTIVES, type InitMessage, type Objective, type PipelineControls } from './protocol';
+import type { ViewModel } from './viewReducer';
 
 export const VIEWER_STATE_VERSION = 1;
 
@@ -106,6 +107,51 @@ export function sameChosenOptions(a: PlacementOptions, b: PlacementOptions): boo
     a.memoryLimits.length === b.memoryLimits.length &&
     a.memoryLimits.every((m, i) => m === b.memoryLimits[i])
   );
+}
+
+/** The page's model as the state names it (which model a stored state belongs to). */
+export type StateOwner = Pick<InitMessage, 'hostUri' | 'file'>;
+
+/** What the viewer persists of state `s`: the user's choices and the view, `transform` the zoom/pan that counts now. */
+export function persistedStateOf(s: ViewModel, owner: StateOwner, transform: ViewTransform): PersistedViewerState {
+  return {
+    v: VIEWER_STATE_VERSION,
+    ...(owner.hostUri !== undefined ? { hostUri: owner.hostUri } : {}),
+    ...(owner.file !== undefined ? { file: owner.file } : {}),
+    options: s.chosenOptions,
+    ...(s.chosenBatch !== undefined ? { batchSize: s.chosenBatch } : {}),
+    ...(s.chosenDims !== undefined ? { dims: s.chosenDims } : {}),
+    objective: s.chosenChoice.objective,
+    pipelineControls: s.chosenChoice.pipelineControls,
+    view: {
+      transform,
+      expanded: [...s.expanded],
+      groupBy: s.groupBy,
+      showCritical: s.showCritical,
+      selected: s.selected === null ? null : s.graph.nodes[s.selected].id,
+      ...(s.timelineHeight !== undefined ? { timelineHeight: s.timelineHeight } : {}),
+    },
+  };
+}
+
+/**
+ * The re-place a restored view asks for, or null: the host placed with its defaults (settings) but
+ * the user had chosen other options, batch size or objective here before the reload — theirs win.
+ * (A VS Code host that read the state itself sends them already, and nothing is re-placed.)
+ */
+export function restoredPlacement(
+  init: InitMessage,
+  saved: PersistedViewerState | null,
+  s: ViewModel,
+): { options: PlacementOptions; batchSize: number | undefined } | null {
+  const batchChanged = !!init.capabilities?.batchSize && s.chosenBatch !== undefined && s.chosenBatch !== init.batchSize;
+  const choiceChanged =
+    s.chosenChoice.objective !== s.objective ||
+    (s.objective === 'throughput' &&
+      JSON.stringify(s.chosenChoice.pipelineControls) !== JSON.stringify(init.pipelineControls ?? s.chosenChoice.pipelineControls));
+  const optionsChanged = !!saved?.options && (!sameChosenOptions(saved.options, init.options) || batchChanged);
+  if (!optionsChanged && !choiceChanged) return null;
+  return { options: saved?.options ?? init.options, batchSize: batchChanged ? s.chosenBatch : undefined };
 }
 
 /**

@@ -5,7 +5,9 @@ import type { OpGraph } from '../../algorithms/graph';
 import { placeGraph } from '../../algorithms/placement/index';
 import { ancestorsOf, bodyLayoutScope, visibleGraph } from '../../webview/model';
 import { matchCountText } from '../../webview/toolbar';
-import { initialView, reduceView, type ViewModel } from '../../webview/viewReducer';
+import { drawnDevices, initialView, initialViewFrom, reduceView, viewChanges, type ViewEvent, type ViewModel } from '../../webview/viewReducer';
+import { VIEWER_STATE_VERSION, type PersistedViewerState } from '../../webview/viewState';
+import { PROTOCOL_VERSION, type InitMessage } from '../../webview/protocol';
 import { GiB, VIEWER_OPTIONS as OPTIONS, viewerGraph, viewerNode as node } from '../helpers/viewerGraph';
 
 /** a/x → a/y → b/inner/z → b/inner/w → c. */
@@ -154,5 +156,69 @@ describe('viewer state function (reduceView)', () => {
     assert.equal(matchCountText(1, 'x', 200, 0), '1 found');
     assert.equal(matchCountText(5, 'x', 200, 2), '3 of 5');
     assert.equal(matchCountText(200, 'x', 200, 0), '1 of 200+');
+  });
+});
+
+describe('what an event changed (viewChanges)', () => {
+  /** The flags that are set, by name: what the wiring redraws after `ev`. */
+  function changed(s: ViewModel, ev: ViewEvent): string[] {
+    const c = viewChanges(s, reduceView(s, ev), ev);
+    return Object.entries(c)
+      .filter(([, on]) => on)
+      .map(([k]) => k)
+      .sort();
+  }
+
+  it('a selection redraws the selection only; a toggle lays out without fitting; collapse all fits', () => {
+    const s = collapsed();
+    assert.deepEqual(changed(s, { type: 'select', node: 2 }), ['recolourDag', 'selection']);
+    assert.deepEqual(changed(s, { type: 'toggleGroup', id: [...s.tree.groups.keys()].find((g) => g !== s.tree.root)! }), ['recolourDag', 'relayout']);
+    const open = reduceView(s, { type: 'expandAll', maxVisible: Infinity });
+    assert.deepEqual(changed(open, { type: 'collapseAll' }), ['fit', 'recolourDag', 'relayout']);
+  });
+
+  it('a plan redraws the panels and recolours in place; a new grouping lays out and fits, the next layout colours', async () => {
+    const s = collapsed();
+    const plan = await placeGraph(s.graph, OPTIONS);
+    assert.deepEqual(changed(s, { type: 'plan', plan, options: OPTIONS }), ['plan', 'recolourDag']);
+    const regrouped = viewChanges(s, reduceView(s, { type: 'groupBy', groupBy: 'colocation' }), { type: 'groupBy', groupBy: 'colocation' });
+    assert.equal(regrouped.relayout && regrouped.fit, true);
+    assert.equal(regrouped.recolourDag, false, 'a new tree: the layout draws the colours');
+  });
+
+  it('a search centres its match; a new graph drops the matches and redraws the selection', async () => {
+    const s = reduceView(collapsed(), { type: 'search', query: 'Relu' });
+    assert.ok(s.matches.length > 0);
+    assert.ok(viewChanges(collapsed(), s, { type: 'search', query: 'Relu' }).showMatch);
+    const smaller: OpGraph = { ...s.graph, nodes: s.graph.nodes.filter((n) => n.id !== 'x'), edges: s.graph.edges.filter((e) => e.from !== 'x') };
+    const plan = await placeGraph(smaller, OPTIONS);
+    const ev: ViewEvent = { type: 'plan', plan, options: OPTIONS, graph: smaller };
+    const c = viewChanges(s, reduceView(s, ev), ev);
+    assert.deepEqual([c.graph, c.selection, c.matchesCleared, c.matchCount, c.showMatch], [true, true, true, true, false]);
+  });
+
+  it("the drawn devices: the plan's, else the options' count", async () => {
+    const s = collapsed();
+    assert.equal(drawnDevices(s), OPTIONS.devices);
+    const one = { ...OPTIONS, devices: 1, memoryLimits: [OPTIONS.memoryLimits[0]] };
+    const plan = await placeGraph(s.graph, one);
+    assert.equal(drawnDevices(reduceView(s, { type: 'plan', plan, options: one })), 1);
+  });
+
+  it("the first state: what the user chose before a reload wins over the host's defaults", () => {
+    const g = graph();
+    const init: InitMessage = { type: 'init', protocolVersion: PROTOCOL_VERSION, graph: g, plan: null, options: OPTIONS, presets: [], batchSize: 8 };
+    const fresh = initialView(initialViewFrom(init, null));
+    assert.equal(fresh.chosenBatch, 8);
+    assert.equal(fresh.showCritical, true);
+    const chosen = { ...OPTIONS, algorithm: 'm-etf' as const };
+    const saved: PersistedViewerState = {
+      v: VIEWER_STATE_VERSION,
+      options: chosen,
+      batchSize: 4,
+      view: { showCritical: false, selected: 'w', groupBy: 'colocation' as const },
+    };
+    const s = initialView(initialViewFrom(init, saved));
+    assert.deepEqual([s.chosenOptions, s.options, s.chosenBatch, s.showCritical, s.selected, s.groupBy], [chosen, OPTIONS, 4, false, 3, 'colocation']);
   });
 });

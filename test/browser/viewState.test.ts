@@ -4,7 +4,18 @@
 import { strict as assert } from 'node:assert';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { buildGroupTree } from '../../webview/model';
-import { debounce, parseViewerState, restoreExpanded, sameChosenOptions, stateMatches, VIEWER_STATE_VERSION } from '../../webview/viewState';
+import {
+  debounce,
+  parseViewerState,
+  persistedStateOf,
+  restoredPlacement,
+  restoreExpanded,
+  sameChosenOptions,
+  stateMatches,
+  VIEWER_STATE_VERSION,
+} from '../../webview/viewState';
+import { initialView, initialViewFrom } from '../../webview/viewReducer';
+import { PROTOCOL_VERSION, type InitMessage } from '../../webview/protocol';
 import type { OpGraph } from '../../algorithms/graph';
 
 const options: PlacementOptions = { algorithm: 'm-sct', devices: 2, memoryLimits: [2 ** 30, 2 ** 31], comm: 'nvlink4', grouping: 'colocation', fuse: true };
@@ -25,6 +36,11 @@ function nsGraph(namespaces: string[][]): OpGraph {
     edges: [],
     warnings: [],
   };
+}
+
+/** The host's first message for `graph` with no plan yet, plus `extra`. */
+function initOf(graph: OpGraph, extra: Partial<InitMessage>): InitMessage {
+  return { type: 'init', protocolVersion: PROTOCOL_VERSION, graph, plan: null, options, presets: [], ...extra };
 }
 
 describe('viewer persisted state', () => {
@@ -65,6 +81,34 @@ describe('viewer persisted state', () => {
     assert.equal(stateMatches(s, { file: 'a.onnx' }), true, 'a host that sends no URI: by file name');
     assert.equal(stateMatches(s, { file: 'b.onnx' }), false);
     assert.equal(stateMatches({ v: VIEWER_STATE_VERSION }, { hostUri: 'file:///w/a.onnx' }), false, "a state naming no model is not this one's");
+  });
+
+  it('what it persists of a view parses back whole, and restores the same view', () => {
+    const graph = nsGraph([['a'], ['a'], ['b']]);
+    const init = initOf(graph, { file: 'g.onnx', hostUri: 'file:///w/g.onnx' });
+    const s = initialView({ ...initialViewFrom(init, null), selectedId: 'n2', timelineHeight: 120 });
+    const stored = persistedStateOf(s, init, { k: 2, x: 3, y: 4 });
+    assert.deepEqual(parseViewerState(JSON.parse(JSON.stringify(stored))), stored);
+    assert.deepEqual([stored.hostUri, stored.file, stored.view?.selected, stored.view?.timelineHeight], ['file:///w/g.onnx', 'g.onnx', 'n2', 120]);
+    const again = initialView(initialViewFrom(init, stored));
+    assert.deepEqual([again.selected, [...again.expanded], again.timelineHeight], [s.selected, [...s.expanded], 120]);
+  });
+
+  it('re-places a restored view only when the user had chosen other options, batch size or objective', () => {
+    const graph = nsGraph([['a'], ['b']]);
+    const init = initOf(graph, { batchSize: 8, capabilities: { batchSize: true } });
+    const restore = (saved: Parameters<typeof initialViewFrom>[1]) => restoredPlacement(init, saved, initialView(initialViewFrom(init, saved)));
+    assert.equal(restore(null), null);
+    assert.equal(restore({ v: VIEWER_STATE_VERSION, options: { ...options } }), null, "the same options: the host's plan stands");
+    const etf = { ...options, algorithm: 'm-etf' as const };
+    assert.deepEqual(restore({ v: VIEWER_STATE_VERSION, options: etf }), { options: etf, batchSize: undefined });
+    assert.deepEqual(restore({ v: VIEWER_STATE_VERSION, options, batchSize: 4 }), { options, batchSize: 4 });
+    const throughput = restore({
+      v: VIEWER_STATE_VERSION,
+      objective: 'throughput',
+      pipelineControls: { split: 'contiguous', microbatches: 4, schedule: '1f1b' },
+    });
+    assert.deepEqual(throughput, { options, batchSize: undefined }, "another objective: placed again with the host's options");
   });
 
   it('compares the options the controls set', () => {
