@@ -4,7 +4,8 @@ import type { OpBody, OpGraph, TensorDim } from '../algorithms/graph';
 import type { Plan } from '../algorithms/plan';
 import { formatBytes, formatFlops, formatUs } from '../algorithms/units';
 import { escapeHtml as esc } from './html';
-import { hasBodyOps, type BodyScope, type GroupTree, type PlanView } from './model';
+import { bodyItemOf, hasBodyOps, type BodyScope, type GroupTree, type PlanView, type VisibleGraph } from './model';
+import type { ViewModel } from './viewReducer';
 
 /** What the details pane says with no op selected (as the page starts: html.ts). */
 export const DETAILS_HINT = 'Hover or click an operator.';
@@ -97,6 +98,18 @@ export function groupHtml(graph: OpGraph, tree: GroupTree, pv: PlanView, gid: st
     ['critical ops', String(crit)],
   ];
   return `<b>${esc(g.label)}</b> (click to expand)${table(rows)}`;
+}
+
+/** The tooltip of a drawn DAG item: an op inside an expanded body, a collapsed group, or an op. */
+export function itemTipHtml(s: Pick<ViewModel, 'graph' | 'tree' | 'pv' | 'idx'>, vis: VisibleGraph, itemId: string): string {
+  const inBody = bodyItemOf(vis, itemId);
+  if (inBody) return bodyOpHtml(s.graph, s.pv, inBody.scope, inBody.op);
+  return itemId.startsWith('group:') ? groupHtml(s.graph, s.tree, s.pv, itemId) : nodeHtml(s.graph, s.pv, s.idx.get(itemId)!);
+}
+
+/** The op a drawn DAG item is (the timeline marks it), or null for a group, a body op or nothing. */
+export function itemNode(idx: Map<string, number>, itemId: string | null): number | null {
+  return itemId && !itemId.startsWith('group:') ? (idx.get(itemId) ?? null) : null;
 }
 
 export function transferHtml(plan: Plan, k: number): string | null {
