@@ -2,29 +2,29 @@
 // draw it — the DAG, the toolbar, the details pane and tooltip, the memory panel, the timeline, the
 // summary and the placement controls. The same code runs in the VS Code webview and the standalone
 // report; only the PlacementHost differs. Layout depends on the graph and the expanded groups only;
-// a new plan recolours the existing elements.
+// a new plan recolours the existing elements. What changes as the viewer runs lives in one object
+// (`ViewerRun`); what to redraw after an event is `viewChanges` (viewReducer.ts), what to lay out
+// and draw is viewLayout.ts, the panes around the DAG are panels.ts.
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
 import { ALGORITHMS } from '../algorithms/options';
-import { createControls, type ControlsView } from './controls';
-import { createDagView, GROUP_SIZE, MIN_FIT_SCALE, NODE_SIZE, type DagScene, type DagView } from './dag';
+import { createControls, type ControlsConfig, type ControlsView } from './controls';
+import { createDagView, type DagView } from './dag';
 import { createMinimap, type MinimapView } from './minimap';
-import { bodyOpHtml, createTooltip, groupHtml, nodeHtml, renderDetails, transferHtml } from './detailsPane';
-import { MEMORY_PANEL_TEXT } from './html';
+import { createTooltip, itemNode, itemTipHtml, nodeHtml, renderDetails, transferHtml, type ShowTip } from './detailsPane';
 import type { LayoutClient } from './layoutClient';
-import { absoluteLayout, quickLayoutScopes, type LayoutScope, type ScopeResult } from './layoutCore';
-import { renderBars, renderMemoryBars, renderMemoryOverTime } from './memoryPanel';
-import { bodyId, bodyItemOf, bodyLayoutScope, drawnEdges, scopeLayoutEdges, visibleGraph, type VisibleGraph } from './model';
+import { quickLayoutScopes, type LayoutResponse, type LayoutScope, type ScopeResult } from './layoutCore';
+import { visibleGraph, type VisibleGraph } from './model';
 import type { PipelinePlan } from '../algorithms/pipeline/types';
-import { pipelineMemoryBars, pipelineSummaryItems, stageLabel } from './pipelineModel';
-import { createPipelineTimeline, renderStageLoads } from './pipelineTimeline';
-import { isPipelineResult, SupersededError, type ObjectiveChoice, type PlacementHost } from './placementHost';
+import { $, drawMemory, drawPanels, installSplitter, panelElements, renderStatus, sizeTimeline, type Panels } from './panels';
+import { createPipelineTimeline } from './pipelineTimeline';
+import { isPipelineResult, SupersededError, type ObjectiveChoice, type PipelineResult, type PlacementHost, type PlaceResult } from './placementHost';
 import type { InitMessage, Objective } from './protocol';
-import { renderSummary, renderSummaryItems } from './summary';
-import { createTimeline, LANE_PAIR_H, type TimelineView } from './timeline';
-import { createToolbar, renderLegend } from './toolbar';
+import { createTimeline } from './timeline';
+import { createToolbar, type ToolbarView } from './toolbar';
 import { deviceColour } from './styles';
-import { initialView, reduceView, type ViewEvent, type ViewModel } from './viewReducer';
-import { debounce, parseViewerState, sameChosenOptions, stateMatches, VIEWER_STATE_VERSION, type PersistedViewerState, type ViewTransform } from './viewState';
+import { drawnDevices, initialView, initialViewFrom, reduceView, viewChanges, type ViewChanges, type ViewEvent, type ViewModel } from './viewReducer';
+import { fitBudget, layoutScopesFor, sceneOf } from './viewLayout';
+import { debounce, parseViewerState, persistedStateOf, restoredPlacement, stateMatches, type PersistedViewerState, type ViewTransform } from './viewState';
 
 export { INITIAL_VISIBLE_BUDGET, INITIAL_VISIBLE_BUDGET_BIG } from './viewReducer';
 /** Persisting waits for a pause this long: a zoom gesture fires dozens of events per second. */
@@ -45,15 +45,8 @@ export interface ViewerHandle {
   dag: DagView;
 }
 
-export interface ViewerState {
-  visibleItems: number;
-  visibleNodes: number;
-  layoutMode: string;
-  plan: Plan | null;
-  options: PlacementOptions;
-  /** What is drawn: latency (plan) or throughput (pipeline, issue 14). */
-  objective: Objective;
-  pipeline: PipelinePlan | null;
+/** How long the last layout and plan took, and how many layouts were drawn (tests and benchmarks read them). */
+export interface ViewerStats {
   lastLayoutMs: number;
   /** Time ELK itself spent in the last layout (the rest: messaging, edge routing, drawing). */
   lastElkMs: number;
@@ -62,13 +55,54 @@ export interface ViewerState {
   lastApplyMs: number;
   lastPlaceMs: number;
   layouts: number;
+}
+
+export interface ViewerState extends ViewerStats {
+  visibleItems: number;
+  visibleNodes: number;
+  layoutMode: string;
+  plan: Plan | null;
+  options: PlacementOptions;
+  /** What is drawn: latency (plan) or throughput (pipeline, issue 14). */
+  objective: Objective;
+  pipeline: PipelinePlan | null;
   error: string | null;
 }
 
-function $(id: string): HTMLElement {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`viewer page is missing #${id}`);
-  return e;
+/** Everything that changes while the viewer runs, in one object. */
+interface ViewerRun {
+  /** The view state; only `dispatch` replaces it (with `reduceView`'s answer). */
+  s: ViewModel;
+  /** What is drawn: the visible graph of the last layout (its items, which box stands for which op). */
+  vis: VisibleGraph;
+  /** A saved zoom/pan to re-apply once the first layout is drawn (instead of fitting). */
+  restoreTransform: ViewTransform | null;
+  /** The newest layout request; the answer to an older one is dropped. */
+  layoutSeq: number;
+  /** The host's "placing…" text, shown again when a layout's progress ends. */
+  busyText: string;
+  /** The item under the pointer (in the DAG or the timeline): the views are told only when it changes. */
+  hoverItem: string | null;
+  stats: ViewerStats;
+}
+
+interface Views {
+  dag: DagView;
+  minimap: MinimapView;
+  toolbar: ToolbarView;
+  controls: ControlsView;
+  panels: Panels;
+  showTip: ShowTip;
+}
+
+interface Viewer {
+  init: InitMessage;
+  host: PlacementHost;
+  layoutClient: LayoutClient;
+  run: ViewerRun;
+  views: Views;
+  /** Saves the state (VS Code setState) once changes pause. */
+  persist: (() => void) & { flush(): void };
 }
 
 /** The state a webview saved for this model (VS Code getState), or null (none, foreign, or another model's). */
@@ -83,495 +117,380 @@ function savedStateFor(init: InitMessage, host: PlacementHost): PersistedViewerS
   return saved && stateMatches(saved, { hostUri: init.hostUri, file: init.file }) ? saved : null;
 }
 
-/** Events after which the new layout is fitted to the pane (a new overview, not a local change). */
-const FITTING_EVENTS = new Set<ViewEvent['type']>(['collapseAll', 'groupBy', 'expandAll']);
-
 export function startViewer(init: InitMessage, host: PlacementHost, layoutClient: LayoutClient): ViewerHandle {
-  // What this view looked like before the webview was reloaded (window reload, hidden tab shown
-  // again, new graph): the user's options, zoom, expanded groups… win over the defaults.
   const saved = savedStateFor(init, host);
-  const savedView = saved?.view ?? {};
-  let s: ViewModel = initialView({
-    graph: init.graph,
-    plan: init.plan,
-    options: init.options,
-    chosenOptions: saved?.options,
-    chosenBatch: saved?.batchSize ?? init.batchSize,
-    chosenDims: saved?.dims,
-    groupBy: savedView.groupBy,
-    expanded: savedView.expanded,
-    showCritical: savedView.showCritical,
-    selectedId: savedView.selected,
-    timelineHeight: savedView.timelineHeight,
-    objective: init.objective,
-    pipeline: init.pipelinePlan ?? null,
-    ...(init.pipelineControls
-      ? { choice: { objective: init.objective ?? (init.pipelinePlan ? 'throughput' : 'latency'), pipelineControls: init.pipelineControls } }
-      : {}),
-    ...(saved?.objective && saved.pipelineControls ? { chosenChoice: { objective: saved.objective, pipelineControls: saved.pipelineControls } } : {}),
-  });
+  const s = initialView(initialViewFrom(init, saved));
   performance.mark('opplace:tree-built');
-  /** What is drawn: the visible graph of the last layout (its items, which box stands for which op). */
-  let vis: VisibleGraph = visibleGraph(s.graph, s.tree, s.expanded);
-  /** A saved zoom/pan to re-apply once the first layout is drawn (instead of fitting). */
-  let restoreTransform: ViewTransform | null = savedView.transform ?? null;
-  let layoutSeq = 0;
-  let lastLayoutMs = 0;
-  let lastElkMs = 0;
-  let lastRecolourMs = 0;
-  let lastApplyMs = 0;
-  let lastPlaceMs = 0;
-  let layouts = 0;
-  let busyText = '';
-  let hoverItem: string | null = null;
-
-  const title = init.file ?? s.graph.source?.file ?? s.graph.name;
-  const statusEl = $('status');
-  const details = $('details');
-  const memSvg = $('memory') as unknown as SVGSVGElement;
-  const memTimeSvg = $('memtime') as unknown as SVGSVGElement;
-  const timelineWrap = $('timeline-wrap');
-  const showTip = createTooltip($('tooltip'));
-  const devices = () => (s.objective === 'throughput' ? s.pipeline?.stages.length || s.options.devices : (s.plan?.devices.length ?? s.options.devices));
-  const throughput = () => s.objective === 'throughput';
-
-  // ── status line ──
-  function setStatus(text: string, kind: 'info' | 'error' = 'info', fraction?: number): void {
-    statusEl.replaceChildren();
-    statusEl.className = kind === 'error' ? 'error' : '';
-    if (text) statusEl.append(text);
-    if (fraction !== undefined) {
-      const p = document.createElement('progress');
-      p.max = 1;
-      p.value = fraction;
-      statusEl.append(p);
-    }
+  const run: ViewerRun = {
+    s,
+    vis: visibleGraph(s.graph, s.tree, s.expanded),
+    restoreTransform: saved?.view?.transform ?? null,
+    layoutSeq: 0,
+    busyText: '',
+    hoverItem: null,
+    stats: { lastLayoutMs: 0, lastElkMs: 0, lastRecolourMs: 0, lastApplyMs: 0, lastPlaceMs: 0, layouts: 0 },
+  };
+  // The views' callbacks reach the viewer they belong to once it exists (none fires while they are created).
+  const viewer: Viewer = {
+    init,
+    host,
+    layoutClient,
+    run,
+    views: createViews(init, host, s, () => viewer),
+    persist: debounce(() => saveState(viewer), STATE_SAVE_DEBOUNCE_MS),
+  };
+  listen(viewer);
+  drawFirst(viewer);
+  const ready = relayout(viewer, true);
+  const restore = restoredPlacement(init, saved, viewer.run.s);
+  if (restore) {
+    viewer.views.controls.setOptions(restore.options, viewer.run.s.chosenChoice);
+    void replace(viewer, restore.options, restore.batchSize);
   }
+  return handleOf(viewer, ready);
+}
 
-  // ── the one way the state changes ──
-  /** Applies an event and draws what changed; resolves when a layout it started is drawn. */
-  function dispatch(ev: ViewEvent): Promise<void> {
-    const t0 = performance.now();
-    const prev = s;
-    s = reduceView(s, ev);
-    if (s === prev) return Promise.resolve();
-    const relaid = s.tree !== prev.tree || s.expanded !== prev.expanded;
-    if (s.graph !== prev.graph) hoverItem = null;
-    // A new tree: the next layout draws the colours.
-    if (s.plan !== prev.plan || s.pipeline !== prev.pipeline || s.objective !== prev.objective) {
-      drawPlan(s.tree === prev.tree);
-      lastApplyMs = performance.now() - t0;
-    }
-    if (ev.type === 'error') setStatus(ev.message, 'error');
-    if (s.showCritical !== prev.showCritical) dag.setShowCritical(s.showCritical);
-    if (s.memDevice !== prev.memDevice) renderMemory();
-    if (s.timelineHeight !== prev.timelineHeight) sizeTimeline();
-    if (s.selected !== prev.selected || s.graph !== prev.graph) drawSelection();
-    if (s.graph !== prev.graph) controls.setGraph(s.graph);
-    if (s.matches !== prev.matches || s.matchCursor !== prev.matchCursor) toolbar.setMatchCount(s.matches.length, s.query, SEARCH_LIMIT, s.matchCursor);
-    persist();
-    const searched = ev.type === 'search' || ev.type === 'nextMatch';
-    const layout = relaid ? relayout(FITTING_EVENTS.has(ev.type)) : Promise.resolve();
-    if (s.matches !== prev.matches && !s.matches.length) dag.setMatches(new Set()); // a new graph drops them
-    return searched ? layout.then(showMatch) : layout;
+// ── the one way the state changes ──
+
+/** Applies an event and draws what changed; resolves when a layout it started is drawn. */
+function dispatch(v: Viewer, ev: ViewEvent): Promise<void> {
+  const t0 = performance.now();
+  const prev = v.run.s;
+  const s = reduceView(prev, ev);
+  if (s === prev) return Promise.resolve();
+  v.run.s = s;
+  const c = viewChanges(prev, s, ev);
+  if (c.graph) v.run.hoverItem = null;
+  if (c.plan) {
+    drawPlan(v, c.recolourDag);
+    v.run.stats.lastApplyMs = performance.now() - t0;
   }
+  if (ev.type === 'error') setStatus(v, ev.message, 'error');
+  redrawChanged(v, c);
+  v.persist();
+  const layout = c.relayout ? relayout(v, c.fit) : Promise.resolve();
+  if (c.matchesCleared) v.views.dag.setMatches(new Set());
+  return c.showMatch ? layout.then(() => showMatch(v)) : layout;
+}
 
+/** The small redraws an event asks for (a new plan and a new layout are drawn apart). */
+function redrawChanged(v: Viewer, c: ViewChanges): void {
+  const { s } = v.run;
+  const { dag, panels, controls, toolbar } = v.views;
+  if (c.showCritical) dag.setShowCritical(s.showCritical);
+  if (c.memDevice) drawMemory(panels, s);
+  if (c.timelineHeight) sizeTimeline(panels, s);
+  if (c.selection) drawSelection(v);
+  if (c.graph) controls.setGraph(s.graph);
+  if (c.matchCount) toolbar.setMatchCount(s.matches.length, s.query, SEARCH_LIMIT, s.matchCursor);
+}
+
+const resultEvent = (r: PlaceResult | PipelineResult): ViewEvent => (isPipelineResult(r) ? { type: 'pipeline', ...r } : { type: 'plan', ...r });
+
+function setStatus(v: Viewer, text: string, kind: 'info' | 'error' = 'info', fraction?: number): void {
+  renderStatus(v.views.panels.els.status, text, kind, fraction);
+}
+
+// ── the host and the page ──
+
+function listen(v: Viewer): void {
+  const { host, views } = v;
   host.setEvents({
-    onPlan: (r) => void dispatch(isPipelineResult(r) ? { type: 'pipeline', ...r } : { type: 'plan', ...r }),
+    onPlan: (r) => void dispatch(v, resultEvent(r)),
     onBusy: (b, m) => {
-      busyText = b ? (m ?? 'placing…') : '';
-      setStatus(busyText);
+      v.run.busyText = b ? (m ?? 'placing…') : '';
+      setStatus(v, v.run.busyText);
     },
-    onProgress: (m, f) => setStatus(m, 'info', f),
-    onError: (m) => void dispatch({ type: 'error', message: m }),
-    onTheme: () => timeline.redraw(),
+    onProgress: (m, f) => setStatus(v, m, 'info', f),
+    onError: (m) => void dispatch(v, { type: 'error', message: m }),
+    onTheme: () => views.panels.timeline.redraw(),
   });
   // VS Code switches themes by changing body classes and CSS variables; canvases must redraw.
-  new MutationObserver(() => timeline.redraw()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
-
-  // ── persisted state (VS Code setState) ──
-  function currentState(): PersistedViewerState {
-    return {
-      v: VIEWER_STATE_VERSION,
-      ...(init.hostUri !== undefined ? { hostUri: init.hostUri } : {}),
-      ...(init.file !== undefined ? { file: init.file } : {}),
-      options: s.chosenOptions,
-      ...(s.chosenBatch !== undefined ? { batchSize: s.chosenBatch } : {}),
-      ...(s.chosenDims !== undefined ? { dims: s.chosenDims } : {}),
-      objective: s.chosenChoice.objective,
-      pipelineControls: s.chosenChoice.pipelineControls,
-      view: {
-        // Until the first layout is drawn the saved transform is still the one that counts.
-        transform: restoreTransform ?? dag.transform(),
-        expanded: [...s.expanded],
-        groupBy: s.groupBy,
-        showCritical: s.showCritical,
-        selected: s.selected === null ? null : s.graph.nodes[s.selected].id,
-        ...(s.timelineHeight !== undefined ? { timelineHeight: s.timelineHeight } : {}),
-      },
-    };
-  }
-  const persist = debounce(() => {
-    try {
-      host.saveState?.(currentState());
-    } catch (e) {
-      host.log('warn', `could not save the viewer state: ${(e as Error).message}`);
-    }
-  }, STATE_SAVE_DEBOUNCE_MS);
+  new MutationObserver(() => views.panels.timeline.redraw()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
   // A reload right after a change must not lose it.
-  window.addEventListener('pagehide', () => persist.flush());
+  window.addEventListener('pagehide', () => v.persist.flush());
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'hidden') persist.flush();
+    if (document.visibilityState === 'hidden') v.persist.flush();
   });
+  installSplitter(document.getElementById('split'), views.panels.els.timelineWrap, (px) => void dispatch(v, { type: 'timelineHeight', px }));
+  window.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') selectNode(v, null);
+  });
+}
 
-  // ── DAG ──
-  /** The overview (created right after the DAG view, which it reads). */
-  let minimap: MinimapView | undefined;
-  const dag = createDagView($('dag'), {
-    onHover(itemId, ev) {
-      if (itemId !== hoverItem) {
-        hoverItem = itemId;
-        dag.setHover(itemId);
-        timeline.setHover(itemId && !itemId.startsWith('group:') ? (s.idx.get(itemId) ?? null) : null);
-      }
-      if (!itemId) return showTip(null, null);
-      const inBody = bodyItemOf(vis, itemId);
-      if (inBody) return showTip(bodyOpHtml(s.graph, s.pv, inBody.scope, inBody.op), ev);
-      showTip(itemId.startsWith('group:') ? groupHtml(s.graph, s.tree, s.pv, itemId) : nodeHtml(s.graph, s.pv, s.idx.get(itemId)!), ev);
-    },
-    onClickNode: (i) => selectNode(i),
-    onToggleGroup: (gid) => void dispatch({ type: 'toggleGroup', id: gid }),
-    onBackground: () => selectNode(null),
-    onTransform() {
-      minimap?.redraw();
-      if (!restoreTransform) persist();
-    },
-  });
-  /**
-   * Item colour for the overview: the op's device (or stage) fill, grey for a collapsed group or an
-   * unplaced op, null for a frame. From the plan, not the computed style: reading styles right
-   * after a recolour forced a style recalc of the whole DAG per re-place.
-   */
-  const colourOfItem = (id: string): string | null => {
-    if (!dag.itemElement(id)) return null;
-    const i = id.startsWith('group:') ? undefined : s.idx.get(id);
-    const d = i === undefined ? -1 : s.pv.deviceOf[i];
-    return d >= 0 ? deviceColour(d).fill : 'rgba(140,140,140,0.8)';
+/** What the viewer persists (setState) right now. */
+function currentState(v: Viewer): PersistedViewerState {
+  // Until the first layout is drawn the saved transform is still the one that counts.
+  return persistedStateOf(v.run.s, v.init, v.run.restoreTransform ?? v.views.dag.transform());
+}
+
+function saveState(v: Viewer): void {
+  try {
+    v.host.saveState?.(currentState(v));
+  } catch (e) {
+    v.host.log('warn', `could not save the viewer state: ${(e as Error).message}`);
+  }
+}
+
+function handleOf(v: Viewer, ready: Promise<void>): ViewerHandle {
+  return {
+    ready,
+    dag: v.views.dag,
+    state: () => viewerState(v),
+    expand: (gid) => dispatch(v, { type: 'expand', id: gid }),
+    expandAll: (maxVisible = Infinity) => dispatch(v, { type: 'expandAll', maxVisible }),
+    setPlan: (plan, options) => void dispatch(v, { type: 'plan', plan, options }),
+    replace: (o, choice) => replace(v, o, undefined, choice),
+    persistedState: () => currentState(v),
   };
-  minimap = createMinimap($('dag'), dag, colourOfItem);
+}
 
-  /**
-   * Fit: the whole graph in the pane. When it would be too small to read, collapse (the group
-   * tree's coarsest levels first) until it is not, then fit it whole.
-   */
-  async function fitAll(): Promise<void> {
-    for (let round = 0; round < 4; round++) {
-      const whole = dag.wholeScale();
-      if (whole >= MIN_FIT_SCALE) break;
-      // Items that fit at a readable scale grow with the area: (whole / readable)².
-      const budget = Math.floor(vis.items.length * (whole / MIN_FIT_SCALE) ** 2);
-      if (budget < 1 || budget >= vis.items.length) break;
-      await dispatch({ type: 'expandAll', maxVisible: budget });
-    }
-    dag.fitWhole();
-  }
+function viewerState(v: Viewer): ViewerState {
+  const { s, vis, stats } = v.run;
+  return {
+    visibleItems: vis.items.length,
+    visibleNodes: vis.items.filter((i) => i.kind === 'node').length,
+    layoutMode: v.layoutClient.mode,
+    plan: s.plan,
+    options: s.options,
+    objective: s.objective,
+    pipeline: s.pipeline,
+    ...stats,
+    error: s.error,
+  };
+}
 
-  function selectNode(i: number | null): void {
-    void dispatch({ type: 'select', node: i });
-    host.select(i === null ? null : s.graph.nodes[i].id);
-  }
+// ── the views ──
 
-  function drawSelection(): void {
-    dag.setSelected(s.selected === null ? null : (vis.repOf[s.selected] ?? null));
-    renderDetails(details, s.graph, s.pv, s.selected);
-  }
-
-  // ── timeline ──
-  const timeline: TimelineView = createTimeline($('timeline') as HTMLCanvasElement, {
-    onHoverNode(i, ev) {
-      const id = i === null ? null : vis.repOf[i];
-      if (id !== hoverItem) {
-        hoverItem = id;
-        dag.setHover(id);
-      }
-      timeline.setHover(i);
-      showTip(i === null ? null : nodeHtml(s.graph, s.pv, i), ev);
-    },
-    onHoverTransfer(k, ev) {
-      showTip(k === null || !s.plan ? null : transferHtml(s.plan, k), ev);
-    },
-    onClickNode(i) {
-      void dispatch({ type: 'reveal', node: i }).then(() => selectNode(i));
-    },
+/** The views, in the order their elements go into the page; `viewer` is called back only once they exist. */
+function createViews(init: InitMessage, host: PlacementHost, s: ViewModel, viewer: () => Viewer): Views {
+  const showTip = createTooltip($('tooltip'));
+  const dag = createDag(viewer);
+  const minimap = createMinimap($('dag'), dag, (id) => itemColour(viewer(), id));
+  const els = panelElements();
+  const timeline = createTimeline(els.timeline, {
+    onHoverNode: (i, ev) => onTimelineHover(viewer(), i, ev),
+    onHoverTransfer: (k, ev) => showTip(k === null || !viewer().run.s.plan ? null : transferHtml(viewer().run.s.plan!, k), ev),
+    onClickNode: (i) => void dispatch(viewer(), { type: 'reveal', node: i }).then(() => selectNode(viewer(), i)),
   });
-
   // Throughput mode's timeline: the microbatch × stage schedule, in place of the op timeline.
-  const pipelineTimeline = createPipelineTimeline(timelineWrap, { onHover: showTip });
-
-  // ── toolbar ──
+  const pipelineTimeline = createPipelineTimeline(els.timelineWrap, { onHover: showTip });
   const toolbar = createToolbar(
     $('dag-tools'),
     { groupBy: s.groupBy, showCritical: s.showCritical },
     {
-      onSearch: (query) => void dispatch({ type: 'search', query }),
-      onNextMatch: () => void dispatch({ type: 'nextMatch' }),
-      onFit: () => void fitAll(),
-      onCollapseAll: () => void dispatch({ type: 'collapseAll' }),
-      onGroupBy: (groupBy) => void dispatch({ type: 'groupBy', groupBy }),
-      onShowCritical: (on) => void dispatch({ type: 'showCritical', on }),
+      onSearch: (query) => void dispatch(viewer(), { type: 'search', query }),
+      onNextMatch: () => void dispatch(viewer(), { type: 'nextMatch' }),
+      onFit: () => void fitAll(viewer()),
+      onCollapseAll: () => void dispatch(viewer(), { type: 'collapseAll' }),
+      onGroupBy: (groupBy) => void dispatch(viewer(), { type: 'groupBy', groupBy }),
+      onShowCritical: (on) => void dispatch(viewer(), { type: 'showCritical', on }),
     },
   );
-
-  function showMatch(): void {
-    if (!s.matches.length) return dag.setMatches(new Set());
-    const target = s.matches[s.matchCursor];
-    dag.setMatches(new Set(s.matches.map((i) => vis.repOf[i])), vis.repOf[target]);
-    dag.centerOn(vis.repOf[target]);
-  }
-
-  // ── layout ──
-  function layoutScopesFor(v: VisibleGraph): LayoutScope[] {
-    const { graph, tree } = s;
-    const edgesByScope = scopeLayoutEdges(graph, tree, v, s.idx);
-    const scopeSet = new Set(v.scopes);
-    return v.scopes.map((scope) => {
-      const body = v.bodyScopes.get(scope);
-      if (body) return bodyLayoutScope(graph, body, NODE_SIZE);
-      const g = tree.groups.get(scope)!;
-      const opChild = (i: number) => {
-        const expandedBody = bodyId(graph.nodes[i].id);
-        return scopeSet.has(expandedBody) ? { id: expandedBody, isScope: true } : { id: graph.nodes[i].id, width: NODE_SIZE.width, height: NODE_SIZE.height };
-      };
-      const children = [
-        ...g.groups.map((cid) => (scopeSet.has(cid) ? { id: cid, isScope: true } : { id: cid, width: GROUP_SIZE.width, height: GROUP_SIZE.height })),
-        ...g.nodes.map(opChild),
-      ];
-      return { scope, children, edges: edgesByScope.get(scope) ?? [] };
-    });
-  }
-
-  function drawScene(scopes: LayoutScope[], results: Record<string, ScopeResult>): void {
-    const layout = absoluteLayout(s.tree.root, scopes, results);
-    const scene: DagScene = { graph: s.graph, tree: s.tree, vis, layout, scopes, results, edges: drawnEdges(s.graph, vis, s.idx) };
-    dag.render(scene, s.pv, devices());
-    minimap?.recolour();
-  }
-
-  async function relayout(fit: boolean): Promise<void> {
-    const seq = ++layoutSeq;
-    const t0 = performance.now();
-    const nextVis = visibleGraph(s.graph, s.tree, s.expanded);
-    const scopes = layoutScopesFor(nextVis);
-    setStatus(`laying out ${nextVis.items.length} items…`, 'info', 0);
-    if (layouts === 0) {
-      // First paint: a quick layered layout now, ELK's when the worker has it.
-      const quick = quickLayoutScopes({ requestId: seq, scopes });
-      vis = nextVis;
-      drawScene(scopes, quick.results);
-      if (restoreTransform) dag.setTransform(restoreTransform);
-      else if (fit) dag.fit();
-      document.body.dataset.firstPaintAt = String(Math.round(performance.now()));
-    }
-    let response;
-    try {
-      response = await layoutClient.layout({ requestId: seq, scopes }, (p) => {
-        if (seq === layoutSeq) setStatus(`laying out… ${p.done}/${p.total} groups`, 'info', p.done / p.total);
-      });
-    } catch (e) {
-      void dispatch({ type: 'error', message: (e as Error).message });
-      return;
-    }
-    if (seq !== layoutSeq) return; // a newer layout superseded this one
-    vis = nextVis;
-    performance.mark('opplace:layout-done');
-    drawScene(scopes, response.results);
-    if (fit && !dag.userMoved()) dag.fit();
-    if (restoreTransform) {
-      // The saved zoom/pan was set on the quick layout; from now on the live one is persisted.
-      restoreTransform = null;
-      persist();
-    }
-    lastLayoutMs = performance.now() - t0;
-    lastElkMs = response.elkMs;
-    layouts++;
-    if (s.selected !== null) dag.setSelected(vis.repOf[s.selected]);
-    setStatus(s.error ?? busyText, s.error ? 'error' : 'info');
-  }
-
-  // ── plan ──
-  /** A new plan: recolour the drawn DAG (unless a new graph is about to be laid out) and redraw the panels. */
-  function drawPlan(recolourDag: boolean): void {
-    const t0 = performance.now();
-    // The panels read their sizes (clientWidth, text lengths): before the DAG's writes, so those
-    // reads do not force a style recalc of every DAG item.
-    drawPanels();
-    controls.setOptions(s.options, s.chosenChoice);
-    renderDetails(details, s.graph, s.pv, s.selected);
-    if (recolourDag) {
-      dag.recolour(s.pv, devices());
-      minimap?.recolour();
-    }
-    lastRecolourMs = performance.now() - t0;
-    document.body.dataset.planVersion = String(Number(document.body.dataset.planVersion ?? '0') + 1);
-  }
-
-  /** Summary, memory, timeline and legend of what is drawn: the placement, or the pipeline. */
-  function drawPanels(): void {
-    if (throughput()) renderSummaryItems($('header'), title, pipelineSummaryItems(s.pipeline));
-    else renderSummary($('header'), title, s.plan);
-    renderMemory();
-    const t = throughput();
-    $('timeline').style.display = t ? 'none' : '';
-    pipelineTimeline.element.style.display = t ? '' : 'none';
-    if (t) pipelineTimeline.setPlan(s.pipeline);
-    else timeline.setPlan(s.plan, s.idx, s.pv.critical);
-    sizeTimeline();
-    renderLegend($('legend'), devices(), t && s.pipeline ? s.pipeline.stages.map((st) => stageLabel(s.pipeline!, st.index)) : undefined);
-    document.body.dataset.objective = s.objective;
-  }
-
-  function renderMemory(): void {
-    $('memory-title').textContent = MEMORY_PANEL_TEXT[s.objective].title;
-    $('memory-legend').textContent = MEMORY_PANEL_TEXT[s.objective].legend;
-    const onSelect = { onSelectDevice: (d: number) => void dispatch({ type: 'memDevice', device: d }), onHover: showTip };
-    if (throughput()) {
-      // Per stage: persistent + activations stashed for the in-flight microbatches, against the limit.
-      renderBars(
-        memSvg,
-        pipelineMemoryBars(s.pipeline),
-        s.memDevice,
-        onSelect,
-        s.pipeline ? 'no stages: the pipeline does not fit (see why above)' : 'planning…',
-      );
-      $('memtime-title').textContent = 'Load per stage (per sample)';
-      renderStageLoads(memTimeSvg, s.pipeline);
-      return;
-    }
-    renderMemoryBars(memSvg, s.plan, s.memDevice, onSelect);
-    $('memtime-title').textContent = `Memory over time — GPU ${s.memDevice}`;
-    renderMemoryOverTime(memTimeSvg, s.plan, s.memDevice);
-  }
-
-  async function replace(o: PlacementOptions, batchSize?: number, choice: ObjectiveChoice = s.chosenChoice, dims?: string[]): Promise<void> {
-    const t0 = performance.now();
-    void dispatch({ type: 'choose', options: o, ...(batchSize !== undefined ? { batchSize } : {}), ...(dims !== undefined ? { dims } : {}), choice });
-    try {
-      const r = await host.replace(o, batchSize, choice, dims);
-      lastPlaceMs = performance.now() - t0;
-      void dispatch(isPipelineResult(r) ? { type: 'pipeline', ...r } : { type: 'plan', ...r });
-      setStatus('');
-    } catch (e) {
-      if (e instanceof SupersededError) return;
-      void dispatch({ type: 'error', message: (e as Error).message });
-    }
-  }
-
-  const algorithms: AlgorithmName[] = [...ALGORITHMS];
-  const controls: ControlsView = createControls(
-    $('controls'),
-    {
-      algorithms: algorithms.includes(s.options.algorithm) ? algorithms : [...algorithms, s.options.algorithm],
-      presets: init.presets,
-      batchSize: init.capabilities?.batchSize ? s.chosenBatch : undefined,
-      canSaveLimits: !!init.capabilities?.saveLimits && !!host.saveLimits,
-      exportFormats: host.exportAs ? (init.capabilities?.export ?? []) : [],
-      canOpenInBrowser: !!init.capabilities?.openInBrowser && !!host.openInBrowser,
-      choice: s.chosenChoice,
-      ...(init.capabilities?.modelDims ? { modelDims: s.graph } : {}),
-    },
-    s.options,
-    {
-      onChange: (o, b, c, d) => void replace(o, b, c, d),
-      onSaveLimits: host.saveLimits?.bind(host),
-      onExport: host.exportAs?.bind(host),
-      onOpenInBrowser: host.openInBrowser?.bind(host),
-    },
-  );
-
-  /**
-   * The timeline pane's height: the user's (dragged with the splitter) or one lane pair per device.
-   * CSS caps it (max-height) so the DAG pane always keeps its share of a small window.
-   */
-  function sizeTimeline(): void {
-    // No schedule to draw (infeasible, or not placed yet): one line of text, the DAG gets the rest.
-    const drawn = throughput() ? s.pipeline : s.plan;
-    const natural = !drawn?.feasible
-      ? 40
-      : throughput()
-        ? Math.min(320, pipelineTimeline.naturalHeight())
-        : Math.min(320, Math.max(70, devices() * LANE_PAIR_H + 30));
-    timelineWrap.style.height = `${Math.round(s.timelineHeight ?? natural)}px`;
-  }
-
-  /** Dragging the bar between the DAG and the timeline resizes both panes. */
-  function installSplitter(): void {
-    const bar = document.getElementById('split');
-    if (!bar) return;
-    bar.addEventListener('pointerdown', (down: PointerEvent) => {
-      down.preventDefault();
-      bar.setPointerCapture(down.pointerId);
-      const startY = down.clientY;
-      const startH = timelineWrap.getBoundingClientRect().height;
-      const move = (ev: PointerEvent) => void dispatch({ type: 'timelineHeight', px: Math.max(40, startH - (ev.clientY - startY)) });
-      const up = () => {
-        bar.removeEventListener('pointermove', move);
-        bar.removeEventListener('pointerup', up);
-        bar.removeEventListener('pointercancel', up);
-        // What the CSS cap let it become, so a restore does not ask for more than fits.
-        void dispatch({ type: 'timelineHeight', px: Math.round(timelineWrap.getBoundingClientRect().height) });
-      };
-      bar.addEventListener('pointermove', move);
-      bar.addEventListener('pointerup', up);
-      bar.addEventListener('pointercancel', up);
-    });
-    bar.addEventListener('dblclick', () => void dispatch({ type: 'timelineHeight', px: undefined }));
-  }
-
-  installSplitter();
-  drawPanels();
-  dag.setShowCritical(s.showCritical);
-  if (s.selected !== null) renderDetails(details, s.graph, s.pv, s.selected);
-  window.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape') selectNode(null);
+  const controls = createControls($('controls'), controlsConfig(init, host, s), s.options, {
+    onChange: (o, b, c, d) => void replace(viewer(), o, b, c, d),
+    onSaveLimits: host.saveLimits?.bind(host),
+    onExport: host.exportAs?.bind(host),
+    onOpenInBrowser: host.openInBrowser?.bind(host),
   });
-  persist(); // the expanded groups of the first layout
-  const ready = relayout(true);
-  // The host placed with its defaults (settings) but the user had chosen other options here
-  // before the reload: theirs win. (A VS Code host that read the state itself sends them already.)
-  const batchChanged = !!init.capabilities?.batchSize && s.chosenBatch !== undefined && s.chosenBatch !== init.batchSize;
-  const choiceChanged =
-    s.chosenChoice.objective !== s.objective ||
-    (s.objective === 'throughput' &&
-      JSON.stringify(s.chosenChoice.pipelineControls) !== JSON.stringify(init.pipelineControls ?? s.chosenChoice.pipelineControls));
-  if ((saved?.options && (!sameChosenOptions(saved.options, init.options) || batchChanged)) || choiceChanged) {
-    const o = saved?.options ?? init.options;
-    controls.setOptions(o, s.chosenChoice);
-    void replace(o, batchChanged ? s.chosenBatch : undefined);
-  }
+  // The memory panel's callbacks, made once (not on every draw).
+  const memory = { onSelectDevice: (d: number) => void dispatch(viewer(), { type: 'memDevice', device: d }), onHover: showTip };
+  const title = init.file ?? s.graph.source?.file ?? s.graph.name;
+  return { dag, minimap, toolbar, controls, showTip, panels: { els, title, timeline, pipelineTimeline, memory } };
+}
 
+function createDag(viewer: () => Viewer): DagView {
+  return createDagView($('dag'), {
+    onHover: (itemId, ev) => onDagHover(viewer(), itemId, ev),
+    onClickNode: (i) => selectNode(viewer(), i),
+    onToggleGroup: (gid) => void dispatch(viewer(), { type: 'toggleGroup', id: gid }),
+    onBackground: () => selectNode(viewer(), null),
+    onTransform() {
+      const v = viewer();
+      v.views.minimap.redraw();
+      if (!v.run.restoreTransform) v.persist();
+    },
+  });
+}
+
+/** What the controls offer: the host's capabilities, the algorithms (the plan's own included), the user's choice. */
+function controlsConfig(init: InitMessage, host: PlacementHost, s: ViewModel): ControlsConfig {
+  const algorithms: AlgorithmName[] = [...ALGORITHMS];
+  const can = init.capabilities;
   return {
-    ready,
-    dag,
-    state: () => ({
-      visibleItems: vis.items.length,
-      visibleNodes: vis.items.filter((i) => i.kind === 'node').length,
-      layoutMode: layoutClient.mode,
-      plan: s.plan,
-      options: s.options,
-      objective: s.objective,
-      pipeline: s.pipeline,
-      lastLayoutMs,
-      lastElkMs,
-      lastRecolourMs,
-      lastApplyMs,
-      lastPlaceMs,
-      layouts,
-      error: s.error,
-    }),
-    expand: (gid) => dispatch({ type: 'expand', id: gid }),
-    expandAll: (maxVisible = Infinity) => dispatch({ type: 'expandAll', maxVisible }),
-    setPlan: (plan, options) => void dispatch({ type: 'plan', plan, options }),
-    replace: (o, choice) => replace(o, undefined, choice),
-    persistedState: currentState,
+    algorithms: algorithms.includes(s.options.algorithm) ? algorithms : [...algorithms, s.options.algorithm],
+    presets: init.presets,
+    batchSize: can?.batchSize ? s.chosenBatch : undefined,
+    canSaveLimits: !!can?.saveLimits && !!host.saveLimits,
+    exportFormats: host.exportAs ? (can?.export ?? []) : [],
+    canOpenInBrowser: !!can?.openInBrowser && !!host.openInBrowser,
+    choice: s.chosenChoice,
+    ...(can?.modelDims ? { modelDims: s.graph } : {}),
   };
+}
+
+/**
+ * Item colour for the overview: the op's device (or stage) fill, grey for a collapsed group or an
+ * unplaced op, null for a frame. From the plan, not the computed style: reading styles right
+ * after a recolour forced a style recalc of the whole DAG per re-place.
+ */
+function itemColour(v: Viewer, id: string): string | null {
+  if (!v.views.dag.itemElement(id)) return null;
+  const i = id.startsWith('group:') ? undefined : v.run.s.idx.get(id);
+  const d = i === undefined ? -1 : v.run.s.pv.deviceOf[i];
+  return d >= 0 ? deviceColour(d).fill : 'rgba(140,140,140,0.8)';
+}
+
+function onDagHover(v: Viewer, itemId: string | null, ev: MouseEvent | null): void {
+  const { run, views } = v;
+  if (itemId !== run.hoverItem) {
+    run.hoverItem = itemId;
+    views.dag.setHover(itemId);
+    views.panels.timeline.setHover(itemNode(run.s.idx, itemId));
+  }
+  views.showTip(itemId ? itemTipHtml(run.s, run.vis, itemId) : null, itemId ? ev : null);
+}
+
+function onTimelineHover(v: Viewer, i: number | null, ev: MouseEvent | null): void {
+  const { run, views } = v;
+  const id = i === null ? null : run.vis.repOf[i];
+  if (id !== run.hoverItem) {
+    run.hoverItem = id;
+    views.dag.setHover(id);
+  }
+  views.panels.timeline.setHover(i);
+  views.showTip(i === null ? null : nodeHtml(run.s.graph, run.s.pv, i), ev);
+}
+
+function selectNode(v: Viewer, i: number | null): void {
+  void dispatch(v, { type: 'select', node: i });
+  v.host.select(i === null ? null : v.run.s.graph.nodes[i].id);
+}
+
+/** The DAG's selection mark and the details pane. */
+function drawSelection(v: Viewer): void {
+  const { s, vis } = v.run;
+  v.views.dag.setSelected(s.selected === null ? null : (vis.repOf[s.selected] ?? null));
+  renderDetails(v.views.panels.els.details, s.graph, s.pv, s.selected);
+}
+
+function showMatch(v: Viewer): void {
+  const { s, vis } = v.run;
+  const { dag } = v.views;
+  if (!s.matches.length) return dag.setMatches(new Set());
+  const target = s.matches[s.matchCursor];
+  dag.setMatches(new Set(s.matches.map((i) => vis.repOf[i])), vis.repOf[target]);
+  dag.centerOn(vis.repOf[target]);
+}
+
+/**
+ * Fit: the whole graph in the pane. When it would be too small to read, collapse (the group
+ * tree's coarsest levels first) until it is not, then fit it whole.
+ */
+async function fitAll(v: Viewer): Promise<void> {
+  for (let round = 0; round < 4; round++) {
+    const budget = fitBudget(v.run.vis.items.length, v.views.dag.wholeScale());
+    if (budget === null) break;
+    await dispatch(v, { type: 'expandAll', maxVisible: budget });
+  }
+  v.views.dag.fitWhole();
+}
+
+/** The panels, the critical-path toggle and the selection of the restored state, before the first layout. */
+function drawFirst(v: Viewer): void {
+  const { s } = v.run;
+  drawPanels(v.views.panels, s);
+  v.views.dag.setShowCritical(s.showCritical);
+  if (s.selected !== null) renderDetails(v.views.panels.els.details, s.graph, s.pv, s.selected);
+  v.persist(); // the expanded groups of the first layout
+}
+
+// ── layout ──
+
+function drawScene(v: Viewer, scopes: LayoutScope[], results: Record<string, ScopeResult>): void {
+  const { s, vis } = v.run;
+  v.views.dag.render(sceneOf(s, vis, scopes, results), s.pv, drawnDevices(s));
+  v.views.minimap.recolour();
+}
+
+async function relayout(v: Viewer, fit: boolean): Promise<void> {
+  const { run } = v;
+  const seq = ++run.layoutSeq;
+  const t0 = performance.now();
+  const nextVis = visibleGraph(run.s.graph, run.s.tree, run.s.expanded);
+  const scopes = layoutScopesFor(run.s, nextVis);
+  setStatus(v, `laying out ${nextVis.items.length} items…`, 'info', 0);
+  if (run.stats.layouts === 0) drawQuickLayout(v, seq, nextVis, scopes, fit);
+  const response = await requestLayout(v, seq, scopes);
+  if (!response || seq !== run.layoutSeq) return; // failed, or a newer layout superseded this one
+  run.vis = nextVis;
+  performance.mark('opplace:layout-done');
+  drawScene(v, scopes, response.results);
+  if (fit && !v.views.dag.userMoved()) v.views.dag.fit();
+  if (run.restoreTransform) {
+    // The saved zoom/pan was set on the quick layout; from now on the live one is persisted.
+    run.restoreTransform = null;
+    v.persist();
+  }
+  run.stats.lastLayoutMs = performance.now() - t0;
+  run.stats.lastElkMs = response.elkMs;
+  run.stats.layouts++;
+  if (run.s.selected !== null) v.views.dag.setSelected(run.vis.repOf[run.s.selected]);
+  setStatus(v, run.s.error ?? run.busyText, run.s.error ? 'error' : 'info');
+}
+
+/** First paint: a quick layered layout now, ELK's when the worker has it. */
+function drawQuickLayout(v: Viewer, seq: number, nextVis: VisibleGraph, scopes: LayoutScope[], fit: boolean): void {
+  const quick = quickLayoutScopes({ requestId: seq, scopes });
+  v.run.vis = nextVis;
+  drawScene(v, scopes, quick.results);
+  if (v.run.restoreTransform) v.views.dag.setTransform(v.run.restoreTransform);
+  else if (fit) v.views.dag.fit();
+  document.body.dataset.firstPaintAt = String(Math.round(performance.now()));
+}
+
+/** ELK's layout of the scopes (its progress in the status line), or null when it failed (the error is shown). */
+async function requestLayout(v: Viewer, seq: number, scopes: LayoutScope[]): Promise<LayoutResponse | null> {
+  try {
+    return await v.layoutClient.layout({ requestId: seq, scopes }, (p) => {
+      if (seq === v.run.layoutSeq) setStatus(v, `laying out… ${p.done}/${p.total} groups`, 'info', p.done / p.total);
+    });
+  } catch (e) {
+    void dispatch(v, { type: 'error', message: (e as Error).message });
+    return null;
+  }
+}
+
+// ── plan ──
+
+/** A new plan: recolour the drawn DAG (unless a new graph is about to be laid out) and redraw the panels. */
+function drawPlan(v: Viewer, recolourDag: boolean): void {
+  const t0 = performance.now();
+  const { s } = v.run;
+  const { panels, controls, dag, minimap } = v.views;
+  // The panels read their sizes (clientWidth, text lengths): before the DAG's writes, so those
+  // reads do not force a style recalc of every DAG item.
+  drawPanels(panels, s);
+  controls.setOptions(s.options, s.chosenChoice);
+  renderDetails(panels.els.details, s.graph, s.pv, s.selected);
+  if (recolourDag) {
+    dag.recolour(s.pv, drawnDevices(s));
+    minimap.recolour();
+  }
+  v.run.stats.lastRecolourMs = performance.now() - t0;
+  document.body.dataset.planVersion = String(Number(document.body.dataset.planVersion ?? '0') + 1);
+}
+
+async function replace(v: Viewer, o: PlacementOptions, batchSize?: number, choice: ObjectiveChoice = v.run.s.chosenChoice, dims?: string[]): Promise<void> {
+  const t0 = performance.now();
+  void dispatch(v, { type: 'choose', options: o, ...(batchSize !== undefined ? { batchSize } : {}), ...(dims !== undefined ? { dims } : {}), choice });
+  try {
+    const r = await v.host.replace(o, batchSize, choice, dims);
+    v.run.stats.lastPlaceMs = performance.now() - t0;
+    void dispatch(v, resultEvent(r));
+    setStatus(v, '');
+  } catch (e) {
+    if (e instanceof SupersededError) return;
+    void dispatch(v, { type: 'error', message: (e as Error).message });
+  }
 }
