@@ -21,6 +21,7 @@ import { generateDnnDag } from '../test/helpers/generateDag';
 import { REPO } from '../test/helpers/paths';
 import { chainDag, fanOut, randomWindowDag } from '../test/helpers/shapes';
 import { baechiEventLoop } from './baechiPort';
+import { bundleBench } from './bundle';
 
 declare const OPPLACE_BENCH_BUNDLED: boolean | undefined;
 declare const OPPLACE_BENCH_REPO: string;
@@ -192,18 +193,8 @@ async function shapes(): Promise<string> {
 
 /** This file bundled (what ships is bundled) and run in a fresh node; returns its markdown. */
 async function runBundled(): Promise<string> {
-  const { buildSync } = await import('esbuild');
   const outfile = path.join(REPO, 'node_modules', '.cache', 'opplace-bench', 'speed.js');
-  buildSync({
-    entryPoints: [__filename],
-    bundle: true,
-    platform: 'node',
-    outfile,
-    external: ['highs', 'esbuild'],
-    define: { OPPLACE_BENCH_BUNDLED: 'true', OPPLACE_BENCH_REPO: JSON.stringify(REPO) },
-    footer: { js: 'module.exports.bench().then((t) => process.stdout.write(t), (e) => { console.error(e); process.exitCode = 1; });' },
-    logLevel: 'warning',
-  });
+  bundleBench(__filename, outfile, { OPPLACE_BENCH_BUNDLED: 'true', OPPLACE_BENCH_REPO: JSON.stringify(REPO) });
   return execFileSync(process.execPath, [outfile], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 

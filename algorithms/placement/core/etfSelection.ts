@@ -51,6 +51,7 @@ export function rekeyConsumers(s: CoreState, k: number, d: number, except: numbe
   const D = s.D;
   for (let i = start[k], last = start[k + 1]; i < last; i++) {
     const c = list[i];
+    if (s.trackReady) s.urgentEpochOf[c] = 0; // its urgent time (sctAwake.ts) may drop too
     if (c === except || s.device[c] !== NONE || s.predPending[c] !== 0 || s.blockedOn[c * D + d] || !isAllowed(s, c, d)) continue;
     if (s.replay && s.replay[d][s.replayPos[d]] !== c) continue;
     s.pending[d].push(c, readyOn(s, c, d), s.problem.topoRank[c]);

@@ -4,7 +4,7 @@
 // something on d is freed.
 import { formatBytes } from '../../units';
 import { evaluate, forgetReady } from './channels';
-import { CoreState, invalidate, invalidateAll, isAllowed, NONE } from './state';
+import { CoreState, invalidate, invalidateAll, isAllowed, NONE, urgentMayDrop } from './state';
 
 /** Persistent bytes v adds to d: its own, or its group's when the group is not on d yet. */
 export function newPersistent(s: CoreState, v: number, d: number): number {
@@ -48,6 +48,7 @@ export function unblock(s: CoreState, d: number): void {
   }
   s.memBlocked[d] = [];
   invalidate(s, d);
+  urgentMayDrop(s);
 }
 
 /** v cannot fit on d with what is known now. */
@@ -55,6 +56,7 @@ export function block(s: CoreState, v: number, d: number): void {
   s.blockedOn[v * s.D + d] = 1;
   s.memBlocked[d].push(v);
   invalidate(s, d);
+  urgentMayDrop(s);
 }
 
 /** v started on d at `st` and ends at `e`: what it holds, and what its end lets go. */
@@ -66,6 +68,7 @@ export function holdAndRelease(s: CoreState, v: number, d: number, st: number, e
     if (s.groupDevice[g] < 0) {
       s.groupDevice[g] = d;
       invalidateAll(s); // the group's other ops may now run on d only
+      urgentMayDrop(s);
       line.persistent += problem.groupPersistent[g];
     }
   } else line.persistent += problem.persistent[v];

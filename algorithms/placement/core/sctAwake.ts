@@ -10,33 +10,47 @@ const startMemo = (s: CoreState, v: number, x: number) => Math.max(readyOn(s, v,
 /**
  * Baechi's urgent time of a ready op — its latest start (inputs there and the device free) over
  * the devices that may run it; once that has passed, waiting cannot make it start earlier
- * anywhere. Infinity as soon as it is known to be above `limit`.
+ * anywhere. Infinity as soon as it is known to be above `limit`; what it learnt (the time, or
+ * the part above `limit` it saw) is kept as the op's lower bound (state.ts urgentLow).
  */
 function urgentTime(s: CoreState, v: number, limit: number): number {
   const { D, devFree } = s;
+  s.urgentEpochOf[v] = s.urgentEpoch;
   // cheap test first: a device that may run v and is busy past `limit`
-  for (let x = 0; x < D; x++) if (devFree[x] > limit && usable(s, v, x)) return Infinity;
+  for (let x = 0; x < D; x++) {
+    if (devFree[x] > limit && usable(s, v, x)) {
+      s.urgentLow[v] = devFree[x];
+      return Infinity;
+    }
+  }
   let latest = -Infinity;
   for (let x = 0; x < D; x++) {
     if (!usable(s, v, x)) continue;
     const t = Math.max(readyOn(s, v, x), devFree[x]);
-    if (t > limit) return Infinity;
+    if (t > limit) {
+      s.urgentLow[v] = t;
+      return Infinity;
+    }
     if (t > latest) latest = t;
   }
+  s.urgentLow[v] = latest;
   return latest;
 }
 
 /**
  * Baechi's SCTDevice._get_earliest_urgent_op: of the ready ops device d may run, the one with the
  * smallest urgent time, ties to the lower topological rank — if that time is at most `by`, else
- * NONE. Its urgent time is left in s.urgentAt.
+ * NONE. Its urgent time is left in s.urgentAt. An op whose known lower bound is already above the
+ * best so far cannot win and is not costed again: BERT-L12 m-SCT, 16,971 → 8,542 urgent times.
  */
 function mostUrgentOn(s: CoreState, d: number, by: number): number {
   const topoRank = s.problem.topoRank;
+  const { urgentLow, urgentEpochOf, urgentEpoch } = s;
   let best = NONE;
   let bestTime = by;
   for (let i = 0; i < s.readyCount; i++) {
     const v = s.readyList[i];
+    if (urgentEpochOf[v] === urgentEpoch && urgentLow[v] > bestTime) continue;
     if (!usable(s, v, d)) continue;
     const t = urgentTime(s, v, bestTime);
     if (t < bestTime || (t === bestTime && (best === NONE || topoRank[v] < topoRank[best]))) {

@@ -157,6 +157,15 @@ export interface CoreState {
   readyList: Int32Array;
   readyPos: Int32Array;
   readyCount: number;
+  /**
+   * A lower bound of each ready op's urgent time (sctAwake.ts), valid while urgentEpochOf[v] =
+   * urgentEpoch. Urgent times only grow as devices and channels fill, except when an op's allowed
+   * devices shrink (a group pinned, a memory block), a memory wait is lifted (unblock) or a tensor
+   * reaches a device for another consumer (rekeyConsumers): those end the bounds (urgentMayDrop).
+   */
+  urgentLow: Float64Array;
+  urgentEpochOf: Int32Array;
+  urgentEpoch: number;
 
   // --- readyOn's memo (channels.ts): a row of D values per op (row = v & memoRowMask, owned by
   // memoOwner[row]), each valid while the channels it read are unwritten since memoAt (a count
@@ -253,6 +262,9 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     readyList: new Int32Array(trackReady ? n : 0),
     readyPos: new Int32Array(trackReady ? n : 0).fill(NONE),
     readyCount: 0,
+    urgentLow: new Float64Array(trackReady ? n : 0),
+    urgentEpochOf: new Int32Array(trackReady ? n : 0),
+    urgentEpoch: 1,
     memoRowMask: rows - 1,
     memoOwner: new Int32Array(rows).fill(NONE),
     memoAt: new Int32Array(rows * D),
@@ -301,4 +313,9 @@ export function invalidate(s: CoreState, d: number): void {
 
 export function invalidateAll(s: CoreState): void {
   s.candValid.fill(0);
+}
+
+/** Some ready op's urgent time may have dropped (a device taken away, a wait lifted): forget every bound. */
+export function urgentMayDrop(s: CoreState): void {
+  s.urgentEpoch++;
 }
