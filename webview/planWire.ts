@@ -3,7 +3,7 @@
 // recomputes them with the engine's own `memoryTimelines`). VS Code sends typed arrays as binary
 // buffers beside the JSON (extHostWebviewMessaging: serializeWebviewMessage), so a 2,012-op plan
 // crosses as ~80 KB of buffers and a few KB of JSON instead of 283 KB of JSON objects (bench/README.md,
-// "Re-place in the extension"). `decodePlan(encodePlan(plan, graph), graph)` is the same plan.
+// "Re-place in the extension"). `decodePlan(encodePlan(plan, graph), graph).plan` is the same plan.
 import type { OpGraph } from '../algorithms/graph';
 import type { DevicePlan, Plan, ScheduledOp, Transfer } from '../algorithms/plan';
 import { memoryTimelines } from '../algorithms/placement/simulate';
@@ -106,7 +106,7 @@ function transfersOf(cols: WirePlan['transfers'], graph: OpGraph): Transfer[] {
 }
 
 /** Why a wire plan cannot be for this graph (a node index out of range), or null. */
-export function wirePlanProblem(wire: WirePlan, graph: OpGraph): string | null {
+function wirePlanProblem(wire: WirePlan, graph: OpGraph): string | null {
   const n = graph.nodes.length;
   for (const [name, col] of [
     ['schedule', wire.schedule.node],
@@ -119,25 +119,31 @@ export function wirePlanProblem(wire: WirePlan, graph: OpGraph): string | null {
   return null;
 }
 
+/** A decoded wire plan, or why it cannot be for the graph (the viewer then keeps its plan and shows why). */
+export type DecodedPlan = { plan: Plan } | { problem: string };
+
 /**
- * The webview's side: the host's plan again, over the graph the webview holds. The memory
- * timelines come from the same engine function the placer used, on the same schedule and
- * transfers, so they are the host's (test/browser/planWire.test.ts compares them).
+ * The webview's side: the host's plan again, over the graph the webview holds (checked first: a plan
+ * for another graph names nodes it does not have). The memory timelines come from the same engine
+ * function the placer used, on the same schedule and transfers, so they are the host's
+ * (test/browser/planWire.test.ts compares them).
  */
-export function decodePlan(wire: WirePlan, graph: OpGraph, idx: NodeIndex): Plan {
+export function decodePlan(wire: WirePlan, graph: OpGraph, idx: NodeIndex): DecodedPlan {
   const problem = wirePlanProblem(wire, graph);
-  if (problem) throw new Error(problem);
+  if (problem) return { problem };
   const schedule = scheduleOf(wire.schedule, graph);
   const transfers = transfersOf(wire.transfers, graph);
   const { devices: summaries, ...rest } = wire.summary;
   const timelines = wire.timelines ? memoryTimelines(graph, { indexOf: idx }, schedule, transfers, summaries.length) : null;
   const devices: DevicePlan[] = summaries.map((d, k) => (timelines ? { ...d, memoryTimeline: timelines[k].timeline } : { ...d }));
   return {
-    ...rest,
-    devices,
-    schedule,
-    transfers,
-    criticalPath: Array.from(wire.criticalPath, (i) => graph.nodes[i].id),
-    ...(wire.criticalTransfers ? { criticalTransfers: Array.from(wire.criticalTransfers) } : {}),
+    plan: {
+      ...rest,
+      devices,
+      schedule,
+      transfers,
+      criticalPath: Array.from(wire.criticalPath, (i) => graph.nodes[i].id),
+      ...(wire.criticalTransfers ? { criticalTransfers: Array.from(wire.criticalTransfers) } : {}),
+    },
   };
 }

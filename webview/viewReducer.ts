@@ -23,7 +23,7 @@ import type { PipelinePlan } from '../algorithms/pipeline/types';
 import { pipelineView } from './pipelineModel';
 import type { ObjectiveChoice } from './placementHost';
 import { DEFAULT_PIPELINE_CONTROLS, type InitMessage, type Objective, type WirePlan } from './protocol';
-import { decodePlan, isWirePlanForm, wirePlanProblem } from './planWire';
+import { decodePlan, isWirePlanForm } from './planWire';
 import { pushAll } from '../algorithms/arrays';
 
 /** Items visible at first paint: small graphs open fully, big ones as an overview of boxes. */
@@ -340,8 +340,8 @@ export function reduceView(s: ViewModel, ev: ViewEvent): ViewModel {
     case 'plan': {
       const g = withGraph(s, ev.graph);
       if (!isWirePlanForm(ev.plan)) return withPlan(g, ev.plan, ev.options);
-      const problem = wirePlanProblem(ev.plan, g.graph);
-      return problem ? { ...s, error: `cannot show the new plan: ${problem}` } : withPlan(g, decodePlan(ev.plan, g.graph, g.idx), ev.options);
+      const decoded = decodePlan(ev.plan, g.graph, g.idx);
+      return 'problem' in decoded ? { ...s, error: `cannot show the new plan: ${decoded.problem}` } : withPlan(g, decoded.plan, ev.options);
     }
     case 'pipeline':
       return withPipeline(withGraph(s, ev.graph), ev.pipeline, ev.options, ev.pipelineControls);
