@@ -90,96 +90,113 @@ interface VsCodeApi {
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
+/** The webview's end of the channel to the extension host: what changes as messages come and go. */
+interface VsCodeChannel {
+  api: VsCodeApi;
+  /** The viewer's handlers (set once it exists; messages before that are for the init only). */
+  events: HostEvents;
+  nextRequest: number;
+  /** The one replace waiting for its reply; a newer one supersedes it. */
+  pending: Pending | null;
+  resolveInit: (m: InitMessage) => void;
+}
+
 /** The VS Code side: messages over postMessage, validated on arrival. Resolves with the init message. */
 export function connectVsCodeHost(): { host: PlacementHost; init: Promise<InitMessage> } {
-  const api = acquireVsCodeApi();
-  const post = (m: WebviewToHostMessage) => api.postMessage(m);
-  let events: HostEvents = {};
-  let nextRequest = 1;
-  let pending: Pending | null = null;
   let resolveInit!: (m: InitMessage) => void;
   const init = new Promise<InitMessage>((r) => (resolveInit = r));
-
+  const ch: VsCodeChannel = { api: acquireVsCodeApi(), events: {}, nextRequest: 1, pending: null, resolveInit };
   window.addEventListener('message', (ev: MessageEvent) => {
     const m: unknown = ev.data;
     if (!isHostToWebviewMessage(m)) return; // not ours (VS Code posts internal messages too)
-    handle(m);
+    handle(ch, m);
   });
-
-  /** The waiting replace this reply answers (and no longer waiting); undefined for a superseded one. */
-  function takePending(requestId: number): Pending | undefined {
-    if (!pending || pending.id !== requestId) return undefined;
-    const p = pending;
-    pending = null;
-    return p;
-  }
-
-  function handle(m: HostToWebviewMessage): void {
-    switch (m.type) {
-      case 'init':
-        resolveInit(m);
-        return;
-      case 'plan': {
-        const result: PlaceResult = { plan: m.plan, options: m.options, ...(m.graph ? { graph: m.graph } : {}) };
-        if (m.requestId === undefined) events.onPlan?.(result);
-        else takePending(m.requestId)?.resolve(result);
-        return;
-      }
-      case 'pipelinePlan': {
-        const result: PipelineResult = {
-          pipeline: m.pipelinePlan,
-          options: m.options,
-          pipelineControls: m.pipelineControls,
-          ...(m.graph ? { graph: m.graph } : {}),
-        };
-        if (m.requestId === undefined) events.onPlan?.(result);
-        else takePending(m.requestId)?.resolve(result);
-        return;
-      }
-      case 'error':
-        if (m.requestId === undefined) events.onError?.(m.message);
-        else takePending(m.requestId)?.reject(new Error(m.message));
-        return;
-      case 'busy':
-        events.onBusy?.(m.busy, m.message);
-        return;
-      case 'progress':
-        events.onProgress?.(m.message, m.fraction);
-        return;
-      case 'theme':
-        events.onTheme?.(m.theme);
-        return;
-    }
-  }
-
-  const host: PlacementHost = {
-    kind: 'vscode',
-    replace(options, batchSize, choice, dims) {
-      if (pending) pending.reject(new SupersededError());
-      const id = nextRequest++;
-      return new Promise<PlaceResult | PipelineResult>((resolve, reject) => {
-        pending = { id, resolve, reject };
-        post({
-          type: 'replace',
-          requestId: id,
-          options,
-          ...(batchSize !== undefined ? { batchSize } : {}),
-          ...(dims !== undefined ? { dims } : {}),
-          ...(choice ? { objective: choice.objective, pipelineControls: choice.pipelineControls } : {}),
-        });
-      });
-    },
-    saveLimits: (memoryLimits) => post({ type: 'saveLimits', memoryLimits }),
-    exportAs: (format) => post({ type: 'export', format }),
-    openInBrowser: () => post({ type: 'openInBrowser' }),
-    select: (nodeId) => post({ type: 'select', nodeId }),
-    log: (level, message) => post({ type: 'log', level, message: message.slice(0, 10_000) }),
-    setEvents(e) {
-      events = e;
-    },
-    loadState: () => api.getState(),
-    saveState: (state) => api.setState(state),
-  };
-  post({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
+  const host = vsCodeHost(ch);
+  post(ch, { type: 'ready', protocolVersion: PROTOCOL_VERSION });
   return { host, init };
+}
+
+function post(ch: VsCodeChannel, m: WebviewToHostMessage): void {
+  ch.api.postMessage(m);
+}
+
+/** The waiting replace this reply answers (and no longer waiting); undefined for a superseded one. */
+function takePending(ch: VsCodeChannel, requestId: number): Pending | undefined {
+  if (!ch.pending || ch.pending.id !== requestId) return undefined;
+  const p = ch.pending;
+  ch.pending = null;
+  return p;
+}
+
+/** A plan the host pushed on its own (no request id) goes to the viewer; a reply settles its replace. */
+function deliver(ch: VsCodeChannel, requestId: number | undefined, result: PlaceResult | PipelineResult): void {
+  if (requestId === undefined) ch.events.onPlan?.(result);
+  else takePending(ch, requestId)?.resolve(result);
+}
+
+function handle(ch: VsCodeChannel, m: HostToWebviewMessage): void {
+  const { events } = ch;
+  switch (m.type) {
+    case 'init':
+      return ch.resolveInit(m);
+    case 'plan':
+      return deliver(ch, m.requestId, { plan: m.plan, options: m.options, ...(m.graph ? { graph: m.graph } : {}) });
+    case 'pipelinePlan':
+      return deliver(ch, m.requestId, {
+        pipeline: m.pipelinePlan,
+        options: m.options,
+        pipelineControls: m.pipelineControls,
+        ...(m.graph ? { graph: m.graph } : {}),
+      });
+    case 'error':
+      if (m.requestId === undefined) events.onError?.(m.message);
+      else takePending(ch, m.requestId)?.reject(new Error(m.message));
+      return;
+    case 'busy':
+      return events.onBusy?.(m.busy, m.message);
+    case 'progress':
+      return events.onProgress?.(m.message, m.fraction);
+    case 'theme':
+      return events.onTheme?.(m.theme);
+  }
+}
+
+/** Asks the host to place again; the replace still waiting (if any) is superseded. */
+function replaceVia(
+  ch: VsCodeChannel,
+  options: PlacementOptions,
+  batchSize?: number,
+  choice?: ObjectiveChoice,
+  dims?: string[],
+): Promise<PlaceResult | PipelineResult> {
+  if (ch.pending) ch.pending.reject(new SupersededError());
+  const id = ch.nextRequest++;
+  return new Promise<PlaceResult | PipelineResult>((resolve, reject) => {
+    ch.pending = { id, resolve, reject };
+    post(ch, {
+      type: 'replace',
+      requestId: id,
+      options,
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(dims !== undefined ? { dims } : {}),
+      ...(choice ? { objective: choice.objective, pipelineControls: choice.pipelineControls } : {}),
+    });
+  });
+}
+
+function vsCodeHost(ch: VsCodeChannel): PlacementHost {
+  return {
+    kind: 'vscode',
+    replace: (options, batchSize, choice, dims) => replaceVia(ch, options, batchSize, choice, dims),
+    saveLimits: (memoryLimits) => post(ch, { type: 'saveLimits', memoryLimits }),
+    exportAs: (format) => post(ch, { type: 'export', format }),
+    openInBrowser: () => post(ch, { type: 'openInBrowser' }),
+    select: (nodeId) => post(ch, { type: 'select', nodeId }),
+    log: (level, message) => post(ch, { type: 'log', level, message: message.slice(0, 10_000) }),
+    setEvents(e) {
+      ch.events = e;
+    },
+    loadState: () => ch.api.getState(),
+    saveState: (state) => ch.api.setState(state),
+  };
 }
