@@ -9,13 +9,13 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { OpGraph } from '../algorithms/graph';
 import type { AlgorithmName, GroupingMode, PlacementOptions } from '../algorithms/plan';
-import { createDimsControl } from './dimsControl';
+import { createDimsControl, type DimsControl } from './dimsControl';
 import { formatBytes, parseSize } from '../algorithms/units';
 import { GROUPINGS, LIMITS } from '../algorithms/options';
 import { resizeLimits } from './model';
 import { PIPELINE_SCHEDULES, PIPELINE_SPLITS, type PipelineScheduleName, type PipelineSplit } from '../algorithms/pipeline/types';
 import type { ObjectiveChoice } from './placementHost';
-import { MAX_MICROBATCHES, OBJECTIVES, type ExportFormat, type Objective } from './protocol';
+import { MAX_MICROBATCHES, OBJECTIVES, type ExportFormat, type Objective, type PipelineControls } from './protocol';
 
 export interface ControlsConfig {
   algorithms: AlgorithmName[];
@@ -77,37 +77,82 @@ function select(id: string, values: string[], current: string): ValueEl {
   return s;
 }
 
-export function createControls(root: HTMLElement, config: ControlsConfig, initial: PlacementOptions, cb: ControlsCallbacks): ControlsView {
-  let options: PlacementOptions = { ...initial, memoryLimits: initial.memoryLimits.slice() };
-  let batchSize = config.batchSize;
-  let dims: string[] | undefined;
-  let choice: ObjectiveChoice = { objective: config.choice.objective, pipelineControls: { ...config.choice.pipelineControls } };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  /** A change the user made that has not been sent yet (the debounce is running). */
-  let unsent = false;
-  const fire = () => {
-    clearTimeout(timer);
-    unsent = true;
-    // Debounce: typing "16GiB" into several fields should place once.
-    timer = setTimeout(() => {
-      unsent = false;
-      cb.onChange(
-        { ...options, memoryLimits: options.memoryLimits.slice() },
-        batchSize,
-        { objective: choice.objective, pipelineControls: { ...choice.pipelineControls } },
-        dims?.slice(),
-      );
-    }, 120);
-  };
+/** The controls' elements: one per knob (the memory fields are rebuilt when the device count changes). */
+interface ControlElements {
+  devices: ValueEl;
+  /** "memory: all": one limit for every device. */
+  all: ValueEl;
+  memFields: HTMLElement;
+  /** Why the value typed into a field is not one (memory limits, device count, microbatches). */
+  memError: HTMLElement;
+  algo: ValueEl;
+  comm: ValueEl;
+  grouping: ValueEl;
+  fuse: ValueEl;
+  batch: ValueEl;
+  objective: ValueEl;
+  split: ValueEl;
+  schedule: ValueEl;
+  microbatches: ValueEl;
+  /** Shown in latency mode only (latency places with an algorithm, and may fuse). */
+  latencyOnly: HTMLElement[];
+  /** Shown in throughput mode only (the pipeline's own knobs). */
+  throughputOnly: HTMLElement[];
+}
 
+/** Everything the controls hold, in one object: what the user chose so far and the pending send. */
+interface Controls {
+  config: ControlsConfig;
+  cb: ControlsCallbacks;
+  els: ControlElements;
+  options: PlacementOptions;
+  batchSize: number | undefined;
+  /** NAME=VALUE of the symbolic dims, once the user set one. */
+  dims: string[] | undefined;
+  choice: ObjectiveChoice;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** A change the user made that has not been sent yet (the debounce is running). */
+  unsent: boolean;
+  dimsControl: DimsControl | undefined;
+}
+
+/** Debounce: typing "16GiB" into several fields should place once. */
+const SEND_DEBOUNCE_MS = 120;
+
+export function createControls(root: HTMLElement, config: ControlsConfig, initial: PlacementOptions, cb: ControlsCallbacks): ControlsView {
+  const options: PlacementOptions = { ...initial, memoryLimits: initial.memoryLimits.slice() };
+  const choice: ObjectiveChoice = { objective: config.choice.objective, pipelineControls: { ...config.choice.pipelineControls } };
   root.replaceChildren();
+  const els = controlElements(config, options, choice);
+  const c: Controls = {
+    config,
+    cb,
+    els,
+    options,
+    batchSize: config.batchSize,
+    dims: undefined,
+    choice,
+    timer: undefined,
+    unsent: false,
+    dimsControl: undefined,
+  };
+  listenPlacement(c);
+  listenPipeline(c);
+  appendControls(c, root);
+  rebuildMemFields(c);
+  showObjective(c);
+  return {
+    setGraph: (graph) => c.dimsControl?.setGraph(graph),
+    setOptions: (o, ch) => setOptions(c, o, ch),
+  };
+}
+
+function controlElements(config: ControlsConfig, options: PlacementOptions, choice: ObjectiveChoice): ControlElements {
   const devices = el('vscode-textfield', { id: 'ctl-devices', type: 'number', min: '1', max: String(LIMITS.maxDevices), class: 'num' });
   devices.value = String(options.devices);
   const all = el('vscode-textfield', { id: 'mem-all', class: 'mem', placeholder: 'e.g. 16GiB' });
-  const memFields = document.createElement('div');
-  memFields.className = 'mem-fields';
-  const memError = document.createElement('div');
-  memError.className = 'invalid-msg';
+  const memFields = Object.assign(document.createElement('div'), { className: 'mem-fields' });
+  const memError = Object.assign(document.createElement('div'), { className: 'invalid-msg' });
   const algo = select('ctl-algorithm', config.algorithms, options.algorithm);
   const presets = config.presets.includes(options.comm) ? config.presets : [options.comm, ...config.presets];
   const comm = select('ctl-comm', presets, options.comm);
@@ -120,150 +165,193 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
   const schedule = select('ctl-schedule', [...PIPELINE_SCHEDULES], choice.pipelineControls.schedule);
   const microbatches = el('vscode-textfield', { id: 'ctl-microbatches', type: 'number', min: '1', max: String(MAX_MICROBATCHES), class: 'num' });
   microbatches.value = String(choice.pipelineControls.microbatches);
+  return {
+    devices,
+    all,
+    memFields,
+    memError,
+    algo,
+    comm,
+    grouping,
+    fuse,
+    batch,
+    objective,
+    split,
+    schedule,
+    microbatches,
+    latencyOnly: [labelled('algorithm', algo)],
+    throughputOnly: [labelled('split', split), labelled('microbatches', microbatches), labelled('schedule', schedule)],
+  };
+}
 
-  /** The size typed into a memory field; null (the field marked invalid, the reason shown) if it is not one. */
-  function readSize(field: ValueEl, what: string): number | null {
-    try {
-      const v = parseSize(field.value, what);
-      field.invalid = false;
-      memError.textContent = '';
-      return v;
-    } catch (e) {
-      field.invalid = true;
-      memError.textContent = (e as Error).message;
-      return null;
-    }
+/** Sends the user's choice once changes pause (copies: the controls keep changing theirs). */
+function fire(c: Controls): void {
+  clearTimeout(c.timer);
+  c.unsent = true;
+  c.timer = setTimeout(() => {
+    c.unsent = false;
+    c.cb.onChange(
+      { ...c.options, memoryLimits: c.options.memoryLimits.slice() },
+      c.batchSize,
+      { objective: c.choice.objective, pipelineControls: { ...c.choice.pipelineControls } },
+      c.dims?.slice(),
+    );
+  }, SEND_DEBOUNCE_MS);
+}
+
+/** On a change of `field`, applies its value to the controls' state and sends. */
+function onChange(c: Controls, field: ValueEl, apply: (value: string) => void): void {
+  field.addEventListener('change', () => {
+    apply(field.value);
+    fire(c);
+  });
+}
+
+/** The size typed into a memory field; null (the field marked invalid, the reason shown) if it is not one. */
+function readSize(c: Controls, field: ValueEl, what: string): number | null {
+  try {
+    const v = parseSize(field.value, what);
+    field.invalid = false;
+    c.els.memError.textContent = '';
+    return v;
+  } catch (e) {
+    field.invalid = true;
+    c.els.memError.textContent = (e as Error).message;
+    return null;
   }
+}
 
-  function memField(d: number): ValueEl {
-    const f = el('vscode-textfield', { id: `mem-${d}`, class: 'mem', 'aria-label': `memory limit of GPU ${d}` });
-    f.value = formatBytes(options.memoryLimits[d]);
-    f.addEventListener('change', () => {
-      const v = readSize(f, `memory limit of GPU ${d}`);
-      if (v === null || v === options.memoryLimits[d]) return;
-      options.memoryLimits[d] = v;
-      fire();
+/** The whole number from 1 to `max` typed into `field`; null (the field marked invalid, the reason shown) if it is not one. */
+function readCount(c: Controls, field: ValueEl, max: number, what: string): number | null {
+  const n = Number(field.value);
+  const ok = Number.isInteger(n) && n >= 1 && n <= max;
+  field.invalid = !ok;
+  c.els.memError.textContent = ok ? '' : `${what} must be a whole number from 1 to ${max}`;
+  return ok ? n : null;
+}
+
+function memField(c: Controls, d: number): ValueEl {
+  const f = el('vscode-textfield', { id: `mem-${d}`, class: 'mem', 'aria-label': `memory limit of GPU ${d}` });
+  f.value = formatBytes(c.options.memoryLimits[d]);
+  f.addEventListener('change', () => {
+    const v = readSize(c, f, `memory limit of GPU ${d}`);
+    if (v === null || v === c.options.memoryLimits[d]) return;
+    c.options.memoryLimits[d] = v;
+    fire(c);
+  });
+  return labelled(`GPU ${d}`, f) as unknown as ValueEl;
+}
+
+function rebuildMemFields(c: Controls): void {
+  const { memFields, all } = c.els;
+  const limits = c.options.memoryLimits;
+  // Same device count: update the values in place (creating web components is not free).
+  const existing = memFields.querySelectorAll<ValueEl>('vscode-textfield');
+  if (existing.length === limits.length)
+    existing.forEach((f, d) => {
+      const text = formatBytes(limits[d]);
+      if (f.value !== text && document.activeElement !== f) f.value = text;
     });
-    return labelled(`GPU ${d}`, f) as unknown as ValueEl;
-  }
+  else memFields.replaceChildren(...limits.map((_, d) => memField(c, d)));
+  const same = limits.every((l) => l === limits[0]);
+  setValue(all, same ? formatBytes(limits[0]) : '');
+}
 
-  function rebuildMemFields(): void {
-    // Same device count: update the values in place (creating web components is not free).
-    const existing = memFields.querySelectorAll<ValueEl>('vscode-textfield');
-    if (existing.length === options.memoryLimits.length)
-      existing.forEach((f, d) => {
-        const text = formatBytes(options.memoryLimits[d]);
-        if (f.value !== text && document.activeElement !== f) f.value = text;
-      });
-    else memFields.replaceChildren(...options.memoryLimits.map((_, d) => memField(d)));
-    const same = options.memoryLimits.every((l) => l === options.memoryLimits[0]);
-    setValue(all, same ? formatBytes(options.memoryLimits[0]) : '');
-  }
-
+/** The placement's knobs: devices and their memory, algorithm, interconnect, grouping, fusion, batch size. */
+function listenPlacement(c: Controls): void {
+  const { devices, all, algo, comm, grouping, fuse, batch } = c.els;
   devices.addEventListener('change', () => {
-    const n = Number(devices.value);
-    if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxDevices) {
-      devices.invalid = true;
-      memError.textContent = `device count must be a whole number from 1 to ${LIMITS.maxDevices}`;
-      return;
-    }
-    devices.invalid = false;
-    memError.textContent = '';
-    if (n === options.devices) return;
-    options = { ...options, devices: n, memoryLimits: resizeLimits(options.memoryLimits, n, options.memoryLimits[0] ?? 16 * 2 ** 30) };
-    rebuildMemFields();
-    fire();
+    const n = readCount(c, devices, LIMITS.maxDevices, 'device count');
+    if (n === null || n === c.options.devices) return;
+    const o = c.options;
+    c.options = { ...o, devices: n, memoryLimits: resizeLimits(o.memoryLimits, n, o.memoryLimits[0] ?? 16 * 2 ** 30) };
+    rebuildMemFields(c);
+    fire(c);
   });
   all.addEventListener('change', () => {
     if (!all.value.trim()) return;
-    const v = readSize(all, 'memory limit');
+    const v = readSize(c, all, 'memory limit');
     if (v === null) return;
-    options.memoryLimits = options.memoryLimits.map(() => v);
-    rebuildMemFields();
-    fire();
+    c.options.memoryLimits = c.options.memoryLimits.map(() => v);
+    rebuildMemFields(c);
+    fire(c);
   });
-  algo.addEventListener('change', () => {
-    options = { ...options, algorithm: algo.value as AlgorithmName };
-    fire();
-  });
-  comm.addEventListener('change', () => {
-    options = { ...options, comm: comm.value };
-    fire();
-  });
-  grouping.addEventListener('change', () => {
-    options = { ...options, grouping: grouping.value as GroupingMode };
-    fire();
-  });
-  fuse.addEventListener('change', () => {
-    options = { ...options, fuse: !!fuse.checked };
-    fire();
-  });
-  objective.addEventListener('change', () => {
-    choice = { ...choice, objective: objective.value as Objective };
-    showObjective();
-    fire();
-  });
-  split.addEventListener('change', () => {
-    choice = { ...choice, pipelineControls: { ...choice.pipelineControls, split: split.value as PipelineSplit } };
-    fire();
-  });
-  schedule.addEventListener('change', () => {
-    choice = { ...choice, pipelineControls: { ...choice.pipelineControls, schedule: schedule.value as PipelineScheduleName } };
-    fire();
-  });
-  microbatches.addEventListener('change', () => {
-    const n = Number(microbatches.value);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_MICROBATCHES) {
-      microbatches.invalid = true;
-      memError.textContent = `microbatches must be a whole number from 1 to ${MAX_MICROBATCHES}`;
-      return;
-    }
-    microbatches.invalid = false;
-    memError.textContent = '';
-    if (n === choice.pipelineControls.microbatches) return;
-    choice = { ...choice, pipelineControls: { ...choice.pipelineControls, microbatches: n } };
-    fire();
-  });
+  onChange(c, algo, (v) => (c.options = { ...c.options, algorithm: v as AlgorithmName }));
+  onChange(c, comm, (v) => (c.options = { ...c.options, comm: v }));
+  onChange(c, grouping, (v) => (c.options = { ...c.options, grouping: v as GroupingMode }));
+  onChange(c, fuse, () => (c.options = { ...c.options, fuse: !!fuse.checked }));
   batch.addEventListener('change', () => {
     const n = Number(batch.value);
-    if (!Number.isInteger(n) || n < 1) {
-      batch.invalid = true;
-      return;
-    }
-    batch.invalid = false;
-    batchSize = n;
-    fire();
+    batch.invalid = !Number.isInteger(n) || n < 1;
+    if (batch.invalid) return;
+    c.batchSize = n;
+    fire(c);
   });
+}
 
-  root.append(labelled('devices', devices), labelled('memory: all', all));
+/** The objective and, for throughput, the pipeline's split, schedule and microbatches. */
+function listenPipeline(c: Controls): void {
+  const { objective, split, schedule, microbatches } = c.els;
+  const withControls = (p: Partial<PipelineControls>) => (c.choice = { ...c.choice, pipelineControls: { ...c.choice.pipelineControls, ...p } });
+  onChange(c, objective, (v) => {
+    c.choice = { ...c.choice, objective: v as Objective };
+    showObjective(c);
+  });
+  onChange(c, split, (v) => withControls({ split: v as PipelineSplit }));
+  onChange(c, schedule, (v) => withControls({ schedule: v as PipelineScheduleName }));
+  microbatches.addEventListener('change', () => {
+    const n = readCount(c, microbatches, MAX_MICROBATCHES, 'microbatches');
+    if (n === null || n === c.choice.pipelineControls.microbatches) return;
+    withControls({ microbatches: n });
+    fire(c);
+  });
+}
+
+function showObjective(c: Controls): void {
+  const t = c.choice.objective === 'throughput';
+  for (const e of c.els.latencyOnly) e.style.display = t ? 'none' : '';
+  for (const e of c.els.throughputOnly) e.style.display = t ? '' : 'none';
+  c.els.fuse.style.display = t ? 'none' : '';
+}
+
+/** The controls in their order on the bar, then the host's actions and the model's dims. */
+function appendControls(c: Controls, root: HTMLElement): void {
+  const { els, config } = c;
+  root.append(labelled('devices', els.devices), labelled('memory: all', els.all));
   const memWrap = document.createElement('div');
   memWrap.className = 'ctl';
-  memWrap.append(memFields, memError);
-  // Latency places with an algorithm (and may fuse); throughput plans stages with its own knobs.
-  const latencyOnly = [labelled('algorithm', algo)];
-  const throughputOnly = [labelled('split', split), labelled('microbatches', microbatches), labelled('schedule', schedule)];
-  const showObjective = () => {
-    const t = choice.objective === 'throughput';
-    for (const e of latencyOnly) e.style.display = t ? 'none' : '';
-    for (const e of throughputOnly) e.style.display = t ? '' : 'none';
-    fuse.style.display = t ? 'none' : '';
-  };
-  root.append(memWrap, labelled('objective', objective), ...latencyOnly, ...throughputOnly, labelled('interconnect', comm), labelled('grouping', grouping));
+  memWrap.append(els.memFields, els.memError);
+  root.append(
+    memWrap,
+    labelled('objective', els.objective),
+    ...els.latencyOnly,
+    ...els.throughputOnly,
+    labelled('interconnect', els.comm),
+    labelled('grouping', els.grouping),
+  );
   if (config.batchSize !== undefined) {
-    batch.value = String(config.batchSize);
-    root.append(labelled('batch size', batch));
+    els.batch.value = String(config.batchSize);
+    root.append(labelled('batch size', els.batch));
   }
-  root.append(fuse);
-  const dimsControl = config.modelDims
+  root.append(els.fuse);
+  c.dimsControl = config.modelDims
     ? createDimsControl(config.modelDims, (d) => {
-        dims = d;
-        fire();
+        c.dims = d;
+        fire(c);
       })
     : undefined;
+  root.append(...hostActions(c));
+  if (c.dimsControl) root.append(c.dimsControl.element);
+}
+
+/** The buttons for what the host offers: save the limits to the settings, export, open the report in a browser. */
+function hostActions(c: Controls): HTMLElement[] {
+  const { config, cb } = c;
+  const out: HTMLElement[] = [];
   if (config.canSaveLimits && cb.onSaveLimits) {
     const b = el('vscode-button', { id: 'ctl-save-limits', secondary: '' }, 'Save limits');
-    b.addEventListener('click', () => cb.onSaveLimits!(options.memoryLimits.slice()));
-    root.append(b);
+    b.addEventListener('click', () => cb.onSaveLimits!(c.options.memoryLimits.slice()));
+    out.push(b);
   }
   if (config.exportFormats.length && cb.onExport) {
     const ex = select('ctl-export', ['export…', ...config.exportFormats], 'export…');
@@ -271,40 +359,35 @@ export function createControls(root: HTMLElement, config: ControlsConfig, initia
       if (ex.value !== 'export…') cb.onExport!(ex.value as ExportFormat);
       ex.value = 'export…';
     });
-    root.append(labelled('export', ex));
+    out.push(labelled('export', ex));
   }
   if (config.canOpenInBrowser && cb.onOpenInBrowser) {
     const b = el('vscode-button', { id: 'ctl-open-browser', secondary: '' }, 'Open in browser');
     b.addEventListener('click', () => cb.onOpenInBrowser!());
-    root.append(b);
+    out.push(b);
   }
-  if (dimsControl) root.append(dimsControl.element);
-  rebuildMemFields();
-  showObjective();
+  return out;
+}
 
-  return {
-    setGraph(graph) {
-      dimsControl?.setGraph(graph);
-    },
-    setOptions(o, c) {
-      // A plan for an earlier request must not undo what the user just chose and is about to send.
-      if (unsent) return;
-      options = { ...o, memoryLimits: o.memoryLimits.slice() };
-      // Every plan comes with its options, mostly the shown ones: a web component re-renders on any set.
-      setValue(devices, String(o.devices));
-      setValue(algo, o.algorithm);
-      setValue(comm, o.comm);
-      setValue(grouping, o.grouping);
-      if (fuse.checked !== o.fuse) fuse.checked = o.fuse;
-      if (c) {
-        choice = { objective: c.objective, pipelineControls: { ...c.pipelineControls } };
-        setValue(objective, c.objective);
-        setValue(split, c.pipelineControls.split);
-        setValue(schedule, c.pipelineControls.schedule);
-        setValue(microbatches, String(c.pipelineControls.microbatches));
-        showObjective();
-      }
-      rebuildMemFields();
-    },
-  };
+/** A plan's options (and objective) shown, unless the user has a change of their own still to send. */
+function setOptions(c: Controls, o: PlacementOptions, choice?: ObjectiveChoice): void {
+  // A plan for an earlier request must not undo what the user just chose and is about to send.
+  if (c.unsent) return;
+  const { els } = c;
+  c.options = { ...o, memoryLimits: o.memoryLimits.slice() };
+  // Every plan comes with its options, mostly the shown ones: a web component re-renders on any set.
+  setValue(els.devices, String(o.devices));
+  setValue(els.algo, o.algorithm);
+  setValue(els.comm, o.comm);
+  setValue(els.grouping, o.grouping);
+  if (els.fuse.checked !== o.fuse) els.fuse.checked = o.fuse;
+  if (choice) {
+    c.choice = { objective: choice.objective, pipelineControls: { ...choice.pipelineControls } };
+    setValue(els.objective, choice.objective);
+    setValue(els.split, choice.pipelineControls.split);
+    setValue(els.schedule, choice.pipelineControls.schedule);
+    setValue(els.microbatches, String(choice.pipelineControls.microbatches));
+    showObjective(c);
+  }
+  rebuildMemFields(c);
 }
