@@ -79,7 +79,7 @@ interface ViewerRun {
   restoreTransform: ViewTransform | null;
   /** The newest layout request; the answer to an older one is dropped. */
   layoutSeq: number;
-  /** The host's "placing…" text, shown again when a layout's progress ends. */
+  /** The host's "placing…" text (empty when idle): set by `setBusy`, shown again by `showSettledStatus`. */
   busyText: string;
   /** The item under the pointer (in the DAG or the timeline): the views are told only when it changes. */
   hoverItem: string | null;
@@ -191,16 +191,28 @@ function setStatus(v: Viewer, text: string, kind: 'info' | 'error' = 'info', fra
   renderStatus(v.views.panels.els.status, text, kind, fraction);
 }
 
+/**
+ * The host started or stopped placing. Its text is the status line now; a layout's progress may
+ * replace it, and `showSettledStatus` brings it back when that layout is drawn.
+ */
+function setBusy(v: Viewer, busy: boolean, message?: string): void {
+  v.run.busyText = busy ? (message ?? 'placing…') : '';
+  setStatus(v, v.run.busyText);
+}
+
+/** The status line once a layout is drawn: the last error, else the host's busy text (empty when idle). */
+function showSettledStatus(v: Viewer): void {
+  const { error } = v.run.s;
+  setStatus(v, error ?? v.run.busyText, error ? 'error' : 'info');
+}
+
 // ── the host and the page ──
 
 function listen(v: Viewer): void {
   const { host, views } = v;
   host.setEvents({
     onPlan: (r) => void dispatch(v, resultEvent(r)),
-    onBusy: (b, m) => {
-      v.run.busyText = b ? (m ?? 'placing…') : '';
-      setStatus(v, v.run.busyText);
-    },
+    onBusy: (b, m) => setBusy(v, b, m),
     onProgress: (m, f) => setStatus(v, m, 'info', f),
     onError: (m) => void dispatch(v, { type: 'error', message: m }),
     onTheme: () => views.panels.timeline.redraw(),
@@ -436,7 +448,7 @@ async function relayout(v: Viewer, fit: boolean): Promise<void> {
   run.stats.lastElkMs = response.elkMs;
   run.stats.layouts++;
   if (run.s.selected !== null) v.views.dag.setSelected(run.vis.repOf[run.s.selected]);
-  setStatus(v, run.s.error ?? run.busyText, run.s.error ? 'error' : 'info');
+  showSettledStatus(v);
 }
 
 /** First paint: a quick layered layout now, ELK's when the worker has it. */
