@@ -170,3 +170,33 @@ function lastKeptEnd(xs: (number | null)[], widths: number[], before: number): n
   }
   return -Infinity;
 }
+
+/** How many ticks an axis `spanPx` long asks for: one per `pxPerTick`, at least 2, at most `most`. */
+export function tickCount(spanPx: number, pxPerTick: number, most: number): number {
+  return Math.max(2, Math.min(most, Math.floor(spanPx / pxPerTick)));
+}
+
+/** One tick of a drawn axis: where it is, its label, and where that label starts (null: dropped). */
+export interface AxisMark {
+  x: number;
+  label: string;
+  labelLeft: number | null;
+}
+
+/**
+ * A time axis over the visible window [t0, t1] (µs) — the op timeline's and the memory curve's:
+ * round ticks in one unit (timeTicks) at `xOf(t)`, labels `labelWidth` px wide centred on their tick,
+ * kept inside [left, right] and dropped where they would overlap (fitLabels).
+ */
+export function timeAxisMarks(
+  window: { t0: number; t1: number },
+  count: number,
+  xOf: (t: number) => number,
+  labelWidth: (label: string) => number,
+  bounds: { left: number; right: number },
+): AxisMark[] {
+  const ticks = timeTicks(window.t1, count, window.t0);
+  const xs = ticks.values.map((t) => xOf(t));
+  const lefts = fitLabels(xs, ticks.labels.map(labelWidth), bounds.left, bounds.right);
+  return xs.map((x, i) => ({ x, label: ticks.labels[i], labelLeft: lefts[i] }));
+}

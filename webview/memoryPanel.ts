@@ -3,10 +3,10 @@
 // colour; plus the memory-over-time curve of one device.
 // Each bar carries data-peak-bytes (= the plan's peakBytes) and data-limit-bytes for tests/tools.
 import { select } from 'd3-selection';
-import { scaleLinear } from 'd3-scale';
+import { scaleLinear, type ScaleLinear } from 'd3-scale';
 import type { DevicePlan, Plan } from '../algorithms/plan';
 import { formatBytes, formatUs } from '../algorithms/units';
-import { byteTicks, fitLabels, timeTicks } from './axes';
+import { byteTicks, tickCount, timeAxisMarks } from './axes';
 import { escapeHtml } from './html';
 import { maxOf } from '../algorithms/arrays';
 
@@ -88,14 +88,19 @@ export function renderMemoryBars(svgEl: SVGSVGElement, plan: Plan | null, select
   renderBars(svgEl, latencyMemoryBars(plan), selected, cb);
 }
 
-/** Draws bars (data-peak-bytes = a bar's total, data-limit-bytes = its limit) on a byte axis. */
-export function renderBars(svgEl: SVGSVGElement, bars: MemoryBar[], selected: number, cb: MemoryPanelCallbacks, whenEmpty?: string): void {
-  const svg = select(svgEl);
-  svg.selectAll('*').remove();
-  if (bars.length === 0) {
-    if (whenEmpty) svg.append('g').attr('class', 'axis').append('text').attr('x', 4).attr('y', 20).text(whenEmpty);
-    return;
-  }
+/** Where the bars go: the byte scale (bottom up) and each bar's left edge and width. */
+interface BarsGeometry {
+  y: ScaleLinear<number, number>;
+  /** The axis' top (bytes): 5 % above the tallest bar or limit shown. */
+  top: number;
+  barW: number;
+  xOf(k: number): number;
+  width: number;
+  height: number;
+  margin: { top: number; right: number; bottom: number; left: number };
+}
+
+function barsGeometry(svgEl: SVGSVGElement, bars: MemoryBar[]): BarsGeometry {
   const width = svgEl.clientWidth || Number(svgEl.getAttribute('width')) || 300;
   const height = Number(svgEl.getAttribute('height')) || 180;
   const margin = { top: 14, right: 6, bottom: 30, left: 54 };
@@ -108,93 +113,121 @@ export function renderBars(svgEl: SVGSVGElement, bars: MemoryBar[], selected: nu
     .range([height - margin.bottom, margin.top]);
   const band = (width - margin.left - margin.right) / bars.length;
   const barW = Math.max(4, Math.min(46, band * 0.7));
+  return { y, top: maxV * 1.05, barW, xOf: (k) => margin.left + k * band + (band - barW) / 2, width, height, margin };
+}
 
+/** Draws bars (data-peak-bytes = a bar's total, data-limit-bytes = its limit) on a byte axis. */
+export function renderBars(svgEl: SVGSVGElement, bars: MemoryBar[], selected: number, cb: MemoryPanelCallbacks, whenEmpty?: string): void {
+  const svg = select(svgEl);
+  svg.selectAll('*').remove();
+  if (bars.length === 0) {
+    if (whenEmpty) svg.append('g').attr('class', 'axis').append('text').attr('x', 4).attr('y', 20).text(whenEmpty);
+    return;
+  }
+  const geo = barsGeometry(svgEl, bars);
   const axis = svg.append('g').attr('class', 'axis');
   // Round binary-unit ticks (0, 2, 4, 6, 8 MiB), not d3's decimal ticks printed in MiB.
-  const yTicks = byteTicks(y.domain()[1], 4);
+  const yTicks = byteTicks(geo.y.domain()[1], 4);
   yTicks.values.forEach((t, i) => {
     axis
       .append('line')
-      .attr('x1', margin.left - 4)
-      .attr('x2', width - margin.right)
-      .attr('y1', y(t))
-      .attr('y2', y(t))
+      .attr('x1', geo.margin.left - 4)
+      .attr('x2', geo.width - geo.margin.right)
+      .attr('y1', geo.y(t))
+      .attr('y2', geo.y(t))
       .style('opacity', 0.4);
-    axis
-      .append('text')
-      .attr('x', margin.left - 6)
-      .attr('y', y(t) + 3)
-      .attr('text-anchor', 'end')
-      .text(yTicks.labels[i]);
+    appendByteLabel(axis.node()!, yTicks.labels[i], geo.margin.left - 6, geo.y(t));
   });
-
   bars.forEach((b, k) => {
-    const over = Number.isFinite(b.limitBytes) && b.totalBytes > b.limitBytes;
-    const x = margin.left + k * band + (band - barW) / 2;
-    const g = svg
-      .append('g')
-      .attr('class', `mem-bar ${b.colourClass}${over ? ' over' : ''}${b.index === selected ? ' selected' : ''}`)
-      .attr('data-peak-bytes', b.totalBytes)
-      .attr('data-limit-bytes', b.limitBytes);
-    for (const [name, v] of Object.entries(b.attrs)) g.attr(name, v);
-    let base = 0;
-    for (const { name, bytes: v } of b.segments) {
-      if (v <= 0) continue;
-      g.append('rect')
-        .attr('class', `seg-${name}`)
-        .attr('data-bytes', v)
-        .attr('x', x)
-        .attr('width', barW)
-        .attr('y', y(base + v))
-        .attr('height', Math.max(0.5, y(base) - y(base + v)));
-      base += v;
-    }
+    const g = drawBar(svg.append('g').node()!, b, geo.xOf(k), b.index === selected, geo, bars.length <= 6);
+    const tip = barTipHtml(b);
+    g.addEventListener('mousemove', (ev) => cb.onHover(tip, ev));
+    g.addEventListener('mouseleave', () => cb.onHover(null, null));
+    g.addEventListener('click', () => cb.onSelectDevice(b.index));
+  });
+}
+
+/** A byte axis label, right-aligned at x, on the tick at height y. */
+function appendByteLabel(axisEl: SVGGElement, label: string, x: number, y: number): void {
+  select(axisEl)
+    .append('text')
+    .attr('x', x)
+    .attr('y', y + 3)
+    .attr('text-anchor', 'end')
+    .text(label);
+}
+
+const overLimit = (b: MemoryBar): boolean => Number.isFinite(b.limitBytes) && b.totalBytes > b.limitBytes;
+
+/** One bar into `el`: its stacked segments, frame, limit mark and the labels under it. */
+function drawBar(el: SVGGElement, b: MemoryBar, x: number, isSelected: boolean, geo: BarsGeometry, withTotal: boolean): SVGGElement {
+  const { y, barW } = geo;
+  const g = select(el)
+    .attr('class', `mem-bar ${b.colourClass}${overLimit(b) ? ' over' : ''}${isSelected ? ' selected' : ''}`)
+    .attr('data-peak-bytes', b.totalBytes)
+    .attr('data-limit-bytes', b.limitBytes);
+  for (const [name, v] of Object.entries(b.attrs)) g.attr(name, v);
+  let base = 0;
+  for (const { name, bytes: v } of b.segments) {
+    if (v <= 0) continue;
     g.append('rect')
-      .attr('class', 'frame')
+      .attr('class', `seg-${name}`)
+      .attr('data-bytes', v)
       .attr('x', x)
       .attr('width', barW)
-      .attr('y', y(b.totalBytes))
-      .attr('height', Math.max(0, y(0) - y(b.totalBytes)));
-    if (Number.isFinite(b.limitBytes) && b.limitBytes > 0) {
-      if (b.limitBytes <= maxV * 1.05) {
-        g.append('line')
-          .attr('class', 'limit')
-          .attr('x1', x - 4)
-          .attr('x2', x + barW + 4)
-          .attr('y1', y(b.limitBytes))
-          .attr('y2', y(b.limitBytes));
-      } else {
-        // Limit far above the peak: say so at the top instead of squashing the bars.
-        g.append('text')
-          .attr('class', 'limit-off')
-          .attr('x', x + barW / 2)
-          .attr('y', margin.top - 3)
-          .attr('text-anchor', 'middle')
-          .text(`↑ ${formatBytes(b.limitBytes)}`);
-      }
-    }
+      .attr('y', y(base + v))
+      .attr('height', Math.max(0.5, y(base) - y(base + v)));
+    base += v;
+  }
+  g.append('rect')
+    .attr('class', 'frame')
+    .attr('x', x)
+    .attr('width', barW)
+    .attr('y', y(b.totalBytes))
+    .attr('height', Math.max(0, y(0) - y(b.totalBytes)));
+  drawLimit(el, b, x, geo);
+  const under = geo.height - geo.margin.bottom;
+  for (const [dy, text] of [
+    [12, b.label],
+    [24, withTotal ? formatBytes(b.totalBytes) : ''],
+  ] as const)
     g.append('text')
       .attr('class', 'val')
       .attr('x', x + barW / 2)
-      .attr('y', height - margin.bottom + 12)
+      .attr('y', under + dy)
       .attr('text-anchor', 'middle')
-      .text(b.label);
-    g.append('text')
-      .attr('class', 'val')
-      .attr('x', x + barW / 2)
-      .attr('y', height - margin.bottom + 24)
-      .attr('text-anchor', 'middle')
-      .text(bars.length <= 6 ? formatBytes(b.totalBytes) : '');
-    const tip = [
-      `<b>${escapeHtml(b.title)}</b>${over ? ' — <b>over its limit</b>' : ''}<table>`,
-      ...b.rows.map(([k2, v]) => `<tr><td>${escapeHtml(k2)}</td><td>${escapeHtml(v)}</td></tr>`),
-      '</table>',
-    ].join('');
-    const node = g.node()!;
-    node.addEventListener('mousemove', (ev) => cb.onHover(tip, ev));
-    node.addEventListener('mouseleave', () => cb.onHover(null, null));
-    node.addEventListener('click', () => cb.onSelectDevice(b.index));
-  });
+      .text(text);
+  return el;
+}
+
+/** The bar's limit: a line across it, or, far above the peak, a note at the top instead of squashing the bars. */
+function drawLimit(el: SVGGElement, b: MemoryBar, x: number, geo: BarsGeometry): void {
+  if (!(Number.isFinite(b.limitBytes) && b.limitBytes > 0)) return;
+  const g = select(el);
+  if (b.limitBytes <= geo.top) {
+    g.append('line')
+      .attr('class', 'limit')
+      .attr('x1', x - 4)
+      .attr('x2', x + geo.barW + 4)
+      .attr('y1', geo.y(b.limitBytes))
+      .attr('y2', geo.y(b.limitBytes));
+    return;
+  }
+  g.append('text')
+    .attr('class', 'limit-off')
+    .attr('x', x + geo.barW / 2)
+    .attr('y', geo.margin.top - 3)
+    .attr('text-anchor', 'middle')
+    .text(`↑ ${formatBytes(b.limitBytes)}`);
+}
+
+/** The bar's tooltip: its title (and whether it is over its limit), then its rows. */
+function barTipHtml(b: MemoryBar): string {
+  return [
+    `<b>${escapeHtml(b.title)}</b>${overLimit(b) ? ' — <b>over its limit</b>' : ''}<table>`,
+    ...b.rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`),
+    '</table>',
+  ].join('');
 }
 
 /**
@@ -246,14 +279,7 @@ export function renderMemoryOverTime(svgEl: SVGSVGElement, plan: Plan | null, de
   path += `L${x(tMax)},${y(prev)}L${x(tMax)},${y(0)}Z`;
   const axis = svg.append('g').attr('class', 'axis');
   const yTicks = byteTicks(y.domain()[1], 3);
-  yTicks.values.forEach((t, i) =>
-    axis
-      .append('text')
-      .attr('x', margin.left - 6)
-      .attr('y', y(t) + 3)
-      .attr('text-anchor', 'end')
-      .text(yTicks.labels[i]),
-  );
+  yTicks.values.forEach((t, i) => appendByteLabel(axis.node()!, yTicks.labels[i], margin.left - 6, y(t)));
   drawTimeAxis(axis.node()!, x, tMax, height, width);
   axis
     .append('line')
@@ -274,33 +300,35 @@ export function renderMemoryOverTime(svgEl: SVGSVGElement, plan: Plan | null, de
 }
 
 /**
- * Time labels under the memory curve: round values in one unit (timeTicks), each with a short tick
- * mark, labels inset so the end ones are not clipped by the svg and dropped where they would overlap.
+ * Time labels under the memory curve (timeAxisMarks), each with a short tick mark, labels inset so
+ * the end ones are not clipped by the svg and dropped where they would overlap.
  */
 function drawTimeAxis(axisEl: SVGGElement, x: (t: number) => number, tMax: number, height: number, width: number): void {
   const axis = select(axisEl);
-  const span = Math.abs(x(tMax) - x(0));
-  const ticks = timeTicks(tMax, Math.max(2, Math.min(6, Math.floor(span / 70))));
+  const marks = timeAxisMarks({ t0: 0, t1: tMax }, tickCount(Math.abs(x(tMax) - x(0)), 70, 6), x, (l) => svgTextWidth(axisEl, l), {
+    left: 2,
+    right: width - 2,
+  });
   const labelY = height - 4;
-  const texts = ticks.values.map((t, i) => {
+  for (const m of marks) {
     axis
       .append('line')
-      .attr('x1', x(t))
-      .attr('x2', x(t))
+      .attr('x1', m.x)
+      .attr('x2', m.x)
       .attr('y1', labelY - 13)
       .attr('y2', labelY - 10);
-    return axis.append('text').attr('y', labelY).attr('text-anchor', 'start').text(ticks.labels[i]);
-  });
-  // Measured widths when the svg is rendered; an estimate (≈ 6 px a character at 10 px) otherwise.
-  const widths = texts.map((t, i) => {
-    const el = t.node()!;
-    const measured = typeof el.getComputedTextLength === 'function' ? el.getComputedTextLength() : 0;
-    return measured > 0 ? measured : ticks.labels[i].length * 6;
-  });
-  const lefts = fitLabels(ticks.values.map(x), widths, 2, width - 2);
-  texts.forEach((t, i) => {
-    const left = lefts[i];
-    if (left === null) t.remove();
-    else t.attr('x', left.toFixed(1));
-  });
+    if (m.labelLeft !== null) axis.append('text').attr('y', labelY).attr('text-anchor', 'start').text(m.label).attr('x', m.labelLeft.toFixed(1));
+  }
+}
+
+/**
+ * A label's width as drawn in `parent` (its font comes from there): measured when the svg is
+ * rendered, an estimate (≈ 6 px a character at 10 px) otherwise.
+ */
+function svgTextWidth(parent: SVGGElement, label: string): number {
+  const probe = select(parent).append('text').text(label);
+  const el = probe.node()!;
+  const measured = typeof el.getComputedTextLength === 'function' ? el.getComputedTextLength() : 0;
+  probe.remove();
+  return measured > 0 ? measured : label.length * 6;
 }

@@ -5,7 +5,7 @@
 import { select } from 'd3-selection';
 import { zoom, type ZoomTransform, zoomIdentity } from 'd3-zoom';
 import type { Plan } from '../algorithms/plan';
-import { fitLabels, timeTicks } from './axes';
+import { tickCount, timeAxisMarks } from './axes';
 import { deviceColour } from './styles';
 
 export interface Bar {
@@ -78,157 +78,169 @@ export interface TimelineView {
 const LANE_H = 16;
 const CHANNEL_H = 9;
 const LEFT = 70;
+/** Room right of the bars, so the last one and its axis label are not at the canvas edge. */
+const RIGHT = 8;
 const TOP = 6;
 /** Height of one device's compute + channel lanes; the app sizes the panel with it. */
 export const LANE_PAIR_H = LANE_H + CHANNEL_H + 8;
 const AXIS_H = 16;
 
-export function createTimeline(canvas: HTMLCanvasElement, cb: TimelineCallbacks): TimelineView {
-  let plan: Plan | null = null;
-  let lanes: Lane[] = [];
-  let critical: Uint8Array = new Uint8Array(0);
-  let hoverNode: number | null = null;
-  let transform: ZoomTransform = zoomIdentity;
-  let frame = 0;
+/** What the timeline changes after it is created. */
+interface TimelineState {
+  plan: Plan | null;
+  lanes: Lane[];
+  critical: Uint8Array;
+  hoverNode: number | null;
+  /** The horizontal zoom/pan (d3-zoom on the canvas). */
+  transform: ZoomTransform;
+  /** The pending animation frame (0: none). */
+  frame: number;
+}
 
-  const laneTop = (k: number) => TOP + Math.floor(k / 2) * LANE_PAIR_H + (k % 2 ? LANE_H + 1 : 0);
-  const laneHeight = (k: number) => (k % 2 ? CHANNEL_H : LANE_H);
-  const span = () => Math.max(1, plan?.makespanUs ?? 1);
-  const xOf = (t: number, w: number) => LEFT + transform.applyX((t / span()) * (w - LEFT - 8));
-  const tOf = (x: number, w: number) => (transform.invertX(x - LEFT) / (w - LEFT - 8)) * span();
+/** Lane k's top and height: even lanes are a device's compute lane, odd ones its channel lane. */
+const laneTop = (k: number): number => TOP + Math.floor(k / 2) * LANE_PAIR_H + (k % 2 ? LANE_H + 1 : 0);
+const laneHeight = (k: number): number => (k % 2 ? CHANNEL_H : LANE_H);
 
-  const z = zoom<HTMLCanvasElement, unknown>()
-    .scaleExtent([1, 5000])
-    .on('zoom', (ev: { transform: ZoomTransform }) => {
-      transform = ev.transform;
-      schedule();
-    });
-  select(canvas).call(z);
+/** Time ↔ canvas x for a canvas `w` px wide: the makespan over the bars' width, then the zoom. */
+function timeScale(s: TimelineState, w: number): { xOf(t: number): number; tOf(x: number): number; span: number } {
+  const span = Math.max(1, s.plan?.makespanUs ?? 1);
+  const inner = w - LEFT - RIGHT;
+  return {
+    xOf: (t) => LEFT + s.transform.applyX((t / span) * inner),
+    tOf: (x) => (s.transform.invertX(x - LEFT) / inner) * span,
+    span,
+  };
+}
 
-  function schedule(): void {
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      draw();
-    });
+/** The theme's colours, read per draw (the theme may change while the view is open). */
+interface Theme {
+  fg: string;
+  muted: string;
+  focus: string;
+  border: string;
+}
+
+function css(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+function readTheme(): Theme {
+  return {
+    fg: css('--vscode-foreground', '#333'),
+    muted: css('--vscode-descriptionForeground', '#777'),
+    focus: css('--vscode-focusBorder', '#005fb8'),
+    border: css('--vscode-panel-border', '#ccc'),
+  };
+}
+
+/** The 2-d context, the canvas sized to its box at the device pixel ratio and cleared; null without one. */
+function prepareCanvas(canvas: HTMLCanvasElement): { ctx: CanvasRenderingContext2D; w: number; h: number } | null {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth;
+  const h = canvas.clientHeight;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
   }
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return null;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return { ctx, w, h };
+}
 
-  function css(name: string, fallback: string): string {
-    return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+function draw(canvas: HTMLCanvasElement, s: TimelineState): void {
+  const c = prepareCanvas(canvas);
+  if (!c) return;
+  const { ctx, w, h } = c;
+  const theme = readTheme();
+  ctx.font = `11px ${css('--vscode-font-family', 'sans-serif')}`;
+  if (!s.plan || !s.plan.feasible) {
+    ctx.fillStyle = theme.muted;
+    ctx.fillText(s.plan ? 'no timeline: the placement is infeasible' : 'placing…', LEFT, 20);
+    return;
   }
+  const scale = timeScale(s, w);
+  s.lanes.forEach((lane, k) => drawLane(ctx, lane, k, s.critical, scale.xOf, w, theme));
+  if (s.hoverNode !== null) drawHover(ctx, s.lanes, s.hoverNode, scale.xOf, theme);
+  drawTimeAxis(ctx, scale, w, h, theme);
+}
 
-  function draw(): void {
-    const dpr = window.devicePixelRatio || 1;
-    const w = canvas.clientWidth;
-    const h = canvas.clientHeight;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr);
-      canvas.height = Math.round(h * dpr);
+/** A lane's label and bottom rule, and its bars: ops in their device's colour, transfers in the receiver's. */
+function drawLane(ctx: CanvasRenderingContext2D, lane: Lane, k: number, critical: Uint8Array, xOf: (t: number) => number, w: number, theme: Theme): void {
+  const y = laneTop(k);
+  const lh = laneHeight(k);
+  ctx.fillStyle = theme.muted;
+  ctx.fillText(lane.kind === 'compute' ? `GPU ${lane.device}` : '  channel', 4, y + lh - 3);
+  ctx.strokeStyle = theme.border;
+  ctx.beginPath();
+  ctx.moveTo(LEFT, y + lh + 0.5);
+  ctx.lineTo(w, y + lh + 0.5);
+  ctx.stroke();
+  const c = deviceColour(lane.device);
+  for (const b of lane.bars) {
+    const x1 = xOf(b.start);
+    const x2 = xOf(b.end);
+    if (x2 < LEFT || x1 > w) continue;
+    const bw = Math.max(1, x2 - x1);
+    ctx.fillStyle = lane.kind === 'compute' ? c.fill : deviceColour(b.device).fill;
+    ctx.globalAlpha = lane.kind === 'compute' ? 1 : 0.7;
+    ctx.fillRect(Math.max(LEFT, x1), y, bw, lh);
+    ctx.globalAlpha = 1;
+    if (b.node >= 0 && critical[b.node]) {
+      // Critical ops: a strip just above the bar (an outline on every bar would drown the colours).
+      ctx.fillStyle = theme.focus;
+      ctx.fillRect(Math.max(LEFT, x1), y - 3, bw, 3);
     }
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    const fg = css('--vscode-foreground', '#333');
-    const muted = css('--vscode-descriptionForeground', '#777');
-    const focus = css('--vscode-focusBorder', '#005fb8');
-    const border = css('--vscode-panel-border', '#ccc');
-    ctx.font = `11px ${css('--vscode-font-family', 'sans-serif')}`;
-    if (!plan || !plan.feasible) {
-      ctx.fillStyle = muted;
-      ctx.fillText(plan ? 'no timeline: the placement is infeasible' : 'placing…', LEFT, 20);
-      return;
-    }
-    lanes.forEach((lane, k) => {
-      const y = laneTop(k);
-      const lh = laneHeight(k);
-      ctx.fillStyle = muted;
-      ctx.fillText(lane.kind === 'compute' ? `GPU ${lane.device}` : '  channel', 4, y + lh - 3);
-      ctx.strokeStyle = border;
-      ctx.beginPath();
-      ctx.moveTo(LEFT, y + lh + 0.5);
-      ctx.lineTo(w, y + lh + 0.5);
-      ctx.stroke();
-      const c = deviceColour(lane.device);
-      for (const b of lane.bars) {
-        const x1 = xOf(b.start, w);
-        const x2 = xOf(b.end, w);
-        if (x2 < LEFT || x1 > w) continue;
-        const bw = Math.max(1, x2 - x1);
-        ctx.fillStyle = lane.kind === 'compute' ? c.fill : deviceColour(b.device).fill;
-        ctx.globalAlpha = lane.kind === 'compute' ? 1 : 0.7;
-        ctx.fillRect(Math.max(LEFT, x1), y, bw, lh);
-        ctx.globalAlpha = 1;
-        if (b.node >= 0 && critical[b.node]) {
-          // Critical ops: a strip just above the bar (an outline on every bar would drown the colours).
-          ctx.fillStyle = focus;
-          ctx.fillRect(Math.max(LEFT, x1), y - 3, bw, 3);
-        }
+  }
+}
+
+/** The hovered op (from the DAG or here): a strong outline round its bars. */
+function drawHover(ctx: CanvasRenderingContext2D, lanes: Lane[], node: number, xOf: (t: number) => number, theme: Theme): void {
+  lanes.forEach((lane, k) => {
+    if (lane.kind !== 'compute') return;
+    for (const b of lane.bars)
+      if (b.node === node) {
+        const x1 = xOf(b.start);
+        ctx.strokeStyle = theme.fg;
+        ctx.lineWidth = 2;
+        ctx.strokeRect(x1 - 2, laneTop(k) - 2, Math.max(3, xOf(b.end) - x1) + 4, LANE_H + 4);
+        ctx.lineWidth = 1;
       }
-    });
-    // Hovered op (from the DAG or here): a strong outline.
-    if (hoverNode !== null) {
-      lanes.forEach((lane, k) => {
-        if (lane.kind !== 'compute') return;
-        for (const b of lane.bars)
-          if (b.node === hoverNode) {
-            const x1 = xOf(b.start, w);
-            ctx.strokeStyle = fg;
-            ctx.lineWidth = 2;
-            ctx.strokeRect(x1 - 2, laneTop(k) - 2, Math.max(3, xOf(b.end, w) - x1) + 4, LANE_H + 4);
-            ctx.lineWidth = 1;
-          }
-      });
-    }
-    drawTimeAxis(ctx, w, h, muted, border);
-  }
+  });
+}
 
-  /**
-   * Round times in one unit for the visible window (timeTicks), a short mark at each, labels centred
-   * on their tick but inset at the canvas edges and dropped where they would overlap (fitLabels).
-   */
-  function drawTimeAxis(ctx: CanvasRenderingContext2D, w: number, h: number, muted: string, border: string): void {
-    const t0 = Math.max(0, tOf(LEFT, w));
-    const t1 = Math.min(span(), tOf(w - 8, w));
-    const ticks = timeTicks(t1, Math.max(2, Math.min(12, Math.floor((w - LEFT) / 90))), t0);
-    const xs = ticks.values.map((t) => xOf(t, w));
-    const lefts = fitLabels(
-      xs,
-      ticks.labels.map((l) => ctx.measureText(l).width),
-      2,
-      w - 2,
-    );
-    const axisTop = h - AXIS_H;
-    ctx.strokeStyle = border;
-    ctx.fillStyle = muted;
-    ctx.beginPath();
-    for (const x of xs) {
-      ctx.moveTo(Math.round(x) + 0.5, axisTop);
-      ctx.lineTo(Math.round(x) + 0.5, axisTop + 3);
-    }
-    ctx.stroke();
-    lefts.forEach((left, i) => {
-      if (left !== null) ctx.fillText(ticks.labels[i], left, axisTop + 13);
-    });
+/** The visible window's time axis (timeAxisMarks): a short mark at each tick, the labels that fit. */
+function drawTimeAxis(ctx: CanvasRenderingContext2D, scale: ReturnType<typeof timeScale>, w: number, h: number, theme: Theme): void {
+  const window = { t0: Math.max(0, scale.tOf(LEFT)), t1: Math.min(scale.span, scale.tOf(w - RIGHT)) };
+  const marks = timeAxisMarks(window, tickCount(w - LEFT, 90, 12), scale.xOf, (l) => ctx.measureText(l).width, { left: 2, right: w - 2 });
+  const axisTop = h - AXIS_H;
+  ctx.strokeStyle = theme.border;
+  ctx.fillStyle = theme.muted;
+  ctx.beginPath();
+  for (const { x } of marks) {
+    ctx.moveTo(Math.round(x) + 0.5, axisTop);
+    ctx.lineTo(Math.round(x) + 0.5, axisTop + 3);
   }
+  ctx.stroke();
+  for (const m of marks) if (m.labelLeft !== null) ctx.fillText(m.label, m.labelLeft, axisTop + 13);
+}
 
-  function hit(ev: MouseEvent): { bar: Bar; lane: Lane } | null {
+/** The bar under canvas point (x, y), with a slack of 2 px so thin bars can be hovered. */
+function hitAt(s: TimelineState, x: number, y: number, w: number): { bar: Bar; lane: Lane } | null {
+  if (x < LEFT) return null;
+  const k = s.lanes.findIndex((_, i) => y >= laneTop(i) && y <= laneTop(i) + laneHeight(i));
+  if (k < 0) return null;
+  const { tOf } = timeScale(s, w);
+  const bar = barAt(s.lanes[k], tOf(x), Math.abs(tOf(x + 2) - tOf(x)));
+  return bar ? { bar, lane: s.lanes[k] } : null;
+}
+
+function listen(canvas: HTMLCanvasElement, s: TimelineState, cb: TimelineCallbacks): void {
+  const hit = (ev: MouseEvent) => {
     const r = canvas.getBoundingClientRect();
-    const x = ev.clientX - r.left;
-    const y = ev.clientY - r.top;
-    if (x < LEFT) return null;
-    for (let k = 0; k < lanes.length; k++) {
-      const top = laneTop(k);
-      if (y >= top && y <= top + laneHeight(k)) {
-        const w = canvas.clientWidth;
-        const slack = Math.abs(tOf(x + 2, w) - tOf(x, w));
-        const bar = barAt(lanes[k], tOf(x, w), slack);
-        return bar ? { bar, lane: lanes[k] } : null;
-      }
-    }
-    return null;
-  }
-
+    return hitAt(s, ev.clientX - r.left, ev.clientY - r.top, canvas.clientWidth);
+  };
   canvas.addEventListener('mousemove', (ev) => {
     const h = hit(ev);
     if (h && h.bar.node >= 0) cb.onHoverNode(h.bar.node, ev);
@@ -240,20 +252,39 @@ export function createTimeline(canvas: HTMLCanvasElement, cb: TimelineCallbacks)
     const h = hit(ev);
     if (h && h.bar.node >= 0) cb.onClickNode(h.bar.node);
   });
-  new ResizeObserver(() => schedule()).observe(canvas);
+}
 
+export function createTimeline(canvas: HTMLCanvasElement, cb: TimelineCallbacks): TimelineView {
+  const s: TimelineState = { plan: null, lanes: [], critical: new Uint8Array(0), hoverNode: null, transform: zoomIdentity, frame: 0 };
+  // One draw per animation frame however many zoom, hover and resize events arrive.
+  const schedule = (): void => {
+    if (!s.frame)
+      s.frame = requestAnimationFrame(() => {
+        s.frame = 0;
+        draw(canvas, s);
+      });
+  };
+  const z = zoom<HTMLCanvasElement, unknown>()
+    .scaleExtent([1, 5000])
+    .on('zoom', (ev: { transform: ZoomTransform }) => {
+      s.transform = ev.transform;
+      schedule();
+    });
+  select(canvas).call(z);
+  listen(canvas, s, cb);
+  new ResizeObserver(schedule).observe(canvas);
   return {
     setPlan(p, idx, crit) {
-      plan = p;
-      critical = crit;
-      lanes = p && p.feasible ? buildLanes(p, idx) : [];
+      s.plan = p;
+      s.critical = crit;
+      s.lanes = p && p.feasible ? buildLanes(p, idx) : [];
       schedule();
     },
     setHover(node) {
-      if (node === hoverNode) return;
-      hoverNode = node;
+      if (node === s.hoverNode) return;
+      s.hoverNode = node;
       schedule();
     },
-    redraw: draw,
+    redraw: () => draw(canvas, s),
   };
 }

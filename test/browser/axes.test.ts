@@ -2,7 +2,7 @@
 // at round values in one unit, and labels are never clipped or overlapping.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { byteTicks, decimalsFor, fitLabels, niceStep, timeTicks } from '../../webview/axes';
+import { byteTicks, decimalsFor, fitLabels, niceStep, tickCount, timeAxisMarks, timeTicks } from '../../webview/axes';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -133,5 +133,26 @@ describe('fitting tick labels', () => {
       ),
       { numRuns: 300, seed: 4 },
     );
+  });
+
+  it('lays out a time axis window: ticks of timeTicks at xOf, labels fitted, the overlapping ones dropped', () => {
+    assert.deepEqual([tickCount(500, 90, 12), tickCount(50, 90, 12), tickCount(5000, 90, 12)], [5, 2, 12]);
+    const xOf = (t: number) => 10 + t / 10;
+    const marks = timeAxisMarks({ t0: 0, t1: 2000 }, 4, xOf, (l) => l.length * 6, { left: 2, right: 300 });
+    const ticks = timeTicks(2000, 4);
+    assert.deepEqual(
+      marks.map((m) => [m.x, m.label]),
+      ticks.values.map((t, i) => [xOf(t), ticks.labels[i]]),
+    );
+    assert.equal(marks[0].labelLeft, 2, 'the first label is inset at the left edge');
+    // 40 px labels on ticks 5 px apart in a 60 px axis: some are kept, the overlapping rest dropped.
+    const crowded = timeAxisMarks(
+      { t0: 0, t1: 2000 },
+      8,
+      (t) => t / 40,
+      () => 40,
+      { left: 0, right: 60 },
+    );
+    assert.ok(crowded.some((m) => m.labelLeft === null) && crowded.some((m) => m.labelLeft !== null));
   });
 });
