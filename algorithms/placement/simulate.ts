@@ -160,41 +160,51 @@ function firstAtLeast(n: number, keyAt: (i: number) => number, from: number): nu
   return lo;
 }
 
-/**
- * Walks back from the op that ends last, each time to what made the current item start when it
- * did: an input arriving (local producer or transfer), the previous op on the device, or for a
- * transfer its producer or the previous transfer on one of its channels. Stops at time 0 or a gap.
- */
-export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: ScheduledOp[], transfers: Transfer[]): { nodes: string[]; transfers: number[] } {
-  if (schedule.length === 0) return { nodes: [], transfers: [] };
+/** A channel side a transfer frees: device d's channel as its sender (at send end) or receiver (at its end). */
+interface ChannelEnd {
+  t: number;
+  k: number;
+  asSender: boolean;
+}
+
+/** What the critical-path walk looks things up in, built once per walk, and what it has walked. */
+interface PathWalk {
+  graph: OpGraph;
+  index: GraphIndex;
+  transfers: Transfer[];
+  byId: Map<string, ScheduledOp>;
+  /** Ops per device sorted by end, to find the one that ended when another started. */
+  devOps: Map<number, ScheduledOp[]>;
+  /** "dst\0from" → transfer indices. */
+  incoming: Map<string, number[]>;
+  /** Per device, when each transfer leaves its channel free, sorted for binary search. */
+  chanEnds: ChannelEnd[][];
+  visited: Set<string>;
+  seenTransfer: Set<number>;
+  /** Critical transfers, walk order. */
+  crit: number[];
+}
+
+const sendStartOf = (tr: Transfer) => tr.sendStartUs ?? tr.startUs;
+const near = (a: number, b: number) => Math.abs(a - b) <= timeTol(Math.max(a, b));
+
+function pathWalk(graph: OpGraph, index: GraphIndex, schedule: ScheduledOp[], transfers: Transfer[]): PathWalk {
   const byId = new Map<string, ScheduledOp>();
   for (const s of schedule) byId.set(s.node, s);
-  // ops per device sorted by end, to find the one that ended when another started
   const devOps = new Map<number, ScheduledOp[]>();
   for (const s of schedule) {
     if (!devOps.has(s.device)) devOps.set(s.device, []);
     devOps.get(s.device)!.push(s);
   }
   for (const list of devOps.values()) list.sort((a, b) => a.endUs - b.endUs || a.startUs - b.startUs);
-  const endingAt = (list: ScheduledOp[], t: number, not: ScheduledOp): ScheduledOp | null => {
-    const lo = firstAtLeast(list.length, (i) => list[i].endUs, t - timeTol(t));
-    // among ops ending at t, the one that started last (zero-length ops chain back in order)
-    let found: ScheduledOp | null = null;
-    for (let k = lo; k < list.length && list[k].endUs <= t + timeTol(t); k++) {
-      if (list[k] !== not && list[k].startUs <= not.startUs && !visited.has(list[k].node)) found = list[k];
-    }
-    return found;
-  };
-  const incoming = new Map<string, number[]>(); // "dst\0from" → transfer indices
+  const incoming = new Map<string, number[]>();
   transfers.forEach((tr, k) => {
     const key = tr.dstDevice + '\u0000' + tr.from;
     if (!incoming.has(key)) incoming.set(key, []);
     incoming.get(key)!.push(k);
   });
-  // Per device, when each transfer leaves its channel free: a send ends at sendStart + duration,
-  // a receive at endUs (Baechi's channel model, plan.ts Transfer). Sorted for binary search.
-  const sendStartOf = (tr: Transfer) => tr.sendStartUs ?? tr.startUs;
-  const chanEnds: { t: number; k: number; asSender: boolean }[][] = [];
+  // A send ends at sendStart + duration, a receive at endUs (Baechi's channel model, plan.ts Transfer).
+  const chanEnds: ChannelEnd[][] = [];
   transfers.forEach((tr, k) => {
     const sides: [number, number, boolean][] = [
       [tr.srcDevice, sendStartOf(tr) + (tr.endUs - tr.startUs), true],
@@ -203,78 +213,99 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
     for (const [d, t, asSender] of sides) (chanEnds[d] ??= []).push({ t, k, asSender });
   });
   for (const list of chanEnds) list?.sort((a, b) => a.t - b.t || a.k - b.k);
-  /** A transfer not yet walked that left device d's channel free at time t. */
-  const channelFreedAt = (d: number, t: number): { k: number; asSender: boolean } | undefined => {
-    const list = chanEnds[d];
-    if (!list) return undefined;
-    const lo = firstAtLeast(list.length, (i) => list[i].t, t - timeTol(t));
-    for (let j = lo; j < list.length && list[j].t <= t + timeTol(t); j++) if (!seenTransfer.has(list[j].k)) return list[j];
-    return undefined;
-  };
+  return { graph, index, transfers, byId, devOps, incoming, chanEnds, visited: new Set(), seenTransfer: new Set(), crit: [] };
+}
+
+/** Among the ops of `list` ending at t and not yet walked, the one that started last (zero-length ops chain back in order). */
+function opEndingAt(walk: PathWalk, list: ScheduledOp[], t: number, not: ScheduledOp): ScheduledOp | null {
+  const lo = firstAtLeast(list.length, (i) => list[i].endUs, t - timeTol(t));
+  let found: ScheduledOp | null = null;
+  for (let k = lo; k < list.length && list[k].endUs <= t + timeTol(t); k++) {
+    if (list[k] !== not && list[k].startUs <= not.startUs && !walk.visited.has(list[k].node)) found = list[k];
+  }
+  return found;
+}
+
+/** A transfer not yet walked that left device d's channel free at time t. */
+function channelFreedAt(walk: PathWalk, d: number, t: number): ChannelEnd | undefined {
+  const list = walk.chanEnds[d];
+  if (!list) return undefined;
+  const lo = firstAtLeast(list.length, (i) => list[i].t, t - timeTol(t));
+  for (let j = lo; j < list.length && list[j].t <= t + timeTol(t); j++) if (!walk.seenTransfer.has(list[j].k)) return list[j];
+  return undefined;
+}
+
+/**
+ * Follows transfer k's chain back to the op whose end started it (the chain then joins the
+ * critical transfers), through the channel that held each transfer up; null when it reaches a gap.
+ */
+function opBehindTransfer(walk: PathWalk, k: number): ScheduledOp | null {
+  const { transfers, byId } = walk;
+  // `viaSend`: the chain reached this transfer through the end of its send (so its send start
+  // matters), else through its receive
+  let tk = k;
+  let viaSend = false;
+  const chain: number[] = [];
+  for (let hop = 0; hop < transfers.length; hop++) {
+    chain.push(tk);
+    const tr = transfers[tk];
+    const prod = byId.get(tr.from)!;
+    const sendStart = sendStartOf(tr);
+    const recvWaited: boolean = !viaSend && tr.startUs > sendStart + timeTol(tr.startUs);
+    if (!recvWaited && near(prod.endUs, sendStart)) {
+      pushAll(walk.crit, chain);
+      return prod;
+    }
+    walk.seenTransfer.add(tk);
+    // channel-bound: another transfer freed the destination channel when the receive
+    // started, or the source channel when the send started
+    const prev: ChannelEnd | undefined = recvWaited
+      ? channelFreedAt(walk, tr.dstDevice, tr.startUs)
+      : (channelFreedAt(walk, tr.srcDevice, sendStart) ?? (viaSend ? undefined : channelFreedAt(walk, tr.dstDevice, tr.startUs)));
+    if (prev === undefined) return null;
+    tk = prev.k;
+    viaSend = prev.asSender;
+  }
+  return null;
+}
+
+/** What made `cur` start when it did: an input (local producer, or through a transfer) first, else the op before it on its device. */
+function startCause(walk: PathWalk, cur: ScheduledOp): ScheduledOp | null {
+  const { graph, index, transfers, byId, incoming } = walk;
+  const i = index.indexOf.get(cur.node)!;
+  for (const p of index.pred[i]) {
+    const ps = byId.get(graph.nodes[p].id)!;
+    if (ps.device === cur.device && near(ps.endUs, cur.startUs)) return ps;
+    for (const k of incoming.get(cur.device + '\u0000' + ps.node) ?? []) {
+      if (!near(transfers[k].endUs, cur.startUs)) continue;
+      const op = opBehindTransfer(walk, k);
+      if (op) return op;
+    }
+  }
+  // the device was busy until then
+  return opEndingAt(walk, walk.devOps.get(cur.device)!, cur.startUs, cur);
+}
+
+/**
+ * Walks back from the op that ends last, each time to what made the current item start when it
+ * did: an input arriving (local producer or transfer), the previous op on the device, or for a
+ * transfer its producer or the previous transfer on one of its channels. Stops at time 0 or a gap.
+ */
+export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: ScheduledOp[], transfers: Transfer[]): { nodes: string[]; transfers: number[] } {
+  if (schedule.length === 0) return { nodes: [], transfers: [] };
+  const walk = pathWalk(graph, index, schedule, transfers);
   let last = schedule[0];
   for (const s of schedule) if (s.endUs > last.endUs || (s.endUs === last.endUs && s.startUs > last.startUs)) last = s;
   const nodes: string[] = [];
-  const crit: number[] = [];
-  const near = (a: number, b: number) => Math.abs(a - b) <= timeTol(Math.max(a, b));
   let op: ScheduledOp | null = last;
   let guard = schedule.length + transfers.length + 1;
-  const visited = new Set<string>();
-  const seenTransfer = new Set<number>();
-  while (op && guard-- > 0 && !visited.has(op.node)) {
-    visited.add(op.node);
+  while (op && guard-- > 0 && !walk.visited.has(op.node)) {
+    walk.visited.add(op.node);
     nodes.push(op.node);
     if (op.startUs <= timeTol(0)) break;
-    const cur: ScheduledOp = op;
-    op = null;
-    const i = index.indexOf.get(cur.node)!;
-    // data dependencies first
-    for (const p of index.pred[i]) {
-      const ps = byId.get(graph.nodes[p].id)!;
-      if (ps.device === cur.device && near(ps.endUs, cur.startUs)) {
-        op = ps;
-        break;
-      }
-      const ks = incoming.get(cur.device + '\u0000' + ps.node) ?? [];
-      for (const k of ks) {
-        if (!near(transfers[k].endUs, cur.startUs)) continue;
-        // follow the transfer chain back to an op; `viaSend`: the chain reached this transfer
-        // through the end of its send (so its send start matters), else through its receive
-        let tk = k;
-        let viaSend = false;
-        const chain: number[] = [];
-        for (let hop = 0; hop < transfers.length; hop++) {
-          chain.push(tk);
-          const tr = transfers[tk];
-          const prod = byId.get(tr.from)!;
-          const sendStart = sendStartOf(tr);
-          const recvWaited: boolean = !viaSend && tr.startUs > sendStart + timeTol(tr.startUs);
-          if (!recvWaited && near(prod.endUs, sendStart)) {
-            op = prod;
-            pushAll(crit, chain);
-            break;
-          }
-          seenTransfer.add(tk);
-          // channel-bound: another transfer freed the destination channel when the receive
-          // started, or the source channel when the send started
-          const prev: { k: number; asSender: boolean } | undefined = recvWaited
-            ? channelFreedAt(tr.dstDevice, tr.startUs)
-            : (channelFreedAt(tr.srcDevice, sendStart) ?? (viaSend ? undefined : channelFreedAt(tr.dstDevice, tr.startUs)));
-          if (prev === undefined) break;
-          tk = prev.k;
-          viaSend = prev.asSender;
-        }
-        if (op) break;
-      }
-      if (op) break;
-    }
-    if (!op) {
-      // the device was busy until then
-      op = endingAt(devOps.get(cur.device)!, cur.startUs, cur);
-    }
+    op = startCause(walk, op);
   }
-  nodes.reverse();
-  crit.reverse();
-  return { nodes, transfers: crit };
+  return { nodes: nodes.reverse(), transfers: walk.crit.reverse() };
 }
 
 /** max(longest path without communication, total work / devices). */
