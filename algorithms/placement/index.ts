@@ -8,7 +8,7 @@ import { checkLinkForGraph } from '../cost/interconnect';
 import { formatBytes } from '../units';
 import { buildProblem, Problem, ProblemOptions } from './problem';
 import { minimumUniformMemory } from './memorySearch';
-import { runPlacer, sctLpInput } from './placers';
+import { CoreOutcome, runPlacer, sctLpInput } from './placers';
 import type { CoreResult } from './core';
 import { lowerBound, partialDevices, planPieces } from './simulate';
 import { FavouriteChildLp, FavouriteChildren, favouritesOfLp, solveFavouriteChildLp } from './sctLp';
@@ -165,63 +165,58 @@ function timed(plan: Plan, started: number): Plan {
   return plan;
 }
 
-async function placeOn(prepared: PreparedGraph, options: PlacementOptions, file?: string): Promise<Plan> {
-  const { graph, index } = prepared;
-  const fileName = file ?? graph.source?.file ?? graph.name;
-  const resolved = resolvePlacement(options, fileName);
-  checkLinkForGraph(resolved.link, graph, fileName);
-  const D = options.devices;
-  const limits = options.memoryLimits.slice();
-  const { key, problem } = preparedProblem(prepared, resolved);
-  let favourites = await preparedFavourites(prepared, key, problem, options);
-  let outcome: ReturnType<typeof runPlacer>;
-  let refineReport: RefineReport | undefined;
-  if (wantsRefine(options)) {
-    // issue 6: start placers + local search (refinePlace.ts)
-    const refined = await placeRefined(problem, options, limits, favourites);
-    ({ outcome, favourites, report: refineReport } = refined);
-  } else {
-    outcome = runPlacer(problem, options.algorithm, limits, favourites);
-  }
+/** What the placers gave: refine's local search from its start placers (issue 6), or the one placer asked for. */
+async function placerOutcome(problem: Problem, options: PlacementOptions, limits: number[], favourites: FavouriteChildren | undefined) {
+  if (wantsRefine(options)) return placeRefined(problem, options, limits, favourites);
+  return { outcome: runPlacer(problem, options.algorithm, limits, favourites), favourites, report: undefined as RefineReport | undefined };
+}
+
+/** The lower bound for D devices, computed once per prepared graph. */
+function cachedLowerBound(prepared: PreparedGraph, D: number): number {
   let lowerBoundUs = prepared.lowerBounds.get(D);
   if (lowerBoundUs === undefined) {
-    lowerBoundUs = lowerBound(graph, D, index);
+    lowerBoundUs = lowerBound(prepared.graph, D, prepared.index);
     prepared.lowerBounds.set(D, lowerBoundUs);
   }
-  let singleDeviceUs = 0;
-  for (const n of graph.nodes) singleDeviceUs += n.computeUs;
-  const base = {
-    file: fileName,
-    algorithm: options.algorithm,
-    lowerBoundUs,
-    placeMs: 0, // set by timed() once the plan is complete
-    singleDeviceUs,
-    options: { ...options, memoryLimits: limits },
-    ...(favourites ? { lp: { method: favourites.method, objectiveUs: favourites.lpObjective } } : {}),
-    ...(refineReport ? { refine: refineReport } : {}),
+  return lowerBoundUs;
+}
+
+type PlanBase = Pick<Plan, 'file' | 'algorithm' | 'lowerBoundUs' | 'placeMs' | 'singleDeviceUs' | 'options' | 'lp' | 'refine'>;
+
+/** A feasible outcome's plan; `single` (everything on device 0) is infeasible when device 0 overflows. */
+function feasiblePlan(base: PlanBase, problem: Problem, outcome: CoreResult, limits: number[]): Plan {
+  const pieces = planPieces(problem, outcome, limits);
+  const plan: Plan = {
+    ...base,
+    feasible: true,
+    makespanUs: pieces.makespanUs,
+    devices: pieces.devices,
+    schedule: pieces.schedule,
+    transfers: pieces.transfers,
+    criticalPath: pieces.criticalPath,
+    criticalTransfers: pieces.criticalTransfers,
   };
-  if (outcome.feasible) {
-    const pieces = planPieces(problem, outcome, limits);
-    const plan: Plan = {
-      ...base,
-      feasible: true,
-      makespanUs: pieces.makespanUs,
-      devices: pieces.devices,
-      schedule: pieces.schedule,
-      transfers: pieces.transfers,
-      criticalPath: pieces.criticalPath,
-      criticalTransfers: pieces.criticalTransfers,
-    };
-    if (options.algorithm === 'single') {
-      const over = pieces.devices.find((d) => d.peakBytes > d.memoryLimitBytes);
-      if (over) {
-        plan.feasible = false;
-        plan.reason = `everything on device 0 needs ${formatBytes(over.peakBytes)} at its peak, ${formatBytes(over.peakBytes - over.memoryLimitBytes)} more than its ${formatBytes(over.memoryLimitBytes)} limit`;
-        plan.minimumMemoryBytes = over.peakBytes;
-      }
+  if (base.algorithm === 'single') {
+    const over = pieces.devices.find((d) => d.peakBytes > d.memoryLimitBytes);
+    if (over) {
+      plan.feasible = false;
+      plan.reason = `everything on device 0 needs ${formatBytes(over.peakBytes)} at its peak, ${formatBytes(over.peakBytes - over.memoryLimitBytes)} more than its ${formatBytes(over.memoryLimitBytes)} limit`;
+      plan.minimumMemoryBytes = over.peakBytes;
     }
-    return plan;
   }
+  return plan;
+}
+
+/** An infeasible outcome's plan: the reason, the memory placed before the failure, and the smallest limit that fits. */
+function infeasiblePlan(
+  base: PlanBase,
+  problem: Problem,
+  outcome: CoreOutcome,
+  options: PlacementOptions,
+  limits: number[],
+  favourites: FavouriteChildren | undefined,
+): Plan {
+  const D = options.devices;
   const reason = (outcome as { reason: string }).reason;
   // The same search as `opplace fit`, so every front end prints the number fit reports.
   const feasibleAt = (limit: number) => feasibleAtLimits(problem, options, Array(D).fill(limit), favourites);
@@ -238,4 +233,28 @@ async function placeOn(prepared: PreparedGraph, options: PlacementOptions, file?
     ...(minimumMemoryBytes !== undefined ? { minimumMemoryBytes } : {}),
     ...partialPlacement(problem, outcome),
   };
+}
+
+async function placeOn(prepared: PreparedGraph, options: PlacementOptions, file?: string): Promise<Plan> {
+  const { graph } = prepared;
+  const fileName = file ?? graph.source?.file ?? graph.name;
+  const resolved = resolvePlacement(options, fileName);
+  checkLinkForGraph(resolved.link, graph, fileName);
+  const limits = options.memoryLimits.slice();
+  const { key, problem } = preparedProblem(prepared, resolved);
+  const prepFavourites = await preparedFavourites(prepared, key, problem, options);
+  const { outcome, favourites, report: refineReport } = await placerOutcome(problem, options, limits, prepFavourites);
+  let singleDeviceUs = 0;
+  for (const n of graph.nodes) singleDeviceUs += n.computeUs;
+  const base: PlanBase = {
+    file: fileName,
+    algorithm: options.algorithm,
+    lowerBoundUs: cachedLowerBound(prepared, options.devices),
+    placeMs: 0, // set by timed() once the plan is complete
+    singleDeviceUs,
+    options: { ...options, memoryLimits: limits },
+    ...(favourites ? { lp: { method: favourites.method, objectiveUs: favourites.lpObjective } } : {}),
+    ...(refineReport ? { refine: refineReport } : {}),
+  };
+  return outcome.feasible ? feasiblePlan(base, problem, outcome, limits) : infeasiblePlan(base, problem, outcome, options, limits, favourites);
 }
