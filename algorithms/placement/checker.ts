@@ -22,16 +22,30 @@ import { linkBetween } from '../cost/topology';
 
 const tol = (t: number) => 1e-6 * Math.max(1, Math.abs(t));
 
-/** The problems of `plan` against the options it claims to follow (a plan's `options`, or resolved ones). */
-export function checkSchedule(graph: OpGraph, plan: Plan, placement: PlacementOrResolved): string[] {
+type OpTimes = Map<string, { device: number; start: number; end: number }>;
+type Interval = { start: number; end: number };
+
+/** One check's inputs and the problems found so far (the first 50). */
+interface Check {
+  graph: OpGraph;
+  plan: Plan;
+  D: number;
+  problems: string[];
+  report: (msg: string) => void;
+}
+
+function newCheck(graph: OpGraph, plan: Plan, D: number): Check {
   const problems: string[] = [];
   const report = (msg: string) => {
     if (problems.length < 50) problems.push(msg);
   };
-  const { options, link, topology } = resolvedPlacementOf(placement);
-  const D = options.devices;
+  return { graph, plan, D, problems, report };
+}
+
+/** Each scheduled op once, on a valid device, from time ≥ 0, for its compute time. */
+function scheduledOps({ graph, plan, D, report }: Check): OpTimes {
   const nodeById = new Map(graph.nodes.map((n) => [n.id, n]));
-  const op = new Map<string, { device: number; start: number; end: number }>();
+  const op: OpTimes = new Map();
   for (const s of plan.schedule) {
     const node = nodeById.get(s.node);
     if (!node) {
@@ -47,19 +61,12 @@ export function checkSchedule(graph: OpGraph, plan: Plan, placement: PlacementOr
     if (Math.abs(s.endUs - s.startUs - node.computeUs) > tol(s.endUs)) report(`node "${s.node}" runs ${s.endUs - s.startUs} µs, expected ${node.computeUs}`);
     op.set(s.node, { device: s.device, start: s.startUs, end: s.endUs });
   }
-  if (!plan.feasible && plan.schedule.length === 0) {
-    // An infeasible plan carries no schedule; it must say why.
-    if (!plan.reason) report('infeasible plan without a reason');
-    if (plan.transfers.length) report('infeasible plan lists transfers');
-    return problems;
-  }
-  {
-    for (const n of graph.nodes) if (!op.has(n.id)) report(`node "${n.id}" is not scheduled`);
-  }
-  if (problems.length) return problems;
+  return op;
+}
 
-  // compute overlap per device
-  const perDevice: { start: number; end: number; id: string }[][] = Array.from({ length: D }, () => []);
+/** No two ops overlap on a device. */
+function checkDeviceOverlaps({ D, report }: Check, op: OpTimes): void {
+  const perDevice: (Interval & { id: string })[][] = Array.from({ length: D }, () => []);
   for (const [id, o] of op) perDevice[o.device].push({ start: o.start, end: o.end, id });
   perDevice.forEach((list, d) => {
     // starts equal up to rounding are ordered by end: a 0 µs op at the instant the next op starts
@@ -70,22 +77,39 @@ export function checkSchedule(graph: OpGraph, plan: Plan, placement: PlacementOr
         report(`device ${d}: "${list[k].id}" starts at ${list[k].start} before "${list[k - 1].id}" ends at ${list[k - 1].end}`);
     }
   });
+}
 
-  // transfers: validity, once per (tensor, destination), channel overlap
-  const tensorBytes = new Map<string, number>();
-  const tensorCostUs = new Map<string, number>();
+/** Bytes and file transfer cost of every tensor ("from\0tensor"), the largest over its edges. */
+function tensorSizes(graph: OpGraph): { bytes: Map<string, number>; costUs: Map<string, number> } {
+  const bytes = new Map<string, number>();
+  const costUs = new Map<string, number>();
   for (const e of graph.edges) {
     const key = e.from + '\u0000' + e.tensor;
-    tensorBytes.set(key, Math.max(tensorBytes.get(key) ?? 0, e.bytes));
-    tensorCostUs.set(key, Math.max(tensorCostUs.get(key) ?? 0, e.costUs ?? 0));
+    bytes.set(key, Math.max(bytes.get(key) ?? 0, e.bytes));
+    costUs.set(key, Math.max(costUs.get(key) ?? 0, e.costUs ?? 0));
   }
-  const sent = new Map<string, { start: number; end: number }>(); // from\0tensor\0dst
-  const channel: { start: number; end: number; what: string }[][] = Array.from({ length: D }, () => []);
+  return { bytes, costUs };
+}
+
+/**
+ * Every transfer valid (its tensor, from its producer's device, after it ends, for the link's time),
+ * once per (tensor, destination), no two on one device's channel at once. Returns when each
+ * (from\0tensor\0dst) arrived.
+ */
+function checkTransfers(
+  check: Check,
+  op: OpTimes,
+  { link, topology }: Pick<ReturnType<typeof resolvedPlacementOf>, 'link' | 'topology'>,
+): Map<string, Interval> {
+  const { graph, plan, D, report } = check;
+  const tensors = tensorSizes(graph);
+  const sent = new Map<string, Interval>();
+  const channel: (Interval & { what: string })[][] = Array.from({ length: D }, () => []);
   for (const tr of plan.transfers) {
     const what = `transfer ${tr.from}:${tr.tensor ?? ''} ${tr.srcDevice}→${tr.dstDevice}`;
     const prod = op.get(tr.from);
     const key = tr.from + '\u0000' + (tr.tensor ?? '');
-    const bytes = tensorBytes.get(key);
+    const bytes = tensors.bytes.get(key);
     if (!prod || bytes === undefined) {
       report(`${what}: no such tensor`);
       continue;
@@ -96,7 +120,7 @@ export function checkSchedule(graph: OpGraph, plan: Plan, placement: PlacementOr
     if (sendStart < prod.end - tol(prod.end)) report(`${what}: starts at ${sendStart} before its producer ends at ${prod.end}`);
     if (tr.startUs < sendStart - tol(sendStart)) report(`${what}: is received from ${tr.startUs}, before it is sent at ${sendStart}`);
     const validPair = tr.srcDevice !== tr.dstDevice && [tr.srcDevice, tr.dstDevice].every((d) => Number.isInteger(d) && d >= 0 && d < D);
-    const expect = transferTimeUs(bytes, topology && validPair ? linkBetween(topology, tr.srcDevice, tr.dstDevice) : link, tensorCostUs.get(key));
+    const expect = transferTimeUs(bytes, topology && validPair ? linkBetween(topology, tr.srcDevice, tr.dstDevice) : link, tensors.costUs.get(key));
     if (Math.abs(tr.endUs - tr.startUs - expect) > tol(tr.endUs)) report(`${what}: lasts ${tr.endUs - tr.startUs} µs, the link needs ${expect}`);
     const sk = key + '\u0000' + tr.dstDevice;
     if (sent.has(sk)) report(`${what}: tensor sent twice to device ${tr.dstDevice}`);
@@ -110,8 +134,11 @@ export function checkSchedule(graph: OpGraph, plan: Plan, placement: PlacementOr
       if (list[k].start < list[k - 1].end - tol(list[k].start)) report(`channel of device ${d}: ${list[k].what} overlaps ${list[k - 1].what}`);
     }
   });
+  return sent;
+}
 
-  // precedence
+/** Every edge in order: on one device after its producer, across devices after its tensor's transfer. */
+function checkPrecedence({ graph, report }: Check, op: OpTimes, sent: Map<string, Interval>): void {
   for (const e of graph.edges) {
     const a = op.get(e.from)!;
     const b = op.get(e.to)!;
@@ -123,14 +150,36 @@ export function checkSchedule(graph: OpGraph, plan: Plan, placement: PlacementOr
       else if (b.start < tr.end - tol(tr.end)) report(`edge ${e.from} → ${e.to}: consumer starts at ${b.start} before the transfer ends at ${tr.end}`);
     }
   }
+}
 
-  // makespan
+/** makespan = the last end of an op or transfer. */
+function checkMakespan({ plan, report }: Check, op: OpTimes): void {
   let last = 0;
   for (const o of op.values()) last = Math.max(last, o.end);
   for (const tr of plan.transfers) last = Math.max(last, tr.endUs);
   if (Math.abs(plan.makespanUs - last) > tol(last)) report(`makespan ${plan.makespanUs} but the last end is ${last}`);
+}
 
-  // memory
+/** The problems of `plan` against the options it claims to follow (a plan's `options`, or resolved ones). */
+export function checkSchedule(graph: OpGraph, plan: Plan, placement: PlacementOrResolved): string[] {
+  const resolved = resolvedPlacementOf(placement);
+  const { options } = resolved;
+  const D = options.devices;
+  const check = newCheck(graph, plan, D);
+  const { problems, report } = check;
+  const op = scheduledOps(check);
+  if (!plan.feasible && plan.schedule.length === 0) {
+    // An infeasible plan carries no schedule; it must say why.
+    if (!plan.reason) report('infeasible plan without a reason');
+    if (plan.transfers.length) report('infeasible plan lists transfers');
+    return problems;
+  }
+  for (const n of graph.nodes) if (!op.has(n.id)) report(`node "${n.id}" is not scheduled`);
+  if (problems.length) return problems;
+  checkDeviceOverlaps(check, op);
+  const sent = checkTransfers(check, op, resolved);
+  checkPrecedence(check, op, sent);
+  checkMakespan(check, op);
   if (plan.feasible) {
     const peaks = memoryPeaks(graph, op, plan, D);
     for (let d = 0; d < D; d++) {
@@ -142,7 +191,7 @@ export function checkSchedule(graph: OpGraph, plan: Plan, placement: PlacementOr
 }
 
 /** Peak memory per device from first principles (see the model in the header). */
-function memoryPeaks(graph: OpGraph, op: Map<string, { device: number; start: number; end: number }>, plan: Plan, D: number): number[] {
+function memoryPeaks(graph: OpGraph, op: OpTimes, plan: Plan, D: number): number[] {
   const persistent = new Array(D).fill(0);
   const events: [number, number][][] = Array.from({ length: D }, () => []);
   const outBlock = new Map<string, number>();
