@@ -20,6 +20,25 @@ export function minimapScale(sceneW: number, sceneH: number, w = W, h = H): { k:
   return { k, ox: (w - sceneW * k) / 2, oy: (h - sceneH * k) / 2 };
 }
 
+type SceneBoxes = NonNullable<ReturnType<DagView['sceneBoxes']>>;
+type MinimapScale = ReturnType<typeof minimapScale>;
+
+/**
+ * The pane's view in minimap pixels: the scene rectangle [-t.x/t.k, (vw - t.x)/t.k] ×
+ * [-t.y/t.k, (vh - t.y)/t.k] through the minimap's scale, as [x, y, width, height].
+ */
+export function viewRect(t: { k: number; x: number; y: number }, pane: { width: number; height: number }, m: MinimapScale): [number, number, number, number] {
+  return [m.ox + (-t.x / t.k) * m.k, m.oy + (-t.y / t.k) * m.k, (pane.width / t.k) * m.k, (pane.height / t.k) * m.k];
+}
+
+/** What the overview changes after it is created. */
+interface MinimapState {
+  /** The pending animation frame (0: none). */
+  frame: number;
+  /** Item colours, read once per layout/recolour (reading styles on every pan frame is slow). */
+  colours: Map<string, string | null>;
+}
+
 export function createMinimap(parent: HTMLElement, dag: DagView, colourOf: (itemId: string) => string | null): MinimapView {
   const canvas = document.createElement('canvas');
   canvas.id = 'minimap';
@@ -29,46 +48,61 @@ export function createMinimap(parent: HTMLElement, dag: DagView, colourOf: (item
   canvas.height = H * dpr;
   parent.append(canvas);
   const ctx = canvas.getContext('2d')!;
-  let frame = 0;
-  /** Item colours, read once per layout/recolour (reading styles on every pan frame is slow). */
-  let colours = new Map<string, string | null>();
-
-  function draw(): void {
-    frame = 0;
+  const state: MinimapState = { frame: 0, colours: new Map() };
+  const draw = (): void => {
+    state.frame = 0;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
     const s = dag.sceneBoxes();
     if (!s) return;
-    const { k, ox, oy } = minimapScale(s.width, s.height);
-    // Expanded groups' frames as outlines first, then the items (ops and collapsed groups) filled.
-    ctx.strokeStyle = 'rgba(128,128,128,0.6)';
-    ctx.lineWidth = 1;
-    for (const [id, b] of s.boxes) if (!colours.get(id)) ctx.strokeRect(ox + b.x * k, oy + b.y * k, b.width * k, b.height * k);
-    for (const [id, b] of s.boxes) {
-      const c = colours.get(id);
-      if (!c) continue;
-      ctx.fillStyle = c;
-      ctx.fillRect(ox + b.x * k, oy + b.y * k, Math.max(1, b.width * k), Math.max(1, b.height * k));
-    }
-    // The pane's view: scene rectangle [-t.x/t.k, (vw - t.x)/t.k] × [-t.y/t.k, (vh - t.y)/t.k].
-    const t = dag.transform();
-    const v = dag.viewportSize();
-    const x0 = ox + (-t.x / t.k) * k;
-    const y0 = oy + (-t.y / t.k) * k;
-    ctx.strokeStyle = getComputedStyle(canvas).getPropertyValue('--vscode-focusBorder').trim() || '#3794ff';
-    ctx.lineWidth = 1.5;
-    ctx.strokeRect(x0, y0, (v.width / t.k) * k, (v.height / t.k) * k);
-    canvas.dataset.view = [x0, y0, (v.width / t.k) * k, (v.height / t.k) * k].map((n) => n.toFixed(1)).join(',');
-  }
-
-  function moveTo(ev: PointerEvent): void {
+    const m = minimapScale(s.width, s.height);
+    drawBoxes(ctx, s, state.colours, m);
+    drawView(ctx, canvas, viewRect(dag.transform(), dag.viewportSize(), m));
+  };
+  listenToPointer(canvas, (ev) => {
     const s = dag.sceneBoxes();
     if (!s) return;
     const r = canvas.getBoundingClientRect();
     const { k, ox, oy } = minimapScale(s.width, s.height);
     dag.panTo((ev.clientX - r.left - ox) / k, (ev.clientY - r.top - oy) / k);
+  });
+  return {
+    redraw() {
+      if (!state.frame) state.frame = requestAnimationFrame(draw);
+    },
+    recolour() {
+      const s = dag.sceneBoxes();
+      state.colours = new Map();
+      if (s) for (const id of s.boxes.keys()) state.colours.set(id, colourOf(id));
+      if (!state.frame) state.frame = requestAnimationFrame(draw);
+    },
+  };
+}
+
+/** Expanded groups' frames (no colour) as outlines first, then the items (ops and collapsed groups) filled. */
+function drawBoxes(ctx: CanvasRenderingContext2D, s: SceneBoxes, colours: Map<string, string | null>, m: MinimapScale): void {
+  const { k, ox, oy } = m;
+  ctx.strokeStyle = 'rgba(128,128,128,0.6)';
+  ctx.lineWidth = 1;
+  for (const [id, b] of s.boxes) if (!colours.get(id)) ctx.strokeRect(ox + b.x * k, oy + b.y * k, b.width * k, b.height * k);
+  for (const [id, b] of s.boxes) {
+    const c = colours.get(id);
+    if (!c) continue;
+    ctx.fillStyle = c;
+    ctx.fillRect(ox + b.x * k, oy + b.y * k, Math.max(1, b.width * k), Math.max(1, b.height * k));
   }
-  // The DAG pane zooms and pans on these events: the overview keeps them.
+}
+
+/** The pane's view as a rectangle in the focus colour; its numbers also go to data-view for tests. */
+function drawView(ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, rect: [number, number, number, number]): void {
+  ctx.strokeStyle = getComputedStyle(canvas).getPropertyValue('--vscode-focusBorder').trim() || '#3794ff';
+  ctx.lineWidth = 1.5;
+  ctx.strokeRect(...rect);
+  canvas.dataset.view = rect.map((n) => n.toFixed(1)).join(',');
+}
+
+/** Click or drag in the overview moves the pane there; the DAG pane's own zoom and pan do not see these events. */
+function listenToPointer(canvas: HTMLCanvasElement, moveTo: (ev: PointerEvent) => void): void {
   for (const type of ['wheel', 'mousedown', 'dblclick', 'click', 'touchstart']) canvas.addEventListener(type, (e) => e.stopPropagation());
   canvas.addEventListener('pointerdown', (ev) => {
     ev.stopPropagation();
@@ -82,16 +116,4 @@ export function createMinimap(parent: HTMLElement, dag: DagView, colourOf: (item
     canvas.addEventListener('pointermove', move);
     canvas.addEventListener('pointerup', up);
   });
-
-  return {
-    redraw() {
-      if (!frame) frame = requestAnimationFrame(draw);
-    },
-    recolour() {
-      const s = dag.sceneBoxes();
-      colours = new Map();
-      if (s) for (const id of s.boxes.keys()) colours.set(id, colourOf(id));
-      if (!frame) frame = requestAnimationFrame(draw);
-    },
-  };
 }

@@ -173,80 +173,111 @@ function spanLabel(graph: OpGraph, members: number[]): string {
   return members.length === 1 ? name(members[0]) : `${name(members[0])} … ${name(members[members.length - 1])}`;
 }
 
+/** One child of a box being cut: a sub-box (kind 'g', its id) or an op ('n', its index), with the rank of its first op. */
+interface Kid {
+  kind: 'g' | 'n';
+  x: string | number;
+  r: number;
+}
+
+/** What cutting the tree's wide boxes reads: the tree, the topological ranks, the graph. */
+interface SplitContext {
+  groups: Map<string, ViewGroup>;
+  maxChildren: number;
+  rank: Int32Array;
+  graph: OpGraph;
+  /** Node index by id (built once, not per box). */
+  indexOf: Map<string, number>;
+}
+
 function splitWideGroups(groups: Map<string, ViewGroup>, rootId: string, maxChildren: number, rank: Int32Array, graph: OpGraph): void {
-  const firstRank = (kind: 'g' | 'n', x: string | number): number => (kind === 'n' ? rank[x as number] : rank[groups.get(x as string)!.members[0]]);
-  const visit = (id: string): void => {
-    const g = groups.get(id)!;
-    for (const c of [...g.groups]) visit(c);
-    g.nodes.sort((a, b) => rank[a] - rank[b]);
-    g.members.sort((a, b) => rank[a] - rank[b]);
-    g.groups.sort((a, b) => firstRank('g', a) - firstRank('g', b));
-    const count = g.groups.length + g.nodes.length;
-    // Ops without a namespace below them are cut into stages sooner: a flat box of hundreds of ops
-    // leaves Collapse and Fit nothing to fold.
-    const limit = g.groups.length === 0 ? Math.min(maxChildren, FLAT_STAGE_OPS) : maxChildren;
-    if (count <= limit) return;
-    // Children in topological order, cut into chunks; each chunk becomes a child group.
-    const kids: { kind: 'g' | 'n'; x: string | number; r: number }[] = [
-      ...g.groups.map((x) => ({ kind: 'g' as const, x, r: firstRank('g', x) })),
-      ...g.nodes.map((x) => ({ kind: 'n' as const, x, r: firstRank('n', x) })),
-    ].sort((a, b) => a.r - b.r);
-    const chunks = Math.ceil(kids.length / limit);
-    // Edges crossing between consecutive children (by the child each endpoint belongs to).
-    const kidOf = new Map<number, number>();
-    kids.forEach((k, pos) => {
-      if (k.kind === 'n') kidOf.set(k.x as number, pos);
-      else for (const m of groups.get(k.x as string)!.members) kidOf.set(m, pos);
-    });
-    const idOf = new Map(graph.nodes.map((n, i) => [n.id, i]));
-    const diff = new Int32Array(kids.length + 1);
-    for (const e of graph.edges) {
-      const a = kidOf.get(idOf.get(e.from) ?? -1);
-      const b = kidOf.get(idOf.get(e.to) ?? -1);
-      if (a === undefined || b === undefined || a === b) continue;
-      diff[Math.min(a, b)]++;
-      diff[Math.max(a, b)]--;
+  const ctx: SplitContext = { groups, maxChildren, rank, graph, indexOf: new Map(graph.nodes.map((n, i) => [n.id, i])) };
+  splitWide(ctx, rootId);
+}
+
+/** Cuts box `id` (its sub-boxes first) into chunks of consecutive children while it has too many. */
+function splitWide(ctx: SplitContext, id: string): void {
+  const g = ctx.groups.get(id)!;
+  for (const c of [...g.groups]) splitWide(ctx, c);
+  sortByRank(ctx, g);
+  const count = g.groups.length + g.nodes.length;
+  // Ops without a namespace below them are cut into stages sooner: a flat box of hundreds of ops
+  // leaves Collapse and Fit nothing to fold.
+  const limit = g.groups.length === 0 ? Math.min(ctx.maxChildren, FLAT_STAGE_OPS) : ctx.maxChildren;
+  if (count <= limit) return;
+  // Children in topological order, cut into chunks at narrow points; each chunk becomes a child group.
+  const kids = kidsInOrder(ctx, g);
+  const chunks = Math.ceil(kids.length / limit);
+  const starts = [0, ...narrowCuts(crossingWidths(ctx, kids), kids.length, chunks), kids.length];
+  g.groups = [];
+  g.nodes = [];
+  for (let c = 0; c < chunks; c++) {
+    const chunk = chunkOf(ctx, g, kids.slice(starts[c], starts[c + 1]), c);
+    ctx.groups.set(chunk.id, chunk);
+    g.groups.push(chunk.id);
+  }
+  // Chunks still too wide (a flat stage of hundreds of ops) are cut again inside.
+  for (const cid of g.groups) splitWide(ctx, cid);
+  // More chunks than fit in one box: split again one level up (recursion on the new box).
+  if (g.groups.length > ctx.maxChildren) splitWide(ctx, id);
+}
+
+const firstRank = (ctx: SplitContext, k: Pick<Kid, 'kind' | 'x'>): number =>
+  k.kind === 'n' ? ctx.rank[k.x as number] : ctx.rank[ctx.groups.get(k.x as string)!.members[0]];
+
+function sortByRank(ctx: SplitContext, g: ViewGroup): void {
+  const { rank } = ctx;
+  g.nodes.sort((a, b) => rank[a] - rank[b]);
+  g.members.sort((a, b) => rank[a] - rank[b]);
+  g.groups.sort((a, b) => firstRank(ctx, { kind: 'g', x: a }) - firstRank(ctx, { kind: 'g', x: b }));
+}
+
+function kidsInOrder(ctx: SplitContext, g: ViewGroup): Kid[] {
+  return [
+    ...g.groups.map((x) => ({ kind: 'g' as const, x, r: firstRank(ctx, { kind: 'g', x }) })),
+    ...g.nodes.map((x) => ({ kind: 'n' as const, x, r: firstRank(ctx, { kind: 'n', x }) })),
+  ].sort((a, b) => a.r - b.r);
+}
+
+/** width[i]: the edges crossing between children i and i + 1 (by the child each endpoint belongs to). */
+function crossingWidths(ctx: SplitContext, kids: Kid[]): Int32Array {
+  const kidOf = new Map<number, number>();
+  kids.forEach((k, pos) => {
+    if (k.kind === 'n') kidOf.set(k.x as number, pos);
+    else for (const m of ctx.groups.get(k.x as string)!.members) kidOf.set(m, pos);
+  });
+  const diff = new Int32Array(kids.length + 1);
+  for (const e of ctx.graph.edges) {
+    const a = kidOf.get(ctx.indexOf.get(e.from) ?? -1);
+    const b = kidOf.get(ctx.indexOf.get(e.to) ?? -1);
+    if (a === undefined || b === undefined || a === b) continue;
+    diff[Math.min(a, b)]++;
+    diff[Math.max(a, b)]--;
+  }
+  const width = new Int32Array(kids.length);
+  for (let i = 0, run = 0; i < kids.length; i++) width[i] = run += diff[i];
+  return width;
+}
+
+/** Chunk c of box g: a new child group `g#c+1` holding `part`, named after its first and last op. */
+function chunkOf(ctx: SplitContext, g: ViewGroup, part: Kid[], c: number): ViewGroup {
+  const cid = `${g.id}#${c + 1}`;
+  const chunk: ViewGroup = { id: cid, label: '', parent: g.id, depth: g.depth + 1, groups: [], nodes: [], members: [] };
+  for (const k of part) {
+    if (k.kind === 'n') {
+      chunk.nodes.push(k.x as number);
+      chunk.members.push(k.x as number);
+    } else {
+      const child = ctx.groups.get(k.x as string)!;
+      child.parent = cid;
+      chunk.groups.push(child.id);
+      pushAll(chunk.members, child.members);
     }
-    const width = new Int32Array(kids.length);
-    for (let i = 0, run = 0; i < kids.length; i++) width[i] = run += diff[i];
-    const starts = [0, ...narrowCuts(width, kids.length, chunks), kids.length];
-    g.groups = [];
-    g.nodes = [];
-    for (let c = 0; c < chunks; c++) {
-      const part = kids.slice(starts[c], starts[c + 1]);
-      const cid = `${g.id}#${c + 1}`;
-      const chunk: ViewGroup = {
-        id: cid,
-        label: '',
-        parent: g.id,
-        depth: g.depth + 1,
-        groups: [],
-        nodes: [],
-        members: [],
-      };
-      for (const k of part) {
-        if (k.kind === 'n') {
-          chunk.nodes.push(k.x as number);
-          chunk.members.push(k.x as number);
-        } else {
-          const child = groups.get(k.x as string)!;
-          child.parent = cid;
-          chunk.groups.push(child.id);
-          pushAll(chunk.members, child.members);
-        }
-      }
-      chunk.members.sort((a, b) => rank[a] - rank[b]);
-      // A chunk of a namespace box keeps the namespace in front; a chunk of a chunk does not repeat it.
-      chunk.label = `${g.parent === null || g.id.includes('#') ? '' : `${g.label}: `}${spanLabel(graph, chunk.members)}`;
-      groups.set(cid, chunk);
-      g.groups.push(cid);
-    }
-    // Chunks still too wide (a flat stage of hundreds of ops) are cut again inside.
-    for (const cid of g.groups) visit(cid);
-    // More chunks than fit in one box: split again one level up (recursion on the new box).
-    if (g.groups.length > maxChildren) visit(id);
-  };
-  visit(rootId);
+  }
+  chunk.members.sort((a, b) => ctx.rank[a] - ctx.rank[b]);
+  // A chunk of a namespace box keeps the namespace in front; a chunk of a chunk does not repeat it.
+  chunk.label = `${g.parent === null || g.id.includes('#') ? '' : `${g.label}: `}${spanLabel(ctx.graph, chunk.members)}`;
+  return chunk;
 }
 
 // ───────────────────────────── visibility ─────────────────────────────
