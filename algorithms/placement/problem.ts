@@ -205,14 +205,9 @@ export function problemOptionsOf(options: Pick<PlacementOptions, 'grouping' | 'f
   };
 }
 
-export function buildProblem(graph: OpGraph, options: ProblemOptions, index: GraphIndex = indexGraph(graph)): Problem {
-  const N = graph.nodes.length;
-  const tensors = buildTensorTable(graph, index.indexOf);
-  const groupRoot = colocationGroups(graph, index, options.grouping);
-  const rep = options.fuse ? fuseNodes(index, groupRoot) : Int32Array.from({ length: N }, (_, i) => i);
-
-  // Coarse ids in order of their first member's topological rank.
-  const coarseOf = new Int32Array(N).fill(-1);
+/** Coarse ids (fused nodes) in order of their first member's topological rank, with their members. */
+function coarseNodes(index: GraphIndex, rep: Int32Array): { coarseOf: Int32Array; members: number[][] } {
+  const coarseOf = new Int32Array(rep.length).fill(-1);
   const members: number[][] = [];
   const repToCoarse = new Map<number, number>();
   for (const i of index.topo) {
@@ -226,13 +221,15 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
     coarseOf[i] = c;
     members[c].push(i);
   }
-  const n = members.length;
+  return { coarseOf, members };
+}
 
-  // Groups renumbered densely in order of first appearance.
-  const group = new Int32Array(n).fill(-1);
+/** Each coarse node's group, the groups renumbered densely in order of first appearance, and their names. */
+function denseGroups(graph: OpGraph, members: number[][], groupRoot: Int32Array): { group: Int32Array; groupName: string[] } {
+  const group = new Int32Array(members.length).fill(-1);
   const groupIdOfRoot = new Map<number, number>();
   const groupName: string[] = [];
-  for (let c = 0; c < n; c++) {
+  for (let c = 0; c < members.length; c++) {
     const root = groupRoot[members[c][0]];
     if (root < 0) continue;
     let g = groupIdOfRoot.get(root);
@@ -243,14 +240,22 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
     }
     group[c] = g;
   }
+  return { group, groupName };
+}
 
+/**
+ * Per coarse node its compute, persistent, temporary and output bytes (outputs read outside it only),
+ * per group its persistent bytes, and the tensors read outside their coarse producer with their
+ * distinct coarse consumers (consumerList[consumerStart[k] .. consumerStart[k + 1]) for tensorIds[k]).
+ */
+function coarseTotals(graph: OpGraph, tensors: TensorTable, members: number[][], coarseOf: Int32Array, group: Int32Array, groupCount: number) {
+  const n = members.length;
   const compute = new Float64Array(n);
   const persistent = new Float64Array(n);
   const temporary = new Float64Array(n);
   const outBytes = new Float64Array(n);
-  const groupPersistent = new Float64Array(groupName.length);
+  const groupPersistent = new Float64Array(groupCount);
   const tensorIds: number[] = [];
-  // consumers of coarse tensor k: consumerList[consumerStart[k] .. consumerStart[k + 1])
   const consumerStart: number[] = [0];
   const consumerList: number[] = [];
   const producedBy = tensorsByNode(tensors);
@@ -285,7 +290,12 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
     temporary[c] = fusedTemporary(graph, tensors, producedBy, members[c], internalOut);
     if (group[c] >= 0) groupPersistent[group[c]] += persistent[c];
   }
+  const consumers: Csr = { start: Int32Array.from(consumerStart), list: Int32Array.from(consumerList) };
+  return { compute, persistent, temporary, outBytes, groupPersistent, tensorIds, consumers };
+}
 
+/** Per coarse tensor: its coarse producer, bytes and transfer time on the uniform link. */
+function coarseTensors(tensors: TensorTable, tensorIds: number[], coarseOf: Int32Array, link: Link) {
   const T = tensorIds.length;
   const tProducer = new Int32Array(T);
   const tBytes = new Float64Array(T);
@@ -294,9 +304,22 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
     const t = tensorIds[k];
     tProducer[k] = coarseOf[tensors.producer[t]];
     tBytes[k] = tensors.bytes[t];
-    tCommUs[k] = transferTimeUs(tensors.transferBytes[t], options.link, tensors.costUs[t]);
+    tCommUs[k] = transferTimeUs(tensors.transferBytes[t], link, tensors.costUs[t]);
   }
-  const consumers: Csr = { start: Int32Array.from(consumerStart), list: Int32Array.from(consumerList) };
+  return { tProducer, tBytes, tCommUs };
+}
+
+export function buildProblem(graph: OpGraph, options: ProblemOptions, index: GraphIndex = indexGraph(graph)): Problem {
+  const N = graph.nodes.length;
+  const tensors = buildTensorTable(graph, index.indexOf);
+  const groupRoot = colocationGroups(graph, index, options.grouping);
+  const rep = options.fuse ? fuseNodes(index, groupRoot) : Int32Array.from({ length: N }, (_, i) => i);
+  const { coarseOf, members } = coarseNodes(index, rep);
+  const n = members.length;
+  const { group, groupName } = denseGroups(graph, members, groupRoot);
+  const totals = coarseTotals(graph, tensors, members, coarseOf, group, groupName.length);
+  const { tensorIds, consumers } = totals;
+  const { tProducer, tBytes, tCommUs } = coarseTensors(tensors, tensorIds, coarseOf, options.link);
   const adjacency = { consumers, ...nodeAdjacency(n, tProducer, consumers) };
   const topo = coarseTopo(n, adjacency.succ, adjacency.pred);
   const topoRank = new Int32Array(n);
@@ -317,13 +340,13 @@ export function buildProblem(graph: OpGraph, options: ProblemOptions, index: Gra
     n,
     members,
     coarseOf,
-    compute,
-    persistent,
-    temporary,
-    outBytes,
+    compute: totals.compute,
+    persistent: totals.persistent,
+    temporary: totals.temporary,
+    outBytes: totals.outBytes,
     group,
     groupCount: groupName.length,
-    groupPersistent,
+    groupPersistent: totals.groupPersistent,
     groupName,
     tensorIds: Int32Array.from(tensorIds),
     tProducer,
