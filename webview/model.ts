@@ -88,8 +88,10 @@ export function buildGroupTree(graph: OpGraph, opts: TreeOptions = DEFAULT_TREE_
   return { root: root.id, groups, groupOf };
 }
 
+// '#' is encoded too: it separates a box from its chunks (`group:a#1`), so a namespace called "a#1"
+// must not get the id of chunk 1 of namespace "a".
 function encodeSegment(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\//g, '%2F');
+  return s.replace(/%/g, '%25').replace(/\//g, '%2F').replace(/#/g, '%23');
 }
 
 /** A group whose only content is one child group is replaced by that child (labels joined). */
@@ -209,10 +211,11 @@ function splitWide(ctx: SplitContext, id: string): void {
   const kids = kidsInOrder(ctx, g);
   const chunks = Math.ceil(kids.length / limit);
   const starts = [0, ...narrowCuts(crossingWidths(ctx, kids), kids.length, chunks), kids.length];
+  const prefix = chunkPrefix(ctx, g);
   g.groups = [];
   g.nodes = [];
   for (let c = 0; c < chunks; c++) {
-    const chunk = chunkOf(ctx, g, kids.slice(starts[c], starts[c + 1]), c);
+    const chunk = chunkOf(ctx, g, kids.slice(starts[c], starts[c + 1]), prefix, c);
     ctx.groups.set(chunk.id, chunk);
     g.groups.push(chunk.id);
   }
@@ -259,9 +262,20 @@ function crossingWidths(ctx: SplitContext, kids: Kid[]): Int32Array {
   return width;
 }
 
-/** Chunk c of box g: a new child group `g#c+1` holding `part`, named after its first and last op. */
-function chunkOf(ctx: SplitContext, g: ViewGroup, part: Kid[], c: number): ViewGroup {
-  const cid = `${g.id}#${c + 1}`;
+/**
+ * Ids of the chunks box g is cut into: `g#1`, `g#2`… A box cut again one level up (more chunks than fit)
+ * already holds `g#1`…, which become children of the new chunks: those get `g##1`… (reusing `g#1`
+ * made a chunk its own child, and the tree a cycle: a stack overflow at 64 × maxChildren flat ops).
+ */
+function chunkPrefix(ctx: SplitContext, g: ViewGroup): string {
+  let prefix = `${g.id}#`;
+  while (ctx.groups.has(`${prefix}1`)) prefix += '#';
+  return prefix;
+}
+
+/** Chunk c of box g: a new child group `<prefix>c+1` holding `part`, named after its first and last op. */
+function chunkOf(ctx: SplitContext, g: ViewGroup, part: Kid[], prefix: string, c: number): ViewGroup {
+  const cid = `${prefix}${c + 1}`;
   const chunk: ViewGroup = { id: cid, label: '', parent: g.id, depth: g.depth + 1, groups: [], nodes: [], members: [] };
   for (const k of part) {
     if (k.kind === 'n') {

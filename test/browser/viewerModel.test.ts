@@ -200,6 +200,49 @@ describe('viewer model', () => {
     assert.deepEqual(narrowCuts([2, 2, 2, 2, 2, 2, 2, 2, 2], 10, 2), [5], 'even width: the even split');
   });
 
+  it('a flat box of more than 64 × maxChildren ops is cut twice into a tree, not a cycle (17k ops at the default 250 overflowed the stack)', () => {
+    /** Every box reachable once from the root, each listing its parent, and every op in exactly one box. */
+    const assertTree = (g: OpGraph, t: ReturnType<typeof buildGroupTree>) => {
+      const seen = new Set<string>();
+      const ops = new Set<number>();
+      const walk = (id: string) => {
+        assert.ok(!seen.has(id), `${id} reached twice`);
+        seen.add(id);
+        const grp = t.groups.get(id)!;
+        for (const c of grp.groups) {
+          assert.equal(t.groups.get(c)!.parent, id, `${c}'s parent`);
+          walk(c);
+        }
+        for (const i of grp.nodes) {
+          assert.ok(!ops.has(i), `op ${i} in two boxes`);
+          ops.add(i);
+        }
+      };
+      walk(t.root);
+      assert.equal(seen.size, t.groups.size, 'no box outside the tree');
+      assert.equal(ops.size, g.nodes.length);
+    };
+    const chain = (n: number, namespace: (i: number) => string[] = () => []) =>
+      viewerGraph(
+        'flat',
+        Array.from({ length: n }, (_, i) => node(`op${i}`, namespace(i), 'Relu')),
+        Array.from({ length: n - 1 }, (_, i): [string, string] => [`op${i}`, `op${i + 1}`]),
+      );
+    for (const [n, maxChildren] of [
+      [700, 4],
+      [2000, 8],
+      [17_000, 250],
+    ]) {
+      const g = chain(n);
+      const t = buildGroupTree(g, { groupBy: 'namespace', maxChildren });
+      assertTree(g, t);
+      assert.ok(t.groups.get(t.root)!.groups.length <= maxChildren, `${n} ops, maxChildren ${maxChildren}: the root fits`);
+    }
+    // a namespace named like a chunk ("a#1") does not take chunk 1 of namespace "a"
+    const g = chain(300, (i) => [i < 200 ? 'a' : 'a#1']);
+    assertTree(g, buildGroupTree(g, { groupBy: 'namespace', maxChildren: 250 }));
+  });
+
   it('details pane: the nodes folded into an op (ONNX shape plumbing) are listed, escaped', async () => {
     const g = smallGraph();
     g.nodes[2].foldedNodes = ['/h.0/Shape', '/h.0/Cast<1>'];
