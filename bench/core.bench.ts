@@ -52,7 +52,7 @@ export async function setup(graph, devices) {
 
 /** A plan's fingerprint: every op's device and start (both trees must agree). */
 function fingerprint(out: CoreOutcome): string {
-  if (!('device' in out)) return `infeasible: ${out.reason}`;
+  if (!('start' in out)) return `infeasible: ${out.reason}`;
   let h = 0;
   for (let v = 0; v < out.device.length; v++) h = (Math.imul(h, 31) + out.device[v] * 7919 + Math.round(out.start[v] * 1000)) | 0;
   return `${out.transfers.length}:${h}`;

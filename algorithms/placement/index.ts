@@ -130,10 +130,7 @@ function remembered<T>(map: Map<string, Promise<T>>, key: string, make: () => Pr
 const wantsFavourites = (options: PlacementOptions): boolean => startAlgorithms(options).includes('m-sct');
 
 /** What a list scheduler had placed when it stopped, and the ops of the node that did not fit. */
-function partialPlacement(
-  problem: Problem,
-  outcome: { feasible: false; reason: string } | Partial<CoreResult>,
-): Pick<Plan, 'placedBeforeFailure' | 'failedNodes'> {
+function partialPlacement(problem: Problem, outcome: CoreOutcome): Pick<Plan, 'placedBeforeFailure' | 'failedNodes'> {
   const res = outcome as Partial<CoreResult>;
   if (!res.device) return {};
   const ids = (c: number) => problem.members[c].map((i) => problem.graph.nodes[i].id);

@@ -10,14 +10,29 @@ import { CoreResult, runCore } from './core';
 import type { Problem } from './problem';
 import type { FavouriteChildren, SctLpInput } from './sctLp';
 
-export type CoreOutcome = CoreResult | { feasible: false; reason: string };
+/**
+ * A topological fill that ran out of room (m-TOPO, sequential): what it had filled — the device of
+ * each op before the failure (-1 after), the bytes and compute per device by the fill's own
+ * accounting (never freed) — so the infeasible plan shows the bars it reached, not empty ones.
+ */
+export interface FillFailure {
+  feasible: false;
+  reason: string;
+  failedNode: number;
+  device: Int32Array;
+  filledBytes: Float64Array;
+  filledUs: Float64Array;
+  persistentBytes: Float64Array;
+}
+
+export type CoreOutcome = CoreResult | FillFailure;
 
 /**
  * Topological fill: each device takes ops until the next would pass its cap. Memory per op is
  * persistent + temporary + outputs, counted as never freed (Baechi's m-TOPO accounting); a group's
  * persistent total is reserved on the device that takes its first op.
  */
-export function topologicalFill(problem: Problem, limits: number[], uniformCap: boolean): { fixed: Int32Array } | { feasible: false; reason: string } {
+export function topologicalFill(problem: Problem, limits: number[], uniformCap: boolean): { fixed: Int32Array } | FillFailure {
   const D = limits.length;
   const { n, topo, persistent, temporary, outBytes, group, groupPersistent } = problem;
   const mem = new Float64Array(n);
@@ -32,6 +47,7 @@ export function topologicalFill(problem: Problem, limits: number[], uniformCap: 
   const used = new Float64Array(D);
   const groupDevice = new Int32Array(problem.groupCount).fill(-1);
   const fixed = new Int32Array(n).fill(-1);
+  const failure = (c: number, reason: string): FillFailure => filledSoFar(problem, D, fixed, used, c, reason);
   let cur = 0;
   for (const c of topo) {
     const g = group[c];
@@ -39,10 +55,10 @@ export function topologicalFill(problem: Problem, limits: number[], uniformCap: 
       const d = groupDevice[g];
       const need = mem[c] - persistent[c];
       if (used[d] + need > limits[d]) {
-        return {
-          feasible: false,
-          reason: `${describe(problem, c)} of group "${problem.groupName[g]}" must join device ${d}, which would need ${formatBytes(used[d] + need)} of its ${formatBytes(limits[d])} limit`,
-        };
+        return failure(
+          c,
+          `${describe(problem, c)} of group "${problem.groupName[g]}" must join device ${d}, which would need ${formatBytes(used[d] + need)} of its ${formatBytes(limits[d])} limit`,
+        );
       }
       used[d] += need;
       fixed[c] = d;
@@ -53,16 +69,29 @@ export function topologicalFill(problem: Problem, limits: number[], uniformCap: 
     if (cur === D) {
       let most = 0;
       for (let d = 0; d < D; d++) most = Math.max(most, limits[d] - used[d]);
-      return {
-        feasible: false,
-        reason: `${describe(problem, c)}${g >= 0 ? ` (group "${problem.groupName[g]}")` : ''} needs ${formatBytes(need)} but every device is filled up (the most left on any device is ${formatBytes(Math.max(0, most))})`,
-      };
+      return failure(
+        c,
+        `${describe(problem, c)}${g >= 0 ? ` (group "${problem.groupName[g]}")` : ''} needs ${formatBytes(need)} but every device is filled up (the most left on any device is ${formatBytes(Math.max(0, most))})`,
+      );
     }
     fixed[c] = cur;
     used[cur] += need;
     if (g >= 0) groupDevice[g] = cur;
   }
   return { fixed };
+}
+
+/** The fill's state when op c did not fit, per device: its bytes (as the fill counts them), compute and weights. */
+function filledSoFar(problem: Problem, D: number, fixed: Int32Array, used: Float64Array, c: number, reason: string): FillFailure {
+  const filledUs = new Float64Array(D);
+  const persistentBytes = new Float64Array(D);
+  for (let v = 0; v < problem.n; v++) {
+    const d = fixed[v];
+    if (d < 0) continue;
+    filledUs[d] += problem.compute[v];
+    persistentBytes[d] += problem.persistent[v];
+  }
+  return { feasible: false, reason, failedNode: c, device: fixed.slice(), filledBytes: used.slice(), filledUs, persistentBytes };
 }
 
 export function describe(problem: Problem, c: number): string {

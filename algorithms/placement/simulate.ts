@@ -5,6 +5,7 @@ import type { OpGraph } from '../graph';
 import { GraphIndex, indexGraph } from '../graph';
 import type { DevicePlan, ScheduledOp, Transfer } from '../plan';
 import type { CoreResult } from './core';
+import type { CoreOutcome } from './placers';
 import { runCore } from './core';
 import { buildTensorTable, TensorTable, timeTol } from './model';
 import type { Problem } from './problem';
@@ -371,7 +372,17 @@ export function planPieces(problem: Problem, res: CoreResult, limits: number[]):
  * yet placed still needs stay held until the failure (the last end so far). When nothing was
  * placed (or the placer returned no partial run) the devices are empty: limits only.
  */
-export function partialDevices(problem: Problem, outcome: { feasible: false; reason: string } | Partial<CoreResult>, limits: number[]): DevicePlan[] {
+export function partialDevices(problem: Problem, outcome: CoreOutcome, limits: number[]): DevicePlan[] {
+  if ('filledBytes' in outcome) {
+    // a topological fill has no schedule: its own count of what each device took before the failure
+    return limits.map((l, d) => ({
+      index: d,
+      memoryLimitBytes: l,
+      peakBytes: outcome.filledBytes[d],
+      busyUs: outcome.filledUs[d],
+      persistentBytes: outcome.persistentBytes[d],
+    }));
+  }
   const res = outcome as Partial<CoreResult>;
   const empty = () => limits.map((l, d) => ({ index: d, memoryLimitBytes: l, peakBytes: 0, busyUs: 0 }));
   if (!res.device || !res.start || !res.end || !res.transfers) return empty();

@@ -211,6 +211,40 @@ describe('placement: hand-computed schedules', () => {
     }
   });
 
+  it('infeasible m-TOPO / sequential: the devices hold what the topological fill had given them when it ran out', async () => {
+    // a (10 + 100) fills device 0 of 115; b (100) goes to device 1; c (persistent 50) fits neither.
+    const g = makeGraph(
+      [
+        { id: 'a', us: 2, out: 100, persist: 10 },
+        { id: 'b', us: 1, out: 100 },
+        { id: 'c', us: 1, persist: 50 },
+      ],
+      [
+        ['a', 'b', 100],
+        ['b', 'c', 100],
+      ],
+      'fill',
+    );
+    for (const algorithm of ['m-topo', 'sequential'] as const) {
+      const plan = await placeChecked(g, options({ algorithm, devices: 2, memoryLimits: [115, 115] }));
+      assert.equal(plan.feasible, false, algorithm);
+      assert.match(plan.reason!, /op "c" needs 50 B but every device is filled up/, algorithm);
+      assert.deepEqual(plan.placedBeforeFailure, [
+        { node: 'a', device: 0 },
+        { node: 'b', device: 1 },
+      ]);
+      assert.deepEqual(plan.failedNodes, ['c'], algorithm);
+      assert.deepEqual(
+        plan.devices.map((d) => [d.peakBytes, d.persistentBytes, d.busyUs, d.memoryLimitBytes]),
+        [
+          [110, 10, 2, 115],
+          [100, 0, 1, 115],
+        ],
+        algorithm,
+      );
+    }
+  });
+
   it('a colocation group reserves its persistent total on the device of its first op', async () => {
     const g = makeGraph(
       [
