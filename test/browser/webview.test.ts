@@ -89,6 +89,23 @@ describe('viewer webview bundle (VS Code protocol) in Chromium', function () {
     await postToWebview(page, { type: 'error', requestId: req2.requestId, message: 'squeezenet.onnx: node "conv1": does not fit' });
     await page.waitForFunction(() => document.getElementById('status')!.textContent.includes('does not fit'));
 
+    // The host's busy line: a busy spell shorter than 150 ms (a fast re-place) never reaches the
+    // status line; a longer one does, and idle clears it.
+    await page.evaluate(() => {
+      const el = document.getElementById('status')!;
+      const seen: string[] = ((window as unknown as { statusSeen: string[] }).statusSeen = []);
+      new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+    const statusSeen = () => page.evaluate(() => (window as unknown as { statusSeen: string[] }).statusSeen);
+    await postToWebview(page, { type: 'busy', busy: true, message: 'placing quickly…' });
+    await postToWebview(page, { type: 'busy', busy: false });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!(await statusSeen()).some((t) => t.includes('placing quickly')), 'a short busy spell is never shown');
+    await postToWebview(page, { type: 'busy', busy: true, message: 'placing slowly…' });
+    await page.waitForFunction(() => document.getElementById('status')!.textContent.includes('placing slowly'));
+    await postToWebview(page, { type: 'busy', busy: false });
+    await page.waitForFunction(() => !document.getElementById('status')!.textContent.includes('placing slowly'));
+
     // Buttons map to their messages.
     await page.locator('#ctl-save-limits').click();
     await page.locator('#ctl-open-browser').click();
