@@ -173,14 +173,20 @@ interface PathWalk {
   graph: OpGraph;
   index: GraphIndex;
   transfers: Transfer[];
-  byId: Map<string, ScheduledOp>;
+  /** The scheduled op of each node, by node index (ids looked up once, not per step: 100k ops). */
+  opOf: (ScheduledOp | undefined)[];
   /** Ops per device sorted by end, to find the one that ended when another started. */
   devOps: Map<number, ScheduledOp[]>;
-  /** "dst\0from" → transfer indices. */
-  incoming: Map<string, number[]>;
+  /** producer index × keyDevices + destination device → transfer indices. */
+  incoming: Map<number, number[]>;
+  /** Device count for `incoming`'s keys (one more than the highest device seen). */
+  keyDevices: number;
+  /** Producer node index of each transfer. */
+  fromOf: Int32Array;
   /** Per device, when each transfer leaves its channel free, sorted for binary search. */
   chanEnds: ChannelEnd[][];
-  visited: Set<string>;
+  /** Nodes walked, by index. */
+  visited: Uint8Array;
   seenTransfer: Set<number>;
   /** Critical transfers, walk order. */
   crit: number[];
@@ -190,17 +196,23 @@ const sendStartOf = (tr: Transfer) => tr.sendStartUs ?? tr.startUs;
 const near = (a: number, b: number) => Math.abs(a - b) <= timeTol(Math.max(a, b));
 
 function pathWalk(graph: OpGraph, index: GraphIndex, schedule: ScheduledOp[], transfers: Transfer[]): PathWalk {
-  const byId = new Map<string, ScheduledOp>();
-  for (const s of schedule) byId.set(s.node, s);
+  const opOf: (ScheduledOp | undefined)[] = new Array(graph.nodes.length);
+  let keyDevices = 1;
+  for (const s of schedule) {
+    opOf[index.indexOf.get(s.node)!] = s;
+    keyDevices = Math.max(keyDevices, s.device + 1);
+  }
+  for (const tr of transfers) keyDevices = Math.max(keyDevices, tr.dstDevice + 1, tr.srcDevice + 1);
+  const fromOf = Int32Array.from(transfers, (tr) => index.indexOf.get(tr.from)!);
   const devOps = new Map<number, ScheduledOp[]>();
   for (const s of schedule) {
     if (!devOps.has(s.device)) devOps.set(s.device, []);
     devOps.get(s.device)!.push(s);
   }
   for (const list of devOps.values()) list.sort((a, b) => a.endUs - b.endUs || a.startUs - b.startUs);
-  const incoming = new Map<string, number[]>();
+  const incoming = new Map<number, number[]>();
   transfers.forEach((tr, k) => {
-    const key = tr.dstDevice + '\u0000' + tr.from;
+    const key = fromOf[k] * keyDevices + tr.dstDevice;
     if (!incoming.has(key)) incoming.set(key, []);
     incoming.get(key)!.push(k);
   });
@@ -214,7 +226,8 @@ function pathWalk(graph: OpGraph, index: GraphIndex, schedule: ScheduledOp[], tr
     for (const [d, t, asSender] of sides) (chanEnds[d] ??= []).push({ t, k, asSender });
   });
   for (const list of chanEnds) list?.sort((a, b) => a.t - b.t || a.k - b.k);
-  return { graph, index, transfers, byId, devOps, incoming, chanEnds, visited: new Set(), seenTransfer: new Set(), crit: [] };
+  const visited = new Uint8Array(graph.nodes.length);
+  return { graph, index, transfers, opOf, devOps, incoming, keyDevices, fromOf, chanEnds, visited, seenTransfer: new Set(), crit: [] };
 }
 
 /** Among the ops of `list` ending at t and not yet walked, the one that started last (zero-length ops chain back in order). */
@@ -222,7 +235,7 @@ function opEndingAt(walk: PathWalk, list: ScheduledOp[], t: number, not: Schedul
   const lo = firstAtLeast(list.length, (i) => list[i].endUs, t - timeTol(t));
   let found: ScheduledOp | null = null;
   for (let k = lo; k < list.length && list[k].endUs <= t + timeTol(t); k++) {
-    if (list[k] !== not && list[k].startUs <= not.startUs && !walk.visited.has(list[k].node)) found = list[k];
+    if (list[k] !== not && list[k].startUs <= not.startUs && !walk.visited[walk.index.indexOf.get(list[k].node)!]) found = list[k];
   }
   return found;
 }
@@ -241,7 +254,7 @@ function channelFreedAt(walk: PathWalk, d: number, t: number): ChannelEnd | unde
  * critical transfers), through the channel that held each transfer up; null when it reaches a gap.
  */
 function opBehindTransfer(walk: PathWalk, k: number): ScheduledOp | null {
-  const { transfers, byId } = walk;
+  const { transfers, opOf, fromOf } = walk;
   // `viaSend`: the chain reached this transfer through the end of its send (so its send start
   // matters), else through its receive
   let tk = k;
@@ -250,7 +263,7 @@ function opBehindTransfer(walk: PathWalk, k: number): ScheduledOp | null {
   for (let hop = 0; hop < transfers.length; hop++) {
     chain.push(tk);
     const tr = transfers[tk];
-    const prod = byId.get(tr.from)!;
+    const prod = opOf[fromOf[tk]]!;
     const sendStart = sendStartOf(tr);
     const recvWaited: boolean = !viaSend && tr.startUs > sendStart + timeTol(tr.startUs);
     if (!recvWaited && near(prod.endUs, sendStart)) {
@@ -272,12 +285,12 @@ function opBehindTransfer(walk: PathWalk, k: number): ScheduledOp | null {
 
 /** What made `cur` start when it did: an input (local producer, or through a transfer) first, else the op before it on its device. */
 function startCause(walk: PathWalk, cur: ScheduledOp): ScheduledOp | null {
-  const { graph, index, transfers, byId, incoming } = walk;
+  const { index, transfers, opOf, incoming, keyDevices } = walk;
   const i = index.indexOf.get(cur.node)!;
   for (const p of index.pred[i]) {
-    const ps = byId.get(graph.nodes[p].id)!;
+    const ps = opOf[p]!;
     if (ps.device === cur.device && near(ps.endUs, cur.startUs)) return ps;
-    for (const k of incoming.get(cur.device + '\u0000' + ps.node) ?? []) {
+    for (const k of incoming.get(p * keyDevices + cur.device) ?? []) {
       if (!near(transfers[k].endUs, cur.startUs)) continue;
       const op = opBehindTransfer(walk, k);
       if (op) return op;
@@ -300,8 +313,8 @@ export function criticalPath(graph: OpGraph, index: GraphIndex, schedule: Schedu
   const nodes: string[] = [];
   let op: ScheduledOp | null = last;
   let guard = schedule.length + transfers.length + 1;
-  while (op && guard-- > 0 && !walk.visited.has(op.node)) {
-    walk.visited.add(op.node);
+  while (op && guard-- > 0 && !walk.visited[index.indexOf.get(op.node)!]) {
+    walk.visited[index.indexOf.get(op.node)!] = 1;
     nodes.push(op.node);
     if (op.startUs <= timeTol(0)) break;
     op = startCause(walk, op);
