@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { validateGraph, topologicalOrder, findCycle, OpGraph, OpNode } from '../../algorithms/graph';
+import { validateGraph, topologicalOrder, findCycle, indexGraph, OpGraph, OpNode } from '../../algorithms/graph';
 import { OpplaceError } from '../../algorithms/errors';
 
 function node(id: string): OpNode {
@@ -59,6 +59,27 @@ describe('graph model', () => {
       (e: unknown) => e instanceof OpplaceError && /cycle: a → b → c → a/.test(e.message) && /t\.json/.test(e.message),
     );
   });
+  it('index: each producer–consumer pair once (two tensors a → b are one dependency), in the order of its first edge', () => {
+    const g = graph(
+      ['a', 'b', 'c', 'd'],
+      [
+        ['c', 'd'],
+        ['a', 'b'],
+        ['a', 'd'],
+        ['a', 'b'],
+        ['b', 'd'],
+        ['a', 'd'],
+        ['c', 'b'],
+      ],
+    );
+    const ix = indexGraph(g);
+    const ids = (list: number[]) => list.map((i) => g.nodes[i].id);
+    assert.deepEqual(ix.succ.map(ids), [['b', 'd'], ['d'], ['d', 'b'], []]);
+    assert.deepEqual(ix.pred.map(ids), [[], ['a', 'c'], [], ['c', 'a', 'b']]);
+    assert.deepEqual(ids(ix.topo), ['a', 'c', 'b', 'd']);
+    assert.equal(ix.outEdges[0].length, 4, 'the edge lists keep every edge');
+  });
+
   it('rejects duplicate ids, dangling edges, negative sizes and empty graphs', () => {
     assert.throws(() => validateGraph(graph(['a', 'a'], [])), /duplicate node id "a"/);
     assert.throws(() => validateGraph(graph(['a'], [['a', 'zz']])), /missing node "zz"/);
