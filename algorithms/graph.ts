@@ -154,6 +154,9 @@ export interface GraphIndex {
   /** successors / predecessors as node indices, each list in edge order, without duplicates. */
   succ: number[][];
   pred: number[][];
+  /** The node index of each edge's producer and consumer (graph.edges order): ids looked up once. */
+  edgeFrom: Int32Array;
+  edgeTo: Int32Array;
   /** Edges leaving node i, as indices into graph.edges (made on first read: withEdgeLists). */
   readonly outEdges: number[][];
   readonly inEdges: number[][];
@@ -370,7 +373,10 @@ export function topologicalOrder(graph: OpGraph, succ?: number[][], indeg?: Int3
  * a·n + b keys gave, but with a mark per node over the edges grouped by producer: the keys pass
  * 2^31 at 46k nodes and a Set of heap numbers was most of indexGraph on a 100k-op graph.
  */
-function distinctAdjacency(graph: OpGraph, indexOf: Map<string, number>): { succ: number[][]; pred: number[][]; indeg: Int32Array } {
+function distinctAdjacency(
+  graph: OpGraph,
+  indexOf: Map<string, number>,
+): { succ: number[][]; pred: number[][]; indeg: Int32Array; edgeFrom: Int32Array; edgeTo: Int32Array } {
   const n = graph.nodes.length;
   const m = graph.edges.length;
   const from = new Int32Array(m);
@@ -404,18 +410,18 @@ function distinctAdjacency(graph: OpGraph, indexOf: Map<string, number>): { succ
     pred[to[k]].push(from[k]);
     indeg[to[k]]++;
   }
-  return { succ, pred, indeg };
+  return { succ, pred, indeg, edgeFrom: from, edgeTo: to };
 }
 
 export function indexGraph(graph: OpGraph): GraphIndex {
   const n = graph.nodes.length;
   const indexOf = new Map<string, number>();
   graph.nodes.forEach((node, i) => indexOf.set(node.id, i));
-  const { succ, pred, indeg } = distinctAdjacency(graph, indexOf);
+  const { succ, pred, indeg, edgeFrom, edgeTo } = distinctAdjacency(graph, indexOf);
   const topo = topologicalOrder(graph, succ, indeg);
   const topoRank = new Int32Array(n);
   topo.forEach((v, r) => (topoRank[v] = r));
-  return withEdgeLists({ graph, indexOf, succ, pred, topo, topoRank });
+  return withEdgeLists({ graph, indexOf, edgeFrom, edgeTo, succ, pred, topo, topoRank });
 }
 
 /**
@@ -428,9 +434,9 @@ function withEdgeLists(index: Omit<GraphIndex, 'outEdges' | 'inEdges'>): GraphIn
     if (lists) return lists;
     const n = index.graph.nodes.length;
     lists = { outEdges: Array.from({ length: n }, () => []), inEdges: Array.from({ length: n }, () => []) };
-    for (const [k, e] of index.graph.edges.entries()) {
-      lists.outEdges[index.indexOf.get(e.from)!].push(k);
-      lists.inEdges[index.indexOf.get(e.to)!].push(k);
+    for (let k = 0; k < index.edgeFrom.length; k++) {
+      lists.outEdges[index.edgeFrom[k]].push(k);
+      lists.inEdges[index.edgeTo[k]].push(k);
     }
     return lists;
   };

@@ -139,7 +139,7 @@ export function buildThroughputModel(graph: OpGraph, options: ThroughputModelOpt
   const roots = colocationGroups(graph, index, options.grouping ?? 'colocation');
   const { unitOf, units } = unitsInTopoOrder(graph.nodes.length, index, roots);
   const U = units.length;
-  const tensors = buildTensorTable(graph, index.indexOf);
+  const tensors = buildTensorTable(graph, index.indexOf, index);
   return {
     graph,
     index,

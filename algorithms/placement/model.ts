@@ -7,7 +7,7 @@
 // (at its own end when nothing consumes it). A received copy is allocated on the destination when
 // the transfer starts and freed when the last consumer of that tensor on that device has run.
 // Temporary memory lives from start to end; persistent memory for the whole step.
-import type { OpGraph } from '../graph';
+import type { GraphIndex, OpGraph } from '../graph';
 
 export interface TensorTable {
   /** Tensor ids per original node index (producer). */
@@ -27,7 +27,8 @@ export interface TensorTable {
   nodeOutBytes: Float64Array;
 }
 
-export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): TensorTable {
+/** `ends`: the edges' node indices when a GraphIndex has them (otherwise each id is looked up in `indexOf`). */
+export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>, ends?: Pick<GraphIndex, 'edgeFrom' | 'edgeTo'>): TensorTable {
   const n = graph.nodes.length;
   // tensor ids of each producer as a linked list, newest first (nodes have few outputs, so a short
   // list beats string keys; two typed arrays instead of an array per node spare 100k-op graphs
@@ -41,9 +42,10 @@ export function buildTensorTable(graph: OpGraph, indexOf: Map<string, number>): 
   const costUs: number[] = [];
   const consumers: number[][] = [];
   const inputs: number[][] = Array.from({ length: n }, () => []);
-  for (const e of graph.edges) {
-    const a = indexOf.get(e.from)!;
-    const b = indexOf.get(e.to)!;
+  for (let k = 0; k < graph.edges.length; k++) {
+    const e = graph.edges[k];
+    const a = ends ? ends.edgeFrom[k] : indexOf.get(e.from)!;
+    const b = ends ? ends.edgeTo[k] : indexOf.get(e.to)!;
     const tensorName = e.tensor ?? '';
     let t = lastOf[a];
     while (t >= 0 && name[t] !== tensorName) t = previous[t];

@@ -311,7 +311,7 @@ function coarseTensors(tensors: TensorTable, tensorIds: number[], coarseOf: Int3
 
 export function buildProblem(graph: OpGraph, options: ProblemOptions, index: GraphIndex = indexGraph(graph)): Problem {
   const N = graph.nodes.length;
-  const tensors = buildTensorTable(graph, index.indexOf);
+  const tensors = buildTensorTable(graph, index.indexOf, index);
   const groupRoot = colocationGroups(graph, index, options.grouping);
   const rep = options.fuse ? fuseNodes(index, groupRoot) : Int32Array.from({ length: N }, (_, i) => i);
   const { coarseOf, members } = coarseNodes(index, rep);
