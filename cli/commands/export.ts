@@ -192,11 +192,10 @@ async function planOf(job: ExportJob, graph: OpGraph): Promise<AnyPlan> {
 }
 
 /** Exports the plan in the job's format, to its file or stdout, with the exporter's notes on stderr. */
-function writeExport(io: CliIO, job: ExportJob, graph: OpGraph, plan: AnyPlan): void {
-  const { format, modelFile, input, out, planFile } = job;
-  const modelBytes = format === 'onnx' ? (modelFile === input ? job.inputBytes : readModelBytes(modelFile)) : undefined;
+function writeExport(io: CliIO, job: ExportJob, graph: OpGraph, plan: AnyPlan, modelBytes: Uint8Array): void {
+  const { format, modelFile, out, planFile } = job;
   const relocateExternalData = format === 'onnx' && out !== undefined ? externalDataFor(modelFile, out, existsSync) : undefined;
-  const result = exportPlan(format, { graph, plan, planFile, modelBytes, modelFile, relocateExternalData });
+  const result = exportPlan(format, { graph, plan, planFile, modelBytes: format === 'onnx' ? modelBytes : undefined, modelFile, relocateExternalData });
   if (out !== undefined) {
     writeOutputFile(out, result.data, 'the export');
     io.err(`wrote ${out} (${format})\n`);
@@ -215,9 +214,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const prepare = prepareOptions(v);
   const job = exportJob(v, positionals, prepare);
+  // read once: the model is loaded from these bytes and the onnx copy is made of them
   const modelBytes = job.inputPlan ? readModelBytes(job.modelFile) : job.inputBytes;
   const graph: OpGraph = warnIgnoredModelOptions(prepareGraph(modelBytes, job.modelFile, prepare), prepare);
   printWarnings(io, 'export', job.modelFile, graph);
-  writeExport(io, job, graph, await planOf(job, graph));
+  writeExport(io, job, graph, await planOf(job, graph), modelBytes);
   return 0;
 }
