@@ -58,14 +58,14 @@ export interface RenderedExport {
   notes: string[];
 }
 
-function choice(format: ExportFormat): ExportChoice {
+export function exportChoice(format: ExportFormat): ExportChoice {
   const c = EXPORT_CHOICES.find((x) => x.format === format);
   if (!c) throw new Error(`export format "${format}" is not available in VS Code`);
   return c;
 }
 
 /** `model.onnx` + csv → `model.plan.csv`; `net.opgraph.json` + plan-json → `net.plan.json`. */
-export function exportFileName(modelPath: string, format: ExportFormat, extension = choice(format).extension): string {
+export function exportFileName(modelPath: string, format: ExportFormat, extension = exportChoice(format).extension): string {
   const stem = baseName(modelPath)
     .replace(/\.opgraph\.json$/i, '')
     .replace(/\.[^.]+$/, '');
@@ -73,7 +73,7 @@ export function exportFileName(modelPath: string, format: ExportFormat, extensio
 }
 
 export async function renderExport(format: ExportFormat, source: ExportSource, log?: (message: string) => void): Promise<RenderedExport> {
-  const c = choice(format);
+  const c = exportChoice(format);
   const encode = (text: string) => new TextEncoder().encode(text);
   switch (format) {
     case 'plan-json':

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { AlgorithmName } from '../algorithms/plan';
 import type { ExportFormat } from '../webview/protocol';
 import { compareHtml, compareMarkdown } from './compareTable';
-import { EXPORT_CHOICES, availableExportFormats, exportFileName, renderExport, reportHtml } from './exports';
+import { EXPORT_CHOICES, availableExportFormats, exportChoice, exportFileName, renderExport, reportHtml } from './exports';
 import { Log } from './log';
 import { isCancelled, runWithProgress } from './progress';
 import { runOnce } from './engineClient';
@@ -164,24 +164,24 @@ class Extension implements ViewHost {
       const modelFile = view.uri.fsPath || view.uri.path;
       const source = { graph: view.graph, plan, latencyPlan: view.plan ?? null, options: view.options, modelBytes, modelFile };
       const render = (outFile?: string) => renderExport(chosen, { ...source, outFile }, (m) => this.log.warn(m));
-      // Rendered before the dialog, so an export that cannot be made fails before the user picks a name.
-      let out = await render();
-      const defaultUri = vscode.Uri.joinPath(view.uri, '..', exportFileName(view.uri.path, chosen, out.extension));
+      // Rendered before the dialog, so an export that cannot be made fails before the user picks a
+      // name — except the ONNX copy, made once for the folder it is saved into (its external-data
+      // locations point from there), not twice for a whole model.
+      const early = chosen === 'onnx' ? undefined : await render();
+      const { label, extension } = early ?? exportChoice(chosen);
+      const defaultUri = vscode.Uri.joinPath(view.uri, '..', exportFileName(view.uri.path, chosen, extension));
       const target = await vscode.window.showSaveDialog({
         defaultUri,
-        filters: { [out.label]: [out.extension.split('.').pop() ?? ''] },
-        title: `Export ${out.label}`,
+        filters: { [label]: [extension.split('.').pop() ?? ''] },
+        title: `Export ${label}`,
       });
       if (!target) return;
       if (target.toString() === view.uri.toString()) {
         void vscode.window.showErrorMessage('opplace: refusing to overwrite the model file itself; choose another name.');
         return;
       }
-      // An ONNX copy saved into another folder: its external-data locations must point from there
-      // (or the export is refused, naming the data file), so it is rendered again for that folder.
-      if (chosen === 'onnx' && view.uri.scheme === 'file' && target.scheme === 'file' && path.dirname(target.fsPath) !== path.dirname(modelFile)) {
-        out = await render(target.fsPath);
-      }
+      const elsewhere = view.uri.scheme === 'file' && target.scheme === 'file' && path.dirname(target.fsPath) !== path.dirname(modelFile);
+      const out = early ?? (await render(elsewhere ? target.fsPath : undefined));
       for (const note of out.notes) this.log.info(`export ${chosen}: ${note}`);
       await vscode.workspace.fs.writeFile(target, out.bytes);
       this.log.info(`exported ${chosen} to ${target.fsPath}`);
