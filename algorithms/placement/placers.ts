@@ -47,7 +47,7 @@ export function topologicalFill(problem: Problem, limits: number[], uniformCap: 
   const used = new Float64Array(D);
   const groupDevice = new Int32Array(problem.groupCount).fill(-1);
   const fixed = new Int32Array(n).fill(-1);
-  const failure = (c: number, reason: string): FillFailure => filledSoFar(problem, D, fixed, used, c, reason);
+  const failure = (c: number, reason: string): FillFailure => filledSoFar(problem, D, { fixed, used, groupDevice }, c, reason);
   let cur = 0;
   for (const c of topo) {
     const g = group[c];
@@ -81,16 +81,27 @@ export function topologicalFill(problem: Problem, limits: number[], uniformCap: 
   return { fixed };
 }
 
-/** The fill's state when op c did not fit, per device: its bytes (as the fill counts them), compute and weights. */
-function filledSoFar(problem: Problem, D: number, fixed: Int32Array, used: Float64Array, c: number, reason: string): FillFailure {
+/**
+ * The fill's state when op c did not fit, per device: its bytes, compute and weights as the fill
+ * counts them (a group's whole persistent total on the device of its first op, placed members or not).
+ */
+function filledSoFar(
+  problem: Problem,
+  D: number,
+  fill: { fixed: Int32Array; used: Float64Array; groupDevice: Int32Array },
+  c: number,
+  reason: string,
+): FillFailure {
+  const { fixed, used, groupDevice } = fill;
   const filledUs = new Float64Array(D);
   const persistentBytes = new Float64Array(D);
   for (let v = 0; v < problem.n; v++) {
     const d = fixed[v];
     if (d < 0) continue;
     filledUs[d] += problem.compute[v];
-    persistentBytes[d] += problem.persistent[v];
+    if (problem.group[v] < 0) persistentBytes[d] += problem.persistent[v];
   }
+  for (let g = 0; g < groupDevice.length; g++) if (groupDevice[g] >= 0) persistentBytes[groupDevice[g]] += problem.groupPersistent[g];
   return { feasible: false, reason, failedNode: c, device: fixed.slice(), filledBytes: used.slice(), filledUs, persistentBytes };
 }
 

@@ -245,6 +245,27 @@ describe('placement: hand-computed schedules', () => {
     }
   });
 
+  it("infeasible m-TOPO: a group's whole persistent total counts on the device that reserved it, placed members or not", async () => {
+    // w1 reserves G's 120 B on device 0; x (80 B) does not fit beside it; w2 (after x) never runs.
+    const g = makeGraph(
+      [
+        { id: 'w1', us: 1, persist: 60, group: 'G' },
+        { id: 'x', us: 1, out: 80 },
+        { id: 'w2', us: 1, persist: 60, group: 'G' },
+      ],
+      [
+        ['w1', 'x', 0],
+        ['x', 'w2', 80],
+      ],
+      'fill-group',
+    );
+    const plan = await placeChecked(g, options({ algorithm: 'sequential', devices: 1, memoryLimits: [130] }));
+    assert.equal(plan.feasible, false);
+    assert.deepEqual(plan.failedNodes, ['x']);
+    const [d] = plan.devices;
+    assert.deepEqual([d.peakBytes, d.persistentBytes], [120, 120], "the reserved weights, not only w1's 60 B");
+  });
+
   it('a colocation group reserves its persistent total on the device of its first op', async () => {
     const g = makeGraph(
       [
