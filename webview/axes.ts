@@ -185,18 +185,19 @@ export interface AxisMark {
 
 /**
  * A time axis over the visible window [t0, t1] (µs) — the op timeline's and the memory curve's:
- * round ticks in one unit (timeTicks) at `xOf(t)`, labels `labelWidth` px wide centred on their tick,
+ * round ticks in one unit (timeTicks) at `xOf(t)`, labels as wide as `labelWidths` measures them (all
+ * at once: an svg measures them in one layout), centred on their tick,
  * kept inside [left, right] and dropped where they would overlap (fitLabels).
  */
 export function timeAxisMarks(
   window: { t0: number; t1: number },
   count: number,
   xOf: (t: number) => number,
-  labelWidth: (label: string) => number,
+  labelWidths: (labels: string[]) => number[],
   bounds: { left: number; right: number },
 ): AxisMark[] {
   const ticks = timeTicks(window.t1, count, window.t0);
   const xs = ticks.values.map((t) => xOf(t));
-  const lefts = fitLabels(xs, ticks.labels.map(labelWidth), bounds.left, bounds.right);
+  const lefts = fitLabels(xs, labelWidths(ticks.labels), bounds.left, bounds.right);
   return xs.map((x, i) => ({ x, label: ticks.labels[i], labelLeft: lefts[i] }));
 }

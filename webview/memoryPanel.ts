@@ -305,7 +305,7 @@ export function renderMemoryOverTime(svgEl: SVGSVGElement, plan: Plan | null, de
  */
 function drawTimeAxis(axisEl: SVGGElement, x: (t: number) => number, tMax: number, height: number, width: number): void {
   const axis = select(axisEl);
-  const marks = timeAxisMarks({ t0: 0, t1: tMax }, tickCount(Math.abs(x(tMax) - x(0)), 70, 6), x, (l) => svgTextWidth(axisEl, l), {
+  const marks = timeAxisMarks({ t0: 0, t1: tMax }, tickCount(Math.abs(x(tMax) - x(0)), 70, 6), x, (ls) => svgTextWidths(axisEl, ls), {
     left: 2,
     right: width - 2,
   });
@@ -322,13 +322,17 @@ function drawTimeAxis(axisEl: SVGGElement, x: (t: number) => number, tMax: numbe
 }
 
 /**
- * A label's width as drawn in `parent` (its font comes from there): measured when the svg is
- * rendered, an estimate (≈ 6 px a character at 10 px) otherwise.
+ * The labels' widths as drawn in `parent` (their font comes from there): all probes added, then all
+ * read — one forced layout for the axis, not one a label — measured when the svg is rendered, an
+ * estimate (≈ 6 px a character at 10 px) otherwise.
  */
-function svgTextWidth(parent: SVGGElement, label: string): number {
-  const probe = select(parent).append('text').text(label);
-  const el = probe.node()!;
-  const measured = typeof el.getComputedTextLength === 'function' ? el.getComputedTextLength() : 0;
-  probe.remove();
-  return measured > 0 ? measured : label.length * 6;
+function svgTextWidths(parent: SVGGElement, labels: string[]): number[] {
+  const probes = labels.map((label) => select(parent).append('text').text(label));
+  const widths = probes.map((probe, i) => {
+    const el = probe.node()!;
+    const measured = typeof el.getComputedTextLength === 'function' ? el.getComputedTextLength() : 0;
+    return measured > 0 ? measured : labels[i].length * 6;
+  });
+  for (const probe of probes) probe.remove();
+  return widths;
 }

@@ -213,7 +213,7 @@ function drawHover(ctx: CanvasRenderingContext2D, lanes: Lane[], node: number, x
 /** The visible window's time axis (timeAxisMarks): a short mark at each tick, the labels that fit. */
 function drawTimeAxis(ctx: CanvasRenderingContext2D, scale: ReturnType<typeof timeScale>, w: number, h: number, theme: Theme): void {
   const window = { t0: Math.max(0, scale.tOf(LEFT)), t1: Math.min(scale.span, scale.tOf(w - RIGHT)) };
-  const marks = timeAxisMarks(window, tickCount(w - LEFT, 90, 12), scale.xOf, (l) => ctx.measureText(l).width, { left: 2, right: w - 2 });
+  const marks = timeAxisMarks(window, tickCount(w - LEFT, 90, 12), scale.xOf, (ls) => ls.map((l) => ctx.measureText(l).width), { left: 2, right: w - 2 });
   const axisTop = h - AXIS_H;
   ctx.strokeStyle = theme.border;
   ctx.fillStyle = theme.muted;

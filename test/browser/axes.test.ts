@@ -138,7 +138,7 @@ describe('fitting tick labels', () => {
   it('lays out a time axis window: ticks of timeTicks at xOf, labels fitted, the overlapping ones dropped', () => {
     assert.deepEqual([tickCount(500, 90, 12), tickCount(50, 90, 12), tickCount(5000, 90, 12)], [5, 2, 12]);
     const xOf = (t: number) => 10 + t / 10;
-    const marks = timeAxisMarks({ t0: 0, t1: 2000 }, 4, xOf, (l) => l.length * 6, { left: 2, right: 300 });
+    const marks = timeAxisMarks({ t0: 0, t1: 2000 }, 4, xOf, (ls) => ls.map((l) => l.length * 6), { left: 2, right: 300 });
     const ticks = timeTicks(2000, 4);
     assert.deepEqual(
       marks.map((m) => [m.x, m.label]),
@@ -150,7 +150,7 @@ describe('fitting tick labels', () => {
       { t0: 0, t1: 2000 },
       8,
       (t) => t / 40,
-      () => 40,
+      (ls) => ls.map(() => 40),
       { left: 0, right: 60 },
     );
     assert.ok(crowded.some((m) => m.labelLeft === null) && crowded.some((m) => m.labelLeft !== null));
