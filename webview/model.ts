@@ -225,21 +225,20 @@ function splitWide(ctx: SplitContext, id: string): void {
   if (g.groups.length > ctx.maxChildren) splitWide(ctx, id);
 }
 
-const firstRank = (ctx: SplitContext, k: Pick<Kid, 'kind' | 'x'>): number =>
-  k.kind === 'n' ? ctx.rank[k.x as number] : ctx.rank[ctx.groups.get(k.x as string)!.members[0]];
+/** The topological rank of a box's first op. */
+const groupRank = (ctx: SplitContext, id: string): number => ctx.rank[ctx.groups.get(id)!.members[0]];
 
 function sortByRank(ctx: SplitContext, g: ViewGroup): void {
   const { rank } = ctx;
   g.nodes.sort((a, b) => rank[a] - rank[b]);
   g.members.sort((a, b) => rank[a] - rank[b]);
-  g.groups.sort((a, b) => firstRank(ctx, { kind: 'g', x: a }) - firstRank(ctx, { kind: 'g', x: b }));
+  g.groups.sort((a, b) => groupRank(ctx, a) - groupRank(ctx, b));
 }
 
 function kidsInOrder(ctx: SplitContext, g: ViewGroup): Kid[] {
-  return [
-    ...g.groups.map((x) => ({ kind: 'g' as const, x, r: firstRank(ctx, { kind: 'g', x }) })),
-    ...g.nodes.map((x) => ({ kind: 'n' as const, x, r: firstRank(ctx, { kind: 'n', x }) })),
-  ].sort((a, b) => a.r - b.r);
+  return [...g.groups.map((x) => ({ kind: 'g' as const, x, r: groupRank(ctx, x) })), ...g.nodes.map((x) => ({ kind: 'n' as const, x, r: ctx.rank[x] }))].sort(
+    (a, b) => a.r - b.r,
+  );
 }
 
 /** width[i]: the edges crossing between children i and i + 1 (by the child each endpoint belongs to). */
