@@ -12,7 +12,7 @@ import { createLayers, listenToItems, type DagLayers } from './dag/scaffold';
 import type { DagCallbacks, DagScene, DagState } from './dag/types';
 import { createPanZoom, type PanZoom } from './dag/zoom';
 
-export { cornerRadius, GROUP_SIZE, MIN_FIT_SCALE, NODE_SIZE, truncate } from './dag/geometry';
+export { GROUP_SIZE, MIN_FIT_SCALE, NODE_SIZE } from './dag/geometry';
 export type { DagCallbacks, DagScene } from './dag/types';
 
 export interface DagView {

@@ -27,7 +27,7 @@ type MinimapScale = ReturnType<typeof minimapScale>;
  * The pane's view in minimap pixels: the scene rectangle [-t.x/t.k, (vw - t.x)/t.k] ×
  * [-t.y/t.k, (vh - t.y)/t.k] through the minimap's scale, as [x, y, width, height].
  */
-export function viewRect(t: { k: number; x: number; y: number }, pane: { width: number; height: number }, m: MinimapScale): [number, number, number, number] {
+function viewRect(t: { k: number; x: number; y: number }, pane: { width: number; height: number }, m: MinimapScale): [number, number, number, number] {
   return [m.ox + (-t.x / t.k) * m.k, m.oy + (-t.y / t.k) * m.k, (pane.width / t.k) * m.k, (pane.height / t.k) * m.k];
 }
 

@@ -104,7 +104,7 @@ export function drawMemory(p: Panels, s: ViewModel): void {
  * The timeline pane's height when the user has not dragged it: one lane pair per device (or the
  * pipeline's lanes), one line of text when there is no schedule to draw (infeasible, not placed yet).
  */
-export function naturalTimelineHeight(s: ViewModel, pipelineLanesPx: () => number): number {
+function naturalTimelineHeight(s: ViewModel, pipelineLanesPx: () => number): number {
   const throughput = s.objective === 'throughput';
   const drawn = throughput ? s.pipeline : s.plan;
   if (!drawn?.feasible) return 40;

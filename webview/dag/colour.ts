@@ -15,7 +15,7 @@ export interface EdgePaths {
 }
 
 /** The mark classes of one item (each with its leading space). */
-export function markClasses(marks: ItemMarks, id: string): string {
+function markClasses(marks: ItemMarks, id: string): string {
   return (
     (id === marks.hover ? ' hover' : '') +
     (id === marks.selected ? ' selected' : '') +
