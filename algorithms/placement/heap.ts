@@ -23,6 +23,11 @@ export class KeyedHeap {
     return this.count;
   }
 
+  /** Empties the heap (its arrays are kept). */
+  clear(): void {
+    this.count = 0;
+  }
+
   private grow(): void {
     const cap = this.items.length * 2;
     const keys = new Float64Array(cap);

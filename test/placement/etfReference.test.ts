@@ -3,7 +3,8 @@
 // device), take the smallest (start, topological rank), ties to the lower device; transfers with
 // Baechi's channels (send from max(producer end, source free), receive from max(send start,
 // destination free), each channel busy for the transfer time; a tensor sent once per device).
-// Without memory limits both must give the same plan op for op.
+// Without memory limits both must give the same plan op for op, whether the core's devices scan
+// the ready ops or keep heaps (CorePolicy.scanReady).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildProblem, problemOptionsOf } from '../../algorithms/placement/problem';
@@ -92,10 +93,13 @@ describe('placement: the scheduling core equals a naive Baechi m-ETF', function 
           'random',
         );
         const problem = buildProblem(graph, problemOptionsOf({ grouping: spec.grouping, fuse: false, comm: spec.comm, devices: spec.devices }));
-        const core = runCore(problem, { devices: spec.devices, limits: Array(spec.devices).fill(Infinity) });
         const naive = naiveEtf(problem, spec.devices);
-        assert.deepEqual(Array.from(core.device), Array.from(naive.device));
-        assert.deepEqual(Array.from(core.start), Array.from(naive.start));
+        // default, heaps always, scans always, and switching between them at 2 / 1 ready ops
+        for (const scanReady of [undefined, 0, Infinity, 2]) {
+          const core = runCore(problem, { devices: spec.devices, limits: Array(spec.devices).fill(Infinity), scanReady });
+          assert.deepEqual(Array.from(core.device), Array.from(naive.device), `scanReady ${scanReady}`);
+          assert.deepEqual(Array.from(core.start), Array.from(naive.start), `scanReady ${scanReady}`);
+        }
       }),
       { numRuns: 4000, seed: 6 },
     );

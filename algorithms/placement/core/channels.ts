@@ -7,7 +7,7 @@
 // A trial evaluation must not change the channels, but several of v's inputs may queue on the same
 // channel: it writes to a scratch copy that is valid where scratchStamp equals the current stamp,
 // so a trial costs O(inputs), not O(devices) to copy the channels first.
-import { CoreState, memNotBeforeOf } from './state';
+import { CoreState, memNotBeforeOf, NONE } from './state';
 
 function nextStamp(s: CoreState): number {
   if (s.stamp === 0x7fffffff) {
@@ -27,7 +27,8 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
   const { tProducer, tCommUs, tBytes } = s.problem;
   const inStart = s.graph.inTensors.start;
   const inList = s.graph.inTensors.list;
-  const stamp = commit ? 0 : nextStamp(s);
+  // a trial's scratch channels, stamped only once an input must be sent (most inputs are local)
+  let stamp = -1;
   const chanFree = s.chanFree;
   const scratchChan = s.scratchChan;
   const scratchStamp = s.scratchStamp;
@@ -48,6 +49,7 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
       else {
         const cost = s.pairLink ? s.commByLink![s.pairLink[pd * D + d]][k] : tCommUs[k];
         channels |= channelBit(pd) | channelBit(d);
+        if (stamp < 0) stamp = commit ? 0 : nextStamp(s);
         const srcFree = stamp !== 0 && scratchStamp[pd] === stamp ? scratchChan[pd] : chanFree[pd];
         const dstFree = stamp !== 0 && scratchStamp[d] === stamp ? scratchChan[d] : chanFree[d];
         const sendStart = Math.max(end[p], srcFree);
@@ -109,17 +111,13 @@ function recordTransfer(s: CoreState, k: number, src: number, dst: number, sendS
  * per-step memo before forgot everything at each start), m-ETF from 20,500 to 14,600.
  */
 export function readyOn(s: CoreState, v: number, d: number): number {
-  const D = s.D;
-  const row = v & s.memoRowMask;
-  const i = row * D + d;
-  if (s.memoOwner[row] !== v) {
-    s.memoOwner[row] = v;
-    s.memoAt.fill(-1, row * D, row * D + D);
-  } else if (s.memoAt[i] >= 0 && unwrittenSince(s, s.memoChannels[i], s.memoAt[i])) {
+  const i = (v & s.memoRowMask) * s.D + d;
+  if (s.memoKey[i] === v && unwrittenSince(s, s.memoChannels[i], s.memoAt[i])) {
     s.evChannels = s.memoChannels[i];
     return s.memoReady[i];
   }
   evaluate(s, v, d, memNotBeforeOf(s, v, d), false);
+  s.memoKey[i] = v;
   s.memoAt[i] = s.channelWrites;
   s.memoReady[i] = s.evDataReady;
   s.memoChannels[i] = s.evChannels;
@@ -136,6 +134,6 @@ function unwrittenSince(s: CoreState, channels: number, at: number): boolean {
 
 /** v's memory wait on d changed: its remembered readiness there is stale. */
 export function forgetReady(s: CoreState, v: number, d: number): void {
-  const row = v & s.memoRowMask;
-  if (s.memoOwner[row] === v) s.memoAt[row * s.D + d] = -1;
+  const i = (v & s.memoRowMask) * s.D + d;
+  if (s.memoKey[i] === v) s.memoKey[i] = NONE;
 }

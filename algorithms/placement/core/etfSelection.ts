@@ -1,26 +1,36 @@
 // ETF's op selection: the (ready op, device) pair with the smallest earliest start, ties to the
-// lower topological rank, then the lower device. Instead of re-evaluating every ready op at every
-// step, each device keeps two heaps (Baechi's cached per-device ready times):
+// lower topological rank, then the lower device. Each device keeps its candidate (candidateOn)
+// until something it read changes. While few ops are ready (state.ts scanMax; BERT-L12 has a
+// median of 4) a device finds it by scanning them, readyOn's memo making most looks free. With
+// many ready, each device keeps two heaps instead (Baechi's cached per-device ready times):
 //   pending[d]  ready ops keyed by when their inputs can be on d (a lower bound: channel and
 //               device free times only grow, so a stale key is never too late — except when
 //               another consumer has a tensor sent to d, and those are re-keyed then);
 //   avail[d]    ops whose inputs are already there by the time d is free, keyed by rank — they all
 //               start when d is free, so the lowest rank wins.
-// Per step each device validates only its top entry (O(inputs)), so a step costs O(devices ·
-// inputs · log V) instead of O(ready · devices · inputs).
+// Then each device validates only its top entry (O(inputs)), so a step costs O(devices · inputs ·
+// log V) instead of O(ready · devices · inputs). Both give the same choice: the heaps' keys are
+// lower bounds and they are filled with every ready op when the count passes scanMax.
 import { readyOn } from './channels';
 import { CoreState, invalidate, isAllowed, NONE, usable } from './state';
 
-/** All of c's inputs are placed: queue it on every device that may run it. */
+/** All of c's inputs are placed: it joins the ready ops (and the heaps of every device that may run it). */
 export function makeReady(s: CoreState, c: number): void {
   if (s.replay) {
     const d = s.replayDevice[c];
     if (s.replay[d][s.replayPos[d]] !== c) return; // waits for its turn on the device
   }
-  if (s.trackReady) {
-    s.readyPos[c] = s.readyCount;
-    s.readyList[s.readyCount++] = c;
+  s.readyPos[c] = s.readyCount;
+  s.readyList[s.readyCount++] = c;
+  if (s.wide) queueOnDevices(s, c);
+  else if (s.readyCount > s.scanMax) enterWide(s);
+  else {
+    // a device without a valid candidate will scan c anyway: cost c only where it may win now
+    for (let d = 0; d < s.D; d++) if (s.candValid[d] && isAllowed(s, c, d)) offer(s, d, c, readyOn(s, c, d));
   }
+}
+
+function queueOnDevices(s: CoreState, c: number): void {
   const rank = s.problem.topoRank[c];
   for (let d = 0; d < s.D; d++) {
     if (!isAllowed(s, c, d)) continue;
@@ -30,15 +40,31 @@ export function makeReady(s: CoreState, c: number): void {
   }
 }
 
-/** v was placed: it leaves the ready list (swap-remove, as the m-SCT scan expects). */
+/** Too many ready ops to scan: every ready op goes into the heaps of the devices it may use now. */
+function enterWide(s: CoreState): void {
+  s.wide = true;
+  const rank = s.problem.topoRank;
+  for (let i = 0; i < s.readyCount; i++) {
+    const v = s.readyList[i];
+    for (let d = 0; d < s.D; d++) if (usable(s, v, d)) s.pending[d].push(v, readyOn(s, v, d), rank[v]);
+  }
+}
+
+/** v was placed: it leaves the ready list (swap-remove; the scans' order does not matter). */
 export function leaveReady(s: CoreState, v: number): void {
-  if (!s.trackReady) return;
   const last = s.readyList[--s.readyCount];
   if (last !== v) {
     s.readyList[s.readyPos[v]] = last;
     s.readyPos[last] = s.readyPos[v];
   }
   s.readyPos[v] = NONE;
+  if (s.wide && s.readyCount < s.scanLeave) {
+    s.wide = false;
+    for (let d = 0; d < s.D; d++) {
+      s.pending[d].clear();
+      s.avail[d].clear();
+    }
+  }
 }
 
 /**
@@ -49,9 +75,11 @@ export function leaveReady(s: CoreState, v: number): void {
 export function rekeyConsumers(s: CoreState, k: number, d: number, except: number): void {
   const { start, list } = s.graph.consumers;
   const D = s.D;
+  if (s.sct) for (let i = start[k], last = start[k + 1]; i < last; i++) s.urgentEpochOf[list[i]] = 0; // its urgent time (sctAwake.ts) may drop too
+  // scanning: d's candidate is recomputed anyway (its op just started) and the consumers' memo on d read d's channel
+  if (!s.wide) return;
   for (let i = start[k], last = start[k + 1]; i < last; i++) {
     const c = list[i];
-    if (s.trackReady) s.urgentEpochOf[c] = 0; // its urgent time (sctAwake.ts) may drop too
     if (c === except || s.device[c] !== NONE || s.predPending[c] !== 0 || s.blockedOn[c * D + d] || !isAllowed(s, c, d)) continue;
     if (s.replay && s.replay[d][s.replayPos[d]] !== c) continue;
     s.pending[d].push(c, readyOn(s, c, d), s.problem.topoRank[c]);
@@ -89,7 +117,31 @@ export function candidateOn(s: CoreState, d: number): number {
   return v;
 }
 
+/** d's candidate among the ready ops: the smallest start, ties to the lower rank. */
+function scanCandidate(s: CoreState, d: number): number {
+  const free = s.devFree[d];
+  const rank = s.problem.topoRank;
+  let best = NONE;
+  let bestStart = Infinity;
+  let bestChannels = 0;
+  for (let i = 0; i < s.readyCount; i++) {
+    const v = s.readyList[i];
+    if (!usable(s, v, d)) continue;
+    const r = readyOn(s, v, d);
+    const st = r > free ? r : free;
+    if (st < bestStart || (st === bestStart && rank[v] < rank[best])) {
+      best = v;
+      bestStart = st;
+      bestChannels = s.evChannels;
+    }
+  }
+  s.candStart[d] = bestStart;
+  s.evChannels = bestChannels;
+  return best;
+}
+
 function findCandidate(s: CoreState, d: number): number {
+  if (!s.wide) return scanCandidate(s, d);
   const pd = s.pending[d];
   const av = s.avail[d];
   const free = s.devFree[d];

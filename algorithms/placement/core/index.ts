@@ -52,7 +52,7 @@ function commit(s: CoreState, v: number, d: number, notBefore: number): void {
 export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
   const s = createState(problem, policy);
   const { n, D, topoRank } = { n: s.n, D: s.D, topoRank: problem.topoRank };
-  const choose = s.trackReady ? sctChoice : etfChoice;
+  const choose = s.sct ? sctChoice : etfChoice;
   const withHosts = s.pairLink !== undefined;
   const result = () => ({ device: s.device, start: s.start, end: s.end, transfers: s.transfers, order: s.order });
 

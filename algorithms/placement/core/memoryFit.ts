@@ -44,7 +44,7 @@ export function unblock(s: CoreState, d: number): void {
   for (const w of list) {
     s.blockedOn[w * D + d] = 0;
     if (s.memNotBefore.delete(w * D + d)) forgetReady(s, w, d);
-    if (s.device[w] === NONE) s.pending[d].push(w, 0, s.problem.topoRank[w]);
+    if (s.wide && s.device[w] === NONE) s.pending[d].push(w, 0, s.problem.topoRank[w]);
   }
   s.memBlocked[d] = [];
   invalidate(s, d);
