@@ -124,6 +124,18 @@ export function readyOn(s: CoreState, v: number, d: number): number {
   return s.evDataReady;
 }
 
+/**
+ * A lower bound of readyOn(v, d) that evaluates nothing: its remembered value even if stale, else
+ * v's latest producer end. Stale values stay lower bounds because everything an evaluation reads
+ * only grows (channel free times) or is fixed once v is ready (its producers' ends and devices),
+ * except v's memory wait on d (forgetReady when it changes) and an input that reaches d for another
+ * consumer (forgetArrival), which are forgotten.
+ */
+export function readyLowerBound(s: CoreState, v: number, d: number): number {
+  const i = (v & s.memoRowMask) * s.D + d;
+  return s.memoKey[i] === v ? s.memoReady[i] : s.inputsDone[v];
+}
+
 /** None of these channels (channelBit set) was written after write count `at`. */
 function unwrittenSince(s: CoreState, channels: number, at: number): boolean {
   if (channels === 0) return true;

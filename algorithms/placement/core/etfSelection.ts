@@ -11,7 +11,7 @@
 // Then each device validates only its top entry (O(inputs)), so a step costs O(devices · inputs ·
 // log V) instead of O(ready · devices · inputs). Both give the same choice: the heaps' keys are
 // lower bounds and they are filled with every ready op when the count passes scanMax.
-import { readyOn } from './channels';
+import { forgetReady, readyLowerBound, readyOn } from './channels';
 import { CoreState, invalidate, isAllowed, NONE, usable } from './state';
 
 /** All of c's inputs are placed: it joins the ready ops (and the heaps of every device that may run it). */
@@ -20,14 +20,42 @@ export function makeReady(s: CoreState, c: number): void {
     const d = s.replayDevice[c];
     if (s.replay[d][s.replayPos[d]] !== c) return; // waits for its turn on the device
   }
-  s.readyPos[c] = s.readyCount;
-  s.readyList[s.readyCount++] = c;
-  if (s.wide) queueOnDevices(s, c);
-  else if (s.readyCount > s.scanMax) enterWide(s);
-  else {
-    // a device without a valid candidate will scan c anyway: cost c only where it may win now
-    for (let d = 0; d < s.D; d++) if (s.candValid[d] && isAllowed(s, c, d)) offer(s, d, c, readyOn(s, c, d));
+  insertReady(s, c);
+  if (s.wide) {
+    queueOnDevices(s, c);
+    return;
   }
+  if (s.readyCount > s.scanMax) enterWide(s); // c is in the heaps now, but valid candidates have not seen it
+  // a device without a valid candidate finds c anyway: cost c only where it may win now
+  for (let d = 0; d < s.D; d++) if (s.candValid[d] && isAllowed(s, c, d) && mayBeat(s, d, c)) offer(s, d, c, readyOn(s, c, d));
+}
+
+/** Where an op of rank r goes in the ready list (sorted by rank, ranks distinct). */
+function readyIndex(s: CoreState, r: number): number {
+  const rank = s.problem.topoRank;
+  let lo = 0;
+  let hi = s.readyCount;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rank[s.readyList[mid]] < r) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertReady(s: CoreState, c: number): void {
+  const list = s.readyList;
+  if (s.wide) {
+    s.readyPos[c] = s.readyCount;
+    list[s.readyCount++] = c;
+    return;
+  }
+  // shifted by hand: copyWithin's call cost more than the few moves (at most scanMax)
+  const rank = s.problem.topoRank;
+  const r = rank[c];
+  let i = s.readyCount++;
+  for (; i > 0 && rank[list[i - 1]] > r; i--) list[i] = list[i - 1];
+  list[i] = c;
 }
 
 function queueOnDevices(s: CoreState, c: number): void {
@@ -46,20 +74,27 @@ function enterWide(s: CoreState): void {
   const rank = s.problem.topoRank;
   for (let i = 0; i < s.readyCount; i++) {
     const v = s.readyList[i];
+    s.readyPos[v] = i;
     for (let d = 0; d < s.D; d++) if (usable(s, v, d)) s.pending[d].push(v, readyOn(s, v, d), rank[v]);
   }
 }
 
-/** v was placed: it leaves the ready list (swap-remove; the scans' order does not matter). */
+/** v was placed: it leaves the ready list (kept in rank order while scanning, in any order while wide). */
 export function leaveReady(s: CoreState, v: number): void {
-  const last = s.readyList[--s.readyCount];
-  if (last !== v) {
-    s.readyList[s.readyPos[v]] = last;
-    s.readyPos[last] = s.readyPos[v];
+  const list = s.readyList;
+  const last = --s.readyCount;
+  if (!s.wide) {
+    for (let i = readyIndex(s, s.problem.topoRank[v]); i < last; i++) list[i] = list[i + 1];
+    return;
   }
-  s.readyPos[v] = NONE;
-  if (s.wide && s.readyCount < s.scanLeave) {
+  // wide: swap-remove (a fan-out of 100k ready consumers placed front first would shift them all)
+  const moved = list[last];
+  list[s.readyPos[v]] = moved;
+  s.readyPos[moved] = s.readyPos[v];
+  if (s.readyCount < s.scanLeave) {
     s.wide = false;
+    const rank = s.problem.topoRank;
+    list.subarray(0, s.readyCount).sort((a, b) => rank[a] - rank[b]);
     for (let d = 0; d < s.D; d++) {
       s.pending[d].clear();
       s.avail[d].clear();
@@ -75,7 +110,10 @@ export function leaveReady(s: CoreState, v: number): void {
 export function rekeyConsumers(s: CoreState, k: number, d: number, except: number): void {
   const { start, list } = s.graph.consumers;
   const D = s.D;
-  if (s.sct) for (let i = start[k], last = start[k + 1]; i < last; i++) s.urgentEpochOf[list[i]] = 0; // its urgent time (sctAwake.ts) may drop too
+  for (let i = start[k], last = start[k + 1]; i < last; i++) {
+    forgetReady(s, list[i], d); // no longer a lower bound (readyLowerBound)
+    if (s.sct) s.urgentEpochOf[list[i]] = 0; // its urgent time (sctAwake.ts) may drop too
+  }
   // scanning: d's candidate is recomputed anyway (its op just started) and the consumers' memo on d read d's channel
   if (!s.wide) return;
   for (let i = start[k], last = start[k + 1]; i < last; i++) {
@@ -85,6 +123,17 @@ export function rekeyConsumers(s: CoreState, k: number, d: number, except: numbe
     s.pending[d].push(c, readyOn(s, c, d), s.problem.topoRank[c]);
     invalidate(s, d);
   }
+}
+
+/**
+ * Whether c may beat d's valid candidate, from a lower bound of its readiness (nothing evaluated):
+ * at a later start, or the same start and a higher rank, it cannot.
+ */
+function mayBeat(s: CoreState, d: number, c: number): boolean {
+  const cur = s.candV[d];
+  if (cur === NONE) return true;
+  const low = Math.max(readyLowerBound(s, c, d), s.devFree[d]);
+  return low < s.candStart[d] || (low === s.candStart[d] && s.problem.topoRank[c] < s.problem.topoRank[cur]);
 }
 
 /**
@@ -117,19 +166,22 @@ export function candidateOn(s: CoreState, d: number): number {
   return v;
 }
 
-/** d's candidate among the ready ops: the smallest start, ties to the lower rank. */
+/**
+ * d's candidate among the ready ops: the smallest start, ties to the lower rank. The list is in
+ * rank order, so a later op wins only by starting strictly earlier: one whose lower bound is not
+ * earlier is skipped unevaluated, and once the best starts when d is free nothing can beat it.
+ */
 function scanCandidate(s: CoreState, d: number): number {
   const free = s.devFree[d];
-  const rank = s.problem.topoRank;
   let best = NONE;
   let bestStart = Infinity;
   let bestChannels = 0;
-  for (let i = 0; i < s.readyCount; i++) {
+  for (let i = 0; i < s.readyCount && bestStart > free; i++) {
     const v = s.readyList[i];
-    if (!usable(s, v, d)) continue;
+    if (!usable(s, v, d) || readyLowerBound(s, v, d) >= bestStart) continue;
     const r = readyOn(s, v, d);
     const st = r > free ? r : free;
-    if (st < bestStart || (st === bestStart && rank[v] < rank[best])) {
+    if (st < bestStart) {
       best = v;
       bestStart = st;
       bestChannels = s.evChannels;

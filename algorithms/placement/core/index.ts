@@ -45,6 +45,7 @@ function commit(s: CoreState, v: number, d: number, notBefore: number): void {
   const { start, list } = s.graph.succ;
   for (let i = start[v]; i < start[v + 1]; i++) {
     const c = list[i];
+    if (e > s.inputsDone[c]) s.inputsDone[c] = e; // every predecessor produces an input (problem.ts nodeAdjacency)
     if (--s.predPending[c] === 0) makeReady(s, c);
   }
 }

@@ -1,7 +1,7 @@
 // m-SCT's op selection: ETF's (etfSelection.ts), except that a device is AWAKE for the favourite
 // child of the op it ran last (Baechi's SCTDevice): it then runs the most urgent ready op if that
 // is urgent by the time the child could start, else waits for the child.
-import { readyOn } from './channels';
+import { readyLowerBound, readyOn } from './channels';
 import { candidateOn } from './etfSelection';
 import { CoreState, NONE, usable } from './state';
 
@@ -16,10 +16,12 @@ const startMemo = (s: CoreState, v: number, x: number) => Math.max(readyOn(s, v,
 function urgentTime(s: CoreState, v: number, limit: number): number {
   const { D, devFree } = s;
   s.urgentEpochOf[v] = s.urgentEpoch;
-  // cheap test first: a device that may run v and is busy past `limit`
+  // cheap test first: a device that may run v where it cannot start by `limit` (busy, or its
+  // inputs' lower bound later), found without evaluating
   for (let x = 0; x < D; x++) {
-    if (devFree[x] > limit && usable(s, v, x)) {
-      s.urgentLow[v] = devFree[x];
+    const low = Math.max(devFree[x], readyLowerBound(s, v, x));
+    if (low > limit && usable(s, v, x)) {
+      s.urgentLow[v] = low;
       return Infinity;
     }
   }

@@ -36,11 +36,15 @@ export interface CorePolicy {
 
 /**
  * Scan up to this many ready ops; above, the heaps (until fewer than a quarter are ready, so that
- * a count near the limit does not rebuild them each step). BERT-L12 training on 4 devices (R ready
- * ops: median 4, 211 at the start), m-ETF core: heaps always 1.68 ms, scans always 2.15 ms, limit
- * 16: 1.42, 32: 1.37, 64: 1.50, 128: 1.42 ms.
+ * a count near the limit does not rebuild them each step). A scan goes in rank order and stops
+ * early (etfSelection.ts), so it beats the heaps' upkeep well past BERT-L12's 211 ready ops at the
+ * start; with no limit a 25k-consumer fan-out was quadratic (m-TOPO 514 ms, 19 ms with heaps).
+ * Core, 4 devices, best run (BERT-L12 training; random DAG 10k; 50k ops with 1M edges), m-TOPO /
+ * m-ETF / m-SCT: limit 32: 0.61 / 1.15 / 1.75 ms; 22.2 / 44.1 / 67.8; — · limit 256: 0.57 / 0.84 /
+ * 1.40; 19.0 / 31.2 / 46.0; 29.8 / 120 / 137 · limit 512: 0.55 / 0.81 / 1.33; 12.9 / 32.0 / 47.7;
+ * 29.7 / 120 / 137 · limit 1024: —; 12.7 / 32.4 / 47.3; 28.4 / 117 / 127.
  */
-const SCAN_READY = 32;
+const SCAN_READY = 512;
 
 export interface CoreTransfer {
   /** Coarse tensor index. */
@@ -168,10 +172,13 @@ export interface CoreState {
   replayDevice: Int32Array;
   replayPos: Int32Array;
 
-  // --- every ready, unplaced op (readyList[0 .. readyCount)) and its position
+  // --- every ready, unplaced op (readyList[0 .. readyCount)): by topological rank while scanning
+  // (etfSelection.ts), in any order while wide, then with each op's position in readyPos
   readyList: Int32Array;
   readyPos: Int32Array;
   readyCount: number;
+  /** A ready op's latest producer end: a lower bound of when its inputs can be anywhere (readyLowerBound). */
+  inputsDone: Float64Array;
   /** The heaps hold every ready op (etfSelection.ts): more than scanMax were ready; until fewer than scanLeave. */
   wide: boolean;
   scanMax: number;
@@ -283,8 +290,9 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     replayDevice,
     replayPos: new Int32Array(D),
     readyList: new Int32Array(n),
-    readyPos: new Int32Array(n).fill(NONE),
+    readyPos: new Int32Array(n),
     readyCount: 0,
+    inputsDone: new Float64Array(n),
     wide: false,
     scanMax: policy.scanReady ?? SCAN_READY,
     scanLeave: Math.ceil((policy.scanReady ?? SCAN_READY) / 4),
