@@ -129,7 +129,7 @@ export function readyOn(s: CoreState, v: number, d: number): number {
  * v's latest producer end. Stale values stay lower bounds because everything an evaluation reads
  * only grows (channel free times) or is fixed once v is ready (its producers' ends and devices),
  * except v's memory wait on d (forgetReady when it changes) and an input that reaches d for another
- * consumer (forgetArrival), which are forgotten.
+ * consumer (rekeyConsumers in etfSelection.ts), which are forgotten.
  */
 export function readyLowerBound(s: CoreState, v: number, d: number): number {
   const i = (v & s.memoRowMask) * s.D + d;

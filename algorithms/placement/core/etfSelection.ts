@@ -27,7 +27,9 @@ export function makeReady(s: CoreState, c: number): void {
   }
   if (s.readyCount > s.scanMax) enterWide(s); // c is in the heaps now, but valid candidates have not seen it
   // a device without a valid candidate finds c anyway: cost c only where it may win now
-  for (let d = 0; d < s.D; d++) if (s.candValid[d] && isAllowed(s, c, d) && mayBeat(s, d, c)) offer(s, d, c, readyOn(s, c, d));
+  for (let d = 0; d < s.D; d++) {
+    if (s.candValid[d] && isAllowed(s, c, d) && beatsCandidate(s, d, c, Math.max(readyLowerBound(s, c, d), s.devFree[d]))) offer(s, d, c, readyOn(s, c, d));
+  }
 }
 
 /** Where an op of rank r goes in the ready list (sorted by rank, ranks distinct). */
@@ -126,14 +128,13 @@ export function rekeyConsumers(s: CoreState, k: number, d: number, except: numbe
 }
 
 /**
- * Whether c may beat d's valid candidate, from a lower bound of its readiness (nothing evaluated):
- * at a later start, or the same start and a higher rank, it cannot.
+ * Whether c, starting on d at `start`, beats d's valid candidate: earlier, or as early and of
+ * lower rank. With a lower bound of c's start it says whether c may beat it, nothing evaluated.
  */
-function mayBeat(s: CoreState, d: number, c: number): boolean {
+function beatsCandidate(s: CoreState, d: number, c: number, start: number): boolean {
   const cur = s.candV[d];
-  if (cur === NONE) return true;
-  const low = Math.max(readyLowerBound(s, c, d), s.devFree[d]);
-  return low < s.candStart[d] || (low === s.candStart[d] && s.problem.topoRank[c] < s.problem.topoRank[cur]);
+  const rank = s.problem.topoRank;
+  return cur === NONE || start < s.candStart[d] || (start === s.candStart[d] && rank[c] < rank[cur]);
 }
 
 /**
@@ -141,18 +142,10 @@ function mayBeat(s: CoreState, d: number, c: number): boolean {
  * c is the candidate — what findCandidate would return, without searching).
  */
 function offer(s: CoreState, d: number, c: number, r: number): void {
-  if (!s.candValid[d]) return;
-  const cur = s.candV[d];
-  const free = s.devFree[d];
-  const rank = s.problem.topoRank;
-  let wins: boolean;
-  if (cur === NONE) wins = true;
-  // candStart = free: cur is the lowest rank of the ops ready by `free`; else the smallest (ready time, rank)
-  else if (s.candStart[d] === free) wins = r <= free && rank[c] < rank[cur];
-  else wins = r <= free || r < s.candStart[d] || (r === s.candStart[d] && rank[c] < rank[cur]);
-  if (!wins) return;
+  const st = Math.max(r, s.devFree[d]);
+  if (!s.candValid[d] || !beatsCandidate(s, d, c, st)) return;
   s.candV[d] = c;
-  s.candStart[d] = Math.max(r, free);
+  s.candStart[d] = st;
   s.candChannels[d] = s.evChannels; // of readyOn(c, d), just before
 }
 
