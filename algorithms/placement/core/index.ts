@@ -8,7 +8,7 @@
 // typed arrays (state.ts); a step allocates nothing but the transfers it makes.
 import { OpplaceError } from '../../errors';
 import type { Problem } from '../problem';
-import { channelBit, evaluate, forgetReady } from './channels';
+import { channelBit, evaluateOrRecall, forgetReady } from './channels';
 import { etfChoice, leaveReady, makeReady, rekeyConsumers } from './etfSelection';
 import { betterHost } from './hostTieBreak';
 import { block, holdAndRelease, infeasibleReason, memoryPlan } from './memoryFit';
@@ -20,7 +20,7 @@ export type { CorePolicy, CoreResult, CoreTransfer } from './state';
 /** Start v on d: its transfers, its time on d, its memory, and what becomes ready. */
 function commit(s: CoreState, v: number, d: number, notBefore: number): void {
   const firstNewTransfer = s.transfers.length;
-  evaluate(s, v, d, notBefore, true);
+  evaluateOrRecall(s, v, d, notBefore, true);
   const st = s.evStart;
   // after reading s.evStart: readyOn overwrites it
   for (let x = firstNewTransfer; x < s.transfers.length; x++) rekeyConsumers(s, s.transfers[x].tensor, d, v);

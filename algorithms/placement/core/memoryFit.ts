@@ -3,7 +3,7 @@
 // nothing fits. An op that cannot fit on d with what is known now is blocked on d until
 // something on d is freed.
 import { formatBytes } from '../../units';
-import { evaluate, forgetReady } from './channels';
+import { evaluate, evaluateOrRecall, forgetReady } from './channels';
 import { CoreState, invalidate, invalidateAll, isAllowed, NONE, urgentMayDrop } from './state';
 
 /** Persistent bytes v adds to d: its own, or its group's when the group is not on d yet. */
@@ -18,7 +18,7 @@ export function newPersistent(s: CoreState, v: number, d: number): number {
  * known now; the lower bound its transfers and start must respect is left in s.planNotBefore.
  */
 export function memoryPlan(s: CoreState, v: number, d: number, nb: number): number {
-  evaluate(s, v, d, nb, false);
+  evaluateOrRecall(s, v, d, nb, false);
   s.planNotBefore = nb;
   if (!s.checkMemory) return s.evStart;
   const line = s.memory[d];

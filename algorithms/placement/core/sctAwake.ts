@@ -3,7 +3,7 @@
 // is urgent by the time the child could start, else waits for the child.
 import { readyLowerBound, readyOn } from './channels';
 import { candidateOn } from './etfSelection';
-import { CoreState, NONE, usable } from './state';
+import { CoreState, mayRun, NONE, usable } from './state';
 
 const startMemo = (s: CoreState, v: number, x: number) => Math.max(readyOn(s, v, x), s.devFree[x]);
 
@@ -20,14 +20,14 @@ function urgentTime(s: CoreState, v: number, limit: number): number {
   // inputs' lower bound later), found without evaluating
   for (let x = 0; x < D; x++) {
     const low = Math.max(devFree[x], readyLowerBound(s, v, x));
-    if (low > limit && usable(s, v, x)) {
+    if (low > limit && mayRun(s, v, x)) {
       s.urgentLow[v] = low;
       return Infinity;
     }
   }
   let latest = -Infinity;
   for (let x = 0; x < D; x++) {
-    if (!usable(s, v, x)) continue;
+    if (!mayRun(s, v, x)) continue;
     const t = Math.max(readyOn(s, v, x), devFree[x]);
     if (t > limit) {
       s.urgentLow[v] = t;
@@ -50,10 +50,10 @@ function mostUrgentOn(s: CoreState, d: number, by: number): number {
   const { urgentLow, urgentEpochOf, urgentEpoch } = s;
   let best = NONE;
   let bestTime = by;
-  for (let i = 0; i < s.readyCount; i++) {
+  for (let i = s.readyHead, last = i + s.readyCount; i < last; i++) {
     const v = s.readyList[i];
     if (urgentEpochOf[v] === urgentEpoch && urgentLow[v] > bestTime) continue;
-    if (!usable(s, v, d)) continue;
+    if (!mayRun(s, v, d)) continue;
     const t = urgentTime(s, v, bestTime);
     if (t < bestTime || (t === bestTime && (best === NONE || topoRank[v] < topoRank[best]))) {
       best = v;
@@ -83,7 +83,7 @@ function awakeFor(s: CoreState, favChild: Int32Array, d: number): number {
   // a device busy until st cannot start c earlier: its readiness there is not looked up
   // (BERT-L12: 3 of 4 devices asked per step, most of them busy past st)
   const devFree = s.devFree;
-  for (let x = 0; x < s.D; x++) if (x !== d && devFree[x] < st && usable(s, c, x) && readyOn(s, c, x) < st) return NONE;
+  for (let x = 0; x < s.D; x++) if (x !== d && devFree[x] < st && mayRun(s, c, x) && readyOn(s, c, x) < st) return NONE;
   return c;
 }
 

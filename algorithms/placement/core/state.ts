@@ -145,7 +145,7 @@ export interface CoreState {
   copyNext: number[];
   transfers: CoreTransfer[];
 
-  // --- ETF selection: per device, ready ops by when their inputs can be there / by rank
+  // --- ETF selection: per device, ready ops by when their inputs can be there / by rank (made by readyHeaps)
   pending: KeyedHeap[];
   avail: KeyedHeap[];
   candStart: Float64Array;
@@ -172,9 +172,12 @@ export interface CoreState {
   replayDevice: Int32Array;
   replayPos: Int32Array;
 
-  // --- every ready, unplaced op (readyList[0 .. readyCount)): by topological rank while scanning
-  // (etfSelection.ts), in any order while wide, then with each op's position in readyPos
+  // --- every ready, unplaced op (readyList[readyHead .. readyHead + readyCount)): by topological
+  // rank while scanning (etfSelection.ts), in any order while wide, then with each op's position in
+  // readyPos. The list starts in the middle of 2n + 1 entries: it grows at the front at most once
+  // per op made ready, and at the back as often, so it never runs out of room on either side.
   readyList: Int32Array;
+  readyHead: number;
   readyPos: Int32Array;
   readyCount: number;
   /** A ready op's latest producer end: a lower bound of when its inputs can be anywhere (readyLowerBound). */
@@ -228,57 +231,43 @@ export interface CoreState {
 }
 
 export function createState(problem: Problem, policy: CorePolicy): CoreState {
-  const { n, tProducer } = problem;
+  const { n } = problem;
   const D = policy.devices;
-  const T = tProducer.length;
   if (problem.topology && problem.topology.devices !== D) throw new Error(`internal: topology of ${problem.topology.devices} devices, placing on ${D}`);
-  const graph = problem.adjacency;
-  const predPending = new Int32Array(n);
-  const succPending = new Int32Array(n);
-  for (let v = 0; v < n; v++) {
-    predPending[v] = graph.pred.start[v + 1] - graph.pred.start[v];
-    succPending[v] = graph.succ.start[v + 1] - graph.succ.start[v];
-  }
-  const tensorPending = new Int32Array(T);
-  for (let k = 0; k < T; k++) tensorPending[k] = graph.consumers.start[k + 1] - graph.consumers.start[k];
   const replay = policy.deviceOrder;
   const replayDevice = new Int32Array(n).fill(NONE);
   if (replay) replay.forEach((list, d) => list.forEach((v) => (replayDevice[v] = d)));
   const sct = policy.favChild !== undefined && !replay;
-  // one row per op where the memo's cap allows (BERT-L12: 2,048 × 4), else ops share rows
-  let rows = 1;
-  while (rows < n && rows * 2 * D <= MEMO_ENTRIES) rows *= 2;
+  const checkMemory = !policy.ignoreMemory && memoryCanBind(problem, policy.limits);
+  const scanMax = policy.scanReady ?? SCAN_READY;
   return {
     problem,
     policy,
-    graph,
+    graph: problem.adjacency,
     n,
     D,
     limits: policy.limits,
-    checkMemory: !policy.ignoreMemory && memoryCanBind(problem, policy.limits),
+    checkMemory,
     pairLink: problem.topology?.pairLink,
     commByLink: problem.tCommByLink,
     device: new Int32Array(n).fill(NONE),
     start: new Float64Array(n),
     end: new Float64Array(n),
-    lastUse: new Float64Array(n),
-    predPending,
-    succPending,
+    predPending: pendingCounts(problem.adjacency.pred),
     groupDevice: new Int32Array(problem.groupCount).fill(NONE),
     onlyOn: onlyOnOf(problem, policy, D, replayDevice),
+    ...heldState(problem, D, checkMemory),
     devFree: new Float64Array(D),
     chanFree: new Float64Array(D),
     memory: Array.from({ length: D }, () => new MemoryLine()),
     order: Array.from({ length: D }, () => []),
-    tensorPending,
-    arrival: new Float64Array(T * D).fill(NaN),
-    copyLastUse: new Float64Array(T * D),
-    copyFirst: new Int32Array(T).fill(NONE),
-    copyLast: new Int32Array(T).fill(NONE),
+    arrival: new Float64Array(problem.tProducer.length * D).fill(NaN),
+    copyFirst: new Int32Array(problem.tProducer.length).fill(NONE),
+    copyLast: new Int32Array(problem.tProducer.length).fill(NONE),
     copyNext: [],
     transfers: [],
-    pending: Array.from({ length: D }, () => new KeyedHeap(HEAP_START)),
-    avail: Array.from({ length: D }, () => new KeyedHeap(HEAP_START)),
+    pending: [],
+    avail: [],
     candStart: new Float64Array(D),
     candV: new Int32Array(D).fill(NONE),
     candValid: new Uint8Array(D),
@@ -289,24 +278,19 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     replay,
     replayDevice,
     replayPos: new Int32Array(D),
-    readyList: new Int32Array(n),
+    readyList: new Int32Array(2 * n + 1),
+    readyHead: n,
     readyPos: new Int32Array(n),
     readyCount: 0,
     inputsDone: new Float64Array(n),
     wide: false,
-    scanMax: policy.scanReady ?? SCAN_READY,
-    scanLeave: Math.ceil((policy.scanReady ?? SCAN_READY) / 4),
+    scanMax,
+    scanLeave: Math.ceil(scanMax / 4),
     sct,
     urgentLow: new Float64Array(sct ? n : 0),
     urgentEpochOf: new Int32Array(sct ? n : 0),
     urgentEpoch: 1,
-    memoRowMask: rows - 1,
-    memoKey: new Int32Array(rows * D).fill(NONE),
-    memoAt: new Int32Array(rows * D),
-    memoReady: new Float64Array(rows * D),
-    memoChannels: new Int32Array(rows * D),
-    channelWrites: 0,
-    lastWrite: new Int32Array(D),
+    ...memoState(n, D),
     evStart: 0,
     evDataReady: 0,
     evChannels: 0,
@@ -320,6 +304,53 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     scratchStamp: new Int32Array(D),
     stamp: 0,
   };
+}
+
+/** Per x, the length of its CSR list (what is still pending of it). */
+function pendingCounts(csr: { start: Int32Array }): Int32Array {
+  const counts = new Int32Array(csr.start.length - 1);
+  for (let x = 0; x < counts.length; x++) counts[x] = csr.start[x + 1] - csr.start[x];
+  return counts;
+}
+
+/**
+ * What tracks held memory (memoryFit.ts holdAndRelease): only where memory can bind. Leaving these
+ * out with ample limits, and the heaps until they are needed, took BERT-L12's createState from 56
+ * to 30 µs a run (a tenth of m-TOPO's run, which makes them all).
+ */
+function heldState(problem: Problem, D: number, checkMemory: boolean): Pick<CoreState, 'lastUse' | 'succPending' | 'tensorPending' | 'copyLastUse'> {
+  if (!checkMemory) return { lastUse: new Float64Array(0), succPending: new Int32Array(0), tensorPending: new Int32Array(0), copyLastUse: new Float64Array(0) };
+  const { adjacency } = problem;
+  return {
+    lastUse: new Float64Array(problem.n),
+    succPending: pendingCounts(adjacency.succ),
+    tensorPending: pendingCounts(adjacency.consumers),
+    copyLastUse: new Float64Array(problem.tProducer.length * D),
+  };
+}
+
+/** readyOn's memo (channels.ts): one row per op where MEMO_ENTRIES allows (BERT-L12: 2,048 × 4), else ops share rows. */
+function memoState(n: number, D: number): Pick<CoreState, 'memoRowMask' | 'memoKey' | 'memoAt' | 'memoReady' | 'memoChannels' | 'channelWrites' | 'lastWrite'> {
+  let rows = 1;
+  while (rows < n && rows * 2 * D <= MEMO_ENTRIES) rows *= 2;
+  return {
+    memoRowMask: rows - 1,
+    memoKey: new Int32Array(rows * D).fill(NONE),
+    memoAt: new Int32Array(rows * D),
+    memoReady: new Float64Array(rows * D),
+    memoChannels: new Int32Array(rows * D),
+    channelWrites: 0,
+    lastWrite: new Int32Array(D),
+  };
+}
+
+/** The ready heaps (etfSelection.ts), made when first needed: most runs never have enough ops ready. */
+export function readyHeaps(s: CoreState): void {
+  if (s.pending.length > 0) return;
+  for (let d = 0; d < s.D; d++) {
+    s.pending.push(new KeyedHeap(HEAP_START));
+    s.avail.push(new KeyedHeap(HEAP_START));
+  }
 }
 
 const ANYWHERE = -2;
@@ -351,7 +382,12 @@ export function isAllowed(s: CoreState, v: number, d: number): boolean {
 
 /** Not placed yet, not waiting for memory on d, and allowed on d. */
 export function usable(s: CoreState, v: number, d: number): boolean {
-  return s.device[v] === NONE && !s.blockedOn[v * s.D + d] && isAllowed(s, v, d);
+  return s.device[v] === NONE && mayRun(s, v, d);
+}
+
+/** usable, for an op known not to be placed (one in the ready list; the heaps hold placed ones too). */
+export function mayRun(s: CoreState, v: number, d: number): boolean {
+  return !s.blockedOn[v * s.D + d] && isAllowed(s, v, d);
 }
 
 /** The memory wait of (v, d) recorded so far (0 = none). */
