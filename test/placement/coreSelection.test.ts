@@ -5,8 +5,12 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildProblem, problemOptionsOf } from '../../algorithms/placement/problem';
+import type { Problem } from '../../algorithms/placement/problem';
 import { runCore } from '../../algorithms/placement/core';
 import type { CorePolicy, CoreResult } from '../../algorithms/placement/core';
+import { createState, releaseScratch } from '../../algorithms/placement/core/state';
+import type { CoreState } from '../../algorithms/placement/core/state';
+import type { KeyedHeap } from '../../algorithms/placement/heap';
 import { makeGraph, forwardEdges } from './helpers';
 
 const specArb = fc.integer({ min: 2, max: 24 }).chain((n) =>
@@ -35,7 +39,7 @@ const specArb = fc.integer({ min: 2, max: 24 }).chain((n) =>
 
 type Spec = typeof specArb extends fc.Arbitrary<infer T> ? T : never;
 
-function setup(spec: Spec): { run: (scanReady?: number) => CoreResult; unlimited: () => CoreResult } {
+function setup(spec: Spec): { run: (scanReady?: number) => CoreResult; unlimited: () => CoreResult; problem: Problem; policy: CorePolicy } {
   const edges = forwardEdges(spec.edges.map((e) => ({ ...e, bytes: 0 })));
   const graph = makeGraph(
     spec.nodes.map((x, i) => ({
@@ -72,6 +76,8 @@ function setup(spec: Spec): { run: (scanReady?: number) => CoreResult; unlimited
     Object.assign(policy, { favChild, favParent });
   }
   return {
+    problem,
+    policy,
     run: (scanReady) => runCore(problem, { ...policy, scanReady }),
     unlimited: () => runCore(problem, { ...policy, limits: Array(D).fill(Infinity) }),
   };
@@ -127,6 +133,76 @@ describe('placement core: scanning the ready ops and keeping heaps choose alike'
     // the cases reach what they are for: some plans are infeasible, and memory moves many of the others
     assert.ok(infeasible > 100 && infeasible < 2900, `${infeasible} of 3000 infeasible`);
     assert.ok(memoryShaped > 50, `${memoryShaped} of 3000 plans shaped by memory`);
+  });
+
+  it('a run on a problem the core has run before (its working arrays reused) gives what a first run gives', () => {
+    // one problem, runs of different kinds in turn — m-SCT or not, memory binding or ample, fixed
+    // devices, a replay, heaps, another device count — each against the same run on a new problem
+    fc.assert(
+      fc.property(specArb, (spec) => {
+        const shared = setup(spec);
+        const { devices: D, limits } = shared.policy;
+        const first = runCore(shared.problem, shared.policy);
+        // every op moved to the next device: groups, memory and transfers land elsewhere than before
+        const rotated = first.device.map((d) => (d + 1) % D);
+        const policies: CorePolicy[] = [
+          { devices: D, limits, fixedDevice: rotated },
+          { ...shared.policy, limits: limits.map((l) => l * 1.5) },
+          { devices: D, limits: Array(D).fill(Infinity), fixedDevice: rotated },
+          { devices: D, limits: Array(D).fill(Infinity) },
+          { ...shared.policy, scanReady: 0 },
+          { devices: D, limits },
+          { devices: D + 1, limits: [...limits, limits[0]] },
+          { devices: D, limits: Array(D).fill(Infinity), fixedDevice: first.device },
+          ...(first.feasible ? [{ devices: D, limits: Array(D).fill(Infinity), deviceOrder: first.order, ignoreMemory: true }] : []),
+          // memory binds in few random cases: limits around the spec's, each run after another
+          ...[0.8, 1.2, 0.9, 1.1].map((x) => ({ ...shared.policy, limits: limits.map((l) => Math.round(l * x)) })),
+          ...(first.feasible ? [{ devices: D, limits: Array(D).fill(Infinity), deviceOrder: first.order.map((l) => [...l]), ignoreMemory: true }] : []),
+          shared.policy,
+        ];
+        for (const policy of policies) assert.deepEqual(summary(runCore(shared.problem, policy)), summary(runCore(setup(spec).problem, policy)));
+      }),
+      { numRuns: 1000, seed: 16 },
+    );
+  });
+
+  it('a reused run starts from the arrays a new one starts from (all but those guarded by keys, stamps and epochs)', () => {
+    // guarded: read only where memoKey, candValid, scratchStamp, urgentEpochOf or the ready count
+    // say they were written this run; the held-memory arrays only where memory can bind, the
+    // urgent epochs only under m-SCT; heaps by the entries they hold
+    const guarded = new Set(['memoAt', 'memoReady', 'memoChannels', 'candStart', 'candChannels', 'readyList', 'readyPos', 'urgentLow', 'scratchChan']);
+    const held = new Set(['lastUse', 'succPending', 'tensorPending', 'copyLastUse']);
+    const read = (s: CoreState, k: string) => !guarded.has(k) && (s.checkMemory || !held.has(k)) && (s.sct || k !== 'urgentEpochOf');
+    const startArrays = (s: CoreState): Record<string, number[]> =>
+      Object.fromEntries(
+        Object.entries(s.scratch.arrays)
+          .filter(([k]) => read(s, k))
+          .map(([k, a]) => [
+            k,
+            k === 'pending' || k === 'avail' ? [(a as KeyedHeap[]).reduce((sum, h) => sum + h.size, 0)] : Array.from(a as ArrayLike<number>),
+          ]),
+      );
+    fc.assert(
+      fc.property(specArb, (spec) => {
+        const shared = setup(spec);
+        const { devices: D, limits } = shared.policy;
+        const first = runCore(shared.problem, { ...shared.policy, scanReady: 0 });
+        const next: CorePolicy[] = [
+          { devices: D, limits: Array(D).fill(Infinity), fixedDevice: first.device.map((d) => (d + 1) % D) },
+          ...(first.feasible ? [{ devices: D, limits, deviceOrder: first.order }] : []),
+          { ...shared.policy, limits: limits.map((l) => l / 2) },
+        ];
+        for (const policy of next) {
+          const reused = createState(shared.problem, policy);
+          const fresh = createState(setup(spec).problem, policy);
+          const [ra, fa] = [startArrays(reused), startArrays(fresh)];
+          for (const k of Object.keys(fa)) assert.deepEqual(ra[k], fa[k], k);
+          releaseScratch(reused);
+          runCore(shared.problem, { ...policy, scanReady: 0 });
+        }
+      }),
+      { numRuns: 300, seed: 17 },
+    );
   });
 
   it('a ready op whose input reached its device for another consumer is costed again, not skipped by its old bound', () => {

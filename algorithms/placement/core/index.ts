@@ -13,7 +13,7 @@ import { etfChoice, leaveReady, makeReady, rekeyConsumers } from './etfSelection
 import { betterHost } from './hostTieBreak';
 import { block, holdAndRelease, infeasibleReason, memoryPlan } from './memoryFit';
 import { sctChoice } from './sctAwake';
-import { CorePolicy, CoreResult, CoreState, createState, invalidate, memNotBeforeOf, NONE } from './state';
+import { CorePolicy, CoreResult, CoreState, createState, invalidate, memNotBeforeOf, NONE, releaseScratch } from './state';
 
 export type { CorePolicy, CoreResult, CoreTransfer } from './state';
 
@@ -52,6 +52,14 @@ function commit(s: CoreState, v: number, d: number, notBefore: number): void {
 
 export function runCore(problem: Problem, policy: CorePolicy): CoreResult {
   const s = createState(problem, policy);
+  const result = schedule(s);
+  releaseScratch(s); // not when it throws: a run cut short leaves its arrays to the collector
+  return result;
+}
+
+/** The event loop: one op started per step, until all are or none can be. */
+function schedule(s: CoreState): CoreResult {
+  const problem = s.problem;
   const { n, D, topoRank } = { n: s.n, D: s.D, topoRank: problem.topoRank };
   const choose = s.sct ? sctChoice : etfChoice;
   const withHosts = s.pairLink !== undefined;

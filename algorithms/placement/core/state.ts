@@ -228,6 +228,8 @@ export interface CoreState {
   scratchChan: Float64Array;
   scratchStamp: Int32Array;
   stamp: number;
+  /** Where the arrays above that the result does not keep came from (releaseScratch). */
+  scratch: CoreScratch;
 }
 
 export function createState(problem: Problem, policy: CorePolicy): CoreState {
@@ -235,11 +237,10 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
   const D = policy.devices;
   if (problem.topology && problem.topology.devices !== D) throw new Error(`internal: topology of ${problem.topology.devices} devices, placing on ${D}`);
   const replay = policy.deviceOrder;
-  const replayDevice = new Int32Array(n).fill(NONE);
-  if (replay) replay.forEach((list, d) => list.forEach((v) => (replayDevice[v] = d)));
   const sct = policy.favChild !== undefined && !replay;
   const checkMemory = !policy.ignoreMemory && memoryCanBind(problem, policy.limits);
   const scanMax = policy.scanReady ?? SCAN_READY;
+  const scratch = takeScratch(problem, policy, checkMemory, sct);
   return {
     problem,
     policy,
@@ -253,44 +254,21 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     device: new Int32Array(n).fill(NONE),
     start: new Float64Array(n),
     end: new Float64Array(n),
-    predPending: pendingCounts(problem.adjacency.pred),
-    groupDevice: new Int32Array(problem.groupCount).fill(NONE),
-    onlyOn: onlyOnOf(problem, policy, D, replayDevice),
-    ...heldState(problem, D, checkMemory),
-    devFree: new Float64Array(D),
-    chanFree: new Float64Array(D),
     memory: Array.from({ length: D }, () => new MemoryLine()),
     order: Array.from({ length: D }, () => []),
-    arrival: new Float64Array(problem.tProducer.length * D).fill(NaN),
-    copyFirst: new Int32Array(problem.tProducer.length).fill(NONE),
-    copyLast: new Int32Array(problem.tProducer.length).fill(NONE),
     copyNext: [],
     transfers: [],
-    pending: [],
-    avail: [],
-    candStart: new Float64Array(D),
-    candV: new Int32Array(D).fill(NONE),
-    candValid: new Uint8Array(D),
-    candChannels: new Int32Array(D),
     memNotBefore: new Map(),
-    blockedOn: new Uint8Array(n * D),
     memBlocked: Array.from({ length: D }, () => []),
     replay,
-    replayDevice,
-    replayPos: new Int32Array(D),
-    readyList: new Int32Array(2 * n + 1),
     readyHead: n,
-    readyPos: new Int32Array(n),
     readyCount: 0,
-    inputsDone: new Float64Array(n),
     wide: false,
     scanMax,
     scanLeave: Math.ceil(scanMax / 4),
     sct,
-    urgentLow: new Float64Array(sct ? n : 0),
-    urgentEpochOf: new Int32Array(sct ? n : 0),
     urgentEpoch: 1,
-    ...memoState(n, D),
+    channelWrites: 0,
     evStart: 0,
     evDataReady: 0,
     evChannels: 0,
@@ -300,10 +278,173 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     choiceStart: 0,
     choiceAt: 0,
     urgentAt: 0,
-    scratchChan: new Float64Array(D),
-    scratchStamp: new Int32Array(D),
     stamp: 0,
+    memoRowMask: scratch.memoRows - 1,
+    scratch,
+    ...scratch.arrays,
   };
+}
+
+/** The arrays of a run that its result does not keep: CoreScratch. */
+type ScratchArrays = Pick<
+  CoreState,
+  | 'predPending'
+  | 'groupDevice'
+  | 'onlyOn'
+  | 'replayDevice'
+  | 'lastUse'
+  | 'succPending'
+  | 'tensorPending'
+  | 'copyLastUse'
+  | 'devFree'
+  | 'chanFree'
+  | 'arrival'
+  | 'copyFirst'
+  | 'copyLast'
+  | 'candStart'
+  | 'candV'
+  | 'candValid'
+  | 'candChannels'
+  | 'blockedOn'
+  | 'replayPos'
+  | 'readyList'
+  | 'readyPos'
+  | 'inputsDone'
+  | 'urgentLow'
+  | 'urgentEpochOf'
+  | 'memoKey'
+  | 'memoAt'
+  | 'memoReady'
+  | 'memoChannels'
+  | 'lastWrite'
+  | 'scratchChan'
+  | 'scratchStamp'
+  | 'pending'
+  | 'avail'
+>;
+
+/**
+ * A run's working arrays, kept per problem for the next run with as many devices (refine and
+ * compare run the core many times on one problem, the viewer once per click): a run takes them
+ * (takeScratch), resets what it reads before writing, and gives them back (releaseScratch).
+ * Allocating them each run made BERT-L12's createState 30 µs; reset, 12 µs.
+ */
+export interface CoreScratch {
+  devices: number;
+  memoRows: number;
+  /** The arrays that track held memory are full size (heldArrays). */
+  held: boolean;
+  sct: boolean;
+  arrays: ScratchArrays;
+}
+
+const idleScratch = new WeakMap<Problem, CoreScratch[]>();
+const pendingTemplates = new WeakMap<Problem, { pred: Int32Array; succ: Int32Array; consumers: Int32Array }>();
+
+function takeScratch(problem: Problem, policy: CorePolicy, checkMemory: boolean, sct: boolean): CoreScratch {
+  const idle = idleScratch.get(problem) ?? [];
+  idleScratch.set(problem, idle);
+  const at = idle.findIndex((x) => x.devices === policy.devices);
+  const scratch = at < 0 ? newScratch(problem, policy.devices) : idle.splice(at, 1)[0];
+  resetScratch(problem, policy, scratch, checkMemory, sct);
+  return scratch;
+}
+
+/** The run is over: its working arrays go back for the next run on this problem. */
+export function releaseScratch(s: CoreState): void {
+  idleScratch.get(s.problem)?.push(s.scratch);
+}
+
+function newScratch(problem: Problem, D: number): CoreScratch {
+  const { n } = problem;
+  const T = problem.tProducer.length;
+  // one memo row per op where MEMO_ENTRIES allows (BERT-L12: 2,048 × 4), else ops share rows
+  let rows = 1;
+  while (rows < n && rows * 2 * D <= MEMO_ENTRIES) rows *= 2;
+  const none = { lastUse: new Float64Array(0), succPending: new Int32Array(0), tensorPending: new Int32Array(0), copyLastUse: new Float64Array(0) };
+  return {
+    devices: D,
+    memoRows: rows,
+    held: false,
+    sct: false,
+    arrays: {
+      predPending: new Int32Array(n),
+      groupDevice: new Int32Array(problem.groupCount),
+      onlyOn: new Int32Array(n),
+      replayDevice: new Int32Array(n),
+      ...none,
+      devFree: new Float64Array(D),
+      chanFree: new Float64Array(D),
+      arrival: new Float64Array(T * D),
+      copyFirst: new Int32Array(T),
+      copyLast: new Int32Array(T),
+      candStart: new Float64Array(D),
+      candV: new Int32Array(D),
+      candValid: new Uint8Array(D),
+      candChannels: new Int32Array(D),
+      blockedOn: new Uint8Array(n * D),
+      replayPos: new Int32Array(D),
+      readyList: new Int32Array(2 * n + 1),
+      readyPos: new Int32Array(n),
+      inputsDone: new Float64Array(n),
+      urgentLow: new Float64Array(0),
+      urgentEpochOf: new Int32Array(0),
+      memoKey: new Int32Array(rows * D),
+      memoAt: new Int32Array(rows * D),
+      memoReady: new Float64Array(rows * D),
+      memoChannels: new Int32Array(rows * D),
+      lastWrite: new Int32Array(D),
+      scratchChan: new Float64Array(D),
+      scratchStamp: new Int32Array(D),
+      pending: [],
+      avail: [],
+    },
+  };
+}
+
+/** Everything a run reads before it writes it, as a new run starts (the rest is guarded: memo keys, stamps, epochs). */
+function resetScratch(problem: Problem, policy: CorePolicy, scratch: CoreScratch, checkMemory: boolean, sct: boolean): void {
+  const a = scratch.arrays;
+  const counts = pendingTemplatesOf(problem);
+  a.predPending.set(counts.pred);
+  a.groupDevice.fill(NONE);
+  a.replayDevice.fill(NONE);
+  policy.deviceOrder?.forEach((list, d) => list.forEach((v) => (a.replayDevice[v] = d)));
+  fillOnlyOn(a.onlyOn, problem, policy, a.replayDevice);
+  if (checkMemory) {
+    if (!scratch.held) {
+      scratch.held = true;
+      a.lastUse = new Float64Array(problem.n);
+      a.succPending = new Int32Array(problem.n);
+      a.tensorPending = new Int32Array(problem.tProducer.length);
+      a.copyLastUse = new Float64Array(problem.tProducer.length * scratch.devices);
+    }
+    a.lastUse.fill(0);
+    a.succPending.set(counts.succ);
+    a.tensorPending.set(counts.consumers);
+    a.copyLastUse.fill(0);
+  }
+  if (sct && !scratch.sct) {
+    scratch.sct = true;
+    a.urgentLow = new Float64Array(problem.n);
+    a.urgentEpochOf = new Int32Array(problem.n);
+  }
+  a.urgentEpochOf.fill(0);
+  a.devFree.fill(0);
+  a.chanFree.fill(0);
+  a.arrival.fill(NaN);
+  a.copyFirst.fill(NONE);
+  a.copyLast.fill(NONE);
+  a.candV.fill(NONE);
+  a.candValid.fill(0);
+  a.blockedOn.fill(0);
+  a.replayPos.fill(0);
+  a.inputsDone.fill(0);
+  a.memoKey.fill(NONE);
+  a.lastWrite.fill(0);
+  a.scratchStamp.fill(0);
+  for (const h of a.pending) h.clear();
+  for (const h of a.avail) h.clear();
 }
 
 /** Per x, the length of its CSR list (what is still pending of it). */
@@ -313,35 +454,15 @@ function pendingCounts(csr: { start: Int32Array }): Int32Array {
   return counts;
 }
 
-/**
- * What tracks held memory (memoryFit.ts holdAndRelease): only where memory can bind. Leaving these
- * out with ample limits, and the heaps until they are needed, took BERT-L12's createState from 56
- * to 30 µs a run (a tenth of m-TOPO's run, which makes them all).
- */
-function heldState(problem: Problem, D: number, checkMemory: boolean): Pick<CoreState, 'lastUse' | 'succPending' | 'tensorPending' | 'copyLastUse'> {
-  if (!checkMemory) return { lastUse: new Float64Array(0), succPending: new Int32Array(0), tensorPending: new Int32Array(0), copyLastUse: new Float64Array(0) };
-  const { adjacency } = problem;
-  return {
-    lastUse: new Float64Array(problem.n),
-    succPending: pendingCounts(adjacency.succ),
-    tensorPending: pendingCounts(adjacency.consumers),
-    copyLastUse: new Float64Array(problem.tProducer.length * D),
-  };
-}
-
-/** readyOn's memo (channels.ts): one row per op where MEMO_ENTRIES allows (BERT-L12: 2,048 × 4), else ops share rows. */
-function memoState(n: number, D: number): Pick<CoreState, 'memoRowMask' | 'memoKey' | 'memoAt' | 'memoReady' | 'memoChannels' | 'channelWrites' | 'lastWrite'> {
-  let rows = 1;
-  while (rows < n && rows * 2 * D <= MEMO_ENTRIES) rows *= 2;
-  return {
-    memoRowMask: rows - 1,
-    memoKey: new Int32Array(rows * D).fill(NONE),
-    memoAt: new Int32Array(rows * D),
-    memoReady: new Float64Array(rows * D),
-    memoChannels: new Int32Array(rows * D),
-    channelWrites: 0,
-    lastWrite: new Int32Array(D),
-  };
+/** What a run starts with pending: per node its predecessors and successors, per tensor its consumers. */
+function pendingTemplatesOf(problem: Problem): { pred: Int32Array; succ: Int32Array; consumers: Int32Array } {
+  let t = pendingTemplates.get(problem);
+  if (!t) {
+    const { pred, succ, consumers } = problem.adjacency;
+    t = { pred: pendingCounts(pred), succ: pendingCounts(succ), consumers: pendingCounts(consumers) };
+    pendingTemplates.set(problem, t);
+  }
+  return t;
 }
 
 /** The ready heaps (etfSelection.ts), made when first needed: most runs never have enough ops ready. */
@@ -361,14 +482,13 @@ const ASK_GROUP = -1;
  * (known once the group is pinned), or anywhere. isAllowed is asked for every ready op on every
  * device at every scan; reading policy, replay and group there was 8 % of m-SCT's profile.
  */
-function onlyOnOf(problem: Problem, policy: CorePolicy, D: number, replayDevice: Int32Array): Int32Array {
-  const only = new Int32Array(problem.n);
+function fillOnlyOn(only: Int32Array, problem: Problem, policy: CorePolicy, replayDevice: Int32Array): void {
+  const D = policy.devices;
   for (let v = 0; v < problem.n; v++) {
     if (policy.deviceOrder) only[v] = replayDevice[v] >= 0 ? replayDevice[v] : D;
     else if (policy.fixedDevice && policy.fixedDevice[v] >= 0) only[v] = policy.fixedDevice[v];
     else only[v] = problem.group[v] >= 0 ? ASK_GROUP : ANYWHERE;
   }
-  return only;
 }
 
 /** Whether the core may run v on d at all: replay's device, a fixed device, or v's group's device. */
