@@ -1,5 +1,7 @@
 // The host's side of a view's placement engine: one long-lived worker (dist/placeWorker.js) that
-// keeps the view's prepared model, so a re-place sends only options and gets only the plan back.
+// keeps the view's prepared model, so a re-place sends only options and gets only the plan back, in
+// the columns the webview's `plan` message carries (planWire.ts), which the host forwards as they are.
+// The model's bytes go to the worker by transfer when nothing could make the host send them again.
 // Cancel = abandon: the job's promise rejects at once and its reply is ignored when it comes; only
 // a job that does not finish within CANCEL_GRACE_MS is stopped by terminating the worker (the next
 // job starts a fresh one, which prepares the model again).
@@ -11,7 +13,8 @@ import type { Comparison } from '../algorithms/compare';
 import type { AlgorithmName, Plan, PlacementOptions } from '../algorithms/plan';
 import type { PrepareOptions } from '../algorithms/prepare';
 import type { PipelineOptions, PipelinePlan } from '../algorithms/pipeline/types';
-import type { PipelineControls } from '../webview/protocol';
+import type { PipelineControls, WirePlan } from '../webview/protocol';
+import { decodePlan, nodeIndexOf, type NodeIndex } from '../webview/planWire';
 import type { ModelSource, WorkerFailure, WorkerJob, WorkerReply } from './workerProtocol';
 
 /** How long an abandoned job may keep the worker busy before the worker is terminated. */
@@ -36,14 +39,25 @@ export interface RunningJob<T> {
 
 /** What a view places: the file's bytes and the load options (the key is derived from both). */
 export interface ModelInput {
+  /**
+   * Handed over with the job: the engine may transfer their buffer to the worker (it is then
+   * detached, length 0), so the caller must not read them after place/compare/pipeline.
+   */
   bytes: Uint8Array;
   fileName: string;
   load: PrepareOptions;
 }
 
 export interface PlaceResult {
-  plan: Plan;
-  /** The job's time in the worker (placement + plan expansion), for the log. */
+  /** The plan in planWire's columns over `graph`, as the worker encoded it: the webview's `plan` message carries it as is. */
+  wire: WirePlan;
+  /**
+   * The full Plan, the engine's own: decoded from `wire` on the first call and kept (~1 ms for
+   * BERT-L12's 2,012 ops), or an infeasible plan as the worker sent it (workerProtocol's `placed`).
+   * Exports, the report and the viewer's first page need it; a re-place does not.
+   */
+  plan(): Plan;
+  /** The job's time in the worker (placement + plan expansion + encoding), for the log. */
   engineMs: number;
   /** The graph the plan is for, and its key (a new key = a new graph for the webview). */
   graph: OpGraph;
@@ -90,6 +104,44 @@ function sortedJson(value: unknown): string {
 }
 
 type Answer = Extract<WorkerReply, { kind: 'placed' | 'compared' | 'pipelined' }>;
+type Placed = Extract<WorkerReply, { kind: 'placed' }>;
+
+/** A value made on the first call and kept. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+/** The Plan of a wire plan the worker made over this very graph (a mismatch is a bug, not the user's). */
+function decodedPlan(wire: WirePlan, graph: OpGraph, idx: NodeIndex): Plan {
+  const decoded = decodePlan(wire, graph, idx);
+  if ('problem' in decoded) throw new Error(`internal: the placement worker's plan does not fit its graph: ${decoded.problem}`);
+  return decoded.plan;
+}
+
+/**
+ * The transfer list that hands a job's bytes to the worker without a copy (structured clone kept a
+ * second copy of the whole file in the host until the job ended). Only when the bytes span their
+ * whole buffer (not a slice of a pooled or bigger buffer) and the worker has nothing else pending:
+ * then no job is ahead of this one that could be abandoned and stuck, which would restart the
+ * worker and re-send the waiting jobs from the host's copies (restartWorker).
+ */
+function bytesTransfer(source: ModelSource, workerIdle: boolean): ArrayBuffer[] {
+  const bytes = source.bytes;
+  if (!bytes || !workerIdle || !(bytes.buffer instanceof ArrayBuffer)) return [];
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer] : [];
+}
+
+/** Posts a job, moving the buffers in `transfer`; a buffer Node refuses to move (untransferable) is copied instead. */
+function postJob(worker: Worker, job: WorkerJob, transfer: ArrayBuffer[]): void {
+  if (transfer.length === 0) return worker.postMessage(job);
+  try {
+    worker.postMessage(job, transfer);
+  } catch (e) {
+    if ((e as Error).name !== 'DataCloneError') throw e;
+    worker.postMessage(job);
+  }
+}
 
 interface Pending {
   job: WorkerJob;
@@ -107,6 +159,8 @@ export class EngineClient {
   private nextJobId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly graphs = new Map<string, OpGraph>();
+  /** Node index per graph, built on the first decode of a plan for it (planWire's decodePlan). */
+  private readonly nodeIndexes = new WeakMap<OpGraph, NodeIndex>();
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
   /** Models the current worker prepared (from its `prepared` replies); workers started so far. */
@@ -122,7 +176,7 @@ export class EngineClient {
     const running = this.submit(input, (jobId, source) => ({ kind: 'place', jobId, source, options }), onProgress);
     return {
       cancel: running.cancel,
-      result: running.result.then((r) => this.withGraph(r, (x) => ({ plan: (x as { plan: Plan }).plan, engineMs: (x as { engineMs: number }).engineMs }))),
+      result: running.result.then((r) => this.withGraph(r, (x, graph) => this.placed(x as Placed, graph))),
     };
   }
 
@@ -157,10 +211,21 @@ export class EngineClient {
     this.stopWorker('placement engine closed');
   }
 
-  private withGraph<T>(reply: Answer, pick: (r: typeof reply) => T): T & { graph: OpGraph; key: string } {
+  private withGraph<T>(reply: Answer, pick: (r: typeof reply, graph: OpGraph) => T): T & { graph: OpGraph; key: string } {
     const graph = this.graphs.get(reply.key);
     if (!graph) throw new JobError({ message: 'internal: the placement worker answered without its graph', userError: false });
-    return { ...pick(reply), graph, key: reply.key };
+    return { ...pick(reply, graph), graph, key: reply.key };
+  }
+
+  private placed(reply: Placed, graph: OpGraph): Omit<PlaceResult, 'graph' | 'key'> {
+    const { plan: wire, infeasiblePlan } = reply;
+    return { wire, engineMs: reply.engineMs, plan: once(() => infeasiblePlan ?? decodedPlan(wire, graph, this.nodeIndexOf(graph))) };
+  }
+
+  private nodeIndexOf(graph: OpGraph): NodeIndex {
+    let idx = this.nodeIndexes.get(graph);
+    if (!idx) this.nodeIndexes.set(graph, (idx = nodeIndexOf(graph)));
+    return idx;
   }
 
   private submit(input: ModelInput, make: (jobId: number, source: ModelSource) => WorkerJob, onProgress?: ProgressListener): RunningJob<Answer> {
@@ -172,12 +237,15 @@ export class EngineClient {
     this.workerKey = key;
     const jobId = this.nextJobId++;
     const job = make(jobId, source);
+    const transfer = bytesTransfer(source, this.pending.size === 0);
+    // Transferred bytes are never needed again (see bytesTransfer); kept ones may be re-sent.
+    const kept = transfer.length ? undefined : input.bytes;
     let entry!: Pending;
     const result = new Promise<Answer>((resolve, reject) => {
-      entry = { job: { ...job, source: { ...source, bytes: input.bytes } }, resolve, reject, onProgress, abandoned: false };
+      entry = { job: { ...job, source: { ...source, bytes: kept } }, resolve, reject, onProgress, abandoned: false };
     });
     this.pending.set(jobId, entry);
-    worker.postMessage(job);
+    postJob(worker, job, transfer);
     return { result, cancel: () => this.abandon(jobId) };
   }
 
@@ -209,12 +277,15 @@ export class EngineClient {
     this.workerKey = undefined;
     const worker = this.ensureWorker();
     let held: string | undefined;
-    for (const p of wanted) {
-      // A fresh worker holds nothing: the first job of a key carries its bytes again.
+    wanted.forEach((p, i) => {
+      // A fresh worker holds nothing: the first job of a key carries its bytes again, moved for the
+      // first job (nothing runs ahead of it, as in submit) and copied for the others.
       const source = p.job.source.key === held ? { ...p.job.source, bytes: undefined } : p.job.source;
       held = p.job.source.key;
-      worker.postMessage({ ...p.job, source });
-    }
+      const transfer = bytesTransfer(source, i === 0);
+      if (transfer.length) p.job = { ...p.job, source: { ...p.job.source, bytes: undefined } };
+      postJob(worker, { ...p.job, source }, transfer);
+    });
     this.workerKey = held;
   }
 

@@ -18,7 +18,6 @@ import { ResolvedSettings, mergeViewerOptions, withViewerDims } from './settings
 import { infeasibleText, planSummary, baseName } from './userMessages';
 import type { SavedViewState } from './viewRestore';
 import { buildWebviewHtml, makeNonce } from '../webview/html';
-import { NodeIndex, encodePlan, nodeIndexOf } from '../webview/planWire';
 import type { ObjectiveChoice } from '../webview/placementHost';
 import { pipelineOptionsFrom } from '../webview/pipelineModel';
 
@@ -79,7 +78,8 @@ interface PlacementRequest {
 
 export class PlacementView implements vscode.Disposable {
   graph: OpGraph | undefined;
-  plan: Plan | undefined;
+  /** The last placement: its plan in columns (what the webview got) and the full Plan on demand. */
+  private placed: PlaceResult | undefined;
   options: PlacementOptions | undefined;
   batchSize: number | undefined;
   /** Throughput mode (issue 14): the objective and knobs last planned with, and the pipeline plan. */
@@ -99,8 +99,6 @@ export class PlacementView implements vscode.Disposable {
   private generation = 0;
   /** Key (file bytes + load options) of the graph the webview has; a change means the webview must re-lay out. */
   private graphKey = '';
-  /** The last graph's node index (planWire), built once per graph: re-places of the same graph reuse it. */
-  private indexed: { graph: OpGraph; index: NodeIndex } | undefined;
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
@@ -147,6 +145,14 @@ export class PlacementView implements vscode.Disposable {
       ...(this.viewerDims !== undefined ? { viewerDims: this.viewerDims } : {}),
       ...(this.viewerChoice ? { viewerChoice: this.viewerChoice } : {}),
     };
+  }
+
+  /**
+   * The last placement's full Plan (exports, the report, the viewer's first page), made on the first
+   * read (PlaceResult.plan): re-places only forward the columns.
+   */
+  get plan(): Plan | undefined {
+    return this.placed?.plan();
   }
 
   /** What the viewer shows: the pipeline plan in throughput mode, else the placement. */
@@ -307,24 +313,26 @@ export class PlacementView implements vscode.Disposable {
   }
 
   private showPlan(result: PlaceResult, request: PlacementRequest, graphChanged: boolean): void {
-    this.plan = result.plan;
-    this.options = result.plan.options ?? request.options;
-    this.host.log.info(planSummary(result.plan));
+    this.placed = result;
+    const { summary } = result.wire;
+    this.options = summary.options ?? request.options;
+    this.host.log.info(planSummary(result.wire));
     // Where a re-place's time goes (bench/replace.bench.ts reads this line).
     this.host.log.info(
-      `timing: host ${(performance.now() - request.started).toFixed(1)} ms = read+settings ${request.readMs.toFixed(1)} ms + engine ${result.engineMs.toFixed(1)} ms (placement ${result.plan.placeMs.toFixed(1)} ms) + messages`,
+      `timing: host ${(performance.now() - request.started).toFixed(1)} ms = read+settings ${request.readMs.toFixed(1)} ms + engine ${result.engineMs.toFixed(1)} ms (placement ${summary.placeMs.toFixed(1)} ms) + messages`,
     );
     // A new graph (file changed, other batch size or dtype) goes with the plan: the viewer lays
     // it out in place, keeping its zoom and the expanded groups that still exist.
-    // The plan in columns over the graph the webview holds (planWire.ts): a quarter of its JSON size.
+    // The plan in columns over the graph the webview holds, as the worker encoded it (planWire.ts):
+    // a quarter of its JSON size, and the host neither clones nor re-encodes the Plan.
     this.deliver({
       type: 'plan',
       requestId: request.requestId,
-      plan: encodePlan(result.plan, result.graph, this.nodeIndexFor(result.graph)),
+      plan: result.wire,
       options: this.options,
       ...(graphChanged ? { graph: result.graph } : {}),
     });
-    const problem = infeasibleText(result.plan);
+    const problem = infeasibleText(result.wire);
     if (problem) this.reportInfeasible(problem);
   }
 
@@ -340,11 +348,6 @@ export class PlacementView implements vscode.Disposable {
     } else {
       this.showFailure(this.host.log.showError(e, `placing ${this.title}`), requestId);
     }
-  }
-
-  private nodeIndexFor(graph: OpGraph): NodeIndex {
-    if (this.indexed?.graph !== graph) this.indexed = { graph, index: nodeIndexOf(graph) };
-    return this.indexed.index;
   }
 
   /** After the load-error page: the viewer page again, which asks for an init. */

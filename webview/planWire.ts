@@ -3,7 +3,9 @@
 // recomputes them with the engine's own `memoryTimelines`). VS Code sends typed arrays as binary
 // buffers beside the JSON (extHostWebviewMessaging: serializeWebviewMessage), so a 2,012-op plan
 // crosses as ~80 KB of buffers and a few KB of JSON instead of 283 KB of JSON objects (bench/README.md,
-// "Re-place in the extension"). `decodePlan(encodePlan(plan, graph), graph).plan` is the same plan.
+// "Re-place in the extension"). The extension's placement worker encodes (extension/engine.ts) and
+// transfers the buffers to the host, which forwards them. `decodePlan(encodePlan(plan, graph), graph).plan`
+// is the same plan when it is feasible (an infeasible one's memory timelines are not recomputable).
 import type { OpGraph } from '../algorithms/graph';
 import type { DevicePlan, Plan, ScheduledOp, Transfer } from '../algorithms/plan';
 import { memoryTimelines } from '../algorithms/placement/simulate';
@@ -63,12 +65,12 @@ function transferColumns(transfers: Transfer[], idx: NodeIndex): WirePlan['trans
   return cols;
 }
 
-/** Node id → index for a graph; the host builds it once per graph, not per plan message. */
+/** Node id → index for a graph; built once per graph, not per plan message. */
 export function nodeIndexOf(graph: OpGraph): NodeIndex {
   return new Map(graph.nodes.map((n, i) => [n.id, i]));
 }
 
-/** The host's side: the plan in columns over the graph it was made for (idx: that graph's nodeIndexOf). */
+/** The sender's side: the plan in columns over the graph it was made for (idx: that graph's nodeIndexOf). */
 export function encodePlan(plan: Plan, graph: OpGraph, idx: NodeIndex = nodeIndexOf(graph)): WirePlan {
   const { schedule, transfers, criticalPath, criticalTransfers, devices, ...rest } = plan;
   const summary: WirePlanSummary = { ...rest, devices: devices.map(({ memoryTimeline: _dropped, ...d }) => d) };
@@ -81,6 +83,18 @@ export function encodePlan(plan: Plan, graph: OpGraph, idx: NodeIndex = nodeInde
     criticalPath: Int32Array.from(criticalPath, (id) => nodeIndex(idx, id)),
     criticalTransfers: criticalTransfers ? Int32Array.from(criticalTransfers) : null,
   };
+}
+
+/**
+ * The ArrayBuffers under a wire plan's columns, for a postMessage transfer list (the placement
+ * worker hands them to the host this way). encodePlan gives every column a buffer of its own.
+ */
+export function wirePlanBuffers(wire: WirePlan): ArrayBuffer[] {
+  const { tensor: _strings, ...numeric } = wire.transfers;
+  const columns: ArrayBufferView[] = [...Object.values(wire.schedule), ...Object.values(numeric), wire.criticalPath];
+  if (wire.criticalTransfers) columns.push(wire.criticalTransfers);
+  // A buffer named twice in a transfer list is a DataCloneError: each goes in once.
+  return [...new Set(columns.map((c) => c.buffer as ArrayBuffer))];
 }
 
 function scheduleOf(cols: WirePlan['schedule'], graph: OpGraph): ScheduledOp[] {

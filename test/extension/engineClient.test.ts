@@ -18,6 +18,11 @@ import { REPO, dataPath } from '../helpers/paths';
 import { planPipeline } from '../../algorithms/pipeline/index';
 import { prepareGraph } from '../../algorithms/prepare';
 import { pipelineOptionsFrom } from '../../webview/pipelineModel';
+import { placeGraph } from '../../algorithms/placement/index';
+import { isWirePlan } from '../../webview/protocol';
+import { decodePlan, encodePlan, nodeIndexOf } from '../../webview/planWire';
+import { transferablesOf, type WorkerReply } from '../../extension/workerProtocol';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 
 const SQUEEZENET = dataPath('onnx-light', 'light_squeezenet.onnx');
 const TWO_BRANCH = path.join(REPO, 'test', 'e2e', 'fixtures', 'two-branch.opgraph.json');
@@ -64,14 +69,86 @@ describe('extension placement engine (a worker per view)', function () {
   it('places an onnx-light model: every node scheduled once, on the requested devices, with progress reports', async () => {
     const progress: string[] = [];
     const r = await engine().place(input(SQUEEZENET), options(), (m) => progress.push(m)).result;
-    assert.ok(r.plan.feasible);
-    assert.equal(r.plan.devices.length, 2);
-    assert.deepEqual(r.plan.schedule.map((s) => s.node).sort(), r.graph.nodes.map((n) => n.id).sort());
-    assert.ok(r.plan.schedule.every((s) => s.device === 0 || s.device === 1));
+    assert.ok(r.plan().feasible);
+    assert.equal(r.plan().devices.length, 2);
+    assert.deepEqual(
+      r
+        .plan()
+        .schedule.map((s) => s.node)
+        .sort(),
+      r.graph.nodes.map((n) => n.id).sort(),
+    );
+    assert.ok(r.plan().schedule.every((s) => s.device === 0 || s.device === 1));
     assert.ok(
       progress.some((m) => /loading light_squeezenet\.onnx/.test(m)),
       progress.join('|'),
     );
+  });
+
+  it("the worker answers in planWire's columns, which decode to the plan placeGraph makes in Node, JSON for JSON (feasible and not)", async () => {
+    const e = engine();
+    const cases: [string, Partial<PlacementOptions>][] = [
+      [SQUEEZENET, {}],
+      [SQUEEZENET, { algorithm: 'm-sct', devices: 3, memoryLimits: Array(3).fill(2 ** 30) }],
+      [TWO_BRANCH, { memoryLimits: [8 * 2 ** 20, 8 * 2 ** 20] }],
+    ];
+    for (const [file, over] of cases) {
+      const r = await e.place(input(file), options(over)).result;
+      assert.ok(isWirePlan(r.wire), 'what the webview validates');
+      const graph = prepareGraph(new Uint8Array(fs.readFileSync(file)), file, settings.load);
+      const expected = await placeGraph(graph, options(over), file);
+      const timeless = (plan: object) => JSON.stringify({ ...plan, placeMs: 0 });
+      // The plan-json export writes JSON.stringify of the decoded plan: byte for byte the engine's.
+      assert.equal(timeless(r.plan()), timeless(expected), `${path.basename(file)} ${JSON.stringify(over)}`);
+      assert.equal(r.plan(), r.plan(), 'decoded once');
+      assert.equal(r.wire.summary.feasible, expected.feasible);
+    }
+  });
+
+  it("a placed reply hands over every column buffer: after posting, the worker's copies are detached and the host's decode", async () => {
+    const graph = prepareGraph(new Uint8Array(fs.readFileSync(SQUEEZENET)), SQUEEZENET, settings.load);
+    const plan = await placeGraph(graph, options({ memoryLimits: [2 ** 30, 2 ** 30] }), SQUEEZENET);
+    assert.ok(plan.criticalTransfers, 'a plan with every column');
+    const reply: WorkerReply = { kind: 'placed', jobId: 1, key: 'k', plan: encodePlan(plan, graph), engineMs: 0 };
+    const sent = reply.plan;
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(reply, transferablesOf(reply));
+    const got = receiveMessageOnPort(port2)!.message as typeof reply;
+    port1.close();
+    for (const column of [...Object.values(sent.schedule), ...Object.values(sent.transfers), sent.criticalPath, sent.criticalTransfers])
+      if (ArrayBuffer.isView(column)) assert.equal(column.buffer.byteLength, 0, 'transferred, not copied');
+    const decoded = decodePlan(got.plan, graph, nodeIndexOf(graph));
+    assert.ok('plan' in decoded);
+    assert.deepEqual(decoded.plan, plan);
+  });
+
+  it("the model's bytes move to an idle worker (their buffer is detached at submit), are copied while a job runs ahead, and are not sent for a held key", async () => {
+    const e = engine();
+    const first = input(SQUEEZENET);
+    const size = first.bytes.byteLength;
+    const placing = e.place(first, options());
+    assert.equal(first.bytes.byteLength, 0, 'transferred at submit');
+    assert.ok((await placing.result).plan().feasible);
+    // A slice of a bigger buffer (a pooled Buffer) cannot move without moving the rest: copied.
+    const padded = new Uint8Array(size + 16);
+    padded.set(fs.readFileSync(SQUEEZENET), 8);
+    const slice = input(SQUEEZENET, { bytes: padded.subarray(8, 8 + size), load: { ...settings.load, batch: 2 } });
+    assert.ok((await e.place(slice, options()).result).plan().feasible);
+    assert.equal(slice.bytes.byteLength, size, 'a slice is copied');
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const slow = e.place(input(SQUEEZENET), options({ algorithm: 'refine', budgetMs: 300 }), (m) => /^placing/.test(m) && started());
+    await running;
+    const behind = input(TWO_BRANCH);
+    const next = e.place(behind, options());
+    assert.equal(behind.bytes.byteLength, fs.statSync(TWO_BRANCH).size, 'kept while a job runs ahead (a restart would re-send them)');
+    await slow.result;
+    assert.ok((await next.result).plan().feasible);
+    assert.equal(e.prepares, 4);
+    const held = input(TWO_BRANCH);
+    await e.place(held, options({ algorithm: 'm-topo' })).result;
+    assert.equal(held.bytes.byteLength, fs.statSync(TWO_BRANCH).size, 'a held key sends no bytes');
+    assert.equal(e.prepares, 4);
   });
 
   it('prepares a model once: re-places with other placement options reuse it, new bytes or load options prepare again', async () => {
@@ -90,7 +167,7 @@ describe('extension placement engine (a worker per view)', function () {
     }
     assert.equal(e.prepares, 1, 'placement options alone never re-prepare');
     const same = await e.place(input(SQUEEZENET), options()).result;
-    assert.deepEqual({ ...same.plan, placeMs: 0 }, { ...first.plan, placeMs: 0 }, 'deterministic on the prepared model');
+    assert.deepEqual({ ...same.plan(), placeMs: 0 }, { ...first.plan(), placeMs: 0 }, 'deterministic on the prepared model');
     const batch4 = await e.place(input(SQUEEZENET, { load: { ...settings.load, batch: 4 } }), options()).result;
     assert.notEqual(batch4.key, first.key);
     assert.equal(e.prepares, 2);
@@ -119,7 +196,7 @@ describe('extension placement engine (a worker per view)', function () {
     await slow.result;
     for (const s of stale) await assert.rejects(s.result, (err: unknown) => err instanceof JobError && err.cancelled && /superseded/.test(err.message));
     const r = await newest.result;
-    assert.equal(r.plan.algorithm, 'm-topo');
+    assert.equal(r.plan().algorithm, 'm-topo');
     assert.equal(e.prepares, 1);
   });
 
@@ -133,7 +210,7 @@ describe('extension placement engine (a worker per view)', function () {
     assert.ok(Date.now() - t0 < 100, `cancel took ${Date.now() - t0} ms`);
     running.cancel(); // idempotent
     const next = await e.place(input(SQUEEZENET), options({ algorithm: 'm-etf' })).result;
-    assert.ok(next.plan.feasible);
+    assert.ok(next.plan().feasible);
     assert.equal(e.workersStarted, 1);
     assert.equal(e.prepares, 1);
   });
@@ -150,7 +227,7 @@ describe('extension placement engine (a worker per view)', function () {
     long.cancel();
     await assert.rejects(long.result, (err: unknown) => err instanceof JobError && err.cancelled);
     const r = await next.result;
-    assert.equal(r.plan.algorithm, 'm-topo');
+    assert.equal(r.plan().algorithm, 'm-topo');
     assert.equal(e.workersStarted, 2, 'the stuck worker was replaced');
     assert.equal(e.prepares, 1, 'the new worker prepared the model from the bytes the job kept');
   });
@@ -241,11 +318,12 @@ describe('extension placement engine (a worker per view)', function () {
 
   it('a too-small limit gives an infeasible plan whose message names the op and the minimum memory', async () => {
     const r = await engine().place(input(TWO_BRANCH), options({ memoryLimits: [8 * 2 ** 20, 8 * 2 ** 20] })).result;
-    assert.equal(r.plan.feasible, false);
-    const text = infeasibleText(r.plan) ?? '';
+    assert.equal(r.plan().feasible, false);
+    const text = infeasibleText(r.plan()) ?? '';
     assert.match(text, /op "[^"]+"/);
     assert.match(text, /smallest uniform memory per device that works: [0-9.]+ MiB/);
-    assert.ok(r.plan.minimumMemoryBytes !== undefined && r.plan.minimumMemoryBytes > 8 * 2 ** 20);
+    const { minimumMemoryBytes } = r.plan();
+    assert.ok(minimumMemoryBytes !== undefined && minimumMemoryBytes > 8 * 2 ** 20);
   });
 
   it('a broken model fails with the OpplaceError text naming the file; the next good model loads', async () => {
@@ -259,7 +337,7 @@ describe('extension placement engine (a worker per view)', function () {
         return true;
       },
     );
-    assert.ok((await e.place(input(SQUEEZENET), options()).result).plan.feasible);
+    assert.ok((await e.place(input(SQUEEZENET), options()).result).plan().feasible);
   });
 
   it('bad options fail with one clear message, not a crash', async () => {
