@@ -154,7 +154,10 @@ export function readyOn(s: CoreState, v: number, d: number): number {
  */
 export function readyLowerBound(s: CoreState, v: number, d: number): number {
   const i = (v & s.memoRowMask) * s.D + d;
-  return s.memoKey[i] === v ? s.memoReady[i] : s.inputsDone[v];
+  if (s.memoKey[i] === v) return s.memoReady[i];
+  const done = s.inputsDone[v];
+  const sent = s.nearDevice[v] === d ? s.nearReady[v] : s.farReady[v];
+  return sent > done ? sent : done;
 }
 
 /** None of these channels (channelBit set) was written after write count `at`. */

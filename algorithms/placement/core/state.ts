@@ -182,6 +182,13 @@ export interface CoreState {
   readyCount: number;
   /** A ready op's latest producer end: a lower bound of when its inputs can be anywhere (readyLowerBound). */
   inputsDone: Float64Array;
+  /** Lower bounds of a ready op's readiness from its producers' ends and the cheapest sends (index.ts arrivalBound). */
+  farReady: Float64Array;
+  nearReady: Float64Array;
+  /** The device farReady leaves out (NONE: no input yet). */
+  nearDevice: Int32Array;
+  /** Per succ entry (v → c), the longest of v's tensors to c over the cheapest link (sendTimes). */
+  succSendUs: Float64Array;
   /** The heaps hold every ready op (etfSelection.ts): more than scanMax were ready; until fewer than scanLeave. */
   wide: boolean;
   scanMax: number;
@@ -280,6 +287,7 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     urgentAt: 0,
     stamp: 0,
     memoRowMask: scratch.memoRows - 1,
+    succSendUs: sendTimes(problem),
     scratch,
     ...scratch.arrays,
   };
@@ -310,6 +318,9 @@ type ScratchArrays = Pick<
   | 'readyList'
   | 'readyPos'
   | 'inputsDone'
+  | 'farReady'
+  | 'nearReady'
+  | 'nearDevice'
   | 'urgentLow'
   | 'urgentEpochOf'
   | 'memoKey'
@@ -387,6 +398,9 @@ function newScratch(problem: Problem, D: number): CoreScratch {
       readyList: new Int32Array(2 * n + 1),
       readyPos: new Int32Array(n),
       inputsDone: new Float64Array(n),
+      farReady: new Float64Array(n),
+      nearReady: new Float64Array(n),
+      nearDevice: new Int32Array(n),
       urgentLow: new Float64Array(0),
       urgentEpochOf: new Int32Array(0),
       memoKey: new Int32Array(rows * D),
@@ -440,11 +454,39 @@ function resetScratch(problem: Problem, policy: CorePolicy, scratch: CoreScratch
   a.blockedOn.fill(0);
   a.replayPos.fill(0);
   a.inputsDone.fill(0);
+  a.farReady.fill(0);
+  a.nearReady.fill(0);
+  a.nearDevice.fill(NONE);
   a.memoKey.fill(NONE);
   a.lastWrite.fill(0);
   a.scratchStamp.fill(0);
   for (const h of a.pending) h.clear();
   for (const h of a.avail) h.clear();
+}
+
+const sendTimesOf = new WeakMap<Problem, Float64Array>();
+
+/**
+ * Per succ entry (v → c), the longest transfer time among v's tensors that c reads, over the
+ * cheapest link: how long after v ends the last of them can be on another device at the soonest.
+ */
+function sendTimes(problem: Problem): Float64Array {
+  let times = sendTimesOf.get(problem);
+  if (times) return times;
+  const { succ, consumers } = problem.adjacency;
+  const cheapest = Float64Array.from(problem.tCommUs);
+  for (const byLink of problem.tCommByLink ?? []) for (let k = 0; k < cheapest.length; k++) cheapest[k] = Math.min(cheapest[k], byLink[k]);
+  times = new Float64Array(succ.list.length);
+  // tensors of one producer are consecutive; succ lists are short, so a linear look-up per consumer
+  for (let k = 0; k < problem.tProducer.length; k++) {
+    const v = problem.tProducer[k];
+    for (let j = consumers.start[k]; j < consumers.start[k + 1]; j++) {
+      const c = consumers.list[j];
+      for (let i = succ.start[v]; i < succ.start[v + 1]; i++) if (succ.list[i] === c && cheapest[k] > times[i]) times[i] = cheapest[k];
+    }
+  }
+  sendTimesOf.set(problem, times);
+  return times;
 }
 
 /** Per x, the length of its CSR list (what is still pending of it). */
