@@ -47,7 +47,7 @@ function commit(s: CoreState, v: number, d: number, notBefore: number): void {
   for (let i = start[v]; i < start[v + 1]; i++) {
     const c = list[i];
     if (e > s.inputsDone[c]) s.inputsDone[c] = e; // every predecessor produces an input (problem.ts nodeAdjacency)
-    arrivalBound(s, c, d, e + sendUs[i]);
+    if (s.onlyOn[c] < 0) arrivalBound(s, c, d, e + sendUs[i]); // an op with one device has nothing to skip
     if (--s.predPending[c] === 0) makeReady(s, c);
   }
 }

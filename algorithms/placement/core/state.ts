@@ -477,12 +477,19 @@ function sendTimes(problem: Problem): Float64Array {
   const cheapest = Float64Array.from(problem.tCommUs);
   for (const byLink of problem.tCommByLink ?? []) for (let k = 0; k < cheapest.length; k++) cheapest[k] = Math.min(cheapest[k], byLink[k]);
   times = new Float64Array(succ.list.length);
-  // tensors of one producer are consecutive; succ lists are short, so a linear look-up per consumer
+  // tensors of one producer are consecutive (problem.ts): its successors' succ positions are marked
+  // once per producer (a 100k-consumer fan-out would be quadratic with a search per consumer)
+  const at = new Int32Array(problem.n);
+  let marked = NONE;
   for (let k = 0; k < problem.tProducer.length; k++) {
     const v = problem.tProducer[k];
+    if (v !== marked) {
+      for (let i = succ.start[v]; i < succ.start[v + 1]; i++) at[succ.list[i]] = i;
+      marked = v;
+    }
     for (let j = consumers.start[k]; j < consumers.start[k + 1]; j++) {
-      const c = consumers.list[j];
-      for (let i = succ.start[v]; i < succ.start[v + 1]; i++) if (succ.list[i] === c && cheapest[k] > times[i]) times[i] = cheapest[k];
+      const i = at[consumers.list[j]];
+      if (cheapest[k] > times[i]) times[i] = cheapest[k];
     }
   }
   sendTimesOf.set(problem, times);
