@@ -19,14 +19,18 @@ function nextStamp(s: CoreState): number {
 
 /**
  * Earliest start of v on d with every new transfer and the start not before `notBefore`; the
- * result is left in s.ev*. With `commit`, the transfers are made: channels, arrivals, the
- * received copies' memory and the transfer list.
+ * result is left in s.ev* (evStart and the copies' only for a commit or where memory can bind).
+ * With `commit`, the transfers are made: channels, arrivals, the received copies' memory and the
+ * transfer list.
  */
 export function evaluate(s: CoreState, v: number, d: number, notBefore: number, commit: boolean): void {
   const { D, device, end, arrival } = s;
-  const { tProducer, tCommUs, tBytes } = s.problem;
+  const { tCommUs, tBytes } = s.problem;
   const inStart = s.graph.inTensors.start;
   const inList = s.graph.inTensors.list;
+  const inProducer = s.inProducer;
+  // what the copies need (memoryPlan) and the start (commits, memoryPlan): not for a trial's readiness
+  const full = commit || s.checkMemory;
   // a trial's scratch channels, stamped only once an input must be sent (most inputs are local)
   let stamp = -1;
   const chanFree = s.chanFree;
@@ -38,7 +42,7 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
   let copyBytes = 0;
   for (let i = inStart[v], last = inStart[v + 1]; i < last; i++) {
     const k = inList[i];
-    const p = tProducer[k];
+    const p = inProducer[i];
     const pd = device[p];
     let at: number;
     if (pd === d) at = end[p];
@@ -66,14 +70,17 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
           scratchChan[d] = at;
           scratchStamp[d] = stamp;
         }
-        if (st < firstCopy) firstCopy = st;
-        copyBytes += tBytes[k];
+        if (full) {
+          if (st < firstCopy) firstCopy = st;
+          copyBytes += tBytes[k];
+        }
       }
     }
     if (at > ready) ready = at;
   }
   s.evDataReady = ready;
   s.evChannels = channels;
+  if (!full) return;
   s.evStart = Math.max(ready, s.devFree[d]);
   s.evFirstCopy = firstCopy;
   s.evCopyBytes = copyBytes;

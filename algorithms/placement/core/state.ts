@@ -189,6 +189,8 @@ export interface CoreState {
   nearDevice: Int32Array;
   /** Per succ entry (v → c), the longest of v's tensors to c over the cheapest link (sendTimes). */
   succSendUs: Float64Array;
+  /** Per inTensors entry, the tensor's producer (evaluate reads it for every input). */
+  inProducer: Int32Array;
   /** The heaps hold every ready op (etfSelection.ts): more than scanMax were ready; until fewer than scanLeave. */
   wide: boolean;
   scanMax: number;
@@ -288,6 +290,7 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     stamp: 0,
     memoRowMask: scratch.memoRows - 1,
     succSendUs: sendTimes(problem),
+    inProducer: inputProducers(problem),
     scratch,
     ...scratch.arrays,
   };
@@ -494,6 +497,14 @@ function sendTimes(problem: Problem): Float64Array {
   }
   sendTimesOf.set(problem, times);
   return times;
+}
+
+const inputProducersOf = new WeakMap<Problem, Int32Array>();
+
+function inputProducers(problem: Problem): Int32Array {
+  let p = inputProducersOf.get(problem);
+  if (!p) inputProducersOf.set(problem, (p = Int32Array.from(problem.adjacency.inTensors.list, (k) => problem.tProducer[k])));
+  return p;
 }
 
 /** Per x, the length of its CSR list (what is still pending of it). */
