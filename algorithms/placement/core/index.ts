@@ -96,6 +96,10 @@ function schedule(s: CoreState): CoreResult {
     // When the choice is made: the start, except for an awake device's urgent op (sctAwake.ts).
     let bestAt = Infinity;
     for (let d = 0; d < D; d++) {
+      // a choice is never made before its device is free (etfChoice, sctChoice): a device still
+      // busy at the best choice so far can neither win nor tie, and is not asked (BERT-L12: 281 /
+      // 288 of ~8,050 asks under m-ETF / m-SCT, the busy devices' rescans and awake tests)
+      if (s.devFree[d] > bestAt) continue;
       const v = choose(s, d);
       if (v === NONE) continue;
       const st = s.choiceStart;
