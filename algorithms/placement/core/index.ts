@@ -59,7 +59,7 @@ function commit(s: CoreState, v: number, d: number, notBefore: number): void {
  * (nearReady: the two latest devices are kept, so the one device the far bound leaves out is
  * covered by the other). readyLowerBound reads them for a pair not evaluated yet, so a scan skips
  * devices the inputs must be sent to: BERT-L12 trial evaluations m-ETF 13,305 → 11,712, m-SCT
- * 14,968 → 14,286, m-ETF 0.89 → 0.83 ms best.
+ * 15,265 → 14,286, m-ETF 0.89 → 0.83 ms best.
  */
 function arrivalBound(s: CoreState, c: number, d: number, at: number): void {
   if (s.nearDevice[c] === d) {
