@@ -1,7 +1,8 @@
 // The engine a placement worker holds for its view: one prepared model at a time (parse, cost,
 // index, problems, m-SCT LP solutions — see PreparedGraph), answering place, compare and pipeline jobs on
 // it. A job whose source key is the one held reuses everything; another key prepares anew.
-// No worker_threads here, so the logic is tested in plain Node (test/extension/engine.test.ts).
+// No worker_threads here: test/extension/engineClient.test.ts runs it in a worker bundled as the
+// extension ships it, through the host's EngineClient.
 import { compareAlgorithms, compareSplits } from '../algorithms/compare';
 import { pipelineOptionsFrom } from '../webview/pipelineModel';
 import { OpplaceError } from '../algorithms/errors';

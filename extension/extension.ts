@@ -260,7 +260,8 @@ class Extension implements ViewHost {
     }
     // Compare on what the user is looking at: the viewer's devices and limits when it is open.
     const options = view?.options ?? settings.placement;
-    const load = view?.batchSize !== undefined ? { ...settings.load, batch: view.batchSize } : settings.load;
+    // and the model as the viewer loaded it (its batch size and dims), which its engine holds prepared
+    const load = view?.load ?? settings.load;
     const algorithms: AlgorithmName[] = [...COMPARE_ALGORITHMS];
     const knobs = view?.choice?.pipelineControls ?? settings.pipeline;
     const name = baseName(uri.path);

@@ -82,6 +82,8 @@ export class PlacementView implements vscode.Disposable {
   private placed: PlaceResult | undefined;
   options: PlacementOptions | undefined;
   batchSize: number | undefined;
+  /** The load options of the graph shown (settings, then the viewer's batch size and dims): what Compare Algorithms loads too. */
+  load: PrepareOptions | undefined;
   /** Throughput mode (issue 14): the objective and knobs last planned with, and the pipeline plan. */
   choice: ObjectiveChoice | undefined;
   pipeline: PipelinePlan | undefined;
@@ -283,6 +285,7 @@ export class PlacementView implements vscode.Disposable {
     this.graphKey = result.key;
     this.graph = result.graph;
     this.batchSize = request.load.batch;
+    this.load = request.load;
     this.choice = request.choice;
     if (newGraph && !('pipeline' in result)) for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
     return graphChanged;

@@ -2,8 +2,8 @@
 // export whose `seq` is symbolic. The workspace setting `opplace.dims` reaches the load and so the
 // placement (the plan has the folded graph's 67 ops, not the 117 of a free seq), the viewer lists the
 // dim with its value; without the setting the dim is free, the viewer shows the loader's warning,
-// and typing a value in the viewer's field re-loads the model in the view's engine with it, also
-// after a window reload.
+// and typing a value in the viewer's field re-loads the model in the view's engine with it (Compare
+// Algorithms then compares that model), also after a window reload.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -85,6 +85,13 @@ describe('opplace in VS Code: symbolic ONNX dims (code-server + Chromium)', func
     );
     assert.deepEqual(viewer, { placedOps: 67, field: '16', warning: '' });
     await screenshot(page, 'dims-3-viewer');
+
+    // Compare Algorithms on the open view compares the model as the viewer loaded it (seq = 16:
+    // 67 ops), not as the settings alone would (seq free: 71 ops).
+    await runCommand(page, 'opplace: Compare Algorithms');
+    const table = await webviewFrame(page, '#compare-table tbody tr', 60_000);
+    assert.match(await table.locator('.subtitle').innerText(), /^67 ops · 2 devices/);
+    await runCommand(page, 'View: Close Editor');
 
     // After a window reload the view comes back with the viewer's seq (its saved state), not the free one.
     await page.waitForTimeout(1_000); // the webview saves its state once changes pause
