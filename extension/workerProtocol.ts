@@ -72,10 +72,10 @@ export type WorkerReply =
    * The plan in planWire's columns over the `prepared` reply's graph (what the webview's `plan`
    * message carries), and the Plan itself only when it is infeasible: decodePlan rebuilt all 153
    * feasible plans of 4 graphs × 6 placers × 3 groupings × 4 limits JSON for JSON, but none of the
-   * 135 infeasible ones (their failure fields come after the columns in the Plan's key order, and
-   * with an empty schedule their memory timelines are the failed partial placement's, which the
-   * columns cannot give back). engineMs: the job's time in the worker (placement, expanding the plan
-   * and encoding it; the model was prepared before).
+   * 135 infeasible ones: their failure fields come after the columns in the Plan's key order, so an
+   * exported plan would differ from the CLI's byte for byte (their memory timelines now travel in
+   * the summary, planWire.ts). engineMs: the job's time in the worker (placement, expanding the
+   * plan and encoding it; the model was prepared before).
    */
   | { kind: 'placed'; jobId: number; key: string; plan: WirePlan; infeasiblePlan?: Plan; engineMs: number }
   | { kind: 'pipelined'; jobId: number; key: string; pipeline: PipelinePlan }

@@ -5,7 +5,7 @@
 // crosses as ~80 KB of buffers and a few KB of JSON instead of 283 KB of JSON objects (bench/README.md,
 // "Re-place in the extension"). The extension's placement worker encodes (extension/engine.ts) and
 // transfers the buffers to the host, which forwards them. `decodePlan(encodePlan(plan, graph), graph).plan`
-// is the same plan when it is feasible (an infeasible one's memory timelines are not recomputable).
+// is the same plan (an infeasible one's memory timelines travel in the summary: not recomputable).
 import type { OpGraph } from '../algorithms/graph';
 import type { DevicePlan, Plan, ScheduledOp, Transfer } from '../algorithms/plan';
 import { memoryTimelines } from '../algorithms/placement/simulate';
@@ -73,11 +73,13 @@ export function nodeIndexOf(graph: OpGraph): NodeIndex {
 /** The sender's side: the plan in columns over the graph it was made for (idx: that graph's nodeIndexOf). */
 export function encodePlan(plan: Plan, graph: OpGraph, idx: NodeIndex = nodeIndexOf(graph)): WirePlan {
   const { schedule, transfers, criticalPath, criticalTransfers, devices, ...rest } = plan;
-  const summary: WirePlanSummary = { ...rest, devices: devices.map(({ memoryTimeline: _dropped, ...d }) => d) };
+  // A feasible plan's timelines are recomputed from its schedule; an infeasible one's are what was
+  // placed before the failure, which its empty schedule cannot give back, so they travel as they are.
+  const summary: WirePlanSummary = { ...rest, devices: plan.feasible ? devices.map(({ memoryTimeline: _dropped, ...d }) => d) : devices };
   return {
     kind: 'columns',
     summary,
-    timelines: devices.some((d) => d.memoryTimeline !== undefined),
+    timelines: plan.feasible && devices.some((d) => d.memoryTimeline !== undefined),
     schedule: scheduleColumns(schedule, idx),
     transfers: transferColumns(transfers, idx),
     criticalPath: Int32Array.from(criticalPath, (id) => nodeIndex(idx, id)),

@@ -88,7 +88,8 @@ export interface InitMessage {
 
 /** A Plan's fields but its per-op and per-transfer lists; devices without their memory timelines. */
 export type WirePlanSummary = Omit<Plan, 'schedule' | 'transfers' | 'criticalPath' | 'criticalTransfers' | 'devices'> & {
-  devices: Omit<DevicePlan, 'memoryTimeline'>[];
+  /** Without memory timelines (recomputed by the webview: `timelines`), except an infeasible plan's (planWire.ts encodePlan). */
+  devices: DevicePlan[];
 };
 
 /**
@@ -100,7 +101,7 @@ export type WirePlanSummary = Omit<Plan, 'schedule' | 'transfers' | 'criticalPat
 export interface WirePlan {
   kind: 'columns';
   summary: WirePlanSummary;
-  /** The plan's devices had memory timelines (feasible plans): the webview recomputes them. */
+  /** The plan is feasible and its devices had memory timelines: the webview recomputes them. */
   timelines: boolean;
   schedule: { node: Int32Array; device: Int32Array; startUs: Float64Array; endUs: Float64Array };
   transfers: {

@@ -31,11 +31,14 @@ describe('plan wire form (planWire.ts)', function () {
     ['refine', { ...base, algorithm: 'refine', budgetMs: 200, seed: 1 }],
     ['single', { ...base, algorithm: 'single', devices: 1, memoryLimits: [8 * GiB] }],
     ['infeasible (1 MiB per device)', { ...base, memoryLimits: [2 ** 20, 2 ** 20, 2 ** 20] }],
+    // fails midway: an empty schedule, but the devices' timelines are what was placed before the failure
+    ['infeasible midway (8 MiB per device)', { ...base, memoryLimits: [8 * 2 ** 20, 8 * 2 ** 20, 8 * 2 ** 20] }],
   ] as [string, PlacementOptions][]) {
     it(`decodes to the host's plan, memory timelines included: inception, ${name}`, async () => {
       const plan = await placeGraph(inception, options);
       const back = roundTrip(plan, inception);
       assert.deepStrictEqual(back, plan);
+      if (name.includes('midway')) assert.ok(!plan.feasible && plan.devices.some((d) => d.memoryTimeline!.length > 2), 'the partial placement held memory');
       if (plan.feasible) {
         assert.ok(
           back.devices.every((d) => d.memoryTimeline),
