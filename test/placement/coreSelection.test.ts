@@ -8,7 +8,7 @@ import { buildProblem, problemOptionsOf } from '../../algorithms/placement/probl
 import type { Problem } from '../../algorithms/placement/problem';
 import { runCore } from '../../algorithms/placement/core';
 import type { CorePolicy, CoreResult } from '../../algorithms/placement/core';
-import { createState, releaseScratch } from '../../algorithms/placement/core/state';
+import { createState, releaseScratch } from '../../algorithms/placement/core/runState';
 import type { CoreState } from '../../algorithms/placement/core/state';
 import type { KeyedHeap } from '../../algorithms/placement/heap';
 import { makeGraph, forwardEdges } from './helpers';

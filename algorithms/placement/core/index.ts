@@ -13,7 +13,8 @@ import { etfChoice, leaveReady, makeReady, rekeyConsumers } from './etfSelection
 import { betterHost } from './hostTieBreak';
 import { block, holdAndRelease, infeasibleReason, memoryPlan } from './memoryFit';
 import { sctChoice } from './sctAwake';
-import { CorePolicy, CoreResult, CoreState, createState, invalidate, memNotBeforeOf, NONE, releaseScratch } from './state';
+import { createState, releaseScratch } from './runState';
+import { CorePolicy, CoreResult, CoreState, invalidate, memNotBeforeOf, NONE } from './state';
 
 export type { CorePolicy, CoreResult, CoreTransfer } from './state';
 
