@@ -36,21 +36,27 @@ export function expandSchedule(problem: Problem, res: CoreResult): { schedule: S
   const nodeStart = new Float64Array(graph.nodes.length);
   const nodeDevice = new Int32Array(graph.nodes.length).fill(-1);
   const schedule: ScheduledOp[] = [];
-  for (let c = 0; c < problem.n; c++) {
-    if (res.device[c] < 0) continue;
-    let t = res.start[c];
-    for (const i of members[c]) {
-      const e = t + graph.nodes[i].computeUs;
-      nodeStart[i] = t;
-      nodeDevice[i] = res.device[c];
-      schedule.push({ node: graph.nodes[i].id, device: res.device[c], startUs: t, endUs: e });
-      t = e;
+  // entries device by device in the order each ran them (starts never decrease along a device),
+  // with each entry's start and node index for the ordering below
+  const startOf = new Float64Array(graph.nodes.length);
+  const nodeOf = new Int32Array(graph.nodes.length);
+  const deviceEnd: number[] = [];
+  res.order.forEach((ran, d) => {
+    for (const c of ran) {
+      let t = res.start[c];
+      for (const i of members[c]) {
+        const e = t + graph.nodes[i].computeUs;
+        nodeStart[i] = t;
+        nodeDevice[i] = d;
+        startOf[schedule.length] = t;
+        nodeOf[schedule.length] = i;
+        schedule.push({ node: graph.nodes[i].id, device: d, startUs: t, endUs: e });
+        t = e;
+      }
     }
-  }
-  const rank = problem.index.topoRank;
-  const order = schedule.map((_, k) => k);
-  const idx = problem.index.indexOf;
-  order.sort((a, b) => schedule[a].startUs - schedule[b].startUs || rank[idx.get(schedule[a].node)!] - rank[idx.get(schedule[b].node)!]);
+    deviceEnd.push(schedule.length);
+  });
+  const order = byStartThenRank(startOf, nodeOf, problem.index.topoRank, deviceEnd);
   const transfers: Transfer[] = res.transfers.map((tr) => {
     const t = problem.tensorIds[tr.tensor];
     const p = tensors.producer[t];
@@ -71,7 +77,41 @@ export function expandSchedule(problem: Problem, res: CoreResult): { schedule: S
     };
   });
   transfers.sort((a, b) => a.startUs - b.startUs || a.srcDevice - b.srcDevice || a.dstDevice - b.dstDevice);
-  return { schedule: order.map((k) => schedule[k]), transfers };
+  return { schedule: Array.from(order, (k) => schedule[k]), transfers };
+}
+
+/**
+ * Schedule entries (0 .. deviceEnd[last]) ordered by start, ties to the lower topological rank.
+ * Entries come device by device (device d's end at deviceEnd[d]) nearly in order — starts along a
+ * device do not decrease but for rounding (a fused node's members' starts are summed one by one,
+ * the next node's start from its total), and equal starts (zero-time ops) are in run order, not
+ * rank order — so an insertion sort per device, then a merge of the devices, instead of a
+ * comparator sort of all entries (7 % of a BERT-L12 re-place's profile; m-ETF on a prepared graph,
+ * placeMs 1.94 → 1.89 ms best). With many devices a merge step costs too much: there, the sort.
+ */
+function byStartThenRank(startOf: Float64Array, nodeOf: Int32Array, rank: Int32Array, deviceEnd: number[]): Int32Array {
+  const total = deviceEnd.length ? deviceEnd[deviceEnd.length - 1] : 0;
+  const before = (a: number, b: number) => startOf[a] < startOf[b] || (startOf[a] === startOf[b] && rank[nodeOf[a]] < rank[nodeOf[b]]);
+  const order = Int32Array.from({ length: total }, (_, k) => k);
+  if (deviceEnd.length > 16) return order.sort((a, b) => startOf[a] - startOf[b] || rank[nodeOf[a]] - rank[nodeOf[b]]);
+  let from = 0;
+  for (const end of deviceEnd) {
+    for (let k = from + 1; k < end; k++) {
+      const x = order[k];
+      let j = k;
+      for (; j > from && before(x, order[j - 1]); j--) order[j] = order[j - 1];
+      order[j] = x;
+    }
+    from = end;
+  }
+  const heads = deviceEnd.map((_, d) => (d === 0 ? 0 : deviceEnd[d - 1]));
+  const merged = new Int32Array(total);
+  for (let out = 0; out < total; out++) {
+    let best = -1;
+    for (let d = 0; d < deviceEnd.length; d++) if (heads[d] < deviceEnd[d] && (best < 0 || before(order[heads[d]], order[heads[best]]))) best = d;
+    merged[out] = order[heads[best]++];
+  }
+  return merged;
 }
 
 /**

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkSchedule, lowerBound, placeGraph } from '../../algorithms/placement/index';
 import { parseInterconnect, transferTimeUs, Link } from '../../algorithms/cost/interconnect';
+import { indexGraph } from '../../algorithms/graph';
 import type { OpGraph } from '../../algorithms/graph';
+import { generateDnnDag } from '../helpers/generateDag';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { makeGraph, NodeSpec, PLACERS, forwardEdges } from './helpers';
 
@@ -182,6 +184,36 @@ describe('placement: properties over random DAGs', function () {
     );
     // both outcomes must have been exercised for the property to mean something
     assert.ok(stats.feasible > 100 && stats.infeasible > 20, JSON.stringify(stats));
+  });
+
+  it('the schedule is in start order, ties to the lower topological rank: a few devices (merged per device) and many (sorted)', async () => {
+    // zero-time ops make ties, fusion makes nodes whose members' starts are summed one by one
+    const generated = generateDnnDag({ nodes: 600, seed: 3 });
+    const graph: OpGraph = { ...generated, nodes: generated.nodes.map((n, i) => (i % 4 === 0 ? { ...n, computeUs: 0 } : n)) };
+    const { topoRank, indexOf } = indexGraph(graph);
+    for (const devices of [3, 20]) {
+      for (const fuse of [false, true]) {
+        const plan = await placeGraph(graph, {
+          algorithm: 'm-etf',
+          devices,
+          memoryLimits: Array(devices).fill(Infinity),
+          comm: 'nvlink4',
+          grouping: 'none',
+          fuse,
+        });
+        assert.equal(plan.schedule.length, graph.nodes.length);
+        let ties = 0;
+        plan.schedule.slice(1).forEach((s, k) => {
+          const prev = plan.schedule[k];
+          if (s.startUs === prev.startUs) ties++;
+          assert.ok(
+            prev.startUs < s.startUs || (prev.startUs === s.startUs && topoRank[indexOf.get(prev.node)!] < topoRank[indexOf.get(s.node)!]),
+            `${devices} devices, fuse ${fuse}: ${prev.node} before ${s.node}`,
+          );
+        });
+        assert.ok(ties > 10, `${ties} ties`);
+      }
+    }
   });
 
   it('tiny graphs (≤ 8 nodes, 2–3 devices): no placer beats the exact optimum', async () => {
