@@ -89,19 +89,24 @@ export function expandSchedule(problem: Problem, res: CoreResult): { schedule: S
  * comparator sort of all entries (7 % of a BERT-L12 re-place's profile; m-ETF on a prepared graph,
  * placeMs 1.94 → 1.89 ms best). With many devices a merge step costs too much: there, the sort.
  */
-function byStartThenRank(startOf: Float64Array, nodeOf: Int32Array, rank: Int32Array, deviceEnd: number[]): Int32Array {
+export function byStartThenRank(startOf: Float64Array, nodeOf: Int32Array, rank: Int32Array, deviceEnd: number[]): Int32Array {
   const total = deviceEnd.length ? deviceEnd[deviceEnd.length - 1] : 0;
   const before = (a: number, b: number) => startOf[a] < startOf[b] || (startOf[a] === startOf[b] && rank[nodeOf[a]] < rank[nodeOf[b]]);
+  const compare = (a: number, b: number) => startOf[a] - startOf[b] || rank[nodeOf[a]] - rank[nodeOf[b]];
   const order = Int32Array.from({ length: total }, (_, k) => k);
-  if (deviceEnd.length > 16) return order.sort((a, b) => startOf[a] - startOf[b] || rank[nodeOf[a]] - rank[nodeOf[b]]);
+  if (deviceEnd.length > 16) return order.sort(compare);
   let from = 0;
   for (const end of deviceEnd) {
-    for (let k = from + 1; k < end; k++) {
+    // a long run of ties far from rank order would make the insertion sort quadratic: then the sort
+    let moves = 0;
+    for (let k = from + 1; k < end && moves <= 8 * (end - from); k++) {
       const x = order[k];
       let j = k;
       for (; j > from && before(x, order[j - 1]); j--) order[j] = order[j - 1];
       order[j] = x;
+      moves += k - j;
     }
+    if (moves > 8 * (end - from)) order.subarray(from, end).sort(compare);
     from = end;
   }
   const heads = deviceEnd.map((_, d) => (d === 0 ? 0 : deviceEnd[d - 1]));

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkSchedule, lowerBound, placeGraph } from '../../algorithms/placement/index';
+import { byStartThenRank } from '../../algorithms/placement/simulate';
 import { parseInterconnect, transferTimeUs, Link } from '../../algorithms/cost/interconnect';
 import { indexGraph } from '../../algorithms/graph';
 import type { OpGraph } from '../../algorithms/graph';
@@ -214,6 +215,28 @@ describe('placement: properties over random DAGs', function () {
         assert.ok(ties > 10, `${ties} ties`);
       }
     }
+  });
+
+  it('byStartThenRank: what a sort of all entries gives, also for long tie runs out of rank order (then sorted per device)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 40 }), { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        (devices, reversedRun) => {
+          // per device non-decreasing starts from increments (0 = a tie), ranks a permutation
+          const starts = devices.map((incs) => incs.map((_, k) => incs.slice(0, k + 1).reduce((a, b) => a + b, 0)));
+          if (reversedRun) starts[0].push(...Array(500).fill((starts[0].at(-1) ?? 0) + 1));
+          const startOf = Float64Array.from(starts.flat());
+          const nodeOf = Int32Array.from(startOf, (_, k) => k);
+          const rank = Int32Array.from(startOf, (_, k) => (reversedRun && k < starts[0].length ? startOf.length - k : (k * 7919) % startOf.length));
+          let end = 0;
+          const deviceEnd = starts.map((list) => (end += list.length));
+          const sorted = Int32Array.from(startOf, (_, k) => k).sort((a, b) => startOf[a] - startOf[b] || rank[a] - rank[b]);
+          assert.deepEqual(Array.from(byStartThenRank(startOf, nodeOf, rank, deviceEnd)), Array.from(sorted));
+        },
+      ),
+      { numRuns: 300, seed: 5 },
+    );
   });
 
   it('tiny graphs (≤ 8 nodes, 2–3 devices): no placer beats the exact optimum', async () => {
