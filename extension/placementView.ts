@@ -81,7 +81,6 @@ export class PlacementView implements vscode.Disposable {
   /** The last placement: its plan in columns (what the webview got) and the full Plan on demand. */
   private placed: PlaceResult | undefined;
   options: PlacementOptions | undefined;
-  batchSize: number | undefined;
   /** The load options of the graph shown (settings, then the viewer's batch size and dims): what Compare Algorithms loads too. */
   load: PrepareOptions | undefined;
   /** Throughput mode (issue 14): the objective and knobs last planned with, and the pipeline plan. */
@@ -284,7 +283,6 @@ export class PlacementView implements vscode.Disposable {
     const graphChanged = this.graphKey !== '' && newGraph;
     this.graphKey = result.key;
     this.graph = result.graph;
-    this.batchSize = request.load.batch;
     this.load = request.load;
     this.choice = request.choice;
     if (newGraph && !('pipeline' in result)) for (const w of result.graph.warnings.slice(0, 20)) this.host.log.warn(w);
@@ -388,7 +386,7 @@ export class PlacementView implements vscode.Disposable {
       presets: [...INTERCONNECTS],
       file: this.title,
       hostUri: this.uri.toString(),
-      batchSize: this.batchSize,
+      batchSize: this.load?.batch,
       theme: themeKind(vscode.window.activeColorTheme.kind),
       capabilities: { export: this.host.exportFormats(this.uri), openInBrowser: this.host.canOpenReport(), saveLimits: true, batchSize: true, modelDims: true },
       ...(this.choice ? { objective: this.choice.objective, pipelineControls: this.choice.pipelineControls } : {}),

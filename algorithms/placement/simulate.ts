@@ -91,8 +91,8 @@ export function expandSchedule(problem: Problem, res: CoreResult): { schedule: S
  */
 export function byStartThenRank(startOf: Float64Array, nodeOf: Int32Array, rank: Int32Array, deviceEnd: number[]): Int32Array {
   const total = deviceEnd.length ? deviceEnd[deviceEnd.length - 1] : 0;
-  const before = (a: number, b: number) => startOf[a] < startOf[b] || (startOf[a] === startOf[b] && rank[nodeOf[a]] < rank[nodeOf[b]]);
   const compare = (a: number, b: number) => startOf[a] - startOf[b] || rank[nodeOf[a]] - rank[nodeOf[b]];
+  const before = (a: number, b: number) => compare(a, b) < 0;
   const order = Int32Array.from({ length: total }, (_, k) => k);
   if (deviceEnd.length > 16) return order.sort(compare);
   let from = 0;

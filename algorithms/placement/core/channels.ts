@@ -94,7 +94,7 @@ export function evaluate(s: CoreState, v: number, d: number, notBefore: number, 
  * (m-TOPO) / 1,491 (m-ETF) / 1,452 (m-SCT) of 2,012 commits evaluate nothing.
  */
 export function evaluateOrRecall(s: CoreState, v: number, d: number, notBefore: number, commit: boolean): void {
-  const i = (v & s.memoRowMask) * s.D + d;
+  const i = memoIndex(s, v, d);
   if (s.memoKey[i] !== v || s.memoChannels[i] !== 0 || notBefore < memNotBeforeOf(s, v, d)) {
     evaluate(s, v, d, notBefore, commit);
     return;
@@ -139,7 +139,7 @@ function recordTransfer(s: CoreState, k: number, src: number, dst: number, sendS
  * per-step memo before forgot everything at each start), m-ETF from 20,500 to 14,600.
  */
 export function readyOn(s: CoreState, v: number, d: number): number {
-  const i = (v & s.memoRowMask) * s.D + d;
+  const i = memoIndex(s, v, d);
   if (s.memoKey[i] === v && unwrittenSince(s, s.memoChannels[i], s.memoAt[i])) {
     s.evChannels = s.memoChannels[i];
     return s.memoReady[i];
@@ -160,11 +160,16 @@ export function readyOn(s: CoreState, v: number, d: number): number {
  * consumer (rekeyConsumers in etfSelection.ts), which are forgotten.
  */
 export function readyLowerBound(s: CoreState, v: number, d: number): number {
-  const i = (v & s.memoRowMask) * s.D + d;
+  const i = memoIndex(s, v, d);
   if (s.memoKey[i] === v) return s.memoReady[i];
   const done = s.inputsDone[v];
   const sent = s.nearDevice[v] === d ? s.nearReady[v] : s.farReady[v];
   return sent > done ? sent : done;
+}
+
+/** Where (v, d)'s entry is in readyOn's memo arrays (state.ts: a row of D entries per op, rows shared past the cap). */
+function memoIndex(s: CoreState, v: number, d: number): number {
+  return (v & s.memoRowMask) * s.D + d;
 }
 
 /** None of these channels (channelBit set) was written after write count `at`. */
@@ -177,6 +182,6 @@ function unwrittenSince(s: CoreState, channels: number, at: number): boolean {
 
 /** v's memory wait on d changed: its remembered readiness there is stale. */
 export function forgetReady(s: CoreState, v: number, d: number): void {
-  const i = (v & s.memoRowMask) * s.D + d;
+  const i = memoIndex(s, v, d);
   if (s.memoKey[i] === v) s.memoKey[i] = NONE;
 }

@@ -126,7 +126,7 @@ type ScratchArrays = Pick<
 export interface CoreScratch {
   devices: number;
   memoRows: number;
-  /** The arrays that track held memory are full size (heldArrays). */
+  /** The arrays that track held memory are full size (resetScratch makes them when memory can first bind). */
   held: boolean;
   sct: boolean;
   arrays: ScratchArrays;
