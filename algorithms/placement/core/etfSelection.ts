@@ -11,7 +11,7 @@
 // Then each device validates only its top entry (O(inputs)), so a step costs O(devices · inputs ·
 // log V) instead of O(ready · devices · inputs). Both give the same choice: the heaps' keys are
 // lower bounds and they are filled with every ready op when the count passes scanMax.
-import { forgetReady, readyLowerBound, readyOn } from './channels';
+import { forgetReady, readyBelow, readyLowerBound, readyOn } from './channels';
 import { CoreState, invalidate, isAllowed, mayRun, NONE, readyHeaps, usable } from './state';
 
 /** All of c's inputs are placed: it joins the ready ops (and the heaps of every device that may run it). */
@@ -27,9 +27,15 @@ export function makeReady(s: CoreState, c: number): void {
   }
   if (s.readyCount > s.scanMax) enterWide(s); // c is in the heaps now, but valid candidates have not seen it
   // a device without a valid candidate finds c anyway: cost c only where it may win now
-  for (let d = 0; d < s.D; d++) {
-    if (s.candValid[d] && isAllowed(s, c, d) && beatsCandidate(s, d, c, Math.max(readyLowerBound(s, c, d), s.devFree[d]))) offer(s, d, c, readyOn(s, c, d));
-  }
+  const only = s.onlyOn[c];
+  if (only >= 0) {
+    if (s.candValid[only]) offerNew(s, only, c); // m-TOPO, replay: one device to ask
+  } else for (let d = 0; d < s.D; d++) if (s.candValid[d] && isAllowed(s, c, d)) offerNew(s, d, c);
+}
+
+/** makeReady's offer of c to d's valid candidate, costed only when its lower bound may beat it. */
+function offerNew(s: CoreState, d: number, c: number): void {
+  if (beatsCandidate(s, d, c, Math.max(readyLowerBound(s, c, d), s.devFree[d]))) offer(s, d, c, readyOn(s, c, d));
 }
 
 /** Where an op of rank r goes in the ready list (sorted by rank, ranks distinct): an index into readyList. */
@@ -194,8 +200,8 @@ function scanCandidate(s: CoreState, d: number): number {
   let bestChannels = 0;
   for (let i = s.readyHead, last = i + s.readyCount; i < last && bestStart > free; i++) {
     const v = s.readyList[i];
-    if (!mayRun(s, v, d) || readyLowerBound(s, v, d) >= bestStart) continue;
-    const r = readyOn(s, v, d);
+    if (!mayRun(s, v, d)) continue;
+    const r = readyBelow(s, v, d, bestStart);
     const st = r > free ? r : free;
     if (st < bestStart) {
       best = v;

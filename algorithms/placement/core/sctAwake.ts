@@ -1,7 +1,7 @@
 // m-SCT's op selection: ETF's (etfSelection.ts), except that a device is AWAKE for the favourite
 // child of the op it ran last (Baechi's SCTDevice): it then runs the most urgent ready op if that
 // is urgent by the time the child could start, else waits for the child.
-import { readyLowerBound, readyOn } from './channels';
+import { readyBelow, readyLowerBound, readyOn } from './channels';
 import { candidateOn } from './etfSelection';
 import { CoreState, mayRun, NONE, usable } from './state';
 
@@ -83,7 +83,7 @@ function awakeFor(s: CoreState, favChild: Int32Array, d: number): number {
   // a device busy until st cannot start c earlier: its readiness there is not looked up
   // (BERT-L12: 3 of 4 devices asked per step, most of them busy past st)
   const devFree = s.devFree;
-  for (let x = 0; x < s.D; x++) if (x !== d && devFree[x] < st && mayRun(s, c, x) && readyOn(s, c, x) < st) return NONE;
+  for (let x = 0; x < s.D; x++) if (x !== d && devFree[x] < st && mayRun(s, c, x) && readyBelow(s, c, x, st) < st) return NONE;
   return c;
 }
 

@@ -230,7 +230,8 @@ export function usable(s: CoreState, v: number, d: number): boolean {
 
 /** usable, for an op known not to be placed (one in the ready list; the heaps hold placed ones too). */
 export function mayRun(s: CoreState, v: number, d: number): boolean {
-  return !s.blockedOn[v * s.D + d] && isAllowed(s, v, d);
+  // blockedOn is only ever set where memory can bind (memoryFit.ts block)
+  return isAllowed(s, v, d) && (!s.checkMemory || !s.blockedOn[v * s.D + d]);
 }
 
 /** The memory wait of (v, d) recorded so far (0 = none). */
