@@ -8,7 +8,7 @@
 // typed arrays (state.ts); a step allocates nothing but the transfers it makes.
 import { OpplaceError } from '../../errors';
 import type { Problem } from '../problem';
-import { channelBit, evaluateOrRecall, forgetReady } from './channels';
+import { evaluateOrRecall, forgetReady } from './channels';
 import { etfChoice, leaveReady, makeReady, rekeyConsumers } from './etfSelection';
 import { betterHost } from './hostTieBreak';
 import { block, holdAndRelease, infeasibleReason, memoryPlan } from './memoryFit';
@@ -23,13 +23,13 @@ function commit(s: CoreState, v: number, d: number, notBefore: number): void {
   const firstNewTransfer = s.transfers.length;
   evaluateOrRecall(s, v, d, notBefore, true);
   const st = s.evStart;
-  // after reading s.evStart: readyOn overwrites it
-  for (let x = firstNewTransfer; x < s.transfers.length; x++) rekeyConsumers(s, s.transfers[x].tensor, d, v);
   // what the devices' candidates read: d's free time (and arrivals on d), v, and the channels
-  // the transfers wrote — a candidate that read none of them stays the best (channel and device
-  // free times only grow, so no other op got earlier); BERT-L12 m-ETF: 20,500 evaluations, not 20,900
-  let written = 0;
-  for (let x = firstNewTransfer; x < s.transfers.length; x++) written |= channelBit(s.transfers[x].src) | channelBit(d);
+  // the transfers wrote (the commit's evChannels) — a candidate that read none of them stays the
+  // best (channel and device free times only grow, so no other op got earlier); BERT-L12 m-ETF:
+  // 20,500 evaluations, not 20,900
+  const written = s.evChannels;
+  // after reading s.evStart and s.evChannels: readyOn overwrites them
+  for (let x = firstNewTransfer; x < s.transfers.length; x++) rekeyConsumers(s, s.transfers[x].tensor, d, v);
   for (let x = 0; x < s.D; x++) if (x === d || s.candV[x] === v || (s.candChannels[x] & written) !== 0) invalidate(s, x);
   const e = st + s.problem.compute[v];
   s.device[v] = d;

@@ -38,6 +38,7 @@ export function createState(problem: Problem, policy: CorePolicy): CoreState {
     D,
     limits: policy.limits,
     checkMemory,
+    runAnywhere: !checkMemory && !replay && !policy.fixedDevice && problem.groupCount === 0,
     pairLink: problem.topology?.pairLink,
     commByLink: problem.tCommByLink,
     device: new Int32Array(n).fill(NONE),

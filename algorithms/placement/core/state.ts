@@ -71,6 +71,11 @@ export interface CoreState {
   limits: number[];
   /** Limits are checked (not the `single` baseline) and can bind (not ample: mostEverHeld). */
   checkMemory: boolean;
+  /**
+   * Every op may run on every device for the whole run: no fixed device, replay or group, and
+   * memory cannot bind (m-ETF and m-SCT without grouping: mayRun is asked ~21,000 times a run).
+   */
+  runAnywhere: boolean;
   /** Per device pair (src · D + dst) the topology's link kind, or undefined (one link for all). */
   pairLink: ArrayLike<number> | undefined;
   commByLink: Float64Array[] | undefined;
@@ -230,6 +235,7 @@ export function usable(s: CoreState, v: number, d: number): boolean {
 
 /** usable, for an op known not to be placed (one in the ready list; the heaps hold placed ones too). */
 export function mayRun(s: CoreState, v: number, d: number): boolean {
+  if (s.runAnywhere) return true;
   // blockedOn is only ever set where memory can bind (memoryFit.ts block)
   return isAllowed(s, v, d) && (!s.checkMemory || !s.blockedOn[v * s.D + d]);
 }
