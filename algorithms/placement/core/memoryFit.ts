@@ -64,15 +64,14 @@ export function holdAndRelease(s: CoreState, v: number, d: number, st: number, e
   const { problem, D, memory } = s;
   const line = memory[d];
   const g = problem.group[v];
-  if (g >= 0) {
-    if (s.groupDevice[g] < 0) {
-      s.groupDevice[g] = d;
-      invalidateAll(s); // the group's other ops may now run on d only
-      urgentMayDrop(s);
-      line.persistent += problem.groupPersistent[g];
-    }
-  } else line.persistent += problem.persistent[v];
-  if (!s.checkMemory) return; // what follows only tracks what is held
+  if (g >= 0 && s.groupDevice[g] < 0) {
+    s.groupDevice[g] = d;
+    invalidateAll(s); // the group's other ops may now run on d only
+    urgentMayDrop(s);
+    line.persistent += problem.groupPersistent[g];
+  }
+  if (!s.checkMemory) return; // what follows only tracks what is held, which only memory checks read
+  if (g < 0) line.persistent += problem.persistent[v];
   line.insert(st, problem.outBytes[v] + problem.temporary[v]);
   line.insert(e, -problem.temporary[v]);
   s.lastUse[v] = e;

@@ -97,6 +97,7 @@ type ScratchArrays = Pick<
   | 'candV'
   | 'candValid'
   | 'candChannels'
+  | 'candLow'
   | 'blockedOn'
   | 'replayPos'
   | 'readyList'
@@ -176,6 +177,7 @@ function newScratch(problem: Problem, D: number): CoreScratch {
       candV: new Int32Array(D),
       candValid: new Uint8Array(D),
       candChannels: new Int32Array(D),
+      candLow: new Float64Array(D),
       blockedOn: new Uint8Array(n * D),
       replayPos: new Int32Array(D),
       readyList: new Int32Array(2 * n + 1),
@@ -234,6 +236,7 @@ function resetScratch(problem: Problem, policy: CorePolicy, scratch: CoreScratch
   a.copyLast.fill(NONE);
   a.candV.fill(NONE);
   a.candValid.fill(0);
+  a.candLow.fill(-Infinity);
   a.blockedOn.fill(0);
   a.replayPos.fill(0);
   a.inputsDone.fill(0);

@@ -125,6 +125,13 @@ export interface CoreState {
   candValid: Uint8Array;
   /** The channels candV[d]'s evaluation read (channelBit): a transfer on others leaves it valid. */
   candChannels: Int32Array;
+  /**
+   * While d's candidate is not valid, a lower bound of the start it will have (index.ts schedule):
+   * its last start when it must be recomputed only because it was placed elsewhere or a channel
+   * it read was written (invalidateAbove: nothing on d got earlier), lowered by each op made ready
+   * since (etfSelection.ts offerNew); -Infinity after anything else (invalidate).
+   */
+  candLow: Float64Array;
 
   // --- memory waits
   /** A start (v, d) must wait for this (the frees known so far), at v · D + d. */
@@ -248,10 +255,22 @@ export function memNotBeforeOf(s: CoreState, v: number, d: number): number {
 /** Device d's candidate must be recomputed. */
 export function invalidate(s: CoreState, d: number): void {
   s.candValid[d] = 0;
+  s.candLow[d] = -Infinity;
 }
 
 export function invalidateAll(s: CoreState): void {
   s.candValid.fill(0);
+  s.candLow.fill(-Infinity);
+}
+
+/**
+ * Device d's candidate must be recomputed, but no ready op got an earlier start on d: the
+ * candidate was placed elsewhere, or a channel it read was written (channel free times only grow).
+ */
+export function invalidateAbove(s: CoreState, d: number): void {
+  if (!s.candValid[d]) return; // its bound stands
+  s.candValid[d] = 0;
+  s.candLow[d] = s.candStart[d];
 }
 
 /** Some ready op's urgent time may have dropped (a device taken away, a wait lifted): forget every bound. */
