@@ -256,10 +256,11 @@ function resetScratch(problem: Problem, policy: CorePolicy, scratch: CoreScratch
  * device at every scan; reading policy, replay and group there was 8 % of m-SCT's profile.
  */
 function fillOnlyOn(only: Int32Array, problem: Problem, policy: CorePolicy, replayDevice: Int32Array): void {
-  const D = policy.devices;
-  for (let v = 0; v < problem.n; v++) {
-    if (policy.deviceOrder) only[v] = replayDevice[v] >= 0 ? replayDevice[v] : D;
-    else if (policy.fixedDevice && policy.fixedDevice[v] >= 0) only[v] = policy.fixedDevice[v];
-    else only[v] = problem.group[v] >= 0 ? ASK_GROUP : ANYWHERE;
-  }
+  const { n, group } = problem;
+  const fixed = policy.fixedDevice;
+  if (policy.deviceOrder) {
+    const D = policy.devices;
+    for (let v = 0; v < n; v++) only[v] = replayDevice[v] >= 0 ? replayDevice[v] : D;
+  } else if (fixed) for (let v = 0; v < n; v++) only[v] = fixed[v] >= 0 ? fixed[v] : group[v] >= 0 ? ASK_GROUP : ANYWHERE;
+  else for (let v = 0; v < n; v++) only[v] = group[v] >= 0 ? ASK_GROUP : ANYWHERE;
 }
