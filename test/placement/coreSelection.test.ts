@@ -115,6 +115,34 @@ const WIDE_ENTRY_CASE: Spec = {
   fixed: true,
 };
 
+/**
+ * Found by 9,296 runs comparing a run with every device asked (askEveryDevice): memory binds, an
+ * unblock makes ops usable on a device again with earlier starts than its candLow, and with that
+ * bound kept (invalidate not resetting it) device 1 was not asked and n4 failed on device 3.
+ */
+const CANDLOW_RESET_CASE: Spec = {
+  nodes: [0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0].map((us, i) => ({
+    us,
+    out: [0, 0, 0, 2, 5, 0, 5, 4, 0, 4, 4, 3, 6][i],
+    temp: [0, 0, 0, 2, 2, 3, 1, 0, 1, 0, 2, 1, 2][i],
+    persist: [0, 1, 0, 0, 3, 4, 2, 0, 4, 0, 1, 1, 1][i],
+    group: [0, 0, 2, -1, -1, -1, 0, 1, 0, -1, 2, -1, -1][i],
+    fixed: 0,
+    fav: 0,
+  })),
+  edges: [
+    { a: 8, b: 3 },
+    { a: 1, b: 4 },
+    { a: 4, b: 2 },
+    { a: 7, b: 9 },
+  ],
+  devices: 4,
+  comm: 'baechi',
+  tightness: 0.5,
+  sct: false,
+  fixed: false,
+};
+
 describe('placement core: scanning the ready ops and keeping heaps choose alike', function () {
   this.timeout(120000);
   it('same outcome with heaps always, scans always, and switching at 2 or 5 ready ops (memory, groups, fixed devices, m-SCT)', () => {
@@ -122,13 +150,17 @@ describe('placement core: scanning the ready ops and keeping heaps choose alike'
     let infeasible = 0;
     fc.assert(
       fc.property(specArb, (spec) => {
-        const { run, unlimited } = setup(spec);
+        const { run, unlimited, problem, policy } = setup(spec);
         const heaps = summary(run(0));
         if (!heaps.feasible) infeasible++;
         else if (JSON.stringify(summary(unlimited()).start) !== JSON.stringify(heaps.start)) memoryShaped++;
         for (const scanReady of [Infinity, 2, 5, undefined]) assert.deepEqual(summary(run(scanReady)), heaps, `scanReady ${scanReady}`);
+        // devices not asked while their candidate cannot start in time (candLow) change nothing
+        for (const scanReady of [0, undefined]) {
+          assert.deepEqual(summary(runCore(problem, { ...policy, scanReady, askEveryDevice: true })), heaps, `every device asked, scanReady ${scanReady}`);
+        }
       }),
-      { numRuns: 3000, seed: 15, examples: [[WIDE_ENTRY_CASE]] },
+      { numRuns: 3000, seed: 15, examples: [[WIDE_ENTRY_CASE], [CANDLOW_RESET_CASE]] },
     );
     // the cases reach what they are for: some plans are infeasible, and memory moves many of the others
     assert.ok(infeasible > 100 && infeasible < 2900, `${infeasible} of 3000 infeasible`);

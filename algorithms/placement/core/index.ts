@@ -106,7 +106,7 @@ function schedule(s: CoreState): CoreResult {
       // is one whose candidate must be recomputed but cannot start by then (candLow: m-SCT's
       // choices start no earlier than ETF's candidate): BERT-L12 m-ETF / m-SCT, 2,466 / 2,286
       // asks, most of them rescans, deferred until the device may win (0.71 → 0.63 ms, 1.22 → 1.09)
-      if (s.devFree[d] > bestAt || (!s.candValid[d] && s.candLow[d] > bestAt)) continue;
+      if (s.devFree[d] > bestAt || (!s.candValid[d] && s.candLow[d] > bestAt && !s.policy.askEveryDevice)) continue;
       const v = choose(s, d);
       if (v === NONE) continue;
       const st = s.choiceStart;

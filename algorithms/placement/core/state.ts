@@ -30,6 +30,12 @@ export interface CorePolicy {
    * always), Infinity (scans always) and small values (switching often) to show it.
    */
   scanReady?: number;
+  /**
+   * Ask every device free in time at every step, also one whose candidate must be recomputed and
+   * cannot start in time (CoreState.candLow). The plan is the same either way; tests set it to
+   * show that.
+   */
+  askEveryDevice?: boolean;
 }
 
 export interface CoreTransfer {
