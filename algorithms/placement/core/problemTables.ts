@@ -3,7 +3,16 @@
 import type { Problem } from '../problem';
 import { NONE } from './state';
 
-const heldBounds = new WeakMap<Problem, number>();
+/** A table derived from a problem on first use and kept beside it while the problem lives. */
+function perProblem<T>(derive: (problem: Problem) => T): (problem: Problem) => T {
+  const kept = new WeakMap<Problem, T>();
+  return (problem) => {
+    if (kept.has(problem)) return kept.get(problem)!;
+    const table = derive(problem);
+    kept.set(problem, table);
+    return table;
+  };
+}
 
 /**
  * An upper bound of what any one device can ever hold: every persistent byte, every op's output
@@ -11,17 +20,13 @@ const heldBounds = new WeakMap<Problem, number>();
  * binds (the fit tests of memoryFit.ts always pass), so the core skips the memory bookkeeping:
  * with ample limits it was 1 of BERT-L12's 4 evaluations per op and its 7,000 timeline inserts.
  */
-export function mostEverHeld(problem: Problem): number {
-  let bound = heldBounds.get(problem);
-  if (bound === undefined) {
-    bound = 0;
-    for (let v = 0; v < problem.n; v++) bound += (problem.group[v] < 0 ? problem.persistent[v] : 0) + problem.outBytes[v] + problem.temporary[v];
-    for (const b of problem.groupPersistent) bound += b;
-    for (const b of problem.tBytes) bound += b;
-    heldBounds.set(problem, bound);
-  }
+export const mostEverHeld = perProblem((problem): number => {
+  let bound = 0;
+  for (let v = 0; v < problem.n; v++) bound += (problem.group[v] < 0 ? problem.persistent[v] : 0) + problem.outBytes[v] + problem.temporary[v];
+  for (const b of problem.groupPersistent) bound += b;
+  for (const b of problem.tBytes) bound += b;
   return bound;
-}
+});
 
 /** Whether a device's memory can bind at these limits (the timelines' sums round: a margin of 10⁻⁹). */
 export function memoryCanBind(problem: Problem, limits: number[]): boolean {
@@ -29,21 +34,15 @@ export function memoryCanBind(problem: Problem, limits: number[]): boolean {
   return limits.some((l) => !(held <= l));
 }
 
-const pendingTemplates = new WeakMap<Problem, { pred: Int32Array; succ: Int32Array; consumers: Int32Array }>();
-
-const sendTimesOf = new WeakMap<Problem, Float64Array>();
-
 /**
  * Per succ entry (v → c), the longest transfer time among v's tensors that c reads, over the
  * cheapest link: how long after v ends the last of them can be on another device at the soonest.
  */
-export function sendTimes(problem: Problem): Float64Array {
-  let times = sendTimesOf.get(problem);
-  if (times) return times;
+export const sendTimes = perProblem((problem): Float64Array => {
   const { succ, consumers } = problem.adjacency;
   const cheapest = Float64Array.from(problem.tCommUs);
   for (const byLink of problem.tCommByLink ?? []) for (let k = 0; k < cheapest.length; k++) cheapest[k] = Math.min(cheapest[k], byLink[k]);
-  times = new Float64Array(succ.list.length);
+  const times = new Float64Array(succ.list.length);
   // tensors of one producer are consecutive (problem.ts): its successors' succ positions are marked
   // once per producer (a 100k-consumer fan-out would be quadratic with a search per consumer)
   const at = new Int32Array(problem.n);
@@ -59,17 +58,11 @@ export function sendTimes(problem: Problem): Float64Array {
       if (cheapest[k] > times[i]) times[i] = cheapest[k];
     }
   }
-  sendTimesOf.set(problem, times);
   return times;
-}
+});
 
-const inputProducersOf = new WeakMap<Problem, Int32Array>();
-
-export function inputProducers(problem: Problem): Int32Array {
-  let p = inputProducersOf.get(problem);
-  if (!p) inputProducersOf.set(problem, (p = Int32Array.from(problem.adjacency.inTensors.list, (k) => problem.tProducer[k])));
-  return p;
-}
+/** Per inTensors entry, the tensor's producer. */
+export const inputProducers = perProblem((problem): Int32Array => Int32Array.from(problem.adjacency.inTensors.list, (k) => problem.tProducer[k]));
 
 /** Per x, the length of its CSR list (what is still pending of it). */
 function pendingCounts(csr: { start: Int32Array }): Int32Array {
@@ -79,12 +72,7 @@ function pendingCounts(csr: { start: Int32Array }): Int32Array {
 }
 
 /** What a run starts with pending: per node its predecessors and successors, per tensor its consumers. */
-export function pendingTemplatesOf(problem: Problem): { pred: Int32Array; succ: Int32Array; consumers: Int32Array } {
-  let t = pendingTemplates.get(problem);
-  if (!t) {
-    const { pred, succ, consumers } = problem.adjacency;
-    t = { pred: pendingCounts(pred), succ: pendingCounts(succ), consumers: pendingCounts(consumers) };
-    pendingTemplates.set(problem, t);
-  }
-  return t;
-}
+export const pendingTemplatesOf = perProblem((problem): { pred: Int32Array; succ: Int32Array; consumers: Int32Array } => {
+  const { pred, succ, consumers } = problem.adjacency;
+  return { pred: pendingCounts(pred), succ: pendingCounts(succ), consumers: pendingCounts(consumers) };
+});
