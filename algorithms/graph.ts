@@ -429,21 +429,38 @@ export function indexGraph(graph: OpGraph): GraphIndex {
  * the training detector do), and 200k arrays were a good part of a 100k-op graph's indexing time.
  */
 function withEdgeLists(index: Omit<GraphIndex, 'outEdges' | 'inEdges'>): GraphIndex {
-  let lists: { outEdges: number[][]; inEdges: number[][] } | undefined;
-  const edgeLists = () => {
-    if (lists) return lists;
-    const n = index.graph.nodes.length;
-    lists = { outEdges: Array.from({ length: n }, () => []), inEdges: Array.from({ length: n }, () => []) };
-    for (let k = 0; k < index.edgeFrom.length; k++) {
-      lists.outEdges[index.edgeFrom[k]].push(k);
-      lists.inEdges[index.edgeTo[k]].push(k);
-    }
-    return lists;
-  };
-  return Object.defineProperties(index, {
-    outEdges: { enumerable: true, get: () => edgeLists().outEdges },
-    inEdges: { enumerable: true, get: () => edgeLists().inEdges },
-  }) as GraphIndex;
+  return Object.setPrototypeOf(index, IndexEdgeLists.prototype) as GraphIndex;
+}
+
+/**
+ * The getters on one prototype that every index shares: as each index's own (new closures per
+ * index), V8 put every index after a process's first in dictionary mode (problem.ts ProblemLists).
+ */
+class IndexEdgeLists {
+  declare readonly graph: OpGraph;
+  declare readonly edgeFrom: Int32Array;
+  declare readonly edgeTo: Int32Array;
+  get outEdges(): number[][] {
+    return edgeListsOf(this).outEdges;
+  }
+  get inEdges(): number[][] {
+    return edgeListsOf(this).inEdges;
+  }
+}
+
+const madeEdgeLists = new WeakMap<IndexEdgeLists, { outEdges: number[][]; inEdges: number[][] }>();
+
+function edgeListsOf(index: IndexEdgeLists): { outEdges: number[][]; inEdges: number[][] } {
+  let lists = madeEdgeLists.get(index);
+  if (lists) return lists;
+  const n = index.graph.nodes.length;
+  lists = { outEdges: Array.from({ length: n }, () => []), inEdges: Array.from({ length: n }, () => []) };
+  for (let k = 0; k < index.edgeFrom.length; k++) {
+    lists.outEdges[index.edgeFrom[k]].push(k);
+    lists.inEdges[index.edgeTo[k]].push(k);
+  }
+  madeEdgeLists.set(index, lists);
+  return lists;
 }
 
 /** Sum of the bytes of a node's outputs. */
