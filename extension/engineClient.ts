@@ -41,12 +41,19 @@ export interface RunningJob<T> {
 export interface ModelInput {
   /**
    * Handed over with the job: the engine may transfer their buffer to the worker (it is then
-   * detached, length 0), so the caller must not read them after place/compare/pipeline.
+   * detached, length 0), so the caller must not read them after place/compare/pipeline. Left out
+   * when `digest` is given and the worker holds the model (EngineClient.holds): a view re-placing
+   * an unchanged file does not read it again.
    */
-  bytes: Uint8Array;
+  bytes?: Uint8Array;
+  /** contentDigest(bytes), when the caller has it: the bytes are not hashed again. */
+  digest?: string;
   fileName: string;
   load: PrepareOptions;
 }
+
+/** A job without bytes whose model the worker does not hold (it was restarted, or another model went first): read the file and submit again. */
+export const BYTES_NEEDED = 'internal: the placement engine needs the model bytes again';
 
 export interface PlaceResult {
   /** The plan in planWire's columns over `graph`, as the worker encoded it: the webview's `plan` message carries it as is. */
@@ -78,10 +85,16 @@ export interface PipelineResult {
 
 export type ProgressListener = (message: string, fraction?: number) => void;
 
+/** The hash of a model file's bytes, for ModelInput.digest. */
+export function contentDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /** Same bytes, file name and load options → same key: the worker's prepared model is reused. */
 export function modelKey(input: ModelInput): string {
+  if (input.digest === undefined && input.bytes === undefined) throw new Error('internal: a model input has neither bytes nor digest');
   const h = createHash('sha256');
-  h.update(input.bytes);
+  h.update(input.digest ?? contentDigest(input.bytes!));
   h.update('\0');
   h.update(input.fileName);
   h.update('\0');
@@ -228,10 +241,21 @@ export class EngineClient {
     return idx;
   }
 
+  /**
+   * Whether a job for this model may leave its bytes out: the worker prepared it (its `prepared`
+   * reply came) and no job for another model was sent since.
+   */
+  holds(input: ModelInput): boolean {
+    const key = modelKey(input);
+    return this.worker !== undefined && key === this.workerKey && this.graphs.has(key);
+  }
+
   private submit(input: ModelInput, make: (jobId: number, source: ModelSource) => WorkerJob, onProgress?: ProgressListener): RunningJob<Answer> {
     if (this.disposed) return { result: Promise.reject(new JobError({ message: 'placement engine closed', userError: true }, true)), cancel: () => undefined };
-    const worker = this.ensureWorker();
     const key = modelKey(input);
+    if (!input.bytes && !this.holds(input))
+      return { result: Promise.reject(new JobError({ message: BYTES_NEEDED, userError: false })), cancel: () => undefined };
+    const worker = this.ensureWorker();
     // The bytes travel only when the worker does not hold this model yet.
     const source: ModelSource = { key, fileName: input.fileName, load: input.load, ...(key === this.workerKey ? {} : { bytes: input.bytes }) };
     this.workerKey = key;
@@ -277,15 +301,22 @@ export class EngineClient {
     this.workerKey = undefined;
     const worker = this.ensureWorker();
     let held: string | undefined;
-    wanted.forEach((p, i) => {
+    let sent = 0;
+    for (const p of wanted) {
       // A fresh worker holds nothing: the first job of a key carries its bytes again, moved for the
-      // first job (nothing runs ahead of it, as in submit) and copied for the others.
+      // first job (nothing runs ahead of it, as in submit) and copied for the others. A job that came
+      // without bytes (the view did not read an unchanged file) goes back to its view to read it.
+      if (p.job.source.key !== held && !p.job.source.bytes) {
+        this.pending.delete(p.job.jobId);
+        p.reject(new JobError({ message: BYTES_NEEDED, userError: false }));
+        continue;
+      }
       const source = p.job.source.key === held ? { ...p.job.source, bytes: undefined } : p.job.source;
       held = p.job.source.key;
-      const transfer = bytesTransfer(source, i === 0);
+      const transfer = bytesTransfer(source, sent++ === 0);
       if (transfer.length) p.job = { ...p.job, source: { ...p.job.source, bytes: undefined } };
       postJob(worker, { ...p.job, source }, transfer);
-    });
+    }
     this.workerKey = held;
   }
 

@@ -11,7 +11,7 @@ import { compareHtml, compareMarkdown } from '../../extension/compareTable';
 import type { PlacementOptions } from '../../algorithms/plan';
 import { main } from '../../cli/main';
 import { memoryIO } from '../../cli/io';
-import { EngineClient, JobError, ModelInput, modelKey, runOnce } from '../../extension/engineClient';
+import { BYTES_NEEDED, contentDigest, EngineClient, JobError, ModelInput, modelKey, runOnce } from '../../extension/engineClient';
 import { COMPARE_ALGORITHMS, resolveSettings } from '../../extension/settings';
 import { infeasibleText } from '../../extension/userMessages';
 import { REPO, dataPath } from '../helpers/paths';
@@ -65,6 +65,17 @@ describe('extension placement engine (a worker per view)', function () {
     ...over,
   });
   const options = (over: Partial<PlacementOptions> = {}): PlacementOptions => ({ ...settings.placement, ...over });
+  /** An engine (150 ms cancel grace) whose worker is running a job that will not stop in time. */
+  const stuckJob = async () => {
+    const e = new EngineClient(worker, 150);
+    engines.push(e);
+    await e.place(input(SQUEEZENET), options()).result;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const long = e.place(input(SQUEEZENET), options({ algorithm: 'refine', budgetMs: 60_000 }), (m) => /^placing/.test(m) && started());
+    await running;
+    return { e, long };
+  };
 
   it('places an onnx-light model: every node scheduled once, on the requested devices, with progress reports', async () => {
     const progress: string[] = [];
@@ -125,29 +136,29 @@ describe('extension placement engine (a worker per view)', function () {
   it("the model's bytes move to an idle worker (their buffer is detached at submit), are copied while a job runs ahead, and are not sent for a held key", async () => {
     const e = engine();
     const first = input(SQUEEZENET);
-    const size = first.bytes.byteLength;
+    const size = first.bytes!.byteLength;
     const placing = e.place(first, options());
-    assert.equal(first.bytes.byteLength, 0, 'transferred at submit');
+    assert.equal(first.bytes!.byteLength, 0, 'transferred at submit');
     assert.ok((await placing.result).plan().feasible);
     // A slice of a bigger buffer (a pooled Buffer) cannot move without moving the rest: copied.
     const padded = new Uint8Array(size + 16);
     padded.set(fs.readFileSync(SQUEEZENET), 8);
     const slice = input(SQUEEZENET, { bytes: padded.subarray(8, 8 + size), load: { ...settings.load, batch: 2 } });
     assert.ok((await e.place(slice, options()).result).plan().feasible);
-    assert.equal(slice.bytes.byteLength, size, 'a slice is copied');
+    assert.equal(slice.bytes!.byteLength, size, 'a slice is copied');
     let started!: () => void;
     const running = new Promise<void>((resolve) => (started = resolve));
     const slow = e.place(input(SQUEEZENET), options({ algorithm: 'refine', budgetMs: 300 }), (m) => /^placing/.test(m) && started());
     await running;
     const behind = input(TWO_BRANCH);
     const next = e.place(behind, options());
-    assert.equal(behind.bytes.byteLength, fs.statSync(TWO_BRANCH).size, 'kept while a job runs ahead (a restart would re-send them)');
+    assert.equal(behind.bytes!.byteLength, fs.statSync(TWO_BRANCH).size, 'kept while a job runs ahead (a restart would re-send them)');
     await slow.result;
     assert.ok((await next.result).plan().feasible);
     assert.equal(e.prepares, 4);
     const held = input(TWO_BRANCH);
     await e.place(held, options({ algorithm: 'm-topo' })).result;
-    assert.equal(held.bytes.byteLength, fs.statSync(TWO_BRANCH).size, 'a held key sends no bytes');
+    assert.equal(held.bytes!.byteLength, fs.statSync(TWO_BRANCH).size, 'a held key sends no bytes');
     assert.equal(e.prepares, 4);
   });
 
@@ -216,13 +227,7 @@ describe('extension placement engine (a worker per view)', function () {
   });
 
   it('an abandoned job that does not stop in time is stopped with its worker; jobs sent after it still run', async () => {
-    const e = new EngineClient(worker, 150);
-    engines.push(e);
-    await e.place(input(SQUEEZENET), options()).result;
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => (started = resolve));
-    const long = e.place(input(SQUEEZENET), options({ algorithm: 'refine', budgetMs: 60_000 }), (m) => /^placing/.test(m) && started());
-    await running;
+    const { e, long } = await stuckJob();
     const next = e.place(input(SQUEEZENET), options({ algorithm: 'm-topo' }));
     long.cancel();
     await assert.rejects(long.result, (err: unknown) => err instanceof JobError && err.cancelled);
@@ -230,6 +235,42 @@ describe('extension placement engine (a worker per view)', function () {
     assert.equal(r.plan().algorithm, 'm-topo');
     assert.equal(e.workersStarted, 2, 'the stuck worker was replaced');
     assert.equal(e.prepares, 1, 'the new worker prepared the model from the bytes the job kept');
+  });
+
+  it('a re-place of a model the worker prepared may leave the bytes out (its digest names it); one it does not hold is sent back for them', async () => {
+    const e = engine();
+    const digest = contentDigest(fs.readFileSync(SQUEEZENET));
+    const unread = (over: Partial<ModelInput> = {}): ModelInput => ({ digest, fileName: SQUEEZENET, load: settings.load, ...over });
+    assert.equal(modelKey(unread()), modelKey(input(SQUEEZENET)), 'the digest gives the key the bytes give');
+    assert.equal(e.holds(unread()), false, 'no worker yet');
+    const first = e.place(input(SQUEEZENET), options());
+    assert.equal(e.holds(unread()), false, 'not prepared yet: the queued job may still fail to load it');
+    const placed = await first.result;
+    assert.equal(e.holds(unread()), true);
+    const again = await e.place(unread(), options({ algorithm: 'm-topo' })).result;
+    assert.equal(again.key, placed.key);
+    assert.equal(again.plan().algorithm, 'm-topo');
+    assert.equal(e.prepares, 1);
+    const batch2 = unread({ load: { ...settings.load, batch: 2 } });
+    assert.equal(e.holds(batch2), false, 'other load options are another model');
+    await assert.rejects(e.place(batch2, options()).result, (err: unknown) => err instanceof JobError && err.failure.message === BYTES_NEEDED);
+    await e.place(input(TWO_BRANCH), options()).result;
+    assert.equal(e.holds(unread()), false, 'the worker holds another model now');
+    await assert.rejects(e.place(unread(), options()).result, (err: unknown) => err instanceof JobError && err.failure.message === BYTES_NEEDED);
+    assert.equal(e.prepares, 2);
+  });
+
+  it('a job without bytes that waited behind a stuck one goes back for its bytes when the worker is replaced', async () => {
+    const { e, long } = await stuckJob();
+    const unread = { digest: contentDigest(fs.readFileSync(SQUEEZENET)), fileName: SQUEEZENET, load: settings.load };
+    assert.ok(e.holds(unread));
+    const next = e.place(unread, options({ algorithm: 'm-topo' }));
+    long.cancel();
+    await assert.rejects(long.result, (err: unknown) => err instanceof JobError && err.cancelled);
+    await assert.rejects(next.result, (err: unknown) => err instanceof JobError && err.failure.message === BYTES_NEEDED && !err.cancelled);
+    assert.equal(e.workersStarted, 2, 'the stuck worker was replaced');
+    const r = await e.place(input(SQUEEZENET), options({ algorithm: 'm-topo' })).result;
+    assert.equal(r.plan().algorithm, 'm-topo');
   });
 
   it('throughput objective: plans the pipeline on the prepared model exactly as planPipeline does in Node', async () => {
