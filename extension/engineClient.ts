@@ -256,8 +256,11 @@ export class EngineClient {
     if (!input.bytes && !this.holds(input))
       return { result: Promise.reject(new JobError({ message: BYTES_NEEDED, userError: false })), cancel: () => undefined };
     const worker = this.ensureWorker();
-    // The bytes travel only when the worker does not hold this model yet.
-    const source: ModelSource = { key, fileName: input.fileName, load: input.load, ...(key === this.workerKey ? {} : { bytes: input.bytes }) };
+    // The bytes travel only when the worker does not hold this model yet: also for the key sent
+    // last if the worker has not prepared it (still on its way, or its loading failed — without the
+    // bytes a re-place of a broken file said "lost the model" instead of what is wrong with it).
+    const held = key === this.workerKey && this.graphs.has(key);
+    const source: ModelSource = { key, fileName: input.fileName, load: input.load, ...(held || !input.bytes ? {} : { bytes: input.bytes }) };
     this.workerKey = key;
     const jobId = this.nextJobId++;
     const job = make(jobId, source);
