@@ -246,21 +246,24 @@ export class EngineClient {
    * reply came) and no job for another model was sent since.
    */
   holds(input: ModelInput): boolean {
-    const key = modelKey(input);
+    return this.prepared(modelKey(input));
+  }
+
+  /** The worker has prepared `key` and nothing for another model was sent since (holds). */
+  private prepared(key: string): boolean {
     return this.worker !== undefined && key === this.workerKey && this.graphs.has(key);
   }
 
   private submit(input: ModelInput, make: (jobId: number, source: ModelSource) => WorkerJob, onProgress?: ProgressListener): RunningJob<Answer> {
     if (this.disposed) return { result: Promise.reject(new JobError({ message: 'placement engine closed', userError: true }, true)), cancel: () => undefined };
     const key = modelKey(input);
-    if (!input.bytes && !this.holds(input))
-      return { result: Promise.reject(new JobError({ message: BYTES_NEEDED, userError: false })), cancel: () => undefined };
-    const worker = this.ensureWorker();
     // The bytes travel only when the worker does not hold this model yet: also for the key sent
     // last if the worker has not prepared it (still on its way, or its loading failed — without the
     // bytes a re-place of a broken file said "lost the model" instead of what is wrong with it).
-    const held = key === this.workerKey && this.graphs.has(key);
-    const source: ModelSource = { key, fileName: input.fileName, load: input.load, ...(held || !input.bytes ? {} : { bytes: input.bytes }) };
+    const held = this.prepared(key);
+    if (!input.bytes && !held) return { result: Promise.reject(new JobError({ message: BYTES_NEEDED, userError: false })), cancel: () => undefined };
+    const worker = this.ensureWorker();
+    const source: ModelSource = { key, fileName: input.fileName, load: input.load, ...(held ? {} : { bytes: input.bytes }) };
     this.workerKey = key;
     const jobId = this.nextJobId++;
     const job = make(jobId, source);

@@ -1,4 +1,4 @@
-// A process builds many problems (a view re-placed with other options, compare, the bench): each must
+// A process builds many problems (a view re-placed with other options, the bench, a test run): each must
 // keep V8's fast properties, shared by problems of one kind. Problems and graph indexes once carried
 // their lazy lists as getters of their own, and every one after a process's first went to
 // dictionary mode — the core's reads of s.problem.x became hash lookups (generated 10k after
